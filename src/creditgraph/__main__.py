@@ -1,0 +1,3 @@
+from creditgraph.cli import main
+
+main()

@@ -1,0 +1,148 @@
+"""The `creditgraph` command line.
+
+Each command is thin: it reads settings, opens the database (configured or
+embedded) and calls one function that does the work. Errors the user can act
+on (`CreditgraphError`) are printed as one line with no traceback; Ctrl-C and
+SIGTERM unwind through the same context managers, so an embedded PostgreSQL is
+always stopped on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import TypeVar
+
+import click
+import orjson
+
+from creditgraph import __version__
+from creditgraph.errors import CreditgraphError
+from creditgraph.settings import Settings
+
+T = TypeVar("T")
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _stoppable() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so both unwind the same way and clean up."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _with_database(work: Callable[[str], Awaitable[T]]) -> T:
+    from creditgraph.db.connect import database
+
+    settings = Settings.from_env()
+    with _stoppable(), database(settings) as dsn:
+        return asyncio.run(work(dsn))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="creditgraph")
+def cli() -> None:
+    """creditgraph: one graph over a subject's credit life."""
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    from creditgraph.commands import run_migrations
+
+    report = _with_database(run_migrations)
+    click.echo(
+        f"applied {len(report.applied)} migration(s); {report.already_applied} were already applied"
+    )
+    for migration in report.applied:
+        click.echo(f"  {migration.label}")
+
+
+@cli.command()
+@click.option(
+    "--subjects",
+    type=click.IntRange(0, 10_000_000),
+    default=1000,
+    show_default=True,
+    help="How many subjects to generate, besides the demo personas.",
+)
+@click.option(
+    "--seed",
+    "seed_value",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
+    help="Random seed: the same --subjects and --seed give the same data.",
+)
+@click.option("--force", is_flag=True, help="Replace the data in a database that is not empty.")
+def seed(subjects: int, seed_value: int, force: bool) -> None:
+    """Load deterministic demo data (migrating first)."""
+    from creditgraph.commands import run_seed
+
+    report = _with_database(
+        lambda dsn: run_seed(
+            dsn, subjects=subjects, seed=seed_value, force=force, show_progress=True
+        )
+    )
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def personas(as_json: bool) -> None:
+    """List the demo subjects and institutions."""
+    from creditgraph.commands import personas_document, print_personas
+
+    if as_json:
+        click.echo(orjson.dumps(personas_document(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        print_personas()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True)
+@click.option(
+    "--subjects",
+    type=click.IntRange(0, 10_000_000),
+    default=1000,
+    show_default=True,
+    help="Subjects to generate when the database is empty.",
+)
+def up(host: str, port: int, subjects: int) -> None:
+    """Start everything: database, migrations, demo data, server."""
+    from creditgraph.commands import check_port_free, run_up
+
+    check_port_free(host, port)
+    settings = Settings.from_env()
+    from creditgraph.db.connect import database
+
+    with _stoppable(), database(settings) as dsn:
+        asyncio.run(run_up(dsn, host=host, port=port, subjects=subjects, settings=settings))
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("stopped", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+        sys.exit(130)
+    except CreditgraphError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)

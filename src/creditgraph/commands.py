@@ -1,0 +1,137 @@
+"""What each command does, apart from parsing its arguments (cli.py)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any
+
+import asyncpg
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from creditgraph.db.connect import connect, create_pool
+from creditgraph.db.migrations import MigrationReport, migrate
+from creditgraph.errors import ConfigurationError
+from creditgraph.resources import migrations_root
+from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
+from creditgraph.server import build_app
+from creditgraph.settings import Settings, redact
+
+
+async def run_migrations(dsn: str) -> MigrationReport:
+    conn = await connect(dsn)
+    try:
+        return await migrate(conn, migrations_root())
+    finally:
+        await conn.close()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+
+
+async def run_seed(
+    dsn: str, *, subjects: int, seed: int, force: bool, show_progress: bool
+) -> SeedReport:
+    conn = await connect(dsn)
+    try:
+        await migrate(conn, migrations_root())
+        if not show_progress:
+            return await seed_database(conn, subjects=subjects, seed=seed, force=force)
+        with _progress() as progress:
+            return await seed_database(
+                conn, subjects=subjects, seed=seed, force=force, progress=progress
+            )
+    finally:
+        await conn.close()
+
+
+def personas_document() -> dict[str, Any]:
+    return {
+        "subjects": [
+            {"identifier": p.identifier, "name": p.name, "kind": p.kind, "story": p.story}
+            for p in PERSONAS
+        ],
+        "institutions": [{"code": i.code, "name": i.name, "role": i.role} for i in INSTITUTIONS],
+    }
+
+
+def print_personas(console: Console | None = None) -> None:
+    console = console or Console()
+    subjects = Table(title="Demo subjects", show_lines=False)
+    for column in ("identifier", "name", "kind", "story"):
+        subjects.add_column(column, overflow="fold")
+    for p in PERSONAS:
+        subjects.add_row(p.identifier, p.name, p.kind, p.story)
+    institutions = Table(title="Demo institutions")
+    for column in ("code", "name", "role"):
+        institutions.add_column(column)
+    for i in INSTITUTIONS:
+        institutions.add_row(i.code, i.name, i.role)
+    console.print(subjects)
+    console.print(institutions)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail before anything starts if the port is taken, rather than after seeding."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConfigurationError(f"cannot listen on {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigurationError(
+                    f"port {port} on {host} is already in use; choose another with --port"
+                ) from None
+            raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+async def _subject_count(conn: asyncpg.Connection) -> int:
+    count = await conn.fetchval("select count(*) from bureau.subjects")
+    return int(count)
+
+
+async def run_up(dsn: str, *, host: str, port: int, subjects: int, settings: Settings) -> None:
+    console = Console(stderr=True)
+    conn = await connect(dsn)
+    try:
+        report = await migrate(conn, migrations_root())
+        if report.applied:
+            console.print(f"applied {len(report.applied)} migration(s)")
+        if await _subject_count(conn) == 0:
+            console.print(f"seeding {subjects:,} demo subjects …")
+            with _progress() as progress:
+                seeded = await seed_database(conn, subjects=subjects, seed=1, progress=progress)
+            console.print(seeded.summary())
+    finally:
+        await conn.close()
+
+    pool = await create_pool(dsn)
+    try:
+        config = uvicorn.Config(
+            build_app(pool), host=host, port=port, log_level="warning", lifespan="off"
+        )
+        server = uvicorn.Server(config)
+        where = "embedded PostgreSQL" if settings.database_url is None else "DATABASE_URL"
+        console.print(f"database ({where}): {redact(dsn)}")
+        print_personas(console)
+        console.print(f"creditgraph is up at http://{host}:{port}  (health: /healthz, /readyz)")
+        console.print("Ctrl-C stops it.")
+        await server.serve()
+    finally:
+        await pool.close()

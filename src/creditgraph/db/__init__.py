@@ -1,0 +1,1 @@
+"""Database access: where PostgreSQL comes from, how we connect, how schemas evolve."""

@@ -1,0 +1,89 @@
+"""Fixtures: one embedded PostgreSQL per test run, a fresh database per test.
+
+The server lives in the run's own temporary directory, so the suite needs no
+PostgreSQL on the machine and never touches a developer's data. Migrations run
+once into a template database; each test gets a copy made with CREATE DATABASE
+… TEMPLATE, which takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+
+from creditgraph.db.embedded import EmbeddedPostgres
+from creditgraph.db.migrations import migrate
+from creditgraph.resources import migrations_root
+
+TEMPLATE = "creditgraph_template"
+
+
+def dsn_for(server_dsn: str, database: str) -> str:
+    parts = urlsplit(server_dsn)
+    return parts._replace(path=f"/{database}").geturl()
+
+
+async def _admin(server_dsn: str, *statements: str) -> None:
+    conn = await asyncpg.connect(dsn_for(server_dsn, "postgres"))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _migrate_template(server_dsn: str) -> None:
+    await _admin(server_dsn, f"create database {TEMPLATE}")
+    conn = await asyncpg.connect(dsn_for(server_dsn, TEMPLATE))
+    try:
+        await migrate(conn, migrations_root())
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    with EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data") as server:
+        asyncio.run(_migrate_template(server.dsn))
+        yield server
+
+
+def _fresh_database(server: EmbeddedPostgres, template: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    asyncio.run(_admin(server.dsn, f"create database {name} template {template}"))
+    try:
+        yield dsn_for(server.dsn, name)
+    finally:
+        asyncio.run(_admin(server.dsn, f"drop database if exists {name} with (force)"))
+
+
+@pytest.fixture
+def database_url(pg_server: EmbeddedPostgres) -> Iterator[str]:
+    """A freshly migrated, empty database of the test's own."""
+    yield from _fresh_database(pg_server, TEMPLATE)
+
+
+@pytest.fixture
+def empty_database_url(pg_server: EmbeddedPostgres) -> Iterator[str]:
+    """A database with nothing in it, not even migrations."""
+    yield from _fresh_database(pg_server, "template0")
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,72 @@
+"""`creditgraph up` end to end: starts everything, answers, and stops clean on a signal."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli_helpers import cli_env, free_port
+from tests.test_embedded import postgres_processes
+
+
+def _start(home: Path, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "creditgraph", "up", "--port", str(port), "--subjects", "40"],
+        env=cli_env(home=home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _wait_ready(proc: subprocess.Popen[str], port: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            output = proc.stdout.read() if proc.stdout else ""
+            pytest.fail(f"creditgraph up exited early ({proc.returncode}):\n{output}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    pytest.fail("creditgraph up did not become ready")
+
+
+def _stop(proc: subprocess.Popen[str], how: signal.Signals) -> str:
+    proc.send_signal(how)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, output
+    return output
+
+
+@pytest.mark.slow
+def test_up_serves_then_stops_cleanly_on_ctrl_c_and_sigterm(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    port = free_port()
+
+    first = _start(home, port)
+    _wait_ready(first, port)
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+    output = _stop(first, signal.SIGINT)
+    assert "seeding 40 demo subjects" in output
+    assert f"http://127.0.0.1:{port}" in output
+    assert "Traceback" not in output
+    assert postgres_processes(home / "pgdata") == []
+
+    # A second start reuses the data: no migrations to apply, nothing to seed.
+    second = _start(home, port)
+    _wait_ready(second, port)
+    output = _stop(second, signal.SIGTERM)
+    assert "seeding" not in output
+    assert "applied" not in output
+    assert postgres_processes(home / "pgdata") == []
