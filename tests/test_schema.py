@@ -112,13 +112,15 @@ async def test_nobody_is_married_twice_at_once(db: asyncpg.Connection) -> None:
     other = await _person(db, OTHER, "Wang Fang")
 
     async def marry(a: int, b: int, start: str, end: str | None) -> None:
-        marriage, during = await db.fetchrow(
+        row = await db.fetchrow(
             "insert into bureau.marriages (started_on, ended_on, end_reason) values"
             " ($1::text::date, $2::text::date, case when $2 is null then null else 'DIVORCE' end)"
             " returning id, during",
             start,
             end,
         )
+        assert row is not None
+        marriage, during = row["id"], row["during"]
         await db.execute(
             "insert into bureau.marriage_partners values ($1, $2, $4), ($1, $3, $4)",
             marriage,

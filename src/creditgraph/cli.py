@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 import orjson
@@ -41,7 +41,7 @@ def _stoppable() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _with_database(work: Callable[[str], Awaitable[T]]) -> T:
+def _with_database(work: Callable[[str], Coroutine[Any, Any, T]]) -> T:
     from creditgraph.db.connect import database
 
     settings = Settings.from_env()

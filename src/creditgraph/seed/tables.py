@@ -1,0 +1,266 @@
+"""The columns the seed writes, per table, in COPY order.
+
+One declaration serves the generator (row tuples follow it) and the loader
+(COPY names these columns), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+Row = tuple[Any, ...]
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "bureau.institutions": ("id", "code", "name", "kind"),
+    "bureau.subjects": (
+        "id",
+        "kind",
+        "identifier",
+        "name",
+        "birth_date",
+        "gender",
+        "established_on",
+        "industry",
+        "registered_capital",
+    ),
+    "bureau.organisation_principals": ("organisation_id", "person_id", "role", "share", "since"),
+    "bureau.phones": ("id", "subject_id", "number", "reported_on", "reported_by"),
+    "bureau.addresses": ("id", "subject_id", "kind", "address", "residence_status", "reported_on"),
+    "bureau.employments": (
+        "id",
+        "subject_id",
+        "employer_name",
+        "employer_id",
+        "occupation",
+        "started_on",
+        "reported_on",
+    ),
+    "bureau.educations": ("id", "subject_id", "level", "school", "graduated_on", "reported_on"),
+    "bureau.marriages": ("id", "started_on", "ended_on", "end_reason"),
+    "bureau.marriage_partners": ("marriage_id", "subject_id", "during"),
+    "bureau.credit_accounts": (
+        "id",
+        "lender_id",
+        "account_number",
+        "kind",
+        "purpose",
+        "principal",
+        "credit_limit",
+        "balance",
+        "term_months",
+        "repayment_method",
+        "collateral",
+        "opened_on",
+        "matures_on",
+        "closed_on",
+        "status",
+        "classification",
+        "reported_on",
+    ),
+    "bureau.account_parties": ("account_id", "subject_id", "role"),
+    "bureau.repayments": (
+        "account_id",
+        "month",
+        "status",
+        "amount_due",
+        "amount_paid",
+        "overdue_amount",
+        "balance",
+    ),
+    "bureau.guarantees": (
+        "id",
+        "guarantor_id",
+        "account_id",
+        "contract_number",
+        "kind",
+        "amount",
+        "starts_on",
+        "ends_on",
+        "status",
+    ),
+    "bureau.statements": ("id", "subject_id", "text", "added_at"),
+    "bureau.fraud_alerts": (
+        "id",
+        "subject_id",
+        "kind",
+        "contact_phone",
+        "note",
+        "placed_at",
+        "expires_at",
+    ),
+    "public_records.enforcement_cases": (
+        "id",
+        "case_number",
+        "court_code",
+        "court_name",
+        "subject_identifier",
+        "subject_name",
+        "applicant_name",
+        "cause",
+        "filed_on",
+        "amount",
+        "amount_outstanding",
+        "status",
+        "closed_on",
+    ),
+    "public_records.dishonest_listings": (
+        "id",
+        "subject_identifier",
+        "subject_name",
+        "case_number",
+        "court_code",
+        "court_name",
+        "obligation",
+        "performance",
+        "reasons",
+        "published_on",
+        "removed_on",
+        "removal_reason",
+    ),
+    "public_records.consumption_restrictions": (
+        "id",
+        "subject_identifier",
+        "subject_name",
+        "restricted_person_identifier",
+        "restricted_person_name",
+        "case_number",
+        "court_code",
+        "court_name",
+        "restrictions",
+        "issued_on",
+        "lifted_on",
+    ),
+    "public_records.administrative_actions": (
+        "id",
+        "kind",
+        "subject_identifier",
+        "subject_name",
+        "authority_code",
+        "authority_name",
+        "decision_number",
+        "category",
+        "description",
+        "amount",
+        "decided_on",
+        "publish_until",
+    ),
+    "public_records.tax_arrears": (
+        "id",
+        "subject_identifier",
+        "subject_name",
+        "authority_code",
+        "authority_name",
+        "tax_type",
+        "amount",
+        "period_start",
+        "period_end",
+        "recorded_on",
+        "settled_on",
+    ),
+    "public_records.list_entries": (
+        "id",
+        "colour",
+        "list_name",
+        "subject_identifier",
+        "subject_name",
+        "authority_code",
+        "authority_name",
+        "reason",
+        "notice_starts_on",
+        "notice_ends_on",
+        "objection_filed_on",
+        "objection_outcome",
+        "effective_on",
+        "exited_on",
+        "exit_reason",
+    ),
+    "public_records.social_insurance": (
+        "id",
+        "subject_identifier",
+        "region",
+        "employer_name",
+        "scheme",
+        "started_on",
+        "last_paid_month",
+        "monthly_base",
+        "status",
+        "updated_on",
+    ),
+    "public_records.housing_fund": (
+        "id",
+        "subject_identifier",
+        "region",
+        "employer_name",
+        "started_on",
+        "last_paid_month",
+        "monthly_contribution",
+        "status",
+        "updated_on",
+    ),
+    "scores.models": (
+        "id",
+        "provider_code",
+        "provider_name",
+        "name",
+        "version",
+        "scale",
+        "scale_min",
+        "scale_max",
+        "description",
+    ),
+    "scores.bands": ("model_id", "name", "lower", "upper", "ordinal"),
+    "scores.observations": ("id", "model_id", "subject_identifier", "value", "band", "observed_at"),
+    "scores.reasons": ("observation_id", "rank", "code", "description", "impact"),
+    "gateway.requesters": ("id", "role", "identifier", "name"),
+    "gateway.mandates": ("id", "agency_id", "purpose", "edition", "legal_basis", "valid_from"),
+    "gateway.consent_grants": (
+        "id",
+        "subject_identifier",
+        "grantor_identifier",
+        "grantee_id",
+        "purpose",
+        "edition",
+        "valid_from",
+        "valid_until",
+        "recorded_via",
+        "recorded_by",
+        "evidence",
+        "created_at",
+    ),
+    "gateway.inquiries": (
+        "id",
+        "subject_identifier",
+        "requester_id",
+        "operator",
+        "purpose",
+        "edition",
+        "grant_id",
+        "inquired_at",
+    ),
+}
+
+# Foreign keys are checked row by row inside the one seed transaction, so
+# tables are loaded parents first.
+LOAD_ORDER: tuple[str, ...] = tuple(COLUMNS)
+
+
+class Rows:
+    """Rows waiting to be copied, per table."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, list[Row]] = {table: [] for table in COLUMNS}
+
+    def add(self, table: str, row: Row) -> None:
+        self._rows[table].append(row)
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self._rows.values())
+
+    def drain(self) -> Iterator[tuple[str, list[Row]]]:
+        """Hand over every non-empty table in load order, leaving this empty."""
+        for table in LOAD_ORDER:
+            rows = self._rows[table]
+            if rows:
+                self._rows[table] = []
+                yield table, rows
