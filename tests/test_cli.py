@@ -99,3 +99,15 @@ def test_unknown_option_is_a_usage_error() -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "--subjects" in result.stderr
+
+
+def test_seed_refuses_a_non_empty_database_without_force(database_url: str) -> None:
+    env = cli_env(database_url=database_url)
+    first = run_cli("seed", "--subjects", "30", "--seed", "4", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "seeded 43 subjects (30 generated with seed 4" in first.stdout
+    again = run_cli("seed", "--subjects", "30", env=env)
+    assert_one_line_error(again, "already holds 43 subjects", "--force")
+    forced = run_cli("seed", "--subjects", "10", "--force", env=env)
+    assert forced.returncode == 0, forced.stderr
+    assert "seeded 23 subjects" in forced.stdout

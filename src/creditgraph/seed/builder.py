@@ -246,7 +246,8 @@ class Builder:
         loan = kind in LOAN_KINDS
         open_month = month_number(opened_on)
         matures_on = add_months(opened_on, term_months) if loan and term_months else None
-        if matures_on is not None and closed_on is None and matures_on <= DATA_DATE:
+        settles = conduct not in (Conduct.CURRENT_OVERDUE, Conduct.BAD_DEBT)
+        if matures_on is not None and closed_on is None and matures_on <= DATA_DATE and settles:
             closed_on = matures_on
         last_month = month_number(closed_on) if closed_on else DATA_MONTH
         first_month = max(open_month, FIRST_HISTORY_MONTH)
@@ -270,6 +271,7 @@ class Builder:
             elif symbol in "1234567":
                 due = max(due, 100)
                 paid, overdue = 0, due * int(symbol)
+                balance = max(balance, overdue)  # what is overdue is still owed
             elif symbol == "*":
                 due, paid, overdue = 0, 0, 0
             else:
@@ -495,10 +497,13 @@ class Builder:
         tax_type: str,
         amount: int,
         period_start: date,
-        settled_on: date | None = None,
+        settled_after_days: int | None = None,
     ) -> None:
         period_end = add_months(period_start, 3) - timedelta(days=1)
         recorded_on = period_end + timedelta(days=45)
+        settled_on = None
+        if settled_after_days is not None:
+            settled_on = min(recorded_on + timedelta(days=settled_after_days), DATA_DATE)
         self.rows.add(
             "public_records.tax_arrears",
             (

@@ -60,9 +60,9 @@ class Population:
 
     def _one(self, room: int) -> int:
         roll = self.rng.random()
-        if roll < 0.07:
-            self._enterprise()
-            return 1
+        if roll < 0.07 and room >= 2:
+            self._enterprise()  # the firm and its legal representative
+            return 2
         first = self._household_member()
         if room >= 2 and self._age(first) >= 28 and self.rng.random() < 0.5:
             self._couple(first)
@@ -294,7 +294,7 @@ class Population:
                 rng.choice(("VAT", "CORPORATE_INCOME", "STAMP")),
                 rng.randint(1, 500) * 1_000_000,
                 add_months(date(2024, 1, 1), 3 * rng.randrange(10)),
-                settled_on=None if rng.random() < 0.6 else days_before(rng.randrange(100)),
+                settled_after_days=None if rng.random() < 0.6 else rng.randrange(10, 200),
             )
         if rng.random() < 0.1:
             b.administrative_action(

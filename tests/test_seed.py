@@ -1,0 +1,291 @@
+"""`creditgraph seed`: deterministic, realistic, all-or-nothing."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from creditgraph.errors import SeedError
+from creditgraph.seed import PERSONAS, seed_database
+from creditgraph.seed.personas import PERSONA
+from creditgraph.seed.tables import COLUMNS
+
+
+async def _fingerprint(db: asyncpg.Connection) -> dict[str, str]:
+    """A digest of every seeded column of every seeded table (not the load-time clocks)."""
+    digests = {}
+    for table, columns in COLUMNS.items():
+        row = ", ".join(columns)
+        digests[table] = await db.fetchval(
+            f"select md5(coalesce(string_agg(r::text, '|' order by r::text), ''))"
+            f" from (select row({row}) as r from {table}) rows"
+        )
+    return digests
+
+
+async def _subject_id(db: asyncpg.Connection, key: str) -> int:
+    return int(
+        await db.fetchval(
+            "select id from bureau.subjects where identifier = $1", PERSONA[key].identifier
+        )
+    )
+
+
+async def test_same_arguments_give_the_same_data(db: asyncpg.Connection) -> None:
+    await seed_database(db, subjects=300, seed=7)
+    first = await _fingerprint(db)
+    await seed_database(db, subjects=300, seed=7, force=True)
+    assert await _fingerprint(db) == first
+    await seed_database(db, subjects=300, seed=8, force=True)
+    other = await _fingerprint(db)
+    assert other["bureau.subjects"] != first["bureau.subjects"]
+    assert other["bureau.repayments"] != first["bureau.repayments"]
+
+
+async def test_a_non_empty_database_is_refused_without_force(db: asyncpg.Connection) -> None:
+    await seed_database(db, subjects=50, seed=1)
+    before = await _fingerprint(db)
+    with pytest.raises(SeedError, match=r"already holds [\d,]+ subjects; pass --force"):
+        await seed_database(db, subjects=80, seed=2)
+    assert await _fingerprint(db) == before
+
+
+async def test_a_failed_seed_changes_nothing(db: asyncpg.Connection) -> None:
+    await seed_database(db, subjects=50, seed=1)
+    before = await _fingerprint(db)
+    await db.execute(
+        """
+        create function pg_temp.refuse() returns trigger language plpgsql as
+        $$ begin raise exception 'disk full (simulated)'; end $$;
+        create trigger refuse before insert on bureau.repayments
+            for each row execute function pg_temp.refuse();
+        """
+    )
+    with pytest.raises(asyncpg.RaiseError, match="simulated"):
+        await seed_database(db, subjects=50, seed=2, force=True)
+    assert await _fingerprint(db) == before
+
+
+@pytest.mark.parametrize(
+    ("subjects", "seed", "message"),
+    [(-1, 1, "--subjects must be between"), (10_000_001, 1, "--subjects"), (5, -3, "--seed")],
+)
+async def test_bad_arguments_are_refused(
+    db: asyncpg.Connection, subjects: int, seed: int, message: str
+) -> None:
+    with pytest.raises(SeedError, match=message):
+        await seed_database(db, subjects=subjects, seed=seed)
+    assert await db.fetchval("select count(*) from bureau.subjects") == 0
+
+
+@pytest.fixture
+async def seeded(db: asyncpg.Connection) -> asyncpg.Connection:
+    await seed_database(db, subjects=2000, seed=3)
+    return db
+
+
+async def test_personas_are_all_there(seeded: asyncpg.Connection) -> None:
+    found = await seeded.fetch(
+        "select identifier, kind from bureau.subjects where identifier = any($1::text[])",
+        [p.identifier for p in PERSONAS],
+    )
+    assert {(r["identifier"], r["kind"]) for r in found} == {
+        (p.identifier, p.kind) for p in PERSONAS
+    }
+
+
+async def test_the_couples_joint_mortgage_shows_on_both(seeded: asyncpg.Connection) -> None:
+    husband = await _subject_id(seeded, "husband")
+    wife = await _subject_id(seeded, "wife")
+    joint = await seeded.fetch(
+        """
+        select a.id, array_agg(p.role order by p.role) as roles
+        from bureau.credit_accounts a join bureau.account_parties p on p.account_id = a.id
+        where a.kind = 'MORTGAGE' and p.subject_id in ($1, $2)
+        group by a.id
+        """,
+        husband,
+        wife,
+    )
+    assert [r["roles"] for r in joint] == [["CO_BORROWER", "PRIMARY_BORROWER"]]
+    spouses = await seeded.fetchval(
+        "select count(*) from bureau.marriage_partners a join bureau.marriage_partners b"
+        " using (marriage_id) where a.subject_id = $1 and b.subject_id = $2",
+        husband,
+        wife,
+    )
+    assert spouses == 1
+
+
+CIRCLE = """
+with recursive walk(start_id, firm_id, path) as (
+    select p.subject_id, p.subject_id, array[p.subject_id]
+    from bureau.account_parties p where p.subject_id = $1
+  union all
+    -- from a firm to the borrower of the account it guarantees
+    select w.start_id, p.subject_id, w.path || p.subject_id
+    from walk w
+    join bureau.guarantees g on g.guarantor_id = w.firm_id
+    join bureau.account_parties p on p.account_id = g.account_id and p.role = 'PRIMARY_BORROWER'
+    where not p.subject_id = any(w.path[2:]) and cardinality(w.path) < 10
+)
+select path from walk where firm_id = start_id and cardinality(path) > 1 limit 1
+"""
+
+
+async def test_the_guarantee_circle_is_a_real_cycle(seeded: asyncpg.Connection) -> None:
+    start = await _subject_id(seeded, "circle_a")
+    path = await seeded.fetchval(CIRCLE, start)
+    members = {await _subject_id(seeded, k) for k in ("circle_a", "circle_b", "circle_c")}
+    assert path is not None
+    assert set(path) == members
+    guarantor = await _subject_id(seeded, "guarantor")
+    assert await seeded.fetchval(
+        "select count(*) from bureau.organisation_principals where person_id = $1"
+        " and role = 'LEGAL_REPRESENTATIVE'",
+        guarantor,
+    )
+    assert await seeded.fetchval(
+        "select count(*) from bureau.guarantees where guarantor_id = $1", guarantor
+    )
+
+
+async def test_the_dishonest_debtor_story(seeded: asyncpg.Connection) -> None:
+    identifier = PERSONA["debtor"].identifier
+    for table in (
+        "enforcement_cases",
+        "dishonest_listings",
+        "consumption_restrictions",
+    ):
+        count = await seeded.fetchval(
+            f"select count(*) from public_records.{table} where subject_identifier = $1",
+            identifier,
+        )
+        assert count == 1, table
+    assert await seeded.fetchval(
+        "select count(*) from bureau.credit_accounts a join bureau.account_parties p"
+        " on p.account_id = a.id where p.subject_id = $1 and a.status = 'BAD_DEBT'",
+        await _subject_id(seeded, "debtor"),
+    )
+
+
+async def test_thin_file_fraud_alert_and_tax_arrears(seeded: asyncpg.Connection) -> None:
+    thin = await _subject_id(seeded, "thin_file")
+    assert (
+        await seeded.fetchval(
+            "select count(*) from bureau.account_parties where subject_id = $1", thin
+        )
+        <= 1
+    )
+    alerted = await _subject_id(seeded, "fraud_alert")
+    assert await seeded.fetchval(
+        "select count(*) from bureau.fraud_alerts where subject_id = $1 and lifted_at is null"
+        " and expires_at > '2026-10-31'",
+        alerted,
+    )
+    hard = await seeded.fetchval(
+        "select count(*) from gateway.inquiries where subject_identifier = $1 and hard"
+        " and inquired_at > '2026-10-31'::date - interval '6 months'",
+        PERSONA["fraud_alert"].identifier,
+    )
+    assert hard >= 3
+    assert (
+        await seeded.fetchval(
+            "select count(*) from public_records.tax_arrears where subject_identifier = $1"
+            " and settled_on is null",
+            PERSONA["tax_arrears"].identifier,
+        )
+        >= 1
+    )
+
+
+async def test_the_population_looks_like_a_bureau(seeded: asyncpg.Connection) -> None:
+    stats = await seeded.fetchrow(
+        """
+        with per_subject as (
+            select s.id, s.kind,
+                   bool_or(a.status = 'BAD_DEBT') as bad_debt,
+                   bool_or(a.status = 'OVERDUE') as overdue,
+                   count(a.id) as accounts
+            from bureau.subjects s
+            left join bureau.account_parties p on p.subject_id = s.id
+            left join bureau.credit_accounts a on a.id = p.account_id
+            group by s.id, s.kind
+        )
+        select count(*) filter (where kind = 'PERSON') as persons,
+               count(*) filter (where kind = 'ORGANISATION') as organisations,
+               count(*) filter (where kind = 'PERSON' and not coalesce(bad_debt or overdue, false))
+                   as clean,
+               count(*) filter (where bad_debt) as bad_debt,
+               count(*) filter (where kind = 'PERSON' and accounts <= 1) as thin
+        from per_subject
+        """
+    )
+    assert stats is not None
+    assert stats["clean"] > 0.75 * stats["persons"]
+    assert 0 < stats["bad_debt"] < 0.05 * stats["persons"]
+    assert 0.03 * stats["persons"] < stats["thin"] < 0.4 * stats["persons"]
+    assert stats["organisations"] > 50
+    couples = await seeded.fetchval("select count(*) from bureau.marriages")
+    joint = await seeded.fetchval(
+        "select count(*) from bureau.account_parties where role = 'CO_BORROWER'"
+    )
+    assert couples > 100
+    assert joint > 0.5 * couples
+    serious = await seeded.fetchval(
+        """
+        select count(distinct account_id) from (
+            select account_id, status,
+                   lag(status, 1) over w as prev1, lag(status, 2) over w as prev2
+            from bureau.repayments where month > '2024-10-01'
+            window w as (partition by account_id order by month)
+        ) m
+        where status ~ '[1-7]' and prev1 ~ '[1-7]' and prev2 ~ '[1-7]'
+        """
+    )
+    assert serious > 20
+    kinds = {
+        r["kind"] for r in await seeded.fetch("select distinct kind from bureau.credit_accounts")
+    }
+    assert kinds >= {"MORTGAGE", "CREDIT_CARD", "SPECIAL_INSTALMENT", "BUSINESS_LOAN", "CAR_LOAN"}
+
+
+async def test_scores_agree_with_the_data(seeded: asyncpg.Connection) -> None:
+    means = await seeded.fetchrow(
+        """
+        with latest as (
+            select distinct on (o.subject_identifier) o.subject_identifier, o.value
+            from scores.observations o join scores.models m on m.id = o.model_id
+            where m.scale = 'BUREAU'
+            order by o.subject_identifier, o.observed_at desc
+        ), flagged as (
+            select s.identifier, bool_or(a.status = 'BAD_DEBT') as bad_debt
+            from bureau.subjects s
+            join bureau.account_parties p on p.subject_id = s.id
+            join bureau.credit_accounts a on a.id = p.account_id
+            group by s.identifier
+        )
+        select avg(value) filter (where bad_debt) as bad,
+               avg(value) filter (where not bad_debt) as good
+        from latest join flagged on flagged.identifier = latest.subject_identifier
+        """
+    )
+    assert means is not None
+    assert means["bad"] + 100 < means["good"]
+    outside = await seeded.fetchval(
+        """
+        select count(*) from scores.observations o
+        join scores.models m on m.id = o.model_id
+        join scores.bands b on b.model_id = o.model_id and b.name = o.band
+        where o.value < m.scale_min or o.value > m.scale_max
+           or o.value < b.lower or o.value >= b.upper
+        """
+    )
+    assert outside == 0
+    reasons = await seeded.fetchval(
+        "select count(*) from scores.reasons r"
+        " join scores.observations o on o.id = r.observation_id"
+        " where o.subject_identifier = $1 and r.code = 'BAD_DEBT'",
+        PERSONA["debtor"].identifier,
+    )
+    assert reasons > 0
