@@ -1,7 +1,7 @@
 """The `creditgraph` command line.
 
-Each command is thin: it reads settings, opens the database (configured or
-embedded) and calls one function that does the work. Errors the user can act
+Each command is thin: it parses arguments, opens the database (configured or
+embedded) and calls one function in commands.py that does the work. Errors the user can act
 on (`CreditgraphError`) are printed as one line with no traceback; Ctrl-C and
 SIGTERM unwind through the same context managers, so an embedded PostgreSQL is
 always stopped on the way out.
@@ -21,7 +21,17 @@ import click
 import orjson
 
 from creditgraph import __version__
+from creditgraph.commands import (
+    check_port_free,
+    personas_document,
+    print_personas,
+    run_migrations,
+    run_seed,
+    run_up,
+)
+from creditgraph.db.connect import database
 from creditgraph.errors import CreditgraphError
+from creditgraph.seed.load import MAX_SUBJECTS
 from creditgraph.settings import Settings
 
 T = TypeVar("T")
@@ -41,12 +51,21 @@ def _stoppable() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _with_database(work: Callable[[str], Coroutine[Any, Any, T]]) -> T:
-    from creditgraph.db.connect import database
-
+def _with_database(work: Callable[[str, Settings], Coroutine[Any, Any, T]]) -> T:
+    """Run `work` against the configured or embedded database, stopping it on the way out."""
     settings = Settings.from_env()
     with _stoppable(), database(settings) as dsn:
-        return asyncio.run(work(dsn))
+        return asyncio.run(work(dsn, settings))
+
+
+def _subjects_option(help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return click.option(
+        "--subjects",
+        type=click.IntRange(0, MAX_SUBJECTS),
+        default=1000,
+        show_default=True,
+        help=help_text,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,9 +77,7 @@ def cli() -> None:
 @cli.command()
 def migrate() -> None:
     """Apply pending database migrations."""
-    from creditgraph.commands import run_migrations
-
-    report = _with_database(run_migrations)
+    report = _with_database(lambda dsn, _settings: run_migrations(dsn))
     click.echo(
         f"applied {len(report.applied)} migration(s); {report.already_applied} were already applied"
     )
@@ -69,13 +86,7 @@ def migrate() -> None:
 
 
 @cli.command()
-@click.option(
-    "--subjects",
-    type=click.IntRange(0, 10_000_000),
-    default=1000,
-    show_default=True,
-    help="How many subjects to generate, besides the demo personas.",
-)
+@_subjects_option("How many subjects to generate, besides the demo personas.")
 @click.option(
     "--seed",
     "seed_value",
@@ -87,10 +98,8 @@ def migrate() -> None:
 @click.option("--force", is_flag=True, help="Replace the data in a database that is not empty.")
 def seed(subjects: int, seed_value: int, force: bool) -> None:
     """Load deterministic demo data (migrating first)."""
-    from creditgraph.commands import run_seed
-
     report = _with_database(
-        lambda dsn: run_seed(
+        lambda dsn, _settings: run_seed(
             dsn, subjects=subjects, seed=seed_value, force=force, show_progress=True
         )
     )
@@ -101,8 +110,6 @@ def seed(subjects: int, seed_value: int, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def personas(as_json: bool) -> None:
     """List the demo subjects and institutions."""
-    from creditgraph.commands import personas_document, print_personas
-
     if as_json:
         click.echo(orjson.dumps(personas_document(), option=orjson.OPT_INDENT_2).decode())
     else:
@@ -112,23 +119,15 @@ def personas(as_json: bool) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True)
-@click.option(
-    "--subjects",
-    type=click.IntRange(0, 10_000_000),
-    default=1000,
-    show_default=True,
-    help="Subjects to generate when the database is empty.",
-)
+@_subjects_option("Subjects to generate when the database is empty.")
 def up(host: str, port: int, subjects: int) -> None:
     """Start everything: database, migrations, demo data, server."""
-    from creditgraph.commands import check_port_free, run_up
-
     check_port_free(host, port)
-    settings = Settings.from_env()
-    from creditgraph.db.connect import database
-
-    with _stoppable(), database(settings) as dsn:
-        asyncio.run(run_up(dsn, host=host, port=port, subjects=subjects, settings=settings))
+    _with_database(
+        lambda dsn, settings: run_up(
+            dsn, host=host, port=port, subjects=subjects, settings=settings
+        )
+    )
 
 
 def main() -> None:
