@@ -568,6 +568,63 @@ class Builder:
         if colour == "RED" and state == "IN_FORCE":
             self.facts[subject.id].red_listed = True
 
+    def civil_judgment(
+        self, subject: Subject, court: Institution, filed_on: date, cause: str, amount: int
+    ) -> None:
+        jid = self.ids.next("civil_judgments")
+        self.rows.add(
+            "public_records.civil_judgments",
+            (
+                jid,
+                subject.identifier,
+                subject.name,
+                f"({filed_on.year})浙0106民初{jid:04d}号",
+                court.code,
+                court.name,
+                cause,
+                filed_on,
+                filed_on + timedelta(days=120),
+                "JUDGMENT",
+                money(amount),
+            ),
+        )
+
+    def utility_arrear(
+        self, subject: Subject, provider: str, service: str, amount: int, since: date
+    ) -> None:
+        self.rows.add(
+            "public_records.utility_arrears",
+            (
+                self.ids.next("utility_arrears"),
+                subject.identifier,
+                provider,
+                service,
+                money(amount),
+                month_start(month_number(since)),
+                since + timedelta(days=90),
+            ),
+        )
+        self.facts[subject.id].public_records += 1
+
+    def licence(
+        self, subject: Subject, licence_type: str, authority: str, issued_on: date, years: int
+    ) -> None:
+        lid = self.ids.next("licences")
+        expires_on = add_months(issued_on, 12 * years)
+        self.rows.add(
+            "public_records.licences",
+            (
+                lid,
+                subject.identifier,
+                licence_type,
+                f"{licence_type[:2].upper()}{lid:08d}",
+                authority,
+                issued_on,
+                expires_on,
+                "VALID" if expires_on > DATA_DATE else "EXPIRED",
+            ),
+        )
+
     def social_insurance(
         self, subject: Subject, region: str, employer: str, started_on: date, base: int
     ) -> None:

@@ -185,6 +185,14 @@ class Population:
                 Conduct.CLEAN,
             )
         self._inquiries(person, conduct)
+        if conduct is not Conduct.CLEAN and rng.random() < 0.1:
+            b.utility_arrear(
+                person,
+                "中国电信 China Telecom",
+                rng.choice(("TELECOM", "ELECTRICITY", "GAS")),
+                rng.randint(50, 2000) * 100,
+                days_before(rng.randrange(100, 700)),
+            )
         if conduct is Conduct.BAD_DEBT and rng.random() < 0.5:
             self._enforced(person)
 
@@ -282,6 +290,21 @@ class Population:
             b.guarantee(firm, other_loan, rng.randint(10, 200) * 1_000_000, opened)
             if rng.random() < 0.3:  # and sometimes back again: a two-firm circle
                 b.guarantee(other, loan, rng.randint(10, 200) * 1_000_000, opened)
+        b.licence(
+            firm,
+            "营业执照 business licence",
+            MARKET_REGULATOR.name,
+            established,
+            rng.choice((10, 20, 30)),
+        )
+        if rng.random() < 0.05:
+            b.civil_judgment(
+                firm,
+                XIHU_COURT,
+                days_before(rng.randrange(200, 1500)),
+                "买卖合同纠纷 sales contract dispute",
+                rng.randint(10, 500) * 100_000,
+            )
         self.firms.append((firm, loan))
         self._public_record(firm, conduct)
 
