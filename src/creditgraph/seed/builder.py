@@ -31,9 +31,7 @@ from creditgraph.seed.histories import Conduct, grid, overdue_runs
 from creditgraph.seed.personas import BANKS, INSTITUTIONS, Institution
 from creditgraph.seed.tables import Rows
 
-CENT = Decimal("0.01")
 LOAN_KINDS = ("MORTGAGE", "CAR_LOAN", "CONSUMER_LOAN", "BUSINESS_LOAN", "SPECIAL_INSTALMENT")
-HARD_PURPOSES = ("LOAN_APPROVAL", "CREDIT_CARD_APPROVAL", "GUARANTEE_CHECK")
 
 
 def money(cents: int) -> Decimal:

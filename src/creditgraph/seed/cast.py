@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from creditgraph.seed import scoring
 from creditgraph.seed.builder import Builder, Subject
 from creditgraph.seed.calendar import days_before
 from creditgraph.seed.histories import Conduct
@@ -37,6 +38,18 @@ def _organisation(builder: Builder, key: str, established_on: date, industry: st
     return builder.organisation(
         persona.identifier, persona.name, established_on, industry, 500_000_000
     )
+
+
+def reference_data(builder: Builder) -> dict[str, int]:
+    """Institutions, their requester records, government mandates and score models.
+
+    Returns the score model ids by scale.
+    """
+    builder.institutions()
+    builder.mandate(XIHU_COURT, "JUDICIAL_ENFORCEMENT", "民事诉讼法 Civil Procedure Law, art. 255")
+    for agency in (TAX_BUREAU, MARKET_REGULATOR):
+        builder.mandate(agency, "PUBLIC_CREDIT_CHECK", "社会信用体系建设 social credit regulations")
+    return scoring.models(builder)
 
 
 def cast(builder: Builder) -> list[Subject]:

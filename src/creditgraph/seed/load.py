@@ -19,8 +19,7 @@ from creditgraph.db.queries import load_queries
 from creditgraph.errors import SeedError
 from creditgraph.seed import scoring
 from creditgraph.seed.builder import Builder
-from creditgraph.seed.cast import cast
-from creditgraph.seed.personas import MARKET_REGULATOR, TAX_BUREAU, XIHU_COURT
+from creditgraph.seed.cast import cast, reference_data
 from creditgraph.seed.population import Population
 from creditgraph.seed.tables import COLUMNS, Rows
 
@@ -45,6 +44,7 @@ class SeedReport:
 
 
 async def _copy(conn: asyncpg.Connection, rows: Rows, report: SeedReport) -> None:
+    """COPY what the generator made so far, parents first, and count it."""
     for table, batch in rows.drain():
         schema, name = table.split(".")
         await conn.copy_records_to_table(
@@ -79,17 +79,8 @@ async def seed_database(
 
         rows = Rows()
         builder = Builder(random.Random(seed), rows)
-        builder.institutions()
-        builder.mandate(
-            XIHU_COURT, "JUDICIAL_ENFORCEMENT", "民事诉讼法 Civil Procedure Law, art. 255"
-        )
-        for agency in (TAX_BUREAU, MARKET_REGULATOR):
-            builder.mandate(
-                agency, "PUBLIC_CREDIT_CHECK", "社会信用体系建设 social credit regulations"
-            )
-        model_ids = scoring.models(builder)
-        personas = cast(builder)
-        for subject in personas:
+        model_ids = reference_data(builder)
+        for subject in cast(builder):
             scoring.observe(builder, model_ids, subject)
         await _copy(conn, rows, report)
 
@@ -105,10 +96,10 @@ async def seed_database(
                 progress.update(task, completed=done)
 
         await conn.execute(_SQL["advance_identities"])
-    if progress is not None:
-        analyse = progress.add_task("analysing", total=1)
+    # Fresh statistics, so the first queries on the new data get good plans.
+    analysing = progress.add_task("analysing", total=1) if progress else None
     await conn.execute("analyze")
-    if progress is not None:
-        progress.update(analyse, completed=1)
+    if progress is not None and analysing is not None:
+        progress.update(analysing, completed=1)
     report.seconds = time.perf_counter() - started
     return report

@@ -286,9 +286,6 @@ class Rows:
     def add(self, table: str, row: Row) -> None:
         self._rows[table].append(row)
 
-    def __len__(self) -> int:
-        return sum(len(rows) for rows in self._rows.values())
-
     def drain(self) -> Iterator[tuple[str, list[Row]]]:
         """Hand over every non-empty table in load order, leaving this empty."""
         for table in LOAD_ORDER:
