@@ -189,6 +189,18 @@ async def test_thin_file_fraud_alert_and_tax_arrears(seeded: asyncpg.Connection)
         PERSONA["fraud_alert"].identifier,
     )
     assert hard >= 3
+
+
+async def test_self_reads_are_recorded_and_never_hard(seeded: asyncpg.Connection) -> None:
+    rows = await seeded.fetch(
+        "select i.hard, i.edition, r.role, r.identifier = i.subject_identifier as own"
+        " from gateway.inquiries i join gateway.requesters r on r.id = i.requester_id"
+        " where i.purpose = 'SELF'"
+    )
+    assert len(rows) > 50
+    assert {(r["hard"], r["edition"], r["role"], r["own"]) for r in rows} == {
+        (False, "SUBJECT", "SUBJECT", True)
+    }
     assert (
         await seeded.fetchval(
             "select count(*) from public_records.tax_arrears where subject_identifier = $1"

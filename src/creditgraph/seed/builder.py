@@ -21,6 +21,7 @@ from creditgraph.seed.calendar import (
     DATA_DATE,
     DATA_MONTH,
     FIRST_HISTORY_MONTH,
+    LOADED_AT,
     add_months,
     moment,
     month_number,
@@ -91,12 +92,14 @@ class Builder:
         for inst in INSTITUTIONS:
             iid = self.ids.next("institutions")
             self.institution_ids[inst.code] = iid
-            self.rows.add("bureau.institutions", (iid, inst.code, inst.name, kinds[inst.role]))
+            self.rows.add(
+                "bureau.institutions", (iid, inst.code, inst.name, kinds[inst.role], LOADED_AT)
+            )
             if inst.role in ("bank", "court", "agency"):
                 rid = self.ids.next("requesters")
                 self.requester_ids[inst.code] = rid
                 role = "BANK" if inst.role == "bank" else "GOVERNMENT"
-                self.rows.add("gateway.requesters", (rid, role, inst.code, inst.name))
+                self.rows.add("gateway.requesters", (rid, role, inst.code, inst.name, LOADED_AT))
 
     def mandate(self, agency: Institution, purpose: str, legal_basis: str) -> None:
         self.rows.add(
@@ -119,7 +122,7 @@ class Builder:
         gender = "M" if int(identifier[16]) % 2 else "F"
         self.rows.add(
             "bureau.subjects",
-            (sid, "PERSON", identifier, name, birth, gender, None, None, None),
+            (sid, "PERSON", identifier, name, birth, gender, None, None, None, LOADED_AT),
         )
         return self._register(Subject(sid, identifier, name, "PERSON"))
 
@@ -139,6 +142,7 @@ class Builder:
                 established_on,
                 industry,
                 money(capital),
+                LOADED_AT,
             ),
         )
         return self._register(Subject(sid, identifier, name, "ORGANISATION"))
@@ -291,7 +295,8 @@ class Builder:
         if closed_on is not None:
             status, balance = "CLOSED", 0
         elif last in "1234567":
-            status = "BAD_DEBT" if conduct is Conduct.BAD_DEBT else "OVERDUE"
+            # written off only once it ran past 180 days; younger ones are overdue
+            status = "BAD_DEBT" if conduct is Conduct.BAD_DEBT and last == "7" else "OVERDUE"
         else:
             status = "NORMAL"
         classification = None
@@ -531,12 +536,21 @@ class Builder:
         notice_starts_on: date,
         state: str,
     ) -> None:
-        """A red or black list entry in `state`: NOTICE, IN_FORCE, OBJECTED or EXITED."""
+        """A red or black list entry in `state`.
+
+        NOTICE (in its public notice period), IN_FORCE, OBJECTED (objection
+        upheld: never took effect), DISMISSED (objection dismissed, then in
+        force) or EXITED (repaired after a year in force).
+        """
         notice_ends_on = working_days_after(notice_starts_on, 7)
         objection_filed_on = objection_outcome = effective_on = exited_on = exit_reason = None
         if state == "OBJECTED":
             objection_filed_on = notice_starts_on + timedelta(days=2)
             objection_outcome, exited_on, exit_reason = "UPHELD", notice_ends_on, "OBJECTION_UPHELD"
+        elif state == "DISMISSED":  # objected, objection dismissed, then in force
+            objection_filed_on = notice_starts_on + timedelta(days=3)
+            objection_outcome = "DISMISSED"
+            effective_on = notice_ends_on + timedelta(days=10)
         elif state in ("IN_FORCE", "EXITED"):
             effective_on = notice_ends_on + timedelta(days=1)
             if state == "EXITED":
@@ -561,9 +575,9 @@ class Builder:
                 exit_reason,
             ),
         )
-        if colour == "BLACK" and state in ("NOTICE", "IN_FORCE"):
+        if colour == "BLACK" and state in ("NOTICE", "IN_FORCE", "DISMISSED"):
             self.facts[subject.id].public_records += 1
-        if colour == "RED" and state == "IN_FORCE":
+        if colour == "RED" and state in ("IN_FORCE", "DISMISSED"):
             self.facts[subject.id].red_listed = True
 
     def civil_judgment(
@@ -710,6 +724,29 @@ class Builder:
 
     def post_loan_inquiry(self, subject: Subject, bank: Institution, on: date) -> None:
         self._inquiry(subject, bank, on, "POST_LOAN_MANAGEMENT", "BANK", None)
+
+    def self_inquiry(self, subject: Subject, on: date) -> None:
+        """The subject looking at their own report: recorded, never a hard inquiry."""
+        rid = self.requester_ids.get(subject.identifier)
+        if rid is None:
+            rid = self.ids.next("requesters")
+            self.requester_ids[subject.identifier] = rid
+            self.rows.add(
+                "gateway.requesters", (rid, "SUBJECT", subject.identifier, subject.name, LOADED_AT)
+            )
+        self.rows.add(
+            "gateway.inquiries",
+            (
+                self.ids.next("inquiries"),
+                subject.identifier,
+                rid,
+                None,
+                "SELF",
+                "SUBJECT",
+                None,
+                moment(on, 20),
+            ),
+        )
 
     def _inquiry(
         self,

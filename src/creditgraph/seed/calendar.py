@@ -25,6 +25,10 @@ DATA_MONTH = month_number(DATA_DATE)
 FIRST_HISTORY_MONTH = DATA_MONTH - HISTORY_MONTHS + 1
 
 
+# when the seeded rows were "created": the evening of the data date, never the load's clock
+LOADED_AT = datetime.combine(DATA_DATE, time(23), tzinfo=UTC)
+
+
 def add_months(day: date, months: int) -> date:
     start = month_start(month_number(day) + months)
     return start.replace(day=min(day.day, 28))

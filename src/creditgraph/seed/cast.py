@@ -210,6 +210,7 @@ def cast(builder: Builder) -> list[Subject]:
         purpose="HOME",
     )
     builder.post_loan_inquiry(model, WESTLAKE_BANK, days_before(30))
+    builder.self_inquiry(model, days_before(12))
 
     red = _organisation(builder, "red_listed", date(2015, 4, 1), "environmental services")
     builder.list_entry(

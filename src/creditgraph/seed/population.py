@@ -208,6 +208,8 @@ class Population:
             )
         if rng.random() < 0.2:
             b.post_loan_inquiry(person, b.random_bank(), days_before(rng.randrange(365)))
+        if rng.random() < 0.1:
+            b.self_inquiry(person, days_before(rng.randrange(365)))
 
     def _enforced(self, person: Subject) -> None:
         b, rng = self.b, self.rng
@@ -341,7 +343,9 @@ class Population:
             )
         if rng.random() < 0.06:
             colour = "BLACK" if conduct in (Conduct.BAD_DEBT, Conduct.CURRENT_OVERDUE) else "RED"
-            state = rng.choice(("NOTICE", "IN_FORCE", "IN_FORCE", "OBJECTED", "EXITED"))
+            state = rng.choice(
+                ("NOTICE", "IN_FORCE", "IN_FORCE", "OBJECTED", "DISMISSED", "EXITED")
+            )
             start = days_before(5) if state == "NOTICE" else days_before(rng.randrange(40, 900))
             b.list_entry(
                 firm,

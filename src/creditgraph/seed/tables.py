@@ -12,7 +12,7 @@ from typing import Any
 Row = tuple[Any, ...]
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "bureau.institutions": ("id", "code", "name", "kind"),
+    "bureau.institutions": ("id", "code", "name", "kind", "created_at"),
     "bureau.subjects": (
         "id",
         "kind",
@@ -23,6 +23,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "established_on",
         "industry",
         "registered_capital",
+        "created_at",
     ),
     "bureau.organisation_principals": ("organisation_id", "person_id", "role", "share", "since"),
     "bureau.phones": ("id", "subject_id", "number", "reported_on", "reported_by"),
@@ -244,7 +245,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "scores.bands": ("model_id", "name", "lower", "upper", "ordinal"),
     "scores.observations": ("id", "model_id", "subject_identifier", "value", "band", "observed_at"),
     "scores.reasons": ("observation_id", "rank", "code", "description", "impact"),
-    "gateway.requesters": ("id", "role", "identifier", "name"),
+    "gateway.requesters": ("id", "role", "identifier", "name", "created_at"),
     "gateway.mandates": ("id", "agency_id", "purpose", "edition", "legal_basis", "valid_from"),
     "gateway.consent_grants": (
         "id",
