@@ -152,3 +152,22 @@ def test_duplicate_versions_are_refused(tmp_path: Path) -> None:
     (folder / "0001_b.sql").write_text("select 1;")
     with pytest.raises(MigrationError, match="two files numbered 0001"):
         discover(tmp_path / "m")
+
+
+async def test_a_pending_file_numbered_before_an_applied_one_is_refused(
+    empty_database_url: str, scratch_migrations: Path
+) -> None:
+    conn = await _connect(empty_database_url)
+    try:
+        (scratch_migrations / "bureau" / "0002_more.sql").rename(
+            scratch_migrations / "bureau" / "0003_more.sql"
+        )
+        await migrate(conn, scratch_migrations)
+        (scratch_migrations / "bureau" / "0002_late.sql").write_text(
+            "create table bureau.late (id int);"
+        )
+        with pytest.raises(MigrationError, match=r"0002_late\.sql is not applied but a later"):
+            await migrate(conn, scratch_migrations)
+        assert await conn.fetchval("select to_regclass('bureau.late')") is None
+    finally:
+        await conn.close()

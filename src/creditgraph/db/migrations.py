@@ -14,6 +14,7 @@ serialise on an advisory lock.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -38,13 +39,12 @@ class Migration:
     name: str
     path: Path
     checksum: str
+    # the exact bytes the checksum covers, so what runs is what is recorded
+    sql: str
 
     @property
     def label(self) -> str:
         return f"{self.component}/{self.path.name}"
-
-    def read(self) -> str:
-        return self.path.read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +90,15 @@ def discover(root: Path) -> list[Migration]:
                     f"{seen[version].name} and {path.name}"
                 )
             seen[version] = path
+            content = path.read_bytes()
             found.append(
                 Migration(
                     component=component,
                     version=version,
                     name=match.group(2),
                     path=path,
-                    checksum=hashlib.sha256(path.read_bytes()).hexdigest(),
+                    checksum=hashlib.sha256(content).hexdigest(),
+                    sql=content.decode("utf-8"),
                 )
             )
     return found
@@ -126,26 +128,52 @@ def _check_history(on_disk: list[Migration], applied: list[AppliedMigration]) ->
             )
 
 
+def _check_order(todo: list[Migration], applied: list[AppliedMigration]) -> None:
+    """A pending file numbered below an applied one (say, from a merged branch) is refused."""
+    newest: dict[str, int] = {}
+    for row in applied:
+        newest[row.component] = max(row.version, newest.get(row.component, 0))
+    for migration in todo:
+        if migration.version < newest.get(migration.component, 0):
+            raise MigrationError(
+                f"migration {migration.label} is not applied but a later "
+                f"{migration.component} migration is; renumber it after "
+                f"{newest[migration.component]:04d}"
+            )
+
+
 async def pending(conn: asyncpg.Connection, root: Path) -> list[Migration]:
     """Migrations not yet applied, after checking the applied ones are untouched."""
     on_disk = discover(root)
     applied = await applied_migrations(conn)
     _check_history(on_disk, applied)
     done = {(row.component, row.version) for row in applied}
-    return [m for m in on_disk if (m.component, m.version) not in done]
+    todo = [m for m in on_disk if (m.component, m.version) not in done]
+    _check_order(todo, applied)
+    return todo
 
 
 async def migrate(conn: asyncpg.Connection, root: Path) -> MigrationReport:
     """Apply every pending migration under root, holding the migration lock throughout."""
+    try:
+        return await _migrate_locked(conn, root)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        raise MigrationError(f"cannot migrate the database: {exc}") from None
+
+
+async def _migrate_locked(conn: asyncpg.Connection, root: Path) -> MigrationReport:
     await conn.execute(_SQL["lock"], _LOCK_KEY)
     try:
-        await conn.execute(_SQL["create_ledger"])
+        if await conn.fetchval("select to_regclass('creditgraph_meta.schema_migrations')") is None:
+            # only created when missing: CREATE … IF NOT EXISTS still needs the
+            # CREATE privilege, which a migrated database's app role may lack
+            await conn.execute(_SQL["create_ledger"])
         todo = await pending(conn, root)
         total = len(discover(root))
         for migration in todo:
             try:
                 async with conn.transaction():
-                    await conn.execute(migration.read())
+                    await conn.execute(migration.sql)
                     await conn.execute(
                         _SQL["record"],
                         migration.component,
@@ -157,4 +185,7 @@ async def migrate(conn: asyncpg.Connection, root: Path) -> MigrationReport:
                 raise MigrationError(f"migration {migration.label} failed: {exc}") from None
         return MigrationReport(applied=tuple(todo), already_applied=total - len(todo))
     finally:
-        await conn.execute(_SQL["unlock"], _LOCK_KEY)
+        # best effort: on a broken connection the lock dies with the session,
+        # and the original error is the one worth reporting
+        with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await conn.execute(_SQL["unlock"], _LOCK_KEY)
