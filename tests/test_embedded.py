@@ -68,3 +68,18 @@ def test_too_long_a_path_is_a_clear_error(tmp_path: Path) -> None:
     deep = tmp_path / ("x" * 60) / ("y" * 60)
     with pytest.raises(DatabaseUnavailable, match="too long for a PostgreSQL socket"):
         EmbeddedPostgres(deep).start()
+
+
+def test_a_stale_pid_file_naming_another_server_is_ignored(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    with EmbeddedPostgres(first) as running:
+        with EmbeddedPostgres(second):
+            pass
+        # second crashed, and its old pid now belongs to first's postmaster
+        pid = running.postmaster_pid()
+        assert pid is not None
+        (second / "postmaster.pid").write_text(f"{pid}\n{second.parent / 'elsewhere'}\n")
+        with EmbeddedPostgres(second) as restarted:
+            assert restarted.owned
+            assert asyncio.run(_query(restarted.dsn, "select 1")) == 1
+    assert postgres_processes(second) == []

@@ -161,13 +161,16 @@ async def test_repayment_status_symbols_and_overdue_amounts_agree(db: asyncpg.Co
 
 async def test_closed_accounts_are_settled(db: asyncpg.Connection) -> None:
     lender = await _bank(db)
-    with pytest.raises(asyncpg.CheckViolationError, match="closed"):
-        await db.execute(
-            "insert into bureau.credit_accounts (lender_id, account_number, kind, credit_limit,"
-            " balance, opened_on, status, reported_on) values ($1, 'C-1', 'CREDIT_CARD', 5000, 0,"
-            " '2020-01-01', 'CLOSED', '2026-10-31')",
-            lender,
-        )
+    insert = (
+        "insert into bureau.credit_accounts (lender_id, account_number, kind, credit_limit,"
+        " balance, opened_on, closed_on, status, reported_on) values"
+        " ($1, 'C-0001', 'CREDIT_CARD', 5000, $2, '2020-01-01', $3, 'CLOSED', '2026-10-31')"
+    )
+    with pytest.raises(asyncpg.CheckViolationError, match="closed_has_date"):
+        await db.execute(insert, lender, Decimal(0), None)
+    with pytest.raises(asyncpg.CheckViolationError, match="closed_is_settled"):
+        await db.execute(insert, lender, Decimal(10), date(2025, 1, 1))
+    await db.execute(insert, lender, Decimal(0), date(2025, 1, 1))
 
 
 async def test_consent_grants_are_capped_at_twelve_months(db: asyncpg.Connection) -> None:
@@ -180,7 +183,7 @@ async def test_consent_grants_are_capped_at_twelve_months(db: asyncpg.Connection
         "insert into gateway.consent_grants (id, subject_identifier, grantor_identifier,"
         " grantee_id, purpose, edition, valid_from, valid_until, recorded_via)"
         " values (gen_random_uuid(), $1, $1, $2, 'LOAN_APPROVAL', 'BANK',"
-        " now(), now() + $3::interval, 'SUBJECT')"
+        " '2026-03-01T00:00Z', '2026-03-01T00:00Z'::timestamptz + $3::interval, 'SUBJECT')"
     )
     await db.execute(insert, HUSBAND, bank, timedelta(days=365))
     with pytest.raises(asyncpg.CheckViolationError):
@@ -238,6 +241,7 @@ async def test_every_access_path_has_an_index(db: asyncpg.Connection) -> None:
         join pg_class t on t.oid = i.indrelid
         join pg_namespace n on n.oid = t.relnamespace
         join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
+        where i.indpred is null  -- a partial index does not serve every read
         """
     )
     indexed = {(r["table_name"], r["leading_column"]) for r in rows}

@@ -27,13 +27,14 @@ create table bureau.subjects (
     industry            text,
     registered_capital  numeric(18, 2) check (registered_capital >= 0),
     created_at  timestamptz not null default now(),
+    -- CASE, not AND: SQL does not promise to evaluate AND left to right, and
+    -- the gender cast must only ever see a valid identifier
     constraint person_identity check (
-        kind <> 'PERSON' or (
-            common.is_resident_id(identifier)
-            and birth_date = common.resident_id_birth_date(identifier)
+        kind <> 'PERSON' or case when common.is_resident_id(identifier) then
+            birth_date = common.resident_id_birth_date(identifier)
             and gender = case substr(identifier, 17, 1)::int % 2 when 1 then 'M' else 'F' end
             and established_on is null and industry is null and registered_capital is null
-        )
+        else false end
     ),
     constraint organisation_identity check (
         kind <> 'ORGANISATION' or (

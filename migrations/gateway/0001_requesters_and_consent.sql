@@ -53,6 +53,7 @@ create table gateway.consent_grants (
 create index consent_grants_lookup
     on gateway.consent_grants (subject_identifier, grantee_id, purpose, valid_until desc)
     where status = 'ACTIVE';
+create index consent_grants_by_subject on gateway.consent_grants (subject_identifier, created_at desc);
 create index consent_grants_by_grantee on gateway.consent_grants (grantee_id, created_at desc);
 
 -- Government access rests on a legal mandate, not on consent: which agency

@@ -26,3 +26,4 @@ create table gateway.inquiries (
 );
 create index inquiries_by_subject on gateway.inquiries (subject_identifier, inquired_at desc);
 create index inquiries_by_requester on gateway.inquiries (requester_id, inquired_at desc);
+create index inquiries_by_grant on gateway.inquiries (grant_id) where grant_id is not null;

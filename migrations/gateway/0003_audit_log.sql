@@ -18,7 +18,8 @@ create table gateway.audit_log (
     fields         text[] not null default '{}',
     decision       text not null check (decision in ('ALLOWED', 'PARTIAL', 'DENIED', 'ERROR')),
     detail         jsonb not null default '{}',
-    prev_hash      bytea not null check (length(prev_hash) = 32),
+    -- unique: two concurrent appends cannot both extend the same link (no fork)
+    prev_hash      bytea not null unique check (length(prev_hash) = 32),
     hash           bytea not null unique check (length(hash) = 32)
 );
 create index audit_log_by_requester on gateway.audit_log (requester, occurred_at desc);

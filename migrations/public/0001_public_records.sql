@@ -46,7 +46,8 @@ create table public_records.dishonest_listings (
     reasons             text[] not null check (cardinality(reasons) >= 1 and reasons <@ array[
                             'EVADES_ENFORCEMENT_BY_FRAUD', 'OBSTRUCTS_ENFORCEMENT',
                             'FALSE_LITIGATION', 'FALSE_PROPERTY_REPORT',
-                            'VIOLATES_CONSUMPTION_RESTRICTION', 'REFUSES_WITH_ABILITY_TO_PAY']::text[]),
+                            'VIOLATES_CONSUMPTION_RESTRICTION', 'REFUSES_WITH_ABILITY_TO_PAY',
+                            'BREACHES_SETTLEMENT_AGREEMENT']::text[]),
     published_on        date not null,
     removed_on          date check (removed_on >= published_on),
     removal_reason      text check (removal_reason in

@@ -79,8 +79,13 @@ class EmbeddedPostgres:
         """The server's pid when one is running on this data directory."""
         pidfile = self.data_dir / "postmaster.pid"
         try:
-            pid = int(pidfile.read_text().split("\n", 1)[0])
-        except (OSError, ValueError):
+            lines = pidfile.read_text().splitlines()
+            pid = int(lines[0])
+            # after a crash the pid may now belong to another postgres: the
+            # file's second line names the data directory its server serves
+            if Path(lines[1]) != self.data_dir:
+                return None
+        except (OSError, ValueError, IndexError):
             return None
         try:
             proc = psutil.Process(pid)
@@ -101,9 +106,13 @@ class EmbeddedPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         if self.postmaster_pid() is None:
-            self._pg_ctl_start()
+            # a pid file that names no live server of ours is stale (a crash);
+            # postgres would refuse to start while its pid belongs to anyone
+            (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
+            # owned before it starts: an interrupt during start still stops it
             self._owned = True
             atexit.register(self.stop)
+            self._pg_ctl_start()
         self._dsn = f"postgresql://{SUPERUSER}@/{DATABASE}?host={self.socket_dir}&port={_PORT}"
         self._ensure_database()
         return self._dsn

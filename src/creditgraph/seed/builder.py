@@ -554,7 +554,8 @@ class Builder:
         elif state in ("IN_FORCE", "EXITED"):
             effective_on = notice_ends_on + timedelta(days=1)
             if state == "EXITED":
-                exited_on, exit_reason = add_months(effective_on, 12), "REPAIRED"
+                exited_on = min(add_months(effective_on, 12), DATA_DATE)
+                exit_reason = "REPAIRED"
         self.rows.add(
             "public_records.list_entries",
             (

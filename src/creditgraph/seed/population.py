@@ -220,7 +220,8 @@ class Population:
         if rng.random() < 0.6:
             b.restriction(person, XIHU_COURT, case, filed + timedelta(days=30))
             if rng.random() < 0.7:
-                b.dishonest(person, XIHU_COURT, case, filed + timedelta(days=90))
+                published = min(filed + timedelta(days=90), days_before(1))
+                b.dishonest(person, XIHU_COURT, case, published)
 
     def _couple(self, first: Subject) -> None:
         rng, b = self.rng, self.b
