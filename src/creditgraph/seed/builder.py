@@ -17,6 +17,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from asyncpg import Range
+
 from creditgraph.seed.calendar import (
     DATA_DATE,
     DATA_MONTH,
@@ -216,8 +218,6 @@ class Builder:
     def marry(self, a: Subject, b: Subject, started_on: date) -> None:
         mid = self.ids.next("marriages")
         self.rows.add("bureau.marriages", (mid, started_on, None, None))
-        from asyncpg import Range
-
         during = Range(started_on, None, lower_inc=True, upper_inc=False)
         self.rows.add("bureau.marriage_partners", (mid, a.id, during))
         self.rows.add("bureau.marriage_partners", (mid, b.id, during))
