@@ -87,3 +87,49 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+SEEDED_SUBJECTS = 200
+
+
+async def _seed_template(server_dsn: str, name: str) -> None:
+    from creditgraph.seed import seed_database
+
+    await _admin(server_dsn, f"create database {name} template {TEMPLATE}")
+    conn = await asyncpg.connect(dsn_for(server_dsn, name))
+    try:
+        await seed_database(conn, subjects=SEEDED_SUBJECTS, seed=1)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_template(pg_server: EmbeddedPostgres) -> str:
+    """The name of a database holding the personas and SEEDED_SUBJECTS more, seeded once."""
+    name = "creditgraph_seeded"
+    asyncio.run(_seed_template(pg_server.dsn, name))
+    return name
+
+
+@pytest.fixture(scope="session")
+def seeded_database_url(pg_server: EmbeddedPostgres, seeded_template: str) -> str:
+    """The seeded database itself, shared by the whole run: tests must only read it."""
+    return dsn_for(pg_server.dsn, seeded_template)
+
+
+@pytest.fixture
+def writable_seeded_database_url(
+    pg_server: EmbeddedPostgres, seeded_template: str
+) -> Iterator[str]:
+    """A copy of the seeded database that the test may change."""
+    yield from _fresh_database(pg_server, seeded_template)
+
+
+@pytest.fixture
+async def seeded_pool(seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(seeded_database_url, min_size=1, max_size=4)
+    assert pool is not None
+    try:
+        yield pool
+    finally:
+        await pool.close()

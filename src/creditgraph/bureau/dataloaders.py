@@ -1,0 +1,132 @@
+"""The bureau's batch functions: one statement per kind of thing per request.
+
+Each function answers a dataloader batch (see `SubgraphContext.loader`); the
+statements are in queries.sql beside this file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+
+from creditgraph.db.queries import load_queries
+from creditgraph.subgraphs.batching import row_per_key, rows_per_key
+
+SQL = load_queries(Path(__file__).with_name("queries.sql"))
+Row = asyncpg.Record
+
+
+async def subject_by_id(pool: asyncpg.Pool, ids: list[int]) -> list[Row | None]:
+    return await row_per_key(pool, SQL["subjects_by_id"], ids, "id")
+
+
+async def subject_by_identifier(pool: asyncpg.Pool, identifiers: list[str]) -> list[Row | None]:
+    return await row_per_key(pool, SQL["subjects_by_identifier"], identifiers, "identifier")
+
+
+async def institution_by_id(pool: asyncpg.Pool, ids: list[int]) -> list[Row | None]:
+    return await row_per_key(pool, SQL["institutions_by_id"], ids, "id")
+
+
+async def institution_by_code(pool: asyncpg.Pool, codes: list[str]) -> list[Row | None]:
+    return await row_per_key(pool, SQL["institutions_by_code"], codes, "code")
+
+
+async def phones(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["phones_by_subject"], subject_ids, "subject_id")
+
+
+async def addresses(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["addresses_by_subject"], subject_ids, "subject_id")
+
+
+async def employments(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["employments_by_subject"], subject_ids, "subject_id")
+
+
+async def educations(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["educations_by_subject"], subject_ids, "subject_id")
+
+
+async def marriages(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["marriages_by_subject"], subject_ids, "subject_id")
+
+
+async def principals(pool: asyncpg.Pool, organisation_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(
+        pool, SQL["principals_by_organisation"], organisation_ids, "organisation_id"
+    )
+
+
+async def principal_roles(pool: asyncpg.Pool, person_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["principal_roles_by_person"], person_ids, "person_id")
+
+
+async def account_by_id(pool: asyncpg.Pool, ids: list[int]) -> list[Row | None]:
+    return await row_per_key(pool, SQL["accounts_by_id"], ids, "id")
+
+
+async def account_links(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["account_ids_by_subject"], subject_ids, "subject_id")
+
+
+async def parties(pool: asyncpg.Pool, account_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["parties_by_account"], account_ids, "account_id")
+
+
+async def repayments(pool: asyncpg.Pool, account_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["repayments_by_account"], account_ids, "account_id")
+
+
+async def guarantee_by_id(pool: asyncpg.Pool, ids: list[int]) -> list[Row | None]:
+    return await row_per_key(pool, SQL["guarantees_by_id"], ids, "id")
+
+
+async def guarantees_given(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["guarantee_ids_by_guarantor"], subject_ids, "guarantor_id")
+
+
+async def guarantees_of_account(pool: asyncpg.Pool, account_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["guarantee_ids_by_account"], account_ids, "account_id")
+
+
+async def summary_facts(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["summary_facts"], subject_ids, "subject_id")
+
+
+async def hard_inquiries(pool: asyncpg.Pool, identifiers: list[str]) -> list[int]:
+    rows = await row_per_key(pool, SQL["hard_inquiry_counts"], identifiers, "identifier")
+    return [0 if row is None else int(row["hard_inquiries"]) for row in rows]
+
+
+async def guarantee_totals(pool: asyncpg.Pool, subject_ids: list[int]) -> list[Row | None]:
+    return await row_per_key(
+        pool, SQL["guarantee_totals_by_guarantor"], subject_ids, "guarantor_id"
+    )
+
+
+async def inquiries(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["inquiries_by_subject"], identifiers, "subject_identifier")
+
+
+async def disputes(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["disputes_by_subject"], subject_ids, "subject_id")
+
+
+async def statements(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["statements_by_subject"], subject_ids, "subject_id")
+
+
+async def fraud_alerts(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["fraud_alerts_by_subject"], subject_ids, "subject_id")
+
+
+async def guarantee_chains(pool: asyncpg.Pool, keys: list[tuple[int, int]]) -> list[list[Row]]:
+    """Chains per (subject id, max depth): one statement per distinct depth asked for."""
+    found: dict[tuple[int, int], list[Row]] = {}
+    for depth in sorted({depth for _, depth in keys}):
+        roots = [subject for subject, d in keys if d == depth]
+        for row in await pool.fetch(SQL["guarantee_chains"], roots, depth):
+            found.setdefault((row["root_id"], depth), []).append(row)
+    return [found.get(key, []) for key in keys]

@@ -1,0 +1,225 @@
+-- The bureau subgraph's reads. Every statement takes an array of keys and
+-- answers for all of them at once (the dataloaders batch a request's keys),
+-- so the number of statements a query runs never grows with its data.
+
+-- name: subjects_by_id
+select id, kind, identifier, name, birth_date, gender, established_on, industry,
+       registered_capital
+from bureau.subjects
+where id = any($1::bigint[]);
+
+-- name: subjects_by_identifier
+select id, kind, identifier, name, birth_date, gender, established_on, industry,
+       registered_capital
+from bureau.subjects
+where identifier = any($1::text[]);
+
+-- name: institutions_by_id
+select id, code, name, kind from bureau.institutions where id = any($1::bigint[]);
+
+-- name: institutions_by_code
+select id, code, name, kind from bureau.institutions where code = any($1::text[]);
+
+-- name: phones_by_subject
+select p.subject_id, p.id, p.number, p.reported_on, i.name as reported_by
+from bureau.phones p
+left join bureau.institutions i on i.id = p.reported_by
+where p.subject_id = any($1::bigint[])
+order by p.subject_id, p.reported_on desc, p.id desc;
+
+-- name: addresses_by_subject
+select a.subject_id, a.id, a.kind, a.address, a.residence_status, a.reported_on,
+       i.name as reported_by
+from bureau.addresses a
+left join bureau.institutions i on i.id = a.reported_by
+where a.subject_id = any($1::bigint[])
+order by a.subject_id, a.reported_on desc, a.id desc;
+
+-- name: employments_by_subject
+select e.subject_id, e.id, e.employer_name, e.employer_id, e.occupation, e.title,
+       e.started_on, e.reported_on, i.name as reported_by
+from bureau.employments e
+left join bureau.institutions i on i.id = e.reported_by
+where e.subject_id = any($1::bigint[])
+order by e.subject_id, e.reported_on desc, e.id desc;
+
+-- name: educations_by_subject
+select subject_id, id, level, school, graduated_on, reported_on
+from bureau.educations
+where subject_id = any($1::bigint[])
+order by subject_id, reported_on desc, id desc;
+
+-- name: marriages_by_subject
+-- Each marriage of each subject, with the other partner.
+select mine.subject_id, m.id, m.started_on, m.ended_on, m.end_reason,
+       other.subject_id as partner_id
+from bureau.marriage_partners mine
+join bureau.marriages m on m.id = mine.marriage_id
+join bureau.marriage_partners other
+  on other.marriage_id = mine.marriage_id and other.subject_id <> mine.subject_id
+where mine.subject_id = any($1::bigint[])
+order by mine.subject_id, m.started_on desc;
+
+-- name: principals_by_organisation
+select organisation_id, person_id, role, share, since, until
+from bureau.organisation_principals
+where organisation_id = any($1::bigint[])
+order by organisation_id, since desc, person_id;
+
+-- name: principal_roles_by_person
+select organisation_id, person_id, role, share, since, until
+from bureau.organisation_principals
+where person_id = any($1::bigint[])
+order by person_id, since desc, organisation_id;
+
+-- name: accounts_by_id
+select a.id, a.lender_id, a.account_number, a.kind, a.purpose, a.currency, a.principal,
+       a.credit_limit, a.balance, a.term_months, a.repayment_method, a.collateral,
+       a.opened_on, a.matures_on, a.closed_on, a.status, a.classification, a.reported_on
+from bureau.credit_accounts a
+where a.id = any($1::bigint[]);
+
+-- name: account_ids_by_subject
+-- The accounts a subject is a party to, newest first: a joint loan appears on
+-- every borrower's list.
+select p.subject_id, p.account_id, p.role
+from bureau.account_parties p
+join bureau.credit_accounts a on a.id = p.account_id
+where p.subject_id = any($1::bigint[])
+order by p.subject_id, a.opened_on desc, a.id desc;
+
+-- name: parties_by_account
+select account_id, subject_id, role
+from bureau.account_parties
+where account_id = any($1::bigint[])
+order by account_id, role desc, subject_id;
+
+-- name: repayments_by_account
+select account_id, month, status, amount_due, amount_paid, overdue_amount, balance
+from bureau.repayments
+where account_id = any($1::bigint[])
+order by account_id, month desc;
+
+-- name: guarantees_by_id
+select id, guarantor_id, account_id, contract_number, kind, amount, currency, starts_on,
+       ends_on, status
+from bureau.guarantees
+where id = any($1::bigint[]);
+
+-- name: guarantee_ids_by_guarantor
+select guarantor_id, id
+from bureau.guarantees
+where guarantor_id = any($1::bigint[])
+order by guarantor_id, starts_on desc, id desc;
+
+-- name: guarantee_ids_by_account
+select account_id, id
+from bureau.guarantees
+where account_id = any($1::bigint[])
+order by account_id, starts_on desc, id desc;
+
+-- name: summary_facts
+-- What the credit summary is derived from, one row per (subject, account):
+-- the account's figures and its statuses over the 24 months that end at the
+-- subject's data month (most recent first), plus the data month itself.
+with wanted as (
+    select unnest($1::bigint[]) as subject_id
+), accounts as (
+    select w.subject_id, a.*
+    from wanted w
+    join bureau.account_parties p on p.subject_id = w.subject_id
+    join bureau.credit_accounts a on a.id = p.account_id
+), data_month as (
+    select subject_id, date_trunc('month', max(reported_on))::date as month
+    from accounts group by subject_id
+)
+select a.subject_id, d.month as data_month, a.id, a.kind, a.status, a.balance, a.credit_limit,
+       a.opened_on,
+       coalesce((
+           select string_agg(r.status, '' order by r.month desc)
+           from bureau.repayments r
+           where r.account_id = a.id
+             and r.month > (d.month - interval '24 months')
+             and r.month <= d.month
+       ), '') as statuses,
+       coalesce((
+           select r.overdue_amount from bureau.repayments r
+           where r.account_id = a.id order by r.month desc limit 1
+       ), 0) as overdue_amount
+from accounts a
+join data_month d on d.subject_id = a.subject_id
+order by a.subject_id, a.id;
+
+-- name: hard_inquiry_counts
+-- Hard inquiries (credit decisions by lenders) in the last six months, from
+-- the gateway's inquiry record.
+select w.identifier, count(i.id) as hard_inquiries
+from unnest($1::text[]) as w(identifier)
+left join gateway.inquiry_record i
+  on i.subject_identifier = w.identifier and i.hard
+ and i.inquired_at > now() - interval '6 months'
+group by w.identifier;
+
+-- name: guarantee_totals_by_guarantor
+select guarantor_id, count(*) as active_guarantees, sum(amount) as guaranteed_amount
+from bureau.guarantees
+where guarantor_id = any($1::bigint[]) and status = 'ACTIVE'
+group by guarantor_id;
+
+-- name: inquiries_by_subject
+select subject_identifier, id, requester_role, requester_code, requester_name, operator,
+       purpose, edition, grant_id, inquired_at, hard
+from gateway.inquiry_record
+where subject_identifier = any($1::text[])
+order by subject_identifier, inquired_at desc, id desc;
+
+-- name: disputes_by_subject
+select subject_id, id, record_type, record_id, reason, filed_at, respond_by, status, outcome,
+       resolution, resolved_at
+from bureau.disputes
+where subject_id = any($1::bigint[])
+order by subject_id, filed_at desc, id desc;
+
+-- name: statements_by_subject
+select subject_id, id, text, added_at, withdrawn_at
+from bureau.statements
+where subject_id = any($1::bigint[])
+order by subject_id, added_at desc, id desc;
+
+-- name: fraud_alerts_by_subject
+select subject_id, id, kind, contact_phone, note, placed_at, expires_at, lifted_at
+from bureau.fraud_alerts
+where subject_id = any($1::bigint[])
+order by subject_id, placed_at desc, id desc;
+
+-- name: guarantee_chains
+-- Every path of active guarantees that starts at one of the subjects in $1,
+-- up to $2 links long. A link runs from a guarantor to the primary borrower
+-- of the account guaranteed; a path that returns to a subject already on it
+-- is a circle (担保圈) and is not followed further.
+with recursive link as (
+    select g.id as guarantee_id, g.guarantor_id, p.subject_id as borrower_id, g.account_id,
+           g.amount
+    from bureau.guarantees g
+    join bureau.account_parties p on p.account_id = g.account_id and p.role = 'PRIMARY_BORROWER'
+    where g.status = 'ACTIVE'
+), chain as (
+    select l.guarantor_id as root_id, l.guarantee_id, l.guarantor_id, l.borrower_id,
+           l.account_id, l.amount, 1 as depth, array[l.guarantor_id, l.borrower_id] as path,
+           l.borrower_id = l.guarantor_id as closes_circle
+    from link l
+    where l.guarantor_id = any($1::bigint[])
+    union all
+    select c.root_id, l.guarantee_id, l.guarantor_id, l.borrower_id, l.account_id, l.amount,
+           c.depth + 1, c.path || l.borrower_id, l.borrower_id = any(c.path)
+    from chain c
+    join link l on l.guarantor_id = c.borrower_id
+    where not c.closes_circle and c.depth < $2
+)
+select root_id, guarantee_id, guarantor_id, borrower_id, account_id, amount, depth, path,
+       closes_circle,
+       -- a path cut by the depth bound whose end still guarantees someone
+       (depth = $2 and not closes_circle
+        and exists (select 1 from link l where l.guarantor_id = chain.borrower_id)) as cut_short
+from chain
+order by root_id, depth, guarantee_id;

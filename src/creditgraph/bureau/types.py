@@ -1,0 +1,941 @@
+"""The bureau's GraphQL types.
+
+Entities: `Subject` (keys `id` and `identifier`), `CreditAccount` and
+`Guarantee` (key `id`) and `Institution` (key `code`). Every field that
+reaches further goes through a per-request dataloader, so a report costs a
+fixed number of statements however many accounts, months or guarantees it
+holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TypeAlias
+
+import asyncpg
+import strawberry
+
+from creditgraph.bureau import dataloaders as dl
+from creditgraph.bureau import signals
+from creditgraph.bureau.enums import (
+    AccountKind,
+    AccountStatus,
+    Edition,
+    Gender,
+    GuaranteeKind,
+    GuaranteeStatus,
+    InquiryPurpose,
+    InstitutionKind,
+    PartyRole,
+    PrincipalRole,
+    SubjectKind,
+    UtilisationLevel,
+)
+from creditgraph.subgraphs.context import SubgraphContext
+from creditgraph.subgraphs.errors import BadUserInput, check_id, check_identifier, check_range
+from creditgraph.subgraphs.pagination import Connection, paginate
+
+Info: TypeAlias = strawberry.Info[SubgraphContext, None]
+Row: TypeAlias = asyncpg.Record
+
+DEFAULT_PHONES = 5  # the report lists the last five mobile numbers
+MAX_HISTORY_MONTHS = 60
+DEFAULT_HISTORY_MONTHS = 24
+MAX_CHAIN_DEPTH = 8
+DEFAULT_CHAIN_DEPTH = 4
+
+
+def _month_number(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month(number: int) -> date:
+    return date(number // 12, number % 12 + 1, 1)
+
+
+# -- institutions -------------------------------------------------------------
+
+
+@strawberry.federation.type(keys=["code"], description="A lender, court, agency or scorer.")
+class Institution:
+    code: str = strawberry.field(description="Unified social credit code.")
+    name: str
+    kind: InstitutionKind
+
+    @classmethod
+    def from_row(cls, row: Row) -> Institution:
+        return cls(code=row["code"], name=row["name"], kind=InstitutionKind(row["kind"]))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, code: str) -> Institution | None:
+        row = await info.context.loader(dl.institution_by_code).load(code)
+        return None if row is None else cls.from_row(row)
+
+
+async def _institution(info: Info, institution_id: int | None) -> Institution | None:
+    if institution_id is None:
+        return None
+    row = await info.context.loader(dl.institution_by_id).load(institution_id)
+    return None if row is None else Institution.from_row(row)
+
+
+# -- identity -----------------------------------------------------------------
+
+
+@strawberry.type(description="A mobile or fixed number, with when and by whom it was reported.")
+class Phone:
+    number: str
+    reported_on: date
+    reported_by: str | None
+
+
+@strawberry.type
+class Address:
+    kind: str = strawberry.field(description="RESIDENCE, REGISTERED, MAILING or BUSINESS.")
+    address: str
+    residence_status: str | None
+    reported_on: date
+    reported_by: str | None
+
+
+@strawberry.type
+class Employment:
+    employer_name: str
+    occupation: str | None
+    title: str | None
+    started_on: date | None
+    reported_on: date
+    reported_by: str | None
+    employer_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The employer as a subject, when the bureau knows it.")
+    async def employer(self, info: Info) -> Subject | None:
+        return await Subject.load(info, self.employer_id)
+
+
+@strawberry.type
+class Education:
+    level: str
+    school: str | None
+    graduated_on: date | None
+    reported_on: date
+
+
+@strawberry.type
+class Marriage:
+    id: strawberry.ID
+    started_on: date
+    ended_on: date | None
+    end_reason: str | None = strawberry.field(description="DIVORCE, DEATH or ANNULMENT.")
+    partner_id: strawberry.Private[int]
+
+    @strawberry.field
+    def current(self) -> bool:
+        return self.ended_on is None
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Subject:
+        partner = await Subject.load(info, self.partner_id)
+        assert partner is not None  # a foreign key guarantees it
+        return partner
+
+
+@strawberry.type(description="A person's role in an organisation (legal representative, …).")
+class Principal:
+    role: PrincipalRole
+    share: Decimal | None = strawberry.field(description="An investor's share, 0 to 1.")
+    since: date
+    until: date | None
+    organisation_id: strawberry.Private[int]
+    person_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Row) -> Principal:
+        return cls(
+            role=PrincipalRole(row["role"]),
+            share=row["share"],
+            since=row["since"],
+            until=row["until"],
+            organisation_id=row["organisation_id"],
+            person_id=row["person_id"],
+        )
+
+    @strawberry.field
+    async def organisation(self, info: Info) -> Subject:
+        found = await Subject.load(info, self.organisation_id)
+        assert found is not None
+        return found
+
+    @strawberry.field
+    async def person(self, info: Info) -> Subject:
+        found = await Subject.load(info, self.person_id)
+        assert found is not None
+        return found
+
+
+# -- subject's own records ----------------------------------------------------
+
+
+@strawberry.type(description="A look at the subject's report: who, when, why, under what.")
+class Inquiry:
+    id: strawberry.ID
+    requester_role: str
+    requester_code: str
+    requester_name: str
+    operator: str | None
+    purpose: InquiryPurpose
+    edition: Edition
+    grant_id: strawberry.ID | None
+    inquired_at: datetime
+    hard: bool = strawberry.field(
+        description="A lender's credit decision; counts against the file."
+    )
+
+
+@strawberry.type(description="A dispute (异议) the subject filed on a record.")
+class Dispute:
+    id: strawberry.ID
+    record_type: str
+    record_id: str
+    reason: str
+    filed_at: datetime
+    respond_by: date = strawberry.field(description="The data source must verify by this date.")
+    status: str
+    outcome: str | None
+    resolution: str | None
+    resolved_at: datetime | None
+
+
+@strawberry.type(description="A personal statement (本人声明) on the report.")
+class Statement:
+    id: strawberry.ID
+    text: str
+    added_at: datetime
+    withdrawn_at: datetime | None
+
+
+@strawberry.type(
+    description="An anti-fraud alert (反欺诈警示): lenders must call the number first."
+)
+class FraudAlert:
+    id: strawberry.ID
+    kind: str
+    contact_phone: str
+    note: str | None
+    placed_at: datetime
+    expires_at: datetime
+    lifted_at: datetime | None
+
+    @strawberry.field
+    def active(self) -> bool:
+        return self.lifted_at is None and self.expires_at > datetime.now(self.expires_at.tzinfo)
+
+
+# -- accounts -----------------------------------------------------------------
+
+
+@strawberry.type(description="One month of an account's repayment record.")
+class RepaymentMonth:
+    month: date
+    status: str = strawberry.field(
+        description="N normal; 1-7 months overdue; C settled; G ended otherwise; D repaid by "
+        "guarantor; Z repaid by transfer of assets; * nothing due; # unknown."
+    )
+    amount_due: Decimal
+    amount_paid: Decimal
+    overdue_amount: Decimal
+    balance: Decimal
+
+
+@strawberry.type(description="A repayment history as one string, most recent month first.")
+class RepaymentGrid:
+    latest_month: date = strawberry.field(description="The month of the grid's first symbol.")
+    months: int
+    statuses: str = strawberry.field(
+        description="One symbol per month, most recent first; '/' before the account opened."
+    )
+
+
+@strawberry.type(description="A party to an account: the primary borrower or a co-borrower.")
+class AccountParty:
+    role: PartyRole
+    subject_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def subject(self, info: Info) -> Subject:
+        found = await Subject.load(info, self.subject_id)
+        assert found is not None
+        return found
+
+
+def _history_end(account: CreditAccount) -> int:
+    """The month an account's history runs up to: its closing month, else its data month."""
+    return _month_number(account.closed_on or account.reported_on)
+
+
+def _check_months(months: int) -> int:
+    return check_range("months", months, 1, MAX_HISTORY_MONTHS)
+
+
+@strawberry.federation.type(keys=["id"], description="A loan, card or credit line.")
+class CreditAccount:
+    id: strawberry.ID
+    account_number: str
+    kind: AccountKind
+    purpose: str | None
+    currency: str
+    principal: Decimal | None = strawberry.field(description="A loan's amount.")
+    credit_limit: Decimal | None = strawberry.field(description="A card's or credit line's limit.")
+    balance: Decimal
+    term_months: int | None
+    repayment_method: str | None
+    collateral: str
+    opened_on: date
+    matures_on: date | None
+    closed_on: date | None
+    status: AccountStatus
+    classification: str | None = strawberry.field(description="Five-category loan class.")
+    reported_on: date = strawberry.field(description="Data date: lenders report T+1.")
+    pk: strawberry.Private[int]
+    lender_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Row) -> CreditAccount:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            account_number=row["account_number"],
+            kind=AccountKind(row["kind"]),
+            purpose=row["purpose"],
+            currency=row["currency"],
+            principal=row["principal"],
+            credit_limit=row["credit_limit"],
+            balance=row["balance"],
+            term_months=row["term_months"],
+            repayment_method=row["repayment_method"],
+            collateral=row["collateral"],
+            opened_on=row["opened_on"],
+            matures_on=row["matures_on"],
+            closed_on=row["closed_on"],
+            status=AccountStatus(row["status"]),
+            classification=row["classification"],
+            reported_on=row["reported_on"],
+            pk=row["id"],
+            lender_id=row["lender_id"],
+        )
+
+    @classmethod
+    async def load_many(cls, info: Info, ids: Sequence[int]) -> list[CreditAccount]:
+        rows = await info.context.loader(dl.account_by_id).load_many(ids)
+        return [cls.from_row(row) for row in rows if row is not None]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> CreditAccount | None:
+        found = await cls.load_many(info, [check_id(str(id))])
+        return found[0] if found else None
+
+    @strawberry.field
+    async def lender(self, info: Info) -> Institution:
+        found = await _institution(info, self.lender_id)
+        assert found is not None
+        return found
+
+    @strawberry.field(description="Borrowers: a joint loan lists both spouses.")
+    async def parties(self, info: Info) -> list[AccountParty]:
+        rows = await info.context.loader(dl.parties).load(self.pk)
+        return [AccountParty(role=PartyRole(r["role"]), subject_id=r["subject_id"]) for r in rows]
+
+    @strawberry.field(description="Guarantees standing behind this account.")
+    async def guarantees(self, info: Info) -> list[Guarantee]:
+        rows = await info.context.loader(dl.guarantees_of_account).load(self.pk)
+        return await Guarantee.load_many(info, [r["id"] for r in rows])
+
+    @strawberry.field(description="Monthly records, most recent first, over the last `months`.")
+    async def repayments(
+        self,
+        info: Info,
+        months: int = DEFAULT_HISTORY_MONTHS,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[RepaymentMonth]:
+        end = _history_end(self)
+        start = end - _check_months(months) + 1
+        rows = await info.context.loader(dl.repayments).load(self.pk)
+        chosen = [
+            RepaymentMonth(
+                month=r["month"],
+                status=r["status"],
+                amount_due=r["amount_due"],
+                amount_paid=r["amount_paid"],
+                overdue_amount=r["overdue_amount"],
+                balance=r["balance"],
+            )
+            for r in rows
+            if start <= _month_number(r["month"]) <= end
+        ]
+        return paginate(
+            chosen,
+            kind="repayment month",
+            key=lambda m: m.month.isoformat(),
+            first=first,
+            after=after,
+            default_size=MAX_HISTORY_MONTHS,
+        )
+
+    @strawberry.field(description="The last `months` statuses as one string, most recent first.")
+    async def repayment_grid(
+        self, info: Info, months: int = DEFAULT_HISTORY_MONTHS
+    ) -> RepaymentGrid:
+        count = _check_months(months)
+        end = _history_end(self)
+        opened = _month_number(self.opened_on)
+        rows = await info.context.loader(dl.repayments).load(self.pk)
+        by_month = {_month_number(r["month"]): r["status"] for r in rows}
+        symbols = [
+            "/" if month < opened else by_month.get(month, "#")
+            for month in range(end, end - count, -1)
+        ]
+        return RepaymentGrid(latest_month=_month(end), months=count, statuses="".join(symbols))
+
+
+@strawberry.type(description="An account a subject is party to, with the subject's role on it.")
+class AccountHolding:
+    role: PartyRole
+    account: CreditAccount
+
+    @strawberry.field(description="More than one borrower, e.g. a spouse-linked mortgage.")
+    async def joint(self, info: Info) -> bool:
+        parties = await info.context.loader(dl.parties).load(self.account.pk)
+        return len(parties) > 1
+
+
+# -- guarantees ---------------------------------------------------------------
+
+
+@strawberry.federation.type(keys=["id"], description="A guarantee (担保) given for an account.")
+class Guarantee:
+    id: strawberry.ID
+    contract_number: str
+    kind: GuaranteeKind
+    amount: Decimal
+    currency: str
+    starts_on: date
+    ends_on: date | None
+    status: GuaranteeStatus
+    guarantor_id: strawberry.Private[int]
+    account_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Row) -> Guarantee:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            contract_number=row["contract_number"],
+            kind=GuaranteeKind(row["kind"]),
+            amount=row["amount"],
+            currency=row["currency"],
+            starts_on=row["starts_on"],
+            ends_on=row["ends_on"],
+            status=GuaranteeStatus(row["status"]),
+            guarantor_id=row["guarantor_id"],
+            account_id=row["account_id"],
+        )
+
+    @classmethod
+    async def load_many(cls, info: Info, ids: Sequence[int]) -> list[Guarantee]:
+        rows = await info.context.loader(dl.guarantee_by_id).load_many(ids)
+        return [cls.from_row(row) for row in rows if row is not None]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Guarantee | None:
+        found = await cls.load_many(info, [check_id(str(id))])
+        return found[0] if found else None
+
+    @strawberry.field
+    async def guarantor(self, info: Info) -> Subject:
+        found = await Subject.load(info, self.guarantor_id)
+        assert found is not None
+        return found
+
+    @strawberry.field
+    async def account(self, info: Info) -> CreditAccount:
+        found = await CreditAccount.load_many(info, [self.account_id])
+        return found[0]
+
+    @strawberry.field(description="The primary borrower of the guaranteed account.")
+    async def borrower(self, info: Info) -> Subject:
+        parties = await info.context.loader(dl.parties).load(self.account_id)
+        primary = next(p["subject_id"] for p in parties if p["role"] == "PRIMARY_BORROWER")
+        found = await Subject.load(info, primary)
+        assert found is not None
+        return found
+
+
+@strawberry.type(description="One guarantee on a chain, `depth` links from the subject.")
+class ExposureLink:
+    depth: int
+    amount: Decimal
+    guarantee_id: strawberry.Private[int]
+    guarantor_id: strawberry.Private[int]
+    borrower_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def guarantee(self, info: Info) -> Guarantee:
+        return (await Guarantee.load_many(info, [self.guarantee_id]))[0]
+
+    @strawberry.field
+    async def guarantor(self, info: Info) -> Subject:
+        found = await Subject.load(info, self.guarantor_id)
+        assert found is not None
+        return found
+
+    @strawberry.field
+    async def borrower(self, info: Info) -> Subject:
+        found = await Subject.load(info, self.borrower_id)
+        assert found is not None
+        return found
+
+
+@strawberry.type(
+    description="A guarantee circle (担保圈): guarantors that end up guaranteeing themselves."
+)
+class GuaranteeCircle:
+    member_ids: strawberry.Private[tuple[int, ...]]
+
+    @strawberry.field(description="The members in guarantee order, starting from the lowest id.")
+    async def members(self, info: Info) -> list[Subject]:
+        found = await Subject.load_many(info, self.member_ids)
+        return found
+
+
+@strawberry.type(description="What a subject stands behind, directly and along guarantee chains.")
+class GuaranteeExposure:
+    max_depth: int
+    direct_exposure: Decimal = strawberry.field(description="Active guarantees the subject gave.")
+    chain_exposure: Decimal = strawberry.field(
+        description="Active guarantees further along the chains the subject's guarantees start."
+    )
+    total_exposure: Decimal
+    links: list[ExposureLink]
+    circles: list[GuaranteeCircle]
+    truncated: bool = strawberry.field(description="Chains go on beyond maxDepth.")
+
+
+def _canonical_circle(path: Sequence[int]) -> tuple[int, ...]:
+    """A circle's members in order, rotated to start at the smallest id (one name per circle)."""
+    start = path.index(path[-1])
+    members = list(path[start:-1])
+    lowest = members.index(min(members))
+    return tuple(members[lowest:] + members[:lowest])
+
+
+def exposure_from_chains(rows: Sequence[Row], max_depth: int) -> GuaranteeExposure:
+    nearest: dict[int, Row] = {}
+    for row in rows:  # ordered by depth: the first sighting of a guarantee is its nearest
+        nearest.setdefault(row["guarantee_id"], row)
+    links = [
+        ExposureLink(
+            depth=r["depth"],
+            amount=r["amount"],
+            guarantee_id=r["guarantee_id"],
+            guarantor_id=r["guarantor_id"],
+            borrower_id=r["borrower_id"],
+        )
+        for r in nearest.values()
+    ]
+    direct = sum((link.amount for link in links if link.depth == 1), Decimal(0))
+    chain = sum((link.amount for link in links if link.depth > 1), Decimal(0))
+    circles = sorted({_canonical_circle(r["path"]) for r in rows if r["closes_circle"]})
+    return GuaranteeExposure(
+        max_depth=max_depth,
+        direct_exposure=direct,
+        chain_exposure=chain,
+        total_exposure=direct + chain,
+        links=links,
+        circles=[GuaranteeCircle(member_ids=c) for c in circles],
+        truncated=any(r["cut_short"] for r in rows),
+    )
+
+
+# -- summary ------------------------------------------------------------------
+
+
+@strawberry.type(description="One of the four nots, with why it failed.")
+class NotCheck:
+    passed: bool
+    reasons: list[str]
+
+
+@strawberry.type(description="The four nots of a good file (不黑、不白、不多、不乱).")
+class FourNots:
+    passed: bool
+    not_black: NotCheck = strawberry.field(description="No blacklist, nothing overdue now.")
+    not_white: NotCheck = strawberry.field(description="Some credit history: not a thin file.")
+    not_too_many: NotCheck = strawberry.field(description="Not too many accounts, cards or debt.")
+    not_messy: NotCheck = strawberry.field(description="Few recent hard inquiries.")
+
+
+@strawberry.type(description="Derived signals lenders read first (DOMAIN.md).")
+class CreditSummary:
+    data_month: date | None = strawberry.field(
+        description="The month the 24-month window ends: the subject's latest data month."
+    )
+    account_count: int
+    open_account_count: int
+    open_credit_card_count: int
+    total_balance: Decimal
+    revolving_balance: Decimal
+    revolving_limit: Decimal
+    utilisation: float | None = strawberry.field(description="Revolving balance / limit.")
+    utilisation_level: UtilisationLevel
+    current_overdue_accounts: int
+    current_overdue_amount: Decimal
+    bad_debt: bool
+    bad_debt_count: int
+    longest_overdue_run_24m: int
+    overdue_months_24m: int
+    serious_delinquency: bool = strawberry.field(
+        description="连三累六: an account 3 months overdue in a row, or 6 in total, in 24 months."
+    )
+    serious_delinquency_accounts: int
+    hard_inquiries_6m: int
+    hard_inquiry_warning: bool = strawberry.field(description="More than 5 in 6 months.")
+    guarantees_given: int
+    guaranteed_amount: Decimal
+    four_nots: FourNots
+
+
+def _verdict(verdict: signals.Verdict) -> NotCheck:
+    return NotCheck(passed=verdict.passed, reasons=list(verdict.reasons))
+
+
+def summary_from(
+    rows: Sequence[Row], *, hard_inquiries: int, totals: Row | None, blacklisted: bool | None
+) -> CreditSummary:
+    data_month = rows[0]["data_month"] if rows else None
+    end = _month_number(data_month) if data_month else 0
+    accounts = [
+        signals.AccountFacts(
+            kind=r["kind"],
+            status=r["status"],
+            balance=r["balance"],
+            credit_limit=r["credit_limit"],
+            overdue_amount=r["overdue_amount"],
+            statuses=r["statuses"],
+            history_months=end - _month_number(r["opened_on"]) + 1,
+        )
+        for r in rows
+    ]
+    s = signals.summarise(accounts, hard_inquiries_6m=hard_inquiries)
+    nots = signals.four_nots(s, blacklisted=blacklisted)
+    return CreditSummary(
+        data_month=data_month,
+        account_count=s.account_count,
+        open_account_count=s.open_account_count,
+        open_credit_card_count=s.open_card_count,
+        total_balance=s.total_balance,
+        revolving_balance=s.revolving_balance,
+        revolving_limit=s.revolving_limit,
+        utilisation=None if s.utilisation is None else float(s.utilisation),
+        utilisation_level=UtilisationLevel(signals.utilisation_level(s.utilisation)),
+        current_overdue_accounts=s.current_overdue_accounts,
+        current_overdue_amount=s.current_overdue_amount,
+        bad_debt=s.bad_debt_count > 0,
+        bad_debt_count=s.bad_debt_count,
+        longest_overdue_run_24m=s.longest_overdue_run,
+        overdue_months_24m=s.overdue_months,
+        serious_delinquency=s.serious_delinquency,
+        serious_delinquency_accounts=s.serious_accounts,
+        hard_inquiries_6m=s.hard_inquiries_6m,
+        hard_inquiry_warning=s.hard_inquiries_6m > signals.HARD_INQUIRY_WARNING,
+        guarantees_given=0 if totals is None else int(totals["active_guarantees"]),
+        guaranteed_amount=Decimal(0) if totals is None else totals["guaranteed_amount"],
+        four_nots=FourNots(
+            passed=all(v.passed for v in nots.values()),
+            not_black=_verdict(nots["not_black"]),
+            not_white=_verdict(nots["not_white"]),
+            not_too_many=_verdict(nots["not_too_many"]),
+            not_messy=_verdict(nots["not_messy"]),
+        ),
+    )
+
+
+# -- subject ------------------------------------------------------------------
+
+
+@strawberry.federation.type(
+    keys=["id", "identifier"], description="A person or an organisation the bureau reports on."
+)
+class Subject:
+    id: strawberry.ID
+    identifier: str = strawberry.field(
+        description="Resident identity number or unified social credit code."
+    )
+    kind: SubjectKind
+    name: str
+    birth_date: date | None
+    gender: Gender | None
+    established_on: date | None
+    industry: str | None
+    registered_capital: Decimal | None
+    pk: strawberry.Private[int]
+    # from the public subgraph, when the gateway passes it (see credit_summary)
+    on_blacklist: strawberry.Private[bool | None] = None
+
+    @classmethod
+    def from_row(cls, row: Row, *, blacklisted: bool | None = None) -> Subject:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            identifier=row["identifier"],
+            kind=SubjectKind(row["kind"]),
+            name=row["name"],
+            birth_date=row["birth_date"],
+            gender=None if row["gender"] is None else Gender(row["gender"]),
+            established_on=row["established_on"],
+            industry=row["industry"],
+            registered_capital=row["registered_capital"],
+            pk=row["id"],
+            on_blacklist=blacklisted,
+        )
+
+    @classmethod
+    async def load(cls, info: Info, subject_id: int | None) -> Subject | None:
+        if subject_id is None:
+            return None
+        row = await info.context.loader(dl.subject_by_id).load(subject_id)
+        return None if row is None else cls.from_row(row)
+
+    @classmethod
+    async def load_many(cls, info: Info, ids: Sequence[int]) -> list[Subject]:
+        rows = await info.context.loader(dl.subject_by_id).load_many(ids)
+        return [cls.from_row(row) for row in rows if row is not None]
+
+    @classmethod
+    async def by_identifier(cls, info: Info, identifier: str) -> Subject | None:
+        row = await info.context.loader(dl.subject_by_identifier).load(check_identifier(identifier))
+        return None if row is None else cls.from_row(row)
+
+    @classmethod
+    async def resolve_reference(
+        cls,
+        info: Info,
+        id: strawberry.ID | None = None,
+        identifier: str | None = None,
+        blacklisted: bool | None = None,
+    ) -> Subject | None:
+        if id is not None:
+            row = await info.context.loader(dl.subject_by_id).load(check_id(str(id)))
+        elif identifier is not None:
+            row = await info.context.loader(dl.subject_by_identifier).load(
+                check_identifier(identifier)
+            )
+        else:
+            raise BadUserInput("a Subject representation needs an id or an identifier")
+        return None if row is None else cls.from_row(row, blacklisted=blacklisted)
+
+    @strawberry.federation.field(
+        external=True, description="Listed as a dishonest debtor or on a black list (public)."
+    )
+    def blacklisted(self) -> bool:
+        if self.on_blacklist is None:
+            raise BadUserInput("blacklisted is owned by the public subgraph")
+        return self.on_blacklist
+
+    # identity
+
+    @strawberry.field(description="Phone numbers, most recently reported first (five by default).")
+    async def phones(self, info: Info, limit: int = DEFAULT_PHONES) -> list[Phone]:
+        check_range("limit", limit, 1, 50)
+        rows = await info.context.loader(dl.phones).load(self.pk)
+        return [
+            Phone(number=r["number"], reported_on=r["reported_on"], reported_by=r["reported_by"])
+            for r in rows[:limit]
+        ]
+
+    @strawberry.field(description="Addresses, most recently reported first.")
+    async def addresses(self, info: Info) -> list[Address]:
+        rows = await info.context.loader(dl.addresses).load(self.pk)
+        return [
+            Address(
+                kind=r["kind"],
+                address=r["address"],
+                residence_status=r["residence_status"],
+                reported_on=r["reported_on"],
+                reported_by=r["reported_by"],
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="Employers, most recently reported first.")
+    async def employments(self, info: Info) -> list[Employment]:
+        rows = await info.context.loader(dl.employments).load(self.pk)
+        return [
+            Employment(
+                employer_name=r["employer_name"],
+                occupation=r["occupation"],
+                title=r["title"],
+                started_on=r["started_on"],
+                reported_on=r["reported_on"],
+                reported_by=r["reported_by"],
+                employer_id=r["employer_id"],
+            )
+            for r in rows
+        ]
+
+    @strawberry.field
+    async def educations(self, info: Info) -> list[Education]:
+        rows = await info.context.loader(dl.educations).load(self.pk)
+        return [
+            Education(
+                level=r["level"],
+                school=r["school"],
+                graduated_on=r["graduated_on"],
+                reported_on=r["reported_on"],
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="Marriages, most recent first, each with the partner.")
+    async def marriages(self, info: Info) -> list[Marriage]:
+        rows = await info.context.loader(dl.marriages).load(self.pk)
+        return [
+            Marriage(
+                id=strawberry.ID(str(r["id"])),
+                started_on=r["started_on"],
+                ended_on=r["ended_on"],
+                end_reason=r["end_reason"],
+                partner_id=r["partner_id"],
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="The partner in the current marriage, if any.")
+    async def spouse(self, info: Info) -> Subject | None:
+        rows = await info.context.loader(dl.marriages).load(self.pk)
+        current = next((r["partner_id"] for r in rows if r["ended_on"] is None), None)
+        return await Subject.load(info, current)
+
+    @strawberry.field(description="An organisation's legal representative, directors, investors.")
+    async def principals(self, info: Info) -> list[Principal]:
+        rows = await info.context.loader(dl.principals).load(self.pk)
+        return [Principal.from_row(r) for r in rows]
+
+    @strawberry.field(description="A person's roles in organisations.")
+    async def principal_roles(self, info: Info) -> list[Principal]:
+        rows = await info.context.loader(dl.principal_roles).load(self.pk)
+        return [Principal.from_row(r) for r in rows]
+
+    # credit
+
+    @strawberry.field(
+        description="Accounts the subject is party to, newest first; a joint loan shows on "
+        "every borrower's list, with each one's role."
+    )
+    async def accounts(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[AccountHolding]:
+        links = await info.context.loader(dl.account_links).load(self.pk)
+        accounts = await CreditAccount.load_many(info, [r["account_id"] for r in links])
+        holdings = [
+            AccountHolding(role=PartyRole(link["role"]), account=account)
+            for link, account in zip(links, accounts, strict=True)
+        ]
+        return paginate(
+            holdings, kind="account", key=lambda h: str(h.account.pk), first=first, after=after
+        )
+
+    @strawberry.field(description="Guarantees the subject gave (对外担保), newest first.")
+    async def guarantees_given(self, info: Info) -> list[Guarantee]:
+        rows = await info.context.loader(dl.guarantees_given).load(self.pk)
+        return await Guarantee.load_many(info, [r["id"] for r in rows])
+
+    @strawberry.federation.field(
+        requires=["blacklisted"],
+        description="Derived signals: 连三累六, overdue, bad debt, utilisation, hard "
+        "inquiries, guarantees given and the four-nots verdict.",
+    )
+    async def credit_summary(self, info: Info) -> CreditSummary:
+        rows = await info.context.loader(dl.summary_facts).load(self.pk)
+        hard = await info.context.loader(dl.hard_inquiries).load(self.identifier)
+        totals = await info.context.loader(dl.guarantee_totals).load(self.pk)
+        return summary_from(rows, hard_inquiries=hard, totals=totals, blacklisted=self.on_blacklist)
+
+    @strawberry.field(description="Exposure along guarantee chains, up to maxDepth links.")
+    async def guarantee_exposure(
+        self, info: Info, max_depth: int = DEFAULT_CHAIN_DEPTH
+    ) -> GuaranteeExposure:
+        depth = check_range("maxDepth", max_depth, 1, MAX_CHAIN_DEPTH)
+        rows = await info.context.loader(dl.guarantee_chains).load((self.pk, depth))
+        return exposure_from_chains(rows, depth)
+
+    # the subject's file
+
+    @strawberry.field(description="Who looked at this report, newest first.")
+    async def inquiries(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Inquiry]:
+        rows = await info.context.loader(dl.inquiries).load(self.identifier)
+        items = [
+            Inquiry(
+                id=strawberry.ID(str(r["id"])),
+                requester_role=r["requester_role"],
+                requester_code=r["requester_code"],
+                requester_name=r["requester_name"],
+                operator=r["operator"],
+                purpose=InquiryPurpose(r["purpose"]),
+                edition=Edition(r["edition"]),
+                grant_id=None if r["grant_id"] is None else strawberry.ID(str(r["grant_id"])),
+                inquired_at=r["inquired_at"],
+                hard=r["hard"],
+            )
+            for r in rows
+        ]
+        return paginate(items, kind="inquiry", key=lambda i: str(i.id), first=first, after=after)
+
+    @strawberry.field
+    async def disputes(self, info: Info) -> list[Dispute]:
+        rows = await info.context.loader(dl.disputes).load(self.pk)
+        return [
+            Dispute(
+                id=strawberry.ID(str(r["id"])),
+                record_type=r["record_type"],
+                record_id=r["record_id"],
+                reason=r["reason"],
+                filed_at=r["filed_at"],
+                respond_by=r["respond_by"],
+                status=r["status"],
+                outcome=r["outcome"],
+                resolution=r["resolution"],
+                resolved_at=r["resolved_at"],
+            )
+            for r in rows
+        ]
+
+    @strawberry.field
+    async def statements(self, info: Info) -> list[Statement]:
+        rows = await info.context.loader(dl.statements).load(self.pk)
+        return [
+            Statement(
+                id=strawberry.ID(str(r["id"])),
+                text=r["text"],
+                added_at=r["added_at"],
+                withdrawn_at=r["withdrawn_at"],
+            )
+            for r in rows
+        ]
+
+    @strawberry.field
+    async def fraud_alerts(self, info: Info) -> list[FraudAlert]:
+        rows = await info.context.loader(dl.fraud_alerts).load(self.pk)
+        return [
+            FraudAlert(
+                id=strawberry.ID(str(r["id"])),
+                kind=r["kind"],
+                contact_phone=r["contact_phone"],
+                note=r["note"],
+                placed_at=r["placed_at"],
+                expires_at=r["expires_at"],
+                lifted_at=r["lifted_at"],
+            )
+            for r in rows
+        ]

@@ -1,0 +1,77 @@
+"""A subgraph served alone over HTTP: `creditgraph subgraph NAME --port P`.
+
+`POST /graphql` runs the subgraph's schema (Federation v2: `_service` and
+`_entities` included) for the gateway only: requests without a valid internal
+credential are refused with 401 before any parsing or database work.
+`GET /healthz` answers while the process is up, with no credential, so an
+orchestrator can probe it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+import strawberry
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from creditgraph.subgraphs import credential
+from creditgraph.subgraphs.context import SubgraphContext
+
+
+class _SubgraphGraphQL(GraphQL[SubgraphContext, None]):
+    def __init__(self, schema: strawberry.Schema, pool: asyncpg.Pool) -> None:
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
+        self._pool = pool
+
+    async def get_context(self, request: Any, response: Any) -> SubgraphContext:
+        return SubgraphContext(self._pool)
+
+
+class RequireGatewayCredential:
+    """Plain ASGI middleware: nothing reaches the schema without the gateway's credential."""
+
+    def __init__(self, app: ASGIApp, *, subgraph: str, secret: bytes) -> None:
+        self.app = app
+        self.subgraph = subgraph
+        self.secret = secret
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            token = None
+            for name, value in scope["headers"]:
+                if name.decode("latin-1").lower() == credential.HEADER:
+                    token = value.decode("latin-1")
+            try:
+                credential.verify(self.secret, self.subgraph, token)
+            except credential.CredentialRefused as exc:
+                body = {
+                    "errors": [{"message": str(exc), "extensions": {"code": "UNAUTHENTICATED"}}]
+                }
+                refusal = Response(
+                    orjson.dumps(body),
+                    status_code=401,
+                    media_type="application/json",
+                    headers={"www-authenticate": "Bearer"},
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def build_subgraph_app(
+    name: str, schema: strawberry.Schema, pool: asyncpg.Pool, *, secret: bytes
+) -> Starlette:
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "subgraph": name})
+
+    graphql = RequireGatewayCredential(_SubgraphGraphQL(schema, pool), subgraph=name, secret=secret)
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/graphql", graphql, methods=["POST"])]
+    )

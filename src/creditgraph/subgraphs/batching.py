@@ -1,0 +1,34 @@
+"""Answering a dataloader's batch with one statement.
+
+A batch function gets the keys one request asked for and must return one
+answer per key, in the keys' order. Both helpers run a named statement that
+takes all the keys as one array parameter and sort the rows back to their
+keys by the column that holds the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
+import asyncpg
+
+K = TypeVar("K", bound=Hashable)
+
+
+async def rows_per_key(
+    pool: asyncpg.Pool, sql: str, keys: Sequence[K], column: str
+) -> list[list[asyncpg.Record]]:
+    """Every row for each key (in the statement's order); an empty list when none."""
+    found: dict[object, list[asyncpg.Record]] = {}
+    for row in await pool.fetch(sql, list(keys)):
+        found.setdefault(row[column], []).append(row)
+    return [found.get(key, []) for key in keys]
+
+
+async def row_per_key(
+    pool: asyncpg.Pool, sql: str, keys: Sequence[K], column: str
+) -> list[asyncpg.Record | None]:
+    """The row for each key, or None when there is none."""
+    found = {row[column]: row for row in await pool.fetch(sql, list(keys))}
+    return [found.get(key) for key in keys]

@@ -1,0 +1,92 @@
+"""The gateway's signed internal credential, which a subgraph served over HTTP demands.
+
+Authorisation happens in the gateway only, so a subgraph reachable over the
+network must not answer anyone else: every request carries a short-lived JWT
+(HS256 over a secret shared by the gateway and its subgraphs) in the
+`Creditgraph-Gateway-Credential` header, issued by the gateway and addressed
+to one subgraph. Mounted in-process, a subgraph is called directly and needs
+none.
+
+The secret is `CREDITGRAPH_INTERNAL_SECRET` when set (at least 32 bytes, for a
+deployment where gateway and subgraphs run on different hosts), else a random
+key created once under CREDITGRAPH_HOME and readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import jwt
+
+from creditgraph.errors import ConfigurationError
+
+HEADER = "creditgraph-gateway-credential"
+ISSUER = "creditgraph-gateway"
+LIFETIME_SECONDS = 60
+_LEEWAY_SECONDS = 5
+_SECRET_ENV = "CREDITGRAPH_INTERNAL_SECRET"
+_SECRET_FILE = "internal-credential.key"
+_MIN_SECRET_BYTES = 32
+
+
+class CredentialRefused(Exception):
+    """The request's internal credential is missing, malformed, expired or not for us."""
+
+
+def audience(subgraph: str) -> str:
+    return f"creditgraph-subgraph:{subgraph}"
+
+
+def load_secret(home: Path, env: Mapping[str, str] | None = None) -> bytes:
+    env = os.environ if env is None else env
+    configured = env.get(_SECRET_ENV)
+    if configured:
+        if len(configured.encode()) < _MIN_SECRET_BYTES:
+            raise ConfigurationError(
+                f"{_SECRET_ENV} must be at least {_MIN_SECRET_BYTES} bytes long"
+            )
+        return configured.encode()
+    path = home / _SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    secret = path.read_bytes().strip()
+    if len(secret) < _MIN_SECRET_BYTES:
+        raise ConfigurationError(f"{path} holds too short a key; delete it to make a new one")
+    return secret
+
+
+def issue(secret: bytes, subgraph: str, *, now: float | None = None) -> str:
+    issued = int(time.time() if now is None else now)
+    claims = {
+        "iss": ISSUER,
+        "aud": audience(subgraph),
+        "iat": issued,
+        "exp": issued + LIFETIME_SECONDS,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def verify(secret: bytes, subgraph: str, token: str | None) -> None:
+    if not token:
+        raise CredentialRefused("this subgraph answers the creditgraph gateway only")
+    try:
+        jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=audience(subgraph),
+            issuer=ISSUER,
+            leeway=_LEEWAY_SECONDS,
+            options={"require": ["exp", "iat", "iss", "aud"]},
+        )
+    except jwt.InvalidTokenError as exc:
+        raise CredentialRefused(f"the gateway credential was refused: {exc}") from None

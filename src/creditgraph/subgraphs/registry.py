@@ -1,0 +1,16 @@
+"""The subgraphs by name, each imported only when asked for."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import strawberry
+
+SUBGRAPH_NAMES = ("bureau", "public", "scores")
+
+
+def subgraph_schema(name: str) -> strawberry.federation.Schema:
+    if name not in SUBGRAPH_NAMES:
+        raise KeyError(f"no subgraph named {name!r}; there are {', '.join(SUBGRAPH_NAMES)}")
+    schema: strawberry.federation.Schema = import_module(f"creditgraph.{name}.schema").schema
+    return schema

@@ -1,0 +1,73 @@
+"""Running a subgraph's schema in-process, and counting the SQL it sends."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import strawberry
+
+from creditgraph.subgraphs.context import SubgraphContext
+
+
+async def execute(
+    schema: strawberry.Schema,
+    pool: asyncpg.Pool,
+    query: str,
+    variables: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(data, errors as the client sees them) for one request with a fresh context."""
+    result = await schema.execute(
+        query, variable_values=variables, context_value=SubgraphContext(pool)
+    )
+    return result.data, [error.formatted for error in result.errors or []]
+
+
+async def data_of(
+    schema: strawberry.Schema,
+    pool: asyncpg.Pool,
+    query: str,
+    variables: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The data of a request that must succeed."""
+    data, errors = await execute(schema, pool, query, variables)
+    assert not errors, errors
+    assert data is not None
+    return data
+
+
+def codes(errors: list[dict[str, Any]]) -> list[str]:
+    return [error.get("extensions", {}).get("code", "") for error in errors]
+
+
+class StatementLog:
+    """Every statement the pool's connections send, in order."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, record: Any) -> None:
+        self.statements.append(record.query)
+
+    def clear(self) -> None:
+        self.statements.clear()
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
+@asynccontextmanager
+async def counting_pool(dsn: str) -> AsyncIterator[tuple[asyncpg.Pool, StatementLog]]:
+    log = StatementLog()
+
+    async def watch(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(log)
+
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4, init=watch)
+    assert pool is not None
+    try:
+        yield pool, log
+    finally:
+        await pool.close()
