@@ -504,8 +504,7 @@ class GuaranteeCircle:
 
     @strawberry.field(description="The members in guarantee order, starting from the lowest id.")
     async def members(self, info: Info) -> list[Subject]:
-        found = await Subject.load_many(info, self.member_ids)
-        return found
+        return await Subject.load_many(info, self.member_ids)
 
 
 @strawberry.type(description="What a subject stands behind, directly and along guarantee chains.")
