@@ -22,7 +22,7 @@ async def execute(
     result = await schema.execute(
         query, variable_values=variables, context_value=SubgraphContext(pool)
     )
-    return result.data, [error.formatted for error in result.errors or []]
+    return result.data, [dict(error.formatted) for error in result.errors or []]
 
 
 async def data_of(

@@ -6,7 +6,7 @@ import strawberry
 
 from creditgraph.bureau.types import CreditAccount, Guarantee, Info, Institution, Subject
 from creditgraph.subgraphs.errors import check_id
-from creditgraph.subgraphs.masking import MaskInternalErrors
+from creditgraph.subgraphs.schema import federation_schema
 
 
 @strawberry.type
@@ -25,8 +25,4 @@ class Query:
         return await Institution.resolve_reference(info, code)
 
 
-schema = strawberry.federation.Schema(
-    query=Query,
-    types=[Subject, CreditAccount, Guarantee, Institution],
-    extensions=[MaskInternalErrors],
-)
+schema = federation_schema(query=Query, types=[Subject, CreditAccount, Guarantee, Institution])

@@ -21,7 +21,7 @@ SERIOUS_TOTAL = 6  # 累六: six overdue months in total
 UTILISATION_WARNING = Decimal("0.5")
 UTILISATION_HIGH_RISK = Decimal("0.7")
 HARD_INQUIRY_WARNING = 5  # more than five in six months
-THIN_FILE_MONTHS = 6  # "not white": some history at least this long
+THIN_FILE_MONTHS = 12  # "not white": a year of history at least
 MAX_OPEN_CARDS = 6  # "not too many"
 MAX_OPEN_ACCOUNTS = 12
 

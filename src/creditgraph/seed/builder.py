@@ -19,6 +19,7 @@ from typing import Literal
 
 from asyncpg import Range
 
+from creditgraph.bureau.signals import overdue_runs
 from creditgraph.seed.calendar import (
     DATA_DATE,
     DATA_MONTH,
@@ -30,7 +31,7 @@ from creditgraph.seed.calendar import (
     month_start,
     working_days_after,
 )
-from creditgraph.seed.histories import Conduct, grid, overdue_runs
+from creditgraph.seed.histories import Conduct, grid
 from creditgraph.seed.personas import BANKS, INSTITUTIONS, Institution
 from creditgraph.seed.tables import Rows
 

@@ -101,9 +101,10 @@ def cast(builder: Builder) -> list[Subject]:
         )
         for i, firm in enumerate(firms)
     ]
-    for i, firm in enumerate(firms):  # A guarantees B, B guarantees C, C guarantees A
-        builder.guarantee(firm, loans[(i + 1) % 3], 3_000_000_000, date(2023, 6, 1))
-    builder.guarantee(guarantor, loans[0], 1_000_000_000, date(2023, 6, 1))
+    # A guarantees B, B guarantees C, C guarantees A, for as long as the loans run
+    for i, firm in enumerate(firms):
+        builder.guarantee(firm, loans[(i + 1) % 3], 3_000_000_000, date(2023, 6, 1), years=5)
+    builder.guarantee(guarantor, loans[0], 1_000_000_000, date(2023, 6, 1), years=5)
 
     debtor = _person(builder, "debtor")
     builder.account(

@@ -42,16 +42,3 @@ def grid(rng: random.Random, months: int, conduct: Conduct, *, card: bool) -> st
         for offset in range(depth):
             base[months - depth + offset] = str(min(offset + 1, 7))
     return "".join(base)
-
-
-def overdue_runs(statuses: str) -> tuple[int, int]:
-    """(longest run of overdue months, total overdue months) in a grid."""
-    longest = run = total = 0
-    for symbol in statuses:
-        if symbol in "1234567":
-            run += 1
-            total += 1
-            longest = max(longest, run)
-        else:
-            run = 0
-    return longest, total

@@ -8,9 +8,9 @@ batch function, the first time a resolver asks for it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Hashable
 from functools import partial
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 from aiodataloader import DataLoader
@@ -18,24 +18,7 @@ from aiodataloader import DataLoader
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-BatchFunction: TypeAlias = Callable[[asyncpg.Pool, list[K]], Awaitable[Sequence[V]]]
-
-
-class Loader(Generic[K, V]):
-    """A typed face on aiodataloader's untyped `DataLoader`."""
-
-    __slots__ = ("_loader",)
-
-    def __init__(self, loader: DataLoader) -> None:
-        self._loader = loader
-
-    async def load(self, key: K) -> V:
-        value: V = await self._loader.load(key)
-        return value
-
-    async def load_many(self, keys: Iterable[K]) -> list[V]:
-        values: list[V] = await self._loader.load_many(list(keys))
-        return values
+BatchFunction: TypeAlias = Callable[[asyncpg.Pool, list[K]], Coroutine[Any, Any, list[V]]]
 
 
 class SubgraphContext:
@@ -45,11 +28,11 @@ class SubgraphContext:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self._loaders: dict[Callable[..., Any], Loader[Any, Any]] = {}
+        self._loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = {}
 
-    def loader(self, batch: BatchFunction[K, V]) -> Loader[K, V]:
+    def loader(self, batch: BatchFunction[K, V]) -> DataLoader[K, V]:
         found = self._loaders.get(batch)
         if found is None:
-            found = Loader(DataLoader(partial(batch, self.pool)))
+            found = DataLoader(partial(batch, self.pool))
             self._loaders[batch] = found
         return found
