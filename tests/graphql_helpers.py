@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,9 +19,13 @@ async def execute(
     query: str,
     variables: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """(data, errors as the client sees them) for one request with a fresh context."""
+    """(data, errors as the client sees them) for one request with a fresh context.
+
+    The variables are copied, as decoding a request's JSON would: strawberry
+    pops `__typename` out of each `_entities` representation it is given.
+    """
     result = await schema.execute(
-        query, variable_values=variables, context_value=SubgraphContext(pool)
+        query, variable_values=copy.deepcopy(variables), context_value=SubgraphContext(pool)
     )
     return result.data, [dict(error.formatted) for error in result.errors or []]
 
@@ -42,14 +47,19 @@ def codes(errors: list[dict[str, Any]]) -> list[str]:
     return [error.get("extensions", {}).get("code", "") for error in errors]
 
 
+# what asyncpg's pool sends when a connection goes back to it: housekeeping, not a query
+_POOL_RESET = "SELECT pg_advisory_unlock_all();"
+
+
 class StatementLog:
-    """Every statement the pool's connections send, in order."""
+    """Every statement the pool's connections send for queries, in order."""
 
     def __init__(self) -> None:
         self.statements: list[str] = []
 
     def __call__(self, record: Any) -> None:
-        self.statements.append(record.query)
+        if not record.query.startswith(_POOL_RESET):
+            self.statements.append(record.query)
 
     def clear(self) -> None:
         self.statements.clear()
