@@ -6,7 +6,11 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
+import pytest
 
 
 def cli_env(*, home: Path | None = None, database_url: str | None = None) -> dict[str, str]:
@@ -48,3 +52,32 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def start_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """The command running in the background, its output kept for when it fails."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "creditgraph", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def wait_for_http(proc: subprocess.Popen[str], url: str, timeout: float = 120) -> None:
+    """Return once `url` answers 200; fail with the process's output if it exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            output = proc.stdout.read() if proc.stdout else ""
+            pytest.fail(f"the server exited early ({proc.returncode}):\n{output}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    pytest.fail(f"{url} did not answer within {timeout:.0f} s")

@@ -9,6 +9,7 @@ once into a template database; each test gets a copy made with CREATE DATABASE
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -133,3 +134,19 @@ async def seeded_pool(seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
+
+
+@pytest.fixture(scope="session")
+def interop_dir() -> Path:
+    """interop/ with its npm packages installed (npm ci, once per checkout)."""
+    root = Path(__file__).resolve().parent.parent / "interop"
+    installed = root / "node_modules" / ".package-lock.json"
+    lock = root / "package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=root,
+            check=True,
+            timeout=600,
+        )
+    return root

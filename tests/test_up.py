@@ -4,42 +4,21 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.cli_helpers import cli_env, free_port
+from tests.cli_helpers import cli_env, free_port, start_cli, wait_for_http
 from tests.test_embedded import postgres_processes
 
 
 def _start(home: Path, port: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "creditgraph", "up", "--port", str(port), "--subjects", "40"],
-        env=cli_env(home=home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+    return start_cli("up", "--port", str(port), "--subjects", "40", env=cli_env(home=home))
 
 
-def _wait_ready(proc: subprocess.Popen[str], port: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            output = proc.stdout.read() if proc.stdout else ""
-            pytest.fail(f"creditgraph up exited early ({proc.returncode}):\n{output}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    pytest.fail("creditgraph up did not become ready")
+def _wait_ready(proc: subprocess.Popen[str], port: int) -> None:
+    wait_for_http(proc, f"http://127.0.0.1:{port}/readyz")
 
 
 def _stop(proc: subprocess.Popen[str], how: signal.Signals) -> str:

@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -27,12 +28,15 @@ from creditgraph.commands import (
     print_personas,
     run_migrations,
     run_seed,
+    run_subgraph,
     run_up,
 )
 from creditgraph.db.connect import database
 from creditgraph.errors import CreditgraphError
 from creditgraph.seed.load import MAX_SUBJECTS
 from creditgraph.settings import Settings
+from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
+from creditgraph.subgraphs.sdl import write_sdl
 
 T = TypeVar("T")
 
@@ -128,6 +132,32 @@ def up(host: str, port: int, subjects: int) -> None:
             dsn, host=host, port=port, subjects=subjects, settings=settings
         )
     )
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(SUBGRAPH_NAMES))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), required=True)
+def subgraph(name: str, host: str, port: int) -> None:
+    """Serve one subgraph alone over HTTP (for the gateway: it demands its credential)."""
+    check_port_free(host, port)
+    _with_database(
+        lambda dsn, settings: run_subgraph(dsn, name=name, host=host, port=port, settings=settings)
+    )
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("graphql/subgraphs"),
+    show_default=True,
+    help="Directory to write <name>.graphql into.",
+)
+def sdl(out: Path) -> None:
+    """Write each subgraph's SDL (what `_service { sdl }` serves) to files."""
+    for path in write_sdl(out):
+        click.echo(f"wrote {path}")
 
 
 def main() -> None:

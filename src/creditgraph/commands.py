@@ -18,7 +18,10 @@ from creditgraph.errors import ConfigurationError
 from creditgraph.resources import migrations_root
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
 from creditgraph.server import build_app
-from creditgraph.settings import Settings, redact
+from creditgraph.settings import Settings, ensure_home, redact
+from creditgraph.subgraphs import credential
+from creditgraph.subgraphs.app import build_subgraph_app
+from creditgraph.subgraphs.registry import subgraph_schema
 
 
 async def run_migrations(dsn: str) -> MigrationReport:
@@ -133,5 +136,25 @@ async def run_up(dsn: str, *, host: str, port: int, subjects: int, settings: Set
         console.print(f"creditgraph is up at http://{host}:{port}  (health: /healthz, /readyz)")
         console.print("Ctrl-C stops it.")
         await server.serve()
+    finally:
+        await pool.close()
+
+
+async def run_subgraph(dsn: str, *, name: str, host: str, port: int, settings: Settings) -> None:
+    """Serve one subgraph alone over HTTP, for the gateway only."""
+    console = Console(stderr=True)
+    secret = credential.load_secret(ensure_home(settings.home))
+    schema = subgraph_schema(name)
+    await run_migrations(dsn)
+    pool = await create_pool(dsn)
+    try:
+        app = build_subgraph_app(name, schema, pool, secret=secret)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        console.print(f"database: {redact(dsn)}")
+        console.print(
+            f"{name} subgraph at http://{host}:{port}/graphql "
+            "(answers the creditgraph gateway only; Ctrl-C stops it)"
+        )
+        await uvicorn.Server(config).serve()
     finally:
         await pool.close()
