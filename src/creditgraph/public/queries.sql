@@ -1,0 +1,86 @@
+-- The public subgraph's reads. Every statement takes an array of subject
+-- identifiers and answers for all of them at once (the dataloaders batch a
+-- request's keys), so the number of statements a query runs never grows with
+-- the number of subjects or records.
+
+-- name: enforcement_cases_by_subject
+select subject_identifier, id, case_number, court_code, court_name, subject_name,
+       applicant_name, cause, filed_on, amount, amount_outstanding, currency, status, closed_on
+from public_records.enforcement_cases
+where subject_identifier = any($1::text[])
+order by subject_identifier, filed_on desc, id desc;
+
+-- name: dishonest_listings_by_subject
+select subject_identifier, id, subject_name, case_number, court_code, court_name, obligation,
+       performance, reasons, published_on, removed_on, removal_reason
+from public_records.dishonest_listings
+where subject_identifier = any($1::text[])
+order by subject_identifier, published_on desc, id desc;
+
+-- name: consumption_restrictions_by_subject
+-- Orders against the subject, and orders against an organisation that bind the
+-- subject as its legal representative (they restrict the person too).
+select w.identifier as bound_identifier, r.subject_identifier, r.id, r.subject_name,
+       r.restricted_person_identifier, r.restricted_person_name, r.case_number, r.court_code,
+       r.court_name, r.restrictions, r.issued_on, r.lifted_on
+from unnest($1::text[]) as w(identifier)
+join public_records.consumption_restrictions r
+  on r.subject_identifier = w.identifier or r.restricted_person_identifier = w.identifier
+order by w.identifier, r.issued_on desc, r.id desc;
+
+-- name: administrative_actions_by_subject
+select subject_identifier, id, kind, subject_name, authority_code, authority_name,
+       decision_number, category, description, amount, decided_on, publish_until, repaired_on
+from public_records.administrative_actions
+where subject_identifier = any($1::text[])
+order by subject_identifier, decided_on desc, id desc;
+
+-- name: tax_arrears_by_subject
+select subject_identifier, id, subject_name, authority_code, authority_name, tax_type, amount,
+       period_start, period_end, recorded_on, settled_on
+from public_records.tax_arrears
+where subject_identifier = any($1::text[])
+order by subject_identifier, recorded_on desc, id desc;
+
+-- name: list_entries_by_subject
+select subject_identifier, id, colour, list_name, subject_name, authority_code, authority_name,
+       reason, notice_starts_on, notice_ends_on, objection_filed_on, objection_outcome,
+       effective_on, exited_on, exit_reason
+from public_records.list_entries
+where subject_identifier = any($1::text[])
+order by subject_identifier, notice_starts_on desc, id desc;
+
+-- name: civil_judgments_by_subject
+select subject_identifier, id, subject_name, case_number, court_code, court_name, cause,
+       filed_on, judged_on, outcome, amount
+from public_records.civil_judgments
+where subject_identifier = any($1::text[])
+order by subject_identifier, filed_on desc, id desc;
+
+-- name: utility_arrears_by_subject
+select subject_identifier, id, provider_name, service, amount, since_month, recorded_on,
+       settled_on
+from public_records.utility_arrears
+where subject_identifier = any($1::text[])
+order by subject_identifier, recorded_on desc, id desc;
+
+-- name: social_insurance_by_subject
+select subject_identifier, id, region, employer_name, scheme, started_on, last_paid_month,
+       monthly_base, status, updated_on
+from public_records.social_insurance
+where subject_identifier = any($1::text[])
+order by subject_identifier, started_on desc, id desc;
+
+-- name: housing_fund_by_subject
+select subject_identifier, id, region, employer_name, started_on, last_paid_month,
+       monthly_contribution, status, updated_on
+from public_records.housing_fund
+where subject_identifier = any($1::text[])
+order by subject_identifier, started_on desc, id desc;
+
+-- name: licences_by_subject
+select subject_identifier, id, licence_type, licence_number, authority_name, issued_on,
+       expires_on, status
+from public_records.licences
+where subject_identifier = any($1::text[])
+order by subject_identifier, issued_on desc, id desc;

@@ -1,0 +1,21 @@
+"""The public subgraph's schema: its root field and its one entity, `Subject`."""
+
+from __future__ import annotations
+
+import strawberry
+
+from creditgraph.public.types import Info, Subject
+from creditgraph.subgraphs.schema import federation_schema
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="The public record of a subject, by resident identity number or USCC; "
+        "every list is empty when there is no record."
+    )
+    def public_records(self, info: Info, identifier: str) -> Subject:
+        return Subject.resolve_reference(info, identifier)
+
+
+schema = federation_schema(query=Query, types=[Subject])
