@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
@@ -111,3 +112,25 @@ def test_seed_refuses_a_non_empty_database_without_force(database_url: str) -> N
     forced = run_cli("seed", "--subjects", "10", "--force", env=env)
     assert forced.returncode == 0, forced.stderr
     assert "seeded 23 subjects" in forced.stdout
+
+
+def test_score_adds_one_bureau_observation_per_subject(
+    tmp_path: Path, writable_seeded_database_url: str
+) -> None:
+    async def counts() -> tuple[int, int]:
+        conn = await asyncpg.connect(writable_seeded_database_url)
+        try:
+            subjects = await conn.fetchval("select count(*) from bureau.subjects")
+            observations = await conn.fetchval(
+                """select count(*) from scores.observations o
+                   join scores.models m on m.id = o.model_id where m.scale = 'BUREAU'"""
+            )
+            return int(subjects), int(observations)
+        finally:
+            await conn.close()
+
+    subjects, before = asyncio.run(counts())
+    result = run_cli("score", env=cli_env(home=tmp_path, database_url=writable_seeded_database_url))
+    assert result.returncode == 0, result.stderr
+    assert f"scored {subjects:,} subjects" in result.stdout
+    assert asyncio.run(counts()) == (subjects, before + subjects)

@@ -27,6 +27,7 @@ from creditgraph.commands import (
     personas_document,
     print_personas,
     run_migrations,
+    run_score,
     run_seed,
     run_subgraph,
     run_up,
@@ -144,6 +145,13 @@ def subgraph(name: str, host: str, port: int) -> None:
     _with_database(
         lambda dsn, settings: run_subgraph(dsn, name=name, host=host, port=port, settings=settings)
     )
+
+
+@cli.command()
+def score() -> None:
+    """Recompute every subject's bureau score with the scorecard (docs/scorecard.md)."""
+    report = _with_database(lambda dsn, _settings: run_score(dsn))
+    click.echo(report.summary())
 
 
 @cli.command()

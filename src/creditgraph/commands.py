@@ -16,6 +16,7 @@ from creditgraph.db.connect import connect, create_pool
 from creditgraph.db.migrations import MigrationReport, migrate
 from creditgraph.errors import ConfigurationError
 from creditgraph.resources import migrations_root
+from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
 from creditgraph.server import build_app
 from creditgraph.settings import Settings, ensure_home, redact
@@ -158,3 +159,13 @@ async def run_subgraph(dsn: str, *, name: str, host: str, port: int, settings: S
         await uvicorn.Server(config).serve()
     finally:
         await pool.close()
+
+
+async def run_score(dsn: str) -> RecomputeReport:
+    """Migrate, then score every subject with the bureau scorecard."""
+    conn = await connect(dsn)
+    try:
+        await migrate(conn, migrations_root())
+        return await recompute_bureau_scores(conn)
+    finally:
+        await conn.close()

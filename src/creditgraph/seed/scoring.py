@@ -5,6 +5,14 @@ scale's best attainable score and loses points per adverse factor. The
 factors that cost most become the observation's reason codes, so a lender can
 tell an applicant what lay behind a low score, and a subject with bad debt
 always scores below one without.
+
+The BUREAU model is the bureau's own scorecard (`creditgraph.scores.scorecard`),
+the same table `creditgraph score` recomputes with, so a seeded bureau score
+is what a recompute of the same file would say. The builder's `Facts` are
+running totals, not the accounts themselves, so two of the scorecard's inputs
+are approximated here: 连三累六 is judged on the subject's overdue months
+taken together rather than account by account, and guarantees given, which
+`Facts` does not count, cost nothing in a seeded bureau score.
 """
 
 from __future__ import annotations
@@ -12,7 +20,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
+from creditgraph.bureau import signals
+from creditgraph.scores import scorecard
 from creditgraph.seed.builder import Builder, Facts, Subject
 from creditgraph.seed.calendar import DATA_MONTH, moment, month_start
 from creditgraph.seed.personas import CITY_SCORER, COMMERCIAL_SCORER, CREDIT_BUREAU, Institution
@@ -40,13 +51,13 @@ class Model:
 MODELS = (
     Model(
         CREDIT_BUREAU,
-        "Galaxy Bureau Score",
-        "2.1",
-        "BUREAU",
-        300,
-        900,
-        "The bureau's own scorecard over repayment, debt, history and inquiries.",
-        (("POOR", 300, 550), ("FAIR", 550, 650), ("GOOD", 650, 750), ("EXCELLENT", 750, 900)),
+        scorecard.NAME,
+        scorecard.VERSION,
+        scorecard.SCALE,
+        scorecard.LOW,
+        scorecard.HIGH,
+        scorecard.DESCRIPTION,
+        scorecard.BANDS,
     ),
     Model(
         CITY_SCORER,
@@ -83,7 +94,7 @@ MODELS = (
     ),
 )
 
-# code, description, points lost at full weight (as a share of the scale)
+# the city and commercial models' factors: code, description
 _FACTORS: dict[str, str] = {
     "BAD_DEBT": "An account was written off as bad debt",
     "CURRENT_OVERDUE": "An account is overdue now",
@@ -96,15 +107,18 @@ _FACTORS: dict[str, str] = {
 }
 
 
+def _serious(facts: Facts) -> bool:
+    return signals.is_serious(facts.longest_overdue_run_24, facts.overdue_months_24)
+
+
 def _penalties(facts: Facts) -> dict[str, float]:
     """Each adverse factor's weight in [0, 1]: the share of its full cost incurred."""
     history_years = 0.0 if facts.first_month is None else (DATA_MONTH - facts.first_month) / 12
     utilisation = facts.revolving_balance / facts.revolving_limit if facts.revolving_limit else 0.0
-    serious = facts.longest_overdue_run_24 >= 3 or facts.overdue_months_24 >= 6
     return {
         "BAD_DEBT": 1.0 if facts.bad_debt else 0.0,
         "CURRENT_OVERDUE": 1.0 if facts.current_overdue else 0.0,
-        "SERIOUS_DELINQUENCY": 1.0 if serious else 0.0,
+        "SERIOUS_DELINQUENCY": 1.0 if _serious(facts) else 0.0,
         "RECENT_DELINQUENCY": min(facts.overdue_months_24 / 6, 1.0),
         "HIGH_UTILISATION": max(0.0, min((utilisation - 0.3) / 0.6, 1.0)),
         "PUBLIC_RECORDS": min(facts.public_records / 3, 1.0),
@@ -115,16 +129,6 @@ def _penalties(facts: Facts) -> dict[str, float]:
 
 # share of the scale each factor can cost, per model scale
 _WEIGHTS: dict[str, dict[str, float]] = {
-    "BUREAU": {
-        "BAD_DEBT": 0.30,
-        "CURRENT_OVERDUE": 0.15,
-        "SERIOUS_DELINQUENCY": 0.15,
-        "RECENT_DELINQUENCY": 0.08,
-        "HIGH_UTILISATION": 0.10,
-        "PUBLIC_RECORDS": 0.12,
-        "SHORT_HISTORY": 0.10,
-        "RECENT_INQUIRIES": 0.08,
-    },
     "CITY": {
         "BAD_DEBT": 0.15,
         "CURRENT_OVERDUE": 0.05,
@@ -147,6 +151,25 @@ _WEIGHTS: dict[str, dict[str, float]] = {
     },
 }
 _CITY_BASE = 0.78  # a city score starts mid-scale and rises with pro-social records
+
+
+def bureau_facts(facts: Facts) -> scorecard.ScorecardFacts:
+    """The scorecard's inputs as far as the builder's running totals tell them."""
+    utilisation = (
+        Decimal(facts.revolving_balance) / Decimal(facts.revolving_limit)
+        if facts.revolving_limit
+        else None
+    )
+    return scorecard.ScorecardFacts(
+        bad_debt_accounts=int(facts.bad_debt),
+        # the credit summary counts bad debt as overdue now too
+        current_overdue_accounts=int(facts.current_overdue or facts.bad_debt),
+        serious_accounts=int(_serious(facts)),
+        overdue_months=facts.overdue_months_24,
+        utilisation=utilisation,
+        history_months=0 if facts.first_month is None else DATA_MONTH - facts.first_month + 1,
+        hard_inquiries_6m=facts.hard_inquiries_6m,
+    )
 
 
 def models(builder: Builder) -> dict[str, int]:
@@ -174,24 +197,40 @@ def models(builder: Builder) -> dict[str, int]:
     return ids
 
 
+def _points(model: Model, facts: Facts) -> tuple[int, list[scorecard.Cost]]:
+    """A model's score for `facts` on the data date, and its reason codes."""
+    if model.scale == scorecard.SCALE:
+        assessment = scorecard.assess(bureau_facts(facts))
+        return assessment.value, list(assessment.reasons)
+    span = model.high - model.low
+    weights = _WEIGHTS[model.scale]
+    costs = {code: round(span * weights[code] * share) for code, share in _penalties(facts).items()}
+    top = model.low + span * (
+        _CITY_BASE + (0.12 if facts.red_listed else 0.0) if model.scale == "CITY" else 1.0
+    )
+    ranked = sorted(((c, code) for code, c in costs.items() if c > 0), reverse=True)[:4]
+    reasons = [scorecard.Cost(code, _FACTORS[code], cost) for cost, code in ranked]
+    return int(top) - 1 - sum(costs.values()), reasons
+
+
 def observe(builder: Builder, model_ids: dict[str, int], subject: Subject) -> None:
-    """Three observations a year apart per model, the latest on the data date."""
+    """Three observations a year apart per model, the latest on the data date.
+
+    The latest is the model's score for the file as it stands; the earlier
+    two drift a little from it, as a file does over a year.
+    """
     rng: random.Random = builder.rng
     facts = builder.facts[subject.id]
-    penalties = _penalties(facts)
     for model in MODELS:
         if model.persons_only and subject.kind != "PERSON":
             continue
         span = model.high - model.low
-        weights = _WEIGHTS[model.scale]
-        costs = {code: round(span * weights[code] * share) for code, share in penalties.items()}
-        top = model.low + span * (
-            _CITY_BASE + (0.12 if facts.red_listed else 0.0) if model.scale == "CITY" else 1.0
-        )
-        best = int(top) - 1
+        # only the bureau's scorecard reaches its maximum: the others top out below it
+        highest = model.high if model.scale == scorecard.SCALE else model.high - 1
+        score, reasons = _points(model, facts)
         for years_ago in (2, 1, 0):
             drift = rng.randint(-span // 50, span // 50) if years_ago else 0
-            value = max(model.low, min(model.high - 1, best - sum(costs.values()) + drift))
+            value = max(model.low, min(highest, score + drift))
             oid = builder.ids.next("observations")
             observed = moment(month_start(DATA_MONTH - 12 * years_ago)) + timedelta(days=27)
             builder.rows.add(
@@ -205,6 +244,7 @@ def observe(builder: Builder, model_ids: dict[str, int], subject: Subject) -> No
                     observed,
                 ),
             )
-            ranked = sorted(((c, code) for code, c in costs.items() if c > 0), reverse=True)[:4]
-            for rank, (cost, code) in enumerate(ranked, start=1):
-                builder.rows.add("scores.reasons", (oid, rank, code, _FACTORS[code], cost))
+            for rank, reason in enumerate(reasons, start=1):
+                builder.rows.add(
+                    "scores.reasons", (oid, rank, reason.code, reason.description, reason.impact)
+                )

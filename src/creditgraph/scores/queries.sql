@@ -1,0 +1,35 @@
+-- The scores subgraph's reads. Every statement takes an array of keys and
+-- answers for all of them at once (the dataloaders batch a request's keys),
+-- so the number of statements a query runs never grows with its data.
+
+-- name: all_models
+select id, provider_code, provider_name, name, version, scale, scale_min, scale_max, description
+from scores.models
+order by id;
+
+-- name: models_by_id
+select id, provider_code, provider_name, name, version, scale, scale_min, scale_max, description
+from scores.models
+where id = any($1::bigint[]);
+
+-- name: bands_by_model
+select model_id, name, lower, upper, ordinal
+from scores.bands
+where model_id = any($1::bigint[])
+order by model_id, ordinal;
+
+-- name: observations_by_subject
+-- Every observation of each subject, newest first: a subject's latest scores
+-- are read from the same rows as its history, so that a query asking for
+-- both loads their reasons and models in one wave, not one per list.
+select o.subject_identifier, o.id, o.model_id, m.scale, o.value, o.band, o.observed_at
+from scores.observations o
+join scores.models m on m.id = o.model_id
+where o.subject_identifier = any($1::text[])
+order by o.subject_identifier, o.observed_at desc, o.id desc;
+
+-- name: reasons_by_observation
+select observation_id, rank, code, description, impact
+from scores.reasons
+where observation_id = any($1::bigint[])
+order by observation_id, rank;

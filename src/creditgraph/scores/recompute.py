@@ -1,0 +1,168 @@
+"""Rescoring every subject with the bureau scorecard.
+
+A score is an observation, never corrected in place: a recompute adds one new
+BUREAU observation per subject, stamped `at`, beside the ones before it. The
+facts are gathered with a few statements that each answer for the whole
+population (the account rows are streamed, so memory does not grow with the
+bureau), inside one repeatable-read transaction, so every subject is judged on
+the same snapshot; the points come from `scorecard` in Python, where the
+rules live; the results are copied back in the same transaction, so a failure
+leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import asyncpg
+
+from creditgraph.bureau import signals
+from creditgraph.db.queries import load_queries
+from creditgraph.errors import CreditgraphError
+from creditgraph.scores import scorecard
+
+SQL = load_queries(Path(__file__).with_name("scorecard.sql"))
+_PREFETCH = 5_000
+
+
+class ScoringError(CreditgraphError):
+    """The scores cannot be recomputed as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecomputeReport:
+    model: str
+    observed_at: datetime
+    subjects: int
+    bands: dict[str, int]  # every band of the scale, lowest first, with how many landed in it
+    seconds: float
+
+    def summary(self) -> str:
+        spread = ", ".join(f"{name} {count:,}" for name, count in self.bands.items())
+        return (
+            f"scored {self.subjects:,} subjects with {self.model} at "
+            f"{self.observed_at.isoformat()} ({spread}) in {self.seconds:.1f} s"
+        )
+
+
+def _month_number(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def account_facts(rows: list[asyncpg.Record]) -> list[signals.AccountFacts]:
+    """One subject's accounts as the credit summary sees them.
+
+    `rows` are one subject's rows of `file_accounts`, whose columns are those
+    of the bureau's `summary_facts`, so the two can be checked against each
+    other; a row without an account stands for a subject that has none.
+    """
+    return [
+        signals.AccountFacts(
+            kind=row["kind"],
+            status=row["status"],
+            balance=row["balance"],
+            credit_limit=row["credit_limit"],
+            overdue_amount=row["overdue_amount"],
+            statuses=row["statuses"],
+            history_months=_month_number(row["data_month"]) - _month_number(row["opened_on"]) + 1,
+        )
+        for row in rows
+        if row["kind"] is not None
+    ]
+
+
+async def _files(
+    conn: asyncpg.Connection,
+) -> AsyncIterator[tuple[int, str, list[asyncpg.Record]]]:
+    """(subject id, identifier, account rows) per subject, in subject order."""
+    current: list[asyncpg.Record] = []
+    async for row in conn.cursor(SQL["file_accounts"], signals.WINDOW_MONTHS, prefetch=_PREFETCH):
+        if current and row["subject_id"] != current[0]["subject_id"]:
+            yield current[0]["subject_id"], current[0]["identifier"], current
+            current = []
+        current.append(row)
+    if current:
+        yield current[0]["subject_id"], current[0]["identifier"], current
+
+
+async def recompute_bureau_scores(
+    conn: asyncpg.Connection, *, at: datetime | None = None
+) -> RecomputeReport:
+    """Add a BUREAU observation, with its reasons, for every subject, as of `at` (default: now).
+
+    `at` stamps the observations and ends the hard-inquiry window; accounts,
+    repayments and guarantees are read as the bureau holds them.
+    """
+    observed_at = datetime.now(UTC) if at is None else at
+    if observed_at.tzinfo is None:
+        raise ScoringError(f"the scoring time {observed_at.isoformat()} needs a time zone")
+    model = f"{scorecard.NAME} {scorecard.VERSION}"
+    started = time.perf_counter()
+    bands = {name: 0 for name, _, _ in scorecard.BANDS}
+    try:
+        async with conn.transaction(isolation="repeatable_read"):
+            model_id = await conn.fetchval(SQL["bureau_model"], scorecard.NAME, scorecard.VERSION)
+            if model_id is None:
+                raise ScoringError(
+                    f"the scores schema does not hold the model {model}; "
+                    "`creditgraph seed` loads it with the other reference data"
+                )
+            hard: dict[str, int] = {
+                r["subject_identifier"]: r["hard_inquiries"]
+                for r in await conn.fetch(
+                    SQL["hard_inquiry_counts"], observed_at, scorecard.INQUIRY_WINDOW
+                )
+            }
+            guarantees: dict[int, int] = {
+                r["guarantor_id"]: r["active_guarantees"]
+                for r in await conn.fetch(SQL["active_guarantee_counts"])
+            }
+            # only what is written back: a whole Assessment per subject would
+            # hold every factor's cost for the whole population
+            scored: list[tuple[str, int, str, tuple[scorecard.Cost, ...]]] = []
+            async for subject_id, identifier, rows in _files(conn):
+                summary = signals.summarise(
+                    account_facts(rows), hard_inquiries_6m=hard.get(identifier, 0)
+                )
+                facts = scorecard.ScorecardFacts.from_summary(
+                    summary, active_guarantees=guarantees.get(subject_id, 0)
+                )
+                assessment = scorecard.assess(facts)
+                scored.append((identifier, assessment.value, assessment.band, assessment.reasons))
+            ids = await conn.fetchval(SQL["reserve_observation_ids"], len(scored))
+            observations = []
+            reasons = []
+            for oid, (identifier, value, band, costs) in zip(ids, scored, strict=True):
+                bands[band] += 1
+                observations.append((oid, model_id, identifier, value, band, observed_at))
+                reasons += [
+                    (oid, rank, cost.code, cost.description, cost.impact)
+                    for rank, cost in enumerate(costs, start=1)
+                ]
+            await conn.copy_records_to_table(
+                "observations",
+                schema_name="scores",
+                columns=("id", "model_id", "subject_identifier", "value", "band", "observed_at"),
+                records=observations,
+            )
+            await conn.copy_records_to_table(
+                "reasons",
+                schema_name="scores",
+                columns=("observation_id", "rank", "code", "description", "impact"),
+                records=reasons,
+            )
+    except asyncpg.UniqueViolationError:
+        raise ScoringError(
+            f"{model} already has observations at {observed_at.isoformat()}; score at another time"
+        ) from None
+    return RecomputeReport(
+        model=model,
+        observed_at=observed_at,
+        subjects=len(scored),
+        bands=bands,
+        seconds=time.perf_counter() - started,
+    )
