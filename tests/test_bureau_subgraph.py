@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -257,8 +258,10 @@ async def test_guarantee_circle_is_found_once(seeded_pool: asyncpg.Pool) -> None
     found = await exposure(seeded_pool, "circle_a", 5)
     circle = {PERSONA[k].identifier for k in ("circle_a", "circle_b", "circle_c")}
     assert [{m["identifier"] for m in c["members"]} for c in found["circles"]] == [circle]
+    # Mingde stands behind Hengfeng's loan, and through Hengfeng behind Jiahe's; Jiahe's
+    # guarantee of Mingde's own loan closes the circle and is no exposure of Mingde's
     assert found["directExposure"] == "30000000.00"
-    assert found["chainExposure"] == "60000000.00"
+    assert found["chainExposure"] == "30000000.00"
     assert found["truncated"] is False
 
 
@@ -346,3 +349,53 @@ async def test_unknown_subject_is_null_not_an_error(seeded_pool: asyncpg.Pool) -
     )
     assert data == {"subject": None}
     assert errors == []
+
+
+async def test_window_ends_at_the_bureau_data_month_and_gaps_break_runs(
+    writable_seeded_database_url: str,
+) -> None:
+    """An old closed delinquency is outside the 24 months; an unreported month is no overdue."""
+    identifier = PERSONA["model_borrower"].identifier
+    conn = await asyncpg.connect(writable_seeded_database_url)
+    try:
+        subject_id, lender = await conn.fetchrow(
+            """select s.id, (select id from bureau.institutions where kind = 'BANK' limit 1)
+               from bureau.subjects s where s.identifier = $1""",
+            identifier,
+        )
+        old, recent = await conn.fetchval(
+            """with made as (
+                 insert into bureau.credit_accounts
+                   (lender_id, account_number, kind, principal, balance, term_months,
+                    opened_on, closed_on, status, reported_on)
+                 values ($1, 'TEST-OLD-0001', 'CONSUMER_LOAN', 1000, 0, 12,
+                         '2017-01-01', '2019-06-01', 'CLOSED', '2019-06-01'),
+                        ($1, 'TEST-NEW-0001', 'CONSUMER_LOAN', 1000, 500, 24,
+                         '2025-01-01', null, 'NORMAL', '2026-10-31')
+                 returning id, account_number)
+               select array_agg(id order by account_number desc) from made""",
+            lender,
+        )
+        await conn.executemany(
+            "insert into bureau.account_parties values ($1, $2, 'PRIMARY_BORROWER')",
+            [(old, subject_id), (recent, subject_id)],
+        )
+        await conn.executemany(
+            "insert into bureau.repayments values ($1, $2, $3, 100, 0, 100, 500)",
+            [
+                (old, date(2018, 1, 1), "1"),
+                (old, date(2018, 2, 1), "2"),
+                (old, date(2018, 3, 1), "3"),
+                (recent, date(2026, 5, 1), "1"),
+                (recent, date(2026, 7, 1), "1"),  # June 2026 was never reported
+            ],
+        )
+    finally:
+        await conn.close()
+    async with counting_pool(writable_seeded_database_url) as (pool, _):
+        summary = (await entity(pool, "model_borrower", SUMMARY, blacklisted=False))[
+            "creditSummary"
+        ]
+    assert summary["seriousDelinquency"] is False
+    assert summary["longestOverdueRun24m"] == 1
+    assert summary["overdueMonths24m"] == 2

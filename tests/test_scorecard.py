@@ -15,7 +15,7 @@ import pytest
 from creditgraph.bureau import dataloaders as bureau
 from creditgraph.bureau import signals
 from creditgraph.scores import scorecard
-from creditgraph.scores.recompute import ScoringError, account_facts, recompute_bureau_scores
+from creditgraph.scores.recompute import ScoringError, recompute_bureau_scores
 from creditgraph.scores.scorecard import ScorecardFacts, assess
 from creditgraph.seed import scoring
 from creditgraph.seed.personas import PERSONA
@@ -230,7 +230,7 @@ async def _expected(pool: asyncpg.Pool) -> dict[str, scorecard.Assessment]:
     totals = await bureau.guarantee_totals(pool, ids)
     expected = {}
     for identifier, accounts, inquiries, total in zip(identifiers, rows, hard, totals, strict=True):
-        summary = signals.summarise(account_facts(accounts), hard_inquiries_6m=inquiries)
+        summary = signals.summarise(signals.account_facts(accounts), hard_inquiries_6m=inquiries)
         guarantees = 0 if total is None else int(total["active_guarantees"])
         facts = ScorecardFacts.from_summary(summary, active_guarantees=guarantees)
         expected[identifier] = assess(facts)

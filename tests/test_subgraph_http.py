@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -80,11 +80,12 @@ def _forged(secret: bytes, **changes: object) -> str:
         pytest.param(lambda secret: "not-a-jwt", id="garbage"),
         pytest.param(lambda secret: _forged(b"x" * 48), id="wrong-key"),
         pytest.param(lambda secret: _forged(secret, exp=int(time.time()) - 60), id="expired"),
-        pytest.param(
-            lambda secret: credential.issue(secret, "public"), id="for-another-subgraph"
-        ),
+        pytest.param(lambda secret: credential.issue(secret, "public"), id="for-another-subgraph"),
         pytest.param(lambda secret: _forged(secret, iss="someone-else"), id="wrong-issuer"),
         pytest.param(lambda secret: _forged(secret, exp=None), id="no-expiry"),
+        pytest.param(
+            lambda secret: _forged(secret, exp=int(time.time()) + 3600), id="too-long-lived"
+        ),
         pytest.param(
             lambda secret: jwt.encode(
                 {"iss": credential.ISSUER, "aud": credential.audience("bureau")},
@@ -96,12 +97,12 @@ def _forged(secret: bytes, **changes: object) -> str:
     ],
 )
 def test_without_a_valid_credential_it_refuses(
-    bureau: tuple[str, bytes], make_token: object
+    bureau: tuple[str, bytes], make_token: Callable[[bytes], str | None]
 ) -> None:
     url, secret = bureau
-    assert callable(make_token)
     response = _post(url, make_token(secret))
     assert response.status_code == 401
     body = response.json()
     assert "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert body["errors"][0]["message"] == credential.REFUSAL

@@ -119,36 +119,13 @@ where account_id = any($1::bigint[])
 order by account_id, starts_on desc, id desc;
 
 -- name: summary_facts
--- What the credit summary is derived from, one row per (subject, account):
--- the account's figures and its statuses over the 24 months that end at the
--- subject's data month (most recent first), plus the data month itself.
-with wanted as (
-    select unnest($1::bigint[]) as subject_id
-), accounts as (
-    select w.subject_id, a.*
-    from wanted w
-    join bureau.account_parties p on p.subject_id = w.subject_id
-    join bureau.credit_accounts a on a.id = p.account_id
-), data_month as (
-    select subject_id, date_trunc('month', max(reported_on))::date as month
-    from accounts group by subject_id
-)
-select a.subject_id, d.month as data_month, a.id, a.kind, a.status, a.balance, a.credit_limit,
-       a.opened_on,
-       coalesce((
-           select string_agg(r.status, '' order by r.month desc)
-           from bureau.repayments r
-           where r.account_id = a.id
-             and r.month > (d.month - interval '24 months')
-             and r.month <= d.month
-       ), '') as statuses,
-       coalesce((
-           select r.overdue_amount from bureau.repayments r
-           where r.account_id = a.id order by r.month desc limit 1
-       ), 0) as overdue_amount
-from accounts a
-join data_month d on d.subject_id = a.subject_id
-order by a.subject_id, a.id;
+-- What the credit summary is derived from: one row per (subject, account),
+-- from the view the scorecard reads too.
+select p.subject_id, s.*
+from bureau.account_parties p
+join bureau.account_signals s on s.account_id = p.account_id
+where p.subject_id = any($1::bigint[])
+order by p.subject_id, s.account_id;
 
 -- name: hard_inquiry_counts
 -- Hard inquiries (credit decisions by lenders) in the last six months, from
@@ -195,31 +172,30 @@ order by subject_id, placed_at desc, id desc;
 -- name: guarantee_chains
 -- Every path of active guarantees that starts at one of the subjects in $1,
 -- up to $2 links long. A link runs from a guarantor to the primary borrower
--- of the account guaranteed; a path that returns to a subject already on it
--- is a circle (担保圈) and is not followed further.
-with recursive link as (
-    select g.id as guarantee_id, g.guarantor_id, p.subject_id as borrower_id, g.account_id,
-           g.amount
+-- of the account guaranteed; each step follows the guarantor index, so the
+-- walk touches only the chains it is on. A path that returns to a subject
+-- already on it is a circle (担保圈) and is not followed further.
+with recursive chain as (
+    select g.guarantor_id as root_id, g.id as guarantee_id, g.guarantor_id,
+           p.subject_id as borrower_id, g.account_id, g.amount, 1 as depth,
+           array[g.guarantor_id, p.subject_id] as path,
+           p.subject_id = g.guarantor_id as closes_circle
     from bureau.guarantees g
     join bureau.account_parties p on p.account_id = g.account_id and p.role = 'PRIMARY_BORROWER'
-    where g.status = 'ACTIVE'
-), chain as (
-    select l.guarantor_id as root_id, l.guarantee_id, l.guarantor_id, l.borrower_id,
-           l.account_id, l.amount, 1 as depth, array[l.guarantor_id, l.borrower_id] as path,
-           l.borrower_id = l.guarantor_id as closes_circle
-    from link l
-    where l.guarantor_id = any($1::bigint[])
+    where g.guarantor_id = any($1::bigint[]) and g.status = 'ACTIVE'
     union all
-    select c.root_id, l.guarantee_id, l.guarantor_id, l.borrower_id, l.account_id, l.amount,
-           c.depth + 1, c.path || l.borrower_id, l.borrower_id = any(c.path)
+    select c.root_id, g.id, g.guarantor_id, p.subject_id, g.account_id, g.amount, c.depth + 1,
+           c.path || p.subject_id, p.subject_id = any(c.path)
     from chain c
-    join link l on l.guarantor_id = c.borrower_id
+    join bureau.guarantees g on g.guarantor_id = c.borrower_id and g.status = 'ACTIVE'
+    join bureau.account_parties p on p.account_id = g.account_id and p.role = 'PRIMARY_BORROWER'
     where not c.closes_circle and c.depth < $2
 )
 select root_id, guarantee_id, guarantor_id, borrower_id, account_id, amount, depth, path,
        closes_circle,
        -- a path cut by the depth bound whose end still guarantees someone
-       (depth = $2 and not closes_circle
-        and exists (select 1 from link l where l.guarantor_id = chain.borrower_id)) as cut_short
+       (depth = $2 and not closes_circle and exists (
+           select 1 from bureau.guarantees g
+           where g.guarantor_id = chain.borrower_id and g.status = 'ACTIVE')) as cut_short
 from chain
 order by root_id, depth, guarantee_id;

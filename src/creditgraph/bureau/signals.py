@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import Any, Protocol
 
 OVERDUE_SYMBOLS = frozenset("1234567")
 REVOLVING_KINDS = frozenset({"CREDIT_CARD", "REVOLVING_LOAN"})
@@ -24,6 +26,11 @@ HARD_INQUIRY_WARNING = 5  # more than five in six months
 THIN_FILE_MONTHS = 12  # "not white": a year of history at least
 MAX_OPEN_CARDS = 6  # "not too many"
 MAX_OPEN_ACCOUNTS = 12
+
+
+def month_number(day: date) -> int:
+    """Months since year 0, so month arithmetic is integer arithmetic."""
+    return day.year * 12 + day.month - 1
 
 
 def overdue_runs(statuses: Iterable[str]) -> tuple[int, int]:
@@ -61,6 +68,29 @@ class AccountFacts:
     overdue_amount: Decimal
     statuses: str
     history_months: int
+
+
+class Row(Protocol):
+    """A database row read by column name (an asyncpg Record, a dict)."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
+
+
+def account_facts(rows: Iterable[Row]) -> list[AccountFacts]:
+    """Accounts from rows of the `bureau.account_signals` view (rows without one skipped)."""
+    return [
+        AccountFacts(
+            kind=row["kind"],
+            status=row["status"],
+            balance=row["balance"],
+            credit_limit=row["credit_limit"],
+            overdue_amount=row["overdue_amount"],
+            statuses=row["statuses"],
+            history_months=month_number(row["data_month"]) - month_number(row["opened_on"]) + 1,
+        )
+        for row in rows
+        if row["kind"] is not None
+    ]
 
 
 @dataclass(frozen=True, slots=True)

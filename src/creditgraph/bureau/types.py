@@ -47,10 +47,6 @@ MAX_CHAIN_DEPTH = 8
 DEFAULT_CHAIN_DEPTH = 4
 
 
-def _month_number(day: date) -> int:
-    return day.year * 12 + day.month - 1
-
-
 def _month(number: int) -> date:
     return date(number // 12, number % 12 + 1, 1)
 
@@ -272,7 +268,7 @@ class AccountParty:
 
 def _history_end(account: CreditAccount) -> int:
     """The month an account's history runs up to: its closing month, else its data month."""
-    return _month_number(account.closed_on or account.reported_on)
+    return signals.month_number(account.closed_on or account.reported_on)
 
 
 def _check_months(months: int) -> int:
@@ -372,7 +368,7 @@ class CreditAccount:
                 balance=r["balance"],
             )
             for r in rows
-            if start <= _month_number(r["month"]) <= end
+            if start <= signals.month_number(r["month"]) <= end
         ]
         return paginate(
             chosen,
@@ -389,9 +385,9 @@ class CreditAccount:
     ) -> RepaymentGrid:
         count = _check_months(months)
         end = _history_end(self)
-        opened = _month_number(self.opened_on)
+        opened = signals.month_number(self.opened_on)
         rows = await info.context.loader(dl.repayments).load(self.pk)
-        by_month = {_month_number(r["month"]): r["status"] for r in rows}
+        by_month = {signals.month_number(r["month"]): r["status"] for r in rows}
         symbols = [
             "/" if month < opened else by_month.get(month, "#")
             for month in range(end, end - count, -1)
@@ -465,8 +461,9 @@ class Guarantee:
     @strawberry.field(description="The primary borrower of the guaranteed account.")
     async def borrower(self, info: Info) -> Subject:
         parties = await info.context.loader(dl.parties).load(self.account_id)
-        primary = next(p["subject_id"] for p in parties if p["role"] == "PRIMARY_BORROWER")
-        found = await Subject.load(info, primary)
+        primary = [p["subject_id"] for p in parties if p["role"] == "PRIMARY_BORROWER"]
+        # the schema gives every account exactly one primary borrower
+        found = await Subject.load(info, primary[0])
         assert found is not None
         return found
 
@@ -531,7 +528,9 @@ def _canonical_circle(path: Sequence[int]) -> tuple[int, ...]:
 def exposure_from_chains(rows: Sequence[Row], max_depth: int) -> GuaranteeExposure:
     nearest: dict[int, Row] = {}
     for row in rows:  # ordered by depth: the first sighting of a guarantee is its nearest
-        nearest.setdefault(row["guarantee_id"], row)
+        # a circle's closing link guarantees the subject's own debt: not an exposure of its
+        if row["borrower_id"] != row["root_id"]:
+            nearest.setdefault(row["guarantee_id"], row)
     links = [
         ExposureLink(
             depth=r["depth"],
@@ -612,19 +611,7 @@ def summary_from(
     rows: Sequence[Row], *, hard_inquiries: int, totals: Row | None, blacklisted: bool | None
 ) -> CreditSummary:
     data_month = rows[0]["data_month"] if rows else None
-    end = _month_number(data_month) if data_month else 0
-    accounts = [
-        signals.AccountFacts(
-            kind=r["kind"],
-            status=r["status"],
-            balance=r["balance"],
-            credit_limit=r["credit_limit"],
-            overdue_amount=r["overdue_amount"],
-            statuses=r["statuses"],
-            history_months=end - _month_number(r["opened_on"]) + 1,
-        )
-        for r in rows
-    ]
+    accounts = signals.account_facts(rows)
     s = signals.summarise(accounts, hard_inquiries_6m=hard_inquiries)
     nots = signals.four_nots(s, blacklisted=blacklisted)
     return CreditSummary(

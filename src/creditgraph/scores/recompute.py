@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -49,38 +49,12 @@ class RecomputeReport:
         )
 
 
-def _month_number(day: date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def account_facts(rows: list[asyncpg.Record]) -> list[signals.AccountFacts]:
-    """One subject's accounts as the credit summary sees them.
-
-    `rows` are one subject's rows of `file_accounts`, whose columns are those
-    of the bureau's `summary_facts`, so the two can be checked against each
-    other; a row without an account stands for a subject that has none.
-    """
-    return [
-        signals.AccountFacts(
-            kind=row["kind"],
-            status=row["status"],
-            balance=row["balance"],
-            credit_limit=row["credit_limit"],
-            overdue_amount=row["overdue_amount"],
-            statuses=row["statuses"],
-            history_months=_month_number(row["data_month"]) - _month_number(row["opened_on"]) + 1,
-        )
-        for row in rows
-        if row["kind"] is not None
-    ]
-
-
 async def _files(
     conn: asyncpg.Connection,
 ) -> AsyncIterator[tuple[int, str, list[asyncpg.Record]]]:
     """(subject id, identifier, account rows) per subject, in subject order."""
     current: list[asyncpg.Record] = []
-    async for row in conn.cursor(SQL["file_accounts"], signals.WINDOW_MONTHS, prefetch=_PREFETCH):
+    async for row in conn.cursor(SQL["file_accounts"], prefetch=_PREFETCH):
         if current and row["subject_id"] != current[0]["subject_id"]:
             yield current[0]["subject_id"], current[0]["identifier"], current
             current = []
@@ -126,7 +100,7 @@ async def recompute_bureau_scores(
             scored: list[tuple[str, int, str, tuple[scorecard.Cost, ...]]] = []
             async for subject_id, identifier, rows in _files(conn):
                 summary = signals.summarise(
-                    account_facts(rows), hard_inquiries_6m=hard.get(identifier, 0)
+                    signals.account_facts(rows), hard_inquiries_6m=hard.get(identifier, 0)
                 )
                 facts = scorecard.ScorecardFacts.from_summary(
                     summary, active_guarantees=guarantees.get(subject_id, 0)

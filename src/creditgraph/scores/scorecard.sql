@@ -9,34 +9,12 @@ select id from scores.models where scale = 'BUREAU' and name = $1 and version = 
 -- name: file_accounts
 -- Every subject with each account it is party to (a single row with empty
 -- account columns when it has none), ordered by subject so the caller can
--- stream it: the account's figures, and its statuses over the $1 months that
--- end at the subject's data month, most recent first, as the credit summary
--- reads them.
-with holdings as (
-    select p.subject_id, a.id as account_id, a.kind, a.status, a.balance, a.credit_limit,
-           a.opened_on, a.reported_on
-    from bureau.account_parties p
-    join bureau.credit_accounts a on a.id = p.account_id
-), data_month as (
-    select subject_id, date_trunc('month', max(reported_on))::date as month
-    from holdings
-    group by subject_id
-)
-select s.id as subject_id, s.identifier, d.month as data_month, h.account_id, h.kind, h.status,
-       h.balance, h.credit_limit, h.opened_on,
-       coalesce(r.statuses, '') as statuses, coalesce(r.overdue_amount, 0) as overdue_amount
+-- stream it; the account columns come from the view the credit summary reads.
+select s.id as subject_id, s.identifier, a.*
 from bureau.subjects s
-left join holdings h on h.subject_id = s.id
-left join data_month d on d.subject_id = s.id
-left join lateral (
-    select string_agg(x.status, '' order by x.month desc) as statuses,
-           (array_agg(x.overdue_amount order by x.month desc))[1] as overdue_amount
-    from bureau.repayments x
-    where x.account_id = h.account_id
-      and x.month > d.month - make_interval(months => $1::int)
-      and x.month <= d.month
-) r on true
-order by s.id, h.account_id;
+left join bureau.account_parties p on p.subject_id = s.id
+left join bureau.account_signals a on a.account_id = p.account_id
+order by s.id, a.account_id;
 
 -- name: hard_inquiry_counts
 -- Lenders' hard inquiries in the window that ends at $1, per subject that has any.

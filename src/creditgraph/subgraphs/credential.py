@@ -51,13 +51,21 @@ def load_secret(home: Path, env: Mapping[str, str] | None = None) -> bytes:
             )
         return configured.encode()
     path = home / _SECRET_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
+    if not path.exists():
+        # written whole under a private name, then linked into place: a process
+        # starting at the same moment sees no key or the whole key, never half of one
+        draft = home / f".{_SECRET_FILE}.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(secrets.token_urlsafe(48))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process won the race; use its key
+        finally:
+            draft.unlink()
     secret = path.read_bytes().strip()
     if len(secret) < _MIN_SECRET_BYTES:
         raise ConfigurationError(f"{path} holds too short a key; delete it to make a new one")
@@ -75,11 +83,19 @@ def issue(secret: bytes, subgraph: str, *, now: float | None = None) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+REFUSAL = "this subgraph answers the creditgraph gateway only"
+
+
 def verify(secret: bytes, subgraph: str, token: str | None) -> None:
+    """Accept a credential issued for this subgraph in the last minute, or refuse.
+
+    The refusal says nothing about which check failed: that would only help
+    someone probing for a way in.
+    """
     if not token:
-        raise CredentialRefused("this subgraph answers the creditgraph gateway only")
+        raise CredentialRefused(REFUSAL)
     try:
-        jwt.decode(
+        claims = jwt.decode(
             token,
             secret,
             algorithms=["HS256"],
@@ -88,5 +104,7 @@ def verify(secret: bytes, subgraph: str, token: str | None) -> None:
             leeway=_LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "iss", "aud"]},
         )
-    except jwt.InvalidTokenError as exc:
-        raise CredentialRefused(f"the gateway credential was refused: {exc}") from None
+    except jwt.InvalidTokenError:
+        raise CredentialRefused(REFUSAL) from None
+    if claims["exp"] - claims["iat"] > LIFETIME_SECONDS:
+        raise CredentialRefused(REFUSAL)
