@@ -576,7 +576,7 @@ class FourNots:
 @strawberry.type(description="Derived signals lenders read first (DOMAIN.md).")
 class CreditSummary:
     data_month: date | None = strawberry.field(
-        description="The month the 24-month window ends: the subject's latest data month."
+        description="The month the 24-month window ends: the bureau's data month."
     )
     account_count: int
     open_account_count: int
