@@ -358,11 +358,13 @@ async def test_window_ends_at_the_bureau_data_month_and_gaps_break_runs(
     identifier = PERSONA["model_borrower"].identifier
     conn = await asyncpg.connect(writable_seeded_database_url)
     try:
-        subject_id, lender = await conn.fetchrow(
+        row = await conn.fetchrow(
             """select s.id, (select id from bureau.institutions where kind = 'BANK' limit 1)
                from bureau.subjects s where s.identifier = $1""",
             identifier,
         )
+        assert row is not None
+        subject_id, lender = row
         old, recent = await conn.fetchval(
             """with made as (
                  insert into bureau.credit_accounts
