@@ -42,14 +42,11 @@ from creditgraph.public.enums import (
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.errors import check_identifier
 from creditgraph.subgraphs.pagination import Connection, paginate
+from creditgraph.subgraphs.records import build_record
 
 Info: TypeAlias = strawberry.Info[SubgraphContext, None]
 Row: TypeAlias = asyncpg.Record
 T = TypeVar("T")
-
-
-def _id(row: Row) -> strawberry.ID:
-    return strawberry.ID(str(row["id"]))
 
 
 # -- court records ------------------------------------------------------------
@@ -75,21 +72,7 @@ class EnforcementCase:
 
     @classmethod
     def from_row(cls, row: Row) -> EnforcementCase:
-        return cls(
-            id=_id(row),
-            case_number=row["case_number"],
-            court_code=row["court_code"],
-            court_name=row["court_name"],
-            subject_name=row["subject_name"],
-            applicant_name=row["applicant_name"],
-            cause=row["cause"],
-            filed_on=row["filed_on"],
-            amount=row["amount"],
-            amount_outstanding=row["amount_outstanding"],
-            currency=row["currency"],
-            status=EnforcementStatus(row["status"]),
-            closed_on=row["closed_on"],
-        )
+        return build_record(cls, row)
 
 
 @strawberry.type(description="A listing as a dishonest judgment debtor (失信被执行人).")
@@ -109,20 +92,9 @@ class DishonestListing:
 
     @classmethod
     def from_row(cls, row: Row) -> DishonestListing:
-        return cls(
-            id=_id(row),
-            case_number=row["case_number"],
-            court_code=row["court_code"],
-            court_name=row["court_name"],
-            subject_name=row["subject_name"],
-            obligation=row["obligation"],
-            performance=DebtorPerformance(row["performance"]),
-            reasons=[DishonestReason(r) for r in row["reasons"]],
-            published_on=row["published_on"],
-            removed_on=row["removed_on"],
-            removal_reason=None
-            if row["removal_reason"] is None
-            else ListingRemovalReason(row["removal_reason"]),
+        return build_record(
+            cls,
+            row,
             active=row["removed_on"] is None,
         )
 
@@ -149,18 +121,9 @@ class ConsumptionRestriction:
 
     @classmethod
     def from_row(cls, row: Row) -> ConsumptionRestriction:
-        return cls(
-            id=_id(row),
-            subject_identifier=row["subject_identifier"],
-            subject_name=row["subject_name"],
-            restricted_person_identifier=row["restricted_person_identifier"],
-            restricted_person_name=row["restricted_person_name"],
-            case_number=row["case_number"],
-            court_code=row["court_code"],
-            court_name=row["court_name"],
-            restrictions=[RestrictionKind(r) for r in row["restrictions"]],
-            issued_on=row["issued_on"],
-            lifted_on=row["lifted_on"],
+        return build_record(
+            cls,
+            row,
             active=row["lifted_on"] is None,
         )
 
@@ -180,18 +143,7 @@ class CivilJudgment:
 
     @classmethod
     def from_row(cls, row: Row) -> CivilJudgment:
-        return cls(
-            id=_id(row),
-            case_number=row["case_number"],
-            court_code=row["court_code"],
-            court_name=row["court_name"],
-            subject_name=row["subject_name"],
-            cause=row["cause"],
-            filed_on=row["filed_on"],
-            judged_on=row["judged_on"],
-            outcome=None if row["outcome"] is None else JudgmentOutcome(row["outcome"]),
-            amount=row["amount"],
-        )
+        return build_record(cls, row)
 
 
 # -- agencies' records --------------------------------------------------------
@@ -220,20 +172,7 @@ class AdministrativeAction:
 
     @classmethod
     def from_row(cls, row: Row) -> AdministrativeAction:
-        return cls(
-            id=_id(row),
-            kind=AdministrativeActionKind(row["kind"]),
-            subject_name=row["subject_name"],
-            authority_code=row["authority_code"],
-            authority_name=row["authority_name"],
-            decision_number=row["decision_number"],
-            category=row["category"],
-            description=row["description"],
-            amount=row["amount"],
-            decided_on=row["decided_on"],
-            publish_until=row["publish_until"],
-            repaired_on=row["repaired_on"],
-        )
+        return build_record(cls, row)
 
 
 @strawberry.type(description="Tax owed and recorded by a tax authority.")
@@ -252,17 +191,9 @@ class TaxArrear:
 
     @classmethod
     def from_row(cls, row: Row) -> TaxArrear:
-        return cls(
-            id=_id(row),
-            subject_name=row["subject_name"],
-            authority_code=row["authority_code"],
-            authority_name=row["authority_name"],
-            tax_type=TaxType(row["tax_type"]),
-            amount=row["amount"],
-            period_start=row["period_start"],
-            period_end=row["period_end"],
-            recorded_on=row["recorded_on"],
-            settled_on=row["settled_on"],
+        return build_record(
+            cls,
+            row,
             settled=row["settled_on"] is not None,
         )
 
@@ -280,14 +211,9 @@ class UtilityArrear:
 
     @classmethod
     def from_row(cls, row: Row) -> UtilityArrear:
-        return cls(
-            id=_id(row),
-            provider_name=row["provider_name"],
-            service=UtilityService(row["service"]),
-            amount=row["amount"],
-            since_month=row["since_month"],
-            recorded_on=row["recorded_on"],
-            settled_on=row["settled_on"],
+        return build_record(
+            cls,
+            row,
             settled=row["settled_on"] is not None,
         )
 
@@ -306,17 +232,7 @@ class SocialInsuranceRecord:
 
     @classmethod
     def from_row(cls, row: Row) -> SocialInsuranceRecord:
-        return cls(
-            id=_id(row),
-            region=row["region"],
-            employer_name=row["employer_name"],
-            scheme=InsuranceScheme(row["scheme"]),
-            started_on=row["started_on"],
-            last_paid_month=row["last_paid_month"],
-            monthly_base=row["monthly_base"],
-            status=SocialInsuranceStatus(row["status"]),
-            updated_on=row["updated_on"],
-        )
+        return build_record(cls, row)
 
 
 @strawberry.type(description="A housing provident fund (住房公积金) account.")
@@ -332,16 +248,7 @@ class HousingFundRecord:
 
     @classmethod
     def from_row(cls, row: Row) -> HousingFundRecord:
-        return cls(
-            id=_id(row),
-            region=row["region"],
-            employer_name=row["employer_name"],
-            started_on=row["started_on"],
-            last_paid_month=row["last_paid_month"],
-            monthly_contribution=row["monthly_contribution"],
-            status=HousingFundStatus(row["status"]),
-            updated_on=row["updated_on"],
-        )
+        return build_record(cls, row)
 
 
 @strawberry.type(description="A professional or business licence.")
@@ -356,15 +263,7 @@ class Licence:
 
     @classmethod
     def from_row(cls, row: Row) -> Licence:
-        return cls(
-            id=_id(row),
-            licence_type=row["licence_type"],
-            licence_number=row["licence_number"],
-            authority_name=row["authority_name"],
-            issued_on=row["issued_on"],
-            expires_on=row["expires_on"],
-            status=LicenceStatus(row["status"]),
-        )
+        return build_record(cls, row)
 
 
 # -- red and black lists ------------------------------------------------------
@@ -432,32 +331,15 @@ class ListEntry:
 
     @classmethod
     def from_row(cls, row: Row, *, today: date) -> ListEntry:
-        outcome = (
-            None if row["objection_outcome"] is None else ObjectionOutcome(row["objection_outcome"])
-        )
-        return cls(
-            id=_id(row),
-            colour=ListColour(row["colour"]),
-            list_name=row["list_name"],
-            subject_name=row["subject_name"],
-            authority_code=row["authority_code"],
-            authority_name=row["authority_name"],
-            reason=row["reason"],
-            notice_starts_on=row["notice_starts_on"],
-            notice_ends_on=row["notice_ends_on"],
+        outcome = row["objection_outcome"]
+        state = list_entry_state(
             objection_filed_on=row["objection_filed_on"],
-            objection_outcome=outcome,
+            objection_outcome=None if outcome is None else ObjectionOutcome(outcome),
             effective_on=row["effective_on"],
             exited_on=row["exited_on"],
-            exit_reason=None if row["exit_reason"] is None else ListExitReason(row["exit_reason"]),
-            state=list_entry_state(
-                objection_filed_on=row["objection_filed_on"],
-                objection_outcome=outcome,
-                effective_on=row["effective_on"],
-                exited_on=row["exited_on"],
-                today=today,
-            ),
+            today=today,
         )
+        return build_record(cls, row, state=state)
 
     @property
     def black_in_force(self) -> bool:
