@@ -36,6 +36,7 @@ from creditgraph.bureau.enums import (
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.errors import BadUserInput, check_id, check_identifier, check_range
 from creditgraph.subgraphs.pagination import Connection, paginate
+from creditgraph.subgraphs.records import build_record
 
 Info: TypeAlias = strawberry.Info[SubgraphContext, None]
 Row: TypeAlias = asyncpg.Record
@@ -149,14 +150,7 @@ class Principal:
 
     @classmethod
     def from_row(cls, row: Row) -> Principal:
-        return cls(
-            role=PrincipalRole(row["role"]),
-            share=row["share"],
-            since=row["since"],
-            until=row["until"],
-            organisation_id=row["organisation_id"],
-            person_id=row["person_id"],
-        )
+        return build_record(cls, row)
 
     @strawberry.field
     async def organisation(self, info: Info) -> Subject:
@@ -299,27 +293,7 @@ class CreditAccount:
 
     @classmethod
     def from_row(cls, row: Row) -> CreditAccount:
-        return cls(
-            id=strawberry.ID(str(row["id"])),
-            account_number=row["account_number"],
-            kind=AccountKind(row["kind"]),
-            purpose=row["purpose"],
-            currency=row["currency"],
-            principal=row["principal"],
-            credit_limit=row["credit_limit"],
-            balance=row["balance"],
-            term_months=row["term_months"],
-            repayment_method=row["repayment_method"],
-            collateral=row["collateral"],
-            opened_on=row["opened_on"],
-            matures_on=row["matures_on"],
-            closed_on=row["closed_on"],
-            status=AccountStatus(row["status"]),
-            classification=row["classification"],
-            reported_on=row["reported_on"],
-            pk=row["id"],
-            lender_id=row["lender_id"],
-        )
+        return build_record(cls, row, pk=row["id"])
 
     @classmethod
     async def load_many(cls, info: Info, ids: Sequence[int]) -> list[CreditAccount]:
@@ -359,14 +333,7 @@ class CreditAccount:
         start = end - _check_months(months) + 1
         rows = await info.context.loader(dl.repayments).load(self.pk)
         chosen = [
-            RepaymentMonth(
-                month=r["month"],
-                status=r["status"],
-                amount_due=r["amount_due"],
-                amount_paid=r["amount_paid"],
-                overdue_amount=r["overdue_amount"],
-                balance=r["balance"],
-            )
+            build_record(RepaymentMonth, r)
             for r in rows
             if start <= signals.month_number(r["month"]) <= end
         ]
@@ -424,18 +391,7 @@ class Guarantee:
 
     @classmethod
     def from_row(cls, row: Row) -> Guarantee:
-        return cls(
-            id=strawberry.ID(str(row["id"])),
-            contract_number=row["contract_number"],
-            kind=GuaranteeKind(row["kind"]),
-            amount=row["amount"],
-            currency=row["currency"],
-            starts_on=row["starts_on"],
-            ends_on=row["ends_on"],
-            status=GuaranteeStatus(row["status"]),
-            guarantor_id=row["guarantor_id"],
-            account_id=row["account_id"],
-        )
+        return build_record(cls, row)
 
     @classmethod
     async def load_many(cls, info: Info, ids: Sequence[int]) -> list[Guarantee]:
@@ -531,16 +487,7 @@ def exposure_from_chains(rows: Sequence[Row], max_depth: int) -> GuaranteeExposu
         # a circle's closing link guarantees the subject's own debt: not an exposure of its
         if row["borrower_id"] != row["root_id"]:
             nearest.setdefault(row["guarantee_id"], row)
-    links = [
-        ExposureLink(
-            depth=r["depth"],
-            amount=r["amount"],
-            guarantee_id=r["guarantee_id"],
-            guarantor_id=r["guarantor_id"],
-            borrower_id=r["borrower_id"],
-        )
-        for r in nearest.values()
-    ]
+    links = [build_record(ExposureLink, r) for r in nearest.values()]
     direct = sum((link.amount for link in links if link.depth == 1), Decimal(0))
     chain = sum((link.amount for link in links if link.depth > 1), Decimal(0))
     circles = sorted({_canonical_circle(r["path"]) for r in rows if r["closes_circle"]})
@@ -670,19 +617,7 @@ class Subject:
 
     @classmethod
     def from_row(cls, row: Row, *, blacklisted: bool | None = None) -> Subject:
-        return cls(
-            id=strawberry.ID(str(row["id"])),
-            identifier=row["identifier"],
-            kind=SubjectKind(row["kind"]),
-            name=row["name"],
-            birth_date=row["birth_date"],
-            gender=None if row["gender"] is None else Gender(row["gender"]),
-            established_on=row["established_on"],
-            industry=row["industry"],
-            registered_capital=row["registered_capital"],
-            pk=row["id"],
-            on_blacklist=blacklisted,
-        )
+        return build_record(cls, row, pk=row["id"], on_blacklist=blacklisted)
 
     @classmethod
     async def load(cls, info: Info, subject_id: int | None) -> Subject | None:
@@ -741,59 +676,22 @@ class Subject:
     @strawberry.field(description="Addresses, most recently reported first.")
     async def addresses(self, info: Info) -> list[Address]:
         rows = await info.context.loader(dl.addresses).load(self.pk)
-        return [
-            Address(
-                kind=r["kind"],
-                address=r["address"],
-                residence_status=r["residence_status"],
-                reported_on=r["reported_on"],
-                reported_by=r["reported_by"],
-            )
-            for r in rows
-        ]
+        return [build_record(Address, r) for r in rows]
 
     @strawberry.field(description="Employers, most recently reported first.")
     async def employments(self, info: Info) -> list[Employment]:
         rows = await info.context.loader(dl.employments).load(self.pk)
-        return [
-            Employment(
-                employer_name=r["employer_name"],
-                occupation=r["occupation"],
-                title=r["title"],
-                started_on=r["started_on"],
-                reported_on=r["reported_on"],
-                reported_by=r["reported_by"],
-                employer_id=r["employer_id"],
-            )
-            for r in rows
-        ]
+        return [build_record(Employment, r) for r in rows]
 
     @strawberry.field
     async def educations(self, info: Info) -> list[Education]:
         rows = await info.context.loader(dl.educations).load(self.pk)
-        return [
-            Education(
-                level=r["level"],
-                school=r["school"],
-                graduated_on=r["graduated_on"],
-                reported_on=r["reported_on"],
-            )
-            for r in rows
-        ]
+        return [build_record(Education, r) for r in rows]
 
     @strawberry.field(description="Marriages, most recent first, each with the partner.")
     async def marriages(self, info: Info) -> list[Marriage]:
         rows = await info.context.loader(dl.marriages).load(self.pk)
-        return [
-            Marriage(
-                id=strawberry.ID(str(r["id"])),
-                started_on=r["started_on"],
-                ended_on=r["ended_on"],
-                end_reason=r["end_reason"],
-                partner_id=r["partner_id"],
-            )
-            for r in rows
-        ]
+        return [build_record(Marriage, r) for r in rows]
 
     @strawberry.field(description="The partner in the current marriage, if any.")
     async def spouse(self, info: Info) -> Subject | None:
@@ -861,67 +759,20 @@ class Subject:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Inquiry]:
         rows = await info.context.loader(dl.inquiries).load(self.identifier)
-        items = [
-            Inquiry(
-                id=strawberry.ID(str(r["id"])),
-                requester_role=r["requester_role"],
-                requester_code=r["requester_code"],
-                requester_name=r["requester_name"],
-                operator=r["operator"],
-                purpose=InquiryPurpose(r["purpose"]),
-                edition=Edition(r["edition"]),
-                grant_id=None if r["grant_id"] is None else strawberry.ID(str(r["grant_id"])),
-                inquired_at=r["inquired_at"],
-                hard=r["hard"],
-            )
-            for r in rows
-        ]
+        items = [build_record(Inquiry, r) for r in rows]
         return paginate(items, kind="inquiry", key=lambda i: str(i.id), first=first, after=after)
 
     @strawberry.field
     async def disputes(self, info: Info) -> list[Dispute]:
         rows = await info.context.loader(dl.disputes).load(self.pk)
-        return [
-            Dispute(
-                id=strawberry.ID(str(r["id"])),
-                record_type=r["record_type"],
-                record_id=r["record_id"],
-                reason=r["reason"],
-                filed_at=r["filed_at"],
-                respond_by=r["respond_by"],
-                status=r["status"],
-                outcome=r["outcome"],
-                resolution=r["resolution"],
-                resolved_at=r["resolved_at"],
-            )
-            for r in rows
-        ]
+        return [build_record(Dispute, r) for r in rows]
 
     @strawberry.field
     async def statements(self, info: Info) -> list[Statement]:
         rows = await info.context.loader(dl.statements).load(self.pk)
-        return [
-            Statement(
-                id=strawberry.ID(str(r["id"])),
-                text=r["text"],
-                added_at=r["added_at"],
-                withdrawn_at=r["withdrawn_at"],
-            )
-            for r in rows
-        ]
+        return [build_record(Statement, r) for r in rows]
 
     @strawberry.field
     async def fraud_alerts(self, info: Info) -> list[FraudAlert]:
         rows = await info.context.loader(dl.fraud_alerts).load(self.pk)
-        return [
-            FraudAlert(
-                id=strawberry.ID(str(r["id"])),
-                kind=r["kind"],
-                contact_phone=r["contact_phone"],
-                note=r["note"],
-                placed_at=r["placed_at"],
-                expires_at=r["expires_at"],
-                lifted_at=r["lifted_at"],
-            )
-            for r in rows
-        ]
+        return [build_record(FraudAlert, r) for r in rows]

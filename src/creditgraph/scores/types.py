@@ -21,6 +21,7 @@ from creditgraph.scores.enums import ScoreScale
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.errors import check_id, check_identifier
 from creditgraph.subgraphs.pagination import Connection, paginate
+from creditgraph.subgraphs.records import build_record
 
 Info: TypeAlias = strawberry.Info[SubgraphContext, None]
 Row: TypeAlias = asyncpg.Record
@@ -54,18 +55,7 @@ class ScoreModel:
 
     @classmethod
     def from_row(cls, row: Row) -> ScoreModel:
-        return cls(
-            id=strawberry.ID(str(row["id"])),
-            provider_code=row["provider_code"],
-            provider_name=row["provider_name"],
-            name=row["name"],
-            version=row["version"],
-            scale=ScoreScale(row["scale"]),
-            min=row["scale_min"],
-            max=row["scale_max"],
-            description=row["description"],
-            pk=row["id"],
-        )
+        return build_record(cls, row, min=row["scale_min"], max=row["scale_max"], pk=row["id"])
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> ScoreModel | None:
@@ -75,10 +65,7 @@ class ScoreModel:
     @strawberry.field(description="The bands, lowest first.")
     async def bands(self, info: Info) -> list[ScoreBand]:
         rows = await info.context.loader(dl.bands).load(self.pk)
-        return [
-            ScoreBand(name=r["name"], lower=r["lower"], upper=r["upper"], ordinal=r["ordinal"])
-            for r in rows
-        ]
+        return [build_record(ScoreBand, r) for r in rows]
 
 
 @strawberry.type(description="A factor behind a score: what a lender tells an applicant.")
@@ -103,15 +90,7 @@ class ScoreObservation:
 
     @classmethod
     def from_row(cls, row: Row) -> ScoreObservation:
-        return cls(
-            id=strawberry.ID(str(row["id"])),
-            value=row["value"],
-            band=row["band"],
-            observed_at=row["observed_at"],
-            pk=row["id"],
-            model_id=row["model_id"],
-            scale=ScoreScale(row["scale"]),
-        )
+        return build_record(cls, row, pk=row["id"], scale=ScoreScale(row["scale"]))
 
     @strawberry.field
     async def model(self, info: Info) -> ScoreModel:

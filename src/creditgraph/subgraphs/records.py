@@ -10,6 +10,7 @@ private keys the type keeps for its resolvers, are passed in by name.
 
 from __future__ import annotations
 
+import dataclasses
 from enum import Enum
 from typing import Any, Protocol, TypeVar
 
@@ -41,10 +42,20 @@ def _convert(kind: object, value: Any) -> Any:
 
 
 def build_record(cls: type[T], row: Row, **given: Any) -> T:
-    """`cls` with each plain field read from `row` and the rest taken from `given`."""
+    """`cls` with each field read from the column of its name, unless `given`.
+
+    GraphQL fields are converted to their declared type; private fields (keys
+    a type keeps for its resolvers) are taken as stored.
+    """
     values = dict(given)
-    for field in get_object_definition(cls, strict=True).fields:
-        name = field.python_name
-        if field.base_resolver is None and name not in values:
-            values[name] = _convert(field.type, row[name])
+    graphql = {f.python_name: f for f in get_object_definition(cls, strict=True).fields}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        name = field.name
+        if name in values or not field.init:
+            continue
+        shown = graphql.get(name)
+        if shown is None:
+            values[name] = row[name]
+        elif shown.base_resolver is None:
+            values[name] = _convert(shown.type, row[name])
     return cls(**values)
