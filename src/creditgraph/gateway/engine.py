@@ -1,0 +1,115 @@
+"""The gateway's request pipeline: document → operation → plan → execute → shape.
+
+Each step has its own module; this one only strings them together and owns
+the two caches. Everything here is shared by all requests and immutable once
+built; the per-request state lives in `Execution`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql.execution.values import get_variable_values
+
+from creditgraph.gateway.api_schema import api_schema
+from creditgraph.gateway.cache import LRUCache
+from creditgraph.gateway.documents import DocumentCache
+from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError
+from creditgraph.gateway.executor import Execution, ExecutionSettings
+from creditgraph.gateway.introspection import introspect
+from creditgraph.gateway.operation import Operation, condition_key, normalize, select_operation
+from creditgraph.gateway.plan import Plan
+from creditgraph.gateway.planner import Planner
+from creditgraph.gateway.response import ResponseShaper
+from creditgraph.gateway.supergraph import Supergraph
+from creditgraph.gateway.transports import Transport
+
+PlanKey = tuple[str, str | None, tuple[bool, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedOperation:
+    operation: Operation
+    plan: Plan
+
+
+class Gateway:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        transport: Transport,
+        *,
+        timeouts: Mapping[str, float] | None = None,
+        default_timeout: float = 10.0,
+        cache_size: int = 1000,
+    ) -> None:
+        self.supergraph = supergraph
+        self.transport = transport
+        self.schema = api_schema(supergraph)
+        self.planner = Planner(supergraph)
+        self.shaper = ResponseShaper(self.schema, self.planner.possible)
+        self.documents = DocumentCache(self.schema, cache_size)
+        self.plans: LRUCache[PlanKey, PreparedOperation] = LRUCache(cache_size)
+        self.settings = ExecutionSettings(dict(timeouts or {}), default_timeout)
+
+    async def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        """The GraphQL response for one request, as a JSON-ready dict."""
+        try:
+            prepared = self.prepare(query, variables or {}, operation_name)
+        except RequestError as exc:
+            return {"errors": exc.formatted()}
+        return await self.run(prepared, dict(variables or {}))
+
+    def prepare(
+        self, query: str, variables: Mapping[str, Any], operation_name: str | None
+    ) -> PreparedOperation:
+        """Everything that depends on the document and the conditions, cached."""
+        parsed = self.documents.get(query)
+        definition = select_operation(parsed.document, operation_name)
+        values = get_variable_values(
+            self.schema, definition.variable_definitions or (), dict(variables)
+        )
+        if isinstance(values, list):
+            raise RequestError(
+                values[0].message,
+                BAD_USER_INPUT,
+                more=[problem.message for problem in values[1:]],
+            )
+        coerced = values.coerced
+        key: PlanKey = (query, operation_name, condition_key(parsed.conditions, coerced))
+        prepared = self.plans.get(key)
+        if prepared is None:
+            operation = normalize(parsed.document, operation_name, coerced)
+            if operation.kind == "subscription":
+                raise RequestError("subscriptions are not supported", BAD_USER_INPUT)
+            prepared = PreparedOperation(operation, self.planner.plan(operation))
+            self.plans.put(key, prepared)
+        return prepared
+
+    async def run(self, prepared: PreparedOperation, variables: dict[str, Any]) -> dict[str, Any]:
+        """Run a prepared operation; `variables` as the client sent them, for the subgraphs."""
+        execution = Execution(
+            prepared.plan, self.supergraph, self.transport, variables, self.settings
+        )
+        await execution.run()
+        if prepared.plan.introspection:
+            found, problems = introspect(self.schema, prepared.operation, variables)
+            execution.data.update(found)
+            execution.errors.extend(problems)
+        errors = execution.errors
+        data = self.shaper.shape(prepared.operation, execution.data, errors)
+        response: dict[str, Any] = {}
+        if errors:
+            response["errors"] = errors
+        response["data"] = data
+        return response
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()

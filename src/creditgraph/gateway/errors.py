@@ -1,0 +1,47 @@
+"""What the gateway reports when it cannot answer, and the codes clients branch on.
+
+The codes are part of the public contract (DESIGN.md): a client branches on
+`errors[].extensions.code`, never on a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from creditgraph.errors import CreditgraphError
+
+BAD_USER_INPUT: Final = "BAD_USER_INPUT"
+GRAPHQL_PARSE_FAILED: Final = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED: Final = "GRAPHQL_VALIDATION_FAILED"
+SUBGRAPH_UNAVAILABLE: Final = "SUBGRAPH_UNAVAILABLE"
+INTERNAL_SERVER_ERROR: Final = "INTERNAL_SERVER_ERROR"
+OPERATION_NOT_FOUND: Final = "OPERATION_RESOLUTION_FAILURE"
+
+Path = list[str | int]
+
+
+class SupergraphError(CreditgraphError):
+    """The supergraph SDL cannot be served: not parseable, not Federation v2, or inconsistent."""
+
+
+class RequestError(Exception):
+    """A request the gateway refuses as a whole, before planning: no data, only errors."""
+
+    def __init__(self, message: str, code: str, *, more: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.messages = [message, *more]
+        self.code = code
+
+    def formatted(self) -> list[dict[str, Any]]:
+        return [error(message, self.code) for message in self.messages]
+
+
+def error(message: str, code: str | None = None, path: Path | None = None) -> dict[str, Any]:
+    """One entry of a response's `errors`, shaped as the GraphQL spec says."""
+    entry: dict[str, Any] = {"message": message}
+    if path is not None:
+        entry["path"] = path
+    if code is not None:
+        entry["extensions"] = {"code": code}
+    return entry

@@ -1,0 +1,365 @@
+"""Running a plan: fetches in dependency order, answers merged into one tree.
+
+Within a stage, every fetch whose dependencies are done starts at once;
+those that become ready together and go to the same subgraph travel as one
+request (several `_entities` fields under aliases), so a plan step costs one
+call per subgraph however many paths it touches. An entity fetch finds the
+objects at its path in the merged tree, turns each into a representation
+(deduplicated: one per distinct entity), and merges each answer back into
+every object that produced it.
+
+A subgraph that fails or is too slow costs only its own fields: they stay
+null, with a `SUBGRAPH_UNAVAILABLE` error at each of their paths, and every
+fetch that does not need its answer still runs. Errors a subgraph reports are
+passed on with their paths rewritten from `_entities` positions to response
+paths, and with nothing but message, path and extensions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from creditgraph.gateway.errors import SUBGRAPH_UNAVAILABLE, Path, error
+from creditgraph.gateway.plan import Fetch, PathStep, Plan, Shape
+from creditgraph.gateway.planner import INTERNAL_ALIAS_PREFIX
+from creditgraph.gateway.supergraph import Supergraph
+from creditgraph.gateway.transports import SubgraphUnavailable, Transport
+
+# one unavailable subgraph under a long list would otherwise bury the response in errors
+_MAX_UNAVAILABLE_ERRORS = 100
+_HIDDEN_EXTENSIONS = frozenset({"stacktrace", "exception"})
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionSettings:
+    timeouts: Mapping[str, float]
+    default_timeout: float = 10.0
+
+    def timeout(self, graph_name: str) -> float:
+        return self.timeouts.get(graph_name, self.default_timeout)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """One fetch's part of a request: its representations and who produced each."""
+
+    fetch: Fetch
+    representations: list[dict[str, Any]]
+    owners: list[list[tuple[dict[str, Any], Path]]]
+    alias: str
+
+
+class Execution:
+    """The state of one request's plan run: the merged data and the errors so far."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        supergraph: Supergraph,
+        transport: Transport,
+        variables: Mapping[str, Any],
+        settings: ExecutionSettings,
+    ) -> None:
+        self.plan = plan
+        self.supergraph = supergraph
+        self.transport = transport
+        self.variables = variables
+        self.settings = settings
+        self.data: dict[str, Any] = {}
+        self.errors: list[dict[str, Any]] = []
+        self._abstract = supergraph.abstract_names
+
+    async def run(self) -> None:
+        done: set[Fetch] = set()
+        for stage in self.plan.stages:
+            await self._run_stage(stage, done)
+
+    async def _run_stage(self, stage: list[Fetch], done: set[Fetch]) -> None:
+        pending = list(stage)
+        running: dict[asyncio.Task[None], list[Fetch]] = {}
+        while pending or running:
+            ready = [fetch for fetch in pending if fetch.depends_on <= done]
+            for fetch in ready:
+                pending.remove(fetch)
+            for group in _by_request(ready):
+                running[asyncio.ensure_future(self._send(group))] = group
+            if not running:
+                raise RuntimeError("the plan's fetches depend on each other in a cycle")
+            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                done.update(running.pop(task))
+                task.result()
+
+    # -- one request to one subgraph -----------------------------------------------------
+
+    async def _send(self, fetches: list[Fetch]) -> None:
+        graph = self.supergraph.graphs[fetches[0].graph]
+        if not fetches[0].entity:
+            await self._send_root(fetches[0], graph.name)
+            return
+        batches = [batch for batch in map(self._batch, fetches) if batch.representations]
+        if not batches:
+            return
+        if len(batches) == 1:
+            batches[0].alias = "_entities"
+            document = batches[0].fetch.document
+            variables = self._variables(batches[0].fetch)
+            variables["representations"] = batches[0].representations
+        else:
+            document, variables = self._combined(batches)
+        try:
+            response = await self._call(graph.name, document, variables)
+        except SubgraphUnavailable as exc:
+            for batch in batches:
+                self._unavailable_entities(batch, graph.name, exc.reason)
+            return
+        data = response.get("data") or {}
+        by_alias = {batch.alias: batch for batch in batches}
+        for batch in batches:
+            results = data.get(batch.alias)
+            if not isinstance(results, list):
+                continue
+            for index, result in enumerate(results):
+                if isinstance(result, dict) and index < len(batch.owners):
+                    for owner, _ in batch.owners[index]:
+                        self._merge(owner, result)
+        for item in response.get("errors") or ():
+            self._entity_error(item, by_alias)
+
+    async def _send_root(self, fetch: Fetch, graph_name: str) -> None:
+        try:
+            response = await self._call(graph_name, fetch.document, self._variables(fetch))
+        except SubgraphUnavailable as exc:
+            message = _unavailable_message(graph_name, exc.reason)
+            for key in _visible_keys(fetch.builder.fields):
+                self.errors.append(error(message, SUBGRAPH_UNAVAILABLE, [key]))
+            return
+        data = response.get("data")
+        if isinstance(data, dict):
+            self._merge(self.data, data)
+        for item in response.get("errors") or ():
+            self.errors.append(_clean(item, item.get("path")))
+
+    async def _call(
+        self, graph_name: str, document: str, variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        timeout = self.settings.timeout(graph_name)
+        try:
+            async with asyncio.timeout(timeout):
+                return await self.transport.send(graph_name, document, variables)
+        except TimeoutError:
+            raise SubgraphUnavailable(f"no answer within {timeout:g} s") from None
+
+    def _variables(self, fetch: Fetch) -> dict[str, Any]:
+        return {
+            name: self.variables[name] for name in fetch.variable_names if name in self.variables
+        }
+
+    def _combined(self, batches: list[_Batch]) -> tuple[str, dict[str, Any]]:
+        """Several entity fetches for one subgraph, as one document with aliased `_entities`."""
+        declared: dict[str, str] = {}
+        parts = []
+        variables: dict[str, Any] = {}
+        for number, batch in enumerate(batches):
+            batch.alias = f"_{number}"
+            name = f"representations{number}"
+            declared[name] = f"${name}: [_Any!]!"
+            variables[name] = batch.representations
+            for definition, variable in zip(
+                batch.fetch.variable_definitions[1:], batch.fetch.variable_names, strict=True
+            ):
+                declared[variable] = definition
+                if variable in self.variables:
+                    variables[variable] = self.variables[variable]
+            parts.append(
+                f"{batch.alias}: _entities(representations: ${name}) {batch.fetch.selection_text}"
+            )
+        document = "query(" + ", ".join(declared.values()) + ") { " + " ".join(parts) + " }"
+        return document, variables
+
+    # -- representations -----------------------------------------------------------------
+
+    def _batch(self, fetch: Fetch) -> _Batch:
+        representations: list[dict[str, Any]] = []
+        owners: list[list[tuple[dict[str, Any], Path]]] = []
+        seen: dict[bytes, int] = {}
+        for owner, path in _objects_at(self.data, fetch.path):
+            typename = owner.get("__typename")
+            target = fetch.targets.get(typename) if isinstance(typename, str) else None
+            if target is None and len(fetch.targets) == 1 and typename is None:
+                target = next(iter(fetch.targets.values()))
+            if target is None:
+                continue
+            representation: dict[str, Any] = {"__typename": target.representation_type}
+            if not _project(owner, target.key, representation, nulls=False):
+                continue
+            if target.requires is not None and not _project(
+                owner, target.requires, representation, nulls=True
+            ):
+                continue
+            identity = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
+            index = seen.get(identity)
+            if index is None:
+                index = seen[identity] = len(representations)
+                representations.append(representation)
+                owners.append([])
+            owners[index].append((owner, path))
+        return _Batch(fetch, representations, owners, alias="_entities")
+
+    # -- merging -------------------------------------------------------------------------
+
+    def _merge(self, target: dict[str, Any], source: dict[str, Any]) -> None:
+        for key, value in source.items():
+            existing = target.get(key)
+            if existing is None:
+                target[key] = value
+            elif isinstance(existing, dict) and isinstance(value, dict):
+                self._merge(existing, value)
+            elif isinstance(existing, list) and isinstance(value, list):
+                for old, new in zip(existing, value, strict=False):
+                    if isinstance(old, dict) and isinstance(new, dict):
+                        self._merge(old, new)
+            elif key == "__typename":
+                if existing in self._abstract:
+                    target[key] = value
+            elif value is not None:
+                target[key] = value
+
+    # -- errors --------------------------------------------------------------------------
+
+    def _entity_error(self, item: dict[str, Any], batches: dict[str, _Batch]) -> None:
+        path = item.get("path")
+        if (
+            isinstance(path, list)
+            and len(path) >= 2
+            and path[0] in batches
+            and isinstance(path[1], int)
+        ):
+            batch = batches[path[0]]
+            if 0 <= path[1] < len(batch.owners):
+                for _, owner_path in batch.owners[path[1]]:
+                    self.errors.append(_clean(item, [*owner_path, *path[2:]]))
+                return
+        self.errors.append(_clean(item, None))
+
+    def _unavailable_entities(self, batch: _Batch, graph_name: str, reason: str) -> None:
+        message = _unavailable_message(graph_name, reason)
+        keys: list[str] = []
+        for builder in batch.fetch.builder.fragments.values():
+            keys.extend(key for key in _visible_keys(builder.fields) if key not in keys)
+        reported = 0
+        for owners in batch.owners:
+            for _, path in owners:
+                for key in keys:
+                    if reported == _MAX_UNAVAILABLE_ERRORS:
+                        return
+                    self.errors.append(error(message, SUBGRAPH_UNAVAILABLE, [*path, key]))
+                    reported += 1
+
+
+def _by_request(ready: list[Fetch]) -> list[list[Fetch]]:
+    """Group fetches that can travel together: entity fetches per subgraph; roots alone."""
+    groups: dict[str, list[Fetch]] = {}
+    alone: list[list[Fetch]] = []
+    for fetch in ready:
+        if fetch.entity:
+            groups.setdefault(fetch.graph, []).append(fetch)
+        else:
+            alone.append([fetch])
+    return alone + list(groups.values())
+
+
+def _objects_at(
+    data: dict[str, Any], path: tuple[PathStep, ...]
+) -> Iterator[tuple[dict[str, Any], Path]]:
+    """Every object at `path`, lists flattened, each with its response path."""
+    current: list[tuple[Any, Path]] = [(data, [])]
+    for step in path:
+        following: list[tuple[Any, Path]] = []
+        for value, where in current:
+            if not isinstance(value, dict):
+                continue
+            if step.only is not None and value.get("__typename") not in step.only:
+                continue
+            _flatten(value.get(step.key), [*where, step.key], following)
+        current = following
+    for value, where in current:
+        if isinstance(value, dict):
+            yield value, where
+
+
+def _flatten(value: Any, where: Path, into: list[tuple[Any, Path]]) -> None:
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _flatten(item, [*where, index], into)
+    elif value is not None:
+        into.append((value, where))
+
+
+def _project(source: dict[str, Any], shape: Shape, into: dict[str, Any], *, nulls: bool) -> bool:
+    """Copy a shape's fields from the merged response into a representation.
+
+    False when a field is missing (or, for a key, null): such an object cannot
+    be sent, and its fields from that subgraph stay null.
+    """
+    if shape.by_type:
+        typename = source.get("__typename")
+        inner = shape.by_type.get(typename) if isinstance(typename, str) else None
+        if inner is None:
+            return False
+        into["__typename"] = typename
+        return _project(source, inner, into, nulls=nulls)
+    for name, response_key, child in shape.fields:
+        if name == "__typename":
+            continue
+        if response_key not in source:
+            return False
+        value = source[response_key]
+        if value is None and not nulls:
+            return False
+        if child is None or value is None:
+            into[name] = value
+        elif isinstance(value, list):
+            items = []
+            for item in value:
+                projected: dict[str, Any] = {}
+                if isinstance(item, dict) and not _project(item, child, projected, nulls=nulls):
+                    return False
+                items.append(projected if isinstance(item, dict) else item)
+            into[name] = items
+        elif isinstance(value, dict):
+            nested: dict[str, Any] = {}
+            if not _project(value, child, nested, nulls=nulls):
+                return False
+            into[name] = nested
+    return True
+
+
+def _visible_keys(fields: Mapping[str, Any]) -> list[str]:
+    return [
+        key for key in fields if key != "__typename" and not key.startswith(INTERNAL_ALIAS_PREFIX)
+    ]
+
+
+def _unavailable_message(graph_name: str, reason: str) -> str:
+    return f"the {graph_name} subgraph is unavailable: {reason}"
+
+
+def _clean(item: Any, path: Any) -> dict[str, Any]:
+    """A subgraph's error as the client may see it: message, path and extensions only."""
+    if not isinstance(item, dict):
+        return error("a subgraph returned a malformed error")
+    cleaned: dict[str, Any] = {"message": str(item.get("message", "subgraph error"))}
+    if isinstance(path, list):
+        cleaned["path"] = path
+    extensions = item.get("extensions")
+    if isinstance(extensions, dict):
+        kept = {key: value for key, value in extensions.items() if key not in _HIDDEN_EXTENSIONS}
+        if kept:
+            cleaned["extensions"] = kept
+    return cleaned

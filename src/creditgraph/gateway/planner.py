@@ -1,0 +1,505 @@
+"""Planning: which subgraph fetches answer an operation, in which order.
+
+The planner walks the operation with the subgraph that is answering each
+position. A field that subgraph resolves stays in the same fetch. A field it
+cannot resolve is an entity jump: the planner picks a subgraph that resolves
+it and accepts a key, asks for that key's fields at the current position
+(added to the parent fetch when the client did not ask for them, under an
+internal alias when the client used the name for something else), asks for
+the field's `@requires` the same way, and puts the field into an entity
+fetch of that subgraph at the same path, which depends on every fetch that
+supplies those fields. All jumps to one subgraph at one path share one fetch,
+so each plan step calls `_entities` once per subgraph.
+
+Abstract types are planned per possible type: a subgraph is asked
+`... on T { ... }` for each object type it can return, so a field that only
+some implementations resolve locally becomes a jump for just those. An
+interface a subgraph knows only as an `@interfaceObject` is resolved by that
+subgraph for its own fields; the concrete type and type-specific fields come
+from the subgraph that owns the interface as an entity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphql import (
+    FieldNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    print_ast,
+)
+
+from creditgraph.gateway.operation import (
+    CollectedField,
+    Field,
+    Fragment,
+    Operation,
+    Selection,
+)
+from creditgraph.gateway.plan import Builder, EntityTarget, Fetch, PathStep, Plan, Shape
+from creditgraph.gateway.supergraph import FieldJoin, Key, Supergraph
+
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+INTERNAL_ALIAS_PREFIX = "_cg_"
+
+
+class PlanningError(Exception):
+    """The supergraph gives no way to resolve a field the operation asks for."""
+
+
+@dataclass(slots=True, eq=False)
+class _Position:
+    """An object position in the response, as one fetch sees it."""
+
+    fetch: Fetch
+    builder: Builder
+    type_name: str
+    path: tuple[PathStep, ...]
+    provided: SelectionSetNode | None = None
+    only: frozenset[str] | None = None
+    # the client's fields at this position; None when the planner made the position for
+    # itself and cannot know them, so everything it adds there takes an internal alias
+    client_keys: dict[str, CollectedField] | None = None
+
+    def child_path(self, response_key: str) -> tuple[PathStep, ...]:
+        return (*self.path, PathStep(response_key, self.only))
+
+
+class Planner:
+    """Builds plans for one supergraph; holds nothing per request."""
+
+    def __init__(self, supergraph: Supergraph) -> None:
+        self.supergraph = supergraph
+        self._possible_cache: dict[str, set[str]] = {}
+
+    def possible(self, type_name: str) -> set[str]:
+        found = self._possible_cache.get(type_name)
+        if found is None:
+            found = self._possible_cache[type_name] = self.supergraph.possible_types(type_name)
+        return found
+
+    def plan(self, operation: Operation) -> Plan:
+        return _PlanBuilder(self, operation).build()
+
+
+class _PlanBuilder:
+    def __init__(self, planner: Planner, operation: Operation) -> None:
+        self.planner = planner
+        self.supergraph = planner.supergraph
+        self.operation = operation
+        self.fetches: list[Fetch] = []
+        self.entity_fetches: dict[tuple[str, tuple[PathStep, ...]], list[Fetch]] = {}
+        self.introspection = False
+        self._next_id = 0
+
+    # -- the plan ------------------------------------------------------------------------
+
+    def build(self) -> Plan:
+        operation = self.operation
+        root_type = self.supergraph.root_types.get(operation.kind, "")
+        fields = operation.collect(operation.selections, root_type, self.planner.possible)
+        stages: list[list[Fetch]] = []
+        roots: dict[str, Fetch] = {}
+        previous_graph: str | None = None
+        for collected in fields:
+            if collected.name in INTROSPECTION_FIELDS:
+                self.introspection = True
+                continue
+            if collected.name == "__typename":
+                continue
+            graph = self._root_graph(root_type, collected, roots, previous_graph)
+            if operation.kind == "mutation":
+                if graph != previous_graph:
+                    stages.append([])
+                    roots = {}
+                    self.fetches = stages[-1]
+                previous_graph = graph
+            elif not stages:
+                stages.append(self.fetches)
+            root = roots.get(graph)
+            if root is None:
+                root = roots[graph] = self._new_fetch(graph, ())
+                root.operation_kind = operation.kind
+            position = _Position(
+                root,
+                root.builder,
+                root_type,
+                (),
+                client_keys={item.response_key: item for item in fields},
+            )
+            self._plan_field(position, collected)
+        for stage in stages:
+            for fetch in stage:
+                self._finish(fetch)
+        return Plan(stages=stages, introspection=self.introspection)
+
+    def _root_graph(
+        self,
+        root_type: str,
+        collected: CollectedField,
+        roots: dict[str, Fetch],
+        previous: str | None,
+    ) -> str:
+        graphs = self.supergraph.graphs_resolving(root_type, collected.name)
+        if not graphs:
+            raise PlanningError(f"no subgraph resolves {root_type}.{collected.name}")
+        for preferred in (previous, *roots):
+            if preferred in graphs:
+                return preferred
+        return graphs[0]
+
+    def _new_fetch(self, graph: str, path: tuple[PathStep, ...], *, entity: bool = False) -> Fetch:
+        fetch = Fetch(id=self._next_id, graph=graph, path=path, entity=entity)
+        self._next_id += 1
+        self.fetches.append(fetch)
+        return fetch
+
+    # -- selections ----------------------------------------------------------------------
+
+    def _plan_selections(self, position: _Position, selections: list[Selection]) -> None:
+        type_ = self.supergraph.composite(position.type_name)
+        if type_ is None:
+            raise PlanningError(f"{position.type_name} is not an object, interface or union")
+        if type_.kind == "object":
+            fields = self.operation.collect(selections, type_.name, self.planner.possible)
+            if fields:
+                position.client_keys = {item.response_key: item for item in fields}
+            for collected in fields:
+                self._plan_field(position, collected)
+            return
+        graph = position.fetch.graph
+        if self.supergraph.sees_as_object(graph, type_.name):
+            self._plan_interface_object(position, selections)
+            return
+        position.builder.typename()
+        for possible in sorted(self.supergraph.possible_types_in(type_.name, graph)):
+            fields = self.operation.collect(selections, possible, self.planner.possible)
+            if not fields:
+                continue
+            branch = _Position(
+                position.fetch,
+                position.builder.fragment(possible),
+                possible,
+                position.path,
+                provided=position.provided,
+                only=frozenset({possible}),
+                client_keys={item.response_key: item for item in fields},
+            )
+            for collected in fields:
+                self._plan_field(branch, collected)
+
+    def _plan_interface_object(self, position: _Position, selections: list[Selection]) -> None:
+        """An interface its subgraph sees as an object: its fields here, the rest by jump."""
+        interface = position.type_name
+        fields = self.operation.collect(selections, interface, self.planner.possible)
+        position.client_keys = {item.response_key: item for item in fields}
+        concrete: list[Selection] = []
+        for collected in fields:
+            if collected.name == "__typename":
+                concrete.append(Field("__typename", "__typename", (), None))
+            else:
+                self._plan_field(position, collected)
+        concrete.extend(
+            item
+            for item in selections
+            if isinstance(item, Fragment) and item.type_condition not in (None, interface)
+        )
+        if not concrete:
+            return
+        owner = self._interface_owner(interface)
+        if owner is None:
+            raise PlanningError(f"no subgraph resolves the concrete types of {interface}")
+        graph, key = owner
+        _, branch = self._entity_fetch(position, graph, position.type_name, interface, key)
+        self._plan_selections(branch, concrete)
+
+    def _interface_owner(self, interface: str) -> tuple[str, Key] | None:
+        type_ = self.supergraph.types[interface]
+        for key in type_.keys:
+            if key.resolvable and key.graph not in type_.interface_object_graphs:
+                return key.graph, key
+        return None
+
+    # -- fields --------------------------------------------------------------------------
+
+    def _plan_field(
+        self, position: _Position, collected: CollectedField
+    ) -> tuple[set[Fetch], _Position | None]:
+        """Put one field into the plan; say which fetches supply it and where its children are."""
+        if collected.name == "__typename":
+            if self.supergraph.is_abstract(position.type_name):
+                position.builder.typename()
+            return set(), None
+        join = self._local(position, collected.name)
+        if join is not None and join.requires is None:
+            return {position.fetch}, self._add_local(position, collected, join)
+        return self._jump(position, collected)
+
+    def _local(self, position: _Position, name: str) -> FieldJoin | None:
+        graph = position.fetch.graph
+        join = self.supergraph.field_join(position.type_name, name, graph)
+        if join is not None:
+            return join
+        if _provides(position.provided, name, position.type_name):
+            return FieldJoin(graph=graph)
+        return None
+
+    def _add_local(
+        self, position: _Position, collected: CollectedField, join: FieldJoin
+    ) -> _Position | None:
+        composite = collected.selections is not None
+        built = position.builder.field(
+            collected.response_key, collected.name, collected.arguments, composite
+        )
+        if not composite:
+            return None
+        assert built.child is not None
+        child_type = self.supergraph.field_type(position.type_name, collected.name)
+        if child_type is None:
+            raise PlanningError(f"{position.type_name}.{collected.name} has no type")
+        child = _Position(
+            position.fetch,
+            built.child,
+            child_type,
+            position.child_path(collected.response_key),
+            provided=join.provides or _provided_below(position.provided, collected.name),
+        )
+        self._plan_selections(child, collected.sub_selections())
+        return child
+
+    def _jump(
+        self, position: _Position, collected: CollectedField
+    ) -> tuple[set[Fetch], _Position | None]:
+        type_name = position.type_name
+        for graph, representation_type, join, key in self._jump_targets(position, collected.name):
+            requires = join.requires
+            entity, branch = self._entity_fetch(
+                position, graph, type_name, representation_type, key, requires
+            )
+            if requires is not None:
+                return {entity}, self._add_local(branch, collected, join)
+            fetches, child = self._plan_field(branch, collected)
+            return fetches | {entity}, child
+        raise PlanningError(
+            f"no subgraph can resolve {type_name}.{collected.name} "
+            f"from {self.supergraph.graphs[position.fetch.graph].name}"
+        )
+
+    def _jump_targets(
+        self, position: _Position, name: str
+    ) -> list[tuple[str, str, FieldJoin, Key]]:
+        """Where `name` can be fetched from here: (graph, representation type, join, key)."""
+        type_name = position.type_name
+        here = position.fetch.graph
+        existing = {graph for graph, path in self.entity_fetches if path == position.path}
+        candidates: list[tuple[int, str, str, FieldJoin, Key]] = []
+        routes = [(type_name, graph) for graph in self.supergraph.graphs_resolving(type_name, name)]
+        for interface in self.supergraph.interfaces_of(type_name):
+            for graph in interface.interface_object_graphs:
+                if self.supergraph.field_join(interface.name, name, graph) is not None:
+                    routes.append((interface.name, graph))
+        for representation_type, graph in routes:
+            join = self.supergraph.field_join(representation_type, name, graph)
+            assert join is not None
+            if graph == here and join.requires is None:
+                continue
+            entity_type = self.supergraph.types[representation_type]
+            for key in entity_type.keys_in(graph):
+                if not key.resolvable:
+                    continue
+                cost = 0 if self._directly(position, key.selection) else 2
+                cost += 0 if graph in existing else 1
+                candidates.append((cost, graph, representation_type, join, key))
+        candidates.sort(key=lambda item: item[0])
+        return [(graph, rep, join, key) for _, graph, rep, join, key in candidates]
+
+    def _directly(self, position: _Position, selection: SelectionSetNode) -> bool:
+        """Whether the fetch at `position` can supply a field set without further jumps."""
+        for item in selection.selections:
+            if isinstance(item, FieldNode):
+                if item.name.value == "__typename":
+                    continue
+                join = self._local(position, item.name.value)
+                if join is None or join.requires is not None:
+                    return False
+            else:
+                return False
+        return True
+
+    def _entity_fetch(
+        self,
+        position: _Position,
+        graph: str,
+        data_type: str,
+        representation_type: str,
+        key: Key,
+        requires: SelectionSetNode | None = None,
+    ) -> tuple[Fetch, _Position]:
+        key_shape, suppliers = self._request(position, key.selection)
+        requires_shape = None
+        if requires is not None:
+            requires_shape, more = self._request(position, requires)
+            suppliers |= more
+        suppliers.discard(position.fetch)
+        suppliers.add(position.fetch)
+        entity = self._joinable(graph, position.path, suppliers)
+        if entity is None:
+            entity = self._new_fetch(graph, position.path, entity=True)
+            entity.operation_kind = "query"
+            self.entity_fetches.setdefault((graph, position.path), []).append(entity)
+        entity.depends_on |= suppliers
+        target = entity.targets.get(data_type)
+        if target is None:
+            entity.targets[data_type] = EntityTarget(representation_type, key_shape, requires_shape)
+        elif requires_shape is not None:
+            target.requires = _merge_shapes(target.requires, requires_shape)
+        branch = _Position(
+            entity,
+            entity.builder.fragment(representation_type),
+            representation_type,
+            position.path,
+            only=frozenset({data_type}),
+            client_keys=position.client_keys,
+        )
+        return entity, branch
+
+    def _joinable(
+        self,
+        graph: str,
+        path: tuple[PathStep, ...],
+        suppliers: set[Fetch],
+    ) -> Fetch | None:
+        """An existing fetch at this path the new fields can join without making a cycle."""
+        for candidate in self.entity_fetches.get((graph, path), []):
+            if any(
+                candidate is supplier or candidate in supplier.ancestors() for supplier in suppliers
+            ):
+                continue
+            return candidate
+        return None
+
+    # -- fields the planner needs for itself ---------------------------------------------
+
+    def _request(
+        self, position: _Position, selection: SelectionSetNode
+    ) -> tuple[Shape, set[Fetch]]:
+        """Have a field set fetched at `position`; say where it lands and who fetches it."""
+        shape = Shape()
+        suppliers: set[Fetch] = set()
+        type_ = self.supergraph.types[position.type_name]
+        if type_.kind != "object" and not self.supergraph.sees_as_object(
+            position.fetch.graph, type_.name
+        ):
+            position.builder.typename()
+            for possible in sorted(
+                self.supergraph.possible_types_in(type_.name, position.fetch.graph)
+            ):
+                branch = _Position(
+                    position.fetch,
+                    position.builder.fragment(possible),
+                    possible,
+                    position.path,
+                    only=frozenset({possible}),
+                    client_keys=position.client_keys,
+                )
+                shape.by_type[possible], more = self._request(branch, selection)
+                suppliers |= more
+            return shape, suppliers
+        for item in selection.selections:
+            if isinstance(item, InlineFragmentNode):
+                condition = item.type_condition.name.value if item.type_condition else None
+                if condition is None or position.type_name in self.planner.possible(condition):
+                    inner, more = self._request(position, item.selection_set)
+                    shape.fields.extend(inner.fields)
+                    suppliers |= more
+                continue
+            assert isinstance(item, FieldNode)
+            name = item.name.value
+            if name == "__typename":
+                position.builder.typename()
+                shape.fields.append(("__typename", "__typename", None))
+                continue
+            response_key = self._internal_key(position, name)
+            collected = CollectedField(
+                response_key, name, (), [] if item.selection_set is not None else None
+            )
+            fetches, child = self._plan_field(position, collected)
+            suppliers |= fetches
+            child_shape = None
+            if item.selection_set is not None:
+                if child is None:
+                    raise PlanningError(f"cannot place {position.type_name}.{name}")
+                child_shape, more = self._request(child, item.selection_set)
+                suppliers |= more
+            shape.fields.append((name, response_key, child_shape))
+        return shape, suppliers
+
+    def _internal_key(self, position: _Position, name: str) -> str:
+        if position.client_keys is None:
+            return INTERNAL_ALIAS_PREFIX + name
+        used = position.client_keys.get(name)
+        if used is None or (used.name == name and not used.arguments):
+            return name
+        return INTERNAL_ALIAS_PREFIX + name
+
+    # -- documents -----------------------------------------------------------------------
+
+    def _finish(self, fetch: Fetch) -> None:
+        fetch.selection_text = fetch.builder.print_or_typename()
+        used = fetch.builder.variables()
+        definitions = self.operation.variable_definitions
+        fetch.variable_names = tuple(sorted(name for name in used if name in definitions))
+        declared = [_print_variable(definitions[name]) for name in fetch.variable_names]
+        if fetch.entity:
+            declared.insert(0, "$representations: [_Any!]!")
+            body = "{ _entities(representations: $representations) " + fetch.selection_text + " }"
+            kind = "query"
+        else:
+            body = fetch.selection_text
+            kind = fetch.operation_kind
+        fetch.variable_definitions = tuple(declared)
+        header = kind + ("(" + ", ".join(declared) + ")" if declared else "")
+        fetch.document = f"{header} {body}"
+
+
+def _print_variable(definition: VariableDefinitionNode) -> str:
+    text = f"${definition.variable.name.value}: {print_ast(definition.type)}"
+    if definition.default_value is not None:
+        text += f" = {print_ast(definition.default_value)}"
+    return text
+
+
+def _provides(provided: SelectionSetNode | None, name: str, type_name: str) -> bool:
+    if provided is None:
+        return False
+    for item in provided.selections:
+        if isinstance(item, FieldNode) and item.name.value == name:
+            return True
+        if isinstance(item, InlineFragmentNode):
+            condition = item.type_condition.name.value if item.type_condition else None
+            if (condition is None or condition == type_name) and _provides(
+                item.selection_set, name, type_name
+            ):
+                return True
+    return False
+
+
+def _provided_below(provided: SelectionSetNode | None, name: str) -> SelectionSetNode | None:
+    if provided is None:
+        return None
+    for item in provided.selections:
+        if isinstance(item, FieldNode) and item.name.value == name:
+            return item.selection_set
+    return None
+
+
+def _merge_shapes(first: Shape | None, second: Shape) -> Shape:
+    if first is None:
+        return second
+    names = {name for name, _, _ in first.fields}
+    first.fields.extend(entry for entry in second.fields if entry[0] not in names)
+    for type_name, shape in second.by_type.items():
+        first.by_type[type_name] = _merge_shapes(first.by_type.get(type_name), shape)
+    return first

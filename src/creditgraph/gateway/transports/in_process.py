@@ -1,0 +1,40 @@
+"""Subgraphs mounted in the gateway's own process: their schemas, executed directly.
+
+No HTTP and no serialisation: the strawberry schema runs on the gateway's
+event loop with a fresh `SubgraphContext` per call, exactly as one HTTP
+request to the subgraph would get, so loaders are never shared between
+calls. No internal credential is needed, as nothing crosses a process
+boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+import strawberry
+
+from creditgraph.gateway.transports._base import SubgraphUnavailable
+from creditgraph.subgraphs.context import SubgraphContext
+
+
+class InProcessTransport:
+    def __init__(self, schemas: Mapping[str, strawberry.Schema], pool: asyncpg.Pool) -> None:
+        self._schemas = dict(schemas)
+        self._pool = pool
+
+    async def send(self, subgraph: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        schema = self._schemas.get(subgraph)
+        if schema is None:
+            raise SubgraphUnavailable(f"no subgraph named {subgraph!r} is mounted in this process")
+        result = await schema.execute(
+            document, variable_values=variables, context_value=SubgraphContext(self._pool)
+        )
+        response: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            response["errors"] = [dict(error.formatted) for error in result.errors]
+        return response
+
+    async def aclose(self) -> None:
+        """The pool belongs to whoever made it."""
