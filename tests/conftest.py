@@ -9,7 +9,6 @@ once into a template database; each test gets a copy made with CREATE DATABASE
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.migrations import migrate
+from creditgraph.gateway.composition import ensure_installed
 from creditgraph.resources import migrations_root
 
 TEMPLATE = "creditgraph_template"
@@ -139,14 +139,4 @@ async def seeded_pool(seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
 @pytest.fixture(scope="session")
 def interop_dir() -> Path:
     """interop/ with its npm packages installed (npm ci, once per checkout)."""
-    root = Path(__file__).resolve().parent.parent / "interop"
-    installed = root / "node_modules" / ".package-lock.json"
-    lock = root / "package-lock.json"
-    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=root,
-            check=True,
-            timeout=600,
-        )
-    return root
+    return ensure_installed(Path(__file__).resolve().parent.parent / "interop")

@@ -24,18 +24,26 @@ import orjson
 from creditgraph import __version__
 from creditgraph.commands import (
     check_port_free,
+    http_gateway,
+    load_supergraph,
     personas_document,
     print_personas,
+    require_policy,
     run_migrations,
     run_score,
     run_seed,
+    run_serve_in_process,
     run_subgraph,
     run_up,
+    serve_gateway,
 )
 from creditgraph.db.connect import database
-from creditgraph.errors import CreditgraphError
+from creditgraph.errors import ConfigurationError, CreditgraphError
+from creditgraph.gateway.composition import compose_ours
+from creditgraph.resources import supergraph_path
 from creditgraph.seed.load import MAX_SUBJECTS
-from creditgraph.settings import Settings
+from creditgraph.settings import Settings, ensure_home
+from creditgraph.subgraphs import credential
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
 from creditgraph.subgraphs.sdl import write_sdl
 
@@ -166,6 +174,92 @@ def sdl(out: Path) -> None:
     """Write each subgraph's SDL (what `_service { sdl }` serves) to files."""
     for path in write_sdl(out):
         click.echo(f"wrote {path}")
+
+
+def _subgraph_urls(pairs: tuple[str, ...]) -> dict[str, str]:
+    urls = {}
+    for pair in pairs:
+        name, _, url = pair.partition("=")
+        if not name or not url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"--subgraph takes NAME=URL with an http(s) URL, not {pair!r}")
+        urls[name] = url
+    return urls
+
+
+@cli.command()
+@click.option(
+    "--supergraph",
+    "supergraph_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A Federation v2 supergraph SDL file. Default: creditgraph's own.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True)
+@click.option(
+    "--no-policy",
+    is_flag=True,
+    help="Serve a supergraph that declares no creditgraph policy, as a plain federation gateway.",
+)
+@click.option(
+    "--subgraph",
+    "subgraph_urls",
+    multiple=True,
+    metavar="NAME=URL",
+    help="Reach a subgraph at this URL instead of the supergraph's (repeatable).",
+)
+@click.option(
+    "--in-process",
+    is_flag=True,
+    help="Run creditgraph's own subgraphs inside the gateway (needs the database).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.01, 600),
+    default=10.0,
+    show_default=True,
+    help="Seconds a subgraph has to answer before its fields are SUBGRAPH_UNAVAILABLE.",
+)
+def serve(
+    supergraph_file: Path | None,
+    host: str,
+    port: int,
+    no_policy: bool,
+    subgraph_urls: tuple[str, ...],
+    in_process: bool,
+    timeout: float,
+) -> None:
+    """Serve the gateway over a supergraph: HTTP subgraphs, or ours in-process."""
+    supergraph = load_supergraph(supergraph_file or supergraph_path())
+    require_policy(supergraph, no_policy=no_policy)
+    overrides = _subgraph_urls(subgraph_urls)
+    check_port_free(host, port)
+    if in_process:
+        if overrides:
+            raise ConfigurationError("--subgraph and --in-process do not go together")
+        _with_database(
+            lambda dsn, _settings: run_serve_in_process(
+                dsn, supergraph=supergraph, host=host, port=port, subgraph_timeout=timeout
+            )
+        )
+        return
+    secret = credential.load_secret(ensure_home(Settings.from_env().home))
+    gateway = http_gateway(supergraph, overrides=overrides, secret=secret, timeout=timeout)
+    with _stoppable():
+        asyncio.run(serve_gateway(gateway, host=host, port=port))
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("graphql/supergraph.graphql"),
+    show_default=True,
+)
+def compose(out: Path) -> None:
+    """Compose the subgraphs' SDL into the supergraph (needs Node.js and npm)."""
+    out.write_text(compose_ours(), encoding="utf-8")
+    click.echo(f"wrote {out}")
 
 
 def main() -> None:

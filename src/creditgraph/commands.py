@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -15,6 +16,8 @@ from rich.table import Table
 from creditgraph.db.connect import connect, create_pool
 from creditgraph.db.migrations import MigrationReport, migrate
 from creditgraph.errors import ConfigurationError
+from creditgraph.gateway import Gateway, Supergraph
+from creditgraph.gateway.transports import HTTPTransport, InProcessTransport
 from creditgraph.resources import migrations_root
 from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
@@ -22,7 +25,7 @@ from creditgraph.server import build_app
 from creditgraph.settings import Settings, ensure_home, redact
 from creditgraph.subgraphs import credential
 from creditgraph.subgraphs.app import build_subgraph_app
-from creditgraph.subgraphs.registry import subgraph_schema
+from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 
 
 async def run_migrations(dsn: str) -> MigrationReport:
@@ -127,8 +130,10 @@ async def run_up(dsn: str, *, host: str, port: int, subjects: int, settings: Set
 
     pool = await create_pool(dsn)
     try:
+        # The graph itself is not mounted here yet: without consent grants and editions
+        # nothing would decide who may see what, and authorisation fails closed.
         config = uvicorn.Config(
-            build_app(pool), host=host, port=port, log_level="warning", lifespan="off"
+            build_app(None, pool=pool), host=host, port=port, log_level="warning", lifespan="off"
         )
         server = uvicorn.Server(config)
         where = "embedded PostgreSQL" if settings.database_url is None else "DATABASE_URL"
@@ -137,6 +142,89 @@ async def run_up(dsn: str, *, host: str, port: int, subjects: int, settings: Set
         console.print(f"creditgraph is up at http://{host}:{port}  (health: /healthz, /readyz)")
         console.print("Ctrl-C stops it.")
         await server.serve()
+    finally:
+        await pool.close()
+
+
+def load_supergraph(path: Path) -> Supergraph:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the supergraph {path}: {exc.strerror}") from None
+    return Supergraph(text)
+
+
+def require_policy(supergraph: Supergraph, *, no_policy: bool) -> None:
+    """Fail closed: serve a supergraph without creditgraph's policy only when told to."""
+    if supergraph.policy_declared:
+        raise ConfigurationError(
+            "this supergraph declares a creditgraph policy, which this version cannot enforce"
+        )
+    if not no_policy:
+        raise ConfigurationError(
+            "this supergraph declares no creditgraph policy, so nothing would decide who may "
+            "see what; pass --no-policy to serve it as a plain federation gateway"
+        )
+
+
+def in_process_gateway(
+    supergraph: Supergraph, pool: asyncpg.Pool, *, timeout: float = 10.0
+) -> Gateway:
+    """The gateway with creditgraph's own subgraphs mounted in this process."""
+    names = {graph.name for graph in supergraph.graphs.values()}
+    foreign = sorted(names - set(SUBGRAPH_NAMES))
+    if foreign:
+        raise ConfigurationError(
+            f"subgraph(s) {', '.join(foreign)} cannot run in-process: only "
+            f"{', '.join(SUBGRAPH_NAMES)} can; serve this supergraph over HTTP instead"
+        )
+    transport = InProcessTransport({name: subgraph_schema(name) for name in names}, pool)
+    return Gateway(supergraph, transport, default_timeout=timeout)
+
+
+def http_gateway(
+    supergraph: Supergraph,
+    *,
+    overrides: dict[str, str],
+    secret: bytes | None,
+    timeout: float = 10.0,
+) -> Gateway:
+    """The gateway over HTTP subgraphs, at the supergraph's URLs unless overridden."""
+    urls = {graph.name: graph.url for graph in supergraph.graphs.values()}
+    unknown = sorted(set(overrides) - set(urls))
+    if unknown:
+        raise ConfigurationError(f"the supergraph has no subgraph named {', '.join(unknown)}")
+    urls.update(overrides)
+    missing = sorted(name for name, url in urls.items() if not url)
+    if missing:
+        raise ConfigurationError(
+            f"no URL for subgraph(s) {', '.join(missing)}: give one with --subgraph NAME=URL"
+        )
+    return Gateway(supergraph, HTTPTransport(urls, secret=secret), default_timeout=timeout)
+
+
+async def serve_gateway(
+    gateway: Gateway, *, host: str, port: int, pool: asyncpg.Pool | None = None
+) -> None:
+    console = Console(stderr=True)
+    config = uvicorn.Config(
+        build_app(gateway, pool=pool), host=host, port=port, log_level="warning", lifespan="off"
+    )
+    console.print(f"creditgraph gateway at http://{host}:{port}/graphql (Ctrl-C stops it)")
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await gateway.aclose()
+
+
+async def run_serve_in_process(
+    dsn: str, *, supergraph: Supergraph, host: str, port: int, subgraph_timeout: float
+) -> None:
+    await run_migrations(dsn)
+    pool = await create_pool(dsn)
+    try:
+        gateway = in_process_gateway(supergraph, pool, timeout=subgraph_timeout)
+        await serve_gateway(gateway, host=host, port=port, pool=pool)
     finally:
         await pool.close()
 

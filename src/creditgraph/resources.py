@@ -1,8 +1,10 @@
 """Where the files that ship beside the code live.
 
-`migrations/` sits at the top of the repository (it is a public contract) and
-is copied into the wheel as `creditgraph/_migrations`. An installed package
-finds the copy; an editable install or a source checkout finds the original.
+`migrations/` and `graphql/` sit at the top of the repository (they are
+public contracts) and are copied into the wheel as `creditgraph/_migrations`
+and `creditgraph/_graphql`. An installed package finds the copies; an
+editable install or a source checkout finds the originals. `interop/` (npm
+packages for composition and comparison) exists only in a checkout.
 """
 
 from __future__ import annotations
@@ -21,3 +23,17 @@ def _shipped(packaged: str, top_level: str) -> Path:
 
 def migrations_root() -> Path:
     return _shipped("_migrations", "migrations")
+
+
+def graphql_root() -> Path:
+    return _shipped("_graphql", "graphql")
+
+
+def supergraph_path() -> Path:
+    """The committed creditgraph supergraph (written by `creditgraph compose`)."""
+    return graphql_root() / "supergraph.graphql"
+
+
+def interop_root() -> Path | None:
+    found = _PACKAGE.parent.parent / "interop"
+    return found if (found / "package.json").is_file() else None

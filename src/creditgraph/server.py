@@ -1,8 +1,9 @@
-"""The HTTP application.
+"""The gateway's HTTP application.
 
-For now it carries the two probes every deployment needs: `/healthz` answers
-as long as the process is up; `/readyz` answers 200 only when the database
-does, so a load balancer stops sending traffic to a replica that lost it.
+`POST /graphql` and `GET /graphql` serve the graph (GraphQL over HTTP, see
+gateway/http.py); `/healthz` answers as long as the process is up; `/readyz`
+answers 200 only when the database does (when there is one), so a load
+balancer stops sending traffic to a replica that lost it.
 """
 
 from __future__ import annotations
@@ -12,17 +13,24 @@ import asyncio
 import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from creditgraph.gateway import Gateway
+from creditgraph.gateway.http import handle
 
 _READY_TIMEOUT = 2.0
 
 
-def build_app(pool: asyncpg.Pool) -> Starlette:
+def build_app(gateway: Gateway | None, *, pool: asyncpg.Pool | None = None) -> Starlette:
+    """The probes, and `/graphql` when there is a gateway to serve."""
+
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
+        if pool is None:
+            return JSONResponse({"status": "ready"})
         try:
             async with asyncio.timeout(_READY_TIMEOUT):
                 await pool.fetchval("select 1")
@@ -32,4 +40,12 @@ def build_app(pool: asyncpg.Pool) -> Starlette:
             )
         return JSONResponse({"status": "ready", "database": "ok"})
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/readyz", readyz)])
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    if gateway is not None:
+        served = gateway
+
+        async def graphql(request: Request) -> Response:
+            return await handle(served, request)
+
+        routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
+    return Starlette(routes=routes)

@@ -1,0 +1,109 @@
+"""GraphQL over HTTP: turning requests into gateway calls and answers into responses.
+
+Follows the GraphQL-over-HTTP spec: `POST` with an `application/json` body,
+`GET` with the parameters in the query string (queries only: a mutation over
+`GET` is 405), and the `application/graphql-response+json` media type when
+the client accepts it, in which case a request that never reached execution
+(unparseable, invalid) answers 400; with plain `application/json` every
+well-formed request answers 200, as legacy clients expect. Responses are
+serialised with orjson.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from creditgraph.gateway.engine import Gateway
+from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError, error
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+MAX_BODY_BYTES = 1 << 20
+
+
+class _BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _media_type(request: Request) -> str:
+    """The spec's media type when accepted; plain JSON for legacy clients and no Accept."""
+    accept = request.headers.get("accept", "")
+    if GRAPHQL_RESPONSE in accept:
+        return GRAPHQL_RESPONSE
+    if not accept or JSON in accept or "*/*" in accept:
+        return JSON
+    return GRAPHQL_RESPONSE
+
+
+def _respond(body: dict[str, Any], status: int, media_type: str) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type)
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    if request.method == "GET":
+        params: dict[str, Any] = dict(request.query_params)
+        for name in ("variables", "extensions"):
+            if name in params:
+                try:
+                    params[name] = orjson.loads(params[name])
+                except orjson.JSONDecodeError:
+                    raise _BadRequest(f"{name} is not valid JSON") from None
+        return params
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        raise _BadRequest("send the request as application/json", 415)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise _BadRequest(f"the request body is over {MAX_BODY_BYTES} bytes", 413)
+    try:
+        params = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise _BadRequest("the request body is not valid JSON") from None
+    if not isinstance(params, dict):
+        raise _BadRequest("the request body must be a JSON object")
+    return params
+
+
+def _checked(params: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
+    query = params.get("query")
+    variables = params.get("variables")
+    operation_name = params.get("operationName")
+    if not isinstance(query, str) or not query:
+        raise _BadRequest("the request has no query")
+    if variables is None:
+        variables = {}
+    if not isinstance(variables, dict):
+        raise _BadRequest("variables must be a JSON object")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise _BadRequest("operationName must be a string")
+    return query, variables, operation_name
+
+
+async def handle(gateway: Gateway, request: Request) -> Response:
+    media_type = _media_type(request)
+    try:
+        query, variables, operation_name = _checked(await _params(request))
+    except _BadRequest as exc:
+        return _respond({"errors": [error(exc.message, BAD_USER_INPUT)]}, exc.status, media_type)
+    try:
+        prepared = gateway.prepare(query, variables, operation_name)
+    except RequestError as exc:
+        status = 400 if media_type == GRAPHQL_RESPONSE else 200
+        return _respond({"errors": exc.formatted()}, status, media_type)
+    if request.method == "GET" and prepared.operation.kind != "query":
+        return Response(
+            orjson.dumps({"errors": [error("only queries may be sent with GET")]}),
+            status_code=405,
+            media_type=media_type,
+            headers={"allow": "POST"},
+        )
+    return _respond(await gateway.run(prepared, variables), 200, media_type)
