@@ -657,7 +657,7 @@ class Subject:
     @strawberry.federation.field(
         external=True, description="Listed as a dishonest debtor or on a black list (public)."
     )
-    def blacklisted(self) -> bool:
+    def blacklisted(self) -> bool | None:
         if self.on_blacklist is None:
             raise BadUserInput("blacklisted is owned by the public subgraph")
         return self.on_blacklist

@@ -349,6 +349,9 @@ class ListEntry:
 # -- subject ------------------------------------------------------------------
 
 
+# The fields this subgraph adds to the subject are nullable on purpose: if the
+# subgraph is down, the gateway nulls only them, where a non-null field would
+# null the whole subject (the spec's null propagation).
 @strawberry.federation.type(
     keys=["identifier"],
     description="A person or an organisation, as the public record knows them: by identifier.",
@@ -376,7 +379,7 @@ class Subject:
     @strawberry.field(description="Court enforcement cases, newest filing first.")
     async def enforcement_cases(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[EnforcementCase]:
+    ) -> Connection[EnforcementCase] | None:
         cases = await self._load(info, dl.enforcement_cases, EnforcementCase.from_row)
         return paginate(
             cases, kind="enforcement case", key=lambda c: str(c.id), first=first, after=after
@@ -385,16 +388,16 @@ class Subject:
     @strawberry.field(description="Dishonest-debtor listings, newest first.")
     async def dishonest_listings(
         self, info: Info, active_only: bool | None = False
-    ) -> list[DishonestListing]:
+    ) -> list[DishonestListing] | None:
         listings = await self._load(info, dl.dishonest_listings, DishonestListing.from_row)
         return [listing for listing in listings if listing.active] if active_only else listings
 
     @strawberry.field(description="Consumption restriction orders, newest first.")
-    async def consumption_restrictions(self, info: Info) -> list[ConsumptionRestriction]:
+    async def consumption_restrictions(self, info: Info) -> list[ConsumptionRestriction] | None:
         return await self._load(info, dl.consumption_restrictions, ConsumptionRestriction.from_row)
 
     @strawberry.field(description="Civil judgments, newest filing first.")
-    async def civil_judgments(self, info: Info) -> list[CivilJudgment]:
+    async def civil_judgments(self, info: Info) -> list[CivilJudgment] | None:
         return await self._load(info, dl.civil_judgments, CivilJudgment.from_row)
 
     # agencies' records
@@ -402,34 +405,36 @@ class Subject:
     @strawberry.field(description="Administrative penalties and awards, newest first.")
     async def administrative_actions(
         self, info: Info, kind: AdministrativeActionKind | None = None
-    ) -> list[AdministrativeAction]:
+    ) -> list[AdministrativeAction] | None:
         actions = await self._load(info, dl.administrative_actions, AdministrativeAction.from_row)
         return actions if kind is None else [a for a in actions if a.kind is kind]
 
     @strawberry.field(description="Tax arrears, most recently recorded first.")
-    async def tax_arrears(self, info: Info) -> list[TaxArrear]:
+    async def tax_arrears(self, info: Info) -> list[TaxArrear] | None:
         return await self._load(info, dl.tax_arrears, TaxArrear.from_row)
 
     @strawberry.field(description="Telecom and utility arrears, most recently recorded first.")
-    async def utility_arrears(self, info: Info) -> list[UtilityArrear]:
+    async def utility_arrears(self, info: Info) -> list[UtilityArrear] | None:
         return await self._load(info, dl.utility_arrears, UtilityArrear.from_row)
 
     @strawberry.field(description="Social-insurance memberships, newest first.")
-    async def social_insurance(self, info: Info) -> list[SocialInsuranceRecord]:
+    async def social_insurance(self, info: Info) -> list[SocialInsuranceRecord] | None:
         return await self._load(info, dl.social_insurance, SocialInsuranceRecord.from_row)
 
     @strawberry.field(description="Housing provident fund accounts, newest first.")
-    async def housing_fund(self, info: Info) -> list[HousingFundRecord]:
+    async def housing_fund(self, info: Info) -> list[HousingFundRecord] | None:
         return await self._load(info, dl.housing_fund, HousingFundRecord.from_row)
 
     @strawberry.field(description="Professional and business licences, newest first.")
-    async def licences(self, info: Info) -> list[Licence]:
+    async def licences(self, info: Info) -> list[Licence] | None:
         return await self._load(info, dl.licences, Licence.from_row)
 
     # red and black lists
 
     @strawberry.field(description="Red and black list entries, newest notice first.")
-    async def list_entries(self, info: Info, colour: ListColour | None = None) -> list[ListEntry]:
+    async def list_entries(
+        self, info: Info, colour: ListColour | None = None
+    ) -> list[ListEntry] | None:
         entries = await self._list_entries(info)
         return entries if colour is None else [e for e in entries if e.colour is colour]
 
@@ -439,7 +444,7 @@ class Subject:
         description="Listed now: an active dishonest-debtor listing, or a black list entry in "
         "force. The bureau's creditSummary requires it for its four-nots verdict."
     )
-    async def blacklisted(self, info: Info) -> bool:
+    async def blacklisted(self, info: Info) -> bool | None:
         listings, entries = await asyncio.gather(
             self._load(info, dl.dishonest_listings, DishonestListing.from_row),
             self._list_entries(info),
@@ -452,7 +457,7 @@ class Subject:
         description="Adverse records: enforcement cases, active dishonest listings, penalties, "
         "unsettled tax arrears and black list entries in force."
     )
-    async def public_record_count(self, info: Info) -> int:
+    async def public_record_count(self, info: Info) -> int | None:
         cases, listings, actions, arrears, entries = await asyncio.gather(
             self._load(info, dl.enforcement_cases, EnforcementCase.from_row),
             self._load(info, dl.dishonest_listings, DishonestListing.from_row),

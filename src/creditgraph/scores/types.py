@@ -122,6 +122,9 @@ def _latest_per_model(history: list[ScoreObservation]) -> list[ScoreObservation]
     return [latest[model_id] for model_id in sorted(latest)]
 
 
+# The fields this subgraph adds to the subject are nullable on purpose: if the
+# subgraph is down, the gateway nulls only them, where a non-null field would
+# null the whole subject (the spec's null propagation).
 @strawberry.federation.type(keys=["identifier"], description="A person or an organisation.")
 class Subject:
     identifier: str = strawberry.field(
@@ -134,7 +137,9 @@ class Subject:
         return cls(identifier=check_identifier(identifier))
 
     @strawberry.field(description="The latest observation from each model, or from one scale's.")
-    async def scores(self, info: Info, scale: ScoreScale | None = None) -> list[ScoreObservation]:
+    async def scores(
+        self, info: Info, scale: ScoreScale | None = None
+    ) -> list[ScoreObservation] | None:
         rows = await info.context.loader(dl.observations).load(self.identifier)
         return _latest_per_model(_on_scale(rows, scale))
 
@@ -145,7 +150,7 @@ class Subject:
         scale: ScoreScale | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> Connection[ScoreObservation]:
+    ) -> Connection[ScoreObservation] | None:
         rows = await info.context.loader(dl.observations).load(self.identifier)
         return paginate(
             _on_scale(rows, scale),
