@@ -1,0 +1,155 @@
+"""`creditgraph serve`: the gateway as a real process over real HTTP subgraphs."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from creditgraph.seed.personas import PERSONA
+from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
+from tests.cli_helpers import (
+    assert_one_line_error,
+    cli_env,
+    free_port,
+    run_cli,
+    start_cli,
+    wait_for_http,
+)
+
+REPORT = {
+    "query": """query($id: String!) { subject(identifier: $id) {
+        name blacklisted publicRecordCount
+        creditSummary { fourNots { passed notBlack { passed reasons } } }
+        scores { value model { name } }
+        spouse { name scores { value } } } }""",
+    "variables": {"id": PERSONA["husband"].identifier},
+}
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+
+
+@pytest.fixture(scope="module")
+def subgraph_urls(
+    tmp_path_factory: pytest.TempPathFactory, seeded_database_url: str
+) -> Iterator[tuple[dict[str, str], Path]]:
+    """The three subgraphs, each in its own process, sharing one home (and so one key)."""
+    home = tmp_path_factory.mktemp("home")
+    env = cli_env(home=home, database_url=seeded_database_url)
+    running: list[subprocess.Popen[str]] = []
+    urls = {}
+    try:
+        for name in SUBGRAPH_NAMES:
+            port = free_port()
+            proc = start_cli("subgraph", name, "--port", str(port), env=env)
+            running.append(proc)
+            wait_for_http(proc, f"http://127.0.0.1:{port}/healthz")
+            urls[name] = f"http://127.0.0.1:{port}/graphql"
+        yield urls, home
+    finally:
+        for proc in running:
+            _stop(proc)
+
+
+def _serve(home: Path, urls: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    overrides = [f"--subgraph={name}={url}" for name, url in urls.items()]
+    proc = start_cli(
+        "serve", "--no-policy", "--port", str(port), "--timeout", "5", *overrides, *extra,
+        env=cli_env(home=home),
+    )  # fmt: skip
+    wait_for_http(proc, f"http://127.0.0.1:{port}/healthz")
+    return proc, f"http://127.0.0.1:{port}/graphql"
+
+
+@pytest.fixture(scope="module")
+def gateway_url(subgraph_urls: tuple[dict[str, str], Path]) -> Iterator[str]:
+    urls, home = subgraph_urls
+    proc, url = _serve(home, urls)
+    try:
+        yield url
+    finally:
+        _stop(proc)
+
+
+def test_serve_refuses_a_supergraph_without_policy(tmp_path: Path) -> None:
+    result = run_cli("serve", "--port", str(free_port()), env=cli_env(home=tmp_path))
+    assert_one_line_error(result, "declares no creditgraph policy", "--no-policy")
+
+
+def test_serve_refuses_what_is_not_a_supergraph(tmp_path: Path) -> None:
+    missing = run_cli(
+        "serve", "--no-policy", "--supergraph", str(tmp_path / "nope.graphql"),
+        env=cli_env(home=tmp_path),
+    )  # fmt: skip
+    assert_one_line_error(missing, "cannot read the supergraph")
+    plain = tmp_path / "plain.graphql"
+    plain.write_text("type Query { hello: String }\n")
+    result = run_cli("serve", "--no-policy", "--supergraph", str(plain), env=cli_env(home=tmp_path))
+    assert_one_line_error(result, "not a Federation v2 supergraph")
+
+
+@pytest.mark.slow
+def test_over_http_subgraphs_one_report_joins_all_three(gateway_url: str) -> None:
+    response = httpx.post(gateway_url, json=REPORT, timeout=30)
+    assert response.status_code == 200
+    body = response.json()
+    assert "errors" not in body
+    subject = body["data"]["subject"]
+    assert subject["name"] == PERSONA["husband"].name
+    assert subject["creditSummary"]["fourNots"]["notBlack"] == {"passed": True, "reasons": []}
+    assert subject["spouse"]["name"] == PERSONA["wife"].name
+    assert len(subject["scores"]) == len(subject["spouse"]["scores"]) == 3
+
+
+@pytest.mark.slow
+def test_graphql_over_http_basics(gateway_url: str) -> None:
+    got = httpx.get(gateway_url, params={"query": "{ __typename }"}, timeout=10)
+    assert got.status_code == 200
+    assert got.json() == {"data": {"__typename": "Query"}}
+    spec = httpx.post(
+        gateway_url,
+        json={"query": "{ nope }"},
+        headers={"accept": "application/graphql-response+json"},
+        timeout=10,
+    )
+    assert spec.status_code == 400
+    assert spec.headers["content-type"].startswith("application/graphql-response+json")
+    assert spec.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    garbage = httpx.post(
+        gateway_url, content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert garbage.status_code == 400
+    assert "Traceback" not in garbage.text
+
+
+@pytest.mark.slow
+def test_a_subgraph_nobody_answers_is_unavailable_not_fatal(
+    subgraph_urls: tuple[dict[str, str], Path],
+) -> None:
+    urls, home = subgraph_urls
+    dead = {**urls, "scores": f"http://127.0.0.1:{free_port()}/graphql"}
+    proc, url = _serve(home, dead)
+    try:
+        body = httpx.post(url, json=REPORT, timeout=30).json()
+    finally:
+        _stop(proc)
+    subject = body["data"]["subject"]
+    assert subject["name"] == PERSONA["husband"].name
+    assert subject["scores"] is None
+    assert subject["spouse"] == {"name": PERSONA["wife"].name, "scores": None}
+    assert sorted((e["path"], e["extensions"]["code"]) for e in body["errors"]) == [
+        (["subject", "scores"], "SUBGRAPH_UNAVAILABLE"),
+        (["subject", "spouse", "scores"], "SUBGRAPH_UNAVAILABLE"),
+    ]
