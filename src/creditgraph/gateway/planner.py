@@ -360,7 +360,8 @@ class _PlanBuilder:
             entity.builder.fragment(representation_type),
             representation_type,
             position.path,
-            only=frozenset({data_type}),
+            # the same objects as the position's: filtered by type only where it already was
+            only=position.only,
             client_keys=position.client_keys,
         )
         return entity, branch
