@@ -90,7 +90,7 @@ def gateways(
                 "--port",
                 str(ours),
                 env=env,
-            )  # fmt: skip
+            )
         )
         wait_for_http(running[-1], f"http://127.0.0.1:{ours}/healthz")
 
