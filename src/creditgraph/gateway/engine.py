@@ -16,12 +16,12 @@ from graphql.execution.values import get_variable_values
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.cache import LRUCache
 from creditgraph.gateway.documents import DocumentCache
-from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError
+from creditgraph.gateway.errors import BAD_USER_INPUT, QUERY_PLANNING_FAILED, RequestError
 from creditgraph.gateway.executor import Execution, ExecutionSettings
 from creditgraph.gateway.introspection import introspect
 from creditgraph.gateway.operation import Operation, condition_key, normalize, select_operation
 from creditgraph.gateway.plan import Plan
-from creditgraph.gateway.planner import Planner
+from creditgraph.gateway.planner import Planner, PlanningError
 from creditgraph.gateway.response import ResponseShaper
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import Transport
@@ -89,7 +89,11 @@ class Gateway:
             operation = normalize(parsed.document, operation_name, coerced)
             if operation.kind == "subscription":
                 raise RequestError("subscriptions are not supported", BAD_USER_INPUT)
-            prepared = PreparedOperation(operation, self.planner.plan(operation))
+            try:
+                plan = self.planner.plan(operation)
+            except PlanningError as exc:
+                raise RequestError(str(exc), QUERY_PLANNING_FAILED) from None
+            prepared = PreparedOperation(operation, plan)
             self.plans.put(key, prepared)
         return prepared
 

@@ -195,19 +195,16 @@ class _PlanBuilder:
         interface = position.type_name
         fields = self.operation.collect(selections, interface, self.planner.possible)
         position.client_keys = {item.response_key: item for item in fields}
-        concrete: list[Selection] = []
         for collected in fields:
-            if collected.name == "__typename":
-                concrete.append(Field("__typename", "__typename", (), None))
-            else:
+            if collected.name != "__typename":
                 self._plan_field(position, collected)
+        # the answer needs each object's concrete type, which only the interface's owner knows
+        concrete: list[Selection] = [Field("__typename", "__typename", (), None)]
         concrete.extend(
             item
             for item in selections
             if isinstance(item, Fragment) and item.type_condition not in (None, interface)
         )
-        if not concrete:
-            return
         owner = self._interface_owner(interface)
         if owner is None:
             raise PlanningError(f"no subgraph resolves the concrete types of {interface}")
