@@ -6,14 +6,17 @@
 //   CREDITGRAPH_INTERNAL_SECRET=<the subgraphs' secret, 32+ bytes> \
 //     node apollo_gateway.mjs --supergraph PATH --port P [--host H]
 //
-// PATH is a composed supergraph SDL (e.g. `node compose.mjs` output's supergraphSdl)
-// whose join__graph(url:) values point at the running HTTP subgraphs. H defaults to
-// 127.0.0.1. It serves:
+// PATH is a composed supergraph SDL whose join__graph(url:) values point at the running
+// HTTP subgraphs, e.g. the supergraphSdl printed by
+//   node compose.mjs bureau=../graphql/subgraphs/bureau.graphql=http://127.0.0.1:4101/graphql \
+//     public=...=http://127.0.0.1:4102/graphql scores=...=http://127.0.0.1:4103/graphql
+// (a subgraph with no url makes it refuse to start). H defaults to 127.0.0.1. It serves:
 //   POST /graphql   GraphQL over HTTP (application/json), as Apollo Server does
 //   GET  /graphql   likewise (queries only; Apollo's CSRF prevention applies)
-//   GET  /healthz   200 "ok": the port is only opened once the gateway has loaded
-//                   the supergraph and is ready, so polling it is a readiness check
-// and prints one line "apollo gateway at http://H:P/graphql" on stdout when ready.
+//   GET  /healthz   200 "ok" (503 while stopping): the port opens only once the gateway
+//                   has loaded the supergraph, so polling it is a readiness check
+// and prints one line "apollo gateway at http://H:P/graphql" on stdout when ready (with
+// --port 0 the system picks a free port, and that line names it).
 // SIGINT/SIGTERM stop it. A bad argument, a missing/short secret or a supergraph the
 // gateway rejects exit with status 2 or 1 and one line on stderr.
 //
@@ -27,6 +30,10 @@
 // Apollo's defaults that would make the comparison unfair or noisy are turned off:
 // usage/schema reporting and the landing page are disabled, introspection is on, and
 // errors are not masked (paths and extensions.code are kept) but carry no stack trace.
+// What Apollo adds, which a differential test must allow for: a subgraph's error gets
+// extensions.serviceName; a subgraph answering non-2xx (a refused credential: 401)
+// becomes an error "401: Unauthorized" with extensions.response {url, status, body};
+// variables that do not coerce are a 400 with extensions.code BAD_USER_INPUT.
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -179,8 +186,8 @@ async function main() {
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService({ name, url }) {
-      // compose.mjs leaves join__graph(url:) empty; Apollo would only log it and
-      // then fail every request, so refuse to start instead
+      // composed without urls, join__graph(url:) is empty: Apollo would only log it
+      // and then fail every request, so refuse to start instead
       if (!url) throw new Error(`join__graph(name: "${name}") has no url`);
       return new RemoteGraphQLDataSource({
         url,
@@ -216,7 +223,7 @@ async function main() {
         res.setHeader("content-type", "text/plain; charset=utf-8");
         res.end("ok\n");
       } else {
-        sendJson(res, 503, { error: "starting" });
+        sendJson(res, 503, { error: "not ready" });
       }
       return;
     }
@@ -231,9 +238,8 @@ async function main() {
       }
       const status = error.status ?? 500;
       if (status >= 500) process.stderr.write(`${error.stack ?? error}\n`);
-      sendJson(res, status, {
-        errors: [{ message: error.message, extensions: { code: "INTERNAL_SERVER_ERROR" } }],
-      });
+      const code = status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST";
+      sendJson(res, status, { errors: [{ message: error.message, extensions: { code } }] });
     });
   });
 
@@ -255,8 +261,12 @@ async function main() {
     if (stopping) return;
     stopping = true;
     ready = false;
-    await server.stop(); // drains the HTTP server, then stops the gateway
-    process.exit(0);
+    setTimeout(() => process.exit(0), 10_000).unref(); // should draining ever hang
+    try {
+      await server.stop(); // drains the HTTP server, then stops the gateway
+    } finally {
+      process.exit(0);
+    }
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

@@ -34,7 +34,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from functools import partial
+from typing import Any, TypeVar, cast
 
 from graphql import (
     ArgumentNode,
@@ -91,6 +92,8 @@ from graphql import (
 )
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
+
+_T = TypeVar("_T")
 
 __all__ = ["FEDERATION_ROOT_FIELDS", "ArgumentValues", "GeneratedOperation", "operations"]
 
@@ -402,6 +405,11 @@ def _more(draw: st.DrawFn) -> bool:
     return draw(st.integers(0, 2)) != 0
 
 
+def _spanned(build: Callable[[], _T]) -> SearchStrategy[_T]:
+    """`build()`, drawing with the enclosing draw, as one span of the choice sequence."""
+    return st.just(None).map(lambda _: build())
+
+
 def _name(value: str) -> NameNode:
     return NameNode(value=value)
 
@@ -439,59 +447,77 @@ class _Builder:
         """A non-empty selection set on `parent` and the deepest selection-set depth in it."""
         draw = self.draw
         plan = self.plan
+        # once the operation's room is spent, a selection set closes with a single leaf
         spent = self.room <= 0
         fields = plan.fields(parent, leaves_only=spent or depth >= plan.max_depth)
-        field_map = (
-            parent.fields if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else {}
-        )
-        with_args = tuple(n for n in fields if field_map[n].args)
         if spent:
             kinds: tuple[str, ...] = (_FIELD, _TYPENAME) if fields else (_TYPENAME,)
         else:
             kinds = _KINDS_WITH_FIELDS if fields else _KINDS_WITHOUT_FIELDS
         selections: list[SelectionNode] = []
         deepest = depth
-        # one selection, then "another?" before each further one, as st.lists draws: the
-        # shrinker can then drop any one selection with the draws that made it
-        while not selections or (
-            len(selections) < plan.max_fields and self.room > 0 and _more(draw)
-        ):
-            self.room -= 1
-            kind = draw(st.sampled_from(kinds))
-            if kind == _INLINE and nesting >= _INLINE_NESTING:
-                kind = _TYPENAME
-            if kind == _TWICE and (not with_args or len(selections) + 2 > plan.max_fields):
-                kind = _FIELD
-            if kind == _TYPENAME:
-                alias = self._alias("typename") if _chance(draw, 4) else None
-                selections.append(
-                    FieldNode(
-                        alias=_name(alias) if alias else None,
-                        name=_name("__typename"),
-                        arguments=(),
-                        directives=self.directives(),
-                    )
+        more = True
+        while more:
+            # each selection with its "another?" after it is one span (as an element of
+            # st.lists is): the shrinker can delete any one selection whole
+            nodes, reached, more = draw(
+                _spanned(
+                    partial(self.selection, parent, depth, scope, nesting, kinds, len(selections))
                 )
-                continue
-            if kind in (_FIELD, _TWICE):
-                assert isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
-                pool = fields if kind == _FIELD else with_args
-                name = draw(st.sampled_from(pool))
-                for _ in range(1 if kind == _FIELD else 2):
-                    field_node, reached = self.field(
-                        parent, name, depth, scope, aliased=kind == _TWICE
-                    )
-                    selections.append(field_node)
-                    deepest = max(deepest, reached)
-                continue
-            node: SelectionNode
-            if kind == _INLINE:
-                node, reached = self.inline_fragment(parent, depth, scope, nesting)
-            else:
-                node, reached = self.fragment_spread(parent, depth, scope)
-            selections.append(node)
+            )
+            selections.extend(nodes)
             deepest = max(deepest, reached)
         return SelectionSetNode(selections=tuple(selections)), deepest
+
+    def selection(
+        self,
+        parent: GraphQLCompositeType,
+        depth: int,
+        scope: _Scope,
+        nesting: int,
+        kinds: tuple[str, ...],
+        count: int,
+    ) -> tuple[list[SelectionNode], int, bool]:
+        """The next selection (two for `_TWICE`), the depth it reached, and whether another
+        follows it; `count` selections precede it in its selection set."""
+        draw = self.draw
+        plan = self.plan
+        self.room -= 1
+        kind = draw(st.sampled_from(kinds))
+        if kind == _INLINE and nesting >= _INLINE_NESTING:
+            kind = _TYPENAME
+        nodes: list[SelectionNode] = []
+        deepest = depth
+        if kind in (_FIELD, _TWICE):
+            assert isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
+            fields = plan.fields(parent, leaves_only=depth >= plan.max_depth or self.room < 0)
+            with_args = tuple(n for n in fields if parent.fields[n].args)
+            if kind == _TWICE and (not with_args or count + 2 > plan.max_fields):
+                kind = _FIELD
+            name = draw(st.sampled_from(fields if kind == _FIELD else with_args))
+            for _ in range(1 if kind == _FIELD else 2):
+                field_node, reached = self.field(parent, name, depth, scope, aliased=kind == _TWICE)
+                nodes.append(field_node)
+                deepest = max(deepest, reached)
+        elif kind == _TYPENAME:
+            alias = self._alias("typename") if _chance(draw, 4) else None
+            nodes.append(
+                FieldNode(
+                    alias=_name(alias) if alias else None,
+                    name=_name("__typename"),
+                    arguments=(),
+                    directives=self.directives(),
+                )
+            )
+        else:
+            node: SelectionNode
+            if kind == _INLINE:
+                node, deepest = self.inline_fragment(parent, depth, scope, nesting)
+            else:
+                node, deepest = self.fragment_spread(parent, depth, scope)
+            nodes.append(node)
+        more = count + len(nodes) < plan.max_fields and self.room > 0 and _more(draw)
+        return nodes, deepest, more
 
     def field(
         self,
@@ -656,7 +682,7 @@ class _Builder:
             provided = _chance(draw, 2)
         elif nullable and _chance(draw, 6):
             provided = False  # an absent nullable variable: the argument is not given
-        name = f"{hint}{len(self.variables) + 1}"
+        name = f"{hint}_{len(self.variables) + 1}"  # unique by its number
         self.variables.append(_Variable(name, type_, value, provided, default, reuse))
         return VariableNode(name=_name(name))
 
@@ -798,7 +824,7 @@ def _operation(draw: st.DrawFn, plan: _Plan) -> GeneratedOperation:
         [*fragments, operation] if _chance(draw, 3) else [operation, *fragments]
     )
     operation_name = name
-    if name is not None and _chance(draw, 5):
+    if name is not None and _chance(draw, 3):
         # a second operation: now the request must say which one to run
         other = OperationDefinitionNode(
             operation=OperationType.QUERY,
