@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -81,3 +82,14 @@ def wait_for_http(proc: subprocess.Popen[str], url: str, timeout: float = 120) -
         time.sleep(0.2)
     proc.kill()
     pytest.fail(f"{url} did not answer within {timeout:.0f} s")
+
+
+def stop_cli(proc: subprocess.Popen[str]) -> str:
+    """Ctrl-C the command, as a user would; kill it if it does not stop. Its output."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        output, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
+    return output or ""

@@ -12,7 +12,6 @@ the graph to a fixed depth, and random valid operations drawn by
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,22 +37,13 @@ from creditgraph.gateway.api_schema import api_schema
 from creditgraph.resources import supergraph_path
 from creditgraph.seed import INSTITUTIONS, PERSONAS
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
-from tests.cli_helpers import cli_env, free_port, start_cli, wait_for_http
+from tests.cli_helpers import cli_env, free_port, start_cli, stop_cli, wait_for_http
 from tests.operation_strategies import GeneratedOperation, operations
 
 pytestmark = pytest.mark.slow
 
 SECRET = "differential-test-secret-of-at-least-32-bytes"
 IDENTIFIERS = [persona.identifier for persona in PERSONAS]
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +98,7 @@ def gateways(
         yield f"http://127.0.0.1:{ours}/graphql", f"http://127.0.0.1:{apollo}/graphql"
     finally:
         for proc in running:
-            _stop(proc)
+            stop_cli(proc)
 
 
 def _ask(url: str, document: str, variables: dict[str, Any], name: str | None) -> Any:

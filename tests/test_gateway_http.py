@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from tests.cli_helpers import (
     free_port,
     run_cli,
     start_cli,
+    stop_cli,
     wait_for_http,
 )
 
@@ -29,15 +29,6 @@ REPORT = {
         spouse { name scores { value } } } }""",
     "variables": {"id": PERSONA["husband"].identifier},
 }
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +50,7 @@ def subgraph_urls(
         yield urls, home
     finally:
         for proc in running:
-            _stop(proc)
+            stop_cli(proc)
 
 
 def _serve(home: Path, urls: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]:
@@ -80,7 +71,7 @@ def gateway_url(subgraph_urls: tuple[dict[str, str], Path]) -> Iterator[str]:
     try:
         yield url
     finally:
-        _stop(proc)
+        stop_cli(proc)
 
 
 def test_serve_refuses_a_supergraph_without_policy(tmp_path: Path) -> None:
@@ -144,7 +135,7 @@ def test_a_subgraph_nobody_answers_is_unavailable_not_fatal(
     try:
         body = httpx.post(url, json=REPORT, timeout=30).json()
     finally:
-        _stop(proc)
+        stop_cli(proc)
     subject = body["data"]["subject"]
     assert subject["name"] == PERSONA["husband"].name
     assert subject["scores"] is None

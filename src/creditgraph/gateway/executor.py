@@ -171,7 +171,7 @@ class Execution:
             declared[name] = f"${name}: [_Any!]!"
             variables[name] = batch.representations
             for definition, variable in zip(
-                batch.fetch.variable_definitions[1:], batch.fetch.variable_names, strict=True
+                batch.fetch.variable_definitions, batch.fetch.variable_names, strict=True
             ):
                 declared[variable] = definition
                 if variable in self.variables:

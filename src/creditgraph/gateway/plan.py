@@ -133,6 +133,7 @@ class Fetch:
     operation_kind: str = "query"
     document: str = ""
     variable_names: tuple[str, ...] = ()
+    # the client's variables this fetch uses, declared as the operation declares them
     variable_definitions: tuple[str, ...] = ()
     selection_text: str = ""
 

@@ -449,7 +449,10 @@ class _PlanBuilder:
         used = fetch.builder.variables()
         definitions = self.operation.variable_definitions
         fetch.variable_names = tuple(sorted(name for name in used if name in definitions))
-        declared = [_print_variable(definitions[name]) for name in fetch.variable_names]
+        fetch.variable_definitions = tuple(
+            _print_variable(definitions[name]) for name in fetch.variable_names
+        )
+        declared = list(fetch.variable_definitions)
         if fetch.entity:
             declared.insert(0, "$representations: [_Any!]!")
             body = "{ _entities(representations: $representations) " + fetch.selection_text + " }"
@@ -457,7 +460,6 @@ class _PlanBuilder:
         else:
             body = fetch.selection_text
             kind = fetch.operation_kind
-        fetch.variable_definitions = tuple(declared)
         header = kind + ("(" + ", ".join(declared) + ")" if declared else "")
         fetch.document = f"{header} {body}"
 

@@ -47,7 +47,7 @@ class ResponseShaper:
     def __init__(self, schema: GraphQLSchema, possible: PossibleTypes) -> None:
         self.schema = schema
         self.possible = possible
-        self._enum_values: dict[str, frozenset[str]] = {
+        self.enum_values: dict[str, frozenset[str]] = {
             name: frozenset(type_.values)
             for name, type_ in schema.type_map.items()
             if isinstance(type_, GraphQLEnumType)
@@ -152,7 +152,7 @@ class _Walk:
         if is_leaf_type(type_):
             if (
                 isinstance(type_, GraphQLEnumType)
-                and value not in self.shaper._enum_values[type_.name]
+                and value not in self.shaper.enum_values[type_.name]
             ):
                 self.errors.append(
                     error(f"{type_.name} has no value {value!r} here", path=[*parent_path, key])

@@ -29,7 +29,6 @@ from graphql import (
     DirectiveNode,
     DocumentNode,
     EnumTypeDefinitionNode,
-    EnumTypeExtensionNode,
     EnumValueNode,
     FieldDefinitionNode,
     GraphQLError,
@@ -135,10 +134,6 @@ class CompositeType:
     def keys_in(self, graph: str) -> list[Key]:
         return [key for key in self.keys if key.graph == graph]
 
-    def is_entity_in(self, graph: str) -> bool:
-        """Whether `graph` resolves this type from a representation (`_entities`)."""
-        return any(key.resolvable for key in self.keys_in(graph))
-
 
 @dataclass(frozen=True, slots=True)
 class _Names:
@@ -164,7 +159,6 @@ class Supergraph:
         self.names = _link_names(self.document)
         self.graphs: dict[str, Graph] = {}
         self.types: dict[str, CompositeType] = {}
-        self.enum_values_in: dict[str, dict[str, set[str]]] = {}
         self.root_types: dict[str, str] = {
             "query": "Query",
             "mutation": "Mutation",
@@ -205,8 +199,6 @@ class Supergraph:
                 self._read_composite(definition, "interface")
             elif isinstance(definition, UnionTypeDefinitionNode | UnionTypeExtensionNode):
                 self._read_union(definition)
-            elif isinstance(definition, EnumTypeDefinitionNode | EnumTypeExtensionNode):
-                self._read_enum(definition)
         for type_ in self.types.values():
             if type_.kind == "object":
                 for interface in type_.interfaces:
@@ -293,23 +285,9 @@ class Supergraph:
             if graph is not None and member_name is not None:
                 type_.members_in.setdefault(graph, set()).add(member_name)
 
-    def _read_enum(self, definition: EnumTypeDefinitionNode | EnumTypeExtensionNode) -> None:
-        join = self.names.join_directive
-        values = self.enum_values_in.setdefault(definition.name.value, {})
-        for value in definition.values or ():
-            for directive in _directives(value.directives, join("enumValue")):
-                graph = _enum(_arguments(directive).get("graph"))
-                if graph is not None:
-                    values.setdefault(value.name.value, set()).add(graph)
-
-    # -- questions the planner asks ---------------------------------------------------
-
     @cached_property
     def abstract_names(self) -> frozenset[str]:
         return frozenset(name for name, type_ in self.types.items() if type_.kind != "object")
-
-    def graph_by_name(self, name: str) -> Graph | None:
-        return next((graph for graph in self.graphs.values() if graph.name == name), None)
 
     def composite(self, name: str) -> CompositeType | None:
         return self.types.get(name)
@@ -347,10 +325,6 @@ class Supergraph:
                     found.add(member)
         return found
 
-    def knows_type(self, graph: str, name: str) -> bool:
-        type_ = self.types.get(name)
-        return type_ is not None and graph in type_.graphs
-
     def sees_as_object(self, graph: str, name: str) -> bool:
         """Whether `graph` declares interface `name` as an `@interfaceObject`."""
         type_ = self.types.get(name)
@@ -383,14 +357,6 @@ class Supergraph:
             return join
         return None
 
-    def external_in(self, type_name: str, field_name: str, graph: str) -> bool:
-        """Whether `graph` declares the field `@external` (resolvable only where provided)."""
-        type_ = self.types.get(type_name)
-        info = type_.fields.get(field_name) if type_ else None
-        if info is None:
-            return False
-        return any(join.graph == graph and join.external for join in info.joins)
-
     def graphs_resolving(self, type_name: str, field_name: str) -> list[str]:
         return [graph for graph in self.graphs if self.field_join(type_name, field_name, graph)]
 
@@ -405,10 +371,6 @@ class Supergraph:
             found = self.types.get(interface)
             if found is not None:
                 yield found
-
-    def graphs_of_root(self, operation: str) -> Iterable[str]:
-        root = self.types.get(self.root_types[operation])
-        return sorted(root.graphs) if root else ()
 
 
 def _link_names(document: DocumentNode) -> _Names:
