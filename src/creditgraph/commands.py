@@ -12,6 +12,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from starlette.types import ASGIApp
 
 from creditgraph.db.connect import connect, create_pool
 from creditgraph.db.migrations import MigrationReport, migrate
@@ -108,6 +109,23 @@ def check_port_free(host: str, port: int) -> None:
             raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
+# Idle keep-alive connections are held longer than clients (our gateway's pool, Node's
+# agent, load balancers) keep theirs, so a client never reuses one the server is closing
+# at that very moment: with equal timeouts that race shows up as a "socket hang up".
+_KEEP_ALIVE_SECONDS = 75
+
+
+def _server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_keep_alive=_KEEP_ALIVE_SECONDS,
+    )
+
+
 async def _subject_count(conn: asyncpg.Connection) -> int:
     count = await conn.fetchval("select count(*) from bureau.subjects")
     return int(count)
@@ -132,9 +150,7 @@ async def run_up(dsn: str, *, host: str, port: int, subjects: int, settings: Set
     try:
         # The graph itself is not mounted here yet: without consent grants and editions
         # nothing would decide who may see what, and authorisation fails closed.
-        config = uvicorn.Config(
-            build_app(None, pool=pool), host=host, port=port, log_level="warning", lifespan="off"
-        )
+        config = _server_config(build_app(None, pool=pool), host, port)
         server = uvicorn.Server(config)
         where = "embedded PostgreSQL" if settings.database_url is None else "DATABASE_URL"
         console.print(f"database ({where}): {redact(dsn)}")
@@ -207,9 +223,7 @@ async def serve_gateway(
     gateway: Gateway, *, host: str, port: int, pool: asyncpg.Pool | None = None
 ) -> None:
     console = Console(stderr=True)
-    config = uvicorn.Config(
-        build_app(gateway, pool=pool), host=host, port=port, log_level="warning", lifespan="off"
-    )
+    config = _server_config(build_app(gateway, pool=pool), host, port)
     console.print(f"creditgraph gateway at http://{host}:{port}/graphql (Ctrl-C stops it)")
     try:
         await uvicorn.Server(config).serve()
@@ -238,7 +252,7 @@ async def run_subgraph(dsn: str, *, name: str, host: str, port: int, settings: S
     pool = await create_pool(dsn)
     try:
         app = build_subgraph_app(name, schema, pool, secret=secret)
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        config = _server_config(app, host, port)
         console.print(f"database: {redact(dsn)}")
         console.print(
             f"{name} subgraph at http://{host}:{port}/graphql "
