@@ -1,0 +1,2 @@
+"""The gateway's authorisation: who asks, on what basis, what they may see, and the record
+of every look."""
