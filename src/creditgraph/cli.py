@@ -22,6 +22,7 @@ import click
 import orjson
 
 from creditgraph import __version__
+from creditgraph.access.audit import verify_database
 from creditgraph.commands import (
     check_port_free,
     http_gateway,
@@ -260,6 +261,22 @@ def compose(out: Path) -> None:
     """Compose the subgraphs' SDL into the supergraph (needs Node.js and npm)."""
     out.write_text(compose_ours(), encoding="utf-8")
     click.echo(f"wrote {out}")
+
+
+@cli.group()
+def audit() -> None:
+    """The gateway's audit log: one hash-chained entry per request."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the audit log's hash chain; exit 1 naming the first entry whose link is broken."""
+    result = _with_database(lambda dsn, _settings: verify_database(dsn))
+    if result.ok:
+        click.echo(f"audit log intact: {result.checked} entries")
+        return
+    click.echo(f"audit log broken at entry {result.first_broken}: {result.reason}")
+    sys.exit(1)
 
 
 def main() -> None:
