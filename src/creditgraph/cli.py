@@ -23,6 +23,12 @@ import orjson
 
 from creditgraph import __version__
 from creditgraph.access.audit import verify_database
+from creditgraph.access.tokens import (
+    DEFAULT_LIFETIME_SECONDS,
+    MAX_LIFETIME_SECONDS,
+    Role,
+    mint_demo_token,
+)
 from creditgraph.commands import (
     check_port_free,
     http_gateway,
@@ -41,6 +47,7 @@ from creditgraph.commands import (
 from creditgraph.db.connect import database
 from creditgraph.errors import ConfigurationError, CreditgraphError
 from creditgraph.gateway.composition import compose_ours
+from creditgraph.identifiers import normalise_identifier
 from creditgraph.resources import supergraph_path
 from creditgraph.seed.load import MAX_SUBJECTS
 from creditgraph.settings import Settings, ensure_home
@@ -128,6 +135,58 @@ def personas(as_json: bool) -> None:
         click.echo(orjson.dumps(personas_document(), option=orjson.OPT_INDENT_2).decode())
     else:
         print_personas()
+
+
+_TOKEN_ROLES: dict[str, Role] = {"subject": "SUBJECT", "bank": "BANK", "government": "GOVERNMENT"}
+
+
+def _token_identifier(role: Role, identifier: str | None, institution: str | None) -> str:
+    """The one identifier the role takes, naming the option that is missing or out of place."""
+    if role == "SUBJECT":
+        if institution is not None:
+            raise ConfigurationError("--role subject takes --identifier, not --institution")
+        if identifier is None:
+            raise ConfigurationError("--role subject needs --identifier ID")
+        return normalise_identifier(identifier)
+    name = role.lower()
+    if identifier is not None:
+        raise ConfigurationError(f"--role {name} takes --institution CODE, not --identifier")
+    if institution is None:
+        raise ConfigurationError(f"--role {name} needs --institution CODE")
+    return normalise_identifier(institution)
+
+
+@cli.command()
+@click.option("--role", type=click.Choice(list(_TOKEN_ROLES)), required=True)
+@click.option("--identifier", help="The subject's resident identity number (--role subject).")
+@click.option(
+    "--institution",
+    help="The institution's unified social credit code (--role bank or government).",
+)
+@click.option(
+    "--operator", help="The person operating for the institution (required for --role bank)."
+)
+@click.option(
+    "--ttl",
+    type=int,
+    default=DEFAULT_LIFETIME_SECONDS,
+    show_default=True,
+    help=f"Seconds the token stays valid, at most {MAX_LIFETIME_SECONDS} (30 days).",
+)
+def token(
+    role: str, identifier: str | None, institution: str | None, operator: str | None, ttl: int
+) -> None:
+    """Print a signed demo JWT for a requester, alone on stdout (demo mode only)."""
+    requester_role = _TOKEN_ROLES[role]
+    if requester_role == "SUBJECT" and operator is not None:
+        raise ConfigurationError("--role subject takes no --operator")
+    if requester_role == "BANK" and operator is None:
+        raise ConfigurationError("--role bank needs --operator NAME")
+    subject = _token_identifier(requester_role, identifier, institution)
+    if not 1 <= ttl <= MAX_LIFETIME_SECONDS:
+        raise ConfigurationError(f"--ttl must be 1 to {MAX_LIFETIME_SECONDS} seconds (30 days)")
+    home = ensure_home(Settings.from_env().home)
+    click.echo(mint_demo_token(home, requester_role, subject, operator, lifetime_seconds=ttl))
 
 
 @cli.command()

@@ -1,10 +1,11 @@
 """Settings read from the environment, in one place.
 
-Only two things are configurable at this layer: where the database is
-(`DATABASE_URL`; absent means an embedded PostgreSQL) and where creditgraph keeps
-its own files (`CREDITGRAPH_HOME`; absent means the per-user data directory).
-Both are validated here so that a bad value fails with one clear line before
-anything starts.
+Where the database is (`DATABASE_URL`; absent means an embedded PostgreSQL), where
+creditgraph keeps its own files (`CREDITGRAPH_HOME`; absent means the per-user data
+directory), and how requester tokens are checked (`JwtSettings`: the issuer and
+audience they must name, and the public key or JWKS of a real identity provider;
+neither means demo tokens signed by a key under CREDITGRAPH_HOME). Each is
+validated here so that a bad value fails with one clear line before anything starts.
 """
 
 from __future__ import annotations
@@ -35,6 +36,65 @@ class Settings:
             check_database_url(url)
         home = Path(env.get("CREDITGRAPH_HOME") or platformdirs.user_data_path("creditgraph"))
         return cls(database_url=url, home=home.expanduser().absolute())
+
+
+DEFAULT_JWT_ISSUER = "creditgraph"
+DEFAULT_JWT_AUDIENCE = "creditgraph-gateway"
+
+
+@dataclass(frozen=True, slots=True)
+class JwtSettings:
+    """What a requester's token must say and who may have signed it.
+
+    `public_key` (a PEM file) or `jwks` (a JWKS JSON file) names an identity provider's
+    verification keys; with neither, creditgraph runs in demo mode and signs its own tokens.
+    Setting both is refused: which one a token is checked against must never be a guess.
+    """
+
+    issuer: str
+    audience: str
+    public_key: Path | None
+    jwks: Path | None
+
+    @property
+    def demo(self) -> bool:
+        """Whether tokens are the demo ones creditgraph signs itself (no provider configured)."""
+        return self.public_key is None and self.jwks is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> JwtSettings:
+        env = os.environ if env is None else env
+        public_key = _optional_path(env, "CREDITGRAPH_JWT_PUBLIC_KEY")
+        jwks = _optional_path(env, "CREDITGRAPH_JWT_JWKS")
+        if public_key is not None and jwks is not None:
+            raise ConfigurationError(
+                "set CREDITGRAPH_JWT_PUBLIC_KEY or CREDITGRAPH_JWT_JWKS, not both"
+            )
+        return cls(
+            issuer=_claim_value(env, "CREDITGRAPH_JWT_ISSUER", DEFAULT_JWT_ISSUER),
+            audience=_claim_value(env, "CREDITGRAPH_JWT_AUDIENCE", DEFAULT_JWT_AUDIENCE),
+            public_key=public_key,
+            jwks=jwks,
+        )
+
+
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name, "").strip()
+    return Path(value).expanduser().absolute() if value else None
+
+
+def _claim_value(env: Mapping[str, str], name: str, default: str) -> str:
+    """The variable's value, or the default when unset or empty.
+
+    Surrounding whitespace is refused rather than stripped: a token's claim would have to
+    match it exactly, so a stray space would otherwise refuse every token with no clue why.
+    """
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    if value != value.strip():
+        raise ConfigurationError(f"{name} has leading or trailing whitespace")
+    return value
 
 
 def check_database_url(url: str) -> None:

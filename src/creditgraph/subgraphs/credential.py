@@ -15,7 +15,6 @@ key created once under CREDITGRAPH_HOME and readable by its owner only.
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import jwt
 
 from creditgraph.errors import ConfigurationError
+from creditgraph.secret_files import load_or_create_secret
 
 HEADER = "creditgraph-gateway-credential"
 ISSUER = "creditgraph-gateway"
@@ -50,26 +50,7 @@ def load_secret(home: Path, env: Mapping[str, str] | None = None) -> bytes:
                 f"{_SECRET_ENV} must be at least {_MIN_SECRET_BYTES} bytes long"
             )
         return configured.encode()
-    path = home / _SECRET_FILE
-    if not path.exists():
-        # written whole under a private name, then linked into place: a process
-        # starting at the same moment sees no key or the whole key, never half of one
-        draft = home / f".{_SECRET_FILE}.{os.getpid()}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_urlsafe(48))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another process won the race; use its key
-        finally:
-            draft.unlink()
-    secret = path.read_bytes().strip()
-    if len(secret) < _MIN_SECRET_BYTES:
-        raise ConfigurationError(f"{path} holds too short a key; delete it to make a new one")
-    return secret
+    return load_or_create_secret(home / _SECRET_FILE, min_bytes=_MIN_SECRET_BYTES)
 
 
 def issue(secret: bytes, subgraph: str, *, now: float | None = None) -> str:

@@ -1,0 +1,434 @@
+"""Who is asking: the requester proven by the `Authorization: Bearer <JWT>` header.
+
+Every decision the gateway makes (which edition, whose consent, what is masked) starts from
+the requester, so the token is checked here once and strictly, and everything after trusts
+the `Requester` it yields. A token names the requester's role (`subject`, `bank`,
+`government`), its identifier (`sub`: a resident identity number for a subject, a unified
+social credit code for an institution) and, for an institution, the person operating
+(`operator`: required for a bank, whose every inquiry must name who made it).
+
+Two modes, chosen by settings (`creditgraph.settings.JwtSettings`):
+
+* demo (nothing configured): HS256 over a random key created once under CREDITGRAPH_HOME
+  (`jwt-signing.key`), minted by `creditgraph token` and `creditgraph up`;
+* a real identity provider: RS256 or ES256, checked against `CREDITGRAPH_JWT_PUBLIC_KEY` (a PEM
+  file) or `CREDITGRAPH_JWT_JWKS` (a JWKS file, the key picked by the token's `kid`). Demo tokens
+  are then refused, and nothing here can mint a token.
+
+The algorithm is fixed by the key, never read from the token: a token that names another one
+(`none`, or HS256 signed with the provider's public key as the HMAC secret, the classic key
+confusion attack) is refused before its signature is even looked at. Refusals raise
+`Unauthenticated` with a short message that is safe to show the client: it says what is wrong
+with the token it sent, never anything about the keys.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, EllipticCurvePublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from jwt.exceptions import InvalidSubjectError
+
+from creditgraph.errors import ConfigurationError, CreditgraphError
+from creditgraph.identifiers import (
+    InvalidIdentifier,
+    is_resident_id,
+    is_uscc,
+    validate_resident_id,
+    validate_uscc,
+)
+from creditgraph.secret_files import load_or_create_secret
+from creditgraph.settings import JwtSettings
+
+__all__ = [
+    "DEFAULT_LIFETIME_SECONDS",
+    "LEEWAY_SECONDS",
+    "MAX_LIFETIME_SECONDS",
+    "SIGNING_KEY_FILE",
+    "Requester",
+    "Role",
+    "TokenVerifier",
+    "Unauthenticated",
+    "mint_demo_token",
+]
+
+Role = Literal["SUBJECT", "BANK", "GOVERNMENT"]
+
+#: The role claim is lower-case in the token (DESIGN.md), upper-case in the code.
+_ROLE_CLAIMS: Final[Mapping[str, Role]] = {
+    "subject": "SUBJECT",
+    "bank": "BANK",
+    "government": "GOVERNMENT",
+}
+_REQUIRED_CLAIMS: Final = ("iss", "aud", "sub", "role", "exp", "iat")
+
+SIGNING_KEY_FILE: Final = "jwt-signing.key"
+_MIN_SECRET_BYTES: Final = 32
+_DEMO_ALGORITHM: Final = "HS256"
+_RSA_MIN_BITS: Final = 2048
+
+#: Clock skew tolerated between the token's issuer and this gateway, in seconds.
+LEEWAY_SECONDS: Final = 30
+DEFAULT_LIFETIME_SECONDS: Final = 3600
+#: The longest a demo token may live: long enough for a demo, short enough to expire.
+MAX_LIFETIME_SECONDS: Final = 30 * 24 * 3600
+
+# Bounds that keep a hostile header cheap to refuse and an operator's name fit for an audit log.
+_MAX_AUTHORIZATION_CHARS: Final = 8192
+_MAX_OPERATOR_CHARS: Final = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """The authenticated party behind a request."""
+
+    role: Role
+    identifier: str
+    """The subject's resident identity number (SUBJECT), else the institution's unified social
+    credit code."""
+    operator: str | None
+    """For an institution, the person operating (always set for BANK); None for a subject."""
+
+
+class Unauthenticated(CreditgraphError):
+    """The request's token is not acceptable; the message is safe to show the client."""
+
+
+@dataclass(frozen=True, slots=True)
+class _VerificationKey:
+    """A key together with the one algorithm tokens signed by it must use."""
+
+    key: bytes | RSAPublicKey | EllipticCurvePublicKey
+    algorithm: str
+
+
+class TokenVerifier:
+    """Turns an Authorization header into a `Requester`, or refuses it.
+
+    Built once (its keys are read at construction, so a bad key file stops the server from
+    starting rather than refusing every request later) and then used for every request.
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        key: _VerificationKey | None = None,
+        keys_by_id: Mapping[str, _VerificationKey] | None = None,
+    ) -> None:
+        if (key is None) == (keys_by_id is None):
+            raise ValueError("give one key, or keys by id, not both")
+        self._issuer = issuer
+        self._audience = audience
+        self._key = key
+        self._keys_by_id = dict(keys_by_id or {})
+
+    @classmethod
+    def from_settings(cls, home: Path, env: Mapping[str, str] | None = None) -> TokenVerifier:
+        """The verifier the settings describe; in demo mode this creates the demo key if needed.
+
+        Raises ConfigurationError when a configured key file cannot be read or holds no usable
+        key.
+        """
+        settings = JwtSettings.from_env(env)
+        if settings.public_key is not None:
+            key = _load_public_key(settings.public_key)
+            return cls(issuer=settings.issuer, audience=settings.audience, key=key)
+        if settings.jwks is not None:
+            keys = _load_jwks(settings.jwks)
+            return cls(issuer=settings.issuer, audience=settings.audience, keys_by_id=keys)
+        demo = _VerificationKey(_demo_secret(home), _DEMO_ALGORITHM)
+        return cls(issuer=settings.issuer, audience=settings.audience, key=demo)
+
+    def verify(self, authorization: str | None) -> Requester | None:
+        """The requester the header proves; None when there is no header (anonymous).
+
+        A header that is present but wrong in any way raises Unauthenticated: a client that
+        tried to authenticate and failed must hear so, not be served as anonymous.
+        """
+        if authorization is None:
+            return None
+        token = _bearer_token(authorization)
+        key = self._key_for(token)
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": list(_REQUIRED_CLAIMS)},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(_refusal(exc)) from None
+        return _requester(claims)
+
+    def _key_for(self, token: str) -> _VerificationKey:
+        """The key this token must be signed with; the token's own header only picks by `kid`."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthenticated("token malformed") from None
+        if self._key is not None:
+            key = self._key
+        else:
+            kid = header.get("kid")
+            if not isinstance(kid, str) or not kid:
+                raise Unauthenticated("token names no signing key (kid)")
+            found = self._keys_by_id.get(kid)
+            if found is None:
+                raise Unauthenticated("token signing key (kid) unknown")
+            key = found
+        if header.get("alg") != key.algorithm:
+            raise Unauthenticated("token algorithm not accepted")
+        return key
+
+
+def mint_demo_token(
+    home: Path,
+    role: Role,
+    identifier: str,
+    operator: str | None,
+    *,
+    lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS,
+    env: Mapping[str, str] | None = None,
+    now: float | None = None,
+) -> str:
+    """A demo token for this requester, signed with the demo key under `home`.
+
+    Everything a verifier would check is checked here first, so a token that is minted is a
+    token that is accepted. Raises ConfigurationError for a bad request (wrong identifier kind,
+    missing operator, a lifetime out of range) and when an identity provider is configured:
+    then only that provider issues tokens.
+    """
+    settings = JwtSettings.from_env(env)
+    if not settings.demo:
+        variable = "CREDITGRAPH_JWT_PUBLIC_KEY" if settings.public_key else "CREDITGRAPH_JWT_JWKS"
+        raise ConfigurationError(
+            f"{variable} is set, so tokens come from that identity provider; "
+            "creditgraph can mint only demo tokens, with neither setting"
+        )
+    claim_role = _claim_role(role)
+    try:
+        if role == "SUBJECT":
+            validate_resident_id(identifier)
+        else:
+            validate_uscc(identifier)
+    except InvalidIdentifier as exc:
+        raise ConfigurationError(str(exc)) from None
+    problem = _operator_problem(role, operator)
+    if problem is not None:
+        raise ConfigurationError(problem)
+    if not 1 <= lifetime_seconds <= MAX_LIFETIME_SECONDS:
+        raise ConfigurationError(
+            f"a token lives 1 to {MAX_LIFETIME_SECONDS} seconds (30 days), not {lifetime_seconds}"
+        )
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": identifier,
+        "role": claim_role,
+        "iat": issued,
+        "exp": issued + lifetime_seconds,
+    }
+    if operator is not None:
+        claims["operator"] = operator
+    return jwt.encode(claims, _demo_secret(home), algorithm=_DEMO_ALGORITHM)
+
+
+def _claim_role(role: Role) -> str:
+    for claim, named in _ROLE_CLAIMS.items():
+        if named == role:
+            return claim
+    raise ConfigurationError(f"role must be one of SUBJECT, BANK, GOVERNMENT, not {role!r}")
+
+
+def _demo_secret(home: Path) -> bytes:
+    return load_or_create_secret(home / SIGNING_KEY_FILE, min_bytes=_MIN_SECRET_BYTES)
+
+
+# --- checking a token -----------------------------------------------------------------------
+
+
+def _bearer_token(authorization: str) -> str:
+    if len(authorization) > _MAX_AUTHORIZATION_CHARS:
+        raise Unauthenticated("Authorization header too long")
+    scheme, _, rest = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise Unauthenticated("Authorization must use the Bearer scheme")
+    token = rest.strip()
+    if not token:
+        raise Unauthenticated("Bearer token missing")
+    if token.count(".") != 2 or any(char.isspace() for char in token):
+        raise Unauthenticated("token malformed")
+    return token
+
+
+def _refusal(exc: jwt.PyJWTError) -> str:
+    """The client-safe message for what PyJWT found wrong (most specific class first)."""
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return "token expired"
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return "token not yet valid"
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "token signature invalid"
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return "token algorithm not accepted"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"token lacks the {exc.claim} claim"
+    if isinstance(exc, jwt.InvalidIssuerError):
+        return "token issuer not accepted"
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return "token audience not accepted"
+    if isinstance(exc, jwt.InvalidIssuedAtError):
+        return "token iat claim invalid"
+    if isinstance(exc, InvalidSubjectError):
+        return "token sub claim invalid"
+    if isinstance(exc, jwt.DecodeError):
+        return "token malformed"
+    return "token invalid"
+
+
+def _requester(claims: Mapping[str, Any]) -> Requester:
+    """The requester a verified token's claims describe, refused if they do not fit together."""
+    role_claim = claims["role"]
+    role = _ROLE_CLAIMS.get(role_claim) if isinstance(role_claim, str) else None
+    if role is None:
+        raise Unauthenticated("token role unknown")
+    identifier = claims["sub"]
+    if role == "SUBJECT":
+        if not is_resident_id(identifier):
+            raise Unauthenticated("token sub is not a valid resident identity number")
+    elif not is_uscc(identifier):
+        raise Unauthenticated("token sub is not a valid unified social credit code")
+    operator = claims.get("operator")
+    problem = _operator_problem(role, operator)
+    if problem is not None:
+        raise Unauthenticated(f"token refused: {problem}")
+    assert operator is None or isinstance(operator, str)  # _operator_problem guarantees it
+    return Requester(role=role, identifier=identifier, operator=operator)
+
+
+def _operator_problem(role: Role, operator: object) -> str | None:
+    """What is wrong with the operator for this role, or None; shared by minting and checking."""
+    if role == "SUBJECT":
+        return None if operator is None else "a subject token carries no operator"
+    if operator is None:
+        return "a bank token needs an operator" if role == "BANK" else None
+    if (
+        not isinstance(operator, str)
+        or not operator
+        or operator != operator.strip()
+        or len(operator) > _MAX_OPERATOR_CHARS
+        or not operator.isprintable()
+    ):
+        return (
+            f"the operator must be 1 to {_MAX_OPERATOR_CHARS} printable characters "
+            "with no surrounding spaces"
+        )
+    return None
+
+
+# --- loading an identity provider's keys ------------------------------------------------------
+
+
+def _load_public_key(path: Path) -> _VerificationKey:
+    origin = f"CREDITGRAPH_JWT_PUBLIC_KEY {path}"
+    data = _read(path, origin)
+    try:
+        key = load_pem_public_key(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ConfigurationError(f"{origin} is not a PEM public key") from None
+    return _pinned(key, origin)
+
+
+def _load_jwks(path: Path) -> dict[str, _VerificationKey]:
+    """The JWKS's signing keys by kid, each pinned to RS256 or ES256.
+
+    Keys meant for something else (encryption, another algorithm or curve) are passed over, as
+    a provider's JWKS may well hold some; symmetric (`oct`) keys always are, since a secret
+    published in a key set would let anyone sign. A key we would use but cannot (no kid, a
+    duplicate kid, private material, a broken key) is a mistake in the file and stops here.
+    """
+    origin = f"CREDITGRAPH_JWT_JWKS {path}"
+    try:
+        document = json.loads(_read(path, origin))
+    except ValueError:
+        raise ConfigurationError(f"{origin} is not JSON") from None
+    entries = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ConfigurationError(f'{origin} is not a JWKS: it needs a non-empty "keys" list')
+    keys: dict[str, _VerificationKey] = {}
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ConfigurationError(f"{origin}: key {position} is not a JSON object")
+        algorithm = _jwk_algorithm(entry)
+        if algorithm is None:
+            continue
+        kid = entry.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise ConfigurationError(
+                f"{origin}: key {position} has no kid, so no token can name it"
+            )
+        if kid in keys:
+            raise ConfigurationError(f"{origin}: kid {kid!r} names two keys")
+        if "d" in entry:
+            raise ConfigurationError(
+                f"{origin}: key {kid!r} holds private key material; publish the public key only"
+            )
+        try:
+            jwk = jwt.PyJWK(entry, algorithm=algorithm)
+        except jwt.PyJWTError:
+            raise ConfigurationError(f"{origin}: key {kid!r} is not a valid key") from None
+        keys[kid] = _pinned(jwk.key, f"{origin}: key {kid!r}")
+    if not keys:
+        raise ConfigurationError(f"{origin} holds no RS256 or ES256 signing key")
+    return keys
+
+
+def _jwk_algorithm(entry: Mapping[str, Any]) -> str | None:
+    """RS256 or ES256 when creditgraph would verify tokens with this JWK, else None."""
+    if entry.get("use", "sig") != "sig":
+        return None
+    kty = entry.get("kty")
+    if kty == "RSA":
+        algorithm = "RS256"
+    elif kty == "EC" and entry.get("crv") == "P-256":
+        algorithm = "ES256"
+    else:
+        return None
+    declared = entry.get("alg")
+    return algorithm if declared is None or declared == algorithm else None
+
+
+def _pinned(key: object, origin: str) -> _VerificationKey:
+    """The key with the one algorithm it may verify, or ConfigurationError naming why not."""
+    if isinstance(key, RSAPublicKey):
+        if key.key_size < _RSA_MIN_BITS:
+            raise ConfigurationError(
+                f"{origin} is a {key.key_size}-bit RSA key; at least {_RSA_MIN_BITS} bits needed"
+            )
+        return _VerificationKey(key, "RS256")
+    if isinstance(key, EllipticCurvePublicKey) and isinstance(key.curve, SECP256R1):
+        return _VerificationKey(key, "ES256")
+    raise ConfigurationError(f"{origin} is neither an RSA key (RS256) nor an EC P-256 key (ES256)")
+
+
+def _read(path: Path, origin: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigurationError(f"{origin} cannot be read: {reason}") from None
