@@ -23,6 +23,7 @@ import orjson
 
 from creditgraph import __version__
 from creditgraph.access.audit import verify_database
+from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import (
     DEFAULT_LIFETIME_SECONDS,
     MAX_LIFETIME_SECONDS,
@@ -34,21 +35,22 @@ from creditgraph.commands import (
     http_gateway,
     load_supergraph,
     personas_document,
+    policy_for,
     print_personas,
-    require_policy,
     run_migrations,
     run_score,
     run_seed,
-    run_serve_in_process,
+    run_serve,
     run_subgraph,
     run_up,
     serve_gateway,
 )
 from creditgraph.db.connect import database
 from creditgraph.errors import ConfigurationError, CreditgraphError
+from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.composition import compose_ours
 from creditgraph.identifiers import normalise_identifier
-from creditgraph.resources import supergraph_path
+from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.load import MAX_SUBJECTS
 from creditgraph.settings import Settings, ensure_home
 from creditgraph.subgraphs import credential
@@ -262,6 +264,13 @@ def _subgraph_urls(pairs: tuple[str, ...]) -> dict[str, str]:
     help="Serve a supergraph that declares no creditgraph policy, as a plain federation gateway.",
 )
 @click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The edition policy (TOML) to enforce. Default: creditgraph's own, for its own graph.",
+)
+@click.option(
     "--subgraph",
     "subgraph_urls",
     multiple=True,
@@ -285,21 +294,30 @@ def serve(
     host: str,
     port: int,
     no_policy: bool,
+    policy_file: Path | None,
     subgraph_urls: tuple[str, ...],
     in_process: bool,
     timeout: float,
 ) -> None:
     """Serve the gateway over a supergraph: HTTP subgraphs, or ours in-process."""
     supergraph = load_supergraph(supergraph_file or supergraph_path())
-    require_policy(supergraph, no_policy=no_policy)
+    policy = policy_for(supergraph, no_policy=no_policy, policy_file=policy_file)
     overrides = _subgraph_urls(subgraph_urls)
     check_port_free(host, port)
-    if in_process:
-        if overrides:
-            raise ConfigurationError("--subgraph and --in-process do not go together")
+    if in_process and overrides:
+        raise ConfigurationError("--subgraph and --in-process do not go together")
+    if in_process or policy is not None:
+        # the policy reads grants and writes inquiries and the audit log: it needs the database
         _with_database(
-            lambda dsn, _settings: run_serve_in_process(
-                dsn, supergraph=supergraph, host=host, port=port, subgraph_timeout=timeout
+            lambda dsn, settings: run_serve(
+                dsn,
+                settings,
+                supergraph=supergraph,
+                policy=policy,
+                host=host,
+                port=port,
+                subgraph_timeout=timeout,
+                http_subgraphs=None if in_process else overrides,
             )
         )
         return
@@ -307,6 +325,24 @@ def serve(
     gateway = http_gateway(supergraph, overrides=overrides, secret=secret, timeout=timeout)
     with _stoppable():
         asyncio.run(serve_gateway(gateway, host=host, port=port))
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the table here instead of printing it (docs/policy.md is this output).",
+)
+def policy(out: Path | None) -> None:
+    """The edition policy the gateway enforces, as a Markdown table per type."""
+    loaded = Policy.load(policy_path())
+    loaded.check(api_schema(load_supergraph(supergraph_path())))
+    if out is None:
+        click.echo(loaded.markdown(), nl=False)
+        return
+    out.write_text(loaded.markdown(), encoding="utf-8")
+    click.echo(f"wrote {out}")
 
 
 @cli.command()

@@ -14,12 +14,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from starlette.types import ASGIApp
 
+from creditgraph.access.enforcement import PolicyGateway
+from creditgraph.access.policy import Policy
+from creditgraph.access.tokens import TokenVerifier, mint_demo_token
 from creditgraph.db.connect import connect, create_pool
 from creditgraph.db.migrations import MigrationReport, migrate
 from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
+from creditgraph.gateway.http import Access
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport
-from creditgraph.resources import migrations_root
+from creditgraph.resources import migrations_root, policy_path, supergraph_path
 from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
 from creditgraph.server import build_app
@@ -147,19 +151,55 @@ async def run_up(dsn: str, *, host: str, port: int, subjects: int, settings: Set
         await conn.close()
 
     pool = await create_pool(dsn)
+    gateway = in_process_gateway(load_supergraph(supergraph_path()), pool)
     try:
-        # The graph itself is not mounted here yet: without consent grants and editions
-        # nothing would decide who may see what, and authorisation fails closed.
-        config = _server_config(build_app(None, pool=pool), host, port)
+        access = guarded(gateway, Policy.load(policy_path()), pool, settings)
+        config = _server_config(build_app(gateway, pool=pool, access=access), host, port)
         server = uvicorn.Server(config)
         where = "embedded PostgreSQL" if settings.database_url is None else "DATABASE_URL"
         console.print(f"database ({where}): {redact(dsn)}")
         print_personas(console)
-        console.print(f"creditgraph is up at http://{host}:{port}  (health: /healthz, /readyz)")
+        print_demo_tokens(console, settings, f"http://{host}:{port}/graphql")
+        console.print(f"creditgraph is up at http://{host}:{port}/graphql  (health: /healthz)")
         console.print("Ctrl-C stops it.")
         await server.serve()
     finally:
+        await gateway.aclose()
         await pool.close()
+
+
+_DEMO_QUERY = (
+    'query { subject(identifier: "%s", purpose: %s) { name identifier '
+    "creditSummary { seriousDelinquency fourNots { passed } } "
+    "accounts { nodes { role account { kind status lender { name } } } } "
+    "dishonestListings { caseNumber active } } }"
+)
+
+
+def print_demo_tokens(console: Console, settings: Settings, url: str) -> None:
+    """A ready token and query per kind of requester, for the demo's married couple."""
+    husband = PERSONAS[0].identifier
+    bank, agency = INSTITUTIONS[0], next(i for i in INSTITUTIONS if i.role == "agency")
+    home = ensure_home(settings.home)
+    demos = [
+        ("the subject, self view", mint_demo_token(home, "SUBJECT", husband, None), "SELF"),
+        (
+            f"{bank.name}, post-loan management",
+            mint_demo_token(home, "BANK", bank.code, "demo-operator"),
+            "POST_LOAN_MANAGEMENT",
+        ),
+        (
+            f"{agency.name}, public-credit check",
+            mint_demo_token(home, "GOVERNMENT", agency.code, "demo-operator"),
+            "PUBLIC_CREDIT_CHECK",
+        ),
+    ]
+    console.print("\nDemo requesters (tokens valid one hour; `creditgraph token` mints more):")
+    for label, token, purpose in demos:
+        console.print(f"\n[bold]{label}[/bold]", soft_wrap=True)
+        console.print(f"  Authorization: Bearer {token}", soft_wrap=True, highlight=False)
+        console.print(f"  {_DEMO_QUERY % (husband, purpose)}", soft_wrap=True, highlight=False)
+    console.print(f"\nPOST them to {url}\n")
 
 
 def load_supergraph(path: Path) -> Supergraph:
@@ -170,17 +210,44 @@ def load_supergraph(path: Path) -> Supergraph:
     return Supergraph(text)
 
 
-def require_policy(supergraph: Supergraph, *, no_policy: bool) -> None:
-    """Fail closed: serve a supergraph without creditgraph's policy only when told to."""
+def policy_for(
+    supergraph: Supergraph, *, no_policy: bool, policy_file: Path | None = None
+) -> Policy | None:
+    """Fail closed: the policy to enforce, or None only when told to serve without one.
+
+    creditgraph's own graph (its subgraphs, the consent one included) comes with
+    graphql/policy.toml; any other supergraph needs `--policy FILE` or `--no-policy`.
+    """
     if supergraph.policy_declared:
         raise ConfigurationError(
-            "this supergraph declares a creditgraph policy, which this version cannot enforce"
+            "this supergraph declares its policy in schema directives, which this version "
+            "cannot enforce; give the policy as a file with --policy"
         )
-    if not no_policy:
-        raise ConfigurationError(
-            "this supergraph declares no creditgraph policy, so nothing would decide who may "
-            "see what; pass --no-policy to serve it as a plain federation gateway"
-        )
+    if no_policy:
+        if policy_file is not None:
+            raise ConfigurationError("--policy and --no-policy do not go together")
+        return None
+    if policy_file is not None:
+        return Policy.load(policy_file)
+    if {graph.name for graph in supergraph.graphs.values()} == set(SUBGRAPH_NAMES):
+        return Policy.load(policy_path())
+    raise ConfigurationError(
+        "this supergraph declares no creditgraph policy, so nothing would decide who may "
+        "see what; give one with --policy FILE, or pass --no-policy to serve it as a plain "
+        "federation gateway"
+    )
+
+
+def guarded(
+    gateway: Gateway, policy: Policy | None, pool: asyncpg.Pool | None, settings: Settings
+) -> Access | None:
+    """The policy layer and token check in front of `gateway`, when there is a policy."""
+    if policy is None:
+        return None
+    if pool is None:
+        raise ConfigurationError("enforcing a policy needs the database (grants and records)")
+    verifier = TokenVerifier.from_settings(ensure_home(settings.home))
+    return Access(verifier, PolicyGateway(gateway, policy, pool))
 
 
 def in_process_gateway(
@@ -220,10 +287,15 @@ def http_gateway(
 
 
 async def serve_gateway(
-    gateway: Gateway, *, host: str, port: int, pool: asyncpg.Pool | None = None
+    gateway: Gateway,
+    *,
+    host: str,
+    port: int,
+    pool: asyncpg.Pool | None = None,
+    access: Access | None = None,
 ) -> None:
     console = Console(stderr=True)
-    config = _server_config(build_app(gateway, pool=pool), host, port)
+    config = _server_config(build_app(gateway, pool=pool, access=access), host, port)
     console.print(f"creditgraph gateway at http://{host}:{port}/graphql (Ctrl-C stops it)")
     try:
         await uvicorn.Server(config).serve()
@@ -231,14 +303,30 @@ async def serve_gateway(
         await gateway.aclose()
 
 
-async def run_serve_in_process(
-    dsn: str, *, supergraph: Supergraph, host: str, port: int, subgraph_timeout: float
+async def run_serve(
+    dsn: str,
+    settings: Settings,
+    *,
+    supergraph: Supergraph,
+    policy: Policy | None,
+    host: str,
+    port: int,
+    subgraph_timeout: float,
+    http_subgraphs: dict[str, str] | None = None,
 ) -> None:
+    """Serve with the database open: subgraphs in-process, or over HTTP at `http_subgraphs`."""
     await run_migrations(dsn)
     pool = await create_pool(dsn)
     try:
-        gateway = in_process_gateway(supergraph, pool, timeout=subgraph_timeout)
-        await serve_gateway(gateway, host=host, port=port, pool=pool)
+        if http_subgraphs is None:
+            gateway = in_process_gateway(supergraph, pool, timeout=subgraph_timeout)
+        else:
+            secret = credential.load_secret(ensure_home(settings.home))
+            gateway = http_gateway(
+                supergraph, overrides=http_subgraphs, secret=secret, timeout=subgraph_timeout
+            )
+        access = guarded(gateway, policy, pool, settings)
+        await serve_gateway(gateway, host=host, port=port, pool=pool, access=access)
     finally:
         await pool.close()
 

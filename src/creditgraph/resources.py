@@ -34,6 +34,11 @@ def supergraph_path() -> Path:
     return graphql_root() / "supergraph.graphql"
 
 
+def policy_path() -> Path:
+    """The edition policy the gateway enforces on creditgraph's own graph."""
+    return graphql_root() / "policy.toml"
+
+
 def interop_root() -> Path | None:
     found = _PACKAGE.parent.parent / "interop"
     return found if (found / "package.json").is_file() else None

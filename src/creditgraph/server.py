@@ -17,12 +17,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from creditgraph.gateway import Gateway
-from creditgraph.gateway.http import handle
+from creditgraph.gateway.http import Access, handle
 
 _READY_TIMEOUT = 2.0
 
 
-def build_app(gateway: Gateway | None, *, pool: asyncpg.Pool | None = None) -> Starlette:
+def build_app(
+    gateway: Gateway | None, *, pool: asyncpg.Pool | None = None, access: Access | None = None
+) -> Starlette:
     """The probes, and `/graphql` when there is a gateway to serve."""
 
     async def healthz(request: Request) -> JSONResponse:
@@ -45,7 +47,7 @@ def build_app(gateway: Gateway | None, *, pool: asyncpg.Pool | None = None) -> S
         served = gateway
 
         async def graphql(request: Request) -> Response:
-            return await handle(served, request)
+            return await handle(served, request, access)
 
         routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
     return Starlette(routes=routes)

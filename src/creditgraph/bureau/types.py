@@ -189,7 +189,7 @@ class Dispute:
     id: strawberry.ID
     record_type: str
     record_id: str
-    reason: str
+    reason: str | None
     filed_at: datetime
     respond_by: date = strawberry.field(description="The data source must verify by this date.")
     status: str
@@ -468,8 +468,8 @@ class GuaranteeExposure:
         description="Active guarantees further along the chains the subject's guarantees start."
     )
     total_exposure: Decimal
-    links: list[ExposureLink]
-    circles: list[GuaranteeCircle]
+    links: list[ExposureLink] | None
+    circles: list[GuaranteeCircle] | None
     truncated: bool = strawberry.field(description="Chains go on beyond maxDepth.")
 
 
@@ -665,7 +665,7 @@ class Subject:
     # identity
 
     @strawberry.field(description="Phone numbers, most recently reported first (five by default).")
-    async def phones(self, info: Info, limit: int = DEFAULT_PHONES) -> list[Phone]:
+    async def phones(self, info: Info, limit: int = DEFAULT_PHONES) -> list[Phone] | None:
         check_range("limit", limit, 1, 50)
         rows = await info.context.loader(dl.phones).load(self.pk)
         return [
@@ -674,22 +674,22 @@ class Subject:
         ]
 
     @strawberry.field(description="Addresses, most recently reported first.")
-    async def addresses(self, info: Info) -> list[Address]:
+    async def addresses(self, info: Info) -> list[Address] | None:
         rows = await info.context.loader(dl.addresses).load(self.pk)
         return [build_record(Address, r) for r in rows]
 
     @strawberry.field(description="Employers, most recently reported first.")
-    async def employments(self, info: Info) -> list[Employment]:
+    async def employments(self, info: Info) -> list[Employment] | None:
         rows = await info.context.loader(dl.employments).load(self.pk)
         return [build_record(Employment, r) for r in rows]
 
     @strawberry.field
-    async def educations(self, info: Info) -> list[Education]:
+    async def educations(self, info: Info) -> list[Education] | None:
         rows = await info.context.loader(dl.educations).load(self.pk)
         return [build_record(Education, r) for r in rows]
 
     @strawberry.field(description="Marriages, most recent first, each with the partner.")
-    async def marriages(self, info: Info) -> list[Marriage]:
+    async def marriages(self, info: Info) -> list[Marriage] | None:
         rows = await info.context.loader(dl.marriages).load(self.pk)
         return [build_record(Marriage, r) for r in rows]
 
@@ -700,12 +700,12 @@ class Subject:
         return await Subject.load(info, current)
 
     @strawberry.field(description="An organisation's legal representative, directors, investors.")
-    async def principals(self, info: Info) -> list[Principal]:
+    async def principals(self, info: Info) -> list[Principal] | None:
         rows = await info.context.loader(dl.principals).load(self.pk)
         return [Principal.from_row(r) for r in rows]
 
     @strawberry.field(description="A person's roles in organisations.")
-    async def principal_roles(self, info: Info) -> list[Principal]:
+    async def principal_roles(self, info: Info) -> list[Principal] | None:
         rows = await info.context.loader(dl.principal_roles).load(self.pk)
         return [Principal.from_row(r) for r in rows]
 
@@ -717,7 +717,7 @@ class Subject:
     )
     async def accounts(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[AccountHolding]:
+    ) -> Connection[AccountHolding] | None:
         links = await info.context.loader(dl.account_links).load(self.pk)
         accounts = await CreditAccount.load_many(info, [r["account_id"] for r in links])
         holdings = [
@@ -729,7 +729,7 @@ class Subject:
         )
 
     @strawberry.field(description="Guarantees the subject gave (对外担保), newest first.")
-    async def guarantees_given(self, info: Info) -> list[Guarantee]:
+    async def guarantees_given(self, info: Info) -> list[Guarantee] | None:
         rows = await info.context.loader(dl.guarantees_given).load(self.pk)
         return await Guarantee.load_many(info, [r["id"] for r in rows])
 
@@ -738,7 +738,7 @@ class Subject:
         description="Derived signals: 连三累六, overdue, bad debt, utilisation, hard "
         "inquiries, guarantees given and the four-nots verdict.",
     )
-    async def credit_summary(self, info: Info) -> CreditSummary:
+    async def credit_summary(self, info: Info) -> CreditSummary | None:
         rows = await info.context.loader(dl.summary_facts).load(self.pk)
         hard = await info.context.loader(dl.hard_inquiries).load(self.identifier)
         totals = await info.context.loader(dl.guarantee_totals).load(self.pk)
@@ -747,7 +747,7 @@ class Subject:
     @strawberry.field(description="Exposure along guarantee chains, up to maxDepth links.")
     async def guarantee_exposure(
         self, info: Info, max_depth: int = DEFAULT_CHAIN_DEPTH
-    ) -> GuaranteeExposure:
+    ) -> GuaranteeExposure | None:
         depth = check_range("maxDepth", max_depth, 1, MAX_CHAIN_DEPTH)
         rows = await info.context.loader(dl.guarantee_chains).load((self.pk, depth))
         return exposure_from_chains(rows, depth)
@@ -757,22 +757,22 @@ class Subject:
     @strawberry.field(description="Who looked at this report, newest first.")
     async def inquiries(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Inquiry]:
+    ) -> Connection[Inquiry] | None:
         rows = await info.context.loader(dl.inquiries).load(self.identifier)
         items = [build_record(Inquiry, r) for r in rows]
         return paginate(items, kind="inquiry", key=lambda i: str(i.id), first=first, after=after)
 
     @strawberry.field
-    async def disputes(self, info: Info) -> list[Dispute]:
+    async def disputes(self, info: Info) -> list[Dispute] | None:
         rows = await info.context.loader(dl.disputes).load(self.pk)
         return [build_record(Dispute, r) for r in rows]
 
     @strawberry.field
-    async def statements(self, info: Info) -> list[Statement]:
+    async def statements(self, info: Info) -> list[Statement] | None:
         rows = await info.context.loader(dl.statements).load(self.pk)
         return [build_record(Statement, r) for r in rows]
 
     @strawberry.field
-    async def fraud_alerts(self, info: Info) -> list[FraudAlert]:
+    async def fraud_alerts(self, info: Info) -> list[FraudAlert] | None:
         rows = await info.context.loader(dl.fraud_alerts).load(self.pk)
         return [build_record(FraudAlert, r) for r in rows]

@@ -28,6 +28,7 @@ DEFAULT_URLS = {
     "bureau": "http://127.0.0.1:4001/graphql",
     "public": "http://127.0.0.1:4002/graphql",
     "scores": "http://127.0.0.1:4003/graphql",
+    "consent": "http://127.0.0.1:4004/graphql",
 }
 
 

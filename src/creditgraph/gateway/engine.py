@@ -51,6 +51,7 @@ class Gateway:
         self.planner = Planner(supergraph)
         self.shaper = ResponseShaper(self.schema, self.planner.possible)
         self.documents = DocumentCache(self.schema, cache_size)
+        self.operations: LRUCache[PlanKey, Operation] = LRUCache(cache_size)
         self.plans: LRUCache[PlanKey, PreparedOperation] = LRUCache(cache_size)
         self.settings = ExecutionSettings(dict(timeouts or {}), default_timeout)
 
@@ -71,6 +72,23 @@ class Gateway:
         self, query: str, variables: Mapping[str, Any], operation_name: str | None
     ) -> PreparedOperation:
         """Everything that depends on the document and the conditions, cached."""
+        key, operation = self.operation(query, variables, operation_name)
+        prepared = self.plans.get(key)
+        if prepared is None:
+            prepared = PreparedOperation(operation, self.plan(operation))
+            self.plans.put(key, prepared)
+        return prepared
+
+    def plan(self, operation: Operation) -> Plan:
+        try:
+            return self.planner.plan(operation)
+        except PlanningError as exc:
+            raise RequestError(str(exc), QUERY_PLANNING_FAILED) from None
+
+    def operation(
+        self, query: str, variables: Mapping[str, Any], operation_name: str | None
+    ) -> tuple[PlanKey, Operation]:
+        """The validated, normalised operation, and the key of everything derived from it."""
         parsed = self.documents.get(query)
         definition = select_operation(parsed.document, operation_name)
         values = get_variable_values(
@@ -84,25 +102,32 @@ class Gateway:
             )
         coerced = values.coerced
         key: PlanKey = (query, operation_name, condition_key(parsed.conditions, coerced))
-        prepared = self.plans.get(key)
-        if prepared is None:
+        operation = self.operations.get(key)
+        if operation is None:
             operation = normalize(parsed.document, operation_name, coerced)
             if operation.kind == "subscription":
                 raise RequestError("subscriptions are not supported", BAD_USER_INPUT)
-            try:
-                plan = self.planner.plan(operation)
-            except PlanningError as exc:
-                raise RequestError(str(exc), QUERY_PLANNING_FAILED) from None
-            prepared = PreparedOperation(operation, plan)
-            self.plans.put(key, prepared)
-        return prepared
+            self.operations.put(key, operation)
+        return key, operation
 
-    async def run(self, prepared: PreparedOperation, variables: dict[str, Any]) -> dict[str, Any]:
-        """Run a prepared operation; `variables` as the client sent them, for the subgraphs."""
+    async def fetch(
+        self, plan: Plan, variables: dict[str, Any], transport: Transport | None = None
+    ) -> Execution:
+        """Run a plan's fetches and merge their answers, without shaping a response."""
         execution = Execution(
-            prepared.plan, self.supergraph, self.transport, variables, self.settings
+            plan, self.supergraph, transport or self.transport, variables, self.settings
         )
         await execution.run()
+        return execution
+
+    async def run(
+        self,
+        prepared: PreparedOperation,
+        variables: dict[str, Any],
+        transport: Transport | None = None,
+    ) -> dict[str, Any]:
+        """Run a prepared operation; `variables` as the client sent them, for the subgraphs."""
+        execution = await self.fetch(prepared.plan, variables, transport)
         if prepared.plan.introspection:
             found, problems = introspect(self.schema, prepared.operation, variables)
             execution.data.update(found)

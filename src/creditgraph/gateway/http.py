@@ -11,18 +11,32 @@ serialised with orjson.
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from creditgraph.access.tokens import TokenVerifier, Unauthenticated
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError, error
+
+if TYPE_CHECKING:
+    from creditgraph.access.enforcement import PolicyGateway
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MAX_BODY_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Who is asking (the token verifier) and what they may see (the policy layer)."""
+
+    verifier: TokenVerifier
+    policy: PolicyGateway
 
 
 class _BadRequest(Exception):
@@ -88,12 +102,22 @@ def _checked(params: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
     return query, variables, operation_name
 
 
-async def handle(gateway: Gateway, request: Request) -> Response:
+async def handle(gateway: Gateway, request: Request, access: Access | None = None) -> Response:
+    """One GraphQL request; with `access`, authenticated and answered under the edition policy."""
     media_type = _media_type(request)
     try:
         query, variables, operation_name = _checked(await _params(request))
     except _BadRequest as exc:
         return _respond({"errors": [error(exc.message, BAD_USER_INPUT)]}, exc.status, media_type)
+    requester = None
+    if access is not None:
+        try:
+            requester = access.verifier.verify(request.headers.get("authorization"))
+        except Unauthenticated as exc:
+            body = {"errors": [error(str(exc), "UNAUTHENTICATED")]}
+            response = _respond(body, 401, media_type)
+            response.headers["www-authenticate"] = "Bearer"
+            return response
     try:
         prepared = gateway.prepare(query, variables, operation_name)
     except RequestError as exc:
@@ -106,4 +130,8 @@ async def handle(gateway: Gateway, request: Request) -> Response:
             media_type=media_type,
             headers={"allow": "POST"},
         )
-    return _respond(await gateway.run(prepared, variables), 200, media_type)
+    if access is None:
+        return _respond(await gateway.run(prepared, variables), 200, media_type)
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    answer = await access.policy.run(prepared, variables, requester, request_id[:128])
+    return _respond(answer, 200, media_type)

@@ -10,9 +10,10 @@ from creditgraph.subgraphs.schema import federation_schema
 
 @strawberry.type
 class Query:
-    @strawberry.field(
+    @strawberry.federation.field(
+        inaccessible=True,
         description="The public record of a subject, by resident identity number or USCC; "
-        "every list is empty when there is no record."
+        "every list is empty when there is no record.",
     )
     def public_records(self, info: Info, identifier: str) -> Subject:
         return Subject.resolve_reference(info, identifier)

@@ -11,7 +11,9 @@ from creditgraph.subgraphs.schema import federation_schema
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Every scoring model, with its scale and bands.")
+    @strawberry.federation.field(
+        inaccessible=True, description="Every scoring model, with its scale and bands."
+    )
     async def score_models(self, info: Info) -> list[ScoreModel]:
         return [ScoreModel.from_row(row) for row in await dl.all_models(info.context.pool)]
 

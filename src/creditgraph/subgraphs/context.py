@@ -15,6 +15,8 @@ from typing import Any, TypeAlias, TypeVar
 import asyncpg
 from aiodataloader import DataLoader
 
+from creditgraph.access.tokens import Requester
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -24,10 +26,12 @@ BatchFunction: TypeAlias = Callable[[asyncpg.Pool, list[K]], Coroutine[Any, Any,
 class SubgraphContext:
     """What every resolver of a subgraph gets as `info.context`."""
 
-    __slots__ = ("_loaders", "pool")
+    __slots__ = ("_loaders", "pool", "requester")
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, requester: Requester | None = None) -> None:
         self.pool = pool
+        # who the gateway attests is asking: mutations act on their behalf only
+        self.requester = requester
         self._loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = {}
 
     def loader(self, batch: BatchFunction[K, V]) -> DataLoader[K, V]:

@@ -6,7 +6,7 @@ from importlib import import_module
 
 import strawberry
 
-SUBGRAPH_NAMES = ("bureau", "public", "scores")
+SUBGRAPH_NAMES = ("bureau", "public", "scores", "consent")
 
 
 def subgraph_schema(name: str) -> strawberry.federation.Schema:

@@ -17,9 +17,12 @@ from creditgraph.subgraphs.masking import MaskInternalErrors
 FEDERATION_VERSION: Final = "2.9"
 
 
-def federation_schema(*, query: type, types: Sequence[type]) -> strawberry.federation.Schema:
+def federation_schema(
+    *, query: type, types: Sequence[type], mutation: type | None = None
+) -> strawberry.federation.Schema:
     return strawberry.federation.Schema(
         query=query,
+        mutation=mutation,
         types=types,
         extensions=[MaskInternalErrors],
         federation_version=FEDERATION_VERSION,

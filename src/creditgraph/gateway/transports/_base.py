@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from creditgraph.access.tokens import Requester
+
 
 class SubgraphUnavailable(Exception):
     """A subgraph gave no usable answer: refused, unreachable, failed or not GraphQL."""
@@ -17,5 +19,9 @@ class Transport(Protocol):
     async def send(
         self, subgraph: str, document: str, variables: dict[str, Any]
     ) -> dict[str, Any]: ...
+
+    def acting_for(self, requester: Requester | None) -> Transport:
+        """This transport, telling the subgraphs on whose behalf it calls them."""
+        ...
 
     async def aclose(self) -> None: ...

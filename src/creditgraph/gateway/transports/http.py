@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import orjson
 
+from creditgraph.access.tokens import Requester
 from creditgraph.gateway.transports._base import SubgraphUnavailable
 from creditgraph.subgraphs import credential
 
@@ -49,6 +50,11 @@ class HTTPTransport:
         token = credential.issue(self._secret, subgraph, now=now)
         self._credentials[subgraph] = (now, token)
         return token
+
+    def acting_for(self, requester: Requester | None) -> HTTPTransport:
+        """Unchanged: the requester does not yet travel over HTTP, so a subgraph served
+        apart sees none and refuses whatever needs one (the consent mutations)."""
+        return self
 
     async def send(self, subgraph: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         url = self._urls.get(subgraph)

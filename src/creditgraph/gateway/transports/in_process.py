@@ -15,21 +15,33 @@ from typing import Any
 import asyncpg
 import strawberry
 
+from creditgraph.access.tokens import Requester
 from creditgraph.gateway.transports._base import SubgraphUnavailable
 from creditgraph.subgraphs.context import SubgraphContext
 
 
 class InProcessTransport:
-    def __init__(self, schemas: Mapping[str, strawberry.Schema], pool: asyncpg.Pool) -> None:
+    def __init__(
+        self,
+        schemas: Mapping[str, strawberry.Schema],
+        pool: asyncpg.Pool,
+        requester: Requester | None = None,
+    ) -> None:
         self._schemas = dict(schemas)
         self._pool = pool
+        self._requester = requester
+
+    def acting_for(self, requester: Requester | None) -> InProcessTransport:
+        return InProcessTransport(self._schemas, self._pool, requester)
 
     async def send(self, subgraph: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         schema = self._schemas.get(subgraph)
         if schema is None:
             raise SubgraphUnavailable(f"no subgraph named {subgraph!r} is mounted in this process")
         result = await schema.execute(
-            document, variable_values=variables, context_value=SubgraphContext(self._pool)
+            document,
+            variable_values=variables,
+            context_value=SubgraphContext(self._pool, self._requester),
         )
         response: dict[str, Any] = {"data": result.data}
         if result.errors:

@@ -1,0 +1,88 @@
+"""Deciding the edition: which report a requester gets of a subject, for a purpose.
+
+The rules (DOMAIN.md, issue "consent grants and report editions"):
+- the subject themself gets SUBJECT, recorded as a SELF look;
+- a bank gets the edition of a live grant from the subject for (bank,
+  purpose); for post-loan management it needs none when it already holds an
+  open account with the subject;
+- a subject may be granted another subject's report the same way;
+- a government body gets GOVERNMENT when a mandate covers the purpose;
+- anyone else gets nothing (CONSENT_REQUIRED).
+Revocation and expiry are read from the database on every request, so they
+take effect on the very next one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from creditgraph.access.tokens import Requester
+from creditgraph.db.queries import load_queries
+
+Connection = asyncpg.Connection | PoolConnectionProxy
+SQL = load_queries(Path(__file__).with_name("queries.sql"))
+
+SELF = "SELF"
+POST_LOAN = "POST_LOAN_MANAGEMENT"
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlement:
+    """A requester's own right to one subject's report, and what it rests on."""
+
+    edition: str
+    purpose: str
+    grant_id: uuid.UUID | None = None
+    mandate_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The requester as the gateway's records know it (None id: an unknown institution)."""
+
+    requester: Requester
+    id: int | None
+    name: str | None
+
+
+async def principal(conn: Connection, requester: Requester) -> Principal:
+    row = await conn.fetchrow(SQL["requester"], requester.role, requester.identifier)
+    if row is None and requester.role == "SUBJECT":
+        await conn.execute(SQL["enrol_subject"], requester.identifier)
+        row = await conn.fetchrow(SQL["requester"], requester.role, requester.identifier)
+    if row is None:
+        return Principal(requester, None, None)
+    return Principal(requester, int(row["id"]), str(row["name"]))
+
+
+async def decide(
+    conn: Connection, who: Principal, identifiers: Sequence[str], purpose: str
+) -> dict[str, Entitlement]:
+    """Each subject the requester is entitled to see for `purpose`; the others are absent."""
+    requester = who.requester
+    found: dict[str, Entitlement] = {}
+    if requester.role == "SUBJECT" and requester.identifier in identifiers:
+        found[requester.identifier] = Entitlement("SUBJECT", SELF)
+    others = [item for item in dict.fromkeys(identifiers) if item not in found]
+    if not others or who.id is None or purpose == SELF:
+        return found
+    if requester.role == "GOVERNMENT":
+        mandate = await conn.fetchval(SQL["mandate"], who.id, purpose)
+        if mandate is not None:
+            found.update(
+                {item: Entitlement("GOVERNMENT", purpose, mandate_id=mandate) for item in others}
+            )
+        return found
+    for row in await conn.fetch(SQL["live_grants"], others, who.id, purpose):
+        found[row["subject_identifier"]] = Entitlement(row["edition"], purpose, grant_id=row["id"])
+    if requester.role == "BANK" and purpose == POST_LOAN:
+        rest = [item for item in others if item not in found]
+        for row in await conn.fetch(SQL["open_lending"], rest, requester.identifier):
+            found[row["subject_identifier"]] = Entitlement("BANK", purpose)
+    return found

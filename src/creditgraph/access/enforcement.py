@@ -1,0 +1,472 @@
+"""The policy layer: every subject reached is a checkpoint.
+
+A query is answered in waves. Each wave takes the subjects whose edition is
+known (the root subject first), fetches for each only what its view allows
+(one synthetic operation per selection and view, through the bureau's
+internal `subjects(identifiers:)` root, so the planner batches the subjects
+of a wave into one fetch per subgraph), then walks what came back: masks and
+filters applied, withheld fields explained, and the subjects reached below
+collected. Their editions are decided together, and they form the next wave.
+Nothing of a subject is requested before its edition is decided.
+
+The response is then shaped from the client's own operation, so the
+gateway's keys and aliases never leave it. Every request ends in the audit
+log, with the inquiries it made, in one transaction: if that write fails,
+no data is returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+from weakref import WeakKeyDictionary
+
+import asyncpg
+from graphql import (
+    ArgumentNode,
+    GraphQLArgument,
+    NameNode,
+    VariableNode,
+    parse,
+    value_from_ast,
+)
+from graphql.language import OperationDefinitionNode
+
+from creditgraph.access import audit, editions
+from creditgraph.access.editions import Entitlement, Principal
+from creditgraph.access.masks import Viewer
+from creditgraph.access.policy import Policy
+from creditgraph.access.tokens import Requester
+from creditgraph.access.views import Restrictor, View
+from creditgraph.access.walk import CONSENT_REQUIRED, FORBIDDEN_FIELD, Reached, Walk
+from creditgraph.gateway.engine import Gateway, PreparedOperation
+from creditgraph.gateway.errors import BAD_USER_INPUT, Path, error
+from creditgraph.gateway.introspection import introspect
+from creditgraph.gateway.operation import CollectedField, Field, Operation, Selection
+from creditgraph.gateway.planner import INTROSPECTION_FIELDS
+from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_identifier
+
+UNAUTHENTICATED: Final = "UNAUTHENTICATED"
+INTERNAL: Final = "INTERNAL_SERVER_ERROR"
+SUBJECTS_KEY: Final = "_policy_subjects"
+IDS_VARIABLE: Final = "_policy_ids"
+_IDS_DEFINITION = parse(f"query(${IDS_VARIABLE}: [String!]!) {{ a }}").definitions[0]
+assert isinstance(_IDS_DEFINITION, OperationDefinitionNode)
+assert _IDS_DEFINITION.variable_definitions
+IDS_DECLARATION = _IDS_DEFINITION.variable_definitions[0]
+_IDS_ARGUMENT = ArgumentNode(
+    name=NameNode(value="identifiers"), value=VariableNode(name=NameNode(value=IDS_VARIABLE))
+)
+
+
+@dataclass(slots=True)
+class _Checkpoint:
+    """A subject whose view is decided and whose part is still to fetch."""
+
+    identifier: str
+    view: View
+    selections: list[Selection]
+    target: dict[str, Any]
+    path: Path
+    entitlement: Entitlement | None
+
+
+@dataclass(slots=True)
+class _Request:
+    """Everything one request accumulates on its way through the waves."""
+
+    operation: Operation
+    variables: dict[str, Any]
+    principal: Principal
+    purpose: str = editions.SELF
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    looked: dict[str, Entitlement] = field(default_factory=dict)
+    subjects: dict[str, None] = field(default_factory=dict)
+    returned: set[str] = field(default_factory=set)
+    denied: int = 0
+
+
+class PolicyGateway:
+    """The gateway with the edition policy enforced in front of planning."""
+
+    def __init__(self, gateway: Gateway, policy: Policy, pool: asyncpg.Pool) -> None:
+        policy.check(gateway.schema)
+        self.gateway = gateway
+        self.policy = policy
+        self.pool = pool
+        self.restrictor = Restrictor(gateway.schema, policy)
+        # per client operation (bounded by the gateway's operation cache, which holds them):
+        # the view operations made for its selections, keyed by selection identity and view
+        self.views: WeakKeyDictionary[Operation, dict[tuple[int, View], PreparedOperation]] = (
+            WeakKeyDictionary()
+        )
+
+    def prepare(
+        self, query: str, variables: Mapping[str, Any], operation_name: str | None
+    ) -> PreparedOperation:
+        return self.gateway.prepare(query, variables, operation_name)
+
+    async def run(
+        self,
+        prepared: PreparedOperation,
+        variables: dict[str, Any],
+        requester: Requester | None,
+        request_id: str,
+    ) -> dict[str, Any]:
+        operation = prepared.operation
+        if requester is None:
+            if _only_introspection(operation, self.gateway):
+                return await self.gateway.run(prepared, variables)
+            await self._record_refusal(request_id, operation)
+            return {
+                "errors": [error("send a bearer token to see any report", UNAUTHENTICATED)],
+                "data": None,
+            }
+        async with self.pool.acquire() as conn:
+            who = await editions.principal(conn, requester)
+        if operation.kind == "mutation":
+            return await self._mutation(prepared, variables, who, request_id)
+        request = _Request(operation, variables, who)
+        data = await self._query(request)
+        errors = request.errors
+        shaped = self.gateway.shaper.shape(operation, data, errors)
+        try:
+            await self._record(request, request_id)
+        except (asyncpg.PostgresError, OSError):
+            return _unrecorded()
+        response: dict[str, Any] = {}
+        if errors:
+            response["errors"] = errors
+        response["data"] = shaped
+        return response
+
+    # -- queries ---------------------------------------------------------------------------
+
+    async def _query(self, request: _Request) -> dict[str, Any]:
+        operation = request.operation
+        data: dict[str, Any] = {}
+        roots: list[tuple[CollectedField, str, Path]] = []
+        fields = operation.collect(operation.selections, "Query", self.gateway.planner.possible)
+        for collected in fields:
+            key = collected.response_key
+            if collected.name == "__typename":
+                data[key] = "Query"
+            elif collected.name in INTROSPECTION_FIELDS:
+                continue
+            else:
+                identifier = self._root_subject(request, collected)
+                data[key] = None
+                if identifier is not None:
+                    roots.append((collected, identifier, [key]))
+        if any(root.name in INTROSPECTION_FIELDS for root in fields):
+            found, problems = introspect(self.gateway.schema, operation, request.variables)
+            data.update(found)
+            request.errors += problems
+        wave = await self._entitle_roots(request, roots, data)
+        while wave:
+            reached = await self._fetch_wave(request, wave)
+            wave = await self._entitle_reached(request, reached)
+        return data
+
+    def _root_subject(self, request: _Request, root: CollectedField) -> str | None:
+        """The identifier a root field asks for, or None with the reason in the errors."""
+        requester = request.principal.requester
+        path: Path = [root.response_key]
+        if root.name == "me":
+            if requester.role != "SUBJECT":
+                request.errors.append(
+                    error(
+                        "`me` is a subject's own report; an institution asks for `subject`",
+                        FORBIDDEN_FIELD,
+                        path,
+                    )
+                )
+                request.denied += 1
+                return None
+            request.purpose = editions.SELF
+            return requester.identifier
+        arguments = self._arguments(root, request.variables)
+        raw = arguments.get("identifier")
+        try:
+            identifier = normalise_identifier(str(raw))
+            validate_identifier(identifier)
+        except InvalidIdentifier as exc:
+            request.errors.append(error(f"identifier: {exc}", BAD_USER_INPUT, path))
+            return None
+        request.purpose = str(arguments.get("purpose"))
+        return identifier
+
+    def _arguments(self, root: CollectedField, variables: Mapping[str, Any]) -> dict[str, Any]:
+        definition = self.gateway.schema.query_type.fields[root.name]  # type: ignore[union-attr]
+        found: dict[str, Any] = {}
+        for argument in root.arguments:
+            target: GraphQLArgument = definition.args[argument.name.value]
+            found[argument.name.value] = value_from_ast(
+                argument.value, target.type, dict(variables)
+            )
+        return found
+
+    async def _entitle_roots(
+        self,
+        request: _Request,
+        roots: Sequence[tuple[CollectedField, str, Path]],
+        data: dict[str, Any],
+    ) -> list[_Checkpoint]:
+        async with self.pool.acquire() as conn:
+            wave: list[_Checkpoint] = []
+            for root, identifier, path in roots:
+                purpose = editions.SELF if root.name == "me" else request.purpose
+                found = (await editions.decide(conn, request.principal, [identifier], purpose)).get(
+                    identifier
+                )
+                if found is None:
+                    request.errors.append(
+                        error(
+                            f"no live consent or mandate lets you see this subject for {purpose}",
+                            CONSENT_REQUIRED,
+                            path,
+                        )
+                    )
+                    request.denied += 1
+                    continue
+                target: dict[str, Any] = {}
+                data[root.response_key] = target
+                wave.append(
+                    _Checkpoint(
+                        identifier, View(found.edition), root.selections or [], target, path, found
+                    )
+                )
+        return wave
+
+    async def _entitle_reached(
+        self, request: _Request, reached: list[Reached]
+    ) -> list[_Checkpoint]:
+        if not reached:
+            return []
+        async with self.pool.acquire() as conn:
+            own = await editions.decide(
+                conn, request.principal, [item.identifier for item in reached], request.purpose
+            )
+        wave = []
+        for item in reached:
+            found = own.get(item.identifier)
+            if found is not None:
+                view = View(found.edition)
+            else:
+                view = View(item.parent.edition, self.policy.linked_fields(item.coordinate))
+            wave.append(
+                _Checkpoint(item.identifier, view, item.selections, item.target, item.path, found)
+            )
+        return wave
+
+    async def _fetch_wave(self, request: _Request, wave: list[_Checkpoint]) -> list[Reached]:
+        groups: dict[tuple[int, View], list[_Checkpoint]] = {}
+        for checkpoint in wave:
+            groups.setdefault((id(checkpoint.selections), checkpoint.view), []).append(checkpoint)
+        results = await asyncio.gather(
+            *(self._fetch_group(request, members) for members in groups.values())
+        )
+        return [item for found in results for item in found]
+
+    async def _fetch_group(self, request: _Request, members: list[_Checkpoint]) -> list[Reached]:
+        first = members[0]
+        prepared = self._view_operation(request.operation, first.selections, first.view)
+        identifiers = list(dict.fromkeys(member.identifier for member in members))
+        variables = {**request.variables, IDS_VARIABLE: identifiers}
+        transport = self.gateway.transport.acting_for(request.principal.requester)
+        execution = await self.gateway.fetch(prepared.plan, variables, transport)
+        answers = execution.data.get(SUBJECTS_KEY) or []
+        by_identifier = dict(zip(identifiers, answers, strict=False))
+        for problem in execution.errors:
+            request.errors.append(_relocated(problem, identifiers, members))
+        viewer = Viewer(request.principal.requester.identifier, request.principal.name)
+        walk = Walk(
+            self.gateway.schema,
+            self.policy,
+            request.operation,
+            self.gateway.planner.possible,
+            viewer,
+        )
+        for member in members:
+            fetched = by_identifier.get(member.identifier)
+            request.subjects[member.identifier] = None
+            if member.entitlement is not None:
+                request.looked.setdefault(member.identifier, member.entitlement)
+            if isinstance(fetched, dict):
+                member.target.update(fetched)
+                walk.subject(member.target, member.selections, member.view, member.path)
+        request.errors += walk.errors
+        request.returned |= walk.returned
+        return walk.reached
+
+    def _view_operation(
+        self, operation: Operation, selections: list[Selection], view: View
+    ) -> PreparedOperation:
+        """The synthetic operation fetching a view of subjects by identifier, cached per site."""
+        views = self.views.setdefault(operation, {})
+        key = (id(selections), view)
+        found = views.get(key)
+        if found is None:
+            root = Field(
+                SUBJECTS_KEY,
+                "subjects",
+                (_IDS_ARGUMENT,),
+                self.restrictor.subject(selections, view),
+            )
+            synthetic = Operation(
+                kind="query",
+                name=None,
+                selections=[root],
+                variable_definitions={
+                    **operation.variable_definitions,
+                    IDS_VARIABLE: IDS_DECLARATION,
+                },
+                definition=operation.definition,
+                fragments={},
+            )
+            found = PreparedOperation(synthetic, self.gateway.plan(synthetic))
+            views[key] = found
+        return found
+
+    # -- mutations -------------------------------------------------------------------------
+
+    async def _mutation(
+        self,
+        prepared: PreparedOperation,
+        variables: dict[str, Any],
+        who: Principal,
+        request_id: str,
+    ) -> dict[str, Any]:
+        """A mutation runs only when the policy lets the requester's role call every field of it."""
+        operation = prepared.operation
+        requester = who.requester
+        fields = operation.collect(operation.selections, "Mutation", self.gateway.planner.possible)
+        refused = [
+            item
+            for item in fields
+            if item.name != "__typename" and not self.policy.may_call(item.name, requester.role)
+        ]
+        request = _Request(operation, variables, who)
+        request.returned = {f"Mutation.{item.name}" for item in fields if item.name != "__typename"}
+        if refused:
+            request.errors = [
+                error(
+                    f"a {requester.role.lower()} may not call {item.name}",
+                    FORBIDDEN_FIELD,
+                    [item.response_key],
+                )
+                for item in refused
+            ]
+            request.denied = len(refused)
+            response: dict[str, Any] = {"errors": request.errors, "data": None}
+        else:
+            transport = self.gateway.transport.acting_for(requester)
+            response = await self.gateway.run(prepared, variables, transport)
+            request.errors = list(response.get("errors") or [])
+        try:
+            await self._record(request, request_id)
+        except (asyncpg.PostgresError, OSError):
+            return _unrecorded()
+        return response
+
+    # -- the record ------------------------------------------------------------------------
+
+    async def _record(self, request: _Request, request_id: str) -> None:
+        """The inquiries this request made and its audit entry, together or not at all."""
+        who = request.principal
+        requester = who.requester
+        async with self.pool.acquire() as conn, conn.transaction():
+            if who.id is not None:
+                for identifier, entitlement in request.looked.items():
+                    await conn.execute(
+                        editions.SQL["record_inquiry"],
+                        identifier,
+                        who.id,
+                        requester.operator,
+                        entitlement.purpose,
+                        entitlement.edition,
+                        entitlement.grant_id,
+                        entitlement.mandate_id,
+                    )
+            await audit.append(
+                conn,
+                audit.AuditEntry(
+                    request_id=request_id,
+                    role=requester.role,
+                    requester=requester.identifier,
+                    operator=requester.operator,
+                    operation=request.operation.name,
+                    subjects=tuple(request.subjects),
+                    fields=tuple(sorted(request.returned)),
+                    decision=_decision(request),
+                    detail={
+                        "editions": {
+                            identifier: found.edition
+                            for identifier, found in request.looked.items()
+                        },
+                        "errors": sorted(
+                            {str(item.get("extensions", {}).get("code")) for item in request.errors}
+                        ),
+                    },
+                ),
+            )
+
+    async def _record_refusal(self, request_id: str, operation: Operation) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await audit.append(
+                conn,
+                audit.AuditEntry(
+                    request_id=request_id,
+                    role=None,
+                    requester=None,
+                    operator=None,
+                    operation=operation.name,
+                    subjects=(),
+                    fields=(),
+                    decision="DENIED",
+                    detail={"errors": [UNAUTHENTICATED]},
+                ),
+            )
+
+
+def _decision(request: _Request) -> audit.Decision:
+    if request.denied and not request.returned:
+        return "DENIED"
+    if request.denied or any(
+        item.get("extensions", {}).get("code") in (FORBIDDEN_FIELD, CONSENT_REQUIRED)
+        for item in request.errors
+    ):
+        return "PARTIAL"
+    if request.errors:
+        return "ERROR" if not request.returned else "PARTIAL"
+    return "ALLOWED"
+
+
+def _unrecorded() -> dict[str, Any]:
+    return {
+        "errors": [error("the request could not be recorded, so nothing is returned", INTERNAL)],
+        "data": None,
+    }
+
+
+def _relocated(
+    problem: dict[str, Any], identifiers: list[str], members: list[_Checkpoint]
+) -> dict[str, Any]:
+    """A subgraph error's path, moved from the view operation to where the client sees it."""
+    path = problem.get("path")
+    if not path or path[0] != SUBJECTS_KEY or len(path) < 2 or not isinstance(path[1], int):
+        return problem
+    if path[1] >= len(identifiers):
+        return problem
+    identifier = identifiers[path[1]]
+    member = next(item for item in members if item.identifier == identifier)
+    return {**problem, "path": [*member.path, *path[2:]]}
+
+
+def _only_introspection(operation: Operation, gateway: Gateway) -> bool:
+    fields = operation.collect(operation.selections, "Query", gateway.planner.possible)
+    return operation.kind == "query" and all(
+        item.name == "__typename" or item.name in INTROSPECTION_FIELDS for item in fields
+    )

@@ -1,0 +1,34 @@
+-- What the gateway reads to decide an edition, and what it writes about each look.
+
+-- name: requester
+select id, name from gateway.requesters where role = $1 and identifier = $2;
+
+-- name: enrol_subject
+-- a subject who signs in for the first time becomes a requester, under the bureau's name
+insert into gateway.requesters (role, identifier, name)
+select 'SUBJECT', identifier, name from bureau.subject_register where identifier = $1
+on conflict (role, identifier) do nothing;
+
+-- name: live_grants
+-- the best live grant per subject: BANK before SOCIAL, then the longest-lived
+select distinct on (subject_identifier) subject_identifier, id, edition
+from gateway.consent_grants
+where subject_identifier = any($1::text[]) and grantee_id = $2 and purpose = $3
+  and status = 'ACTIVE' and valid_from <= now() and valid_until > now()
+order by subject_identifier, edition = 'BANK' desc, valid_until desc;
+
+-- name: open_lending
+select subject_identifier from bureau.open_lending
+where subject_identifier = any($1::text[]) and lender_code = $2;
+
+-- name: mandate
+select id from gateway.mandates
+where agency_id = $1 and purpose = $2
+  and valid_from <= current_date and (valid_until is null or valid_until > current_date)
+order by valid_from desc
+limit 1;
+
+-- name: record_inquiry
+insert into gateway.inquiries
+    (subject_identifier, requester_id, operator, purpose, edition, grant_id, mandate_id)
+values ($1, $2, $3, $4, $5, $6, $7);

@@ -1,0 +1,108 @@
+"""A view: what one subject's part of a response may hold, and the selection that fetches it.
+
+A view is an edition, narrowed to the policy's linked fields when the subject
+was reached from another subject's report without an entitlement of its own.
+`restrict` turns the client's selection under a subject into the selection the
+gateway sends: denied fields removed (so they are never requested from a
+subgraph), every reached subject cut down to its key (its own edition is
+decided before anything else of it is fetched), and the fields masks and
+filters read added under the gateway's own aliases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
+
+from creditgraph.access.masks import FILTERS, MASKS, NeedPath
+from creditgraph.access.policy import SUBJECT_TYPE, Policy
+from creditgraph.gateway.operation import Field, Fragment, Selection
+
+# the gateway's own response keys: never a client's (GraphQL names cannot start with "_policy")
+# in practice, and never returned, since the response is shaped from the client's selection
+KEY_ALIAS: Final = "_policy_key"
+NEED_PREFIX: Final = "_policy_"
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    edition: str
+    # the Subject fields shown when reached without an entitlement; None: the whole edition
+    linked: frozenset[str] | None = None
+
+    def sees(self, policy: Policy, type_name: str, field: str) -> bool:
+        if not policy.sees(type_name, field, self.edition):
+            return False
+        return not (
+            self.linked is not None and type_name == SUBJECT_TYPE and field not in self.linked
+        )
+
+
+def need_alias(path: NeedPath) -> str:
+    return NEED_PREFIX + "_".join(path)
+
+
+def need_field(path: NeedPath) -> Field:
+    """`path` as a selection, aliased at every level so it never meets a client key."""
+    head, *rest = path
+    return Field(
+        response_key=need_alias((head,)) if rest else need_alias(path),
+        name=head,
+        arguments=(),
+        selections=[need_field(tuple(rest))] if rest else None,
+    )
+
+
+def read_need(source: dict[str, object], path: NeedPath) -> object:
+    head, *rest = path
+    if not rest:
+        return source.get(need_alias(path))
+    inner = source.get(need_alias((head,)))
+    return read_need(inner, tuple(rest)) if isinstance(inner, dict) else None
+
+
+class Restrictor:
+    """Builds the fetched selection for a view; pure, so its results can be cached."""
+
+    def __init__(self, schema: GraphQLSchema, policy: Policy) -> None:
+        self.schema = schema
+        self.policy = policy
+
+    def subject(self, selections: list[Selection], view: View) -> list[Selection]:
+        return self._restrict(SUBJECT_TYPE, selections, view)
+
+    def _restrict(self, type_name: str, selections: list[Selection], view: View) -> list[Selection]:
+        type_ = self.schema.type_map[type_name]
+        assert isinstance(type_, GraphQLObjectType)
+        kept: list[Selection] = []
+        needs: dict[NeedPath, None] = {}
+        for item in selections:
+            if isinstance(item, Fragment):
+                condition = item.type_condition or type_name
+                kept.append(Fragment(condition, self._restrict(condition, item.selections, view)))
+                continue
+            if item.name == "__typename":
+                kept.append(item)
+                continue
+            if not view.sees(self.policy, type_name, item.name):
+                continue
+            rule = self.policy.rule(type_name, item.name)
+            mask = rule.masks.get(view.edition)
+            if mask is not None:
+                needs.update(dict.fromkeys(MASKS[mask].needs))
+            child = get_named_type(type_.fields[item.name].type).name
+            if item.selections is None:
+                kept.append(item)
+                continue
+            if child == SUBJECT_TYPE:
+                inner: list[Selection] = [Field(KEY_ALIAS, "identifier", (), None)]
+            else:
+                inner = self._restrict(child, item.selections, View(view.edition))
+                filter_ = rule.filters.get(view.edition)
+                if filter_ is not None:
+                    inner += [need_field(path) for path in FILTERS[filter_].needs]
+            kept.append(Field(item.response_key, item.name, item.arguments, inner))
+        kept += [need_field(path) for path in needs]
+        return kept

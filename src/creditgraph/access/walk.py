@@ -1,0 +1,136 @@
+"""Walking one subject's fetched part against the client's selection.
+
+After a subject's view is fetched, this walk does what must happen before
+anything leaves the gateway: applies masks and filters to the fetched
+values, puts an error at every selected field the view withholds (the value
+stays absent, so the response shaper gives null there), and finds the
+subjects reached below, whose editions are decided next. It also collects
+the coordinates returned, for the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
+
+from creditgraph.access.masks import FILTERS, MASKS, Viewer
+from creditgraph.access.policy import SUBJECT_TYPE, Policy
+from creditgraph.access.views import KEY_ALIAS, View, read_need
+from creditgraph.gateway.errors import Path, error
+from creditgraph.gateway.operation import Operation, PossibleTypes, Selection
+
+CONSENT_REQUIRED = "CONSENT_REQUIRED"
+FORBIDDEN_FIELD = "FORBIDDEN_FIELD"
+
+
+@dataclass(slots=True)
+class Reached:
+    """A subject met inside another subject's part: its own edition is decided next."""
+
+    identifier: str
+    target: dict[str, Any]
+    selections: list[Selection]
+    path: Path
+    coordinate: str
+    parent: View
+
+
+def denial(type_name: str, name: str, view: View, policy: Policy, path: Path) -> dict[str, Any]:
+    """The error at a withheld field: what would open it, and the edition it was judged in."""
+    if view.linked is not None and policy.sees(type_name, name, view.edition):
+        entry = error(
+            f"{type_name}.{name} of a subject reached from another report needs that "
+            "subject's own consent",
+            CONSENT_REQUIRED,
+            path,
+        )
+    else:
+        entry = error(
+            f"the {view.edition} edition does not show {type_name}.{name}", FORBIDDEN_FIELD, path
+        )
+    entry["extensions"]["edition"] = view.edition
+    return entry
+
+
+@dataclass(slots=True)
+class Walk:
+    schema: GraphQLSchema
+    policy: Policy
+    operation: Operation
+    possible: PossibleTypes
+    viewer: Viewer
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    reached: list[Reached] = field(default_factory=list)
+    returned: set[str] = field(default_factory=set)
+
+    def subject(
+        self, data: dict[str, Any], selections: list[Selection], view: View, path: Path
+    ) -> None:
+        self._object(SUBJECT_TYPE, data, selections, view, path)
+
+    def _object(
+        self,
+        type_name: str,
+        data: dict[str, Any],
+        selections: list[Selection],
+        view: View,
+        path: Path,
+    ) -> None:
+        type_ = self.schema.type_map[type_name]
+        assert isinstance(type_, GraphQLObjectType)
+        for collected in self.operation.collect(selections, type_name, self.possible):
+            key, name = collected.response_key, collected.name
+            if name == "__typename":
+                continue
+            here = [*path, key]
+            if not view.sees(self.policy, type_name, name):
+                data.pop(key, None)
+                self.errors.append(denial(type_name, name, view, self.policy, here))
+                continue
+            rule = self.policy.rule(type_name, name)
+            value = data.get(key)
+            mask = rule.masks.get(view.edition)
+            if mask is not None:
+                found = MASKS[mask]
+                needed = {need: read_need(data, need) for need in found.needs}
+                value = data[key] = found.apply(name, value, needed, self.viewer)
+            filter_ = rule.filters.get(view.edition)
+            if filter_ is not None and isinstance(value, list):
+                keep = FILTERS[filter_]
+                value = data[key] = [
+                    item
+                    for item in value
+                    if not isinstance(item, dict)
+                    or keep.keep({need: read_need(item, need) for need in keep.needs}, self.viewer)
+                ]
+            if value is not None:
+                self.returned.add(f"{type_name}.{name}")
+            if collected.selections is None:
+                continue
+            child = get_named_type(type_.fields[name].type).name
+            coordinate = f"{type_name}.{name}"
+            for item, item_path in _objects(value, here):
+                if child == SUBJECT_TYPE:
+                    identifier = item.get(KEY_ALIAS)
+                    if isinstance(identifier, str):
+                        self.reached.append(
+                            Reached(
+                                identifier, item, collected.selections, item_path, coordinate, view
+                            )
+                        )
+                else:
+                    self._object(child, item, collected.selections, View(view.edition), item_path)
+
+
+def _objects(value: Any, path: Path) -> list[tuple[dict[str, Any], Path]]:
+    """The objects in a field's value, however deep its lists nest, with their paths."""
+    if isinstance(value, dict):
+        return [(value, path)]
+    if isinstance(value, list):
+        found: list[tuple[dict[str, Any], Path]] = []
+        for index, item in enumerate(value):
+            found += _objects(item, [*path, index])
+        return found
+    return []

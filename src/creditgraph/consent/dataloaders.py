@@ -1,0 +1,18 @@
+"""The consent subgraph's batch functions; the statements are in queries.sql beside this file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+
+from creditgraph.db.queries import load_queries
+from creditgraph.subgraphs.batching import rows_per_key
+
+SQL = load_queries(Path(__file__).with_name("queries.sql"))
+
+
+async def grants_by_subject(
+    pool: asyncpg.Pool, identifiers: list[str]
+) -> list[list[asyncpg.Record]]:
+    return await rows_per_key(pool, SQL["grants_by_subject"], identifiers, "subject_identifier")

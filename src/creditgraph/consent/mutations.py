@@ -1,0 +1,170 @@
+"""Writing consent grants: the checks that keep every grant within what the rules allow.
+
+The gateway decides who may call each mutation (the policy file); these
+functions check again from the requester the gateway attests, so a grant can
+never be written for someone else, and they enforce the grant's own rules:
+a real grantee, a purpose other than SELF, at most 12 months, evidence for a
+written authorisation. Every write is one statement: nothing partial.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Final
+
+from graphql import GraphQLError
+
+from creditgraph.access.tokens import Requester
+from creditgraph.bureau.enums import Edition, InquiryPurpose
+from creditgraph.consent.dataloaders import SQL
+from creditgraph.consent.types import ConsentGrant
+from creditgraph.subgraphs.context import SubgraphContext
+from creditgraph.subgraphs.errors import BadUserInput, check_identifier
+from creditgraph.subgraphs.records import build_record
+
+GRANTABLE_EDITIONS: Final = frozenset({Edition.BANK, Edition.SOCIAL})
+# government bodies act under a mandate, and SELF needs no one's consent
+_NOT_BY_CONSENT: Final = frozenset(
+    {InquiryPurpose.SELF, InquiryPurpose.PUBLIC_CREDIT_CHECK, InquiryPurpose.JUDICIAL_ENFORCEMENT}
+)
+_EVIDENCE_LENGTH: Final = (8, 500)
+
+
+def _acting(context: SubgraphContext, role: str) -> Requester:
+    requester = context.requester
+    if requester is None:
+        raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
+    if requester.role != role:
+        raise GraphQLError(
+            f"only a {role.lower()} may do this", extensions={"code": "FORBIDDEN_FIELD"}
+        )
+    return requester
+
+
+def twelve_months_after(moment: datetime) -> datetime:
+    try:
+        return moment.replace(year=moment.year + 1)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + 1, day=28)
+
+
+def _valid_until(now: datetime, asked: datetime | None) -> datetime:
+    cap = twelve_months_after(now)
+    if asked is None:
+        return cap
+    if asked.tzinfo is None:
+        raise BadUserInput("validUntil needs a time zone", argument="validUntil")
+    if asked <= now:
+        raise BadUserInput("validUntil must be in the future", argument="validUntil")
+    if asked > cap:
+        raise BadUserInput(
+            "a consent lasts at most 12 months: validUntil is too late", argument="validUntil"
+        )
+    return asked
+
+
+def _purpose(purpose: InquiryPurpose) -> InquiryPurpose:
+    if purpose in _NOT_BY_CONSENT:
+        raise BadUserInput(
+            f"{purpose.value} is not a purpose consent is given for", argument="purpose"
+        )
+    return purpose
+
+
+async def _bank_id(context: SubgraphContext, code: str) -> int:
+    row = await context.pool.fetchrow(SQL["requester_by_code"], code, ["BANK"])
+    if row is None:
+        raise BadUserInput(f"no bank has the code {code}", argument="grantee")
+    return int(row["id"])
+
+
+async def _grant(context: SubgraphContext, grant_id: uuid.UUID) -> ConsentGrant:
+    row = await context.pool.fetchrow(SQL["grant_by_id"], grant_id)
+    assert row is not None, "a grant just written or checked is there"
+    return build_record(ConsentGrant, row)
+
+
+async def grant_consent(
+    context: SubgraphContext,
+    grantee: str,
+    purpose: InquiryPurpose,
+    edition: Edition,
+    valid_until: datetime | None,
+) -> ConsentGrant:
+    subject = _acting(context, "SUBJECT")
+    if edition not in GRANTABLE_EDITIONS:
+        raise BadUserInput("a grant gives the BANK or the SOCIAL edition", argument="edition")
+    now = datetime.now(UTC)
+    until = _valid_until(now, valid_until)
+    grantee_id = await _bank_id(context, grantee.strip().upper())
+    grant_id = uuid.uuid4()
+    await context.pool.execute(
+        SQL["insert_grant"],
+        grant_id,
+        subject.identifier,
+        subject.identifier,
+        grantee_id,
+        _purpose(purpose).value,
+        edition.value,
+        now,
+        until,
+        "SUBJECT",
+        None,
+        None,
+    )
+    return await _grant(context, grant_id)
+
+
+async def revoke_consent(context: SubgraphContext, grant: str) -> ConsentGrant:
+    subject = _acting(context, "SUBJECT")
+    try:
+        grant_id = uuid.UUID(grant)
+    except ValueError:
+        raise BadUserInput(f"{grant!r} is not a grant id", argument="id") from None
+    await context.pool.execute(
+        SQL["revoke_grant"], grant_id, subject.identifier, datetime.now(UTC), "SUBJECT"
+    )
+    row = await context.pool.fetchrow(SQL["grant_by_id"], grant_id)
+    if row is None or row["subject_identifier"] != subject.identifier:
+        raise BadUserInput(f"you have no grant with id {grant}", argument="id")
+    return build_record(ConsentGrant, row)
+
+
+async def record_authorisation(
+    context: SubgraphContext,
+    subject: str,
+    purpose: InquiryPurpose,
+    evidence: str,
+    valid_until: datetime | None,
+) -> ConsentGrant:
+    bank = _acting(context, "BANK")
+    identifier = check_identifier(subject, argument="subject")
+    if not await context.pool.fetchval(SQL["subject_exists"], identifier):
+        raise BadUserInput(f"no subject has the identifier {identifier}", argument="subject")
+    shortest, longest = _EVIDENCE_LENGTH
+    evidence = evidence.strip()
+    if not shortest <= len(evidence) <= longest:
+        raise BadUserInput(
+            f"evidence must be {shortest} to {longest} characters: a reference to the signed "
+            "authorisation, e.g. its hash",
+            argument="evidence",
+        )
+    now = datetime.now(UTC)
+    until = _valid_until(now, valid_until)
+    grant_id = uuid.uuid4()
+    await context.pool.execute(
+        SQL["insert_grant"],
+        grant_id,
+        identifier,
+        identifier,
+        await _bank_id(context, bank.identifier),
+        _purpose(purpose).value,
+        Edition.BANK.value,
+        now,
+        until,
+        "GRANTEE",
+        bank.operator,
+        evidence,
+    )
+    return await _grant(context, grant_id)

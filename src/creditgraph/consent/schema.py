@@ -1,0 +1,72 @@
+"""The consent subgraph's schema: the root fields clients start from, and the grant mutations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from creditgraph.bureau.enums import Edition, InquiryPurpose
+from creditgraph.consent import mutations
+from creditgraph.consent.types import ConsentGrant, Info, Subject
+from creditgraph.subgraphs.errors import check_identifier
+from creditgraph.subgraphs.schema import federation_schema
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The requester's own graph, when the requester is a subject.")
+    def me(self, info: Info) -> Subject | None:
+        requester = info.context.requester
+        if requester is None or requester.role != "SUBJECT":
+            return None
+        return Subject(identifier=requester.identifier)
+
+    @strawberry.field(
+        description="A subject by resident identity number or USCC, looked at for a purpose: "
+        "the purpose and the requester's grants decide which edition comes back."
+    )
+    def subject(self, info: Info, identifier: str, purpose: InquiryPurpose) -> Subject | None:
+        return Subject(identifier=check_identifier(identifier))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="The subject consents to a bank seeing an edition of their report (BANK "
+        "unless said) for one purpose, until validUntil: at most 12 months, 12 when not given."
+    )
+    async def grant_consent(
+        self,
+        info: Info,
+        grantee: str,
+        purpose: InquiryPurpose,
+        edition: Edition | None = None,
+        valid_until: datetime | None = None,
+    ) -> ConsentGrant:
+        return await mutations.grant_consent(
+            info.context, grantee, purpose, edition or Edition.BANK, valid_until
+        )
+
+    @strawberry.mutation(description="The subject revokes a grant; it stops at once.")
+    async def revoke_consent(self, info: Info, id: strawberry.ID) -> ConsentGrant:
+        return await mutations.revoke_consent(info.context, str(id))
+
+    @strawberry.mutation(
+        description="A bank records the subject's written authorisation for a purpose, with "
+        "a reference to the signed form (e.g. its hash); the subject sees it and may revoke it."
+    )
+    async def record_authorisation(
+        self,
+        info: Info,
+        subject: str,
+        purpose: InquiryPurpose,
+        evidence: str,
+        valid_until: datetime | None = None,
+    ) -> ConsentGrant:
+        return await mutations.record_authorisation(
+            info.context, subject, purpose, evidence, valid_until
+        )
+
+
+schema = federation_schema(query=Query, mutation=Mutation, types=[Subject, ConsentGrant])

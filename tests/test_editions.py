@@ -1,0 +1,341 @@
+"""Report editions end to end: the same subject, four requesters, four different reports.
+
+Every test runs the in-process gateway with the edition policy in front, over
+the seeded demo database, with real tokens: what a user of each kind would
+see over HTTP, minus the socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from creditgraph.access import audit
+from creditgraph.access.enforcement import PolicyGateway
+from creditgraph.access.masks import ANONYMISED_NAME
+from creditgraph.access.policy import Policy
+from creditgraph.access.tokens import Requester
+from creditgraph.gateway import Gateway, Supergraph
+from creditgraph.gateway.transports import InProcessTransport, Transport
+from creditgraph.resources import policy_path, supergraph_path
+from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU, WESTLAKE_BANK
+from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
+
+HUSBAND = PERSONA["husband"].identifier
+WIFE = PERSONA["wife"].identifier
+SELF = Requester("SUBJECT", HUSBAND, None)
+EASTBRIDGE = Requester("BANK", EASTBRIDGE_BANK.code, "operator-7")
+WESTLAKE = Requester("BANK", WESTLAKE_BANK.code, "operator-9")
+AGENCY = Requester("GOVERNMENT", TAX_BUREAU.code, "inspector")
+
+
+class Recording:
+    """The in-process transport, keeping every document the gateway sends a subgraph."""
+
+    def __init__(self, inner: Transport, sent: list[str] | None = None) -> None:
+        self.inner = inner
+        self.sent: list[str] = [] if sent is None else sent
+
+    def acting_for(self, requester: Requester | None) -> Recording:
+        return Recording(self.inner.acting_for(requester), self.sent)
+
+    async def send(self, subgraph: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        self.sent.append(document)
+        return await self.inner.send(subgraph, document, variables)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@pytest.fixture
+async def pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    found = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
+    try:
+        yield found
+    finally:
+        await found.close()
+
+
+@pytest.fixture
+def recording(pool: asyncpg.Pool) -> Recording:
+    schemas = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES}
+    return Recording(InProcessTransport(schemas, pool))
+
+
+@pytest.fixture
+def guarded(pool: asyncpg.Pool, recording: Recording) -> PolicyGateway:
+    supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
+    return PolicyGateway(Gateway(supergraph, recording), Policy.load(policy_path()), pool)
+
+
+async def ask(
+    guarded: PolicyGateway,
+    requester: Requester | None,
+    query: str,
+    variables: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    prepared = guarded.prepare(query, variables or {}, None)
+    return await guarded.run(prepared, dict(variables or {}), requester, "test")
+
+
+REPORT = """
+query($id: String!, $purpose: InquiryPurpose!) {
+  subject(identifier: $id, purpose: $purpose) {
+    name identifier
+    phones { number reportedBy }
+    spouse { name identifier phones { number } accounts { totalCount } }
+    accounts { nodes { joint account { kind lender { code name } } } }
+    creditSummary { seriousDelinquency }
+    guaranteeExposure { totalExposure links { depth } }
+    dishonestListings { caseNumber }
+    scores { value model { scale } }
+  }
+}
+"""
+
+
+def codes(response: dict[str, Any]) -> dict[tuple[str | int, ...], str]:
+    return {
+        tuple(item["path"]): item["extensions"]["code"]
+        for item in response.get("errors", [])
+        if "path" in item
+    }
+
+
+def test_the_documented_table_is_the_enforced_policy(repo_root: Any) -> None:
+    documented = (repo_root / "docs" / "policy.md").read_text(encoding="utf-8")
+    assert documented == Policy.load(policy_path()).markdown(), (
+        "run: creditgraph policy --out docs/policy.md"
+    )
+
+
+async def test_the_subject_sees_everything_of_their_own(guarded: PolicyGateway) -> None:
+    response = await ask(guarded, SELF, REPORT, {"id": HUSBAND, "purpose": "SELF"})
+    subject = response["data"]["subject"]
+    assert subject["identifier"] == HUSBAND
+    assert {item["model"]["scale"] for item in subject["scores"]} == {
+        "BUREAU",
+        "CITY",
+        "COMMERCIAL",
+    }
+    lenders = {item["account"]["lender"]["name"] for item in subject["accounts"]["nodes"]}
+    assert lenders == {EASTBRIDGE_BANK.name, WESTLAKE_BANK.name}
+    # the spouse's identity section, but not her own accounts without her consent
+    assert subject["spouse"]["identifier"] == WIFE
+    assert subject["spouse"]["phones"]
+    assert subject["spouse"]["accounts"] is None
+    assert codes(response) == {("subject", "spouse", "accounts"): "CONSENT_REQUIRED"}
+
+
+async def test_a_bank_sees_its_own_name_and_no_other_lender(guarded: PolicyGateway) -> None:
+    response = await ask(
+        guarded, EASTBRIDGE, REPORT, {"id": HUSBAND, "purpose": "POST_LOAN_MANAGEMENT"}
+    )
+    subject = response["data"]["subject"]
+    lenders = sorted(
+        (item["account"]["kind"], item["account"]["lender"]["name"])
+        for item in subject["accounts"]["nodes"]
+    )
+    assert lenders == [("CREDIT_CARD", ANONYMISED_NAME), ("MORTGAGE", EASTBRIDGE_BANK.name)]
+    assert WESTLAKE_BANK.code not in str(response)
+    assert WESTLAKE_BANK.name not in str(response)
+    assert [item["model"]["scale"] for item in subject["scores"]] == ["BUREAU"]
+
+
+async def test_government_sees_public_credit_only(guarded: PolicyGateway) -> None:
+    response = await ask(guarded, AGENCY, REPORT, {"id": HUSBAND, "purpose": "PUBLIC_CREDIT_CHECK"})
+    subject = response["data"]["subject"]
+    assert subject["name"] == PERSONA["husband"].name
+    assert subject["identifier"] == HUSBAND
+    assert subject["dishonestListings"] == []
+    denied = codes(response)
+    for field in ("phones", "spouse", "accounts", "creditSummary", "scores"):
+        assert subject[field] is None
+        assert denied[("subject", field)] == "FORBIDDEN_FIELD"
+    edition = {item["extensions"].get("edition") for item in response["errors"]}
+    assert edition == {"GOVERNMENT"}
+
+
+async def test_without_consent_the_subject_is_null_and_says_why(guarded: PolicyGateway) -> None:
+    response = await ask(guarded, WESTLAKE, REPORT, {"id": HUSBAND, "purpose": "LOAN_APPROVAL"})
+    assert response["data"] == {"subject": None}
+    assert codes(response) == {("subject",): "CONSENT_REQUIRED"}
+
+
+async def test_nothing_forbidden_is_ever_asked_of_a_subgraph(
+    guarded: PolicyGateway, recording: Recording
+) -> None:
+    await ask(guarded, AGENCY, REPORT, {"id": HUSBAND, "purpose": "PUBLIC_CREDIT_CHECK"})
+    sent = "\n".join(recording.sent)
+    assert "dishonestListings" in sent
+    for field in ("phones", "spouse", "accounts", "creditSummary", "scores", "guaranteeExposure"):
+        assert field not in sent
+
+
+GRANT = """
+mutation($bank: String!, $purpose: InquiryPurpose!, $edition: Edition) {
+  grantConsent(grantee: $bank, purpose: $purpose, edition: $edition) { id state edition }
+}
+"""
+REVOKE = "mutation($id: ID!) { revokeConsent(id: $id) { id state revokedAt } }"
+SOCIAL_REPORT = """
+query($id: String!) {
+  subject(identifier: $id, purpose: LOAN_APPROVAL) {
+    identifier accounts { totalCount } creditSummary { accountCount }
+    guaranteeExposure { totalExposure links { depth } }
+  }
+}
+"""
+
+
+async def test_a_grant_opens_the_report_and_revocation_closes_it_at_once(
+    guarded: PolicyGateway,
+) -> None:
+    granted = await ask(
+        guarded, SELF, GRANT, {"bank": WESTLAKE_BANK.code, "purpose": "LOAN_APPROVAL"}
+    )
+    grant = granted["data"]["grantConsent"]
+    assert grant["state"] == "ACTIVE"
+    assert grant["edition"] == "BANK"
+    seen = await ask(guarded, WESTLAKE, REPORT, {"id": HUSBAND, "purpose": "LOAN_APPROVAL"})
+    assert seen["data"]["subject"]["name"]
+    # the grant is for loan approval, not for a card
+    other = await ask(guarded, WESTLAKE, REPORT, {"id": HUSBAND, "purpose": "CREDIT_CARD_APPROVAL"})
+    assert codes(other) == {("subject",): "CONSENT_REQUIRED"}
+
+    revoked = await ask(guarded, SELF, REVOKE, {"id": grant["id"]})
+    assert revoked["data"]["revokeConsent"]["state"] == "REVOKED"
+    after = await ask(guarded, WESTLAKE, REPORT, {"id": HUSBAND, "purpose": "LOAN_APPROVAL"})
+    assert after["data"] == {"subject": None}
+    assert codes(after) == {("subject",): "CONSENT_REQUIRED"}
+
+
+async def test_a_social_grant_masks_the_identifier_and_shows_totals_only(
+    guarded: PolicyGateway,
+) -> None:
+    await ask(
+        guarded,
+        SELF,
+        GRANT,
+        {"bank": WESTLAKE_BANK.code, "purpose": "LOAN_APPROVAL", "edition": "SOCIAL"},
+    )
+    response = await ask(guarded, WESTLAKE, SOCIAL_REPORT, {"id": HUSBAND})
+    subject = response["data"]["subject"]
+    assert subject["identifier"] != HUSBAND
+    assert subject["identifier"] == HUSBAND[:4] + "*" * 10 + HUSBAND[-4:]
+    assert subject["creditSummary"]["accountCount"] == 2
+    assert subject["guaranteeExposure"]["totalExposure"] is not None
+    assert codes(response) == {
+        ("subject", "accounts"): "FORBIDDEN_FIELD",
+        ("subject", "guaranteeExposure", "links"): "FORBIDDEN_FIELD",
+    }
+
+
+async def test_an_expired_grant_opens_nothing(guarded: PolicyGateway, pool: asyncpg.Pool) -> None:
+    await pool.execute(
+        """
+        insert into gateway.consent_grants
+            (id, subject_identifier, grantor_identifier, grantee_id, purpose, edition,
+             valid_from, valid_until, recorded_via)
+        select gen_random_uuid(), $1, $1, r.id, 'LOAN_APPROVAL', 'BANK',
+               now() - interval '2 days', now() - interval '1 second', 'SUBJECT'
+        from gateway.requesters r where r.identifier = $2
+        """,
+        HUSBAND,
+        WESTLAKE_BANK.code,
+    )
+    response = await ask(guarded, WESTLAKE, REPORT, {"id": HUSBAND, "purpose": "LOAN_APPROVAL"})
+    assert codes(response) == {("subject",): "CONSENT_REQUIRED"}
+
+
+AUTHORISE = """
+mutation($subject: String!) {
+  recordAuthorisation(subject: $subject, purpose: GUARANTEE_CHECK,
+                      evidence: "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f0") {
+    id granteeCode recordedVia recordedBy evidence
+  }
+}
+"""
+GRANTS = "query { me { consentGrants { id granteeCode evidence state } } }"
+BANK_GRANTS = """
+query($id: String!) {
+  subject(identifier: $id, purpose: GUARANTEE_CHECK) { consentGrants { granteeCode } }
+}
+"""
+
+
+async def test_a_written_authorisation_is_recorded_seen_by_the_subject_and_scoped_to_its_bank(
+    guarded: PolicyGateway,
+) -> None:
+    await ask(guarded, SELF, GRANT, {"bank": EASTBRIDGE_BANK.code, "purpose": "GUARANTEE_CHECK"})
+    made = await ask(guarded, WESTLAKE, AUTHORISE, {"subject": HUSBAND})
+    record = made["data"]["recordAuthorisation"]
+    assert record["recordedVia"] == "GRANTEE"
+    assert record["recordedBy"] == "operator-9"
+    mine = await ask(guarded, SELF, GRANTS)
+    listed = {item["id"]: item for item in mine["data"]["me"]["consentGrants"]}
+    assert listed[record["id"]]["evidence"] == "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    assert {item["granteeCode"] for item in listed.values()} == {
+        EASTBRIDGE_BANK.code,
+        WESTLAKE_BANK.code,
+    }
+    seen = await ask(guarded, WESTLAKE, BANK_GRANTS, {"id": HUSBAND})
+    grantees = {item["granteeCode"] for item in seen["data"]["subject"]["consentGrants"]}
+    assert grantees == {WESTLAKE_BANK.code}
+
+
+async def test_the_wrong_role_cannot_write_and_nothing_is_written(
+    guarded: PolicyGateway, pool: asyncpg.Pool
+) -> None:
+    before = await pool.fetchval("select count(*) from gateway.consent_grants")
+    response = await ask(
+        guarded, WESTLAKE, GRANT, {"bank": WESTLAKE_BANK.code, "purpose": "LOAN_APPROVAL"}
+    )
+    assert response["data"] is None
+    assert codes(response) == {("grantConsent",): "FORBIDDEN_FIELD"}
+    too_long = await ask(
+        guarded,
+        SELF,
+        "mutation($bank: String!) { grantConsent(grantee: $bank, purpose: LOAN_APPROVAL, "
+        'validUntil: "2099-01-01T00:00:00+00:00") { id } }',
+        {"bank": WESTLAKE_BANK.code},
+    )
+    assert too_long["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert await pool.fetchval("select count(*) from gateway.consent_grants") == before
+
+
+async def test_no_token_no_report(guarded: PolicyGateway) -> None:
+    response = await ask(guarded, None, REPORT, {"id": HUSBAND, "purpose": "SELF"})
+    assert response["data"] is None
+    assert response["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+INQUIRIES = "query { me { inquiries(first: 50) { nodes { requesterCode purpose edition hard } } } }"
+
+
+async def test_every_look_is_an_inquiry_and_the_audit_chain_holds(
+    guarded: PolicyGateway, pool: asyncpg.Pool
+) -> None:
+    entries = await pool.fetchval("select count(*) from gateway.audit_log")
+    await ask(guarded, EASTBRIDGE, REPORT, {"id": HUSBAND, "purpose": "POST_LOAN_MANAGEMENT"})
+    await ask(guarded, SELF, REPORT, {"id": HUSBAND, "purpose": "SELF"})
+    response = await ask(guarded, SELF, INQUIRIES)
+    nodes = response["data"]["me"]["inquiries"]["nodes"]
+    assert {
+        "requesterCode": EASTBRIDGE_BANK.code,
+        "purpose": "POST_LOAN_MANAGEMENT",
+        "edition": "BANK",
+        "hard": False,
+    } in nodes
+    assert {
+        "requesterCode": HUSBAND,
+        "purpose": "SELF",
+        "edition": "SUBJECT",
+        "hard": False,
+    } in nodes
+    assert await pool.fetchval("select count(*) from gateway.audit_log") == entries + 3
+    verified = await audit.verify(pool)
+    assert verified.ok, verified.reason
