@@ -63,12 +63,26 @@ def _url(port: int, name: str) -> str:
     return f"http://127.0.0.1:{port}/{name}/graphql"
 
 
+# The composition library we use leaves out which type each subgraph gives a `@shareable`
+# field whose types differ (studio's `spotlight: Painting`, gallery's `spotlight: Exhibit`);
+# Apollo's composition writes it, and a gateway needs it to ask studio a valid query.
+_SPOTLIGHT_AS_COMPOSED = (
+    "spotlight: Exhibit @join__field(graph: GALLERY) @join__field(graph: STUDIO)"
+)
+_SPOTLIGHT_AS_APOLLO_COMPOSES = (
+    'spotlight: Exhibit @join__field(graph: GALLERY, type: "Exhibit") '
+    '@join__field(graph: STUDIO, type: "Painting")'
+)
+
+
 @pytest.fixture(scope="module")
 def supergraph_sdl(subgraph_port: int) -> str:
-    return compose(
+    composed = compose(
         {name: schema.as_str() for name, schema in SCHEMAS.items()},
         {name: _url(subgraph_port, name) for name in SCHEMAS},
     )
+    assert _SPOTLIGHT_AS_COMPOSED in composed
+    return composed.replace(_SPOTLIGHT_AS_COMPOSED, _SPOTLIGHT_AS_APOLLO_COMPOSES)
 
 
 @pytest.fixture(scope="module")
@@ -178,13 +192,6 @@ def describe(gateway: Gateway, query: str, variables: Json | None = None) -> str
 # -- the cases: each query with the answer a correct gateway gives ------------------------
 
 MISSING: Any = object()  # no `data` key at all: the request was refused before execution
-
-SHAREABLE_ROOT_BUG = (
-    "a @shareable root field is planned in the first subgraph that resolves it "
-    "(planner._root_graph ignores the sub-selection), so a sub-field only the other "
-    "subgraph resolves on a value type answers QUERY_PLANNING_FAILED "
-    "instead of being planned there (or split over both subgraphs)"
-)
 
 # a known Apollo Gateway (JS query planner) limitation: apollographql/router#6222
 APOLLO_ALIAS_BUG = (
@@ -419,13 +426,11 @@ CASES = [
         "shareable-root-field-only-products-has-the-sub-field",
         "{ catalogInfo { version currency } }",
         {"catalogInfo": {"version": "2024.1", "currency": "EUR"}},
-        bug=SHAREABLE_ROOT_BUG,
     ),
     Case(
         "shareable-root-field-split-over-both-subgraphs",
         "{ catalogInfo { currency warehouses } }",
         {"catalogInfo": {"currency": "EUR", "warehouses": 2}},
-        bug=SHAREABLE_ROOT_BUG,
     ),
     Case(
         "shareable-root-field-returning-an-entity-and-a-shareable-value-type",
@@ -549,6 +554,27 @@ CASES = [
         "interface-object-field-under-a-type-condition",
         "{ nodes { ... on Image { views width } } }",
         {"nodes": [{"views": 10, "width": 640}, {}, {"views": 0, "width": 1200}]},
+    ),
+    # -- a subgraph's own field types --------------------------------------------------------
+    Case(
+        "one-response-key-typed-differently-under-two-type-conditions",
+        "{ exhibits { ... on Painting { code title } ... on Sculpture { code material } } }",
+        {
+            "exhibits": [
+                {"code": "WL-1", "title": "Water Lilies"},
+                {"code": "TH-2", "material": "bronze"},
+            ]
+        },
+    ),
+    Case(
+        "a-subgraph-answers-a-member-where-the-supergraph-has-the-union",
+        "{ spotlight { __typename ... on Painting { title } ... on Print { edition } } }",
+        {"spotlight": {"__typename": "Painting", "title": "Water Lilies"}},
+    ),
+    Case(
+        "a-value-type-field-only-another-subgraph-resolves-under-an-entity",
+        "{ exhibits { ... on Painting { title frame { width wood } } } }",
+        {"exhibits": [{"title": "Water Lilies", "frame": {"width": 90, "wood": "oak"}}, {}]},
     ),
     # -- nulls ------------------------------------------------------------------------------
     Case(
@@ -1011,6 +1037,79 @@ async def test_mutation_root_fields_run_one_after_another(
         ("reviews", "mutation"),
         ("accounts", "query($representations:"),
     ]
+
+
+def test_a_field_the_subgraph_types_differently_is_aliased_under_a_type_condition(
+    gateway: Gateway,
+) -> None:
+    case = CASE_BY_ID["one-response-key-typed-differently-under-two-type-conditions"]
+    (studio,) = fetches(gateway, case.query)
+    # studio's `Painting.code: String!` beside `Sculpture.code: String`: the first is aliased
+    assert studio.selection == (
+        "{ exhibits { __typename ... on Painting { _cg_code__String_NN: code title } "
+        "... on Sculpture { code material } } }"
+    )
+
+
+def test_a_shareable_root_field_goes_to_the_subgraph_that_answers_all_of_it(
+    gateway: Gateway,
+) -> None:
+    case = CASE_BY_ID["a-subgraph-answers-a-member-where-the-supergraph-has-the-union"]
+    # studio has `title` (gallery would need a jump) and its `spotlight` is a `Painting`:
+    # no type condition on `Print`, a type studio does not know
+    assert fetches(gateway, case.query) == [
+        FetchView("STUDIO", False, "root", "{ spotlight { __typename title } }")
+    ]
+    # a value type's fields from two subgraphs: each is asked for its part
+    split = CASE_BY_ID["shareable-root-field-split-over-both-subgraphs"]
+    assert sorted((item.graph, item.selection) for item in fetches(gateway, split.query)) == [
+        ("INVENTORY", "{ catalogInfo { warehouses } }"),
+        ("PRODUCTS", "{ catalogInfo { currency } }"),
+    ]
+
+
+def test_a_value_type_field_of_another_subgraph_is_fetched_through_its_entity(
+    gateway: Gateway,
+) -> None:
+    case = CASE_BY_ID["a-value-type-field-only-another-subgraph-resolves-under-an-entity"]
+    assert [
+        (item.graph, item.entity, item.path, item.selection)
+        for item in fetches(gateway, case.query)
+    ] == [
+        (
+            "STUDIO",
+            False,
+            "root",
+            "{ exhibits { __typename ... on Painting { title frame { width } id } } }",
+        ),
+        ("GALLERY", True, "exhibits", "{ ... on Painting { frame { wood } } }"),
+    ]
+
+
+_EXTERNAL_KEY_SUPERGRAPH = """
+schema @link(url: "https://specs.apollo.dev/link/v1.0")
+  @link(url: "https://specs.apollo.dev/join/v0.3", for: EXECUTION) { query: Query }
+enum join__Graph {
+  A @join__graph(name: "a", url: "http://a")
+  B @join__graph(name: "b", url: "http://b")
+}
+type Query @join__type(graph: A) @join__type(graph: B) {
+  chat: Chat @join__field(graph: A)
+}
+type Chat @join__type(graph: A, key: "id") @join__type(graph: B, key: "id") {
+  id: ID! @join__field(graph: A, external: true) @join__field(graph: B)
+  text: String! @join__field(graph: B)
+}
+"""
+
+
+async def test_a_key_only_its_own_entity_fetch_could_supply_is_a_planning_error() -> None:
+    """A's `Chat.id` is external: fetching it from B needs the key `id` from A, which
+    needs B again. That is no plan, not an endless recursion."""
+    gateway = Gateway(Supergraph(_EXTERNAL_KEY_SUPERGRAPH), CountingTransport())
+    response = await gateway.execute("{ chat { text } }")
+    assert "data" not in response
+    assert codes(response) == ["QUERY_PLANNING_FAILED"], response
 
 
 async def test_inaccessible_elements_are_not_in_the_api_schema(gateway: Gateway) -> None:

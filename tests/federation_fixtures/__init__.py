@@ -1,6 +1,6 @@
 """Small Federation v2 subgraphs, each with in-memory data, to test the gateway against.
 
-Ten subgraphs, each a strawberry federation schema in its own module:
+Twelve subgraphs, each a strawberry federation schema in its own module:
 
 - accounts, mail, products, inventory, reviews: entities with different keys
   in different subgraphs, entity hop chains, `@requires` (scalar and nested),
@@ -9,7 +9,9 @@ Ten subgraphs, each a strawberry federation schema in its own module:
   mutations, subgraph errors, null keys and null entities;
 - books, movies, ratings: an interface whose entity implementations live in
   different subgraphs, and a union of them;
-- catalog, audit: an entity interface and an `@interfaceObject`.
+- catalog, audit: an entity interface and an `@interfaceObject`;
+- gallery, studio: a union whose members type a shared field differently,
+  and a `@shareable` field one subgraph narrows to a member of the union.
 
 `reset()` puts the data the mutations change back as it was.
 """
@@ -23,12 +25,14 @@ from tests.federation_fixtures import (
     audit,
     books,
     catalog,
+    gallery,
     inventory,
     mail,
     movies,
     products,
     ratings,
     reviews,
+    studio,
 )
 
 SCHEMAS: dict[str, strawberry.Schema] = {
@@ -36,12 +40,14 @@ SCHEMAS: dict[str, strawberry.Schema] = {
     "audit": audit.schema,
     "books": books.schema,
     "catalog": catalog.schema,
+    "gallery": gallery.schema,
     "inventory": inventory.schema,
     "mail": mail.schema,
     "movies": movies.schema,
     "products": products.schema,
     "ratings": ratings.schema,
     "reviews": reviews.schema,
+    "studio": studio.schema,
 }
 
 

@@ -124,6 +124,8 @@ class Execution:
             results = data.get(batch.alias)
             if not isinstance(results, list):
                 continue
+            if batch.fetch.renames:
+                batch.fetch.builder.restore(results)
             for index, result in enumerate(results):
                 if isinstance(result, dict) and index < len(batch.owners):
                     for owner, _ in batch.owners[index]:
@@ -141,6 +143,8 @@ class Execution:
             return
         data = response.get("data")
         if isinstance(data, dict):
+            if fetch.renames:
+                fetch.builder.restore(data)
             self._merge(self.data, data)
         for item in response.get("errors") or ():
             self.errors.append(_clean(item, item.get("path")))

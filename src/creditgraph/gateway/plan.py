@@ -15,6 +15,7 @@ A plan holds only text and small structures: it is built once per
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import ArgumentNode, VariableNode, print_ast
 from graphql.language import Visitor, visit
@@ -47,6 +48,9 @@ class BuiltField:
     name: str
     arguments: tuple[ArgumentNode, ...]
     child: Builder | None
+    # the key the subgraph is asked to answer under, when it is not the response key: two
+    # type conditions may select one response key with types the subgraph cannot merge
+    wire_key: str | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -55,13 +59,20 @@ class Builder:
 
     fields: dict[str, BuiltField] = field(default_factory=dict)
     fragments: dict[str, Builder] = field(default_factory=dict)
+    # a type condition's selection, beside others on other types under the same position
+    exclusive: bool = False
 
     def field(
-        self, response_key: str, name: str, arguments: tuple[ArgumentNode, ...], composite: bool
+        self,
+        response_key: str,
+        name: str,
+        arguments: tuple[ArgumentNode, ...],
+        composite: bool,
+        wire_key: str | None = None,
     ) -> BuiltField:
         found = self.fields.get(response_key)
         if found is None:
-            found = BuiltField(name, arguments, Builder() if composite else None)
+            found = BuiltField(name, arguments, Builder() if composite else None, wire_key)
             self.fields[response_key] = found
         return found
 
@@ -71,13 +82,14 @@ class Builder:
     def fragment(self, type_condition: str) -> Builder:
         found = self.fragments.get(type_condition)
         if found is None:
-            found = self.fragments[type_condition] = Builder()
+            found = self.fragments[type_condition] = Builder(exclusive=True)
         return found
 
     def print(self) -> str:
         parts: list[str] = []
         for key, built in self.fields.items():
-            text = key if key == built.name else f"{key}: {built.name}"
+            wire_key = built.wire_key or key
+            text = wire_key if wire_key == built.name else f"{wire_key}: {built.name}"
             if built.arguments:
                 text += (
                     "("
@@ -99,6 +111,30 @@ class Builder:
         if not self.fields and not self.fragments:
             self.typename()
         return self.print()
+
+    def renames(self) -> bool:
+        """Whether any field here or below answers under a wire key of its own."""
+        return any(
+            built.wire_key is not None or (built.child is not None and built.child.renames())
+            for built in self.fields.values()
+        ) or any(builder.renames() for builder in self.fragments.values())
+
+    def restore(self, answer: Any) -> None:
+        """Put the fields of a subgraph's answer that came under wire keys back under their
+        response keys, so that everything downstream reads one naming."""
+        if isinstance(answer, list):
+            for item in answer:
+                self.restore(item)
+            return
+        if not isinstance(answer, dict):
+            return
+        for key, built in self.fields.items():
+            if built.wire_key is not None and built.wire_key in answer:
+                answer[key] = answer.pop(built.wire_key)
+            if built.child is not None:
+                built.child.restore(answer.get(key))
+        for builder in self.fragments.values():
+            builder.restore(answer)
 
     def variables(self) -> set[str]:
         found: set[str] = set()
@@ -136,6 +172,8 @@ class Fetch:
     # the client's variables this fetch uses, declared as the operation declares them
     variable_definitions: tuple[str, ...] = ()
     selection_text: str = ""
+    # whether the answer must have wire keys renamed back (`Builder.restore`)
+    renames: bool = False
 
     def __hash__(self) -> int:
         return self.id

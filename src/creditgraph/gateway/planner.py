@@ -62,6 +62,11 @@ class _Position:
     # the client's fields at this position; None when the planner made the position for
     # itself and cannot know them, so everything it adds there takes an internal alias
     client_keys: dict[str, CollectedField] | None = None
+    # the enclosing position in the same fetch, and the field that leads from it to here
+    # (None for a type condition's branch): the way back up when a field needs another
+    # subgraph that no entity jump from here reaches
+    parent: _Position | None = None
+    via: CollectedField | None = None
 
     def child_path(self, response_key: str) -> tuple[PathStep, ...]:
         return (*self.path, PathStep(response_key, self.only))
@@ -91,6 +96,10 @@ class _PlanBuilder:
         self.operation = operation
         self.fetches: list[Fetch] = []
         self.entity_fetches: dict[tuple[str, tuple[PathStep, ...]], list[Fetch]] = {}
+        # the current stage's root fetches, by subgraph
+        self.roots: dict[str, Fetch] = {}
+        # (builder, field) pairs being requested: a key that needs itself to be fetched
+        self._requesting: set[tuple[int, str]] = set()
         self.introspection = False
         self._next_id = 0
 
@@ -100,55 +109,67 @@ class _PlanBuilder:
         operation = self.operation
         root_type = self.supergraph.root_types.get(operation.kind, "")
         fields = operation.collect(operation.selections, root_type, self.planner.possible)
+        client_keys = {item.response_key: item for item in fields}
         stages: list[list[Fetch]] = []
-        roots: dict[str, Fetch] = {}
-        previous_graph: str | None = None
         for collected in fields:
             if collected.name in INTROSPECTION_FIELDS:
                 self.introspection = True
                 continue
             if collected.name == "__typename":
                 continue
-            graph = self._root_graph(root_type, collected, roots, previous_graph)
+            graph = self._root_graph(root_type, collected)
             if operation.kind == "mutation":
-                if graph != previous_graph:
+                if graph not in self.roots:
                     stages.append([])
-                    roots = {}
+                    self.roots = {}
                     self.fetches = stages[-1]
-                previous_graph = graph
             elif not stages:
                 stages.append(self.fetches)
-            root = roots.get(graph)
-            if root is None:
-                root = roots[graph] = self._new_fetch(graph, ())
-                root.operation_kind = operation.kind
-            position = _Position(
-                root,
-                root.builder,
-                root_type,
-                (),
-                client_keys={item.response_key: item for item in fields},
+            root = self._root_fetch(graph)
+            self._plan_field(
+                _Position(root, root.builder, root_type, (), client_keys=client_keys), collected
             )
-            self._plan_field(position, collected)
         for stage in stages:
             for fetch in stage:
                 self._finish(fetch)
         return Plan(stages=stages, introspection=self.introspection)
 
-    def _root_graph(
-        self,
-        root_type: str,
-        collected: CollectedField,
-        roots: dict[str, Fetch],
-        previous: str | None,
-    ) -> str:
+    def _root_graph(self, root_type: str, collected: CollectedField) -> str:
+        """The subgraph a root field is asked of: of those that resolve it, the one whose
+        plan for the field's whole selection takes the fewest fetches (a `@shareable` root
+        field may be answered by one subgraph alone where another needs more, or nothing)."""
         graphs = self.supergraph.graphs_resolving(root_type, collected.name)
         if not graphs:
             raise PlanningError(f"no subgraph resolves {root_type}.{collected.name}")
-        for preferred in (previous, *roots):
-            if preferred in graphs:
-                return preferred
-        return graphs[0]
+        if len(graphs) == 1:
+            return graphs[0]
+        costs: list[tuple[int, int, str]] = []
+        for index, graph in enumerate(graphs):
+            cost = self._trial_cost(root_type, collected, graph)
+            if cost is not None:
+                costs.append((cost - (graph in self.roots), index, graph))
+        return min(costs)[2] if costs else graphs[0]
+
+    def _trial_cost(self, root_type: str, collected: CollectedField, graph: str) -> int | None:
+        """How many fetches a root field takes when `graph` answers it; None when it can't."""
+        trial = _PlanBuilder(self.planner, self.operation)
+        root = trial._root_fetch(graph)
+        position = _Position(
+            root, root.builder, root_type, (), client_keys={collected.response_key: collected}
+        )
+        try:
+            trial._plan_field(position, collected)
+        except PlanningError:
+            return None
+        return len(trial.fetches)
+
+    def _root_fetch(self, graph: str) -> Fetch:
+        """The stage's fetch of root fields from `graph`, shared by all of them."""
+        root = self.roots.get(graph)
+        if root is None:
+            root = self.roots[graph] = self._new_fetch(graph, ())
+            root.operation_kind = self.operation.kind
+        return root
 
     def _new_fetch(self, graph: str, path: tuple[PathStep, ...], *, entity: bool = False) -> Fetch:
         fetch = Fetch(id=self._next_id, graph=graph, path=path, entity=entity)
@@ -186,6 +207,7 @@ class _PlanBuilder:
                 provided=position.provided,
                 only=frozenset({possible}),
                 client_keys={item.response_key: item for item in fields},
+                parent=position,
             )
             for collected in fields:
                 self._plan_field(branch, collected)
@@ -248,23 +270,52 @@ class _PlanBuilder:
     ) -> _Position | None:
         composite = collected.selections is not None
         built = position.builder.field(
-            collected.response_key, collected.name, collected.arguments, composite
+            collected.response_key,
+            collected.name,
+            collected.arguments,
+            composite,
+            wire_key=self._wire_key(position, collected, join),
         )
         if not composite:
             return None
         assert built.child is not None
-        child_type = self.supergraph.field_type(position.type_name, collected.name)
+        child_type = self.supergraph.field_type_in(position.type_name, collected.name, join)
         if child_type is None:
             raise PlanningError(f"{position.type_name}.{collected.name} has no type")
+        if self.supergraph.is_abstract(
+            self.supergraph.field_type(position.type_name, collected.name) or ""
+        ):
+            # the subgraph may declare a member type where the supergraph has the union
+            built.child.typename()
         child = _Position(
             position.fetch,
             built.child,
             child_type,
             position.child_path(collected.response_key),
             provided=join.provides or _provided_below(position.provided, collected.name),
+            parent=position,
+            via=collected,
         )
         self._plan_selections(child, collected.sub_selections())
         return child
+
+    def _wire_key(
+        self, position: _Position, collected: CollectedField, join: FieldJoin
+    ) -> str | None:
+        """An alias for a field the subgraph types differently from the supergraph.
+
+        Under a type condition, beside the same response key selected on another
+        type, a subgraph refuses two fields of different types (`User.id: ID!` and
+        `Admin.id: ID`) as conflicting. The client's operation is valid against the
+        supergraph, so only a field whose subgraph type differs from its supergraph
+        type can conflict; its alias names the type, so equal aliases mean equal types.
+        """
+        if not position.builder.exclusive or join.type is None:
+            return None
+        info = self.supergraph.field_info(position.type_name, collected.name)
+        if info is None or join.type == info.type_text:
+            return None
+        return f"{INTERNAL_ALIAS_PREFIX}{collected.response_key}__{_type_tag(join.type)}"
 
     def _jump(
         self, position: _Position, collected: CollectedField
@@ -279,10 +330,104 @@ class _PlanBuilder:
                 return {entity}, self._add_local(branch, collected, join)
             fetches, child = self._plan_field(branch, collected)
             return fetches | {entity}, child
+        return self._ascend(position, collected)
+
+    def _ascend(
+        self, position: _Position, collected: CollectedField
+    ) -> tuple[set[Fetch], _Position | None]:
+        """A field no entity jump reaches: go up to where another subgraph can start.
+
+        A value type's field that only another subgraph resolves is reachable from
+        the nearest enclosing position that subgraph can answer too: an entity it
+        has a key for, or the root of a query. From there the planner asks that
+        subgraph for the whole way down, and the answers merge into the same objects.
+        """
+        chain: list[_Position] = []
+        current: _Position | None = position
+        while current is not None:
+            for graph in self.supergraph.graphs:
+                if graph != position.fetch.graph and self._walkable(
+                    chain, position.type_name, collected.name, graph
+                ):
+                    start = self._start(current, graph)
+                    if start is not None:
+                        return self._plan_field(self._descend(start, chain), collected)
+            chain.insert(0, current)
+            current = current.parent
         raise PlanningError(
-            f"no subgraph can resolve {type_name}.{collected.name} "
+            f"no subgraph can resolve {position.type_name}.{collected.name} "
             f"from {self.supergraph.graphs[position.fetch.graph].name}"
         )
+
+    def _walkable(
+        self, chain: list[_Position], type_name: str, field_name: str, graph: str
+    ) -> bool:
+        """Whether `graph` resolves every step of `chain` and then `type_name.field_name`."""
+        for step in chain:
+            parent = step.parent
+            assert parent is not None
+            if step.via is None:
+                if step.type_name not in self.supergraph.possible_types_in(parent.type_name, graph):
+                    return False
+            elif self.supergraph.field_join(parent.type_name, step.via.name, graph) is None:
+                return False
+        return self.supergraph.field_join(type_name, field_name, graph) is not None
+
+    def _start(self, position: _Position, graph: str) -> _Position | None:
+        """The same objects as `position`'s in a fetch of `graph`, when it can reach them."""
+        root_type = self.supergraph.root_types.get(self.operation.kind)
+        if not position.path and position.type_name == root_type:
+            # root fields are asked again of another subgraph: never a mutation's
+            if self.operation.kind != "query":
+                return None
+            root = self._root_fetch(graph)
+            return _Position(root, root.builder, root_type, (), client_keys=position.client_keys)
+        type_ = self.supergraph.types[position.type_name]
+        if type_.kind != "object":
+            return None
+        for key in type_.keys_in(graph):
+            if key.resolvable:
+                return self._entity_fetch(position, graph, type_.name, type_.name, key)[1]
+        return None
+
+    def _descend(self, start: _Position, chain: list[_Position]) -> _Position:
+        """`chain`'s steps below `start`, selected again in `start`'s fetch."""
+        current = start
+        for step in chain:
+            type_name: str | None = step.type_name
+            if step.via is None:
+                current.builder.typename()
+                builder = current.builder.fragment(step.type_name)
+            else:
+                join = self.supergraph.field_join(
+                    current.type_name, step.via.name, start.fetch.graph
+                )
+                assert join is not None
+                built = current.builder.field(
+                    step.via.response_key,
+                    step.via.name,
+                    step.via.arguments,
+                    composite=True,
+                    wire_key=self._wire_key(current, step.via, join),
+                )
+                assert built.child is not None
+                if self.supergraph.is_abstract(
+                    self.supergraph.field_type(current.type_name, step.via.name) or ""
+                ):
+                    built.child.typename()
+                builder = built.child
+                type_name = self.supergraph.field_type_in(current.type_name, step.via.name, join)
+            current = _Position(
+                current.fetch,
+                builder,
+                type_name or step.type_name,
+                step.path,
+                only=step.only,
+                client_keys=step.client_keys,
+                parent=current,
+                via=step.via,
+            )
+        return current
 
     def _jump_targets(
         self, position: _Position, name: str
@@ -401,6 +546,7 @@ class _PlanBuilder:
                     position.path,
                     only=frozenset({possible}),
                     client_keys=position.client_keys,
+                    parent=position,
                 )
                 shape.by_type[possible], more = self._request(branch, selection)
                 suppliers |= more
@@ -423,7 +569,14 @@ class _PlanBuilder:
             collected = CollectedField(
                 response_key, name, (), [] if item.selection_set is not None else None
             )
-            fetches, child = self._plan_field(position, collected)
+            marker = (id(position.builder), name)
+            if marker in self._requesting:
+                raise PlanningError(f"{position.type_name}.{name} is needed to fetch itself")
+            self._requesting.add(marker)
+            try:
+                fetches, child = self._plan_field(position, collected)
+            finally:
+                self._requesting.discard(marker)
             suppliers |= fetches
             child_shape = None
             if item.selection_set is not None:
@@ -446,6 +599,7 @@ class _PlanBuilder:
 
     def _finish(self, fetch: Fetch) -> None:
         fetch.selection_text = fetch.builder.print_or_typename()
+        fetch.renames = fetch.builder.renames()
         used = fetch.builder.variables()
         definitions = self.operation.variable_definitions
         fetch.variable_names = tuple(sorted(name for name in used if name in definitions))
@@ -469,6 +623,11 @@ def _print_variable(definition: VariableDefinitionNode) -> str:
     if definition.default_value is not None:
         text += f" = {print_ast(definition.default_value)}"
     return text
+
+
+def _type_tag(type_text: str) -> str:
+    """A type as a name part: `[ID!]` is `L_ID_NN_E`, distinct from `[ID]!`'s `L_ID_E_NN`."""
+    return type_text.replace("[", "L_").replace("!", "_NN").replace("]", "_E")
 
 
 def _provides(provided: SelectionSetNode | None, name: str, type_name: str) -> bool:

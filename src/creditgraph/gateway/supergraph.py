@@ -48,6 +48,8 @@ from graphql import (
     UnionTypeExtensionNode,
     ValueNode,
     parse,
+    parse_type,
+    print_ast,
 )
 
 from creditgraph.gateway.errors import SupergraphError
@@ -101,6 +103,8 @@ class FieldJoin:
     """One subgraph's part in a field (one `@join__field`)."""
 
     graph: str | None
+    # the field's type in this subgraph, when it differs from the supergraph's ("ID!", "Book")
+    type: str | None = None
     requires: SelectionSetNode | None = None
     provides: SelectionSetNode | None = None
     external: bool = False
@@ -113,6 +117,7 @@ class FieldJoin:
 class FieldInfo:
     name: str
     type_name: str
+    type_text: str
     joins: list[FieldJoin] = field(default_factory=list)
 
 
@@ -251,7 +256,11 @@ class Supergraph:
             type_.fields[field_definition.name.value] = self._read_field(field_definition)
 
     def _read_field(self, definition: FieldDefinitionNode) -> FieldInfo:
-        info = FieldInfo(name=definition.name.value, type_name=named_type(definition.type))
+        info = FieldInfo(
+            name=definition.name.value,
+            type_name=named_type(definition.type),
+            type_text=print_ast(definition.type),
+        )
         for directive in _directives(definition.directives, self.names.join_directive("field")):
             arguments = _arguments(directive)
             requires = _string(arguments.get("requires"))
@@ -259,6 +268,7 @@ class Supergraph:
             info.joins.append(
                 FieldJoin(
                     graph=_enum(arguments.get("graph")),
+                    type=_string(arguments.get("type")),
                     requires=parse_field_set(requires) if requires else None,
                     provides=parse_field_set(provides) if provides else None,
                     external=_boolean(arguments.get("external"), default=False),
@@ -360,10 +370,20 @@ class Supergraph:
     def graphs_resolving(self, type_name: str, field_name: str) -> list[str]:
         return [graph for graph in self.graphs if self.field_join(type_name, field_name, graph)]
 
-    def field_type(self, type_name: str, field_name: str) -> str | None:
+    def field_info(self, type_name: str, field_name: str) -> FieldInfo | None:
         type_ = self.types.get(type_name)
-        info = type_.fields.get(field_name) if type_ else None
+        return type_.fields.get(field_name) if type_ else None
+
+    def field_type(self, type_name: str, field_name: str) -> str | None:
+        info = self.field_info(type_name, field_name)
         return info.type_name if info else None
+
+    def field_type_in(self, type_name: str, field_name: str, join: FieldJoin) -> str | None:
+        """The named type of a field as `join`'s subgraph declares it: composition may
+        widen it in the supergraph (the subgraph's `Book` is the supergraph's `Media`)."""
+        if join.type is not None:
+            return named_type(parse_type(join.type, no_location=True))
+        return self.field_type(type_name, field_name)
 
     def interfaces_of(self, type_name: str) -> Iterator[CompositeType]:
         type_ = self.types.get(type_name)

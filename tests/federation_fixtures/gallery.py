@@ -1,0 +1,61 @@
+"""gallery: the other side of studio's `Painting` and `spotlight`.
+
+`Painting.code` is nullable here, which makes it nullable in the supergraph;
+`spotlight` returns this subgraph's `Exhibit = Painting | Print`; only this
+subgraph knows a frame's `wood`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+ARTISTS = {"p1": "Claude Monet"}
+
+
+@strawberry.federation.type(shareable=True)
+class Frame:
+    width: int
+    wood: str
+
+
+@strawberry.federation.type(keys=["id"])
+class Painting:
+    id: strawberry.ID
+    code: str | None = strawberry.federation.field(shareable=True)
+    artist: str
+    frame: Frame = strawberry.federation.field(shareable=True)
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Painting | None:
+        return _painting(id)
+
+
+@strawberry.type
+class Print:
+    edition: int
+
+
+Exhibit = Annotated[Painting | Print, strawberry.union("Exhibit")]
+
+
+def _painting(id: str) -> Painting | None:
+    if id not in ARTISTS:
+        return None
+    frame = Frame(width=90, wood="oak")
+    return Painting(id=strawberry.ID(id), code="WL-1", artist=ARTISTS[id], frame=frame)
+
+
+def _spotlight() -> Exhibit | None:
+    return _painting("p1")
+
+
+@strawberry.type
+class Query:
+    spotlight: Exhibit | None = strawberry.federation.field(resolver=_spotlight, shareable=True)
+
+
+schema = strawberry.federation.Schema(
+    query=Query, types=[Painting, Print], federation_version="2.9"
+)
