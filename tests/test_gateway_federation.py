@@ -199,6 +199,12 @@ APOLLO_ALIAS_BUG = (
     "itself with that field (apollographql/router#6222): {}"
 )
 
+# seen in the public federation gateway audit too (requires-with-argument suites)
+APOLLO_REQUIRES_ARGUMENTS_BUG = (
+    "Apollo Gateway merges a @requires selection with arguments into another selection "
+    "of the same field with other arguments: {}"
+)
+
 
 @dataclass(frozen=True)
 class Case:
@@ -358,6 +364,22 @@ CASES = [
         "requires-both-from-a-shareable-root",
         '{ product(upc: "1") { name shippingEstimate shippingClass } }',
         {"product": {"name": "Table", "shippingEstimate": 100, "shippingClass": "oversize"}},
+    ),
+    Case(
+        "requires-with-an-argument-beside-the-client-asking-another",
+        '{ exhibits { ... on Painting { price(currency: "EUR") insurance } } }',
+        {"exhibits": [{"price": 900, "insurance": 100}, {}]},
+        apollo_bug=APOLLO_REQUIRES_ARGUMENTS_BUG.format(
+            "the client gets the required USD price for its EUR price"
+        ),
+    ),
+    Case(
+        "two-requires-of-one-field-with-different-arguments",
+        "{ spotlight { ... on Painting { insurance insuranceEur } } }",
+        {"spotlight": {"insurance": 100, "insuranceEur": 90}},
+        apollo_bug=APOLLO_REQUIRES_ARGUMENTS_BUG.format(
+            "one representation carries the USD price to both fields"
+        ),
     ),
     # -- @provides / @external -------------------------------------------------------------
     Case(
@@ -1066,6 +1088,21 @@ def test_a_shareable_root_field_goes_to_the_subgraph_that_answers_all_of_it(
         ("INVENTORY", "{ catalogInfo { warehouses } }"),
         ("PRODUCTS", "{ catalogInfo { currency } }"),
     ]
+
+
+async def test_requires_of_one_field_with_two_arguments_sends_two_representations(
+    gateway: Gateway, transport: CountingTransport
+) -> None:
+    case = CASE_BY_ID["two-requires-of-one-field-with-different-arguments"]
+    check(case, await gateway.execute(case.query))
+    # gallery answers both prices; studio gets each in representations of its own, as two
+    # `_entities` in one request
+    assert transport.per_subgraph() == {"gallery": 1, "studio": 1}
+    (gallery,) = transport.to("gallery")
+    assert 'price(currency: "USD")' in gallery.document
+    assert 'price(currency: "EUR")' in gallery.document
+    (studio,) = transport.to("studio")
+    assert sorted(value[0]["price"] for value in studio.variables.values()) == [900, 1000]
 
 
 def test_a_value_type_field_of_another_subgraph_is_fetched_through_its_entity(

@@ -2,7 +2,8 @@
 
 `Painting.code` is nullable here, which makes it nullable in the supergraph;
 `spotlight` returns this subgraph's `Exhibit = Painting | Print`; only this
-subgraph knows a frame's `wood`.
+subgraph knows a frame's `wood`; `price(currency:)`, which studio requires
+with two different arguments.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated
 import strawberry
 
 ARTISTS = {"p1": "Claude Monet"}
+PRICES = {"USD": 1000, "EUR": 900}
 
 
 @strawberry.federation.type(shareable=True)
@@ -26,6 +28,10 @@ class Painting:
     code: str | None = strawberry.federation.field(shareable=True)
     artist: str
     frame: Frame = strawberry.federation.field(shareable=True)
+
+    @strawberry.field
+    def price(self, currency: str) -> int | None:
+        return PRICES[currency]
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Painting | None:

@@ -8,7 +8,9 @@
   the supergraph has the union, this subgraph answers the member type;
 - `Painting.frame` is a `@shareable` value type whose `wood` only gallery
   resolves: no entity jump reaches a `Frame`, the gateway must ask gallery for
-  the painting's frame.
+  the painting's frame;
+- `insurance` and `insuranceEUR` require gallery's `price` with different
+  arguments: one representation cannot carry both.
 """
 
 from __future__ import annotations
@@ -31,10 +33,27 @@ class Painting:
     code: str = strawberry.federation.field(shareable=True)
     title: str
     frame: Frame = strawberry.federation.field(shareable=True)
+    # the price the representation carried, in whichever currency the field asked
+    required_price: strawberry.Private[int | None] = None
+
+    @strawberry.federation.field(external=True)
+    def price(self, currency: str) -> int | None:
+        return self.required_price
+
+    @strawberry.federation.field(requires=['price(currency: "USD")'])
+    def insurance(self) -> int | None:
+        return None if self.required_price is None else self.required_price // 10
+
+    @strawberry.federation.field(requires=['price(currency: "EUR")'])
+    def insurance_eur(self) -> int | None:
+        return None if self.required_price is None else self.required_price // 10
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Painting | None:
-        return _painting(id)
+    def resolve_reference(cls, id: strawberry.ID, price: int | None = None) -> Painting | None:
+        found = _painting(id)
+        if found is not None:
+            found.required_price = price
+        return found
 
 
 @strawberry.type

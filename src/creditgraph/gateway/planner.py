@@ -21,9 +21,11 @@ from the subgraph that owns the interface as an entity.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from graphql import (
+    ArgumentNode,
     FieldNode,
     InlineFragmentNode,
     SelectionSetNode,
@@ -486,7 +488,7 @@ class _PlanBuilder:
             suppliers |= more
         suppliers.discard(position.fetch)
         suppliers.add(position.fetch)
-        entity = self._joinable(graph, position.path, suppliers)
+        entity = self._joinable(graph, position.path, suppliers, data_type, requires_shape)
         if entity is None:
             entity = self._new_fetch(graph, position.path, entity=True)
             entity.operation_kind = "query"
@@ -513,12 +515,20 @@ class _PlanBuilder:
         graph: str,
         path: tuple[PathStep, ...],
         suppliers: set[Fetch],
+        data_type: str,
+        requires: Shape | None,
     ) -> Fetch | None:
-        """An existing fetch at this path the new fields can join without making a cycle."""
+        """An existing fetch at this path the new fields can join without making a cycle,
+        and whose representations can carry the new `@requires` fields: one representation
+        has one `price`, so `price(currency: "USD")` and `price(currency: "EUR")` need two."""
         for candidate in self.entity_fetches.get((graph, path), []):
             if any(
                 candidate is supplier or candidate in supplier.ancestors() for supplier in suppliers
             ):
+                continue
+            target = candidate.targets.get(data_type)
+            earlier = target.requires if target is not None else None
+            if requires is not None and earlier is not None and _shapes_conflict(earlier, requires):
                 continue
             return candidate
         return None
@@ -565,9 +575,10 @@ class _PlanBuilder:
                 position.builder.typename()
                 shape.fields.append(("__typename", "__typename", None))
                 continue
-            response_key = self._internal_key(position, name)
+            arguments = tuple(item.arguments or ())
+            response_key = self._internal_key(position, name, arguments)
             collected = CollectedField(
-                response_key, name, (), [] if item.selection_set is not None else None
+                response_key, name, arguments, [] if item.selection_set is not None else None
             )
             marker = (id(position.builder), name)
             if marker in self._requesting:
@@ -587,13 +598,28 @@ class _PlanBuilder:
             shape.fields.append((name, response_key, child_shape))
         return shape, suppliers
 
-    def _internal_key(self, position: _Position, name: str) -> str:
+    def _internal_key(
+        self, position: _Position, name: str, arguments: tuple[ArgumentNode, ...]
+    ) -> str:
+        """Where a field the planner needs lands: under its own name when nothing else
+        there is called that, else under an internal alias naming its arguments (a
+        `@requires` of `price(currency: "USD")` beside the client's `price(currency: "EUR")`,
+        or beside another `@requires` of `price(currency: "EUR")`)."""
+        printed = _print_arguments(arguments)
+        alias = INTERNAL_ALIAS_PREFIX + name
+        if arguments:
+            alias += "_" + hashlib.sha1(printed.encode()).hexdigest()[:8]
         if position.client_keys is None:
-            return INTERNAL_ALIAS_PREFIX + name
+            return alias
         used = position.client_keys.get(name)
-        if used is None or (used.name == name and not used.arguments):
-            return name
-        return INTERNAL_ALIAS_PREFIX + name
+        if used is not None and (used.name != name or _print_arguments(used.arguments) != printed):
+            return alias
+        built = position.builder.fields.get(name)
+        if built is not None and (
+            built.name != name or _print_arguments(built.arguments) != printed
+        ):
+            return alias
+        return name
 
     # -- documents -----------------------------------------------------------------------
 
@@ -616,6 +642,13 @@ class _PlanBuilder:
             kind = fetch.operation_kind
         header = kind + ("(" + ", ".join(declared) + ")" if declared else "")
         fetch.document = f"{header} {body}"
+
+
+def _print_arguments(arguments: tuple[ArgumentNode, ...]) -> str:
+    """Arguments in a canonical form, to tell whether two selections of a field agree."""
+    return ", ".join(
+        sorted(f"{argument.name.value}: {print_ast(argument.value)}" for argument in arguments)
+    )
 
 
 def _print_variable(definition: VariableDefinitionNode) -> str:
@@ -652,6 +685,23 @@ def _provided_below(provided: SelectionSetNode | None, name: str) -> SelectionSe
         if isinstance(item, FieldNode) and item.name.value == name:
             return item.selection_set
     return None
+
+
+def _shapes_conflict(first: Shape, second: Shape) -> bool:
+    """Whether two field sets put different selections of one field under one name."""
+    keys = {name: (response_key, child) for name, response_key, child in first.fields}
+    for name, response_key, child in second.fields:
+        found = keys.get(name)
+        if found is None:
+            continue
+        if found[0] != response_key:
+            return True
+        if found[1] is not None and child is not None and _shapes_conflict(found[1], child):
+            return True
+    return any(
+        type_name in first.by_type and _shapes_conflict(first.by_type[type_name], shape)
+        for type_name, shape in second.by_type.items()
+    )
 
 
 def _merge_shapes(first: Shape | None, second: Shape) -> Shape:
