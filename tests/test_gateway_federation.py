@@ -997,6 +997,16 @@ async def test_an_interface_object_is_represented_by_the_interface_name(
     ]
 
 
+async def test_an_interface_objects_own_fields_need_no_concrete_type(
+    gateway: Gateway, transport: CountingTransport
+) -> None:
+    """Without `__typename` or a type condition, the interface's owner is not asked which
+    implementation each object is (an owner with none of them could not even say)."""
+    case = CASE_BY_ID["interface-object-root-with-its-own-fields-only"]
+    check(case, await gateway.execute(case.query))
+    assert transport.per_subgraph() == {"audit": 1}
+
+
 async def test_a_list_costs_one_entities_call_per_subgraph_per_step(
     gateway: Gateway, transport: CountingTransport
 ) -> None:

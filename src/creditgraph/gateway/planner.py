@@ -69,6 +69,8 @@ class _Position:
     # subgraph that no entity jump from here reaches
     parent: _Position | None = None
     via: CollectedField | None = None
+    # for an entity fetch's objects, the same objects in the fetch that supplied their keys
+    origin: _Position | None = None
 
     def child_path(self, response_key: str) -> tuple[PathStep, ...]:
         return (*self.path, PathStep(response_key, self.only))
@@ -197,7 +199,10 @@ class _PlanBuilder:
             self._plan_interface_object(position, selections)
             return
         position.builder.typename()
-        for possible in sorted(self.supergraph.possible_types_in(type_.name, graph)):
+        possible_types = sorted(self.supergraph.possible_types_in(type_.name, graph))
+        if not possible_types:
+            self._check_no_possible_types(position, selections)
+        for possible in possible_types:
             fields = self.operation.collect(selections, possible, self.planner.possible)
             if not fields:
                 continue
@@ -214,6 +219,16 @@ class _PlanBuilder:
             for collected in fields:
                 self._plan_field(branch, collected)
 
+    def _check_no_possible_types(self, position: _Position, selections: list[Selection]) -> None:
+        """An interface this subgraph returns no object type of: nothing is planned per type,
+        but a field of the interface itself the subgraph does not resolve has no plan."""
+        interface = position.type_name
+        for collected in self.operation.collect(selections, interface, self.planner.possible):
+            name = collected.name
+            if name != "__typename" and not self._local(position, name):
+                graph_name = self.supergraph.graphs[position.fetch.graph].name
+                raise PlanningError(f"no subgraph can resolve {interface}.{name} from {graph_name}")
+
     def _plan_interface_object(self, position: _Position, selections: list[Selection]) -> None:
         """An interface its subgraph sees as an object: its fields here, the rest by jump."""
         interface = position.type_name
@@ -222,13 +237,16 @@ class _PlanBuilder:
         for collected in fields:
             if collected.name != "__typename":
                 self._plan_field(position, collected)
-        # the answer needs each object's concrete type, which only the interface's owner knows
-        concrete: list[Selection] = [Field("__typename", "__typename", (), None)]
-        concrete.extend(
+        # type-specific selections need each object's concrete type, which only the
+        # interface's owner knows; the interface's own fields do not
+        concrete: list[Selection] = [
             item
             for item in selections
             if isinstance(item, Fragment) and item.type_condition not in (None, interface)
-        )
+        ]
+        if not concrete and all(collected.name != "__typename" for collected in fields):
+            return
+        concrete.insert(0, Field("__typename", "__typename", (), None))
         owner = self._interface_owner(interface)
         if owner is None:
             raise PlanningError(f"no subgraph resolves the concrete types of {interface}")
@@ -343,6 +361,8 @@ class _PlanBuilder:
         the nearest enclosing position that subgraph can answer too: an entity it
         has a key for, or the root of a query. From there the planner asks that
         subgraph for the whole way down, and the answers merge into the same objects.
+        It does not go up past a type condition: the subgraph that answered the
+        abstract field answers for all of its types (as Apollo's planner does).
         """
         chain: list[_Position] = []
         current: _Position | None = position
@@ -351,9 +371,11 @@ class _PlanBuilder:
                 if graph != position.fetch.graph and self._walkable(
                     chain, position.type_name, collected.name, graph
                 ):
-                    start = self._start(current, graph)
+                    start = self._start(current, graph, None if chain else collected.name)
                     if start is not None:
                         return self._plan_field(self._descend(start, chain), collected)
+            if current.via is None:
+                break
             chain.insert(0, current)
             current = current.parent
         raise PlanningError(
@@ -375,8 +397,9 @@ class _PlanBuilder:
                 return False
         return self.supergraph.field_join(type_name, field_name, graph) is not None
 
-    def _start(self, position: _Position, graph: str) -> _Position | None:
-        """The same objects as `position`'s in a fetch of `graph`, when it can reach them."""
+    def _start(self, position: _Position, graph: str, wanted: str | None) -> _Position | None:
+        """The same objects as `position`'s in a fetch of `graph`, when it can reach them
+        (by a key that is not `wanted`, the field being looked for)."""
         root_type = self.supergraph.root_types.get(self.operation.kind)
         if not position.path and position.type_name == root_type:
             # root fields are asked again of another subgraph: never a mutation's
@@ -388,8 +411,12 @@ class _PlanBuilder:
         if type_.kind != "object":
             return None
         for key in type_.keys_in(graph):
-            if key.resolvable:
-                return self._entity_fetch(position, graph, type_.name, type_.name, key)[1]
+            if _usable(key, wanted):
+                source = position
+                if position.origin is not None and self._directly(position.origin, key.selection):
+                    # the fetch these objects came from has the key where this one may not
+                    source = position.origin
+                return self._entity_fetch(source, graph, type_.name, type_.name, key)[1]
         return None
 
     def _descend(self, start: _Position, chain: list[_Position]) -> _Position:
@@ -451,7 +478,7 @@ class _PlanBuilder:
                 continue
             entity_type = self.supergraph.types[representation_type]
             for key in entity_type.keys_in(graph):
-                if not key.resolvable:
+                if not _usable(key, name):
                     continue
                 cost = 0 if self._directly(position, key.selection) else 2
                 cost += 0 if graph in existing else 1
@@ -507,6 +534,7 @@ class _PlanBuilder:
             # the same objects as the position's: filtered by type only where it already was
             only=position.only,
             client_keys=position.client_keys,
+            origin=position,
         )
         return entity, branch
 
@@ -656,6 +684,14 @@ def _print_variable(definition: VariableDefinitionNode) -> str:
     if definition.default_value is not None:
         text += f" = {print_ast(definition.default_value)}"
     return text
+
+
+def _usable(key: Key, wanted: str | None) -> bool:
+    """Whether a key can fetch the field `wanted`: not when the key is that field itself."""
+    return key.resolvable and not any(
+        isinstance(item, FieldNode) and item.name.value == wanted
+        for item in key.selection.selections
+    )
 
 
 def _type_tag(type_text: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -86,7 +87,7 @@ class _Walk:
 
     def object(
         self,
-        type_: GraphQLObjectType,
+        type_: GraphQLObjectType | GraphQLInterfaceType,
         selections: list[Selection],
         source: dict[str, Any],
         path: Path,
@@ -166,6 +167,9 @@ class _Walk:
             concrete = (
                 self.shaper.schema.type_map.get(typename) if isinstance(typename, str) else None
             )
+            if concrete is type_ and isinstance(type_, GraphQLInterfaceType):
+                # an `@interfaceObject`'s answer, asked only for the interface's own fields
+                return self.object(type_, selections or [], value, [*parent_path, key])
             if not isinstance(concrete, GraphQLObjectType) or not self.shaper.schema.is_sub_type(
                 type_,
                 concrete,
