@@ -42,7 +42,7 @@ from strawberry.asgi import GraphQL
 from creditgraph.gateway.composition import compose
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.plan import Fetch
-from creditgraph.gateway.supergraph import Supergraph
+from creditgraph.gateway.supergraph import Supergraph, override_applies
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport
 from tests import federation_fixtures
 from tests.cli_helpers import free_port
@@ -477,6 +477,11 @@ CASES = [
                 {"name": "Chair", "inStock": True},
             ]
         },
+    ),
+    Case(
+        "progressive-override-with-its-label-off-stays-with-the-old-owner",
+        "{ spotlight { __typename ... on Painting { artist year } } }",
+        {"spotlight": {"__typename": "Painting", "artist": "Claude Monet", "year": 1899}},
     ),
     # -- interfaces and unions across subgraphs -----------------------------------------
     Case(
@@ -972,6 +977,13 @@ async def test_an_overridden_field_is_never_asked_of_its_old_subgraph(
     assert [item.graph for item in fetches(gateway, case.query)] == ["PRODUCTS"]
     check(case, await gateway.execute(case.query))
     assert transport.per_subgraph() == {"products": 1}
+
+
+def test_a_progressive_override_applies_only_at_one_hundred_percent() -> None:
+    assert override_applies(None)
+    assert override_applies("percent(100)")
+    assert not override_applies("percent(50)")
+    assert not override_applies("beta-users")
 
 
 async def test_an_interface_object_is_represented_by_the_interface_name(

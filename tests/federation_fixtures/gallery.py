@@ -3,7 +3,8 @@
 `Painting.code` is nullable here, which makes it nullable in the supergraph;
 `spotlight` returns this subgraph's `Exhibit = Painting | Print`; only this
 subgraph knows a frame's `wood`; `price(currency:)`, which studio requires
-with two different arguments.
+with two different arguments; `year`, moved here from studio by a progressive
+`@override` whose label (`percent(50)`) is off unless something turns it on.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import Override
 
 ARTISTS = {"p1": "Claude Monet"}
 PRICES = {"USD": 1000, "EUR": 900}
@@ -28,6 +30,10 @@ class Painting:
     code: str | None = strawberry.federation.field(shareable=True)
     artist: str
     frame: Frame = strawberry.federation.field(shareable=True)
+    # a progressive override whose label is off by default: studio still resolves `year`
+    year: int = strawberry.federation.field(
+        default=1906, override=Override(override_from="studio", label="percent(50)")
+    )
 
     @strawberry.field
     def price(self, currency: str) -> int | None:

@@ -33,6 +33,7 @@ class Painting:
     code: str = strawberry.federation.field(shareable=True)
     title: str
     frame: Frame = strawberry.federation.field(shareable=True)
+    year: int = 1899
     # the price the representation carried, in whichever currency the field asked
     required_price: strawberry.Private[int | None] = None
 

@@ -19,6 +19,7 @@ keys does G accept for T?"); it never looks at directives itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,6 +56,7 @@ from graphql import (
 from creditgraph.gateway.errors import SupergraphError
 
 TypeKind = Literal["object", "interface", "union"]
+_PERCENT_LABEL = re.compile(r"percent\((\d+(?:\.\d+)?)\)")
 
 _LINK_SPEC = "https://specs.apollo.dev/link/"
 _JOIN_SPEC = "https://specs.apollo.dev/join/"
@@ -357,12 +359,19 @@ class Supergraph:
             return FieldJoin(graph=graph) if graph in type_.graphs else None
         graph_name = self.graphs[graph].name
         overridden = any(
-            join.override == graph_name and join.override_label is None for join in info.joins
+            join.override == graph_name and override_applies(join.override_label)
+            for join in info.joins
         )
         for join in info.joins:
             if join.graph != graph:
                 continue
             if join.external or join.used_overridden or overridden:
+                return None
+            # a progressive override labels both sides: the new owner resolves the field
+            # when the label applies, the old one when it does not
+            if join.override_label is not None and override_applies(join.override_label) != (
+                join.override is not None
+            ):
                 return None
             return join
         return None
@@ -391,6 +400,20 @@ class Supergraph:
             found = self.types.get(interface)
             if found is not None:
                 yield found
+
+
+def override_applies(label: str | None) -> bool:
+    """Whether an `@override` with this label (progressive override) is in force.
+
+    An unlabelled override always is. Apollo Gateway, with nothing to set labels,
+    treats every label as off; Apollo Router draws `percent(N)` labels at random per
+    request. Plans here are cached per document, so there is no per-request draw:
+    `percent(100)` (or more) is on, every other label off.
+    """
+    if label is None:
+        return True
+    match = _PERCENT_LABEL.fullmatch(label.strip())
+    return match is not None and float(match.group(1)) >= 100
 
 
 def _link_names(document: DocumentNode) -> _Names:
