@@ -603,6 +603,13 @@ CASES = [
         "{ exhibits { ... on Painting { title frame { width wood } } } }",
         {"exhibits": [{"title": "Water Lilies", "frame": {"width": 90, "wood": "oak"}}, {}]},
     ),
+    Case(
+        "a-shareable-union-field-asks-only-the-members-every-subgraph-has",
+        "{ exhibits { ... on Painting { related { __typename "
+        "... on Sculpture { code } ... on Print { edition } } } } }",
+        # studio answers `related`; it is not asked for a Sculpture's code (gallery has none)
+        {"exhibits": [{"related": [{"__typename": "Sculpture", "code": None}]}, {}]},
+    ),
     # -- nulls ------------------------------------------------------------------------------
     Case(
         "null-key-null-entity-and-failed-entity",

@@ -35,6 +35,10 @@ class Painting:
         default=1906, override=Override(override_from="studio", label="percent(50)")
     )
 
+    @strawberry.federation.field(shareable=True)
+    def related(self) -> list[Exhibit]:
+        return [Print(edition=3)]
+
     @strawberry.field
     def price(self, currency: str) -> int | None:
         return PRICES[currency]

@@ -10,7 +10,9 @@
   resolves: no entity jump reaches a `Frame`, the gateway must ask gallery for
   the painting's frame;
 - `insurance` and `insuranceEUR` require gallery's `price` with different
-  arguments: one representation cannot carry both.
+  arguments: one representation cannot carry both;
+- `Painting.related` (`@shareable`, also in gallery) returns `Exhibit`, whose
+  members differ between the two: only the members both have are asked for.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ class Painting:
     title: str
     frame: Frame = strawberry.federation.field(shareable=True)
     year: int = 1899
+
+    @strawberry.federation.field(shareable=True)
+    def related(self) -> list[Exhibit]:
+        return [Sculpture(code="TH-2", material="bronze")]
+
     # the price the representation carried, in whichever currency the field asked
     required_price: strawberry.Private[int | None] = None
 

@@ -199,7 +199,10 @@ class _PlanBuilder:
             self._plan_interface_object(position, selections)
             return
         position.builder.typename()
-        possible_types = sorted(self.supergraph.possible_types_in(type_.name, graph))
+        answerable = self.supergraph.possible_types_in(type_.name, graph)
+        for other in self._also_answering(position):
+            answerable &= self.supergraph.possible_types_in(type_.name, other)
+        possible_types = sorted(answerable)
         if not possible_types:
             self._check_no_possible_types(position, selections)
         for possible in possible_types:
@@ -218,6 +221,40 @@ class _PlanBuilder:
             )
             for collected in fields:
                 self._plan_field(branch, collected)
+
+    def _also_answering(self, position: _Position) -> list[str]:
+        """The other subgraphs that could answer the field leading to this abstract position.
+
+        A `@shareable` field whose union or interface has different members in
+        different subgraphs may be answered by any of them, so (as Apollo's planner
+        does) only the types every one of them can return are asked for.
+        """
+        if position.via is None or position.parent is None:
+            return []
+        found = []
+        for graph in self.supergraph.graphs:
+            if graph != position.fetch.graph and self._reachable(position, graph):
+                found.append(graph)
+        return found
+
+    def _reachable(self, position: _Position, graph: str) -> bool:
+        """Whether `graph` could answer the way to `position` from an enclosing entity it
+        has a key for, or from the root of a query (the way `_ascend` would go)."""
+        chain: list[_Position] = [position]
+        current = position.parent
+        root_type = self.supergraph.root_types.get(self.operation.kind)
+        while current is not None:
+            if self._walkable(chain, graph):
+                if not current.path and current.type_name == root_type:
+                    return self.operation.kind == "query"
+                type_ = self.supergraph.types[current.type_name]
+                if type_.kind == "object" and any(key.resolvable for key in type_.keys_in(graph)):
+                    return True
+            if current.via is None:
+                return False
+            chain.insert(0, current)
+            current = current.parent
+        return False
 
     def _check_no_possible_types(self, position: _Position, selections: list[Selection]) -> None:
         """An interface this subgraph returns no object type of: nothing is planned per type,
@@ -368,8 +405,10 @@ class _PlanBuilder:
         current: _Position | None = position
         while current is not None:
             for graph in self.supergraph.graphs:
-                if graph != position.fetch.graph and self._walkable(
-                    chain, position.type_name, collected.name, graph
+                if (
+                    graph != position.fetch.graph
+                    and self._walkable(chain, graph)
+                    and self.supergraph.field_join(position.type_name, collected.name, graph)
                 ):
                     start = self._start(current, graph, None if chain else collected.name)
                     if start is not None:
@@ -383,10 +422,8 @@ class _PlanBuilder:
             f"from {self.supergraph.graphs[position.fetch.graph].name}"
         )
 
-    def _walkable(
-        self, chain: list[_Position], type_name: str, field_name: str, graph: str
-    ) -> bool:
-        """Whether `graph` resolves every step of `chain` and then `type_name.field_name`."""
+    def _walkable(self, chain: list[_Position], graph: str) -> bool:
+        """Whether `graph` resolves every step of `chain`, each from its parent."""
         for step in chain:
             parent = step.parent
             assert parent is not None
@@ -395,7 +432,7 @@ class _PlanBuilder:
                     return False
             elif self.supergraph.field_join(parent.type_name, step.via.name, graph) is None:
                 return False
-        return self.supergraph.field_join(type_name, field_name, graph) is not None
+        return True
 
     def _start(self, position: _Position, graph: str, wanted: str | None) -> _Position | None:
         """The same objects as `position`'s in a fetch of `graph`, when it can reach them
