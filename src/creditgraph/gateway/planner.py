@@ -8,15 +8,22 @@ it and accepts a key, asks for that key's fields at the current position
 internal alias when the client used the name for something else), asks for
 the field's `@requires` the same way, and puts the field into an entity
 fetch of that subgraph at the same path, which depends on every fetch that
-supplies those fields. All jumps to one subgraph at one path share one fetch,
-so each plan step calls `_entities` once per subgraph.
+supplies those fields. All jumps to one subgraph at one path share one fetch
+(unless their `@requires` need one field with different arguments), so each
+plan step calls `_entities` once per subgraph. A field of a value type that
+no jump reaches is asked of another subgraph from the nearest enclosing
+entity (or query root) that subgraph can start from. A `@shareable` root
+field goes to the subgraph whose plan for it takes the fewest fetches.
 
 Abstract types are planned per possible type: a subgraph is asked
 `... on T { ... }` for each object type it can return, so a field that only
 some implementations resolve locally becomes a jump for just those. An
 interface a subgraph knows only as an `@interfaceObject` is resolved by that
 subgraph for its own fields; the concrete type and type-specific fields come
-from the subgraph that owns the interface as an entity.
+from the subgraph that owns the interface as an entity. Each subgraph is
+asked in its own types (`join__field(type:)`): a field it types differently
+from the supergraph is aliased under a type condition, so that selections
+the supergraph allows do not conflict in the subgraph's schema.
 """
 
 from __future__ import annotations
