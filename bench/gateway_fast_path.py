@@ -35,6 +35,7 @@ import asyncpg
 import orjson
 from graphql import ExecutionResult, execute, parse
 
+from creditgraph.access.tokens import Requester
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.migrations import migrate
 from creditgraph.gateway import Gateway, Supergraph
@@ -45,7 +46,7 @@ from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 
 REPORT = """
 query Report($id: String!, $months: Int!) {
-  subject(identifier: $id) {
+  subject(identifier: $id, purpose: SELF) {
     name identifier kind blacklisted publicRecordCount
     scores { value band model { name } }
     accounts(first: 100) {
@@ -77,6 +78,9 @@ class Replay:
         answer: dict[str, Any] = orjson.loads(self.recorded[(subgraph, document)][0])
         return answer
 
+    def acting_for(self, requester: Requester | None) -> Replay:
+        return self
+
     async def aclose(self) -> None:
         return None
 
@@ -90,6 +94,9 @@ class Recorder:
         answer = await self.inner.send(subgraph, document, variables)
         self.recorded.setdefault((subgraph, document), []).append(orjson.dumps(answer))
         return answer
+
+    def acting_for(self, requester: Requester | None) -> Recorder:
+        return self
 
     async def aclose(self) -> None:
         return None

@@ -43,7 +43,7 @@ fragment Everything on Subject {
 
 BY_IDENTIFIER = (
     EVERYTHING
-    + """query($id: String!, $first: Int!, $months: Int!) { subject(identifier: $id) {
+    + """query($id: String!, $first: Int!, $months: Int!) { subjects(identifiers: [$id]) {
         ...Everything
         history: accounts(first: $first) { nodes { account {
             repayments(months: $months) { nodes { month } }

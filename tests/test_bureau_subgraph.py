@@ -13,7 +13,7 @@ from creditgraph.seed.personas import PERSONA
 from tests.graphql_helpers import codes, counting_pool, data_of, execute
 
 SUBJECT = """
-query($identifier: String!) { subject(identifier: $identifier) { %s } }
+query($identifier: String!) { subjects(identifiers: [$identifier]) { %s } }
 """
 
 ENTITY = """
@@ -23,7 +23,7 @@ query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Subject { %s
 
 async def subject(pool: asyncpg.Pool, key: str, selection: str) -> dict[str, Any]:
     data = await data_of(schema, pool, SUBJECT % selection, {"identifier": PERSONA[key].identifier})
-    found: dict[str, Any] = data["subject"]
+    found: dict[str, Any] = data["subjects"][0]
     return found
 
 
@@ -58,7 +58,7 @@ async def test_phones_default_to_the_last_five_newest_first(seeded_pool: asyncpg
     finally:
         await seeded_pool.release(conn)
     query = SUBJECT % "phones { reportedOn } all: phones(limit: 50) { reportedOn }"
-    found = (await data_of(schema, seeded_pool, query, {"identifier": identifier}))["subject"]
+    found = (await data_of(schema, seeded_pool, query, {"identifier": identifier}))["subjects"][0]
     assert len(found["phones"]) == 5
     assert len(found["all"]) > 5
     dates = [p["reportedOn"] for p in found["all"]]
@@ -147,7 +147,7 @@ async def test_accounts_page_with_cursors(seeded_pool: asyncpg.Pool) -> None:
             await data_of(
                 schema, seeded_pool, query, {"identifier": identifier, "first": 1, "after": after}
             )
-        )["subject"]["accounts"]
+        )["subjects"][0]["accounts"]
         seen += [n["account"]["id"] for n in page["nodes"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
@@ -250,7 +250,7 @@ async def exposure(pool: asyncpg.Pool, key: str, depth: int) -> dict[str, Any]:
     data = await data_of(
         schema, pool, query, {"identifier": PERSONA[key].identifier, "depth": depth}
     )
-    found: dict[str, Any] = data["subject"]["guaranteeExposure"]
+    found: dict[str, Any] = data["subjects"][0]["guaranteeExposure"]
     return found
 
 
@@ -338,7 +338,8 @@ async def test_bad_identifier_is_named(seeded_pool: asyncpg.Pool) -> None:
     data, errors = await execute(
         schema, seeded_pool, SUBJECT % "name", {"identifier": "330106198604121512"}
     )
-    assert data == {"subject": None}
+    # subjects is [Subject]!: a bad identifier refuses the whole list, so no data at all
+    assert data is None
     assert codes(errors) == ["BAD_USER_INPUT"]
     assert "check character" in errors[0]["message"]
 
@@ -347,7 +348,7 @@ async def test_unknown_subject_is_null_not_an_error(seeded_pool: asyncpg.Pool) -
     data, errors = await execute(
         schema, seeded_pool, SUBJECT % "name", {"identifier": "11010519491231002X"}
     )
-    assert data == {"subject": None}
+    assert data == {"subjects": [None]}
     assert errors == []
 
 

@@ -1,6 +1,6 @@
 """Our gateway against Apollo Gateway: same supergraph, same HTTP subgraphs, same answers.
 
-Both gateways run as real processes over the three subgraphs (each its own
+Both gateways run as real processes over the four subgraphs (each its own
 process, on the seeded database). Every operation goes to both, and the
 answers must agree: equal `data`, and errors at the same paths (messages
 differ between implementations and are not compared). The corpus is a set
@@ -50,7 +50,7 @@ IDENTIFIERS = [persona.identifier for persona in PERSONAS]
 def gateways(
     tmp_path_factory: pytest.TempPathFactory, seeded_database_url: str, interop_dir: Path
 ) -> Iterator[tuple[str, str]]:
-    """(our URL, Apollo's URL), both over the same three subgraph processes."""
+    """(our URL, Apollo's URL), both over the same four subgraph processes."""
     scratch = tmp_path_factory.mktemp("differential")
     env = cli_env(home=scratch / "home", database_url=seeded_database_url)
     env["CREDITGRAPH_INTERNAL_SECRET"] = SECRET
@@ -132,6 +132,7 @@ def _assert_same(gateways: tuple[str, str], document: str, variables: dict[str, 
 
 _ARGUMENTS: dict[str, str] = {
     "identifier": "$id",
+    "purpose": "SELF",
     "code": f'"{INSTITUTIONS[0].code}"',
     "id": '"1"',
 }
@@ -192,8 +193,10 @@ def test_every_field_agrees(
 HAND_WRITTEN = [
     (
         """query Card($id: String!, $full: Boolean!) {
-          me: subject(identifier: $id) { ...Card kind: __typename }
-          again: subject(identifier: $id) { spouse { who: name ... on Subject { identifier } } }
+          me: subject(identifier: $id, purpose: SELF) { ...Card kind: __typename }
+          again: subject(identifier: $id, purpose: SELF) {
+            spouse { who: name ... on Subject { identifier } }
+          }
         }
         fragment Card on Subject {
           who: name
@@ -204,18 +207,23 @@ HAND_WRITTEN = [
         {"id": IDENTIFIERS[0], "full": True},
     ),
     (
-        """query($id: String!) { subject(identifier: $id) {
+        """query($id: String!) { subject(identifier: $id, purpose: SELF) {
             accounts(first: 100) { nodes { account { parties { subject {
               identifier blacklisted scores { value } spouse { name blacklisted } } } } } } } }""",
         {"id": IDENTIFIERS[0]},
     ),
     (
-        """query($id: String!) { subject(identifier: $id) {
+        """query($id: String!) { subject(identifier: $id, purpose: SELF) {
             scoreHistory(first: 500) { totalCount } name } }""",
         {"id": IDENTIFIERS[0]},
     ),
-    ('{ subject(identifier: "nope") { name } }', {}),
-    ("{ scoreModels { id name bands { name } } __typename }", {}),
+    ('{ subject(identifier: "nope", purpose: SELF) { name } }', {}),
+    # scoreModels is @inaccessible: the models as a subject's scores reach them
+    (
+        """query($id: String!) { subject(identifier: $id, purpose: SELF) {
+            scores { model { id name bands { name } } } } __typename }""",
+        {"id": IDENTIFIERS[0]},
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 from graphql import print_schema
 
+from creditgraph.access.tokens import Requester
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.composition import compose_ours
 from creditgraph.gateway.transports import InProcessTransport, SubgraphUnavailable, Transport
@@ -37,6 +38,9 @@ class Recording:
         if subgraph in self.stalled:
             await asyncio.sleep(5)
         return await self.inner.send(subgraph, document, variables)
+
+    def acting_for(self, requester: Requester | None) -> Recording:
+        return self
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -75,7 +79,7 @@ def test_the_api_schema_hides_federation_machinery(gateway: tuple[Gateway, Recor
 async def test_one_report_joins_three_subgraphs(gateway: tuple[Gateway, Recording]) -> None:
     engine, recording = gateway
     response = await engine.execute(
-        """query($id: String!) { subject(identifier: $id) {
+        """query($id: String!) { subject(identifier: $id, purpose: SELF) {
             name blacklisted publicRecordCount
             creditSummary { fourNots { passed notBlack { passed } } }
             scores { value model { name } }
@@ -88,7 +92,7 @@ async def test_one_report_joins_three_subgraphs(gateway: tuple[Gateway, Recordin
     assert subject["blacklisted"] is False
     assert subject["creditSummary"]["fourNots"]["notBlack"]["passed"] is True
     assert {score["model"]["name"] for score in subject["scores"]} >= {"Galaxy Bureau Score"}
-    # the bureau's id key was fetched for the planner and is not in the answer
+    # the key fetched for the planner (from consent) is not in the answer
     assert list(subject) == [
         "name",
         "blacklisted",
@@ -96,7 +100,7 @@ async def test_one_report_joins_three_subgraphs(gateway: tuple[Gateway, Recordin
         "creditSummary",
         "scores",
     ]
-    assert sorted(recording.subgraphs_called()) == ["bureau", "bureau", "public", "scores"]
+    assert sorted(recording.subgraphs_called()) == ["bureau", "consent", "public", "scores"]
 
 
 async def test_requires_waits_for_the_public_records(gateway: tuple[Gateway, Recording]) -> None:
@@ -104,7 +108,7 @@ async def test_requires_waits_for_the_public_records(gateway: tuple[Gateway, Rec
     engine, recording = gateway
     debtor = PERSONA["debtor"].identifier
     response = await engine.execute(
-        """query($id: String!) { subject(identifier: $id) {
+        """query($id: String!) { subject(identifier: $id, purpose: SELF) {
             creditSummary { fourNots { notBlack { passed } } } } }""",
         {"id": debtor},
     )
@@ -122,7 +126,7 @@ async def test_entities_are_batched_per_subgraph_per_step(
     """Every party of every account, at two paths, costs one call to public and one to scores."""
     engine, recording = gateway
     response = await engine.execute(
-        """query($id: String!) { subject(identifier: $id) {
+        """query($id: String!) { subject(identifier: $id, purpose: SELF) {
             accounts(first: 50) { nodes { account { parties { subject {
                 name blacklisted scores { value } } } } } }
             spouse { blacklisted scores { value } }
@@ -152,8 +156,10 @@ async def test_aliases_fragments_and_conditions(gateway: tuple[Gateway, Recordin
     engine, _ = gateway
     query = """
     query Card($id: String!, $full: Boolean!) {
-      me: subject(identifier: $id) { ...Card kind: __typename }
-      partner: subject(identifier: $id) { spouse { who: name ... on Subject { identifier } } }
+      me: subject(identifier: $id, purpose: SELF) { ...Card kind: __typename }
+      partner: subject(identifier: $id, purpose: SELF) {
+        spouse { who: name ... on Subject { identifier } }
+      }
     }
     fragment Card on Subject {
       who: name
@@ -183,7 +189,7 @@ async def test_an_unavailable_subgraph_costs_only_its_fields(
     engine, recording = gateway
     recording.down.add("scores")
     response = await engine.execute(
-        """query($id: String!) { subject(identifier: $id) {
+        """query($id: String!) { subject(identifier: $id, purpose: SELF) {
             name scores { value } publicRecordCount } }""",
         {"id": HUSBAND},
     )
@@ -200,7 +206,7 @@ async def test_a_slow_subgraph_times_out_into_null(gateway: tuple[Gateway, Recor
     engine, recording = gateway
     recording.stalled.add("public")
     response = await engine.execute(
-        "query($id: String!) { subject(identifier: $id) { name blacklisted } }",
+        "query($id: String!) { subject(identifier: $id, purpose: SELF) { name blacklisted } }",
         {"id": HUSBAND},
     )
     assert response["data"] == {"subject": {"name": PERSONA["husband"].name, "blacklisted": None}}
@@ -216,7 +222,7 @@ async def test_a_failed_subgraph_under_a_nested_entity_nulls_only_its_field(
     engine, recording = gateway
     recording.down.add("scores")
     response = await engine.execute(
-        """query($id: String!) { subject(identifier: $id) {
+        """query($id: String!) { subject(identifier: $id, purpose: SELF) {
             name spouse { scores { value model { name } } } } }""",
         {"id": HUSBAND},
     )
@@ -229,14 +235,16 @@ async def test_a_failed_subgraph_under_a_nested_entity_nulls_only_its_field(
 async def test_root_subgraph_down_nulls_the_root_field(
     gateway: tuple[Gateway, Recording],
 ) -> None:
+    # every root field clients may ask for is the consent subgraph's (scoreModels is
+    # @inaccessible): the rest of the answer is the gateway's own __typename
     engine, recording = gateway
-    recording.down.add("bureau")
+    recording.down.add("consent")
     response = await engine.execute(
-        "query($id: String!) { subject(identifier: $id) { name } scoreModels { name } }",
+        "query($id: String!) { subject(identifier: $id, purpose: SELF) { name } __typename }",
         {"id": HUSBAND},
     )
     assert response["data"]["subject"] is None
-    assert len(response["data"]["scoreModels"]) >= 3
+    assert response["data"]["__typename"] == "Query"
     assert [e["path"] for e in response["errors"]] == [["subject"]]
 
 
@@ -245,7 +253,7 @@ async def test_subgraph_errors_keep_their_path_and_code(
 ) -> None:
     engine, _ = gateway
     response = await engine.execute(
-        """query($id: String!) { subject(identifier: $id) {
+        """query($id: String!) { subject(identifier: $id, purpose: SELF) {
             name scoreHistory(first: 1000) { totalCount } } }""",
         {"id": HUSBAND},
     )
@@ -260,10 +268,13 @@ async def test_subgraph_errors_keep_their_path_and_code(
     ("query", "code"),
     [
         ("{ subject(identifier: ", "GRAPHQL_PARSE_FAILED"),
-        ('{ subject(identifier: "x") { nope } }', "GRAPHQL_VALIDATION_FAILED"),
+        ('{ subject(identifier: "x", purpose: SELF) { nope } }', "GRAPHQL_VALIDATION_FAILED"),
         ("{ _entities(representations: []) { __typename } }", "GRAPHQL_VALIDATION_FAILED"),
         ("{ _service { sdl } }", "GRAPHQL_VALIDATION_FAILED"),
-        ("query($id: String!) { subject(identifier: $id) { name } }", "BAD_USER_INPUT"),
+        (
+            "query($id: String!) { subject(identifier: $id, purpose: SELF) { name } }",
+            "BAD_USER_INPUT",
+        ),
     ],
 )
 async def test_bad_requests_are_refused_whole(
@@ -282,7 +293,7 @@ async def test_introspection_is_answered_from_the_api_schema(
     engine, recording = gateway
     response = await engine.execute(
         'query($id: String!) { __typename __type(name: "Subject") { name fields { name } } '
-        "subject(identifier: $id) { name } }",
+        "subject(identifier: $id, purpose: SELF) { name } }",
         {"id": HUSBAND},
     )
     assert response["data"]["__typename"] == "Query"
@@ -291,13 +302,15 @@ async def test_introspection_is_answered_from_the_api_schema(
     assert response["data"]["subject"]["name"] == PERSONA["husband"].name
     entity = await engine.execute('{ __type(name: "_Entity") { name } }')
     assert entity["data"] == {"__type": None}
-    assert recording.subgraphs_called() == ["bureau"]
+    assert recording.subgraphs_called() == ["consent", "bureau"]
 
 
 async def test_plan_cache_is_bounded(supergraph: Supergraph, seeded_pool: asyncpg.Pool) -> None:
     schemas = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES}
     engine = Gateway(supergraph, InProcessTransport(schemas, seeded_pool), cache_size=3)
     for number in range(10):
-        await engine.execute(f"{{ a{number}: scoreModels {{ name }} }}")
+        await engine.execute(
+            f'{{ a{number}: subject(identifier: "{HUSBAND}", purpose: SELF) {{ name }} }}'
+        )
     assert len(engine.plans) == 3
     assert len(engine.documents.cache) == 3

@@ -22,7 +22,7 @@ from tests.cli_helpers import (
 )
 
 REPORT = {
-    "query": """query($id: String!) { subject(identifier: $id) {
+    "query": """query($id: String!) { subject(identifier: $id, purpose: SELF) {
         name blacklisted publicRecordCount
         creditSummary { fourNots { passed notBlack { passed reasons } } }
         scores { value model { name } }
@@ -35,7 +35,7 @@ REPORT = {
 def subgraph_urls(
     tmp_path_factory: pytest.TempPathFactory, seeded_database_url: str
 ) -> Iterator[tuple[dict[str, str], Path]]:
-    """The three subgraphs, each in its own process, sharing one home (and so one key)."""
+    """The four subgraphs, each in its own process, sharing one home (and so one key)."""
     home = tmp_path_factory.mktemp("home")
     env = cli_env(home=home, database_url=seeded_database_url)
     running: list[subprocess.Popen[str]] = []
@@ -74,9 +74,27 @@ def gateway_url(subgraph_urls: tuple[dict[str, str], Path]) -> Iterator[str]:
         stop_cli(proc)
 
 
+# not creditgraph's own graph, which is served with graphql/policy.toml unless told otherwise
+FOREIGN_SUPERGRAPH = """
+schema @link(url: "https://specs.apollo.dev/link/v1.0")
+  @link(url: "https://specs.apollo.dev/join/v0.3", for: EXECUTION) { query: Query }
+enum join__Graph {
+  SHOP @join__graph(name: "shop", url: "http://127.0.0.1:1/graphql")
+}
+type Query @join__type(graph: SHOP) {
+  hello: String @join__field(graph: SHOP)
+}
+"""
+
+
 def test_serve_refuses_a_supergraph_without_policy(tmp_path: Path) -> None:
-    result = run_cli("serve", "--port", str(free_port()), env=cli_env(home=tmp_path))
-    assert_one_line_error(result, "declares no creditgraph policy", "--no-policy")
+    foreign = tmp_path / "foreign.graphql"
+    foreign.write_text(FOREIGN_SUPERGRAPH)
+    result = run_cli(
+        "serve", "--supergraph", str(foreign), "--port", str(free_port()),
+        env=cli_env(home=tmp_path),
+    )  # fmt: skip
+    assert_one_line_error(result, "declares no creditgraph policy", "--policy FILE", "--no-policy")
 
 
 def test_serve_refuses_what_is_not_a_supergraph(tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ LIBRARY = build_schema(
 SUBJECT_IDENTIFIERS = tuple(p.identifier for p in PERSONAS)
 INSTITUTION_CODES = tuple(i.code for i in INSTITUTIONS)
 BUREAU_ROOT_FIELDS: dict[str, dict[str, SearchStrategy[Any]]] = {
-    "subject": {"identifier": st.sampled_from(SUBJECT_IDENTIFIERS)},
+    "subjects": {"identifiers": st.lists(st.sampled_from(SUBJECT_IDENTIFIERS), max_size=3)},
     "institution": {"code": st.sampled_from(INSTITUTION_CODES)},
 }
 
@@ -354,15 +354,15 @@ def test_bureau_operations_are_valid_and_use_the_values_given(op: GeneratedOpera
     for parent, field, arguments in walk.fields:
         if parent == "Query":
             assert field in BUREAU_ROOT_FIELDS
-        if (parent, field) == ("Query", "subject"):
-            assert arguments["identifier"] in SUBJECT_IDENTIFIERS
+        if (parent, field) == ("Query", "subjects"):
+            assert set(arguments["identifiers"]) <= set(SUBJECT_IDENTIFIERS)
         if (parent, field) == ("Query", "institution"):
             assert arguments["code"] in INSTITUTION_CODES
         if "first" in arguments and arguments["first"] is not None:
             assert 1 <= arguments["first"] <= 100
 
 
-@pytest.mark.parametrize("name", ["public", "scores"])
+@pytest.mark.parametrize("name", ["public", "scores", "consent"])
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.differing_executors])
 @given(data=st.data())
 def test_the_other_subgraphs_operations_are_valid(name: str, data: st.DataObject) -> None:

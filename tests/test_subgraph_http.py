@@ -17,7 +17,7 @@ from creditgraph.subgraphs.sdl import sdl_file
 from tests.cli_helpers import cli_env, free_port, start_cli, wait_for_http
 
 QUERY = {
-    "query": "query($id: String!) { subject(identifier: $id) { name } }",
+    "query": "query($id: String!) { subjects(identifiers: [$id]) { name } }",
     "variables": {"id": PERSONA["husband"].identifier},
 }
 
@@ -50,7 +50,7 @@ def test_with_the_gateway_credential_it_answers(bureau: tuple[str, bytes]) -> No
     url, secret = bureau
     response = _post(url, credential.issue(secret, "bureau"))
     assert response.status_code == 200
-    assert response.json() == {"data": {"subject": {"name": PERSONA["husband"].name}}}
+    assert response.json() == {"data": {"subjects": [{"name": PERSONA["husband"].name}]}}
 
 
 def test_it_serves_the_committed_sdl(bureau: tuple[str, bytes], repo_root: Path) -> None:
