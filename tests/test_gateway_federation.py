@@ -39,6 +39,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from strawberry.asgi import GraphQL
 
+from creditgraph.access.tokens import Requester
 from creditgraph.gateway.composition import compose
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.plan import Fetch
@@ -118,6 +119,10 @@ class CountingTransport:
         # a copy: strawberry pops `__typename` out of the representations it is given
         self.calls.append(Call(subgraph, document, copy.deepcopy(variables)))
         return await self.inner.send(subgraph, document, variables)
+
+    def acting_for(self, requester: Requester | None) -> CountingTransport:
+        """The fixture subgraphs serve anyone: the same transport, the same record."""
+        return self
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -24,6 +24,10 @@ class Frame:
     wood: str
 
 
+def _related() -> list[Exhibit]:
+    return [Print(edition=3)]
+
+
 @strawberry.federation.type(keys=["id"])
 class Painting:
     id: strawberry.ID
@@ -31,13 +35,10 @@ class Painting:
     artist: str
     frame: Frame = strawberry.federation.field(shareable=True)
     # a progressive override whose label is off by default: studio still resolves `year`
+    related: list[Exhibit] = strawberry.federation.field(resolver=_related, shareable=True)
     year: int = strawberry.federation.field(
         default=1906, override=Override(override_from="studio", label="percent(50)")
     )
-
-    @strawberry.federation.field(shareable=True)
-    def related(self) -> list[Exhibit]:
-        return [Print(edition=3)]
 
     @strawberry.field
     def price(self, currency: str) -> int | None:

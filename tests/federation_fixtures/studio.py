@@ -29,6 +29,18 @@ class Frame:
     width: int
 
 
+def _related() -> list[Exhibit]:
+    return [Sculpture(code="TH-2", material="bronze")]
+
+
+def _price(root: Painting, currency: str) -> int | None:
+    return root.required_price
+
+
+def _insurance(root: Painting) -> int | None:
+    return None if root.required_price is None else root.required_price // 10
+
+
 @strawberry.federation.type(keys=["id"])
 class Painting:
     id: strawberry.ID
@@ -36,25 +48,16 @@ class Painting:
     title: str
     frame: Frame = strawberry.federation.field(shareable=True)
     year: int = 1899
-
-    @strawberry.federation.field(shareable=True)
-    def related(self) -> list[Exhibit]:
-        return [Sculpture(code="TH-2", material="bronze")]
-
+    related: list[Exhibit] = strawberry.federation.field(resolver=_related, shareable=True)
     # the price the representation carried, in whichever currency the field asked
     required_price: strawberry.Private[int | None] = None
-
-    @strawberry.federation.field(external=True)
-    def price(self, currency: str) -> int | None:
-        return self.required_price
-
-    @strawberry.federation.field(requires=['price(currency: "USD")'])
-    def insurance(self) -> int | None:
-        return None if self.required_price is None else self.required_price // 10
-
-    @strawberry.federation.field(requires=['price(currency: "EUR")'])
-    def insurance_eur(self) -> int | None:
-        return None if self.required_price is None else self.required_price // 10
+    price: int | None = strawberry.federation.field(resolver=_price, external=True)
+    insurance: int | None = strawberry.federation.field(
+        resolver=_insurance, requires=['price(currency: "USD")']
+    )
+    insurance_eur: int | None = strawberry.federation.field(
+        resolver=_insurance, requires=['price(currency: "EUR")']
+    )
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID, price: int | None = None) -> Painting | None:
@@ -81,7 +84,9 @@ def _painting(id: str) -> Painting | None:
 
 
 def _exhibits() -> list[Exhibit]:
-    return [_painting("p1"), Sculpture(code="TH-2", material="bronze")]
+    painting = _painting("p1")
+    assert painting is not None
+    return [painting, Sculpture(code="TH-2", material="bronze")]
 
 
 def _spotlight() -> Painting | None:
