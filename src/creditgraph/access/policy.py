@@ -164,7 +164,7 @@ class Policy:
                     continue
                 hidden = seen_by - self.rule(type_name, field_name).editions
                 if hidden:
-                    yield f"{type_name}.{field_name} is non-null, yet {sorted(hidden)} cannot see it"
+                    yield f"{type_name}.{field_name} is non-null, yet {sorted(hidden)} may not"
                 elif type_name == SUBJECT_TYPE and field_name not in linked_everywhere:
                     yield f"Subject.{field_name} is non-null, yet a linked subject hides it"
 
