@@ -339,3 +339,37 @@ async def test_every_look_is_an_inquiry_and_the_audit_chain_holds(
     assert await pool.fetchval("select count(*) from gateway.audit_log") == entries + 3
     verified = await audit.verify(pool)
     assert verified.ok, verified.reason
+
+
+async def test_each_root_field_is_judged_for_its_own_purpose(guarded: PolicyGateway) -> None:
+    await ask(guarded, SELF, GRANT, {"bank": WESTLAKE_BANK.code, "purpose": "LOAN_APPROVAL"})
+    response = await ask(
+        guarded,
+        WESTLAKE,
+        """
+        query($id: String!) {
+          loan: subject(identifier: $id, purpose: LOAN_APPROVAL) { name }
+          card: subject(identifier: $id, purpose: CREDIT_CARD_APPROVAL) { name }
+        }
+        """,
+        {"id": HUSBAND},
+    )
+    assert response["data"] == {"loan": {"name": PERSONA["husband"].name}, "card": None}
+    assert codes(response) == {("card",): "CONSENT_REQUIRED"}
+
+
+async def test_a_client_cannot_borrow_the_gateways_own_keys(guarded: PolicyGateway) -> None:
+    response = await ask(
+        guarded,
+        EASTBRIDGE,
+        """
+        query($id: String!) {
+          subject(identifier: $id, purpose: POST_LOAN_MANAGEMENT) {
+            accounts { nodes { account { parties { subject { _policy_key: name } } } } }
+          }
+        }
+        """,
+        {"id": HUSBAND},
+    )
+    assert response["data"] is None
+    assert response["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

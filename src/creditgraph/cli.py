@@ -317,7 +317,7 @@ def serve(
                 host=host,
                 port=port,
                 subgraph_timeout=timeout,
-                http_subgraphs=None if in_process else overrides,
+                overrides=None if in_process else overrides,
             )
         )
         return

@@ -312,18 +312,18 @@ async def run_serve(
     host: str,
     port: int,
     subgraph_timeout: float,
-    http_subgraphs: dict[str, str] | None = None,
+    overrides: dict[str, str] | None = None,
 ) -> None:
-    """Serve with the database open: subgraphs in-process, or over HTTP at `http_subgraphs`."""
+    """Serve with the database open: subgraphs in-process (no `overrides`), or over HTTP."""
     await run_migrations(dsn)
     pool = await create_pool(dsn)
     try:
-        if http_subgraphs is None:
+        if overrides is None:
             gateway = in_process_gateway(supergraph, pool, timeout=subgraph_timeout)
         else:
             secret = credential.load_secret(ensure_home(settings.home))
             gateway = http_gateway(
-                supergraph, overrides=http_subgraphs, secret=secret, timeout=subgraph_timeout
+                supergraph, overrides=overrides, secret=secret, timeout=subgraph_timeout
             )
         access = guarded(gateway, policy, pool, settings)
         await serve_gateway(gateway, host=host, port=port, pool=pool, access=access)

@@ -39,7 +39,7 @@ from creditgraph.access.editions import Entitlement, Principal
 from creditgraph.access.masks import Viewer
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import Requester
-from creditgraph.access.views import Restrictor, View
+from creditgraph.access.views import NEED_PREFIX, Restrictor, View, uses_reserved_key
 from creditgraph.access.walk import CONSENT_REQUIRED, FORBIDDEN_FIELD, Reached, Walk
 from creditgraph.gateway.engine import Gateway, PreparedOperation
 from creditgraph.gateway.errors import BAD_USER_INPUT, Path, error
@@ -70,6 +70,7 @@ class _Checkpoint:
     selections: list[Selection]
     target: dict[str, Any]
     path: Path
+    purpose: str
     entitlement: Entitlement | None
 
 
@@ -80,9 +81,8 @@ class _Request:
     operation: Operation
     variables: dict[str, Any]
     principal: Principal
-    purpose: str = editions.SELF
     errors: list[dict[str, Any]] = field(default_factory=list)
-    looked: dict[str, Entitlement] = field(default_factory=dict)
+    looked: dict[tuple[str, str], Entitlement] = field(default_factory=dict)
     subjects: dict[str, None] = field(default_factory=dict)
     returned: set[str] = field(default_factory=set)
     denied: int = 0
@@ -124,6 +124,13 @@ class PolicyGateway:
                 "errors": [error("send a bearer token to see any report", UNAUTHENTICATED)],
                 "data": None,
             }
+        if uses_reserved_key(operation.selections):
+            return {
+                "errors": [
+                    error(f"response keys starting {NEED_PREFIX} are reserved", BAD_USER_INPUT)
+                ],
+                "data": None,
+            }
         async with self.pool.acquire() as conn:
             who = await editions.principal(conn, requester)
         if operation.kind == "mutation":
@@ -147,7 +154,7 @@ class PolicyGateway:
     async def _query(self, request: _Request) -> dict[str, Any]:
         operation = request.operation
         data: dict[str, Any] = {}
-        roots: list[tuple[CollectedField, str, Path]] = []
+        roots: list[tuple[CollectedField, str, str, Path]] = []
         fields = operation.collect(operation.selections, "Query", self.gateway.planner.possible)
         for collected in fields:
             key = collected.response_key
@@ -156,10 +163,10 @@ class PolicyGateway:
             elif collected.name in INTROSPECTION_FIELDS:
                 continue
             else:
-                identifier = self._root_subject(request, collected)
+                asked = self._root_subject(request, collected)
                 data[key] = None
-                if identifier is not None:
-                    roots.append((collected, identifier, [key]))
+                if asked is not None:
+                    roots.append((collected, *asked, [key]))
         if any(root.name in INTROSPECTION_FIELDS for root in fields):
             found, problems = introspect(self.gateway.schema, operation, request.variables)
             data.update(found)
@@ -170,8 +177,8 @@ class PolicyGateway:
             wave = await self._entitle_reached(request, reached)
         return data
 
-    def _root_subject(self, request: _Request, root: CollectedField) -> str | None:
-        """The identifier a root field asks for, or None with the reason in the errors."""
+    def _root_subject(self, request: _Request, root: CollectedField) -> tuple[str, str] | None:
+        """The identifier and purpose a root field asks for, or None with the reason why not."""
         requester = request.principal.requester
         path: Path = [root.response_key]
         if root.name == "me":
@@ -185,8 +192,7 @@ class PolicyGateway:
                 )
                 request.denied += 1
                 return None
-            request.purpose = editions.SELF
-            return requester.identifier
+            return requester.identifier, editions.SELF
         arguments = self._arguments(root, request.variables)
         raw = arguments.get("identifier")
         try:
@@ -195,8 +201,7 @@ class PolicyGateway:
         except InvalidIdentifier as exc:
             request.errors.append(error(f"identifier: {exc}", BAD_USER_INPUT, path))
             return None
-        request.purpose = str(arguments.get("purpose"))
-        return identifier
+        return identifier, str(arguments.get("purpose"))
 
     def _arguments(self, root: CollectedField, variables: Mapping[str, Any]) -> dict[str, Any]:
         definition = self.gateway.schema.query_type.fields[root.name]  # type: ignore[union-attr]
@@ -211,13 +216,12 @@ class PolicyGateway:
     async def _entitle_roots(
         self,
         request: _Request,
-        roots: Sequence[tuple[CollectedField, str, Path]],
+        roots: Sequence[tuple[CollectedField, str, str, Path]],
         data: dict[str, Any],
     ) -> list[_Checkpoint]:
         async with self.pool.acquire() as conn:
             wave: list[_Checkpoint] = []
-            for root, identifier, path in roots:
-                purpose = editions.SELF if root.name == "me" else request.purpose
+            for root, identifier, purpose, path in roots:
                 found = (await editions.decide(conn, request.principal, [identifier], purpose)).get(
                     identifier
                 )
@@ -235,42 +239,60 @@ class PolicyGateway:
                 data[root.response_key] = target
                 wave.append(
                     _Checkpoint(
-                        identifier, View(found.edition), root.selections or [], target, path, found
+                        identifier,
+                        View(found.edition),
+                        root.selections or [],
+                        target,
+                        path,
+                        purpose,
+                        found,
                     )
                 )
         return wave
 
     async def _entitle_reached(
-        self, request: _Request, reached: list[Reached]
+        self, request: _Request, reached: list[tuple[Reached, str]]
     ) -> list[_Checkpoint]:
+        """Reached subjects are looked at for the purpose of the report they were reached from."""
         if not reached:
             return []
+        by_purpose: dict[str, list[str]] = {}
+        for item, purpose in reached:
+            by_purpose.setdefault(purpose, []).append(item.identifier)
+        own: dict[tuple[str, str], Entitlement] = {}
         async with self.pool.acquire() as conn:
-            own = await editions.decide(
-                conn, request.principal, [item.identifier for item in reached], request.purpose
-            )
+            for purpose, identifiers in by_purpose.items():
+                decided = await editions.decide(conn, request.principal, identifiers, purpose)
+                own.update({(found, purpose): value for found, value in decided.items()})
         wave = []
-        for item in reached:
-            found = own.get(item.identifier)
+        for item, purpose in reached:
+            found = own.get((item.identifier, purpose))
             if found is not None:
                 view = View(found.edition)
             else:
                 view = View(item.parent.edition, self.policy.linked_fields(item.coordinate))
             wave.append(
-                _Checkpoint(item.identifier, view, item.selections, item.target, item.path, found)
+                _Checkpoint(
+                    item.identifier, view, item.selections, item.target, item.path, purpose, found
+                )
             )
         return wave
 
-    async def _fetch_wave(self, request: _Request, wave: list[_Checkpoint]) -> list[Reached]:
-        groups: dict[tuple[int, View], list[_Checkpoint]] = {}
+    async def _fetch_wave(
+        self, request: _Request, wave: list[_Checkpoint]
+    ) -> list[tuple[Reached, str]]:
+        groups: dict[tuple[int, View, str], list[_Checkpoint]] = {}
         for checkpoint in wave:
-            groups.setdefault((id(checkpoint.selections), checkpoint.view), []).append(checkpoint)
+            key = (id(checkpoint.selections), checkpoint.view, checkpoint.purpose)
+            groups.setdefault(key, []).append(checkpoint)
         results = await asyncio.gather(
             *(self._fetch_group(request, members) for members in groups.values())
         )
         return [item for found in results for item in found]
 
-    async def _fetch_group(self, request: _Request, members: list[_Checkpoint]) -> list[Reached]:
+    async def _fetch_group(
+        self, request: _Request, members: list[_Checkpoint]
+    ) -> list[tuple[Reached, str]]:
         first = members[0]
         prepared = self._view_operation(request.operation, first.selections, first.view)
         identifiers = list(dict.fromkeys(member.identifier for member in members))
@@ -293,13 +315,13 @@ class PolicyGateway:
             fetched = by_identifier.get(member.identifier)
             request.subjects[member.identifier] = None
             if member.entitlement is not None:
-                request.looked.setdefault(member.identifier, member.entitlement)
+                request.looked.setdefault((member.identifier, member.purpose), member.entitlement)
             if isinstance(fetched, dict):
                 member.target.update(fetched)
                 walk.subject(member.target, member.selections, member.view, member.path)
         request.errors += walk.errors
         request.returned |= walk.returned
-        return walk.reached
+        return [(item, first.purpose) for item in walk.reached]
 
     def _view_operation(
         self, operation: Operation, selections: list[Selection], view: View
@@ -379,7 +401,7 @@ class PolicyGateway:
         requester = who.requester
         async with self.pool.acquire() as conn, conn.transaction():
             if who.id is not None:
-                for identifier, entitlement in request.looked.items():
+                for (identifier, _), entitlement in request.looked.items():
                     await conn.execute(
                         editions.SQL["record_inquiry"],
                         identifier,
@@ -404,7 +426,7 @@ class PolicyGateway:
                     detail={
                         "editions": {
                             identifier: found.edition
-                            for identifier, found in request.looked.items()
+                            for (identifier, _), found in request.looked.items()
                         },
                         "errors": sorted(
                             {str(item.get("extensions", {}).get("code")) for item in request.errors}

@@ -20,8 +20,9 @@ from creditgraph.access.masks import FILTERS, MASKS, NeedPath
 from creditgraph.access.policy import SUBJECT_TYPE, Policy
 from creditgraph.gateway.operation import Field, Fragment, Selection
 
-# the gateway's own response keys: never a client's (GraphQL names cannot start with "_policy")
-# in practice, and never returned, since the response is shaped from the client's selection
+# the gateway's own response keys, all starting with NEED_PREFIX: a client's response key may
+# not (the policy layer refuses such a document), and they are never returned, since the
+# response is shaped from the client's selection
 KEY_ALIAS: Final = "_policy_key"
 NEED_PREFIX: Final = "_policy_"
 
@@ -38,6 +39,17 @@ class View:
         return not (
             self.linked is not None and type_name == SUBJECT_TYPE and field not in self.linked
         )
+
+
+def uses_reserved_key(selections: list[Selection]) -> bool:
+    """Whether a client's response key could be mistaken for one of the gateway's own."""
+    for item in selections:
+        if isinstance(item, Fragment):
+            if uses_reserved_key(item.selections):
+                return True
+        elif item.response_key.startswith(NEED_PREFIX) or uses_reserved_key(item.selections or []):
+            return True
+    return False
 
 
 def need_alias(path: NeedPath) -> str:
