@@ -39,6 +39,11 @@ def policy_path() -> Path:
     return graphql_root() / "policy.toml"
 
 
+def operations_root() -> Path:
+    """The trusted operations (`graphql/operations/*.graphql`): one named operation a file."""
+    return graphql_root() / "operations"
+
+
 def interop_root() -> Path | None:
     found = _PACKAGE.parent.parent / "interop"
     return found if (found / "package.json").is_file() else None
