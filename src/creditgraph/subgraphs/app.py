@@ -2,7 +2,9 @@
 
 `POST /graphql` runs the subgraph's schema (Federation v2: `_service` and
 `_entities` included) for the gateway only: requests without a valid internal
-credential are refused with 401 before any parsing or database work.
+credential are refused with 401 before any parsing or database work. The
+requester the credential asserts (see credential.py) becomes the request's
+`SubgraphContext.requester`, exactly as the in-process transport sets it.
 `GET /healthz` answers while the process is up, with no credential, so an
 orchestrator can probe it.
 """
@@ -21,8 +23,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from creditgraph.access.tokens import Requester
 from creditgraph.subgraphs import credential
 from creditgraph.subgraphs.context import SubgraphContext
+
+# where the middleware leaves the verified requester for the schema's context
+_REQUESTER_SCOPE_KEY = "creditgraph.requester"
 
 
 class _SubgraphGraphQL(GraphQL[SubgraphContext, None]):
@@ -31,11 +37,16 @@ class _SubgraphGraphQL(GraphQL[SubgraphContext, None]):
         self._pool = pool
 
     async def get_context(self, request: Any, response: Any) -> SubgraphContext:
-        return SubgraphContext(self._pool)
+        requester = request.scope.get(_REQUESTER_SCOPE_KEY)
+        return SubgraphContext(self._pool, requester if isinstance(requester, Requester) else None)
 
 
 class RequireGatewayCredential:
-    """Plain ASGI middleware: nothing reaches the schema without the gateway's credential."""
+    """Plain ASGI middleware: nothing reaches the schema without the gateway's credential.
+
+    Only what the credential asserts is passed on: whatever the scope held under the
+    requester key before is replaced, so nothing but a verified credential names one.
+    """
 
     def __init__(self, app: ASGIApp, *, subgraph: str, secret: bytes) -> None:
         self.app = app
@@ -49,7 +60,7 @@ class RequireGatewayCredential:
                 if name.decode("latin-1").lower() == credential.HEADER:
                     token = value.decode("latin-1")
             try:
-                credential.verify(self.secret, self.subgraph, token)
+                requester = credential.verify(self.secret, self.subgraph, token)
             except credential.CredentialRefused as exc:
                 body = {
                     "errors": [{"message": str(exc), "extensions": {"code": "UNAUTHENTICATED"}}]
@@ -62,6 +73,7 @@ class RequireGatewayCredential:
                 )
                 await refusal(scope, receive, send)
                 return
+            scope = {**scope, _REQUESTER_SCOPE_KEY: requester}
         await self.app(scope, receive, send)
 
 

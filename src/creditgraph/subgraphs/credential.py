@@ -3,9 +3,33 @@
 Authorisation happens in the gateway only, so a subgraph reachable over the
 network must not answer anyone else: every request carries a short-lived JWT
 (HS256 over a secret shared by the gateway and its subgraphs) in the
-`Creditgraph-Gateway-Credential` header, issued by the gateway and addressed
+`creditgraph-gateway-credential` header, issued by the gateway and addressed
 to one subgraph. Mounted in-process, a subgraph is called directly and needs
 none.
+
+The claims:
+
+* `iss` `creditgraph-gateway`; `aud` `creditgraph-subgraph:<name>` (one
+  subgraph: a credential for one is refused by every other); `iat`, and `exp`
+  at most LIFETIME_SECONDS later (5 s of clock skew tolerated);
+* on whose behalf the gateway calls, when it calls for a requester: `sub` (the
+  requester's identifier: a resident identity number for a subject, else a
+  unified social credit code), `role` (`subject`, `bank` or `government`, as
+  in requester tokens) and `operator` (the person operating for an
+  institution; always for a bank, never for a subject). With none of the
+  three, the request is the gateway's own (its internal lookups) and has no
+  requester; with some of them but not a whole requester (a role without an
+  identifier, an identifier of the wrong kind for the role, an operator on a
+  subject), the credential is refused as a whole, like a forged one.
+
+The requester rides inside the credential rather than in a header of its own
+because then one signature binds it to the subgraph and the lifetime: it
+cannot be moved onto another subgraph's credential or outlive its own, there
+is nothing to pair up and only one HMAC to check, and a gateway that signs no
+requester claims (interop/apollo_gateway.mjs) is still understood. The secret
+is shared with the subgraphs, so only a holder of it (the gateway) can assert
+a requester; a client's headers never reach a subgraph, as the gateway builds
+every subgraph request from scratch.
 
 The secret is `CREDITGRAPH_INTERNAL_SECRET` when set (at least 32 bytes, for a
 deployment where gateway and subgraphs run on different hosts), else a random
@@ -18,10 +42,13 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, Final, get_args
 
 import jwt
 
+from creditgraph.access.tokens import Requester, Role
 from creditgraph.errors import ConfigurationError
+from creditgraph.identifiers import is_resident_id, is_uscc
 from creditgraph.secret_files import load_or_create_secret
 
 HEADER = "creditgraph-gateway-credential"
@@ -31,6 +58,9 @@ _LEEWAY_SECONDS = 5
 _SECRET_ENV = "CREDITGRAPH_INTERNAL_SECRET"
 _SECRET_FILE = "internal-credential.key"
 _MIN_SECRET_BYTES = 32
+_REQUESTER_CLAIMS: Final = ("sub", "role", "operator")
+#: the role claim is lower-case, as in requester tokens; `Requester.role` is upper-case
+_ROLES: Final[Mapping[str, Role]] = {role.lower(): role for role in get_args(Role)}
 
 
 class CredentialRefused(Exception):
@@ -53,25 +83,38 @@ def load_secret(home: Path, env: Mapping[str, str] | None = None) -> bytes:
     return load_or_create_secret(home / _SECRET_FILE, min_bytes=_MIN_SECRET_BYTES)
 
 
-def issue(secret: bytes, subgraph: str, *, now: float | None = None) -> str:
+def issue(
+    secret: bytes,
+    subgraph: str,
+    *,
+    requester: Requester | None = None,
+    now: float | None = None,
+) -> str:
+    """A credential for `subgraph`, asserting `requester` when the gateway calls for one."""
     issued = int(time.time() if now is None else now)
-    claims = {
+    claims: dict[str, Any] = {
         "iss": ISSUER,
         "aud": audience(subgraph),
         "iat": issued,
         "exp": issued + LIFETIME_SECONDS,
     }
+    if requester is not None:
+        claims["sub"] = requester.identifier
+        claims["role"] = requester.role.lower()
+        if requester.operator is not None:
+            claims["operator"] = requester.operator
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 REFUSAL = "this subgraph answers the creditgraph gateway only"
 
 
-def verify(secret: bytes, subgraph: str, token: str | None) -> None:
-    """Accept a credential issued for this subgraph in the last minute, or refuse.
+def verify(secret: bytes, subgraph: str, token: str | None) -> Requester | None:
+    """The requester a credential issued for this subgraph in the last minute asserts.
 
-    The refusal says nothing about which check failed: that would only help
-    someone probing for a way in.
+    None when it asserts none (the gateway's own lookups). Refuses with one
+    message whatever failed: saying which check would only help someone
+    probing for a way in.
     """
     if not token:
         raise CredentialRefused(REFUSAL)
@@ -89,3 +132,24 @@ def verify(secret: bytes, subgraph: str, token: str | None) -> None:
         raise CredentialRefused(REFUSAL) from None
     if claims["exp"] - claims["iat"] > LIFETIME_SECONDS:
         raise CredentialRefused(REFUSAL)
+    return _requester(claims)
+
+
+def _requester(claims: Mapping[str, Any]) -> Requester | None:
+    """The requester in verified claims; None when there is none, refused when it is partial."""
+    if not any(name in claims for name in _REQUESTER_CLAIMS):
+        return None
+    role_claim = claims.get("role")
+    role = _ROLES.get(role_claim) if isinstance(role_claim, str) else None
+    identifier = claims.get("sub")
+    operator = claims.get("operator")
+    if role is None or not isinstance(identifier, str):
+        raise CredentialRefused(REFUSAL)
+    if not (is_resident_id(identifier) if role == "SUBJECT" else is_uscc(identifier)):
+        raise CredentialRefused(REFUSAL)
+    if "operator" in claims:
+        if role == "SUBJECT" or not isinstance(operator, str) or not operator:
+            raise CredentialRefused(REFUSAL)
+    elif role == "BANK":
+        raise CredentialRefused(REFUSAL)
+    return Requester(role=role, identifier=identifier, operator=operator)

@@ -2,24 +2,63 @@
 
 Each subgraph's URL comes from the supergraph (`join__graph(url:)`), or an
 override when the deployment knows better. Every request carries a credential
-addressed to that subgraph alone; one is reused for half its lifetime, so
-signing does not cost a JWT per fetch.
+addressed to that subgraph alone and, when the gateway calls on a requester's
+behalf (`acting_for`), naming that requester (see subgraphs/credential.py), so
+a subgraph served apart knows who is asking exactly as an in-process one does.
+The transport itself calls for no one (the gateway's own lookups); its views
+from `acting_for` share its connections and credentials.
+
+A credential is reused for REUSE_SECONDS, per subgraph and requester, so the
+fetches of one request, and a requester's next few requests, share one
+signature instead of signing a JWT per fetch. A few seconds is enough for that
+and keeps the store small (one credential per subgraph for each requester seen
+in the last few seconds; stale ones are dropped as new ones are signed), and a
+reused credential still has most of its minute left when it arrives.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import httpx
 import orjson
 
 from creditgraph.access.tokens import Requester
-from creditgraph.gateway.transports._base import SubgraphUnavailable
+from creditgraph.gateway.transports._base import SubgraphUnavailable, Transport
 from creditgraph.subgraphs import credential
 
 _ACCEPT = "application/graphql-response+json, application/json"
+REUSE_SECONDS: Final = 5.0
+
+
+class _Credentials:
+    """Signed credentials by (subgraph, requester), each reused for REUSE_SECONDS."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+        self._signed: dict[tuple[str, Requester | None], tuple[float, str]] = {}
+        self._next_sweep = 0.0
+
+    def for_request(self, subgraph: str, requester: Requester | None) -> str:
+        now = time.time()
+        key = (subgraph, requester)
+        cached = self._signed.get(key)
+        if cached is not None and now - cached[0] < REUSE_SECONDS:
+            return cached[1]
+        if now >= self._next_sweep:
+            self._sweep(now)
+        token = credential.issue(self._secret, subgraph, requester=requester, now=now)
+        self._signed[key] = (now, token)
+        return token
+
+    def _sweep(self, now: float) -> None:
+        """Forget credentials too old to reuse, so requesters gone quiet cost no memory."""
+        self._signed = {
+            key: signed for key, signed in self._signed.items() if now - signed[0] < REUSE_SECONDS
+        }
+        self._next_sweep = now + REUSE_SECONDS
 
 
 class HTTPTransport:
@@ -31,8 +70,7 @@ class HTTPTransport:
         max_connections: int = 100,
     ) -> None:
         self._urls = dict(urls)
-        self._secret = secret
-        self._credentials: dict[str, tuple[float, str]] = {}
+        self._credentials = None if secret is None else _Credentials(secret)
         self._client = httpx.AsyncClient(
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
@@ -40,30 +78,28 @@ class HTTPTransport:
             timeout=httpx.Timeout(None),
         )
 
-    def _credential(self, subgraph: str) -> str | None:
-        if self._secret is None:
-            return None
-        now = time.time()
-        cached = self._credentials.get(subgraph)
-        if cached is not None and now - cached[0] < credential.LIFETIME_SECONDS / 2:
-            return cached[1]
-        token = credential.issue(self._secret, subgraph, now=now)
-        self._credentials[subgraph] = (now, token)
-        return token
-
-    def acting_for(self, requester: Requester | None) -> HTTPTransport:
-        """Unchanged: the requester does not yet travel over HTTP, so a subgraph served
-        apart sees none and refuses whatever needs one (the consent mutations)."""
-        return self
+    def acting_for(self, requester: Requester | None) -> Transport:
+        """A view of this transport whose every request names `requester` in its credential."""
+        return _ActingFor(self, requester)
 
     async def send(self, subgraph: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return await self.send_for(None, subgraph, document, variables)
+
+    async def send_for(
+        self,
+        requester: Requester | None,
+        subgraph: str,
+        document: str,
+        variables: dict[str, Any],
+    ) -> dict[str, Any]:
+        """One request to `subgraph` on `requester`'s behalf (None: the gateway's own)."""
         url = self._urls.get(subgraph)
         if not url:
             raise SubgraphUnavailable(f"no URL is configured for subgraph {subgraph!r}")
+        # built from scratch for every request: nothing a client sent the gateway is passed on
         headers = {"content-type": "application/json", "accept": _ACCEPT}
-        token = self._credential(subgraph)
-        if token is not None:
-            headers[credential.HEADER] = token
+        if self._credentials is not None:
+            headers[credential.HEADER] = self._credentials.for_request(subgraph, requester)
         body = orjson.dumps({"query": document, "variables": variables})
         try:
             response = await self._client.post(url, content=body, headers=headers)
@@ -85,6 +121,23 @@ class HTTPTransport:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+class _ActingFor:
+    """One request's view of an HTTPTransport: the same connections, its requester named."""
+
+    def __init__(self, transport: HTTPTransport, requester: Requester | None) -> None:
+        self._transport = transport
+        self._requester = requester
+
+    def acting_for(self, requester: Requester | None) -> Transport:
+        return _ActingFor(self._transport, requester)
+
+    async def send(self, subgraph: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return await self._transport.send_for(self._requester, subgraph, document, variables)
+
+    async def aclose(self) -> None:
+        """The connections belong to the transport, which closes them."""
 
 
 def _describe(exc: httpx.HTTPError) -> str:
