@@ -1,0 +1,176 @@
+"""The trusted operations in graphql/operations: each is one named operation that the
+served schema accepts, and each, run by the requester it is written for, fits that
+requester's edition: data back, nothing forbidden, no consent missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from graphql import OperationDefinitionNode, parse, validate
+
+from creditgraph.gateway import Supergraph
+from creditgraph.gateway.api_schema import api_schema
+from creditgraph.gateway.trusted import TrustedOperations, sha256_hex
+from creditgraph.resources import operations_root, supergraph_path
+from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU
+from tests.http_app import bearer, in_process_gateway, serving
+
+HUSBAND = PERSONA["husband"].identifier
+FILES = sorted(operations_root().glob("*.graphql"))
+WORRIES = {"FORBIDDEN_FIELD", "CONSENT_REQUIRED", "UNAUTHENTICATED"}
+
+
+def test_the_trusted_operations_are_where_the_contract_says() -> None:
+    assert {path.stem for path in FILES} >= {
+        "bank_underwriting",
+        "subject_self",
+        "government_public_credit",
+        "subject_card",
+    }
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda path: path.stem)
+def test_each_file_is_one_named_operation_the_api_schema_accepts(path: Path) -> None:
+    document = parse(path.read_text(encoding="utf-8"))
+    (operation,) = document.definitions
+    assert isinstance(operation, OperationDefinitionNode)
+    assert operation.name is not None
+    schema = api_schema(Supergraph(supergraph_path().read_text(encoding="utf-8")))
+    assert validate(schema, document) == []
+
+
+def test_the_loaded_operations_are_known_by_the_hash_of_their_file() -> None:
+    trusted = TrustedOperations.load(operations_root())
+    assert len(trusted) == len(FILES)
+    for path in FILES:
+        text = path.read_text(encoding="utf-8")
+        assert trusted[sha256_hex(text)].path == path
+        assert trusted.holds_text(text)
+    assert not trusted.holds_text(FILES[0].read_text(encoding="utf-8") + " ")
+
+
+@pytest.fixture
+async def pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    found = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
+    try:
+        yield found
+    finally:
+        await found.close()
+
+
+@pytest.fixture
+async def client(pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    gateway = in_process_gateway(pool)
+    try:
+        async with serving(gateway, pool, tmp_path) as found:
+            yield found
+    finally:
+        await gateway.aclose()
+
+
+async def post(
+    client: httpx.AsyncClient, headers: dict[str, str], query: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def operation(name: str) -> str:
+    return (operations_root() / f"{name}.graphql").read_text(encoding="utf-8")
+
+
+def assert_fits_its_edition(body: dict[str, Any]) -> dict[str, Any]:
+    refused = [
+        item for item in body.get("errors", []) if item.get("extensions", {}).get("code") in WORRIES
+    ]
+    assert refused == [], refused
+    assert body.get("errors") is None, body["errors"]
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+GRANT = """
+mutation($bank: String!, $purpose: InquiryPurpose!, $edition: Edition) {
+  grantConsent(grantee: $bank, purpose: $purpose, edition: $edition) { id state }
+}
+"""
+
+
+async def test_a_bank_underwrites_with_the_subjects_authorisation(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    subject = bearer(tmp_path, "SUBJECT", HUSBAND)
+    granted = await post(
+        client, subject, GRANT, {"bank": EASTBRIDGE_BANK.code, "purpose": "LOAN_APPROVAL"}
+    )
+    assert granted["data"]["grantConsent"]["state"] == "ACTIVE"
+    bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "underwriter-1")
+    data = assert_fits_its_edition(
+        await post(client, bank, operation("bank_underwriting"), {"identifier": HUSBAND})
+    )
+    report = data["subject"]
+    assert report["identifier"] == HUSBAND
+    assert report["accounts"]["nodes"]
+    assert report["creditSummary"]["fourNots"] is not None
+    assert [score["model"]["scale"] for score in report["scores"]] == ["BUREAU"]
+    assert report["spouse"]["identifier"] == PERSONA["wife"].identifier
+
+
+async def test_the_subject_sees_their_own_report_inquiries_and_grants(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    subject = bearer(tmp_path, "SUBJECT", HUSBAND)
+    await post(client, subject, GRANT, {"bank": EASTBRIDGE_BANK.code, "purpose": "LOAN_APPROVAL"})
+    bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "underwriter-1")
+    await post(client, bank, operation("bank_underwriting"), {"identifier": HUSBAND})
+    data = assert_fits_its_edition(await post(client, subject, operation("subject_self"), {}))
+    me = data["me"]
+    assert me["identifier"] == HUSBAND
+    assert [grant["granteeCode"] for grant in me["consentGrants"]] == [EASTBRIDGE_BANK.code]
+    looks = {(item["requesterCode"], item["purpose"]) for item in me["inquiries"]["nodes"]}
+    assert (EASTBRIDGE_BANK.code, "LOAN_APPROVAL") in looks
+
+
+async def test_a_government_body_checks_public_credit(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    agency = bearer(tmp_path, "GOVERNMENT", TAX_BUREAU.code, "inspector")
+    data = assert_fits_its_edition(
+        await post(client, agency, operation("government_public_credit"), {"identifier": HUSBAND})
+    )
+    assert data["subject"]["name"] == PERSONA["husband"].name
+    assert data["subject"]["publicRecordCount"] is not None
+
+
+@pytest.mark.parametrize("edition", ["BANK", "SOCIAL"])
+async def test_the_subject_card_fits_every_edition_that_sees_a_summary(
+    client: httpx.AsyncClient, tmp_path: Path, edition: str
+) -> None:
+    subject = bearer(tmp_path, "SUBJECT", HUSBAND)
+    await post(
+        client, subject, GRANT,
+        {"bank": EASTBRIDGE_BANK.code, "purpose": "CREDIT_CARD_APPROVAL", "edition": edition},
+    )  # fmt: skip
+    bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "front-end")
+    data = assert_fits_its_edition(
+        await post(
+            client,
+            bank,
+            operation("subject_card"),
+            {"identifier": HUSBAND, "purpose": "CREDIT_CARD_APPROVAL"},
+        )  # fmt: skip
+    )
+    card = data["subject"]
+    assert card["name"] == PERSONA["husband"].name
+    assert card["creditSummary"]["seriousDelinquency"] is not None
+    assert (card["identifier"] == HUSBAND) == (edition == "BANK")
