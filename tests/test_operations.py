@@ -168,7 +168,7 @@ async def test_the_subject_card_fits_every_edition_that_sees_a_summary(
             bank,
             operation("subject_card"),
             {"identifier": HUSBAND, "purpose": "CREDIT_CARD_APPROVAL"},
-        )  # fmt: skip
+        )
     )
     card = data["subject"]
     assert card["name"] == PERSONA["husband"].name

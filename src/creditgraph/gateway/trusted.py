@@ -40,7 +40,7 @@ class TrustedOperations(Mapping[str, TrustedOperation]):
 
     @classmethod
     def load(cls, directory: Path) -> TrustedOperations:
-        """Every `*.graphql` under `directory`; a file that is not one named operation is refused."""
+        """Every `*.graphql` under `directory`; refuses a file that is not one named operation."""
         if not directory.is_dir():
             raise ConfigurationError(f"no trusted operations directory at {directory}")
         return cls([_read(path) for path in sorted(directory.glob("*.graphql"))])
