@@ -32,6 +32,9 @@ def test_the_trusted_operations_are_where_the_contract_says() -> None:
         "subject_self",
         "government_public_credit",
         "subject_card",
+        "grant_consent",
+        "revoke_consent",
+        "record_authorisation",
     }
 
 
@@ -99,22 +102,19 @@ def assert_fits_its_edition(body: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-GRANT = """
-mutation($bank: String!, $purpose: InquiryPurpose!, $edition: Edition) {
-  grantConsent(grantee: $bank, purpose: $purpose, edition: $edition) { id state }
-}
-"""
-
-
-async def test_a_bank_underwrites_with_the_subjects_authorisation(
+async def test_a_bank_records_the_written_authorisation_and_underwrites(
     client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    subject = bearer(tmp_path, "SUBJECT", HUSBAND)
-    granted = await post(
-        client, subject, GRANT, {"bank": EASTBRIDGE_BANK.code, "purpose": "LOAN_APPROVAL"}
-    )
-    assert granted["data"]["grantConsent"]["state"] == "ACTIVE"
     bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "underwriter-1")
+    authorisation = {
+        "subject": HUSBAND,
+        "purpose": "LOAN_APPROVAL",
+        "evidence": "sha256:" + "ab" * 32,
+    }
+    recorded = assert_fits_its_edition(
+        await post(client, bank, operation("record_authorisation"), authorisation)
+    )
+    assert recorded["recordAuthorisation"]["state"] == "ACTIVE"
     data = assert_fits_its_edition(
         await post(client, bank, operation("bank_underwriting"), {"identifier": HUSBAND})
     )
@@ -126,19 +126,27 @@ async def test_a_bank_underwrites_with_the_subjects_authorisation(
     assert report["spouse"]["identifier"] == PERSONA["wife"].identifier
 
 
-async def test_the_subject_sees_their_own_report_inquiries_and_grants(
+async def test_the_subject_grants_sees_the_look_and_revokes(
     client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     subject = bearer(tmp_path, "SUBJECT", HUSBAND)
-    await post(client, subject, GRANT, {"bank": EASTBRIDGE_BANK.code, "purpose": "LOAN_APPROVAL"})
+    grant = {"grantee": EASTBRIDGE_BANK.code, "purpose": "LOAN_APPROVAL"}
+    granted = assert_fits_its_edition(
+        await post(client, subject, operation("grant_consent"), grant)
+    )
+    grant_id = granted["grantConsent"]["id"]
     bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "underwriter-1")
     await post(client, bank, operation("bank_underwriting"), {"identifier": HUSBAND})
     data = assert_fits_its_edition(await post(client, subject, operation("subject_self"), {}))
     me = data["me"]
     assert me["identifier"] == HUSBAND
-    assert [grant["granteeCode"] for grant in me["consentGrants"]] == [EASTBRIDGE_BANK.code]
+    assert [item["id"] for item in me["consentGrants"]] == [grant_id]
     looks = {(item["requesterCode"], item["purpose"]) for item in me["inquiries"]["nodes"]}
     assert (EASTBRIDGE_BANK.code, "LOAN_APPROVAL") in looks
+    revoked = assert_fits_its_edition(
+        await post(client, subject, operation("revoke_consent"), {"id": grant_id})
+    )
+    assert revoked["revokeConsent"]["state"] == "REVOKED"
 
 
 async def test_a_government_body_checks_public_credit(
@@ -157,10 +165,8 @@ async def test_the_subject_card_fits_every_edition_that_sees_a_summary(
     client: httpx.AsyncClient, tmp_path: Path, edition: str
 ) -> None:
     subject = bearer(tmp_path, "SUBJECT", HUSBAND)
-    await post(
-        client, subject, GRANT,
-        {"bank": EASTBRIDGE_BANK.code, "purpose": "CREDIT_CARD_APPROVAL", "edition": edition},
-    )  # fmt: skip
+    grant = {"grantee": EASTBRIDGE_BANK.code, "purpose": "CREDIT_CARD_APPROVAL", "edition": edition}
+    assert_fits_its_edition(await post(client, subject, operation("grant_consent"), grant))
     bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "front-end")
     data = assert_fits_its_edition(
         await post(
