@@ -1,53 +1,65 @@
 """The gateway's HTTP application.
 
-`POST /graphql` and `GET /graphql` serve the graph (GraphQL over HTTP, see
-gateway/http.py); `/healthz` answers as long as the process is up; `/readyz`
-answers 200 only when the database does (when there is one), so a load
-balancer stops sending traffic to a replica that lost it.
+- `POST /graphql` and `GET /graphql` serve the graph (GraphQL over HTTP, see
+  gateway/http.py);
+- `GET /healthz` answers as long as the process is up;
+- `GET /readyz` answers 200 only when the database and every subgraph do, and
+  503 naming what is down otherwise, so a load balancer stops sending traffic
+  to a replica that lost one (observability/readiness.py);
+- `GET /metrics` serves the app's metrics to Prometheus (observability/metrics.py).
+
+Every request gets a request id and one JSON log line (observability/request_log.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from creditgraph.gateway import Gateway
 from creditgraph.gateway.http import Access, handle
-
-_READY_TIMEOUT = 2.0
+from creditgraph.observability import Metrics, Readiness, RequestLog, Subgraphs
 
 
 def build_app(
-    gateway: Gateway | None, *, pool: asyncpg.Pool | None = None, access: Access | None = None
+    gateway: Gateway | None,
+    *,
+    pool: asyncpg.Pool | None = None,
+    access: Access | None = None,
+    metrics: Metrics | None = None,
+    subgraphs: Subgraphs | None = None,
 ) -> Starlette:
-    """The probes, and `/graphql` when there is a gateway to serve."""
+    """The probes and metrics, and `/graphql` when there is a gateway to serve.
+
+    `metrics` is the registry the gateway's `MeteredTransport` records fetches in
+    (a fresh one when not given); `subgraphs` says how `/readyz` reaches each of
+    the gateway's subgraphs (when not given, it checks only the database).
+    """
+    metrics = metrics or Metrics()
+    readiness = Readiness(pool, subgraphs or Subgraphs())
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        if pool is None:
-            return JSONResponse({"status": "ready"})
-        try:
-            async with asyncio.timeout(_READY_TIMEOUT):
-                await pool.fetchval("select 1")
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            return JSONResponse(
-                {"status": "unavailable", "database": type(exc).__name__}, status_code=503
-            )
-        return JSONResponse({"status": "ready", "database": "ok"})
+        report = await readiness.check()
+        return JSONResponse(report.body, status_code=200 if report.ready else 503)
 
-    routes = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    async def scrape(request: Request) -> Response:
+        body, content_type = metrics.exposition(request.headers.get("accept", ""))
+        return Response(body, headers={"content-type": content_type})
+
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", scrape)]
     if gateway is not None:
         served = gateway
+        metrics.watch_caches(served)
 
         async def graphql(request: Request) -> Response:
             return await handle(served, request, access)
 
-        routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
-    return Starlette(routes=routes)
+        routes.append(Route("/graphql", metrics.measured(graphql), methods=["GET", "POST"]))
+    return Starlette(routes=routes, middleware=[Middleware(RequestLog)])
