@@ -7,6 +7,11 @@ the client accepts it, in which case a request that never reached execution
 (unparseable, invalid) answers 400; with plain `application/json` every
 well-formed request answers 200, as legacy clients expect. Responses are
 serialised with orjson.
+
+`extensions.persistedQuery` (automatic persisted queries, see
+gateway/persisted_queries.py) may stand in for the query text, on `GET` as
+on `POST`; a gateway in trusted-only mode runs nothing but the trusted
+operations.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from creditgraph.access.tokens import TokenVerifier, Unauthenticated
+from creditgraph.gateway import persisted_queries
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError, error
+from creditgraph.gateway.persisted_queries import Refused
 
 if TYPE_CHECKING:
     from creditgraph.access.enforcement import PolicyGateway
@@ -87,26 +94,43 @@ async def _params(request: Request) -> dict[str, Any]:
     return params
 
 
-def _checked(params: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
+@dataclass(frozen=True, slots=True)
+class _Params:
+    query: str | None
+    variables: dict[str, Any]
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+def _checked(params: dict[str, Any]) -> _Params:
     query = params.get("query")
     variables = params.get("variables")
     operation_name = params.get("operationName")
-    if not isinstance(query, str) or not query:
-        raise _BadRequest("the request has no query")
+    extensions = params.get("extensions")
+    if query is not None and (not isinstance(query, str) or not query):
+        raise _BadRequest("query must be a non-empty string")
     if variables is None:
         variables = {}
     if not isinstance(variables, dict):
         raise _BadRequest("variables must be a JSON object")
     if operation_name is not None and not isinstance(operation_name, str):
         raise _BadRequest("operationName must be a string")
-    return query, variables, operation_name
+    if extensions is not None and not isinstance(extensions, dict):
+        raise _BadRequest("extensions must be a JSON object")
+    return _Params(query, variables, operation_name, extensions)
+
+
+def _refused(errors: list[dict[str, Any]], media_type: str) -> Response:
+    """A well-formed request the gateway will not run: 200 for legacy JSON, 400 for the spec's."""
+    status = 400 if media_type == GRAPHQL_RESPONSE else 200
+    return _respond({"errors": errors}, status, media_type)
 
 
 async def handle(gateway: Gateway, request: Request, access: Access | None = None) -> Response:
     """One GraphQL request; with `access`, authenticated and answered under the edition policy."""
     media_type = _media_type(request)
     try:
-        query, variables, operation_name = _checked(await _params(request))
+        params = _checked(await _params(request))
     except _BadRequest as exc:
         return _respond({"errors": [error(exc.message, BAD_USER_INPUT)]}, exc.status, media_type)
     requester = None
@@ -118,11 +142,20 @@ async def handle(gateway: Gateway, request: Request, access: Access | None = Non
             response = _respond(body, 401, media_type)
             response.headers["www-authenticate"] = "Bearer"
             return response
+    queries = persisted_queries.for_gateway(gateway)
     try:
-        prepared = gateway.prepare(query, variables, operation_name)
+        resolved = queries.resolve(params.query, params.extensions)
+    except Refused as exc:
+        errors = [error(exc.message, exc.code)]
+        if exc.malformed:
+            return _respond({"errors": errors}, 400, media_type)
+        return _refused(errors, media_type)
+    variables = params.variables
+    try:
+        prepared = gateway.prepare(resolved.query, variables, params.operation_name)
     except RequestError as exc:
-        status = 400 if media_type == GRAPHQL_RESPONSE else 200
-        return _respond({"errors": exc.formatted()}, status, media_type)
+        return _refused(exc.formatted(), media_type)
+    queries.remember(resolved)
     if request.method == "GET" and prepared.operation.kind != "query":
         return Response(
             orjson.dumps({"errors": [error("only queries may be sent with GET")]}),

@@ -1,0 +1,158 @@
+"""Automatic persisted queries (Apollo's APQ protocol) and the trusted-only mode.
+
+A client may send `extensions.persistedQuery = {version: 1, sha256Hash}` in
+place of the query text, saving the bytes of a report-sized document on every
+request:
+
+- the hash is known: the stored text runs;
+- the hash comes with the text: the text must hash to it (else
+  `BAD_USER_INPUT`); it is remembered once it parses and validates, and runs;
+- the hash is unknown and comes alone: `PERSISTED_QUERY_NOT_FOUND`, on which
+  an APQ client sends the hash again with the text.
+
+The trusted operations (graphql/operations) are always known by hash. Other
+remembered texts live in a bounded LRU store, one per gateway: clients choose
+the hashes, so an unbounded store would be memory any client could fill.
+
+In trusted-only mode the gateway runs the trusted operations and nothing
+else: by hash, or as their exact text. An unknown hash is still
+`PERSISTED_QUERY_NOT_FOUND` (nothing is learnt from clients); any other text
+is `BAD_USER_INPUT`, not `PERSISTED_QUERY_NOT_FOUND`, because resending it
+cannot help and an APQ client would only retry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+from weakref import WeakKeyDictionary
+
+from creditgraph.gateway.cache import LRUCache
+from creditgraph.gateway.engine import Gateway
+from creditgraph.gateway.errors import BAD_USER_INPUT
+from creditgraph.gateway.trusted import TrustedOperations, sha256_hex
+from creditgraph.resources import operations_root
+
+PERSISTED_QUERY_NOT_FOUND: Final = "PERSISTED_QUERY_NOT_FOUND"
+SUPPORTED_VERSION: Final = 1
+DEFAULT_SIZE: Final = 1000
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class Refused(Exception):
+    """A request the persisted-query layer will not run.
+
+    `malformed` marks a request that breaks the protocol (bad version, hash that
+    does not match its text): 400 whatever the media type. The others are
+    well-formed requests refused, answered like a document that fails validation.
+    """
+
+    def __init__(self, message: str, code: str, *, malformed: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.malformed = malformed
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The text to run, and the hash to remember it by once it has prepared cleanly."""
+
+    query: str
+    remember: str | None = None
+
+
+class PersistedQueries:
+    def __init__(
+        self, trusted: TrustedOperations, *, trusted_only: bool = False, size: int = DEFAULT_SIZE
+    ) -> None:
+        self.trusted = trusted
+        self.trusted_only = trusted_only
+        self.store: LRUCache[str, str] = LRUCache(size)
+
+    def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> Resolved:
+        """The document a request asks to run, from its query text and its extensions."""
+        sha256 = _requested_hash(extensions)
+        if sha256 is None:
+            if query is None:
+                raise Refused("the request has no query", BAD_USER_INPUT, malformed=True)
+            self._check_trusted_text(query)
+            return Resolved(query)
+        if query is None:
+            return Resolved(self._known(sha256))
+        if sha256_hex(query) != sha256:
+            raise Refused(
+                "persistedQuery.sha256Hash is not the SHA-256 of the query",
+                BAD_USER_INPUT,
+                malformed=True,
+            )
+        self._check_trusted_text(query)
+        return Resolved(query, None if sha256 in self.trusted else sha256)
+
+    def remember(self, resolved: Resolved) -> None:
+        if resolved.remember is not None:
+            self.store.put(resolved.remember, resolved.query)
+
+    def _known(self, sha256: str) -> str:
+        trusted = self.trusted.get(sha256)
+        if trusted is not None:
+            return trusted.text
+        stored = None if self.trusted_only else self.store.get(sha256)
+        if stored is None:
+            raise Refused("PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND, malformed=False)
+        return stored
+
+    def _check_trusted_text(self, query: str) -> None:
+        if self.trusted_only and not self.trusted.holds_text(query):
+            raise Refused(
+                "this gateway runs only its trusted operations (graphql/operations): "
+                "send one by its persistedQuery sha256Hash or as its exact text",
+                BAD_USER_INPUT,
+                malformed=False,
+            )
+
+
+def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
+    """The persisted query's hash, when the request names one; refuses a malformed one."""
+    if extensions is None or "persistedQuery" not in extensions:
+        return None
+    persisted = extensions["persistedQuery"]
+    if not isinstance(persisted, dict):
+        raise Refused("extensions.persistedQuery must be an object", BAD_USER_INPUT, malformed=True)
+    version = persisted.get("version")
+    if version != SUPPORTED_VERSION or isinstance(version, bool):
+        raise Refused(
+            f"persisted query version {version!r} is not supported; use {SUPPORTED_VERSION}",
+            BAD_USER_INPUT,
+            malformed=True,
+        )
+    sha256 = persisted.get("sha256Hash")
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower()):
+        raise Refused(
+            "persistedQuery.sha256Hash must be a SHA-256 in hex", BAD_USER_INPUT, malformed=True
+        )
+    return sha256.lower()
+
+
+_BY_GATEWAY: WeakKeyDictionary[Gateway, PersistedQueries] = WeakKeyDictionary()
+
+
+def install(gateway: Gateway, queries: PersistedQueries) -> None:
+    """Serve `gateway` with this persisted-query store (and its mode)."""
+    _BY_GATEWAY[gateway] = queries
+
+
+def serve_trusted_operations(gateway: Gateway, *, trusted_only: bool) -> PersistedQueries:
+    """Install the store that knows creditgraph's trusted operations; read them now, at start."""
+    queries = PersistedQueries(TrustedOperations.load(operations_root()), trusted_only=trusted_only)
+    install(gateway, queries)
+    return queries
+
+
+def for_gateway(gateway: Gateway) -> PersistedQueries:
+    """The gateway's store; a gateway nobody configured gets one, not trusted-only."""
+    found = _BY_GATEWAY.get(gateway)
+    if found is None:
+        found = serve_trusted_operations(gateway, trusted_only=False)
+    return found
