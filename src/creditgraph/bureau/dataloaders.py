@@ -122,6 +122,16 @@ async def fraud_alerts(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[
     return await rows_per_key(pool, SQL["fraud_alerts_by_subject"], subject_ids, "subject_id")
 
 
+async def dispute_marks(pool: asyncpg.Pool, records: list[tuple[str, str]]) -> list[Row | None]:
+    """The open dispute's mark per (record kind, record id), None for an undisputed record."""
+    kinds, ids = zip(*records, strict=True)
+    found = {
+        (row["record_type"], row["record_id"]): row
+        for row in await pool.fetch(SQL["dispute_marks"], list(kinds), list(ids))
+    }
+    return [found.get(record) for record in records]
+
+
 async def guarantee_chains(pool: asyncpg.Pool, keys: list[tuple[int, int]]) -> list[list[Row]]:
     """Chains per (subject id, max depth): one statement per distinct depth asked for."""
     found: dict[tuple[int, int], list[Row]] = {}

@@ -169,6 +169,17 @@ from bureau.fraud_alerts
 where subject_id = any($1::bigint[])
 order by subject_id, placed_at desc, id desc;
 
+-- name: dispute_marks
+-- The marks of records under dispute, from the view the public subgraph reads
+-- too; $1 and $2 are the records' kinds and ids, pairwise.
+-- (lateral, so each record is looked up by the disputes_by_record index).
+select m.record_type, m.record_id, m.status, m.filed_at, m.respond_by
+from unnest($1::text[], $2::text[]) as asked(record_type, record_id)
+cross join lateral (
+    select * from bureau.dispute_marks d
+    where d.record_type = asked.record_type and d.record_id = asked.record_id
+) m;
+
 -- name: guarantee_chains
 -- Every path of active guarantees that starts at one of the subjects in $1,
 -- up to $2 links long. A link runs from a guarantor to the primary borrower

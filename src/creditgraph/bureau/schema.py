@@ -1,4 +1,4 @@
-"""The bureau subgraph's schema: its root fields and its entities."""
+"""The bureau subgraph's schema: its root fields, its entities and the subject's writes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 
 import strawberry
 
+from creditgraph.bureau.mutations import Mutation
 from creditgraph.bureau.types import CreditAccount, Guarantee, Info, Institution, Subject
 from creditgraph.subgraphs.errors import check_id
 from creditgraph.subgraphs.schema import federation_schema
@@ -36,4 +37,6 @@ class Query:
         return await Institution.resolve_reference(info, code)
 
 
-schema = federation_schema(query=Query, types=[Subject, CreditAccount, Guarantee, Institution])
+schema = federation_schema(
+    query=Query, mutation=Mutation, types=[Subject, CreditAccount, Guarantee, Institution]
+)

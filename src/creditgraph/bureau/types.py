@@ -33,6 +33,7 @@ from creditgraph.bureau.enums import (
     SubjectKind,
     UtilisationLevel,
 )
+from creditgraph.bureau.marks import Disputable, record_reference
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.errors import BadUserInput, check_id, check_identifier, check_range
 from creditgraph.subgraphs.pagination import Connection, paginate
@@ -169,8 +170,7 @@ class Principal:
 
 
 @strawberry.type(description="A look at the subject's report: who, when, why, under what.")
-class Inquiry:
-    id: strawberry.ID
+class Inquiry(Disputable):
     requester_role: str
     requester_code: str
     requester_name: str
@@ -188,7 +188,9 @@ class Inquiry:
 class Dispute:
     id: strawberry.ID
     record_type: str
-    record_id: str
+    record_id: str = strawberry.field(
+        description="The disputed record's type and id, as fileDispute took it: CreditAccount:42."
+    )
     reason: str | None
     filed_at: datetime
     respond_by: date = strawberry.field(description="The data source must verify by this date.")
@@ -196,6 +198,12 @@ class Dispute:
     outcome: str | None
     resolution: str | None
     resolved_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Dispute:
+        return build_record(
+            cls, row, record_id=record_reference(row["record_type"], row["record_id"])
+        )
 
 
 @strawberry.type(description="A personal statement (本人声明) on the report.")
@@ -270,8 +278,7 @@ def _check_months(months: int) -> int:
 
 
 @strawberry.federation.type(keys=["id"], description="A loan, card or credit line.")
-class CreditAccount:
-    id: strawberry.ID
+class CreditAccount(Disputable):
     account_number: str
     kind: AccountKind
     purpose: str | None
@@ -377,8 +384,7 @@ class AccountHolding:
 
 
 @strawberry.federation.type(keys=["id"], description="A guarantee (担保) given for an account.")
-class Guarantee:
-    id: strawberry.ID
+class Guarantee(Disputable):
     contract_number: str
     kind: GuaranteeKind
     amount: Decimal
@@ -765,7 +771,7 @@ class Subject:
     @strawberry.field
     async def disputes(self, info: Info) -> list[Dispute] | None:
         rows = await info.context.loader(dl.disputes).load(self.pk)
-        return [build_record(Dispute, r) for r in rows]
+        return [Dispute.from_row(r) for r in rows]
 
     @strawberry.field
     async def statements(self, info: Info) -> list[Statement] | None:

@@ -19,6 +19,7 @@ from typing import TypeAlias, TypeVar
 import asyncpg
 import strawberry
 
+from creditgraph.bureau.marks import Disputable
 from creditgraph.public import dataloaders as dl
 from creditgraph.public.enums import (
     AdministrativeActionKind,
@@ -53,8 +54,7 @@ T = TypeVar("T")
 
 
 @strawberry.type(description="A court enforcement case (强制执行) against the subject.")
-class EnforcementCase:
-    id: strawberry.ID
+class EnforcementCase(Disputable):
     case_number: str = strawberry.field(
         description='As the court numbers it: "(2024)浙0106执12号".'
     )
@@ -76,8 +76,7 @@ class EnforcementCase:
 
 
 @strawberry.type(description="A listing as a dishonest judgment debtor (失信被执行人).")
-class DishonestListing:
-    id: strawberry.ID
+class DishonestListing(Disputable):
     case_number: str
     court_code: str
     court_name: str
@@ -100,8 +99,7 @@ class DishonestListing:
 
 
 @strawberry.type(description="A consumption restriction order (限制消费令).")
-class ConsumptionRestriction:
-    id: strawberry.ID
+class ConsumptionRestriction(Disputable):
     subject_identifier: str = strawberry.field(
         description="Whom the order was made against: the subject, or an organisation the "
         "subject represents."
@@ -129,8 +127,7 @@ class ConsumptionRestriction:
 
 
 @strawberry.type(description="A civil judgment in which the subject is a party.")
-class CivilJudgment:
-    id: strawberry.ID
+class CivilJudgment(Disputable):
     case_number: str
     court_code: str
     court_name: str
@@ -150,8 +147,7 @@ class CivilJudgment:
 
 
 @strawberry.type(description="An administrative penalty or award.")
-class AdministrativeAction:
-    id: strawberry.ID
+class AdministrativeAction(Disputable):
     kind: AdministrativeActionKind
     subject_name: str
     authority_code: str = strawberry.field(
@@ -176,8 +172,7 @@ class AdministrativeAction:
 
 
 @strawberry.type(description="Tax owed and recorded by a tax authority.")
-class TaxArrear:
-    id: strawberry.ID
+class TaxArrear(Disputable):
     subject_name: str
     authority_code: str
     authority_name: str
@@ -199,8 +194,7 @@ class TaxArrear:
 
 
 @strawberry.type(description="Telecom or utility bills left unpaid.")
-class UtilityArrear:
-    id: strawberry.ID
+class UtilityArrear(Disputable):
     provider_name: str
     service: UtilityService
     amount: Decimal
@@ -219,8 +213,7 @@ class UtilityArrear:
 
 
 @strawberry.type(description="Membership of one social-insurance scheme in one region.")
-class SocialInsuranceRecord:
-    id: strawberry.ID
+class SocialInsuranceRecord(Disputable):
     region: str
     employer_name: str | None
     scheme: InsuranceScheme
@@ -236,8 +229,7 @@ class SocialInsuranceRecord:
 
 
 @strawberry.type(description="A housing provident fund (住房公积金) account.")
-class HousingFundRecord:
-    id: strawberry.ID
+class HousingFundRecord(Disputable):
     region: str
     employer_name: str | None
     started_on: date
@@ -252,8 +244,7 @@ class HousingFundRecord:
 
 
 @strawberry.type(description="A professional or business licence.")
-class Licence:
-    id: strawberry.ID
+class Licence(Disputable):
     licence_type: str
     licence_number: str
     authority_name: str
@@ -308,8 +299,7 @@ def list_entry_state(
     description="An entry on a red (exemplary) or black list, with its public notice period "
     "(7 working days) and the objection the subject may raise in it."
 )
-class ListEntry:
-    id: strawberry.ID
+class ListEntry(Disputable):
     colour: ListColour
     list_name: str
     subject_name: str

@@ -1,0 +1,95 @@
+"""Disputed records: how a record is named across components, and the mark it carries.
+
+Record ids are unique only within their type (account 7 and enforcement case
+7 both exist), so a client names a record by a typed id, `<type>:<id>` with
+the GraphQL type name and the record's own `id` (`CreditAccount:42`,
+`EnforcementCase:7`): built from `__typename` and `id`, which every record
+type already has, so no existing id changes. A dispute stores the record's
+kind and id as the bureau's `disputes` table has always named them.
+
+While a dispute on a record is open, the record shows a `DisputeMark` in
+every edition that sees the record. The bureau's record types and the public
+subgraph's inherit the mark from `Disputable`, and both read it from the
+bureau's `dispute_marks` view through one per-request dataloader, so a report
+costs one statement for all its marks however many records it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Final, TypeAlias
+
+import strawberry
+from strawberry.types.base import get_object_definition
+
+from creditgraph.bureau import dataloaders as dl
+from creditgraph.subgraphs.context import SubgraphContext
+from creditgraph.subgraphs.errors import BadUserInput, check_id
+from creditgraph.subgraphs.records import build_record
+
+Info: TypeAlias = strawberry.Info[SubgraphContext, None]
+
+#: The record types a subject can dispute: GraphQL type name -> the kind `bureau.disputes` stores.
+DISPUTABLE: Final[Mapping[str, str]] = {
+    "CreditAccount": "CREDIT_ACCOUNT",
+    "Guarantee": "GUARANTEE",
+    "Inquiry": "INQUIRY",
+    "EnforcementCase": "ENFORCEMENT_CASE",
+    "DishonestListing": "DISHONEST_LISTING",
+    "ConsumptionRestriction": "CONSUMPTION_RESTRICTION",
+    "CivilJudgment": "CIVIL_JUDGMENT",
+    "AdministrativeAction": "ADMINISTRATIVE_ACTION",
+    "TaxArrear": "TAX_ARREAR",
+    "UtilityArrear": "UTILITY_ARREAR",
+    "SocialInsuranceRecord": "SOCIAL_INSURANCE",
+    "HousingFundRecord": "HOUSING_FUND",
+    "Licence": "LICENCE",
+    "ListEntry": "LIST_ENTRY",
+}
+_TYPE_NAMES: Final = {kind: name for name, kind in DISPUTABLE.items()}
+
+
+def record_reference(kind: str, record_id: str) -> str:
+    """The typed id of a record a dispute names: what `fileDispute` was given."""
+    return f"{_TYPE_NAMES.get(kind, kind)}:{record_id}"
+
+
+def parse_record_reference(value: str, *, argument: str = "recordId") -> tuple[str, int]:
+    """(the kind `bureau.disputes` stores, the record's id) for a typed id, or BAD_USER_INPUT."""
+    type_name, colon, raw_id = value.strip().partition(":")
+    kind = DISPUTABLE.get(type_name)
+    if not colon or kind is None:
+        raise BadUserInput(
+            f"{argument} must be a record's type and id, like CreditAccount:42; the types "
+            f"that can be disputed are {', '.join(sorted(DISPUTABLE))}",
+            argument=argument,
+        )
+    return kind, check_id(raw_id, argument=argument)
+
+
+@strawberry.federation.type(
+    shareable=True,
+    description="The sign that the subject disputes a record (异议) and the data source "
+    "has not yet answered: shown on the record in every edition that sees it.",
+)
+class DisputeMark:
+    status: str = strawberry.field(description="OPEN while the dispute awaits its answer.")
+    filed_at: datetime
+    respond_by: date = strawberry.field(description="The data source must verify by this date.")
+
+
+@strawberry.type
+class Disputable:
+    """A record type whose records can be disputed: its `id`, and its mark while disputed."""
+
+    id: strawberry.ID
+
+    @strawberry.field(
+        description="While the subject disputes this record: when, and by when the data "
+        "source must answer; null when no dispute is open."
+    )
+    async def dispute(self, info: Info) -> DisputeMark | None:
+        kind = DISPUTABLE[get_object_definition(self, strict=True).name]
+        row = await info.context.loader(dl.dispute_marks).load((kind, str(self.id)))
+        return None if row is None else build_record(DisputeMark, row)

@@ -1,0 +1,601 @@
+"""The subject's rights over their own report: disputes, statements and fraud alerts.
+
+Every test but the last two goes over HTTP through the gateway with the
+edition policy in front, every subgraph in-process, with real signed tokens
+for subjects, banks and a government body, over a copy of the seeded demo
+database: what each requester would see, minus the socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from creditgraph.access.enforcement import PolicyGateway
+from creditgraph.access.policy import Policy
+from creditgraph.access.tokens import TokenVerifier, mint_demo_token
+from creditgraph.bureau.schema import schema as bureau_schema
+from creditgraph.gateway import Gateway, Supergraph
+from creditgraph.gateway.http import Access
+from creditgraph.gateway.transports import InProcessTransport
+from creditgraph.public.schema import schema as public_schema
+from creditgraph.resources import policy_path, supergraph_path
+from creditgraph.seed.personas import (
+    EASTBRIDGE_BANK,
+    HARBOUR_FINANCE,
+    PERSONA,
+    TAX_BUREAU,
+    WESTLAKE_BANK,
+)
+from creditgraph.server import build_app
+from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
+from tests.graphql_helpers import counting_pool, data_of, execute
+
+HUSBAND = PERSONA["husband"].identifier
+WIFE = PERSONA["wife"].identifier
+DEBTOR = PERSONA["debtor"].identifier
+ALERTED = PERSONA["fraud_alert"].identifier
+GUARANTOR = PERSONA["guarantor"].identifier
+NO_ENV: dict[str, str] = {}
+
+
+class Graph:
+    """The gateway's HTTP app, and tokens minted with its demo key."""
+
+    def __init__(self, client: httpx.AsyncClient, home: Path) -> None:
+        self.client = client
+        self.home = home
+
+    def subject(self, identifier: str) -> str:
+        return mint_demo_token(self.home, "SUBJECT", identifier, None, env=NO_ENV)
+
+    def bank(self, code: str) -> str:
+        return mint_demo_token(self.home, "BANK", code, "loan officer 7", env=NO_ENV)
+
+    def government(self, code: str) -> str:
+        return mint_demo_token(self.home, "GOVERNMENT", code, "inspector", env=NO_ENV)
+
+    async def ask(
+        self, token: str, query: str, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        response = await self.client.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+
+@pytest.fixture
+async def pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    found = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
+    try:
+        yield found
+    finally:
+        await found.close()
+
+
+@pytest.fixture
+async def graph(pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Graph]:
+    schemas = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES}
+    supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
+    gateway = Gateway(supergraph, InProcessTransport(schemas, pool))
+    policy = PolicyGateway(gateway, Policy.load(policy_path()), pool)
+    access = Access(TokenVerifier.from_settings(tmp_path, NO_ENV), policy)
+    app = build_app(gateway, pool=pool, access=access)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        yield Graph(client, tmp_path)
+
+
+def error_codes(answer: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [
+        (item["extensions"]["code"], item["extensions"].get("argument"))
+        for item in answer.get("errors", [])
+    ]
+
+
+async def counts(pool: asyncpg.Pool) -> tuple[int, ...]:
+    row = await pool.fetchrow(
+        """select (select count(*) from bureau.disputes),
+                  (select count(*) from bureau.statements),
+                  (select count(*) from bureau.fraud_alerts),
+                  (select count(*) from bureau.fraud_alerts where lifted_at is not null)"""
+    )
+    assert row is not None
+    return tuple(row)
+
+
+MARK = "dispute { status filedAt respondBy }"
+MY_ACCOUNTS = f"query {{ me {{ accounts {{ nodes {{ account {{ id {MARK} }} }} }} }} }}"
+FILE = """
+mutation($record: ID!, $reason: String!) {
+  fileDispute(recordId: $record, reason: $reason) {
+    id recordType recordId reason filedAt respondBy status
+  }
+}
+"""
+
+
+async def my_account_ids(graph: Graph, identifier: str) -> list[str]:
+    answer = await graph.ask(graph.subject(identifier), MY_ACCOUNTS)
+    return [node["account"]["id"] for node in answer["data"]["me"]["accounts"]["nodes"]]
+
+
+async def joint_mortgage(graph: Graph) -> str:
+    """The husband's account that is also on his wife's report."""
+    (joint,) = set(await my_account_ids(graph, HUSBAND)) & set(await my_account_ids(graph, WIFE))
+    return joint
+
+
+def assert_twenty_days(mark: dict[str, Any]) -> None:
+    filed = datetime.fromisoformat(mark["filedAt"])
+    assert mark["status"] == "OPEN"
+    assert date.fromisoformat(mark["respondBy"]) == filed.astimezone(UTC).date() + timedelta(20)
+
+
+# -- fileDispute ----------------------------------------------------------------------
+
+
+async def test_a_disputed_account_is_marked_on_both_spouses_reports_and_the_banks(
+    graph: Graph,
+) -> None:
+    account = await joint_mortgage(graph)
+    filed = await graph.ask(
+        graph.subject(HUSBAND),
+        FILE,
+        {"record": f"CreditAccount:{account}", "reason": "I repaid March on time."},
+    )
+    assert "errors" not in filed, filed
+    dispute = filed["data"]["fileDispute"]
+    assert dispute["recordType"] == "CREDIT_ACCOUNT"
+    assert dispute["recordId"] == f"CreditAccount:{account}"
+    assert dispute["reason"] == "I repaid March on time."
+    assert_twenty_days(dispute)
+
+    for identifier in (HUSBAND, WIFE):
+        answer = await graph.ask(graph.subject(identifier), MY_ACCOUNTS)
+        marks = {
+            node["account"]["id"]: node["account"]["dispute"]
+            for node in answer["data"]["me"]["accounts"]["nodes"]
+        }
+        assert marks.pop(account) == {
+            "status": "OPEN",
+            "filedAt": dispute["filedAt"],
+            "respondBy": dispute["respondBy"],
+        }
+        assert set(marks.values()) == {None}, "only the disputed account is marked"
+
+    seen = await graph.ask(
+        graph.bank(EASTBRIDGE_BANK.code),
+        f"""query($id: String!) {{ subject(identifier: $id, purpose: POST_LOAN_MANAGEMENT) {{
+              accounts {{ nodes {{ account {{ id {MARK} }} }} }}
+              disputes {{ recordId reason respondBy }} }} }}""",
+        {"id": HUSBAND},
+    )
+    subject = seen["data"]["subject"]
+    marked = {n["account"]["id"]: n["account"]["dispute"] for n in subject["accounts"]["nodes"]}
+    assert marked[account] is not None
+    assert_twenty_days(marked[account])
+    assert subject["disputes"] == [
+        {
+            "recordId": f"CreditAccount:{account}",
+            "reason": "I repaid March on time.",
+            "respondBy": dispute["respondBy"],
+        }
+    ]
+
+
+PUBLIC_RECORDS = f"""
+query($id: String!, $purpose: InquiryPurpose!) {{
+  subject(identifier: $id, purpose: $purpose) {{
+    enforcementCases {{ nodes {{ id {MARK} }} }}
+    disputes {{ recordId respondBy reason }}
+  }}
+}}
+"""
+
+
+async def test_a_disputed_public_record_is_marked_in_every_edition(graph: Graph) -> None:
+    debtor = graph.subject(DEBTOR)
+    mine = await graph.ask(debtor, PUBLIC_RECORDS, {"id": DEBTOR, "purpose": "SELF"})
+    (case,) = [node["id"] for node in mine["data"]["subject"]["enforcementCases"]["nodes"]]
+    filed = await graph.ask(
+        debtor, FILE, {"record": f"EnforcementCase:{case}", "reason": "The debt was settled."}
+    )
+    respond_by = filed["data"]["fileDispute"]["respondBy"]
+    for bank, edition in ((WESTLAKE_BANK, "BANK"), (HARBOUR_FINANCE, "SOCIAL")):
+        granted = await graph.ask(
+            debtor,
+            """mutation($bank: String!, $edition: Edition) { grantConsent(
+                 grantee: $bank, purpose: LOAN_APPROVAL, edition: $edition) { id } }""",
+            {"bank": bank.code, "edition": edition},
+        )
+        assert "errors" not in granted, granted
+
+    readers = {
+        "SUBJECT": (debtor, "SELF"),
+        "BANK": (graph.bank(WESTLAKE_BANK.code), "LOAN_APPROVAL"),
+        "SOCIAL": (graph.bank(HARBOUR_FINANCE.code), "LOAN_APPROVAL"),
+        "GOVERNMENT": (graph.government(TAX_BUREAU.code), "PUBLIC_CREDIT_CHECK"),
+    }
+    for edition, (token, purpose) in readers.items():
+        answer = await graph.ask(token, PUBLIC_RECORDS, {"id": DEBTOR, "purpose": purpose})
+        subject = answer["data"]["subject"]
+        (node,) = subject["enforcementCases"]["nodes"]
+        assert node["id"] == case
+        assert node["dispute"]["respondBy"] == respond_by, edition
+        assert_twenty_days(node["dispute"])
+        # the dispute itself: what was said only to the subject and banks, nothing to government
+        if edition == "GOVERNMENT":
+            assert subject["disputes"] is None
+            assert ("FORBIDDEN_FIELD", None) in error_codes(answer)
+        else:
+            (listed,) = subject["disputes"]
+            assert listed["recordId"] == f"EnforcementCase:{case}"
+            said = listed["reason"]
+            assert said == (None if edition == "SOCIAL" else "The debt was settled.")
+
+
+async def test_records_of_every_kind_on_the_report_can_be_disputed(
+    graph: Graph, pool: asyncpg.Pool
+) -> None:
+    guarantee = await pool.fetchval(
+        """select g.id from bureau.guarantees g join bureau.subjects s on s.id = g.guarantor_id
+           where s.identifier = $1 order by g.id limit 1""",
+        GUARANTOR,
+    )
+    inquiry = await pool.fetchval(
+        "select id from gateway.inquiry_record where subject_identifier = $1 order by id limit 1",
+        ALERTED,
+    )
+    restriction = await pool.fetchval(
+        """select id from public_records.consumption_restrictions
+           where subject_identifier = $1 limit 1""",
+        DEBTOR,
+    )
+    for identifier, record, shown in (
+        (GUARANTOR, f"Guarantee:{guarantee}", f"me {{ guaranteesGiven {{ id {MARK} }} }}"),
+        (ALERTED, f"Inquiry:{inquiry}", f"me {{ inquiries {{ nodes {{ id {MARK} }} }} }}"),
+        (
+            DEBTOR,
+            f"ConsumptionRestriction:{restriction}",
+            f"me {{ consumptionRestrictions {{ id {MARK} }} }}",
+        ),
+    ):
+        token = graph.subject(identifier)
+        filed = await graph.ask(token, FILE, {"record": record, "reason": "Not mine."})
+        assert filed["data"]["fileDispute"]["recordId"] == record, filed
+        answer = await graph.ask(token, f"query {{ {shown} }}")
+        found = answer["data"]["me"]
+        items = next(iter(found.values()))
+        items = items["nodes"] if isinstance(items, dict) else items
+        marked = {item["id"] for item in items if item["dispute"] is not None}
+        assert marked == {record.split(":")[1]}
+
+
+async def test_the_mark_disappears_once_the_dispute_is_resolved(
+    graph: Graph, pool: asyncpg.Pool
+) -> None:
+    account = await joint_mortgage(graph)
+    record = f"CreditAccount:{account}"
+    token = graph.subject(HUSBAND)
+    filed = await graph.ask(token, FILE, {"record": record, "reason": "Wrong balance."})
+    # the lender verifies and corrects the record: the data source's answer
+    await pool.execute(
+        """update bureau.disputes set status = 'RESOLVED', outcome = 'CORRECTED',
+               resolution = 'balance corrected', resolved_at = now() where id = $1""",
+        int(filed["data"]["fileDispute"]["id"]),
+    )
+    answer = await graph.ask(token, MY_ACCOUNTS)
+    marks = [node["account"]["dispute"] for node in answer["data"]["me"]["accounts"]["nodes"]]
+    assert marks
+    assert set(marks) == {None}
+    again = await graph.ask(token, FILE, {"record": record, "reason": "Still wrong."})
+    assert again["data"]["fileDispute"]["status"] == "OPEN"
+
+
+async def test_a_second_open_dispute_on_a_record_is_refused(
+    graph: Graph, pool: asyncpg.Pool
+) -> None:
+    record = f"CreditAccount:{await joint_mortgage(graph)}"
+    token = graph.subject(HUSBAND)
+    await graph.ask(token, FILE, {"record": record, "reason": "Wrong balance."})
+    before = await counts(pool)
+    again = await graph.ask(token, FILE, {"record": record, "reason": "Wrong again."})
+    assert again["data"] is None
+    assert error_codes(again) == [("BAD_USER_INPUT", "recordId")]
+    assert "already" in again["errors"][0]["message"]
+    assert await counts(pool) == before
+    # his wife is a party to the same loan and has her own right to dispute it
+    hers = await graph.ask(graph.subject(WIFE), FILE, {"record": record, "reason": "Mine too."})
+    assert hers["data"]["fileDispute"]["status"] == "OPEN"
+
+
+@pytest.mark.parametrize(
+    ("record", "reason", "argument"),
+    [
+        ("other subject's account", "Not mine.", "recordId"),
+        ("CreditAccount:999999999", "Not mine.", "recordId"),
+        ("EnforcementCase:999999999", "Not mine.", "recordId"),
+        ("42", "Not mine.", "recordId"),
+        ("Subject:1", "Not mine.", "recordId"),
+        ("CreditAccount:abc", "Not mine.", "recordId"),
+        ("own account", "x" * 2001, "reason"),
+        ("own account", "   ", "reason"),
+    ],
+)
+async def test_a_bad_dispute_is_refused_naming_the_argument_and_nothing_is_written(
+    graph: Graph, pool: asyncpg.Pool, record: str, reason: str, argument: str
+) -> None:
+    if record == "other subject's account":
+        record = f"CreditAccount:{(await my_account_ids(graph, DEBTOR))[0]}"
+    elif record == "own account":
+        record = f"CreditAccount:{await joint_mortgage(graph)}"
+    before = await counts(pool)
+    answer = await graph.ask(graph.subject(HUSBAND), FILE, {"record": record, "reason": reason})
+    assert answer["data"] is None
+    assert error_codes(answer) == [("BAD_USER_INPUT", argument)]
+    assert await counts(pool) == before
+
+
+@pytest.mark.parametrize(
+    ("mutation", "variables"),
+    [
+        (FILE, {"record": "CreditAccount:1", "reason": "Not mine."}),
+        ('mutation { addStatement(text: "I am a bank.") { id } }', {}),
+        ('mutation { placeFraudAlert(contactPhone: "13812345678") { id } }', {}),
+        ("mutation { liftFraudAlert(id: 1) { id } }", {}),
+    ],
+)
+async def test_institutions_cannot_act_for_a_subject(
+    graph: Graph, pool: asyncpg.Pool, mutation: str, variables: dict[str, Any]
+) -> None:
+    before = await counts(pool)
+    for token in (graph.bank(EASTBRIDGE_BANK.code), graph.government(TAX_BUREAU.code)):
+        answer = await graph.ask(token, mutation, variables)
+        assert answer["data"] is None
+        assert [code for code, _ in error_codes(answer)] == ["FORBIDDEN_FIELD"]
+    assert await counts(pool) == before
+
+
+# -- addStatement ---------------------------------------------------------------------
+
+STATEMENT = "mutation($text: String!) { addStatement(text: $text) { id text addedAt withdrawnAt } }"
+
+
+async def test_a_statement_is_added_and_a_bank_reads_it(graph: Graph) -> None:
+    text = "本人声明: the card in arrears was opened with my stolen identity card."
+    added = await graph.ask(graph.subject(HUSBAND), STATEMENT, {"text": text})
+    statement = added["data"]["addStatement"]
+    assert statement["text"] == text
+    assert statement["withdrawnAt"] is None
+    seen = await graph.ask(
+        graph.bank(EASTBRIDGE_BANK.code),
+        """query($id: String!) { subject(identifier: $id, purpose: POST_LOAN_MANAGEMENT) {
+             statements { id text } } }""",
+        {"id": HUSBAND},
+    )
+    assert {"id": statement["id"], "text": text} in seen["data"]["subject"]["statements"]
+
+
+@pytest.mark.parametrize("text", ["", "  \n ", "x" * 2001])
+async def test_a_statement_must_have_1_to_2000_characters(
+    graph: Graph, pool: asyncpg.Pool, text: str
+) -> None:
+    before = await counts(pool)
+    answer = await graph.ask(graph.subject(HUSBAND), STATEMENT, {"text": text})
+    assert answer["data"] is None
+    assert error_codes(answer) == [("BAD_USER_INPUT", "text")]
+    assert await counts(pool) == before
+
+
+async def test_a_statement_of_2000_characters_is_taken(graph: Graph) -> None:
+    answer = await graph.ask(graph.subject(HUSBAND), STATEMENT, {"text": "字" * 2000})
+    assert len(answer["data"]["addStatement"]["text"]) == 2000
+
+
+# -- fraud alerts ---------------------------------------------------------------------
+
+PLACE = """
+mutation($phone: String!, $note: String) {
+  placeFraudAlert(contactPhone: $phone, note: $note) {
+    id kind contactPhone note placedAt expiresAt liftedAt active
+  }
+}
+"""
+LIFT = "mutation($id: ID!) { liftFraudAlert(id: $id) { id liftedAt active contactPhone } }"
+BANK_ALERTS = """
+query($id: String!) { subject(identifier: $id, purpose: POST_LOAN_MANAGEMENT) {
+  fraudAlerts { id contactPhone note active } } }
+"""
+
+
+async def test_a_fraud_alert_lasts_a_year_and_the_bank_sees_the_phone(graph: Graph) -> None:
+    placed = await graph.ask(
+        graph.subject(HUSBAND), PLACE, {"phone": "13912345678", "note": "Lost my wallet."}
+    )
+    alert = placed["data"]["placeFraudAlert"]
+    assert alert["kind"] == "INITIAL"
+    assert alert["active"] is True
+    assert alert["liftedAt"] is None
+    placed_at = datetime.fromisoformat(alert["placedAt"])
+    expires_at = datetime.fromisoformat(alert["expiresAt"])
+    assert expires_at.date() == placed_at.date().replace(year=placed_at.year + 1)
+    seen = await graph.ask(graph.bank(EASTBRIDGE_BANK.code), BANK_ALERTS, {"id": HUSBAND})
+    assert seen["data"]["subject"]["fraudAlerts"] == [
+        {
+            "id": alert["id"],
+            "contactPhone": "13912345678",
+            "note": "Lost my wallet.",
+            "active": True,
+        }
+    ]
+
+
+async def test_one_active_alert_at_a_time_until_it_is_lifted(
+    graph: Graph, pool: asyncpg.Pool
+) -> None:
+    token = graph.subject(HUSBAND)
+    first = (await graph.ask(token, PLACE, {"phone": "0571-87654321"}))["data"]["placeFraudAlert"]
+    before = await counts(pool)
+    second = await graph.ask(token, PLACE, {"phone": "13912345678"})
+    assert second["data"] is None
+    assert [code for code, _ in error_codes(second)] == ["BAD_USER_INPUT"]
+    assert first["id"] in second["errors"][0]["message"]
+    assert await counts(pool) == before
+
+    lifted = await graph.ask(token, LIFT, {"id": first["id"]})
+    assert lifted["data"]["liftFraudAlert"]["active"] is False
+    assert lifted["data"]["liftFraudAlert"]["liftedAt"] is not None
+    again = await graph.ask(token, LIFT, {"id": first["id"]})
+    assert error_codes(again) == [("BAD_USER_INPUT", "id")]
+    replaced = await graph.ask(token, PLACE, {"phone": "13912345678"})
+    assert replaced["data"]["placeFraudAlert"]["active"] is True
+    seen = await graph.ask(graph.bank(EASTBRIDGE_BANK.code), BANK_ALERTS, {"id": HUSBAND})
+    active = [a["contactPhone"] for a in seen["data"]["subject"]["fraudAlerts"] if a["active"]]
+    assert active == ["13912345678"]
+
+
+@pytest.mark.parametrize(
+    ("phone", "note", "argument"),
+    [
+        ("12345", None, "contactPhone"),
+        ("+86 139 1234 5678", None, "contactPhone"),
+        ("1391234567", None, "contactPhone"),
+        ("571-87654321", None, "contactPhone"),
+        ("13912345678", "n" * 501, "note"),
+    ],
+)
+async def test_a_bad_fraud_alert_is_refused_naming_the_argument(
+    graph: Graph, pool: asyncpg.Pool, phone: str, note: str | None, argument: str
+) -> None:
+    before = await counts(pool)
+    answer = await graph.ask(graph.subject(HUSBAND), PLACE, {"phone": phone, "note": note})
+    assert answer["data"] is None
+    assert error_codes(answer) == [("BAD_USER_INPUT", argument)]
+    assert await counts(pool) == before
+
+
+async def test_nobody_lifts_someone_elses_alert(graph: Graph, pool: asyncpg.Pool) -> None:
+    theirs = await pool.fetchval(
+        """select a.id from bureau.fraud_alerts a join bureau.subjects s on s.id = a.subject_id
+           where s.identifier = $1 and a.lifted_at is null""",
+        ALERTED,
+    )
+    assert theirs is not None, "the fraud-alert persona has an active alert"
+    for alert in (str(theirs), "999999999", "not-an-id"):
+        answer = await graph.ask(graph.subject(HUSBAND), LIFT, {"id": alert})
+        assert answer["data"] is None
+        assert error_codes(answer) == [("BAD_USER_INPUT", "id")]
+    assert (
+        await pool.fetchval("select lifted_at from bureau.fraud_alerts where id = $1", theirs)
+        is None
+    )
+
+
+# -- the subgraph on its own --------------------------------------------------------------
+
+
+async def test_the_subgraph_refuses_a_write_with_no_requester(pool: asyncpg.Pool) -> None:
+    before = await counts(pool)
+    data, errors = await execute(
+        bureau_schema, pool, 'mutation { addStatement(text: "Who am I?") { id } }'
+    )
+    assert data is None
+    assert [error["extensions"]["code"] for error in errors] == ["UNAUTHENTICATED"]
+    assert await counts(pool) == before
+
+
+MARKS = f"""
+query($id: String!, $first: Int!) {{ subjects(identifiers: [$id]) {{
+  accounts(first: $first) {{ nodes {{ account {{ {MARK} guarantees {{ {MARK} }} }} }} }}
+  guaranteesGiven {{ {MARK} }}
+  inquiries(first: $first) {{ nodes {{ {MARK} }} }}
+}} }}
+"""
+PUBLIC_MARKS = f"""
+query($reps: [_Any!]!) {{ _entities(representations: $reps) {{ ... on Subject {{
+  enforcementCases {{ nodes {{ {MARK} }} }} dishonestListings {{ {MARK} }}
+  consumptionRestrictions {{ {MARK} }} civilJudgments {{ {MARK} }}
+  administrativeActions {{ {MARK} }} taxArrears {{ {MARK} }} utilityArrears {{ {MARK} }}
+  socialInsurance {{ {MARK} }} housingFund {{ {MARK} }} licences {{ {MARK} }}
+  listEntries {{ {MARK} }}
+}} }} }}
+"""
+
+
+async def test_marks_cost_one_statement_however_many_records(
+    writable_seeded_database_url: str,
+) -> None:
+    async with counting_pool(writable_seeded_database_url) as (pool, log):
+        # every account and every public record of every subject is under dispute
+        await pool.execute(
+            """insert into bureau.disputes (subject_id, record_type, record_id, reason, respond_by)
+               select s.id, r.record_type, r.record_id::text, 'seen wrong', current_date + 20
+               from public_records.record_register r
+               join bureau.subjects s on s.identifier = r.subject_identifier
+               union all
+               select subject_id, 'CREDIT_ACCOUNT', account_id::text, 'seen wrong',
+                      current_date + 20
+               from bureau.account_parties
+               on conflict do nothing"""
+        )
+        busiest = await pool.fetchval(
+            """select s.identifier from bureau.subjects s
+               join bureau.account_parties p on p.subject_id = s.id
+               group by s.identifier order by count(*) desc, s.identifier limit 1"""
+        )
+        identifiers = [
+            row[0]
+            for row in await pool.fetch(
+                "select identifier from bureau.subjects order by id limit 100"
+            )
+        ]
+
+        async def statements(schema: Any, query: str, variables: dict[str, Any]) -> list[str]:
+            """The leanest of three runs (when a loader's batch goes out depends on timing)."""
+            await data_of(schema, pool, query, variables)  # warm: codecs, statements
+            runs = []
+            for _ in range(3):
+                log.clear()
+                await data_of(schema, pool, query, variables)
+                runs.append(list(log.statements))
+            return min(runs, key=len)
+
+        few = await statements(bureau_schema, MARKS, {"id": busiest, "first": 1})
+        many = await statements(bureau_schema, MARKS, {"id": busiest, "first": 100})
+        accounts = await data_of(bureau_schema, pool, MARKS, {"id": busiest, "first": 100})
+
+        def reps(count: int) -> dict[str, Any]:
+            chosen = identifiers[:count]
+            return {"reps": [{"__typename": "Subject", "identifier": i} for i in chosen]}
+
+        one = await statements(public_schema, PUBLIC_MARKS, reps(1))
+        hundred = await statements(public_schema, PUBLIC_MARKS, reps(100))
+        records = await data_of(public_schema, pool, PUBLIC_MARKS, reps(100))
+    assert len(many) == len(few)
+    nodes = accounts["subjects"][0]["accounts"]["nodes"]
+    assert len(nodes) >= 4
+    assert all(node["account"]["dispute"] is not None for node in nodes)
+    # a statement per kind of record; the marks of all the records of a kind come in one
+    # more statement at most (how the loaders' waves fall depends on timing)
+    marks = [sql for sql in hundred if "bureau.dispute_marks" in sql]
+    assert len(hundred) - len(marks) == len(one) == 11
+    assert 1 <= len(marks) <= 11
+    marked = [
+        record["dispute"]
+        for subject in records["_entities"]
+        for kind, found in subject.items()
+        for record in (found["nodes"] if kind == "enforcementCases" else found)
+    ]
+    assert len(marked) > 10 * len(marks)
+    assert all(mark is not None for mark in marked)
