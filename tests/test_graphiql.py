@@ -1,0 +1,367 @@
+"""GraphiQL at `/`: every file the page loads comes from this server, with no internet.
+
+The fast tests read the page the way a browser would (every script,
+stylesheet and image reference resolved through the app); the slow ones
+re-fetch the vendored build with npm, build the wheel, and, where a Chromium
+is installed, load the page in it with every other host unresolvable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import zipfile
+from collections.abc import AsyncIterator, Sequence
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.types import Message, Receive, Scope, Send
+
+from creditgraph.access.enforcement import PolicyGateway
+from creditgraph.access.policy import Policy
+from creditgraph.access.tokens import TokenVerifier, mint_demo_token
+from creditgraph.gateway.http import Access
+from creditgraph.gateway.trusted import TrustedOperations
+from creditgraph.graphiql import ExampleTab, OperationPreset, graphiql_routes, tabs_from_operations
+from creditgraph.graphiql.assets import STATIC, SUMS, VENDORED, recorded_sums, sha256_hex
+from creditgraph.graphiql.vendor import PINS
+from creditgraph.resources import operations_root, policy_path
+from creditgraph.seed.personas import PERSONA
+from creditgraph.server import build_app
+from tests.http_app import NO_ENV, in_process_gateway
+
+ROOT = Path(__file__).resolve().parent.parent
+HUSBAND = PERSONA["husband"].identifier
+BREAKOUT = 'query Sneaky { me { name } } # </script><script>alert("x")</script><!-- & </SCRIPT'
+TABS = [
+    ExampleTab(
+        "self view", "query Self { me { name } }", None, '{"Authorization": "Bearer a.b.c"}'
+    ),
+    ExampleTab("sneaky <b>", BREAKOUT, '{"note": "</script>"}', None),
+]
+
+
+class Page(HTMLParser):
+    """What a browser would load from a page, and the text of its data blocks."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.references: list[tuple[str, str]] = []  # (tag, URL)
+        self.scripts: list[dict[str, str | None]] = []
+        self.blocks: dict[str, str] = {}
+        self.noscript = ""
+        self._in: tuple[str, str | None] | None = None
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        for name in ("src", "href", "srcset", "poster", "data"):
+            if found.get(name):
+                self.references.append((tag, str(found[name])))
+        if tag == "script":
+            self.scripts.append(found)
+            self._in = ("script", found.get("id"))
+        elif tag == "noscript":
+            self._in = ("noscript", None)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._in is not None and self._in[0] == tag:
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == ("noscript", None):
+            self.noscript += data
+        elif self._in is not None and self._in[1] is not None:
+            self.blocks[self._in[1]] = self.blocks.get(self._in[1], "") + data
+
+
+def app_serving(tabs: Sequence[ExampleTab], gateway_app: Starlette | None = None) -> Starlette:
+    """The gateway's app with GraphiQL's routes added, as `creditgraph up` serves it."""
+    app = gateway_app if gateway_app is not None else build_app(None)
+    app.router.routes.extend(graphiql_routes(tabs))
+    return app
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app_serving(TABS))
+    async with httpx.AsyncClient(transport=transport, base_url="http://creditgraph") as found:
+        yield found
+
+
+async def fetch_page(client: httpx.AsyncClient) -> tuple[httpx.Response, Page]:
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    return response, Page(response.text)
+
+
+async def test_every_file_the_page_loads_is_served_here(client: httpx.AsyncClient) -> None:
+    response, page = await fetch_page(client)
+    expected_type = {"script": "text/javascript", "link": "text/css"}
+    loaded = set()
+    for tag, reference in page.references:
+        if reference.startswith("data:"):
+            continue
+        parts = urlsplit(reference)
+        assert (parts.scheme, parts.netloc) == ("", ""), f"{tag} loads {reference} from elsewhere"
+        asset = await client.get(urljoin(str(response.url), reference))
+        assert asset.status_code == 200, reference
+        assert asset.headers["content-type"].split(";")[0] == expected_type[tag], reference
+        assert len(asset.content) > 50, reference
+        assert "immutable" in asset.headers["cache-control"]
+        loaded.add(Path(parts.path).name)
+    assert {"react.production.min.js", "react-dom.production.min.js", "graphiql.min.js"} <= loaded
+    assert {"graphiql.min.css", "start.js"} <= loaded
+    bundle = await client.get("/graphiql/graphiql.min.js")
+    assert len(bundle.content) > 500_000  # the whole GraphiQL build, not a loader for one
+
+
+async def test_nothing_on_the_page_names_another_origin(client: httpx.AsyncClient) -> None:
+    response, page = await fetch_page(client)
+    ours = [response.text] + [path.read_text(encoding="utf-8") for path in STATIC.iterdir()]
+    for text in ours:
+        assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}/", text, re.IGNORECASE)
+    assert all(not urlsplit(url).netloc for _, url in page.references)
+
+
+async def test_the_policy_allows_only_this_server(client: httpx.AsyncClient) -> None:
+    response, page = await fetch_page(client)
+    policy = {
+        directive.split()[0]: set(directive.split()[1:])
+        for directive in response.headers["content-security-policy"].split("; ")
+    }
+    assert policy["default-src"] == {"'none'"}
+    assert policy["script-src"] == {"'self'"}
+    assert policy["connect-src"] == {"'self'"}
+    assert policy["frame-ancestors"] == {"'none'"}
+    (config,) = (script for script in page.scripts if script.get("id") == "graphiql-config")
+    assert policy["style-src"] == {"'self'", f"'nonce-{config['data-style-nonce']}'"}
+    allowed = {"'self'", "'none'", "data:", f"'nonce-{config['data-style-nonce']}'"}
+    assert set().union(*policy.values()) <= allowed
+    again = await client.get("/")
+    assert again.headers["content-security-policy"] != response.headers["content-security-policy"]
+    # the tabs hold tokens: the page is never cached nor named in a Referer
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_the_tabs_reach_graphiql_intact_whatever_they_hold(
+    client: httpx.AsyncClient,
+) -> None:
+    _, page = await fetch_page(client)
+    config = json.loads(page.blocks["graphiql-config"])
+    assert config["tabs"] == [
+        {"query": tab.query, "variables": tab.variables, "headers": tab.headers} for tab in TABS
+    ]
+    # the `</script>` inside a query ended nothing: only our five scripts exist
+    assert [script.get("src") is None for script in page.scripts] == [True] + [False] * 4
+    assert "sneaky <b>" in page.noscript
+    assert BREAKOUT in page.noscript
+
+
+async def test_new_tabs_get_a_storage_namespace_of_their_own() -> None:
+    namespaces = []
+    for tabs in (TABS, TABS, TABS[:1]):
+        transport = httpx.ASGITransport(app=app_serving(tabs))
+        async with httpx.AsyncClient(transport=transport, base_url="http://creditgraph") as c:
+            _, page = await fetch_page(c)
+            namespaces.append(json.loads(page.blocks["graphiql-config"])["storageNamespace"])
+    assert namespaces[0] == namespaces[1] != namespaces[2]
+
+
+async def test_only_the_page_files_are_served(client: httpx.AsyncClient) -> None:
+    for name in (SUMS, "LICENSE.react", "vendor.py", "missing.js", "..%2Fvendor.py"):
+        response = await client.get(f"/graphiql/{name}")
+        assert response.status_code == 404, name
+
+
+def test_the_shipped_build_is_the_recorded_one() -> None:
+    recorded = recorded_sums()
+    shipped = {path.name for path in VENDORED.iterdir()} - {SUMS}
+    assert shipped == set(recorded)
+    assert set(recorded) == {name for pin in PINS for name in pin.files.values()}
+    for name, digest in recorded.items():
+        assert sha256_hex((VENDORED / name).read_bytes()) == digest, name
+    assert {"LICENSE.graphiql", "LICENSE.react", "LICENSE.react-dom"} <= shipped
+
+
+def test_the_trusted_operations_become_tabs_verbatim() -> None:
+    presets = {
+        "subject_card.graphql": OperationPreset("t.o.k", {"identifier": HUSBAND}),
+        "subject_self.graphql": OperationPreset("s.e.lf"),
+    }
+    tabs = tabs_from_operations(operations_root(), presets)
+    names = sorted(path.name for path in operations_root().glob("*.graphql"))
+    others = [name for name in names if name not in presets]
+    assert [tab.title for tab in tabs] == [
+        "subject card",
+        "subject self",
+        *(name.removesuffix(".graphql").replace("_", " ") for name in others),
+    ]
+    trusted = TrustedOperations.load(operations_root())
+    assert all(trusted.holds_text(tab.query) for tab in tabs)
+    card, own = tabs[0], tabs[1]
+    assert json.loads(card.variables or "") == {"identifier": HUSBAND}
+    assert json.loads(card.headers or "") == {"Authorization": "Bearer t.o.k"}
+    assert own.variables is None
+    assert tabs[2].headers is None
+    with pytest.raises(ValueError, match=r"no operation file nothing\.graphql"):
+        tabs_from_operations(operations_root(), {"nothing.graphql": OperationPreset(None)})
+
+
+@pytest.mark.parametrize(("variables", "error"), [("{not json", ValueError), ("[1, 2]", TypeError)])
+def test_a_tab_refuses_variables_that_are_not_a_json_object(
+    variables: str, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match="variables"):
+        ExampleTab("bad", "query Q { me { name } }", variables)
+
+
+@pytest.mark.slow
+def test_the_vendored_build_is_what_npm_publishes() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "creditgraph.graphiql.vendor"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "match the published packages" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_page_files(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("creditgraph-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for directory in (VENDORED, STATIC):
+        for path in directory.iterdir():
+            assert f"creditgraph/graphiql/{directory.name}/{path.name}" in names
+
+
+def _chromium() -> str | None:
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    return next((found for name in names if (found := shutil.which(name))), None)
+
+
+class Watched:
+    """The app, with each request it answered noted: method, path, Authorization, status, body."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.seen: list[tuple[str, str, str | None, int, bytes]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        authorization = headers.get(b"authorization")
+        status, body = 0, bytearray()
+
+        async def noting(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, noting)
+        self.seen.append(
+            (
+                scope["method"],
+                scope["path"],
+                authorization.decode() if authorization else None,
+                status,
+                bytes(body),
+            )
+        )
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    found = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        yield found
+    finally:
+        await found.close()
+
+
+async def _browse(url: str, profile: Path) -> tuple[str, str]:
+    chromium = _chromium()
+    assert chromium is not None
+    flags = [
+        "--headless",
+        "--disable-gpu",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--log-level=0",
+        # the machine is offline as far as the page can tell: only this server resolves
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        "--virtual-time-budget=8000",
+        "--dump-dom",
+    ]
+    if os.geteuid() == 0:
+        flags.append("--no-sandbox")
+    process = await asyncio.create_subprocess_exec(
+        chromium, *flags, url, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=180)
+    return out.decode(), err.decode(errors="replace")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine")
+async def test_graphiql_runs_in_a_browser_with_no_other_host(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    gateway = in_process_gateway(pool)
+    verifier = TokenVerifier.from_settings(tmp_path, NO_ENV)
+    access = Access(verifier, PolicyGateway(gateway, Policy.load(policy_path()), pool))
+    token = mint_demo_token(tmp_path, "SUBJECT", HUSBAND, None, env=NO_ENV)
+    tabs = tabs_from_operations(operations_root(), {"subject_self.graphql": OperationPreset(token)})
+    watched = Watched(app_serving(tabs, build_app(gateway, pool=pool, access=access)))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(watched, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        dom, log = await _browse(f"http://127.0.0.1:{port}/", tmp_path / "profile")
+    finally:
+        server.should_exit = True
+        await serving
+        await gateway.aclose()
+        listener.close()
+
+    operation_names = re.findall(r'graphiql-tab-button">([^<]+)<', dom)
+    assert operation_names[0] == "SubjectSelf"
+    assert {"BankUnderwriting", "GovernmentPublicCredit"} <= set(operation_names)
+    console = [line for line in log.splitlines() if ":CONSOLE" in line]
+    assert console == []  # no policy violation, no failed load, no uncaught error
+    page_files = [path for _, path, *_ in watched.seen if path.startswith("/graphiql/")]
+    assert len(page_files) == 6
+    (introspection, *_) = [seen for seen in watched.seen if seen[:2] == ("POST", "/graphql")]
+    assert introspection[3] == 200
+    answer: dict[str, Any] = json.loads(introspection[4])
+    assert "Subject" in {kind["name"] for kind in answer["data"]["__schema"]["types"]}
