@@ -7,8 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
+from creditgraph.gateway.trusted import sha256_hex
+from creditgraph.resources import operations_root
 from creditgraph.seed.personas import PERSONA
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
 from tests.cli_helpers import (
@@ -141,6 +144,52 @@ def test_graphql_over_http_basics(gateway_url: str) -> None:
     )
     assert garbage.status_code == 400
     assert "Traceback" not in garbage.text
+    not_an_object = httpx.post(
+        gateway_url, json={"query": "{ __typename }", "extensions": "persistedQuery"}
+    )
+    assert not_an_object.status_code == 400
+    assert not_an_object.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+CARD = operations_root() / "subject_card.graphql"
+CARD_VARIABLES = {"identifier": PERSONA["husband"].identifier, "purpose": "SELF"}
+
+
+def _by_hash(sha256: str) -> dict[str, str]:
+    """GET parameters naming a persisted query by its hash, as an APQ client sends them."""
+    return {
+        "variables": orjson.dumps(CARD_VARIABLES).decode(),
+        "extensions": orjson.dumps(
+            {"persistedQuery": {"version": 1, "sha256Hash": sha256}}
+        ).decode(),
+    }
+
+
+@pytest.mark.slow
+def test_a_trusted_operation_runs_by_its_hash_over_get(gateway_url: str) -> None:
+    response = httpx.get(gateway_url, params=_by_hash(sha256_hex(CARD.read_text())), timeout=30)
+    assert response.status_code == 200
+    assert response.json()["data"]["subject"]["name"] == PERSONA["husband"].name
+
+
+@pytest.mark.slow
+def test_serve_trusted_only_runs_the_trusted_operations_and_nothing_else(
+    subgraph_urls: tuple[dict[str, str], Path],
+) -> None:
+    urls, home = subgraph_urls
+    proc, url = _serve(home, urls, "--trusted-only")
+    try:
+        by_hash = httpx.get(url, params=_by_hash(sha256_hex(CARD.read_text())), timeout=30)
+        by_text = httpx.post(url, json={"query": CARD.read_text(), "variables": CARD_VARIABLES})
+        free = httpx.post(url, json=REPORT, timeout=30)
+        unknown = httpx.get(url, params=_by_hash(sha256_hex(str(REPORT["query"]))), timeout=30)
+    finally:
+        stop_cli(proc)
+    assert by_hash.json()["data"]["subject"]["name"] == PERSONA["husband"].name
+    assert by_text.json() == by_hash.json()
+    assert free.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "data" not in free.json()
+    assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
 
 
 @pytest.mark.slow
