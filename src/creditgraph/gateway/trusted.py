@@ -61,7 +61,7 @@ class TrustedOperations(Mapping[str, TrustedOperation]):
 
 
 def _read(path: Path) -> TrustedOperation:
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8")  # no newline translation: the hash is the file's
     try:
         document = parse(text)
     except GraphQLError as exc:
