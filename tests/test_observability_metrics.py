@@ -9,6 +9,7 @@ import asyncpg
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
 
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
@@ -36,8 +37,8 @@ def supergraph() -> Supergraph:
     return Supergraph(supergraph_path().read_text(encoding="utf-8"))
 
 
-def client(app: object) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+def client(app: Starlette) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app)
     return httpx.AsyncClient(transport=transport, base_url="http://gateway")
 
 
