@@ -1,0 +1,433 @@
+"""An independent oracle for the edition policy: what a requester should get back.
+
+The enforcement layer (creditgraph.access) decides editions from SQL, restricts
+selections before fetching and walks the fetched parts with its own masks. This
+module answers the same question another way, so that a test comparing the two
+finds a bug in either: it takes the *full* answer of the plain gateway (no
+policy) to the operation, decides each reached subject's edition in Python from
+a snapshot of the grant state (`World`), and re-executes the client's document
+with graphql-core over that answer, withholding and masking field by field as
+graphql/policy.toml says. graphql-core does the GraphQL (fragments, aliases,
+`@skip`/`@include`, null propagation); this module only judges fields.
+
+Only the policy's data is read (`Policy.rule`, `Policy.linked_fields`); masks
+and filters are re-implemented here, simply, from their documented meaning.
+The plain gateway is sent the client's document with a few extra, uniquely
+aliased fields (`augment`): the values masks and checkpoints read (a reached
+subject's identifier, an institution's code, an inquiry's requester, a grant's
+grantee, a score's scale), which the client may not have selected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import asyncpg
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    InlineFragmentNode,
+    NameNode,
+    OperationDefinitionNode,
+    SelectionNode,
+    SelectionSetNode,
+    execute,
+    get_named_type,
+    is_leaf_type,
+)
+
+from creditgraph.access.policy import Policy
+from creditgraph.access.tokens import Requester
+
+SUBJECT: Final = "Subject"
+ANONYMISED_CODE: Final = "anonymised"
+ANONYMISED_NAME: Final = "其他机构 Another institution"
+POLICY_CODES: Final = frozenset({"FORBIDDEN_FIELD", "CONSENT_REQUIRED"})
+
+# the values the oracle reads beside the client's selection: type -> (alias, field, sub-field)
+_IDENTIFIER: Final = "oracle_identifier"
+_CODE: Final = "oracle_code"
+_INQUIRER: Final = "oracle_inquirer"
+_GRANTEE: Final = "oracle_grantee"
+_MODEL: Final = "oracle_model"
+_SCALE: Final = "oracle_scale"
+_EXTRAS: Final[Mapping[str, tuple[tuple[str, str, str | None], ...]]] = {
+    SUBJECT: ((_IDENTIFIER, "identifier", None),),
+    "Institution": ((_CODE, "code", None),),
+    "Inquiry": ((_INQUIRER, "requesterCode", None),),
+    "ConsentGrant": ((_GRANTEE, "granteeCode", None),),
+    "ScoreObservation": ((_MODEL, "model", "scale"),),
+}
+
+
+# -- the grant state --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    subject: str
+    grantee: str  # the grantee's identifier (a bank's code)
+    purpose: str
+    edition: str
+    active: bool
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """What decides editions, read from the database once the test has set it up."""
+
+    grants: tuple[Grant, ...]
+    mandates: frozenset[tuple[str, str]]  # (agency code, purpose), live today
+    open_lending: frozenset[tuple[str, str]]  # (subject, lender code), an account not closed
+    names: Mapping[tuple[str, str], str]  # (role, identifier) -> the requester's name
+
+    def edition(self, requester: Requester, identifier: str, purpose: str) -> str | None:
+        """The edition `requester` is entitled to of `identifier` for `purpose`, if any."""
+        if requester.role == "SUBJECT" and requester.identifier == identifier:
+            return "SUBJECT"
+        if purpose == "SELF":
+            return None
+        if requester.role == "GOVERNMENT":
+            return "GOVERNMENT" if (requester.identifier, purpose) in self.mandates else None
+        now = dt.datetime.now(dt.UTC)
+        live = {
+            grant.edition
+            for grant in self.grants
+            if grant.subject == identifier
+            and grant.grantee == requester.identifier
+            and grant.purpose == purpose
+            and grant.active
+            and grant.valid_from <= now < grant.valid_until
+        }
+        if "BANK" in live:
+            return "BANK"
+        if live:
+            return "SOCIAL"
+        if (
+            requester.role == "BANK"
+            and purpose == "POST_LOAN_MANAGEMENT"
+            and (identifier, requester.identifier) in self.open_lending
+        ):
+            return "BANK"
+        return None
+
+
+async def load_world(conn: asyncpg.Connection | asyncpg.Pool) -> World:
+    grants = await conn.fetch(
+        """
+        select g.subject_identifier, r.identifier as grantee, g.purpose, g.edition,
+               g.status = 'ACTIVE' as active, g.valid_from, g.valid_until
+        from gateway.consent_grants g join gateway.requesters r on r.id = g.grantee_id
+        """
+    )
+    mandates = await conn.fetch(
+        """
+        select r.identifier, m.purpose from gateway.mandates m
+        join gateway.requesters r on r.id = m.agency_id
+        where m.valid_from <= current_date
+          and (m.valid_until is null or m.valid_until > current_date)
+        """
+    )
+    lending = await conn.fetch(
+        """
+        select s.identifier, i.code from bureau.account_parties p
+        join bureau.credit_accounts a on a.id = p.account_id
+        join bureau.subjects s on s.id = p.subject_id
+        join bureau.institutions i on i.id = a.lender_id
+        where a.status <> 'CLOSED'
+        """
+    )
+    names = await conn.fetch("select role, identifier, name from gateway.requesters")
+    return World(
+        tuple(Grant(*row) for row in grants),
+        frozenset((row[0], row[1]) for row in mandates),
+        frozenset((row[0], row[1]) for row in lending),
+        {(row[0], row[1]): row[2] for row in names},
+    )
+
+
+# -- the extra fields the plain gateway is asked for ----------------------------------------
+
+
+def augment(schema: GraphQLSchema, document: DocumentNode) -> DocumentNode:
+    """The document with the oracle's own fields added under every object that needs them."""
+
+    def selection_set(node: SelectionSetNode, type_: GraphQLNamedType) -> SelectionSetNode:
+        selections: list[SelectionNode] = []
+        for item in node.selections:
+            if isinstance(item, FieldNode) and item.selection_set is not None:
+                assert isinstance(type_, GraphQLObjectType)
+                child = get_named_type(type_.fields[item.name.value].type)
+                selections.append(
+                    FieldNode(
+                        alias=item.alias,
+                        name=item.name,
+                        arguments=item.arguments,
+                        directives=item.directives,
+                        selection_set=with_extras(selection_set(item.selection_set, child), child),
+                    )
+                )
+            elif isinstance(item, InlineFragmentNode):
+                condition = (
+                    schema.type_map[item.type_condition.name.value]
+                    if item.type_condition
+                    else type_
+                )
+                selections.append(
+                    InlineFragmentNode(
+                        type_condition=item.type_condition,
+                        directives=item.directives,
+                        selection_set=selection_set(item.selection_set, condition),
+                    )
+                )
+            else:
+                selections.append(item)
+        return SelectionSetNode(selections=tuple(selections))
+
+    def with_extras(node: SelectionSetNode, type_: GraphQLNamedType) -> SelectionSetNode:
+        extras = [
+            FieldNode(
+                alias=NameNode(value=alias),
+                name=NameNode(value=field),
+                arguments=(),
+                directives=(),
+                selection_set=None
+                if inner is None
+                else SelectionSetNode(
+                    selections=(
+                        FieldNode(
+                            alias=NameNode(value=_SCALE),
+                            name=NameNode(value=inner),
+                            arguments=(),
+                            directives=(),
+                        ),
+                    )
+                ),
+            )
+            for alias, field, inner in _EXTRAS.get(type_.name, ())
+        ]
+        return SelectionSetNode(selections=(*node.selections, *extras))
+
+    definitions: list[Any] = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            root = schema.get_root_type(definition.operation)
+            assert root is not None
+            definitions.append(
+                OperationDefinitionNode(
+                    operation=definition.operation,
+                    name=definition.name,
+                    variable_definitions=definition.variable_definitions,
+                    directives=definition.directives,
+                    selection_set=selection_set(definition.selection_set, root),
+                )
+            )
+        elif isinstance(definition, FragmentDefinitionNode):
+            condition = schema.type_map[definition.type_condition.name.value]
+            definitions.append(
+                FragmentDefinitionNode(
+                    name=definition.name,
+                    type_condition=definition.type_condition,
+                    variable_definitions=definition.variable_definitions,
+                    directives=definition.directives,
+                    selection_set=selection_set(definition.selection_set, condition),
+                )
+            )
+        else:
+            definitions.append(definition)
+    return DocumentNode(definitions=tuple(definitions))
+
+
+# -- masks and filters, re-implemented from their descriptions -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    code: str
+    name: str | None
+
+
+def _mask_identifier(field: str, value: Any, item: Mapping[str, Any], viewer: Viewer) -> Any:
+    if value is None:
+        return None
+    if len(value) < 10:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def _other_institution(field: str, value: Any, item: Mapping[str, Any], viewer: Viewer) -> Any:
+    if item.get(_CODE) == viewer.code:
+        return value
+    return ANONYMISED_CODE if field == "code" else ANONYMISED_NAME
+
+
+def _other_inquirer(field: str, value: Any, item: Mapping[str, Any], viewer: Viewer) -> Any:
+    if item.get(_INQUIRER) == viewer.code:
+        return value
+    return {"requesterCode": ANONYMISED_CODE, "requesterName": ANONYMISED_NAME}.get(field)
+
+
+def _other_reporter(field: str, value: Any, item: Mapping[str, Any], viewer: Viewer) -> Any:
+    return value if value is None or value == viewer.name else ANONYMISED_NAME
+
+
+MASKS: Final[Mapping[str, Callable[[str, Any, Mapping[str, Any], Viewer], Any]]] = {
+    "identifier": _mask_identifier,
+    "other_institution": _other_institution,
+    "other_inquirer": _other_inquirer,
+    "other_reporter": _other_reporter,
+}
+FILTERS: Final[Mapping[str, Callable[[Mapping[str, Any], Viewer], bool]]] = {
+    "bureau_score": lambda item, viewer: (item.get(_MODEL) or {}).get(_SCALE) == "BUREAU",
+    "own_grants": lambda item, viewer: item.get(_GRANTEE) == viewer.code,
+}
+
+
+# -- the expected response ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """How one subject's part is seen: its edition, and the linked fields when borrowed."""
+
+    edition: str
+    linked: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """An object of the plain answer, as the subject it belongs to is seen."""
+
+    data: Mapping[str, Any]
+    seen: Seen
+    purpose: str
+
+
+class _Denied(GraphQLError):
+    def __init__(self, message: str, code: str, edition: str | None) -> None:
+        extensions: dict[str, Any] = {"code": code}
+        if edition is not None:
+            extensions["edition"] = edition
+        super().__init__(message, extensions=extensions)
+
+
+class Oracle:
+    """The response one requester should get for an operation, given the full answer."""
+
+    def __init__(
+        self, schema: GraphQLSchema, policy: Policy, world: World, requester: Requester
+    ) -> None:
+        self.schema = schema
+        self.policy = policy
+        self.world = world
+        self.requester = requester
+        self.viewer = Viewer(
+            requester.identifier, world.names.get((requester.role, requester.identifier))
+        )
+
+    def expected(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any],
+        operation_name: str | None,
+        full: Mapping[str, Any],
+    ) -> ExecutionResult:
+        result = execute(
+            self.schema,
+            document,
+            root_value=full,
+            variable_values=variables,
+            operation_name=operation_name,
+            field_resolver=self._resolve,
+        )
+        assert isinstance(result, ExecutionResult), "every resolver here is synchronous"
+        return result
+
+    def sees(self, seen: Seen, type_name: str, field: str) -> bool:
+        if seen.edition not in self.policy.rule(type_name, field).editions:
+            return False
+        return seen.linked is None or type_name != SUBJECT or field in seen.linked
+
+    def _resolve(self, source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+        type_name, name, key = info.parent_type.name, info.field_name, info.path.key
+        field_type = info.parent_type.fields[name].type
+        if type_name == "Query":
+            return self._root(name, source.get(key), arguments, field_type)
+        part: _Part = source
+        if not self.sees(part.seen, type_name, name):
+            if part.seen.linked is not None and self.sees(Seen(part.seen.edition), type_name, name):
+                raise _Denied("needs that subject's consent", "CONSENT_REQUIRED", part.seen.edition)
+            raise _Denied("not in this edition", "FORBIDDEN_FIELD", part.seen.edition)
+        value = part.data.get(str(key))
+        rule = self.policy.rule(type_name, name)
+        mask = rule.masks.get(part.seen.edition)
+        if mask is not None:
+            value = MASKS[mask](name, value, part.data, self.viewer)
+        filter_ = rule.filters.get(part.seen.edition)
+        if filter_ is not None and isinstance(value, list):
+            value = [item for item in value if FILTERS[filter_](item, self.viewer)]
+        return self._wrap(value, get_named_type(field_type), part, f"{type_name}.{name}")
+
+    def _root(self, name: str, value: Any, arguments: Mapping[str, Any], type_: Any) -> Any:
+        requester = self.requester
+        if name == "me":
+            if requester.role != "SUBJECT":
+                raise _Denied("me is a subject's own report", "FORBIDDEN_FIELD", None)
+            identifier, purpose = requester.identifier, "SELF"
+        else:
+            identifier, purpose = arguments["identifier"], arguments["purpose"]
+        edition = self.world.edition(requester, identifier, purpose)
+        if edition is None:
+            raise _Denied("no consent", "CONSENT_REQUIRED", None)
+        if value is None:
+            return None
+        return _Part(value, Seen(edition), purpose)
+
+    def _wrap(self, value: Any, type_: GraphQLNamedType, parent: _Part, coordinate: str) -> Any:
+        if value is None or is_leaf_type(type_):
+            return value
+        if isinstance(value, list):
+            return [self._wrap(item, type_, parent, coordinate) for item in value]
+        if type_.name != SUBJECT:
+            return _Part(value, Seen(parent.seen.edition), parent.purpose)
+        identifier = value[_IDENTIFIER]
+        own = self.world.edition(self.requester, identifier, parent.purpose)
+        if own is not None:
+            return _Part(value, Seen(own), parent.purpose)
+        linked = self.policy.linked_fields(coordinate)
+        return _Part(value, Seen(parent.seen.edition, linked), parent.purpose)
+
+
+def policy_errors(errors: Any) -> list[tuple[tuple[Any, ...], str, str | None]]:
+    """(path, code, edition) of each policy error, sorted, from GraphQLErrors or JSON errors."""
+    found = []
+    for item in errors or ():
+        formatted = item.formatted if isinstance(item, GraphQLError) else item
+        extensions = formatted.get("extensions") or {}
+        if extensions.get("code") in POLICY_CODES:
+            found.append(
+                (tuple(formatted.get("path") or ()), extensions["code"], extensions.get("edition"))
+            )
+    return sorted(found, key=repr)
+
+
+def other_errors(errors: Any) -> list[tuple[Any, ...]]:
+    """The paths of every error that is not the policy's."""
+    found = []
+    for item in errors or ():
+        formatted = item.formatted if isinstance(item, GraphQLError) else item
+        if (formatted.get("extensions") or {}).get("code") not in POLICY_CODES:
+            found.append(tuple(formatted.get("path") or ()))
+    return sorted(found, key=repr)

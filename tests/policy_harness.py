@@ -1,0 +1,185 @@
+"""The grant state, requesters and comparison shared by the no-leak and traversal tests.
+
+`set_up_grants` writes a known grant state over the seeded personas: live BANK
+and SOCIAL grants, an expired one and revoked ones, for several banks and
+purposes, so that every way an edition is decided (own report, grant, open
+lending, mandate, nothing) is met at the root and at reached subjects.
+`Harness.check` sends one operation through the policy gateway and the plain
+gateway, and holds the policy gateway's answer against the oracle's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Final
+
+import asyncpg
+from graphql import parse, print_ast
+
+from creditgraph.access.enforcement import PolicyGateway
+from creditgraph.access.policy import Policy
+from creditgraph.access.tokens import Requester
+from creditgraph.gateway import Gateway, Supergraph
+from creditgraph.gateway.transports import InProcessTransport
+from creditgraph.resources import policy_path, supergraph_path
+from creditgraph.seed.personas import (
+    BANKS,
+    EASTBRIDGE_BANK,
+    HARBOUR_FINANCE,
+    PERSONA,
+    TAX_BUREAU,
+    WESTLAKE_BANK,
+    XIHU_COURT,
+)
+from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
+from tests.edition_oracle import Oracle, World, augment, load_world, other_errors, policy_errors
+
+HUSBAND: Final = PERSONA["husband"].identifier
+WIFE: Final = PERSONA["wife"].identifier
+GUARANTOR: Final = PERSONA["guarantor"].identifier
+CIRCLE_A: Final = PERSONA["circle_a"].identifier
+CIRCLE_B: Final = PERSONA["circle_b"].identifier
+CIRCLE_C: Final = PERSONA["circle_c"].identifier
+DEBTOR: Final = PERSONA["debtor"].identifier
+
+SUBJECT_HUSBAND: Final = Requester("SUBJECT", HUSBAND, None)
+SUBJECT_WIFE: Final = Requester("SUBJECT", WIFE, None)
+SUBJECT_DEBTOR: Final = Requester("SUBJECT", DEBTOR, None)
+EASTBRIDGE: Final = Requester("BANK", EASTBRIDGE_BANK.code, "operator-7")
+WESTLAKE: Final = Requester("BANK", WESTLAKE_BANK.code, "operator-9")
+HARBOUR: Final = Requester("BANK", HARBOUR_FINANCE.code, "operator-3")
+AGENCY: Final = Requester("GOVERNMENT", TAX_BUREAU.code, "inspector")
+COURT: Final = Requester("GOVERNMENT", XIHU_COURT.code, "bailiff")
+REQUESTERS: Final = (
+    SUBJECT_HUSBAND,
+    SUBJECT_WIFE,
+    SUBJECT_DEBTOR,
+    EASTBRIDGE,
+    WESTLAKE,
+    HARBOUR,
+    AGENCY,
+    COURT,
+)
+
+# (subject, bank, purpose, edition, state)
+GRANTS: Final = (
+    (HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK", "live"),
+    (CIRCLE_A, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK", "live"),
+    (CIRCLE_B, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL", "live"),
+    (WIFE, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL", "live"),
+    (GUARANTOR, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK", "live"),
+    (CIRCLE_A, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK", "live"),
+    (HUSBAND, HARBOUR_FINANCE.code, "CREDIT_CARD_APPROVAL", "SOCIAL", "live"),
+    (CIRCLE_A, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "live"),
+    (CIRCLE_B, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "expired"),
+    (CIRCLE_C, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "revoked"),
+    (DEBTOR, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "revoked"),
+    (WIFE, EASTBRIDGE_BANK.code, "GUARANTEE_CHECK", "BANK", "live"),
+)
+
+_INSERT_GRANT = """
+insert into gateway.consent_grants
+    (id, subject_identifier, grantor_identifier, grantee_id, purpose, edition,
+     valid_from, valid_until, recorded_via, status, revoked_at, revocation_channel)
+select gen_random_uuid(), $1, $1, r.id, $3, $4,
+       now() - interval '30 days',
+       case when $5 = 'expired' then now() - interval '1 day' else now() + interval '30 days' end,
+       'SUBJECT',
+       case when $5 = 'revoked' then 'REVOKED' else 'ACTIVE' end,
+       case when $5 = 'revoked' then now() - interval '1 day' end,
+       case when $5 = 'revoked' then 'SUBJECT' end
+from gateway.requesters r where r.role = 'BANK' and r.identifier = $2
+"""
+
+
+async def set_up_grants(conn: asyncpg.Connection | asyncpg.Pool) -> None:
+    """The test's grant state; the seed's own grants (behind its inquiries) stay as they are."""
+    for grant in GRANTS:
+        await conn.execute(_INSERT_GRANT, *grant)
+
+
+@dataclass
+class Harness:
+    policy_gateway: PolicyGateway
+    transport: InProcessTransport
+    policy: Policy
+    world: World
+
+    @property
+    def gateway(self) -> Gateway:
+        return self.policy_gateway.gateway
+
+    async def ask(
+        self,
+        requester: Requester,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        """The policy gateway's answer, as a requester with this token would get it."""
+        prepared = self.policy_gateway.prepare(document, variables or {}, operation_name)
+        return await self.policy_gateway.run(
+            prepared, dict(variables or {}), requester, "policy-test"
+        )
+
+    async def full(
+        self,
+        requester: Requester,
+        document: str,
+        variables: dict[str, Any],
+        operation_name: str | None,
+    ) -> dict[str, Any]:
+        """The plain gateway's answer (no policy) with the oracle's extra fields."""
+        augmented = print_ast(augment(self.gateway.schema, parse(document)))
+        prepared = self.gateway.prepare(augmented, variables, operation_name)
+        transport = self.transport.acting_for(requester)
+        return await self.gateway.run(prepared, dict(variables), transport)
+
+    async def check(
+        self,
+        requester: Requester,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Ask, and hold the answer against the oracle's; returns the answer."""
+        variables = variables or {}
+        full = await self.full(requester, document, variables, operation_name)
+        assert other_errors(full.get("errors")) == [], full.get("errors")
+        answer = await self.ask(requester, document, variables, operation_name)
+        oracle = Oracle(self.gateway.schema, self.policy, self.world, requester)
+        expected = oracle.expected(parse(document), variables, operation_name, full["data"])
+        shown = f"{requester}\n{document}\n{variables}"
+        assert other_errors(answer.get("errors")) == other_errors(expected.errors), (
+            shown,
+            answer.get("errors"),
+            expected.errors,
+        )
+        assert answer["data"] == expected.data, shown
+        assert policy_errors(answer.get("errors")) == policy_errors(expected.errors), shown
+        assert_no_foreign_names(requester, answer)
+        return answer
+
+
+def assert_no_foreign_names(requester: Requester, answer: dict[str, Any]) -> None:
+    """A bank's answer names no other bank, anywhere, error messages included."""
+    if requester.role != "BANK":
+        return
+    text = json.dumps(answer, ensure_ascii=False)
+    for bank in BANKS:
+        if bank.code != requester.identifier:
+            assert bank.code not in text, (requester, bank.code)
+            assert bank.name not in text, (requester, bank.name)
+
+
+@asynccontextmanager
+async def harness(pool: asyncpg.Pool) -> AsyncIterator[Harness]:
+    """The policy gateway and the plain one over the same in-process subgraphs."""
+    transport = InProcessTransport({name: subgraph_schema(name) for name in SUBGRAPH_NAMES}, pool)
+    supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
+    policy = Policy.load(policy_path())
+    gateway = Gateway(supergraph, transport)
+    yield Harness(PolicyGateway(gateway, policy, pool), transport, policy, await load_world(pool))

@@ -1,0 +1,87 @@
+"""The part of an API schema that leads from one Subject to another.
+
+Random operations over the whole schema seldom go deep enough to cross from
+a subject to a co-borrower or a guarantee-chain member (a field or two of
+forty at each level leads on). Drawn over this narrowed copy instead (every
+object type keeps its leaf fields and the fields through which a Subject can
+be reached; Subject keeps everything), they cross often. Any document valid
+against the copy is valid against the schema it came from.
+"""
+
+from __future__ import annotations
+
+from graphql import (
+    GraphQLField,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    get_named_type,
+    is_leaf_type,
+)
+
+SUBJECT = "Subject"
+
+
+def _leading(schema: GraphQLSchema) -> set[str]:
+    """The object types from which a Subject can be reached (Subject included)."""
+    objects = [t for t in schema.type_map.values() if isinstance(t, GraphQLObjectType)]
+    found = {SUBJECT}
+    grew = True
+    while grew:
+        grew = False
+        for type_ in objects:
+            if type_.name not in found and any(
+                get_named_type(field.type).name in found for field in type_.fields.values()
+            ):
+                found.add(type_.name)
+                grew = True
+    return found
+
+
+def toward_subjects(schema: GraphQLSchema) -> GraphQLSchema:
+    leading = _leading(schema)
+    made: dict[str, GraphQLObjectType] = {}
+
+    def kept(type_: GraphQLObjectType, name: str, field: GraphQLField) -> bool:
+        named = get_named_type(field.type)
+        return is_leaf_type(named) or named.name in leading
+
+    def convert(type_: GraphQLOutputType) -> GraphQLOutputType:
+        if isinstance(type_, GraphQLNonNull):
+            return GraphQLNonNull(convert(type_.of_type))  # type: ignore[arg-type]
+        if isinstance(type_, GraphQLList):
+            return GraphQLList(convert(type_.of_type))
+        named: GraphQLNamedType = type_  # type: ignore[assignment]
+        if not isinstance(named, GraphQLObjectType):
+            return type_
+        return copy(named)
+
+    def copy(type_: GraphQLObjectType) -> GraphQLObjectType:
+        if type_.name not in made:
+            made[type_.name] = GraphQLObjectType(
+                type_.name,
+                lambda: {
+                    name: GraphQLField(convert(field.type), args=field.args)
+                    for name, field in type_.fields.items()
+                    if kept(type_, name, field)
+                },
+            )
+        return made[type_.name]
+
+    assert schema.query_type is not None
+    return GraphQLSchema(query=copy(schema.query_type))
+
+
+def every_field(type_: GraphQLObjectType, depth: int) -> str:
+    """A selection of every field of `type_` down to `depth` levels (leaves only at the last)."""
+    parts = []
+    for name, field in type_.fields.items():
+        named = get_named_type(field.type)
+        if is_leaf_type(named):
+            parts.append(name)
+        elif depth > 1 and isinstance(named, GraphQLObjectType):
+            parts.append(f"{name} {{ {every_field(named, depth - 1)} }}")
+    return " ".join(parts) or "__typename"
