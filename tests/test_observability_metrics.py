@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import socket
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -14,7 +15,7 @@ from starlette.applications import Starlette
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier, mint_demo_token
-from creditgraph.commands import in_process_gateway
+from creditgraph.commands import http_gateway, in_process_gateway
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.transports import InProcessTransport
@@ -131,6 +132,36 @@ async def test_a_subgraph_that_fails_shows_as_its_own_fetch_errors(
     assert value(text, errors, subgraph="scores", reason="unavailable") == 1
     assert value(text, errors) == 1
     assert fetches(text, ["scores"]) == {"scores": 1}
+
+
+@pytest.fixture
+def silent_url() -> Iterator[str]:
+    """A URL whose server takes connections (the kernel queues them) and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/graphql"
+
+
+async def test_a_subgraph_past_the_timeout_counts_as_a_cancelled_fetch(
+    supergraph: Supergraph, silent_url: str
+) -> None:
+    metrics = Metrics()
+    overrides = dict.fromkeys(SUBGRAPH_NAMES, silent_url)
+    gateway = http_gateway(
+        supergraph, overrides=overrides, secret=None, timeout=0.2, metrics=metrics
+    )
+    try:
+        async with client(build_app(gateway, metrics=metrics)) as http:
+            body = (await http.post("/graphql", json=REPORT)).json()
+            text = await scrape(http)
+    finally:
+        await gateway.aclose()
+    assert body["data"] == {"subject": None}
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["SUBGRAPH_UNAVAILABLE"]
+    errors = "creditgraph_subgraph_fetch_errors_total"
+    assert value(text, errors, subgraph="consent", reason="cancelled") == 1
+    assert value(text, errors) == 1
 
 
 async def test_document_and_plan_cache_hits_are_counted(plain: httpx.AsyncClient) -> None:
