@@ -1,4 +1,5 @@
-"""`creditgraph serve`: the gateway as a real process over real HTTP subgraphs."""
+"""GraphQL over HTTP: `creditgraph serve` as a real process over real HTTP subgraphs, and
+the app's content negotiation through its ASGI interface."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import orjson
 import pytest
@@ -23,6 +25,7 @@ from tests.cli_helpers import (
     stop_cli,
     wait_for_http,
 )
+from tests.http_app import in_process_gateway, serving
 
 REPORT = {
     "query": """query($id: String!) { subject(identifier: $id, purpose: SELF) {
@@ -211,3 +214,37 @@ def test_a_subgraph_nobody_answers_is_unavailable_not_fatal(
         (["subject", "scores"], "SUBGRAPH_UNAVAILABLE"),
         (["subject", "spouse", "scores"], "SUBGRAPH_UNAVAILABLE"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/json", "application/json"),
+        ("application/graphql-response+json", "application/graphql-response+json"),
+        (
+            "application/graphql-response+json, application/json;q=0.9",
+            "application/graphql-response+json",
+        ),
+        ("application/json, application/graphql-response+json;q=0.5", "application/json"),
+        ("application/graphql-response+json;q=0, application/json", "application/json"),
+        ("application/json;q=0, */*;q=0.1", "application/json"),
+        ("text/html", "application/graphql-response+json"),
+    ],
+)
+async def test_the_answer_comes_in_the_media_type_the_client_prefers(
+    seeded_pool: asyncpg.Pool, tmp_path: Path, accept: str | None, media_type: str
+) -> None:
+    gateway = in_process_gateway(seeded_pool)
+    headers = {} if accept is None else {"accept": accept}
+    try:
+        async with serving(gateway, seeded_pool, tmp_path, policy=False) as client:
+            valid = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+            invalid = await client.post("/graphql", json={"query": "{ nope }"}, headers=headers)
+    finally:
+        await gateway.aclose()
+    assert valid.headers["content-type"].split(";")[0] == media_type
+    assert valid.json() == {"data": {"__typename": "Query"}}
+    assert invalid.headers["content-type"].split(";")[0] == media_type
+    assert invalid.status_code == (400 if media_type.endswith("graphql-response+json") else 200)

@@ -54,13 +54,39 @@ class _BadRequest(Exception):
 
 
 def _media_type(request: Request) -> str:
-    """The spec's media type when accepted; plain JSON for legacy clients and no Accept."""
-    accept = request.headers.get("accept", "")
-    if GRAPHQL_RESPONSE in accept:
-        return GRAPHQL_RESPONSE
-    if not accept or JSON in accept or "*/*" in accept:
+    """The media type the client prefers, by the Accept header's quality values.
+
+    No Accept, `*/*` or `application/*` mean plain JSON (legacy clients); when the
+    spec's type and JSON are equally welcome the spec's wins. A header that accepts
+    neither is disregarded, as the spec allows, and answered in the spec's type.
+    """
+    accept = request.headers.get("accept")
+    if not accept:
         return JSON
-    return GRAPHQL_RESPONSE
+    best, best_quality = GRAPHQL_RESPONSE, 0.0
+    for item in accept.split(","):
+        media, _, parameters = item.partition(";")
+        candidate = _ACCEPTED.get(media.strip().lower())
+        quality = _quality(parameters)
+        if candidate is None or quality <= 0:
+            continue
+        if quality > best_quality or (quality == best_quality and candidate == GRAPHQL_RESPONSE):
+            best, best_quality = candidate, quality
+    return best
+
+
+_ACCEPTED = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE, JSON: JSON, "application/*": JSON, "*/*": JSON}
+
+
+def _quality(parameters: str) -> float:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return min(max(float(value.strip()), 0.0), 1.0)
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 def _respond(body: dict[str, Any], status: int, media_type: str) -> Response:
