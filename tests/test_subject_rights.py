@@ -16,10 +16,12 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from strawberry.types.base import StrawberryObjectDefinition
 
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier, mint_demo_token
+from creditgraph.bureau.marks import DISPUTABLE
 from creditgraph.bureau.schema import schema as bureau_schema
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
@@ -503,6 +505,25 @@ async def test_nobody_lifts_someone_elses_alert(graph: Graph, pool: asyncpg.Pool
 
 
 # -- the subgraph on its own --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("type_name", "kind"), sorted(DISPUTABLE.items()))
+async def test_every_disputable_type_shows_a_mark_and_is_a_kind_disputes_hold(
+    pool: asyncpg.Pool, type_name: str, kind: str
+) -> None:
+    (served,) = [
+        found
+        for schema in (bureau_schema, public_schema)
+        if isinstance(found := schema.get_type_by_name(type_name), StrawberryObjectDefinition)
+    ]
+    assert "dispute" in {field.python_name for field in served.fields}
+    subject = await pool.fetchval("select min(id) from bureau.subjects")
+    await pool.execute(
+        """insert into bureau.disputes (subject_id, record_type, record_id, reason, respond_by)
+           values ($1, $2, '1', 'the kind is one the table holds', current_date + 20)""",
+        subject,
+        kind,
+    )
 
 
 async def test_the_subgraph_refuses_a_write_with_no_requester(pool: asyncpg.Pool) -> None:
