@@ -20,6 +20,7 @@ from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import Role, TokenVerifier, mint_demo_token
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
+from creditgraph.gateway.persisted_queries import PersistedQueries
 from creditgraph.gateway.transports import InProcessTransport
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.server import build_app
@@ -36,14 +37,19 @@ def in_process_gateway(pool: asyncpg.Pool) -> Gateway:
 
 @asynccontextmanager
 async def serving(
-    gateway: Gateway, pool: asyncpg.Pool, home: Path, *, policy: bool = True
+    gateway: Gateway,
+    pool: asyncpg.Pool,
+    home: Path,
+    *,
+    policy: bool = True,
+    queries: PersistedQueries | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app serving `gateway`: under the policy, or plain."""
     access = None
     if policy:
         verifier = TokenVerifier.from_settings(home, NO_ENV)
         access = Access(verifier, PolicyGateway(gateway, Policy.load(policy_path()), pool))
-    app = build_app(gateway, pool=pool, access=access)
+    app = build_app(gateway, pool=pool, access=access, queries=queries)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield client

@@ -97,10 +97,6 @@ async def test_requests_are_counted_by_status_class_and_timed(plain: httpx.Async
     assert value(after, "creditgraph_graphql_requests_total") == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway/http.py does not yet leave the operation kind in request.state.operation_kind",
-)
 async def test_requests_are_counted_by_operation_kind(plain: httpx.AsyncClient) -> None:
     await plain.post("/graphql", json=REPORT)
     after = await scrape(plain)

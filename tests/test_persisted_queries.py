@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from creditgraph.gateway import Gateway
-from creditgraph.gateway.persisted_queries import PersistedQueries, Refused, install
+from creditgraph.gateway.persisted_queries import PersistedQueries, Refused, load_persisted_queries
 from creditgraph.gateway.trusted import TrustedOperations, sha256_hex
 from creditgraph.resources import operations_root
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA
@@ -211,9 +211,9 @@ async def trusted_only(
     """The app as `creditgraph up --trusted-only` serves it: under the policy."""
     pool = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
     gateway = in_process_gateway(pool)
-    install(gateway, PersistedQueries(TrustedOperations.load(operations_root()), trusted_only=True))
     try:
-        async with serving(gateway, pool, tmp_path) as client:
+        queries = load_persisted_queries(trusted_only=True)
+        async with serving(gateway, pool, tmp_path, queries=queries) as client:
             yield client
     finally:
         await gateway.aclose()

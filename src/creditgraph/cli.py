@@ -44,12 +44,14 @@ from creditgraph.commands import (
     run_subgraph,
     run_up,
     serve_gateway,
+    serving_subgraphs,
 )
 from creditgraph.db.connect import database
 from creditgraph.errors import ConfigurationError, CreditgraphError
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.composition import compose_ours
 from creditgraph.identifiers import normalise_identifier
+from creditgraph.observability import Metrics
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.load import MAX_SUBJECTS
 from creditgraph.settings import Settings, ensure_home
@@ -191,16 +193,29 @@ def token(
     click.echo(mint_demo_token(home, requester_role, subject, operator, lifetime_seconds=ttl))
 
 
+_trusted_only_option = click.option(
+    "--trusted-only",
+    is_flag=True,
+    help="Run only the trusted operations in graphql/operations (by hash or exact text).",
+)
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True)
 @_subjects_option("Subjects to generate when the database is empty.")
-def up(host: str, port: int, subjects: int) -> None:
+@_trusted_only_option
+def up(host: str, port: int, subjects: int, trusted_only: bool) -> None:
     """Start everything: database, migrations, demo data, server."""
     check_port_free(host, port)
     _with_database(
         lambda dsn, settings: run_up(
-            dsn, host=host, port=port, subjects=subjects, settings=settings
+            dsn,
+            host=host,
+            port=port,
+            subjects=subjects,
+            settings=settings,
+            trusted_only=trusted_only,
         )
     )
 
@@ -289,6 +304,7 @@ def _subgraph_urls(pairs: tuple[str, ...]) -> dict[str, str]:
     show_default=True,
     help="Seconds a subgraph has to answer before its fields are SUBGRAPH_UNAVAILABLE.",
 )
+@_trusted_only_option
 def serve(
     supergraph_file: Path | None,
     host: str,
@@ -298,6 +314,7 @@ def serve(
     subgraph_urls: tuple[str, ...],
     in_process: bool,
     timeout: float,
+    trusted_only: bool,
 ) -> None:
     """Serve the gateway over a supergraph: HTTP subgraphs, or ours in-process."""
     supergraph = load_supergraph(supergraph_file or supergraph_path())
@@ -318,13 +335,27 @@ def serve(
                 port=port,
                 subgraph_timeout=timeout,
                 overrides=None if in_process else overrides,
+                trusted_only=trusted_only,
             )
         )
         return
     secret = credential.load_secret(ensure_home(Settings.from_env().home))
-    gateway = http_gateway(supergraph, overrides=overrides, secret=secret, timeout=timeout)
+    metrics = Metrics()
+    gateway = http_gateway(
+        supergraph, overrides=overrides, secret=secret, timeout=timeout, metrics=metrics
+    )
+    served = serving_subgraphs(supergraph, overrides)
     with _stoppable():
-        asyncio.run(serve_gateway(gateway, host=host, port=port))
+        asyncio.run(
+            serve_gateway(
+                gateway,
+                host=host,
+                port=port,
+                trusted_only=trusted_only,
+                metrics=metrics,
+                subgraphs=served,
+            )
+        )
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import socket
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,9 @@ from creditgraph.db.migrations import MigrationReport, migrate
 from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
-from creditgraph.gateway.transports import HTTPTransport, InProcessTransport
+from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
+from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
+from creditgraph.observability import MeteredTransport, Metrics, RequestLog, Subgraphs, log_config
 from creditgraph.resources import migrations_root, policy_path, supergraph_path
 from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
@@ -125,6 +128,9 @@ def _server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
         host=host,
         port=port,
         log_level="warning",
+        # JSON lines on stderr; RequestLog writes the one line per request, with its id
+        log_config=log_config(),
+        access_log=False,
         lifespan="off",
         timeout_keep_alive=_KEEP_ALIVE_SECONDS,
     )
@@ -135,7 +141,15 @@ async def _subject_count(conn: asyncpg.Connection) -> int:
     return int(count)
 
 
-async def run_up(dsn: str, *, host: str, port: int, subjects: int, settings: Settings) -> None:
+async def run_up(
+    dsn: str,
+    *,
+    host: str,
+    port: int,
+    subjects: int,
+    settings: Settings,
+    trusted_only: bool = False,
+) -> None:
     console = Console(stderr=True)
     conn = await connect(dsn)
     try:
@@ -151,15 +165,27 @@ async def run_up(dsn: str, *, host: str, port: int, subjects: int, settings: Set
         await conn.close()
 
     pool = await create_pool(dsn)
-    gateway = in_process_gateway(load_supergraph(supergraph_path()), pool)
+    supergraph, metrics = load_supergraph(supergraph_path()), Metrics()
+    gateway = in_process_gateway(supergraph, pool, metrics=metrics)
     try:
+        queries = load_persisted_queries(trusted_only=trusted_only)
         access = guarded(gateway, Policy.load(policy_path()), pool, settings)
-        config = _server_config(build_app(gateway, pool=pool, access=access), host, port)
+        app = build_app(
+            gateway,
+            pool=pool,
+            access=access,
+            metrics=metrics,
+            subgraphs=serving_subgraphs(supergraph, None),
+            queries=queries,
+        )
+        config = _server_config(app, host, port)
         server = uvicorn.Server(config)
         where = "embedded PostgreSQL" if settings.database_url is None else "DATABASE_URL"
         console.print(f"database ({where}): {redact(dsn)}")
         print_personas(console)
         print_demo_tokens(console, settings, f"http://{host}:{port}/graphql")
+        if trusted_only:
+            print_trusted_only(console, queries)
         console.print(f"creditgraph is up at http://{host}:{port}/graphql  (health: /healthz)")
         console.print("Ctrl-C stops it.")
         await server.serve()
@@ -200,6 +226,21 @@ def print_demo_tokens(console: Console, settings: Settings, url: str) -> None:
         console.print(f"  Authorization: Bearer {token}", soft_wrap=True, highlight=False)
         console.print(f"  {_DEMO_QUERY % (husband, purpose)}", soft_wrap=True, highlight=False)
     console.print(f"\nPOST them to {url}\n")
+
+
+def print_trusted_only(console: Console, queries: PersistedQueries) -> None:
+    """Under --trusted-only the demo queries above are refused: how to send a trusted one."""
+    card = next(op for op in queries.trusted.values() if op.name == "SubjectCard")
+    body = {
+        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": card.sha256}},
+        "variables": {"identifier": PERSONAS[0].identifier, "purpose": "SELF"},
+    }
+    console.print(
+        f"trusted-only: only the {len(queries.trusted)} operations in graphql/operations run, "
+        f"by hash or exact text; e.g. the subject's {card.path.name}:",
+        soft_wrap=True,
+    )
+    console.print(f"  {json.dumps(body)}\n", soft_wrap=True, highlight=False)
 
 
 def load_supergraph(path: Path) -> Supergraph:
@@ -250,10 +291,21 @@ def guarded(
     return Access(verifier, PolicyGateway(gateway, policy, pool))
 
 
+def _metered(transport: Transport, metrics: Metrics | None) -> Transport:
+    return transport if metrics is None else MeteredTransport(transport, metrics)
+
+
 def in_process_gateway(
-    supergraph: Supergraph, pool: asyncpg.Pool, *, timeout: float = 10.0
+    supergraph: Supergraph,
+    pool: asyncpg.Pool,
+    *,
+    timeout: float = 10.0,
+    metrics: Metrics | None = None,
 ) -> Gateway:
-    """The gateway with creditgraph's own subgraphs mounted in this process."""
+    """The gateway with creditgraph's own subgraphs mounted in this process.
+
+    With `metrics`, each fetch from a subgraph is timed and its failures counted there.
+    """
     names = {graph.name for graph in supergraph.graphs.values()}
     foreign = sorted(names - set(SUBGRAPH_NAMES))
     if foreign:
@@ -262,17 +314,11 @@ def in_process_gateway(
             f"{', '.join(SUBGRAPH_NAMES)} can; serve this supergraph over HTTP instead"
         )
     transport = InProcessTransport({name: subgraph_schema(name) for name in names}, pool)
-    return Gateway(supergraph, transport, default_timeout=timeout)
+    return Gateway(supergraph, _metered(transport, metrics), default_timeout=timeout)
 
 
-def http_gateway(
-    supergraph: Supergraph,
-    *,
-    overrides: dict[str, str],
-    secret: bytes | None,
-    timeout: float = 10.0,
-) -> Gateway:
-    """The gateway over HTTP subgraphs, at the supergraph's URLs unless overridden."""
+def subgraph_urls(supergraph: Supergraph, overrides: dict[str, str]) -> dict[str, str]:
+    """Each subgraph's URL: the supergraph's unless overridden; every one must have one."""
     urls = {graph.name: graph.url for graph in supergraph.graphs.values()}
     unknown = sorted(set(overrides) - set(urls))
     if unknown:
@@ -283,7 +329,30 @@ def http_gateway(
         raise ConfigurationError(
             f"no URL for subgraph(s) {', '.join(missing)}: give one with --subgraph NAME=URL"
         )
-    return Gateway(supergraph, HTTPTransport(urls, secret=secret), default_timeout=timeout)
+    return urls
+
+
+def http_gateway(
+    supergraph: Supergraph,
+    *,
+    overrides: dict[str, str],
+    secret: bytes | None,
+    timeout: float = 10.0,
+    metrics: Metrics | None = None,
+) -> Gateway:
+    """The gateway over HTTP subgraphs, at the supergraph's URLs unless overridden.
+
+    With `metrics`, each fetch from a subgraph is timed and its failures counted there.
+    """
+    transport = HTTPTransport(subgraph_urls(supergraph, overrides), secret=secret)
+    return Gateway(supergraph, _metered(transport, metrics), default_timeout=timeout)
+
+
+def serving_subgraphs(supergraph: Supergraph, overrides: dict[str, str] | None) -> Subgraphs:
+    """How `/readyz` reaches each subgraph: mounted here (no `overrides`), or over HTTP."""
+    if overrides is None:
+        return Subgraphs.in_process(graph.name for graph in supergraph.graphs.values())
+    return Subgraphs.over_http(subgraph_urls(supergraph, overrides))
 
 
 async def serve_gateway(
@@ -293,9 +362,20 @@ async def serve_gateway(
     port: int,
     pool: asyncpg.Pool | None = None,
     access: Access | None = None,
+    trusted_only: bool = False,
+    metrics: Metrics | None = None,
+    subgraphs: Subgraphs | None = None,
 ) -> None:
     console = Console(stderr=True)
-    config = _server_config(build_app(gateway, pool=pool, access=access), host, port)
+    app = build_app(
+        gateway,
+        pool=pool,
+        access=access,
+        metrics=metrics,
+        subgraphs=subgraphs,
+        queries=load_persisted_queries(trusted_only=trusted_only),
+    )
+    config = _server_config(app, host, port)
     console.print(f"creditgraph gateway at http://{host}:{port}/graphql (Ctrl-C stops it)")
     try:
         await uvicorn.Server(config).serve()
@@ -313,20 +393,37 @@ async def run_serve(
     port: int,
     subgraph_timeout: float,
     overrides: dict[str, str] | None = None,
+    trusted_only: bool = False,
 ) -> None:
     """Serve with the database open: subgraphs in-process (no `overrides`), or over HTTP."""
     await run_migrations(dsn)
     pool = await create_pool(dsn)
+    metrics = Metrics()
     try:
         if overrides is None:
-            gateway = in_process_gateway(supergraph, pool, timeout=subgraph_timeout)
+            gateway = in_process_gateway(
+                supergraph, pool, timeout=subgraph_timeout, metrics=metrics
+            )
         else:
             secret = credential.load_secret(ensure_home(settings.home))
             gateway = http_gateway(
-                supergraph, overrides=overrides, secret=secret, timeout=subgraph_timeout
+                supergraph,
+                overrides=overrides,
+                secret=secret,
+                timeout=subgraph_timeout,
+                metrics=metrics,
             )
         access = guarded(gateway, policy, pool, settings)
-        await serve_gateway(gateway, host=host, port=port, pool=pool, access=access)
+        await serve_gateway(
+            gateway,
+            host=host,
+            port=port,
+            pool=pool,
+            access=access,
+            trusted_only=trusted_only,
+            metrics=metrics,
+            subgraphs=serving_subgraphs(supergraph, overrides),
+        )
     finally:
         await pool.close()
 
@@ -339,7 +436,7 @@ async def run_subgraph(dsn: str, *, name: str, host: str, port: int, settings: S
     await run_migrations(dsn)
     pool = await create_pool(dsn)
     try:
-        app = build_subgraph_app(name, schema, pool, secret=secret)
+        app = RequestLog(build_subgraph_app(name, schema, pool, secret=secret))
         config = _server_config(app, host, port)
         console.print(f"database: {redact(dsn)}")
         console.print(

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from creditgraph.gateway import Gateway
 from creditgraph.gateway.http import Access, handle
+from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
 from creditgraph.observability import Metrics, Readiness, RequestLog, Subgraphs
 
 
@@ -32,12 +33,15 @@ def build_app(
     access: Access | None = None,
     metrics: Metrics | None = None,
     subgraphs: Subgraphs | None = None,
+    queries: PersistedQueries | None = None,
 ) -> Starlette:
     """The probes and metrics, and `/graphql` when there is a gateway to serve.
 
     `metrics` is the registry the gateway's `MeteredTransport` records fetches in
     (a fresh one when not given); `subgraphs` says how `/readyz` reaches each of
-    the gateway's subgraphs (when not given, it checks only the database).
+    the gateway's subgraphs (when not given, it checks only the database);
+    `queries` is the persisted-query store and mode (when not given, APQ with
+    creditgraph's trusted operations known by hash, any operation accepted).
     """
     metrics = metrics or Metrics()
     readiness = Readiness(pool, subgraphs or Subgraphs())
@@ -55,11 +59,11 @@ def build_app(
 
     routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", scrape)]
     if gateway is not None:
-        served = gateway
+        served, persisted = gateway, queries or load_persisted_queries()
         metrics.watch_caches(served)
 
         async def graphql(request: Request) -> Response:
-            return await handle(served, request, access)
+            return await handle(served, request, persisted, access)
 
         routes.append(Route("/graphql", metrics.measured(graphql), methods=["GET", "POST"]))
     return Starlette(routes=routes, middleware=[Middleware(RequestLog)])

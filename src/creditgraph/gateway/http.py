@@ -25,10 +25,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from creditgraph.access.tokens import TokenVerifier, Unauthenticated
-from creditgraph.gateway import persisted_queries
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError, error
-from creditgraph.gateway.persisted_queries import Refused
+from creditgraph.gateway.persisted_queries import PersistedQueries, Refused
 
 if TYPE_CHECKING:
     from creditgraph.access.enforcement import PolicyGateway
@@ -152,8 +151,17 @@ def _refused(errors: list[dict[str, Any]], media_type: str) -> Response:
     return _respond({"errors": errors}, status, media_type)
 
 
-async def handle(gateway: Gateway, request: Request, access: Access | None = None) -> Response:
-    """One GraphQL request; with `access`, authenticated and answered under the edition policy."""
+async def handle(
+    gateway: Gateway,
+    request: Request,
+    queries: PersistedQueries,
+    access: Access | None = None,
+) -> Response:
+    """One GraphQL request; with `access`, authenticated and answered under the edition policy.
+
+    `queries` resolves persisted-query hashes (and, in trusted-only mode, refuses
+    anything but the trusted operations).
+    """
     media_type = _media_type(request)
     try:
         params = _checked(await _params(request))
@@ -168,7 +176,6 @@ async def handle(gateway: Gateway, request: Request, access: Access | None = Non
             response = _respond(body, 401, media_type)
             response.headers["www-authenticate"] = "Bearer"
             return response
-    queries = persisted_queries.for_gateway(gateway)
     try:
         resolved = queries.resolve(params.query, params.extensions)
     except Refused as exc:
@@ -182,6 +189,7 @@ async def handle(gateway: Gateway, request: Request, access: Access | None = Non
     except RequestError as exc:
         return _refused(exc.formatted(), media_type)
     queries.remember(resolved)
+    request.state.operation_kind = prepared.operation.kind
     if request.method == "GET" and prepared.operation.kind != "query":
         return Response(
             orjson.dumps({"errors": [error("only queries may be sent with GET")]}),

@@ -26,10 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, Final
-from weakref import WeakKeyDictionary
 
 from creditgraph.gateway.cache import LRUCache
-from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.errors import BAD_USER_INPUT
 from creditgraph.gateway.trusted import TrustedOperations, sha256_hex
 from creditgraph.resources import operations_root
@@ -135,24 +133,6 @@ def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
     return sha256.lower()
 
 
-_BY_GATEWAY: WeakKeyDictionary[Gateway, PersistedQueries] = WeakKeyDictionary()
-
-
-def install(gateway: Gateway, queries: PersistedQueries) -> None:
-    """Serve `gateway` with this persisted-query store (and its mode)."""
-    _BY_GATEWAY[gateway] = queries
-
-
-def serve_trusted_operations(gateway: Gateway, *, trusted_only: bool) -> PersistedQueries:
-    """Install the store that knows creditgraph's trusted operations; read them now, at start."""
-    queries = PersistedQueries(TrustedOperations.load(operations_root()), trusted_only=trusted_only)
-    install(gateway, queries)
-    return queries
-
-
-def for_gateway(gateway: Gateway) -> PersistedQueries:
-    """The gateway's store; a gateway nobody configured gets one, not trusted-only."""
-    found = _BY_GATEWAY.get(gateway)
-    if found is None:
-        found = serve_trusted_operations(gateway, trusted_only=False)
-    return found
+def load_persisted_queries(*, trusted_only: bool = False) -> PersistedQueries:
+    """A store that knows creditgraph's trusted operations, read now, at start."""
+    return PersistedQueries(TrustedOperations.load(operations_root()), trusted_only=trusted_only)
