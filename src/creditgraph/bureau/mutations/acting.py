@@ -73,9 +73,7 @@ async def own_file(context: SubgraphContext) -> AsyncIterator[OwnFile]:
         async with context.pool.acquire() as conn, conn.transaction():
             subject_id = await conn.fetchval(SQL["lock_subject"], identifier)
             if subject_id is None:
-                raise BadUserInput(
-                    "the bureau holds no report on you, so there is nothing to add to"
-                )
+                raise BadUserInput("the bureau holds no report on you to change")
             yield OwnFile(conn, int(subject_id), identifier)
     except asyncpg.CheckViolationError as exc:
         limit = _LIMITS.get(exc.constraint_name or "")
