@@ -1,0 +1,303 @@
+"""bench/peers.py's output: the table, the Markdown page and its chart, and the machine.
+
+The chart needs matplotlib (the `bench` extra); without it the page is
+written without one.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+from peers_db import Seeding
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    key: str
+    label: str
+    like_for_like: bool
+    measured: dict[str, Any]
+
+    @property
+    def throughput(self) -> float:
+        return float(self.measured["throughput"])
+
+    def latency(self, which: str) -> float:
+        return float(self.measured["latencyMs"][which] or 0.0)
+
+    @property
+    def errors(self) -> int:
+        return int(self.measured["errors"])
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    cpu: str
+    cores: int
+    threads: int
+    memory_gib: float
+    os: str
+    python: str
+    node: str
+    load_average: tuple[float, float, float]
+    date: str
+
+    @classmethod
+    def here(cls) -> Machine:
+        node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False)
+        return cls(
+            cpu=_cpu_model(),
+            cores=psutil.cpu_count(logical=False) or 0,
+            threads=psutil.cpu_count() or 0,
+            memory_gib=psutil.virtual_memory().total / 2**30,
+            os=f"{platform.system()} {platform.release()} ({_distribution()})",
+            python=platform.python_version(),
+            node=node.stdout.strip(),
+            load_average=os.getloadavg(),
+            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        )
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _distribution() -> str:
+    try:
+        return platform.freedesktop_os_release().get("PRETTY_NAME", "unknown")
+    except OSError:
+        return "unknown"
+
+
+def _ratio(value: float, base: float) -> str:
+    return f"{value / base:.2f}×" if base else "n/a"
+
+
+def rows(results: list[Result]) -> list[list[str]]:
+    """One row per target: figures and their ratios to (a)."""
+    base = results[0]
+    table = []
+    for result in results:
+        table.append(
+            [
+                f"({result.key}) {result.label}",
+                f"{result.throughput:,.1f}",
+                _ratio(result.throughput, base.throughput),
+                f"{result.latency('p50'):.1f}",
+                _ratio(result.latency("p50"), base.latency("p50")),
+                f"{result.latency('p99'):.1f}",
+                _ratio(result.latency("p99"), base.latency("p99")),
+                f"{result.errors:,} / {int(result.measured['requests']):,}",
+            ]
+        )
+    return table
+
+
+HEADERS = [
+    "target",
+    "req/s",
+    "× (a)",
+    "p50 ms",
+    "× (a)",
+    "p99 ms",
+    "× (a)",
+    "errors / requests",
+]
+
+
+def print_table(results: list[Result]) -> None:
+    table = [HEADERS, *rows(results)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(HEADERS))]
+    for row in table:
+        cells = [row[0].ljust(widths[0])] + [
+            cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)
+        ]
+        print("  ".join(cells))
+    for result in results:
+        for sample in result.measured["errorSamples"]:
+            print(f"  ({result.key}) error: {sample}")
+
+
+def write_chart(results: list[Result], path: Path) -> bool:
+    """Throughput and latency bars per target; False when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    labels = [f"({r.key}) {r.label}" for r in results]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True)
+    positions = list(range(len(results)))
+    left.barh(positions, [r.throughput for r in results], color="#4c72b0")
+    left.set_yticks(positions, labels)
+    left.invert_yaxis()
+    left.set_xlabel("requests per second (higher is better)")
+    left.set_title("Throughput")
+    height = 0.4
+    right.barh(
+        [p - height / 2 for p in positions],
+        [r.latency("p50") for r in results],
+        height,
+        label="p50",
+        color="#55a868",
+    )
+    right.barh(
+        [p + height / 2 for p in positions],
+        [r.latency("p99") for r in results],
+        height,
+        label="p99",
+        color="#c44e52",
+    )
+    right.set_yticks(positions, [f"({r.key})" for r in results])
+    right.invert_yaxis()
+    right.set_xlabel("latency, ms (lower is better)")
+    right.set_title("Latency")
+    right.legend()
+    figure.suptitle("Bank underwriting operation, fixed concurrency, same data and machine")
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True
+
+
+def _markdown_table(results: list[Result]) -> str:
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(results)]
+    return "\n".join(lines)
+
+
+def write_markdown(
+    path: Path,
+    *,
+    results: list[Result],
+    command: str,
+    machine: Machine,
+    seeding: Seeding,
+    args: dict[str, Any],
+    chart: Path | None,
+    elapsed: float,
+) -> None:
+    load = ", ".join(f"{value:.2f}" for value in machine.load_average)
+    seeded = (
+        f"seeded in {seeding.seconds:.0f} s on {seeding.seeded_at} (reused from the cache)"
+        if seeding.reused
+        else f"seeded in {seeding.seconds:.0f} s by this run"
+    )
+    picture = f"\n![throughput and latency per target]({chart.name})\n" if chart else ""
+    text = TEMPLATE.format(
+        table=_markdown_table(results),
+        picture=picture,
+        command=command,
+        subjects=seeding.subject_rows,
+        rows=seeding.total_rows,
+        seeded=seeded,
+        concurrency=args["concurrency"],
+        warmup=args["warmup"],
+        duration=args["duration"],
+        sample=args["sample"],
+        check=args["check"],
+        cpu=machine.cpu,
+        cores=machine.cores,
+        threads=machine.threads,
+        memory=machine.memory_gib,
+        os=machine.os,
+        python=machine.python,
+        node=machine.node,
+        load=load,
+        date=machine.date,
+        elapsed=elapsed / 60,
+    )
+    path.write_text(text, encoding="utf-8")
+
+
+TEMPLATE = """\
+# Benchmarks: creditgraph next to its peers
+
+<!-- written by bench/peers.py; rerun it rather than editing the figures -->
+
+The bank underwriting operation (`graphql/operations/bank_underwriting.graphql`: the identity
+section, every account with 24 months of repayments, the derived signals, guarantees and their
+chains, public records and the bureau score with its reasons) asked of the same database, one
+target at a time, by {concurrency} concurrent clients, each sending its next request as soon as
+the previous answer has arrived.
+
+{table}
+{picture}
+Ratios are to (a). Throughput is answers per second over the timed {duration:.0f} s; p50 and
+p99 are exact latency percentiles of those answers. An error is a non-200 status or a response
+with `errors`.
+
+## What is compared
+
+- **(a) creditgraph, subgraphs in-process** — `creditgraph serve --in-process --no-policy`: the
+  gateway and its four subgraphs in one process. The baseline of every ratio.
+- **(b) creditgraph, HTTP subgraphs** — `creditgraph serve --no-policy --subgraph NAME=URL …`
+  over the four subgraphs each served alone by `creditgraph subgraph NAME`.
+- **(c) Hive Gateway** (`@graphql-hive/gateway`, `bench/package.json`) and **(d) Apollo
+  Gateway** (`@apollo/gateway` + `@apollo/server`, `interop/package.json`) over the same four
+  HTTP subgraph processes and a supergraph composed with their URLs; each signs the subgraphs'
+  internal credential (`bench/hive_gateway.config.mjs`, `interop/apollo_gateway.mjs`).
+- **(e) the floor** — `bench/floor.py`: a hand-written Starlette/asyncpg endpoint that answers
+  this one operation without GraphQL, with the same JSON.
+- **(p) creditgraph as shipped** — `creditgraph serve --in-process` under the edition policy,
+  asked by a bank (a demo token) for subjects who authorised it for `LOAN_APPROVAL`: every
+  request decides the subject's edition from the grants, masks other lenders' names and writes
+  an inquiry and an audit-log entry. The peers do no authorisation at all, so (a) and (b) run
+  with `--no-policy` for the like-for-like comparison, and this row shows what authorisation
+  costs. Its answers differ from the others by design (the BANK edition's masks), so it is not
+  part of the equality check.
+
+Before anything is timed, (a)–(e) must return identical `data` for {check} subjects and (p)
+must answer them without errors; the run stops otherwise. Each target then gets {warmup:.0f} s
+of untimed warm-up and {duration:.0f} s of timed load; requests cycle through {sample:,}
+subjects spread over the whole population. Every target's process stays up while the others
+run, idle.
+
+## Method, and what to keep in mind
+
+- Data: {subjects:,} subjects, {rows:,} rows (`creditgraph seed --subjects N --seed 1` logic;
+  {seeded}), in one embedded PostgreSQL 18 on a Unix socket, shared by every target.
+- The load generator (`bench/load.mjs`, Node.js with undici's connection pool) runs on the
+  same machine and competes with the targets, their subgraphs and PostgreSQL for the same
+  CPU cores; on a two-core machine that is a real share. It keeps every latency sample and
+  reports exact percentiles.
+- Every Python server is one uvicorn process; every Node.js gateway is one process; each HTTP
+  subgraph is one process. Nothing is tuned beyond turning off the peers' landing pages and
+  usage reporting.
+- The figures are from one run on the machine below; on a shared or busy machine (see the
+  load average) they move between runs, and the ratios are steadier than the absolute numbers.
+- The whole run took {elapsed:.1f} minutes end to end.
+
+## Reproduce
+
+```sh
+.venv/bin/pip install -e '.[bench]'
+{command}
+```
+
+## Machine
+
+| | |
+|---|---|
+| CPU | {cpu} ({cores} cores, {threads} threads) |
+| memory | {memory:.1f} GiB |
+| OS | {os} |
+| Python | {python} |
+| Node.js | {node} |
+| load average at start (1, 5, 15 min) | {load} |
+| date | {date} |
+"""
