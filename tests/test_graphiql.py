@@ -9,6 +9,7 @@ is installed, load the page in it with every other host unresolvable.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import re
@@ -39,7 +40,7 @@ from creditgraph.graphiql import ExampleTab, OperationPreset, graphiql_routes, t
 from creditgraph.graphiql.assets import STATIC, SUMS, VENDORED, recorded_sums, sha256_hex
 from creditgraph.graphiql.vendor import PINS
 from creditgraph.resources import operations_root, policy_path
-from creditgraph.seed.personas import PERSONA
+from creditgraph.seed.personas import PERSONA, TAX_BUREAU
 from creditgraph.server import build_app
 from tests.http_app import NO_ENV, in_process_gateway
 
@@ -174,16 +175,6 @@ async def test_the_tabs_reach_graphiql_intact_whatever_they_hold(
     assert BREAKOUT in page.noscript
 
 
-async def test_new_tabs_get_a_storage_namespace_of_their_own() -> None:
-    namespaces = []
-    for tabs in (TABS, TABS, TABS[:1]):
-        transport = httpx.ASGITransport(app=app_serving(tabs))
-        async with httpx.AsyncClient(transport=transport, base_url="http://creditgraph") as c:
-            _, page = await fetch_page(c)
-            namespaces.append(json.loads(page.blocks["graphiql-config"])["storageNamespace"])
-    assert namespaces[0] == namespaces[1] != namespaces[2]
-
-
 async def test_only_the_page_files_are_served(client: httpx.AsyncClient) -> None:
     for name in (SUMS, "LICENSE.react", "vendor.py", "missing.js", "..%2Fvendor.py"):
         response = await client.get(f"/graphiql/{name}")
@@ -299,47 +290,165 @@ class Watched:
 
 
 @pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    found = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+async def pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    found = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=2)
     try:
         yield found
     finally:
         await found.close()
 
 
-async def _browse(url: str, profile: Path) -> tuple[str, str]:
-    chromium = _chromium()
-    assert chromium is not None
-    flags = [
-        "--headless",
-        "--disable-gpu",
-        f"--user-data-dir={profile}",
-        "--enable-logging=stderr",
-        "--log-level=0",
-        # the machine is offline as far as the page can tell: only this server resolves
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        "--virtual-time-budget=8000",
-        "--dump-dom",
-    ]
-    if os.geteuid() == 0:
-        flags.append("--no-sandbox")
-    process = await asyncio.create_subprocess_exec(
-        chromium, *flags, url, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=180)
-    return out.decode(), err.decode(errors="replace")
+def _high(fd: int) -> int:
+    """`fd` moved above 4, so that placing the pipes at 3 and 4 cannot clobber one another."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return moved
+
+
+class Browser:
+    """Headless Chromium driven over its DevTools pipe (it reads fd 3, writes fd 4).
+
+    Every host but this machine is unresolvable, so the page is as offline as
+    it can be; Chromium's console goes to `log` (violations, failed loads and
+    uncaught errors all show there).
+    """
+
+    def __init__(self, chromium: str, profile: Path, log: Path) -> None:
+        commands, self._commands = (_high(fd) for fd in os.pipe())
+        self._replies, replies = (_high(fd) for fd in os.pipe())
+        flags = [
+            "--headless",
+            "--disable-gpu",
+            "--remote-debugging-pipe",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--log-level=0",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            *(["--no-sandbox"] if os.geteuid() == 0 else []),
+            "about:blank",
+        ]
+        self.pid = os.posix_spawn(
+            chromium,
+            [chromium, *flags],
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, commands, 3),
+                (os.POSIX_SPAWN_DUP2, replies, 4),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 2, str(log), os.O_WRONLY | os.O_CREAT, 0o600),
+            ],
+        )
+        os.close(commands)
+        os.close(replies)
+        self._next = 0
+        self._pending = b""
+
+    def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
+        self._next += 1
+        message: dict[str, Any] = {"id": self._next, "method": method, "params": params}
+        if session is not None:
+            message["sessionId"] = session
+        os.write(self._commands, json.dumps(message).encode() + b"\0")
+        while True:
+            while b"\0" not in self._pending:
+                chunk = os.read(self._replies, 65536)
+                assert chunk, "Chromium closed its DevTools pipe"
+                self._pending += chunk
+            raw, _, self._pending = self._pending.partition(b"\0")
+            reply: dict[str, Any] = json.loads(raw)
+            if reply.get("id") == self._next:
+                assert "error" not in reply, reply["error"]
+                result: dict[str, Any] = reply["result"]
+                return result
+
+    def open(self, url: str) -> str:
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        session = str(
+            self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        )
+        self.call("Page.navigate", session, url=url)
+        return session
+
+    def until(self, session: str, condition: str) -> Any:
+        """The first truthy value of the JavaScript `condition`, polled in the page (null if
+        it never comes within 60 s: a hung browser fails the test rather than holding it)."""
+        expression = (
+            "new Promise(resolve => { const started = Date.now(); const poll = () => {"
+            f" let value = null; try {{ value = ({condition}); }} catch (e) {{}}"
+            " if (value || Date.now() - started > 60000) resolve(value || null);"
+            " else setTimeout(poll, 50); }; poll(); })"
+        )
+        found = self.call(
+            "Runtime.evaluate",
+            session,
+            expression=expression,
+            awaitPromise=True,
+            returnByValue=True,
+        )
+        return found["result"].get("value")
+
+    def close(self) -> None:
+        self.call("Browser.close")
+        os.waitpid(self.pid, 0)
+        os.close(self._commands)
+        os.close(self._replies)
+
+
+RESPONSE = "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
+QUERY_EDITOR = "document.querySelector('.graphiql-query-editor .CodeMirror')"
+EDITORS = "[...document.querySelectorAll('.graphiql-editor > .CodeMirror')]"
+TAB_TITLES = "[...document.querySelectorAll('.graphiql-tab-button')].map(b => b.textContent)"
+STAMPED_STYLE = "[...document.querySelectorAll('style')].some(style => style.nonce)"
+
+
+def _click(browser: Browser, page: str, selector: str, index: int = 0) -> None:
+    browser.until(page, f"document.querySelectorAll({json.dumps(selector)})[{index}].click() || 1")
+
+
+def run_tab(browser: Browser, page: str, index: int, token: str) -> dict[str, Any]:
+    """Open tab `index`, wait until GraphiQL has taken in its query (it names the operation
+    it will run) and its token, run it: the answer."""
+    _click(browser, page, ".graphiql-tab-button", index)
+    title = f"{TAB_TITLES}[{index}]"
+    browser.until(page, f"{QUERY_EDITOR}.CodeMirror.operationName === {title}")
+    browser.until(page, f"{EDITORS}.some(e => e.CodeMirror.getValue().includes({token!r}))")
+    _click(browser, page, ".graphiql-execute-button")
+    answer: dict[str, Any] = json.loads(browser.until(page, f"{RESPONSE}.length > 2 && {RESPONSE}"))
+    return answer
+
+
+def use_graphiql(chromium: str, url: str, tokens: Sequence[str], log: Path) -> dict[str, Any]:
+    """Open the page, run the first tabs as they come (one token each), open a dialog."""
+    browser = Browser(chromium, log.parent / "profile", log)
+    try:
+        page = browser.open(url)
+        tabs = browser.until(page, f"{TAB_TITLES}.length && {TAB_TITLES}")
+        answers = [run_tab(browser, page, index, token) for index, token in enumerate(tokens)]
+        _click(browser, page, '[aria-label="Open settings dialog"]')
+        dialog = browser.until(page, f"document.querySelector('[role=dialog]') && {STAMPED_STYLE}")
+    finally:
+        browser.close()
+    console = [line for line in log.read_text(errors="replace").splitlines() if ":CONSOLE" in line]
+    return {"tabs": tabs, "answers": answers, "dialog": dialog, "console": console}
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine")
-async def test_graphiql_runs_in_a_browser_with_no_other_host(
+async def test_graphiql_runs_the_tabs_in_a_browser_with_no_other_host(
     pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
+    chromium = _chromium()
+    assert chromium is not None
     gateway = in_process_gateway(pool)
     verifier = TokenVerifier.from_settings(tmp_path, NO_ENV)
     access = Access(verifier, PolicyGateway(gateway, Policy.load(policy_path()), pool))
-    token = mint_demo_token(tmp_path, "SUBJECT", HUSBAND, None, env=NO_ENV)
-    tabs = tabs_from_operations(operations_root(), {"subject_self.graphql": OperationPreset(token)})
+    subject = mint_demo_token(tmp_path, "SUBJECT", HUSBAND, None, env=NO_ENV)
+    agency = mint_demo_token(tmp_path, "GOVERNMENT", TAX_BUREAU.code, "inspector", env=NO_ENV)
+    presets = {
+        "subject_self.graphql": OperationPreset(subject),
+        "government_public_credit.graphql": OperationPreset(agency, {"identifier": HUSBAND}),
+    }
+    tabs = tabs_from_operations(operations_root(), presets)
     watched = Watched(app_serving(tabs, build_app(gateway, pool=pool, access=access)))
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -347,21 +456,26 @@ async def test_graphiql_runs_in_a_browser_with_no_other_host(
     server = uvicorn.Server(uvicorn.Config(watched, log_level="warning", lifespan="off"))
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     try:
-        dom, log = await _browse(f"http://127.0.0.1:{port}/", tmp_path / "profile")
+        url, log = f"http://127.0.0.1:{port}/", tmp_path / "chromium.log"
+        seen = await asyncio.to_thread(use_graphiql, chromium, url, [subject, agency], log)
     finally:
         server.should_exit = True
         await serving
         await gateway.aclose()
         listener.close()
 
-    operation_names = re.findall(r'graphiql-tab-button">([^<]+)<', dom)
-    assert operation_names[0] == "SubjectSelf"
-    assert {"BankUnderwriting", "GovernmentPublicCredit"} <= set(operation_names)
-    console = [line for line in log.splitlines() if ":CONSOLE" in line]
-    assert console == []  # no policy violation, no failed load, no uncaught error
+    assert seen["tabs"][:2] == ["SubjectSelf", "GovernmentPublicCredit"]
+    assert "BankUnderwriting" in seen["tabs"]
+    # each tab ran as the requester its token names, and GraphiQL showed the answer
+    own, public = seen["answers"]
+    assert own["data"]["me"]["identifier"] == HUSBAND
+    assert public["data"]["subject"]["name"] == PERSONA["husband"].name
+    for token in (subject, agency):
+        ran = [entry[3] for entry in watched.seen if entry[2] == f"Bearer {token}"]
+        assert ran
+        assert set(ran) == {200}
+    # the dialog's run-time <style> carried the page's nonce, so the policy let it apply
+    assert seen["dialog"] is True
+    assert seen["console"] == []  # no policy violation, no failed load, no uncaught error
     page_files = [path for _, path, *_ in watched.seen if path.startswith("/graphiql/")]
     assert len(page_files) == 6
-    (introspection, *_) = [seen for seen in watched.seen if seen[:2] == ("POST", "/graphql")]
-    assert introspection[3] == 200
-    answer: dict[str, Any] = json.loads(introspection[4])
-    assert "Subject" in {kind["name"] for kind in answer["data"]["__schema"]["types"]}

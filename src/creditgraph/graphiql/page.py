@@ -11,7 +11,6 @@ carries its content hash, so the assets can be cached for a year.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from html import escape
@@ -54,21 +53,11 @@ def page_headers(nonce: str) -> dict[str, str]:
 
 
 def config_json(tabs: Sequence[ExampleTab]) -> str:
-    """The tabs as GraphiQL's `defaultTabs`, and a storage namespace that changes with them.
-
-    GraphiQL keeps its tabs in localStorage and prefers them to `defaultTabs`;
-    namespacing by the tabs' content means fresh tokens (a restarted server)
-    open fresh tabs, while edits survive a reload until then.
-    """
+    """The tabs as GraphiQL's `defaultTabs`, safe inside a `<script>` element."""
     default_tabs = [
         {"query": tab.query, "variables": tab.variables, "headers": tab.headers} for tab in tabs
     ]
-    canonical = json.dumps(default_tabs, sort_keys=True).encode()
-    config = {
-        "tabs": default_tabs,
-        "storageNamespace": hashlib.sha256(canonical).hexdigest()[:16],
-    }
-    return json.dumps(config, ensure_ascii=False).translate(_SCRIPT_SAFE)
+    return json.dumps({"tabs": default_tabs}, ensure_ascii=False).translate(_SCRIPT_SAFE)
 
 
 def _url(assets: Mapping[str, Asset], name: str) -> str:
