@@ -152,16 +152,34 @@ class Harness:
         answer = await self.ask(requester, document, variables, operation_name)
         oracle = Oracle(self.gateway.schema, self.policy, self.world, requester)
         expected = oracle.expected(parse(document), variables, operation_name, full["data"])
-        shown = f"{requester}\n{document}\n{variables}"
+        shown = f"{requester}\n{document[:600]}\n{variables}"
         assert other_errors(answer.get("errors")) == other_errors(expected.errors), (
             shown,
             answer.get("errors"),
             expected.errors,
         )
-        assert answer["data"] == expected.data, shown
-        assert policy_errors(answer.get("errors")) == policy_errors(expected.errors), shown
+        assert answer["data"] == expected.data, (shown, difference(answer["data"], expected.data))
+        found, wanted = policy_errors(answer.get("errors")), policy_errors(expected.errors)
+        assert found == wanted, (shown, sorted(set(found) ^ set(wanted), key=repr)[:5])
         assert_no_foreign_names(requester, answer)
         return answer
+
+
+def difference(found: Any, wanted: Any, path: tuple[Any, ...] = ()) -> Any:
+    """The first path where two answers differ, with the two values there."""
+    if isinstance(found, dict) and isinstance(wanted, dict):
+        for key in sorted(set(found) | set(wanted)):
+            inner = difference(found.get(key), wanted.get(key), (*path, key))
+            if inner is not None:
+                return inner
+        return None
+    if isinstance(found, list) and isinstance(wanted, list) and len(found) == len(wanted):
+        for index, (left, right) in enumerate(zip(found, wanted, strict=True)):
+            inner = difference(left, right, (*path, index))
+            if inner is not None:
+                return inner
+        return None
+    return None if found == wanted else (path, found, wanted)
 
 
 def assert_no_foreign_names(requester: Requester, answer: dict[str, Any]) -> None:

@@ -75,13 +75,17 @@ def toward_subjects(schema: GraphQLSchema) -> GraphQLSchema:
     return GraphQLSchema(query=copy(schema.query_type))
 
 
-def every_field(type_: GraphQLObjectType, depth: int) -> str:
-    """A selection of every field of `type_` down to `depth` levels (leaves only at the last)."""
+def every_field(type_: GraphQLObjectType, depth: int, reached: int | None = None) -> str:
+    """A selection of every field of `type_` down to `depth` levels (leaves only at the last);
+    a Subject met below gets at most `reached` levels of its own."""
     parts = []
     for name, field in type_.fields.items():
         named = get_named_type(field.type)
         if is_leaf_type(named):
             parts.append(name)
         elif depth > 1 and isinstance(named, GraphQLObjectType):
-            parts.append(f"{name} {{ {every_field(named, depth - 1)} }}")
+            below = depth - 1
+            if named.name == SUBJECT and reached is not None:
+                below = min(below, reached)
+            parts.append(f"{name} {{ {every_field(named, below, reached)} }}")
     return " ".join(parts) or "__typename"

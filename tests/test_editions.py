@@ -373,3 +373,15 @@ async def test_a_client_cannot_borrow_the_gateways_own_keys(guarded: PolicyGatew
     )
     assert response["data"] is None
     assert response["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_root_argument_may_come_from_a_variables_default(guarded: PolicyGateway) -> None:
+    # the variable is not sent: the subject asked for is its declared default
+    response = await ask(
+        guarded,
+        SELF,
+        f'query($id: String! = "{HUSBAND}", $why: InquiryPurpose! = SELF) '
+        "{ subject(identifier: $id, purpose: $why) { name } }",
+    )
+    assert "errors" not in response, response["errors"]
+    assert response["data"] == {"subject": {"name": PERSONA["husband"].name}}

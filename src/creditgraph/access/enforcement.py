@@ -32,6 +32,7 @@ from graphql import (
     parse,
     value_from_ast,
 )
+from graphql.execution.values import VariableValues, get_variable_values
 from graphql.language import OperationDefinitionNode
 
 from creditgraph.access import audit, editions
@@ -193,7 +194,7 @@ class PolicyGateway:
                 request.denied += 1
                 return None
             return requester.identifier, editions.SELF
-        arguments = self._arguments(root, request.variables)
+        arguments = self._arguments(request, root)
         raw = arguments.get("identifier")
         try:
             identifier = normalise_identifier(str(raw))
@@ -203,14 +204,18 @@ class PolicyGateway:
             return None
         return identifier, str(arguments.get("purpose"))
 
-    def _arguments(self, root: CollectedField, variables: Mapping[str, Any]) -> dict[str, Any]:
-        definition = self.gateway.schema.query_type.fields[root.name]  # type: ignore[union-attr]
+    def _arguments(self, request: _Request, root: CollectedField) -> dict[str, Any]:
+        """A root field's arguments, variables read as coerced (an absent one takes its default)."""
+        schema = self.gateway.schema
+        definition = schema.query_type.fields[root.name]  # type: ignore[union-attr]
+        values = get_variable_values(
+            schema, request.operation.definition.variable_definitions or (), request.variables
+        )
+        coerced = values.coerced if isinstance(values, VariableValues) else {}
         found: dict[str, Any] = {}
         for argument in root.arguments:
             target: GraphQLArgument = definition.args[argument.name.value]
-            found[argument.name.value] = value_from_ast(
-                argument.value, target.type, dict(variables)
-            )
+            found[argument.name.value] = value_from_ast(argument.value, target.type, coerced)
         return found
 
     async def _entitle_roots(
