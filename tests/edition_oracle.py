@@ -360,7 +360,7 @@ class Oracle:
             return False
         return seen.linked is None or type_name != SUBJECT or field in seen.linked
 
-    def _resolve(self, source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+    def _resolve(self, source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
         type_name, name, key = info.parent_type.name, info.field_name, info.path.key
         field_type = info.parent_type.fields[name].type
         if type_name == "Query":

@@ -13,7 +13,6 @@ from __future__ import annotations
 from graphql import (
     GraphQLField,
     GraphQLList,
-    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -45,7 +44,7 @@ def toward_subjects(schema: GraphQLSchema) -> GraphQLSchema:
     leading = _leading(schema)
     made: dict[str, GraphQLObjectType] = {}
 
-    def kept(type_: GraphQLObjectType, name: str, field: GraphQLField) -> bool:
+    def kept(field: GraphQLField) -> bool:
         named = get_named_type(field.type)
         return is_leaf_type(named) or named.name in leading
 
@@ -54,7 +53,7 @@ def toward_subjects(schema: GraphQLSchema) -> GraphQLSchema:
             return GraphQLNonNull(convert(type_.of_type))  # type: ignore[arg-type]
         if isinstance(type_, GraphQLList):
             return GraphQLList(convert(type_.of_type))
-        named: GraphQLNamedType = type_  # type: ignore[assignment]
+        named = type_
         if not isinstance(named, GraphQLObjectType):
             return type_
         return copy(named)
@@ -66,7 +65,7 @@ def toward_subjects(schema: GraphQLSchema) -> GraphQLSchema:
                 lambda: {
                     name: GraphQLField(convert(field.type), args=field.args)
                     for name, field in type_.fields.items()
-                    if kept(type_, name, field)
+                    if kept(field)
                 },
             )
         return made[type_.name]

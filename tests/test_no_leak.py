@@ -222,9 +222,10 @@ ASKED_PAIRS = [
 def _every_field_document(schema: GraphQLSchema, depth: int, reached: int | None) -> str:
     subject = schema.type_map["Subject"]
     assert isinstance(subject, GraphQLObjectType)
+    selection = every_field(subject, depth, reached)
     return (
         "query Every($id: String!, $purpose: InquiryPurpose!) {\n"
-        f"  subject(identifier: $id, purpose: $purpose) {{ {every_field(subject, depth, reached)} }}\n"
+        f"  subject(identifier: $id, purpose: $purpose) {{ {selection} }}\n"
         f"  me {{ {every_field(subject, 2)} }}\n"
         "}"
     )
