@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import zipfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,10 @@ class Page(HTMLParser):
             self.blocks[self._in[1]] = self.blocks.get(self._in[1], "") + data
 
 
-def app_serving(tabs: Sequence[ExampleTab], gateway_app: Starlette | None = None) -> Starlette:
+def app_serving(
+    tabs: Sequence[ExampleTab] | Callable[[], Sequence[ExampleTab]],
+    gateway_app: Starlette | None = None,
+) -> Starlette:
     """The gateway's app with GraphiQL's routes added, as `creditgraph up` serves it."""
     app = gateway_app if gateway_app is not None else build_app(None)
     app.router.routes.extend(graphiql_routes(tabs))
@@ -173,6 +176,21 @@ async def test_the_tabs_reach_graphiql_intact_whatever_they_hold(
     assert [script.get("src") is None for script in page.scripts] == [True] + [False] * 4
     assert "sneaky <b>" in page.noscript
     assert BREAKOUT in page.noscript
+
+
+async def test_tabs_from_a_function_are_made_afresh_for_each_page_load() -> None:
+    tokens = iter(["first", "second"])
+
+    def tabs() -> list[ExampleTab]:
+        return [
+            ExampleTab("mine", "query Mine { me { name } }", None, f'{{"t": "{next(tokens)}"}}')
+        ]
+
+    transport = httpx.ASGITransport(app=app_serving(tabs))
+    async with httpx.AsyncClient(transport=transport, base_url="http://creditgraph") as client:
+        pages = [(await fetch_page(client))[1] for _ in range(2)]
+    headers = [json.loads(page.blocks["graphiql-config"])["tabs"][0]["headers"] for page in pages]
+    assert headers == ['{"t": "first"}', '{"t": "second"}']
 
 
 async def test_only_the_page_files_are_served(client: httpx.AsyncClient) -> None:

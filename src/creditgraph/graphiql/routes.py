@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -17,14 +17,24 @@ from creditgraph.graphiql.tabs import ExampleTab
 _ASSET_CACHE = "public, max-age=31536000, immutable"
 
 
-def graphiql_routes(tabs: Sequence[ExampleTab]) -> list[BaseRoute]:
-    """GraphiQL opening with `tabs`, posting to `graphql` beside the page on the same origin."""
+def _always(tabs: Sequence[ExampleTab]) -> Callable[[], Sequence[ExampleTab]]:
+    return lambda: tabs
+
+
+def graphiql_routes(
+    tabs: Sequence[ExampleTab] | Callable[[], Sequence[ExampleTab]],
+) -> list[BaseRoute]:
+    """GraphiQL opening with `tabs`, posting to `graphql` beside the page on the same origin.
+
+    Given a function, it is called for each page load: tabs carrying tokens then
+    carry fresh ones, however long the server has been up.
+    """
     assets = load_assets()
-    shown = tuple(tabs)
+    current = tabs if callable(tabs) else _always(tuple(tabs))
 
     async def page(request: Request) -> HTMLResponse:
         nonce = secrets.token_urlsafe(18)
-        return HTMLResponse(render_page(shown, assets, nonce), headers=page_headers(nonce))
+        return HTMLResponse(render_page(current(), assets, nonce), headers=page_headers(nonce))
 
     async def asset(request: Request) -> Response:
         found = assets.get(request.path_params["name"])

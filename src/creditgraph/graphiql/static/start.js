@@ -18,7 +18,7 @@
   ReactDOM.createRoot(document.getElementById("graphiql")).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
-      defaultTabs: tabs,
+      defaultTabs: tabs.length ? tabs : undefined,
       // GraphiQL fills the editors from the first tab's query but not its
       // variables and headers: those it takes from these two.
       variables: first.variables,
