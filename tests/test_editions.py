@@ -385,3 +385,14 @@ async def test_a_root_argument_may_come_from_a_variables_default(guarded: Policy
     )
     assert "errors" not in response, response["errors"]
     assert response["data"] == {"subject": {"name": PERSONA["husband"].name}}
+
+
+async def test_a_query_is_planned_only_as_the_views_it_is_fetched_through(
+    guarded: PolicyGateway,
+) -> None:
+    # the client's own operation is never fetched as written, so it is never planned either
+    response = await ask(guarded, SELF, REPORT, {"id": HUSBAND, "purpose": "SELF"})
+    assert response["data"]["subject"]["name"] == PERSONA["husband"].name
+    schema = await ask(guarded, None, "{ __schema { queryType { name } } }")
+    assert schema == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    assert len(guarded.gateway.plans) == 0

@@ -103,23 +103,33 @@ class PolicyGateway:
         self.views: WeakKeyDictionary[Operation, dict[tuple[int, View], PreparedOperation]] = (
             WeakKeyDictionary()
         )
+        # per client mutation, likewise: its own plan
+        self.mutations: WeakKeyDictionary[Operation, PreparedOperation] = WeakKeyDictionary()
 
     def prepare(
         self, query: str, variables: Mapping[str, Any], operation_name: str | None
-    ) -> PreparedOperation:
-        return self.gateway.prepare(query, variables, operation_name)
+    ) -> Operation:
+        """The client's operation, validated and normalised but not planned.
+
+        A query is never fetched as the client wrote it: each subject reached is fetched
+        through a view operation planned for it (`_view_operation`). Only a mutation runs
+        as written, and is planned when it first runs (`_planned`).
+        """
+        return self.gateway.operation(query, variables, operation_name)[1]
 
     async def run(
         self,
-        prepared: PreparedOperation,
+        asked: Operation | PreparedOperation,
         variables: dict[str, Any],
         requester: Requester | None,
         request_id: str,
     ) -> dict[str, Any]:
-        operation = prepared.operation
+        """The answer to the client's operation (from `prepare`; of a PreparedOperation, made
+        by a caller that planned it itself, only the operation is read)."""
+        operation = asked.operation if isinstance(asked, PreparedOperation) else asked
         if requester is None:
             if _only_introspection(operation, self.gateway):
-                return await self.gateway.run(prepared, variables)
+                return self._introspection_only(operation, variables)
             await self._record_refusal(request_id, operation)
             return {
                 "errors": [error("send a bearer token to see any report", UNAUTHENTICATED)],
@@ -135,7 +145,7 @@ class PolicyGateway:
         async with self.pool.acquire() as conn:
             who = await editions.principal(conn, requester)
         if operation.kind == "mutation":
-            return await self._mutation(prepared, variables, who, request_id)
+            return await self._mutation(operation, variables, who, request_id)
         request = _Request(operation, variables, who)
         data = await self._query(request)
         errors = request.errors
@@ -158,20 +168,13 @@ class PolicyGateway:
         roots: list[tuple[CollectedField, str, str, Path]] = []
         fields = operation.collect(operation.selections, "Query", self.gateway.planner.possible)
         for collected in fields:
-            key = collected.response_key
-            if collected.name == "__typename":
-                data[key] = "Query"
-            elif collected.name in INTROSPECTION_FIELDS:
-                continue
-            else:
+            if collected.name != "__typename" and collected.name not in INTROSPECTION_FIELDS:
+                key = collected.response_key
                 asked = self._root_subject(request, collected)
                 data[key] = None
                 if asked is not None:
                     roots.append((collected, *asked, [key]))
-        if any(root.name in INTROSPECTION_FIELDS for root in fields):
-            found, problems = introspect(self.gateway.schema, operation, request.variables)
-            data.update(found)
-            request.errors += problems
+        request.errors += self._schema_fields(operation, request.variables, data)
         wave = await self._entitle_roots(request, roots, data)
         while wave:
             reached = await self._fetch_wave(request, wave)
@@ -361,13 +364,12 @@ class PolicyGateway:
 
     async def _mutation(
         self,
-        prepared: PreparedOperation,
+        operation: Operation,
         variables: dict[str, Any],
         who: Principal,
         request_id: str,
     ) -> dict[str, Any]:
         """A mutation runs only when the policy lets the requester's role call every field of it."""
-        operation = prepared.operation
         requester = who.requester
         fields = operation.collect(operation.selections, "Mutation", self.gateway.planner.possible)
         refused = [
@@ -390,12 +392,47 @@ class PolicyGateway:
             response: dict[str, Any] = {"errors": request.errors, "data": None}
         else:
             transport = self.gateway.transport.acting_for(requester)
-            response = await self.gateway.run(prepared, variables, transport)
+            response = await self.gateway.run(self._planned(operation), variables, transport)
             request.errors = list(response.get("errors") or [])
         try:
             await self._record(request, request_id)
         except (asyncpg.PostgresError, OSError):
             return _unrecorded()
+        return response
+
+    def _planned(self, operation: Operation) -> PreparedOperation:
+        found = self.mutations.get(operation)
+        if found is None:
+            found = self.mutations[operation] = PreparedOperation(
+                operation, self.gateway.plan(operation)
+            )
+        return found
+
+    # -- what needs no subgraph ------------------------------------------------------------------
+
+    def _schema_fields(
+        self, operation: Operation, variables: dict[str, Any], data: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """`__typename`, `__schema` and `__type` at the root, answered into `data`."""
+        fields = operation.collect(operation.selections, "Query", self.gateway.planner.possible)
+        for collected in fields:
+            if collected.name == "__typename":
+                data[collected.response_key] = "Query"
+        if not any(item.name in INTROSPECTION_FIELDS for item in fields):
+            return []
+        found, problems = introspect(self.gateway.schema, operation, variables)
+        data.update(found)
+        return problems
+
+    def _introspection_only(
+        self, operation: Operation, variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        errors = self._schema_fields(operation, variables, data)
+        response: dict[str, Any] = {}
+        if errors:
+            response["errors"] = errors
+        response["data"] = self.gateway.shaper.shape(operation, data, errors)
         return response
 
     # -- the record ------------------------------------------------------------------------
