@@ -34,6 +34,7 @@ from starlette.types import Message, Receive, Scope, Send
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier, mint_demo_token
+from creditgraph.gateway import Gateway
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.trusted import TrustedOperations
 from creditgraph.graphiql import ExampleTab, OperationPreset, graphiql_routes, tabs_from_operations
@@ -92,12 +93,12 @@ class Page(HTMLParser):
 
 def app_serving(
     tabs: Sequence[ExampleTab] | Callable[[], Sequence[ExampleTab]],
-    gateway_app: Starlette | None = None,
+    gateway: Gateway | None = None,
+    pool: asyncpg.Pool | None = None,
+    access: Access | None = None,
 ) -> Starlette:
-    """The gateway's app with GraphiQL's routes added, as `creditgraph up` serves it."""
-    app = gateway_app if gateway_app is not None else build_app(None)
-    app.router.routes.extend(graphiql_routes(tabs))
-    return app
+    """The gateway's app with GraphiQL at `/`, as `creditgraph up` serves it."""
+    return build_app(gateway, pool=pool, access=access, pages=graphiql_routes(tabs))
 
 
 @pytest.fixture
@@ -470,7 +471,7 @@ async def test_graphiql_runs_the_tabs_in_a_browser_with_no_other_host(
         "government_public_credit.graphql": OperationPreset(agency, {"identifier": HUSBAND}),
     }
     tabs = tabs_from_operations(operations_root(), presets)
-    watched = Watched(app_serving(tabs, build_app(gateway, pool=pool, access=access)))
+    watched = Watched(app_serving(tabs, gateway, pool, access))
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]

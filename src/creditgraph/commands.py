@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
+from creditgraph.graphiql import ExampleTab, OperationPreset, graphiql_routes, tabs_from_operations
 from creditgraph.observability import MeteredTransport, Metrics, RequestLog, Subgraphs, log_config
-from creditgraph.resources import migrations_root, policy_path, supergraph_path
+from creditgraph.resources import migrations_root, operations_root, policy_path, supergraph_path
 from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
 from creditgraph.server import build_app
@@ -164,6 +166,7 @@ async def run_up(
     finally:
         await conn.close()
 
+    home = ensure_home(settings.home)
     pool = await create_pool(dsn)
     supergraph, metrics = load_supergraph(supergraph_path()), Metrics()
     gateway = in_process_gateway(supergraph, pool, metrics=metrics)
@@ -177,16 +180,20 @@ async def run_up(
             metrics=metrics,
             subgraphs=serving_subgraphs(supergraph, None),
             queries=queries,
+            pages=graphiql_routes(lambda: demo_tabs(home)),
         )
         config = _server_config(app, host, port)
         server = uvicorn.Server(config)
         where = "embedded PostgreSQL" if settings.database_url is None else "DATABASE_URL"
         console.print(f"database ({where}): {redact(dsn)}")
         print_personas(console)
-        print_demo_tokens(console, settings, f"http://{host}:{port}/graphql")
+        print_demo_tokens(console, DemoRequesters.mint(home), f"http://{host}:{port}/graphql")
         if trusted_only:
             print_trusted_only(console, queries)
-        console.print(f"creditgraph is up at http://{host}:{port}/graphql  (health: /healthz)")
+        console.print(
+            f"creditgraph is up at http://{host}:{port}/graphql  "
+            f"(GraphiQL: http://{host}:{port}/, health: /healthz)"
+        )
         console.print("Ctrl-C stops it.")
         await server.serve()
     finally:
@@ -202,30 +209,72 @@ _DEMO_QUERY = (
 )
 
 
-def print_demo_tokens(console: Console, settings: Settings, url: str) -> None:
-    """A ready token and query per kind of requester, for the demo's married couple."""
-    husband = PERSONAS[0].identifier
-    bank, agency = INSTITUTIONS[0], next(i for i in INSTITUTIONS if i.role == "agency")
-    home = ensure_home(settings.home)
+@dataclass(frozen=True, slots=True)
+class DemoRequesters:
+    """Fresh demo tokens for one of each kind of requester, over the demo's married couple."""
+
+    subject: str
+    bank: str
+    government: str
+
+    @classmethod
+    def mint(cls, home: Path) -> DemoRequesters:
+        return cls(
+            subject=mint_demo_token(home, "SUBJECT", _HUSBAND, None),
+            bank=mint_demo_token(home, "BANK", _BANK.code, "demo-operator"),
+            government=mint_demo_token(home, "GOVERNMENT", _AGENCY.code, "demo-operator"),
+        )
+
+
+_HUSBAND = PERSONAS[0].identifier
+_BANK = INSTITUTIONS[0]
+_AGENCY = next(i for i in INSTITUTIONS if i.role == "agency")
+
+
+def print_demo_tokens(console: Console, demo: DemoRequesters, url: str) -> None:
+    """A ready token and query per kind of requester."""
     demos = [
-        ("the subject, self view", mint_demo_token(home, "SUBJECT", husband, None), "SELF"),
-        (
-            f"{bank.name}, post-loan management",
-            mint_demo_token(home, "BANK", bank.code, "demo-operator"),
-            "POST_LOAN_MANAGEMENT",
-        ),
-        (
-            f"{agency.name}, public-credit check",
-            mint_demo_token(home, "GOVERNMENT", agency.code, "demo-operator"),
-            "PUBLIC_CREDIT_CHECK",
-        ),
+        ("the subject, self view", demo.subject, "SELF"),
+        (f"{_BANK.name}, post-loan management", demo.bank, "POST_LOAN_MANAGEMENT"),
+        (f"{_AGENCY.name}, public-credit check", demo.government, "PUBLIC_CREDIT_CHECK"),
     ]
     console.print("\nDemo requesters (tokens valid one hour; `creditgraph token` mints more):")
     for label, token, purpose in demos:
         console.print(f"\n[bold]{label}[/bold]", soft_wrap=True)
         console.print(f"  Authorization: Bearer {token}", soft_wrap=True, highlight=False)
-        console.print(f"  {_DEMO_QUERY % (husband, purpose)}", soft_wrap=True, highlight=False)
+        console.print(f"  {_DEMO_QUERY % (_HUSBAND, purpose)}", soft_wrap=True, highlight=False)
     console.print(f"\nPOST them to {url}\n")
+
+
+def demo_tabs(home: Path) -> list[ExampleTab]:
+    """GraphiQL's tabs: the trusted operations, each as the demo requester it is written for.
+
+    Called on every page load, so the page never offers an expired token.
+    """
+    demo = DemoRequesters.mint(home)
+    bank_reads = {"identifier": _HUSBAND}
+    return tabs_from_operations(
+        operations_root(),
+        {
+            "subject_self.graphql": OperationPreset(demo.subject),
+            "grant_consent.graphql": OperationPreset(
+                demo.subject, {"grantee": _BANK.code, "purpose": "LOAN_APPROVAL"}
+            ),
+            "record_authorisation.graphql": OperationPreset(
+                demo.bank,
+                {
+                    "subject": _HUSBAND,
+                    "purpose": "LOAN_APPROVAL",
+                    "evidence": "signed form, scanned",
+                },
+            ),
+            "bank_underwriting.graphql": OperationPreset(demo.bank, bank_reads),
+            "subject_card.graphql": OperationPreset(
+                demo.bank, {**bank_reads, "purpose": "POST_LOAN_MANAGEMENT"}
+            ),
+            "government_public_credit.graphql": OperationPreset(demo.government, bank_reads),
+        },
+    )
 
 
 def print_trusted_only(console: Console, queries: PersistedQueries) -> None:

@@ -6,19 +6,22 @@
 - `GET /readyz` answers 200 only when the database and every subgraph do, and
   503 naming what is down otherwise, so a load balancer stops sending traffic
   to a replica that lost one (observability/readiness.py);
-- `GET /metrics` serves the app's metrics to Prometheus (observability/metrics.py).
+- `GET /metrics` serves the app's metrics to Prometheus (observability/metrics.py);
+- `GET /` is GraphiQL when `creditgraph up` serves the app (graphiql/).
 
 Every request gets a request id and one JSON log line (observability/request_log.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from creditgraph.gateway import Gateway
 from creditgraph.gateway.http import Access, handle
@@ -34,6 +37,7 @@ def build_app(
     metrics: Metrics | None = None,
     subgraphs: Subgraphs | None = None,
     queries: PersistedQueries | None = None,
+    pages: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The probes and metrics, and `/graphql` when there is a gateway to serve.
 
@@ -41,7 +45,8 @@ def build_app(
     (a fresh one when not given); `subgraphs` says how `/readyz` reaches each of
     the gateway's subgraphs (when not given, it checks only the database);
     `queries` is the persisted-query store and mode (when not given, APQ with
-    creditgraph's trusted operations known by hash, any operation accepted).
+    creditgraph's trusted operations known by hash, any operation accepted);
+    `pages` are routes for people rather than clients (GraphiQL at `/`).
     """
     metrics = metrics or Metrics()
     readiness = Readiness(pool, subgraphs or Subgraphs())
@@ -57,7 +62,11 @@ def build_app(
         body, content_type = metrics.exposition(request.headers.get("accept", ""))
         return Response(body, headers={"content-type": content_type})
 
-    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", scrape)]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", scrape),
+    ]
     if gateway is not None:
         served, persisted = gateway, queries or load_persisted_queries()
         metrics.watch_caches(served)
@@ -66,4 +75,5 @@ def build_app(
             return await handle(served, request, persisted, access)
 
         routes.append(Route("/graphql", metrics.measured(graphql), methods=["GET", "POST"]))
+    routes.extend(pages)
     return Starlette(routes=routes, middleware=[Middleware(RequestLog)])
