@@ -300,10 +300,13 @@ FILTERS: Final[Mapping[str, Callable[[Mapping[str, Any], Viewer], bool]]] = {
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """How one subject's part is seen: its edition, and the linked fields when borrowed."""
+    """How one subject's part is seen: its edition; or, reached from another subject's
+    report, the linked fields as that report's edition shows them, and the rest as the
+    requester's own edition of it (if any) shows them."""
 
     edition: str
     linked: frozenset[str] | None = None
+    own: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,10 +358,16 @@ class Oracle:
         assert isinstance(result, ExecutionResult), "every resolver here is synchronous"
         return result
 
-    def sees(self, seen: Seen, type_name: str, field: str) -> bool:
-        if seen.edition not in self.policy.rule(type_name, field).editions:
-            return False
-        return seen.linked is None or type_name != SUBJECT or field in seen.linked
+    def shown_in(self, seen: Seen, type_name: str, field: str) -> str | None:
+        """The edition whose rules show the field, or None when it is withheld."""
+        candidates = [seen.edition]
+        if seen.linked is not None and type_name == SUBJECT:
+            candidates = [seen.edition] if field in seen.linked else []
+            candidates += [seen.own] if seen.own is not None else []
+        for edition in candidates:
+            if edition in self.policy.rule(type_name, field).editions:
+                return edition
+        return None
 
     def _resolve(self, source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
         type_name, name, key = info.parent_type.name, info.field_name, info.path.key
@@ -366,19 +375,23 @@ class Oracle:
         if type_name == "Query":
             return self._root(name, source.get(key), arguments, field_type)
         part: _Part = source
-        if not self.sees(part.seen, type_name, name):
-            if part.seen.linked is not None and self.sees(Seen(part.seen.edition), type_name, name):
-                raise _Denied("needs that subject's consent", "CONSENT_REQUIRED", part.seen.edition)
-            raise _Denied("not in this edition", "FORBIDDEN_FIELD", part.seen.edition)
+        seen = part.seen
+        edition = self.shown_in(seen, type_name, name)
+        if edition is None:
+            rule = self.policy.rule(type_name, name)
+            if seen.own is None and seen.linked is not None and seen.edition in rule.editions:
+                raise _Denied("needs that subject's consent", "CONSENT_REQUIRED", seen.edition)
+            raise _Denied("not in this edition", "FORBIDDEN_FIELD", seen.own or seen.edition)
         value = part.data.get(str(key))
         rule = self.policy.rule(type_name, name)
-        mask = rule.masks.get(part.seen.edition)
+        mask = rule.masks.get(edition)
         if mask is not None:
             value = MASKS[mask](name, value, part.data, self.viewer)
-        filter_ = rule.filters.get(part.seen.edition)
+        filter_ = rule.filters.get(edition)
         if filter_ is not None and isinstance(value, list):
             value = [item for item in value if FILTERS[filter_](item, self.viewer)]
-        return self._wrap(value, get_named_type(field_type), part, f"{type_name}.{name}")
+        below = _Part(part.data, Seen(edition), part.purpose)
+        return self._wrap(value, get_named_type(field_type), below, f"{type_name}.{name}")
 
     def _root(self, name: str, value: Any, arguments: Mapping[str, Any], type_: Any) -> Any:
         requester = self.requester
@@ -404,10 +417,11 @@ class Oracle:
             return _Part(value, Seen(parent.seen.edition), parent.purpose)
         identifier = value[_IDENTIFIER]
         own = self.world.edition(self.requester, identifier, parent.purpose)
-        if own is not None:
+        shown = parent.seen.edition
+        if own == shown:
             return _Part(value, Seen(own), parent.purpose)
         linked = self.policy.linked_fields(coordinate)
-        return _Part(value, Seen(parent.seen.edition, linked), parent.purpose)
+        return _Part(value, Seen(shown, linked, own), parent.purpose)
 
 
 def policy_errors(errors: Any) -> list[tuple[tuple[Any, ...], str, str | None]]:

@@ -275,10 +275,13 @@ class PolicyGateway:
         wave = []
         for item, purpose in reached:
             found = own.get((item.identifier, purpose))
-            if found is not None:
+            linked = self.policy.linked_fields(item.coordinate)
+            if found is None:
+                view = View(item.parent, linked)
+            elif found.edition == item.parent:
                 view = View(found.edition)
             else:
-                view = View(item.parent.edition, self.policy.linked_fields(item.coordinate))
+                view = View(item.parent, linked, found.edition)
             wave.append(
                 _Checkpoint(
                     item.identifier, view, item.selections, item.target, item.path, purpose, found

@@ -29,16 +29,31 @@ NEED_PREFIX: Final = "_policy_"
 
 @dataclass(frozen=True, slots=True)
 class View:
+    """How one subject's part is seen.
+
+    `edition` alone: the whole edition. With `linked` (a subject reached from another's
+    report): those Subject fields, as that report's `edition` shows them; the rest only
+    through `own`, the requester's own edition of this subject, if it has one. A reached
+    subject thus gets what the report it was reached from shows of it *and* what its own
+    grant opens: a weaker grant of its own (SOCIAL) never hides what the report shows.
+    """
+
     edition: str
-    # the Subject fields shown when reached without an entitlement; None: the whole edition
     linked: frozenset[str] | None = None
+    own: str | None = None
+
+    def edition_of(self, policy: Policy, type_name: str, field: str) -> str | None:
+        """The edition whose rules show this field (masks, filters, what lies below), or None."""
+        if self.linked is None or type_name != SUBJECT_TYPE:
+            return self.edition if policy.sees(type_name, field, self.edition) else None
+        if field in self.linked and policy.sees(type_name, field, self.edition):
+            return self.edition
+        if self.own is not None and policy.sees(type_name, field, self.own):
+            return self.own
+        return None
 
     def sees(self, policy: Policy, type_name: str, field: str) -> bool:
-        if not policy.sees(type_name, field, self.edition):
-            return False
-        return not (
-            self.linked is not None and type_name == SUBJECT_TYPE and field not in self.linked
-        )
+        return self.edition_of(policy, type_name, field) is not None
 
 
 def uses_reserved_key(selections: list[Selection]) -> bool:
@@ -98,10 +113,11 @@ class Restrictor:
             if item.name == "__typename":
                 kept.append(item)
                 continue
-            if not view.sees(self.policy, type_name, item.name):
+            edition = view.edition_of(self.policy, type_name, item.name)
+            if edition is None:
                 continue
             rule = self.policy.rule(type_name, item.name)
-            mask = rule.masks.get(view.edition)
+            mask = rule.masks.get(edition)
             if mask is not None:
                 needs.update(dict.fromkeys(MASKS[mask].needs))
             child = get_named_type(type_.fields[item.name].type).name
@@ -111,8 +127,8 @@ class Restrictor:
             if child == SUBJECT_TYPE:
                 inner: list[Selection] = [Field(KEY_ALIAS, "identifier", (), None)]
             else:
-                inner = self._restrict(child, item.selections, View(view.edition))
-                filter_ = rule.filters.get(view.edition)
+                inner = self._restrict(child, item.selections, View(edition))
+                filter_ = rule.filters.get(edition)
                 if filter_ is not None:
                     inner += [need_field(path) for path in FILTERS[filter_].needs]
             kept.append(Field(item.response_key, item.name, item.arguments, inner))

@@ -34,23 +34,26 @@ class Reached:
     selections: list[Selection]
     path: Path
     coordinate: str
-    parent: View
+    # the edition the report it was reached from shows it in
+    parent: str
 
 
 def denial(type_name: str, name: str, view: View, policy: Policy, path: Path) -> dict[str, Any]:
     """The error at a withheld field: what would open it, and the edition it was judged in."""
-    if view.linked is not None and policy.sees(type_name, name, view.edition):
+    if view.own is None and view.linked is not None and policy.sees(type_name, name, view.edition):
         entry = error(
             f"{type_name}.{name} of a subject reached from another report needs that "
             "subject's own consent",
             CONSENT_REQUIRED,
             path,
         )
+        edition = view.edition
     else:
+        edition = view.own or view.edition
         entry = error(
-            f"the {view.edition} edition does not show {type_name}.{name}", FORBIDDEN_FIELD, path
+            f"the {edition} edition does not show {type_name}.{name}", FORBIDDEN_FIELD, path
         )
-    entry["extensions"]["edition"] = view.edition
+    entry["extensions"]["edition"] = edition
     return entry
 
 
@@ -85,18 +88,19 @@ class Walk:
             if name == "__typename":
                 continue
             here = [*path, key]
-            if not view.sees(self.policy, type_name, name):
+            edition = view.edition_of(self.policy, type_name, name)
+            if edition is None:
                 data.pop(key, None)
                 self.errors.append(denial(type_name, name, view, self.policy, here))
                 continue
             rule = self.policy.rule(type_name, name)
             value = data.get(key)
-            mask = rule.masks.get(view.edition)
+            mask = rule.masks.get(edition)
             if mask is not None:
                 found = MASKS[mask]
                 needed = {need: read_need(data, need) for need in found.needs}
                 value = data[key] = found.apply(name, value, needed, self.viewer)
-            filter_ = rule.filters.get(view.edition)
+            filter_ = rule.filters.get(edition)
             if filter_ is not None and isinstance(value, list):
                 keep = FILTERS[filter_]
                 value = data[key] = [
@@ -117,11 +121,16 @@ class Walk:
                     if isinstance(identifier, str):
                         self.reached.append(
                             Reached(
-                                identifier, item, collected.selections, item_path, coordinate, view
+                                identifier,
+                                item,
+                                collected.selections,
+                                item_path,
+                                coordinate,
+                                edition,
                             )
                         )
                 else:
-                    self._object(child, item, collected.selections, View(view.edition), item_path)
+                    self._object(child, item, collected.selections, View(edition), item_path)
 
 
 def _objects(value: Any, path: Path) -> list[tuple[dict[str, Any], Path]]:
