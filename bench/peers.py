@@ -1,7 +1,7 @@
 """creditgraph next to its peers, on the bank underwriting operation, in one command.
 
-    python bench/peers.py [--subjects 100000] [--concurrency 16] [--duration 30]
-                          [--warmup 10] [--out docs/benchmarks.md]
+    python bench/peers.py [--subjects 100000] [--concurrency 8] [--duration 60]
+                          [--warmup 15] [--out docs/benchmarks.md]
 
 Against one embedded PostgreSQL seeded with N subjects (cached under the
 system temp directory between runs, keyed by N, the seed and the seed code),
@@ -36,12 +36,14 @@ import asyncio
 import os
 import secrets
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import asyncpg
@@ -55,6 +57,7 @@ from peers_targets import BENCH, Target, subgraph_service, targets
 from creditgraph.access.tokens import mint_demo_token
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.queries import load_queries
+from creditgraph.errors import CreditgraphError
 from creditgraph.gateway.composition import compose, ensure_installed
 from creditgraph.resources import interop_root, operations_root
 from creditgraph.seed import INSTITUTIONS
@@ -175,11 +178,11 @@ def _parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--duration", type=float, default=30.0, help="timed seconds per target")
-    parser.add_argument("--warmup", type=float, default=10.0, help="untimed seconds per target")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=60.0, help="timed seconds per target")
+    parser.add_argument("--warmup", type=float, default=15.0, help="untimed seconds per target")
     parser.add_argument(
-        "--sample", type=int, default=2000, help="subjects the requests are spread over"
+        "--sample", type=int, default=1000, help="subjects the requests are spread over"
     )
     parser.add_argument(
         "--check", type=int, default=25, help="subjects whose answers must agree first"
@@ -191,9 +194,26 @@ def _parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    """Run the bench; a failure is one line, and every process started is stopped."""
+    signal.signal(signal.SIGTERM, _interrupt)  # unwind like Ctrl-C, stopping what we started
+    try:
+        run()
+    except (RuntimeError, CreditgraphError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        sys.exit(130)
+
+
+def run() -> None:
     args = _parse()
-    command = shlex.join(["python", "bench/peers.py", *sys.argv[1:]])
+    command = shlex.join([".venv/bin/python", "bench/peers.py", *sys.argv[1:]])
     machine = Machine.here()
     started = time.monotonic()
     interop = interop_root()
@@ -231,6 +251,7 @@ def main() -> None:
         }
         results = _run_targets(args, services, env, scratch, query, identifiers)
         elapsed = time.monotonic() - started
+        load_after = os.getloadavg()
     print_table(results)
     print(f"\nend to end: {elapsed:.0f} s")
     if args.out is not None:
@@ -245,6 +266,7 @@ def main() -> None:
             args=vars(args),
             chart=chart if drew else None,
             elapsed=elapsed,
+            load_after=load_after,
         )
         print(f"wrote {args.out}" + (f" and {chart}" if drew else " (no chart: no matplotlib)"))
 
@@ -283,7 +305,9 @@ def _run_targets(
     )
     policy.headers["authorization"] = f"Bearer {token}"
     print(f"recording LOAN_APPROVAL authorisations for {len(identifiers):,} subjects …")
+    authorising = time.monotonic()
     authorise(policy, identifiers)
+    print(f"  done in {time.monotonic() - authorising:.0f} s")
 
     check_equivalent(lineup, query, identifiers[: args.check])
     print(f"(a)-(e) return the same data for {args.check} subjects; (p) answers them")

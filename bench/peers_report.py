@@ -190,10 +190,13 @@ def write_markdown(
     args: dict[str, Any],
     chart: Path | None,
     elapsed: float,
+    load_after: tuple[float, float, float],
 ) -> None:
     load = ", ".join(f"{value:.2f}" for value in machine.load_average)
+    load_end = ", ".join(f"{value:.2f}" for value in load_after)
     seeded = (
-        f"seeded in {seeding.seconds:.0f} s on {seeding.seeded_at} (reused from the cache)"
+        f"seeded in {seeding.seconds:.0f} s by an earlier run, {seeding.seeded_at}, "
+        "and reused from the cache"
         if seeding.reused
         else f"seeded in {seeding.seconds:.0f} s by this run"
     )
@@ -218,6 +221,7 @@ def write_markdown(
         python=machine.python,
         node=machine.node,
         load=load,
+        load_end=load_end,
         date=machine.date,
         elapsed=elapsed / 60,
     )
@@ -269,17 +273,25 @@ run, idle.
 
 ## Method, and what to keep in mind
 
-- Data: {subjects:,} subjects, {rows:,} rows (`creditgraph seed --subjects N --seed 1` logic;
-  {seeded}), in one embedded PostgreSQL 18 on a Unix socket, shared by every target.
+- Data: {subjects:,} subjects, {rows:,} rows, made by `creditgraph seed`'s code with the same
+  N and seed 1, {seeded}.
+- One embedded PostgreSQL 18 on a Unix socket holds them, shared by every target. The grants
+  and inquiries (p) writes stay in the cached database: a later run sees them, the same for
+  every target.
 - The load generator (`bench/load.mjs`, Node.js with undici's connection pool) runs on the
   same machine and competes with the targets, their subgraphs and PostgreSQL for the same
   CPU cores; on a two-core machine that is a real share. It keeps every latency sample and
   reports exact percentiles.
 - Every Python server is one uvicorn process; every Node.js gateway is one process; each HTTP
-  subgraph is one process. Nothing is tuned beyond turning off the peers' landing pages and
-  usage reporting.
-- The figures are from one run on the machine below; on a shared or busy machine (see the
-  load average) they move between runs, and the ratios are steadier than the absolute numbers.
+  subgraph is one process. So (a), (e) and (p) do all their work in one process, which can use
+  one core, while (b), (c) and (d) spread it over five (the gateway and four subgraphs) and can
+  use both cores: that, not the gateway alone, is much of the gap between (a) and (b). And
+  (b), (c) and (d) share the same four subgraph processes: where those are the bottleneck, the
+  gateways in front of them can differ only by what they add. Nothing is tuned beyond turning
+  off the peers' landing pages and usage reporting.
+- The figures are from one run on the machine below; on a shared or busy machine (a load
+  average above the number of cores means other work was running) they move between runs, and
+  the ratios are steadier than the absolute numbers.
 - The whole run took {elapsed:.1f} minutes end to end.
 
 ## Reproduce
@@ -299,5 +311,6 @@ run, idle.
 | Python | {python} |
 | Node.js | {node} |
 | load average at start (1, 5, 15 min) | {load} |
+| load average at the end | {load_end} |
 | date | {date} |
 """
