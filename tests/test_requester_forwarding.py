@@ -243,6 +243,33 @@ async def test_a_bank_records_an_authorisation_over_http_under_its_own_name_and_
     )
 
 
+async def test_requesters_one_after_another_each_act_as_themselves(
+    stack: Stack, db: asyncpg.Connection
+) -> None:
+    """Credentials are reused for a few seconds, but never one requester's for another."""
+    other_bank = Requester("BANK", EASTBRIDGE_BANK.code, "operator-7")
+    before = await grants(db)
+    for requester in (SELF, LOAN_OFFICER, other_bank, SELF, LOAN_OFFICER):
+        if requester == SELF:
+            mine = await stack.ask(requester, MY_GRANTS)
+            assert mine["data"]["me"]["identifier"] == HUSBAND
+        else:
+            answer = await stack.ask(requester, AUTHORISE, {"subject": WIFE})
+            assert "errors" not in answer, answer
+    written = [
+        (row["subject_identifier"], row["grantee"], row["recorded_by"])
+        for row in await grants(db)
+        if row not in before
+    ]
+    assert sorted(written) == sorted(
+        [
+            (WIFE, WESTLAKE_BANK.code, LOAN_OFFICER.operator),
+            (WIFE, EASTBRIDGE_BANK.code, other_bank.operator),
+            (WIFE, WESTLAKE_BANK.code, LOAN_OFFICER.operator),
+        ]
+    )
+
+
 async def test_each_subgraph_request_names_the_requester_it_was_made_for(stack: Stack) -> None:
     """Every credential the subgraphs received names the requester, or no one: never another."""
     await stack.ask(SELF, MY_GRANTS)
