@@ -30,7 +30,8 @@ class SubgraphContext:
 
     def __init__(self, pool: asyncpg.Pool, requester: Requester | None = None) -> None:
         self.pool = pool
-        # who the gateway attests is asking: mutations act on their behalf only
+        # who the gateway attests is asking (in-process: the transport's requester; over HTTP:
+        # the one its credential names), None for its own lookups: mutations act for them only
         self.requester = requester
         self._loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = {}
 
