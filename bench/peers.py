@@ -95,7 +95,13 @@ def _post(client: httpx.Client, target: Target, body: str) -> dict[str, Any]:
         content=body,
         headers={"content-type": "application/json", **target.headers},
     )
-    answer: dict[str, Any] = response.json()
+    try:
+        answer: dict[str, Any] = response.json()
+    except ValueError:
+        raise NotEquivalent(
+            f"({target.key}) {target.label} answered {response.status_code}, not JSON: "
+            f"{response.text[:300]}"
+        ) from None
     if response.status_code != 200 or "errors" in answer:
         raise NotEquivalent(
             f"({target.key}) {target.label} answered {response.status_code} with errors: "
@@ -124,14 +130,12 @@ def check_equivalent(checked: Sequence[Target], query: str, identifiers: Sequenc
             expected: Any = None
             for target in checked:
                 data = _post(client, target, body).get("data")
+                if not data or data.get("subject") is None:
+                    raise NotEquivalent(f"({target.key}) gave no subject for {identifier}")
                 if not target.like_for_like:
-                    if not data or data.get("subject") is None:
-                        raise NotEquivalent(f"({target.key}) gave no subject for {identifier}")
                     continue
                 if expected is None:
                     expected = data
-                    if not data or data.get("subject") is None:
-                        raise NotEquivalent(f"({target.key}) gave no subject for {identifier}")
                 elif data != expected:
                     raise NotEquivalent(
                         f"({target.key}) {target.label} differs from (a) for {identifier}:\n"
