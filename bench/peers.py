@@ -146,8 +146,9 @@ def check_equivalent(checked: Sequence[Target], query: str, identifiers: Sequenc
 def _first_difference(expected: Any, actual: Any, path: str = "data") -> str:
     if isinstance(expected, dict) and isinstance(actual, dict):
         for key in sorted(set(expected) | set(actual)):
-            if expected.get(key, "<absent>") != actual.get(key, "<absent>"):
-                return _first_difference(expected.get(key), actual.get(key), f"{path}.{key}")
+            left, right = expected.get(key, "<absent>"), actual.get(key, "<absent>")
+            if left != right:
+                return _first_difference(left, right, f"{path}.{key}")
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
         for index, (left, right) in enumerate(zip(expected, actual, strict=True)):
             if left != right:
