@@ -21,11 +21,8 @@
 // gateway rejects exit with status 2 or 1 and one line on stderr.
 //
 // Every request to a subgraph carries a fresh internal credential in the header
-// `creditgraph-gateway-credential`, as creditgraph's own gateway sends it (see
-// src/creditgraph/subgraphs/credential.py): an HS256 JWT signed with the UTF-8 bytes
-// of CREDITGRAPH_INTERNAL_SECRET, claims {iss: "creditgraph-gateway",
-// aud: "creditgraph-subgraph:<name in join__graph(name:)>", iat: now, exp: iat + 60}.
-// It is signed here with node:crypto so that no JWT package is needed.
+// `creditgraph-gateway-credential`, as creditgraph's own gateway sends it
+// (gateway_credential.mjs).
 //
 // Apollo's defaults that would make the comparison unfair or noisy are turned off:
 // usage/schema reporting and the landing page are disabled, introspection is on, and
@@ -34,7 +31,6 @@
 // extensions.serviceName; a subgraph answering non-2xx (a refused credential: 401)
 // becomes an error "401: Unauthorized" with extensions.response {url, status, body};
 // variables that do not coerce are a 400 with extensions.code BAD_USER_INPUT.
-import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import { parseArgs } from "node:util";
@@ -48,35 +44,13 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from "@apollo/server/plugin/disabled";
 
-const CREDENTIAL_HEADER = "creditgraph-gateway-credential";
-const ISSUER = "creditgraph-gateway";
-const LIFETIME_SECONDS = 60;
-const MIN_SECRET_BYTES = 32;
+import { CREDENTIAL_HEADER, issueCredential, loadSecret } from "./gateway_credential.mjs";
+
 const MAX_BODY_BYTES = 50 * 1024 * 1024;
 
 function fail(message, status = 1) {
   process.stderr.write(`error: ${message}\n`);
   process.exit(status);
-}
-
-function base64url(value) {
-  return Buffer.from(value).toString("base64url");
-}
-
-/** A fresh HS256 JWT addressed to one subgraph, valid for LIFETIME_SECONDS. */
-function issueCredential(secret, subgraph, now = Date.now() / 1000) {
-  const iat = Math.floor(now);
-  const header = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const claims = base64url(
-    JSON.stringify({
-      iss: ISSUER,
-      aud: `creditgraph-subgraph:${subgraph}`,
-      iat,
-      exp: iat + LIFETIME_SECONDS,
-    }),
-  );
-  const signature = createHmac("sha256", secret).update(`${header}.${claims}`).digest("base64url");
-  return `${header}.${claims}.${signature}`;
 }
 
 function parseOptions() {
@@ -101,13 +75,9 @@ function parseOptions() {
   return { supergraphPath: values.supergraph, port, host: values.host };
 }
 
-function loadSecret() {
-  const configured = process.env.CREDITGRAPH_INTERNAL_SECRET;
-  if (!configured) fail("CREDITGRAPH_INTERNAL_SECRET must be set (the subgraphs' secret)", 2);
-  const secret = Buffer.from(configured, "utf8");
-  if (secret.length < MIN_SECRET_BYTES) {
-    fail(`CREDITGRAPH_INTERNAL_SECRET must be at least ${MIN_SECRET_BYTES} bytes long`, 2);
-  }
+function secretOrExit() {
+  const { secret, error } = loadSecret();
+  if (error) fail(error, 2);
   return secret;
 }
 
@@ -175,7 +145,7 @@ async function handleGraphQL(server, req, res, search) {
 
 async function main() {
   const { supergraphPath, port, host } = parseOptions();
-  const secret = loadSecret();
+  const secret = secretOrExit();
   let supergraphSdl;
   try {
     supergraphSdl = readFileSync(supergraphPath, "utf8");
