@@ -26,10 +26,12 @@ The requester rides inside the credential rather than in a header of its own
 because then one signature binds it to the subgraph and the lifetime: it
 cannot be moved onto another subgraph's credential or outlive its own, there
 is nothing to pair up and only one HMAC to check, and a gateway that signs no
-requester claims (interop/apollo_gateway.mjs) is still understood. The secret
-is shared with the subgraphs, so only a holder of it (the gateway) can assert
-a requester; a client's headers never reach a subgraph, as the gateway builds
-every subgraph request from scratch.
+requester claims (interop/apollo_gateway.mjs) is still understood. Only a
+holder of the secret can assert a requester, and a client's headers never
+reach a subgraph (the gateway builds every subgraph request from scratch). The
+subgraph hosts hold the secret too, so one taken over could assert anyone to
+the others: a key only the gateway holds (an asymmetric signature) would be
+the step beyond this.
 
 The secret is `CREDITGRAPH_INTERNAL_SECRET` when set (at least 32 bytes, for a
 deployment where gateway and subgraphs run on different hosts), else a random
