@@ -3,9 +3,9 @@
 Random operations over the whole schema seldom go deep enough to cross from
 a subject to a co-borrower or a guarantee-chain member (a field or two of
 forty at each level leads on). Drawn over this narrowed copy instead (every
-object type keeps its leaf fields and the fields through which a Subject can
-be reached; Subject keeps everything), they cross often. Any document valid
-against the copy is valid against the schema it came from.
+object type keeps only the fields through which a Subject can be reached;
+Subject keeps its leaf fields too), they cross at almost every step. Any
+document valid against the copy is valid against the schema it came from.
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ def toward_subjects(schema: GraphQLSchema) -> GraphQLSchema:
     leading = _leading(schema)
     made: dict[str, GraphQLObjectType] = {}
 
-    def kept(field: GraphQLField) -> bool:
+    def kept(type_: GraphQLObjectType, field: GraphQLField) -> bool:
         named = get_named_type(field.type)
-        return is_leaf_type(named) or named.name in leading
+        return named.name in leading or (type_.name == SUBJECT and is_leaf_type(named))
 
     def convert(type_: GraphQLOutputType) -> GraphQLOutputType:
         if isinstance(type_, GraphQLNonNull):
@@ -65,7 +65,7 @@ def toward_subjects(schema: GraphQLSchema) -> GraphQLSchema:
                 lambda: {
                     name: GraphQLField(convert(field.type), args=field.args)
                     for name, field in type_.fields.items()
-                    if kept(field)
+                    if kept(type_, field)
                 },
             )
         return made[type_.name]
