@@ -13,9 +13,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Final
 
-from graphql import GraphQLError
-
-from creditgraph.access.tokens import Requester
 from creditgraph.bureau.enums import Edition, InquiryPurpose
 from creditgraph.consent.dataloaders import SQL
 from creditgraph.consent.types import ConsentGrant
@@ -29,17 +26,6 @@ _NOT_BY_CONSENT: Final = frozenset(
     {InquiryPurpose.SELF, InquiryPurpose.PUBLIC_CREDIT_CHECK, InquiryPurpose.JUDICIAL_ENFORCEMENT}
 )
 _EVIDENCE_LENGTH: Final = (8, 500)
-
-
-def _acting(context: SubgraphContext, role: str) -> Requester:
-    requester = context.requester
-    if requester is None:
-        raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
-    if requester.role != role:
-        raise GraphQLError(
-            f"only a {role.lower()} may do this", extensions={"code": "FORBIDDEN_FIELD"}
-        )
-    return requester
 
 
 def twelve_months_after(moment: datetime) -> datetime:
@@ -92,7 +78,7 @@ async def grant_consent(
     edition: Edition,
     valid_until: datetime | None,
 ) -> ConsentGrant:
-    subject = _acting(context, "SUBJECT")
+    subject = context.acting_as("SUBJECT")
     if edition not in GRANTABLE_EDITIONS:
         raise BadUserInput("a grant gives the BANK or the SOCIAL edition", argument="edition")
     now = datetime.now(UTC)
@@ -117,7 +103,7 @@ async def grant_consent(
 
 
 async def revoke_consent(context: SubgraphContext, grant: str) -> ConsentGrant:
-    subject = _acting(context, "SUBJECT")
+    subject = context.acting_as("SUBJECT")
     try:
         grant_id = uuid.UUID(grant)
     except ValueError:
@@ -138,7 +124,7 @@ async def record_authorisation(
     evidence: str,
     valid_until: datetime | None,
 ) -> ConsentGrant:
-    bank = _acting(context, "BANK")
+    bank = context.acting_as("BANK")
     identifier = check_identifier(subject, argument="subject")
     if not await context.pool.fetchval(SQL["subject_exists"], identifier):
         raise BadUserInput(f"no subject has the identifier {identifier}", argument="subject")

@@ -14,8 +14,9 @@ from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 from aiodataloader import DataLoader
+from graphql import GraphQLError
 
-from creditgraph.access.tokens import Requester
+from creditgraph.access.tokens import Requester, Role
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -34,6 +35,21 @@ class SubgraphContext:
         # the one its credential names), None for its own lookups: mutations act for them only
         self.requester = requester
         self._loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = {}
+
+    def acting_as(self, role: Role) -> Requester:
+        """The requester a write acts for, who must hold `role`; refused otherwise.
+
+        The gateway lets only the right role call each mutation (the policy's
+        `[mutations]` table); a subgraph checks again, so a write reached some
+        other way (no requester attested) fails closed.
+        """
+        if self.requester is None:
+            raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
+        if self.requester.role != role:
+            raise GraphQLError(
+                f"only a {role.lower()} may do this", extensions={"code": "FORBIDDEN_FIELD"}
+            )
+        return self.requester
 
     def loader(self, batch: BatchFunction[K, V]) -> DataLoader[K, V]:
         found = self._loaders.get(batch)

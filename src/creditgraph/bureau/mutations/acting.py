@@ -20,7 +20,6 @@ from typing import Final
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-from graphql import GraphQLError
 
 from creditgraph.db.queries import load_queries
 from creditgraph.subgraphs.context import SubgraphContext
@@ -50,25 +49,10 @@ class OwnFile:
     identifier: str
 
 
-def _subject_identifier(context: SubgraphContext) -> str:
-    requester = context.requester
-    if requester is None:
-        raise GraphQLError(
-            "a subject's own file can be changed only by the subject, signed in through the "
-            "gateway; this request carries no requester",
-            extensions={"code": "UNAUTHENTICATED"},
-        )
-    if requester.role != "SUBJECT":
-        raise GraphQLError(
-            "only the subject may change their own file", extensions={"code": "FORBIDDEN_FIELD"}
-        )
-    return requester.identifier
-
-
 @asynccontextmanager
 async def own_file(context: SubgraphContext) -> AsyncIterator[OwnFile]:
     """One transaction on the requester's file, rolled back whole on any refusal."""
-    identifier = _subject_identifier(context)
+    identifier = context.acting_as("SUBJECT").identifier
     try:
         async with context.pool.acquire() as conn, conn.transaction():
             subject_id = await conn.fetchval(SQL["lock_subject"], identifier)
