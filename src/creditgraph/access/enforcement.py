@@ -119,14 +119,12 @@ class PolicyGateway:
 
     async def run(
         self,
-        asked: Operation | PreparedOperation,
+        operation: Operation,
         variables: dict[str, Any],
         requester: Requester | None,
         request_id: str,
     ) -> dict[str, Any]:
-        """The answer to the client's operation (from `prepare`; of a PreparedOperation, made
-        by a caller that planned it itself, only the operation is read)."""
-        operation = asked.operation if isinstance(asked, PreparedOperation) else asked
+        """The answer to the client's operation (from `prepare`)."""
         if requester is None:
             if _only_introspection(operation, self.gateway):
                 return self._introspection_only(operation, variables)

@@ -185,12 +185,17 @@ async def handle(
         return _refused(errors, media_type)
     variables = params.variables
     try:
-        prepared = gateway.prepare(resolved.query, variables, params.operation_name)
+        if access is None:
+            prepared = gateway.prepare(resolved.query, variables, params.operation_name)
+            operation = prepared.operation
+        else:
+            # under the policy a query is fetched only through per-subject views: not planned
+            operation = access.policy.prepare(resolved.query, variables, params.operation_name)
     except RequestError as exc:
         return _refused(exc.formatted(), media_type)
     queries.remember(resolved)
-    request.state.operation_kind = prepared.operation.kind
-    if request.method == "GET" and prepared.operation.kind != "query":
+    request.state.operation_kind = operation.kind
+    if request.method == "GET" and operation.kind != "query":
         return Response(
             orjson.dumps({"errors": [error("only queries may be sent with GET")]}),
             status_code=405,
@@ -200,5 +205,5 @@ async def handle(
     if access is None:
         return _respond(await gateway.run(prepared, variables), 200, media_type)
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    answer = await access.policy.run(prepared, variables, requester, request_id[:128])
+    answer = await access.policy.run(operation, variables, requester, request_id[:128])
     return _respond(answer, 200, media_type)
