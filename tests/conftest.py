@@ -136,6 +136,17 @@ async def seeded_pool(seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
         await pool.close()
 
 
+@pytest.fixture
+async def writable_pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a copy of the seeded database that the test may change."""
+    pool = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
+    assert pool is not None
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
 @pytest.fixture(scope="session")
 def interop_dir() -> Path:
     """interop/ with its npm packages installed (npm ci, once per checkout)."""

@@ -7,7 +7,6 @@ see over HTTP, minus the socket.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -51,24 +50,15 @@ class Recording:
 
 
 @pytest.fixture
-async def pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    found = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
-    try:
-        yield found
-    finally:
-        await found.close()
-
-
-@pytest.fixture
-def recording(pool: asyncpg.Pool) -> Recording:
+def recording(writable_pool: asyncpg.Pool) -> Recording:
     schemas = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES}
-    return Recording(InProcessTransport(schemas, pool))
+    return Recording(InProcessTransport(schemas, writable_pool))
 
 
 @pytest.fixture
-def guarded(pool: asyncpg.Pool, recording: Recording) -> PolicyGateway:
+def guarded(writable_pool: asyncpg.Pool, recording: Recording) -> PolicyGateway:
     supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
-    return PolicyGateway(Gateway(supergraph, recording), Policy.load(policy_path()), pool)
+    return PolicyGateway(Gateway(supergraph, recording), Policy.load(policy_path()), writable_pool)
 
 
 async def ask(
@@ -234,8 +224,10 @@ async def test_a_social_grant_masks_the_identifier_and_shows_totals_only(
     }
 
 
-async def test_an_expired_grant_opens_nothing(guarded: PolicyGateway, pool: asyncpg.Pool) -> None:
-    await pool.execute(
+async def test_an_expired_grant_opens_nothing(
+    guarded: PolicyGateway, writable_pool: asyncpg.Pool
+) -> None:
+    await writable_pool.execute(
         """
         insert into gateway.consent_grants
             (id, subject_identifier, grantor_identifier, grantee_id, purpose, edition,
@@ -288,9 +280,9 @@ async def test_a_written_authorisation_is_recorded_seen_by_the_subject_and_scope
 
 
 async def test_the_wrong_role_cannot_write_and_nothing_is_written(
-    guarded: PolicyGateway, pool: asyncpg.Pool
+    guarded: PolicyGateway, writable_pool: asyncpg.Pool
 ) -> None:
-    before = await pool.fetchval("select count(*) from gateway.consent_grants")
+    before = await writable_pool.fetchval("select count(*) from gateway.consent_grants")
     response = await ask(
         guarded, WESTLAKE, GRANT, {"bank": WESTLAKE_BANK.code, "purpose": "LOAN_APPROVAL"}
     )
@@ -304,7 +296,7 @@ async def test_the_wrong_role_cannot_write_and_nothing_is_written(
         {"bank": WESTLAKE_BANK.code},
     )
     assert too_long["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert await pool.fetchval("select count(*) from gateway.consent_grants") == before
+    assert await writable_pool.fetchval("select count(*) from gateway.consent_grants") == before
 
 
 async def test_no_token_no_report(guarded: PolicyGateway) -> None:
@@ -317,9 +309,9 @@ INQUIRIES = "query { me { inquiries(first: 50) { nodes { requesterCode purpose e
 
 
 async def test_every_look_is_an_inquiry_and_the_audit_chain_holds(
-    guarded: PolicyGateway, pool: asyncpg.Pool
+    guarded: PolicyGateway, writable_pool: asyncpg.Pool
 ) -> None:
-    entries = await pool.fetchval("select count(*) from gateway.audit_log")
+    entries = await writable_pool.fetchval("select count(*) from gateway.audit_log")
     await ask(guarded, EASTBRIDGE, REPORT, {"id": HUSBAND, "purpose": "POST_LOAN_MANAGEMENT"})
     await ask(guarded, SELF, REPORT, {"id": HUSBAND, "purpose": "SELF"})
     response = await ask(guarded, SELF, INQUIRIES)
@@ -336,8 +328,8 @@ async def test_every_look_is_an_inquiry_and_the_audit_chain_holds(
         "edition": "SUBJECT",
         "hard": False,
     } in nodes
-    assert await pool.fetchval("select count(*) from gateway.audit_log") == entries + 3
-    verified = await audit.verify(pool)
+    assert await writable_pool.fetchval("select count(*) from gateway.audit_log") == entries + 3
+    verified = await audit.verify(writable_pool)
     assert verified.ok, verified.reason
 
 

@@ -94,11 +94,11 @@ class Page(HTMLParser):
 def app_serving(
     tabs: Sequence[ExampleTab] | Callable[[], Sequence[ExampleTab]],
     gateway: Gateway | None = None,
-    pool: asyncpg.Pool | None = None,
+    writable_pool: asyncpg.Pool | None = None,
     access: Access | None = None,
 ) -> Starlette:
     """The gateway's app with GraphiQL at `/`, as `creditgraph up` serves it."""
-    return build_app(gateway, pool=pool, access=access, pages=graphiql_routes(tabs))
+    return build_app(gateway, pool=writable_pool, access=access, pages=graphiql_routes(tabs))
 
 
 @pytest.fixture
@@ -311,15 +311,6 @@ class Watched:
         )
 
 
-@pytest.fixture
-async def pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    found = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=2)
-    try:
-        yield found
-    finally:
-        await found.close()
-
-
 def _high(fd: int) -> int:
     """`fd` moved above 4, so that placing the pipes at 3 and 4 cannot clobber one another."""
     moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
@@ -457,13 +448,13 @@ def use_graphiql(chromium: str, url: str, tokens: Sequence[str], log: Path) -> d
 @pytest.mark.slow
 @pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine")
 async def test_graphiql_runs_the_tabs_in_a_browser_with_no_other_host(
-    pool: asyncpg.Pool, tmp_path: Path
+    writable_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     chromium = _chromium()
     assert chromium is not None
-    gateway = in_process_gateway(pool)
+    gateway = in_process_gateway(writable_pool)
     verifier = TokenVerifier.from_settings(tmp_path, NO_ENV)
-    access = Access(verifier, PolicyGateway(gateway, Policy.load(policy_path()), pool))
+    access = Access(verifier, PolicyGateway(gateway, Policy.load(policy_path()), writable_pool))
     subject = mint_demo_token(tmp_path, "SUBJECT", HUSBAND, None, env=NO_ENV)
     agency = mint_demo_token(tmp_path, "GOVERNMENT", TAX_BUREAU.code, "inspector", env=NO_ENV)
     presets = {
@@ -471,7 +462,7 @@ async def test_graphiql_runs_the_tabs_in_a_browser_with_no_other_host(
         "government_public_credit.graphql": OperationPreset(agency, {"identifier": HUSBAND}),
     }
     tabs = tabs_from_operations(operations_root(), presets)
-    watched = Watched(app_serving(tabs, gateway, pool, access))
+    watched = Watched(app_serving(tabs, gateway, writable_pool, access))
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]

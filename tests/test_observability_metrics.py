@@ -183,17 +183,6 @@ async def test_two_apps_never_share_counts(
     assert value(await scrape(plain), "creditgraph_graphql_requests_total") == 1
 
 
-@pytest.fixture
-async def writable_pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """The policy writes inquiries and the audit log: a database of the test's own."""
-    pool = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
-    assert pool is not None
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
 async def test_under_the_policy_fetches_made_for_a_requester_are_metered(
     supergraph: Supergraph, writable_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -97,16 +96,6 @@ async def test_an_id_of_128_printable_characters_is_kept() -> None:
     async with client(build_app(None)) as http:
         response = await http.get("/healthz", headers={"x-request-id": offered})
     assert response.headers["x-request-id"] == offered
-
-
-@pytest.fixture
-async def writable_pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
-    assert pool is not None
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 async def test_the_audit_log_records_the_id_the_client_got_and_the_log_line_keeps_no_secrets(

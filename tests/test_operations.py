@@ -59,19 +59,10 @@ def test_the_loaded_operations_are_known_by_the_hash_of_their_file() -> None:
 
 
 @pytest.fixture
-async def pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    found = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
+async def client(writable_pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    gateway = in_process_gateway(writable_pool)
     try:
-        yield found
-    finally:
-        await found.close()
-
-
-@pytest.fixture
-async def client(pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    gateway = in_process_gateway(pool)
-    try:
-        async with serving(gateway, pool, tmp_path) as found:
+        async with serving(gateway, writable_pool, tmp_path) as found:
             yield found
     finally:
         await gateway.aclose()

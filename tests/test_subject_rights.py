@@ -77,22 +77,13 @@ class Graph:
 
 
 @pytest.fixture
-async def pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    found = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
-    try:
-        yield found
-    finally:
-        await found.close()
-
-
-@pytest.fixture
-async def graph(pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Graph]:
+async def graph(writable_pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Graph]:
     schemas = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES}
     supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
-    gateway = Gateway(supergraph, InProcessTransport(schemas, pool))
-    policy = PolicyGateway(gateway, Policy.load(policy_path()), pool)
+    gateway = Gateway(supergraph, InProcessTransport(schemas, writable_pool))
+    policy = PolicyGateway(gateway, Policy.load(policy_path()), writable_pool)
     access = Access(TokenVerifier.from_settings(tmp_path, NO_ENV), policy)
-    app = build_app(gateway, pool=pool, access=access)
+    app = build_app(gateway, pool=writable_pool, access=access)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield Graph(client, tmp_path)
@@ -105,8 +96,8 @@ def error_codes(answer: dict[str, Any]) -> list[tuple[str, str | None]]:
     ]
 
 
-async def counts(pool: asyncpg.Pool) -> tuple[int, ...]:
-    row = await pool.fetchrow(
+async def counts(writable_pool: asyncpg.Pool) -> tuple[int, ...]:
+    row = await writable_pool.fetchrow(
         """select (select count(*) from bureau.disputes),
                   (select count(*) from bureau.statements),
                   (select count(*) from bureau.fraud_alerts),
@@ -248,18 +239,18 @@ async def test_a_disputed_public_record_is_marked_in_every_edition(graph: Graph)
 
 
 async def test_records_of_every_kind_on_the_report_can_be_disputed(
-    graph: Graph, pool: asyncpg.Pool
+    graph: Graph, writable_pool: asyncpg.Pool
 ) -> None:
-    guarantee = await pool.fetchval(
+    guarantee = await writable_pool.fetchval(
         """select g.id from bureau.guarantees g join bureau.subjects s on s.id = g.guarantor_id
            where s.identifier = $1 order by g.id limit 1""",
         GUARANTOR,
     )
-    inquiry = await pool.fetchval(
+    inquiry = await writable_pool.fetchval(
         "select id from gateway.inquiry_record where subject_identifier = $1 order by id limit 1",
         ALERTED,
     )
-    restriction = await pool.fetchval(
+    restriction = await writable_pool.fetchval(
         """select id from public_records.consumption_restrictions
            where subject_identifier = $1 limit 1""",
         DEBTOR,
@@ -285,14 +276,14 @@ async def test_records_of_every_kind_on_the_report_can_be_disputed(
 
 
 async def test_the_mark_disappears_once_the_dispute_is_resolved(
-    graph: Graph, pool: asyncpg.Pool
+    graph: Graph, writable_pool: asyncpg.Pool
 ) -> None:
     account = await joint_mortgage(graph)
     record = f"CreditAccount:{account}"
     token = graph.subject(HUSBAND)
     filed = await graph.ask(token, FILE, {"record": record, "reason": "Wrong balance."})
     # the lender verifies and corrects the record: the data source's answer
-    await pool.execute(
+    await writable_pool.execute(
         """update bureau.disputes set status = 'RESOLVED', outcome = 'CORRECTED',
                resolution = 'balance corrected', resolved_at = now() where id = $1""",
         int(filed["data"]["fileDispute"]["id"]),
@@ -306,17 +297,17 @@ async def test_the_mark_disappears_once_the_dispute_is_resolved(
 
 
 async def test_a_second_open_dispute_on_a_record_is_refused(
-    graph: Graph, pool: asyncpg.Pool
+    graph: Graph, writable_pool: asyncpg.Pool
 ) -> None:
     record = f"CreditAccount:{await joint_mortgage(graph)}"
     token = graph.subject(HUSBAND)
     await graph.ask(token, FILE, {"record": record, "reason": "Wrong balance."})
-    before = await counts(pool)
+    before = await counts(writable_pool)
     again = await graph.ask(token, FILE, {"record": record, "reason": "Wrong again."})
     assert again["data"] is None
     assert error_codes(again) == [("BAD_USER_INPUT", "recordId")]
     assert "already" in again["errors"][0]["message"]
-    assert await counts(pool) == before
+    assert await counts(writable_pool) == before
     # his wife is a party to the same loan and has her own right to dispute it
     hers = await graph.ask(graph.subject(WIFE), FILE, {"record": record, "reason": "Mine too."})
     assert hers["data"]["fileDispute"]["status"] == "OPEN"
@@ -336,17 +327,17 @@ async def test_a_second_open_dispute_on_a_record_is_refused(
     ],
 )
 async def test_a_bad_dispute_is_refused_naming_the_argument_and_nothing_is_written(
-    graph: Graph, pool: asyncpg.Pool, record: str, reason: str, argument: str
+    graph: Graph, writable_pool: asyncpg.Pool, record: str, reason: str, argument: str
 ) -> None:
     if record == "other subject's account":
         record = f"CreditAccount:{(await my_account_ids(graph, DEBTOR))[0]}"
     elif record == "own account":
         record = f"CreditAccount:{await joint_mortgage(graph)}"
-    before = await counts(pool)
+    before = await counts(writable_pool)
     answer = await graph.ask(graph.subject(HUSBAND), FILE, {"record": record, "reason": reason})
     assert answer["data"] is None
     assert error_codes(answer) == [("BAD_USER_INPUT", argument)]
-    assert await counts(pool) == before
+    assert await counts(writable_pool) == before
 
 
 @pytest.mark.parametrize(
@@ -359,14 +350,14 @@ async def test_a_bad_dispute_is_refused_naming_the_argument_and_nothing_is_writt
     ],
 )
 async def test_institutions_cannot_act_for_a_subject(
-    graph: Graph, pool: asyncpg.Pool, mutation: str, variables: dict[str, Any]
+    graph: Graph, writable_pool: asyncpg.Pool, mutation: str, variables: dict[str, Any]
 ) -> None:
-    before = await counts(pool)
+    before = await counts(writable_pool)
     for token in (graph.bank(EASTBRIDGE_BANK.code), graph.government(TAX_BUREAU.code)):
         answer = await graph.ask(token, mutation, variables)
         assert answer["data"] is None
         assert [code for code, _ in error_codes(answer)] == ["FORBIDDEN_FIELD"]
-    assert await counts(pool) == before
+    assert await counts(writable_pool) == before
 
 
 # -- addStatement ---------------------------------------------------------------------
@@ -391,13 +382,13 @@ async def test_a_statement_is_added_and_a_bank_reads_it(graph: Graph) -> None:
 
 @pytest.mark.parametrize("text", ["", "  \n ", "x" * 2001])
 async def test_a_statement_must_have_1_to_2000_characters(
-    graph: Graph, pool: asyncpg.Pool, text: str
+    graph: Graph, writable_pool: asyncpg.Pool, text: str
 ) -> None:
-    before = await counts(pool)
+    before = await counts(writable_pool)
     answer = await graph.ask(graph.subject(HUSBAND), STATEMENT, {"text": text})
     assert answer["data"] is None
     assert error_codes(answer) == [("BAD_USER_INPUT", "text")]
-    assert await counts(pool) == before
+    assert await counts(writable_pool) == before
 
 
 async def test_a_statement_of_2000_characters_is_taken(graph: Graph) -> None:
@@ -444,16 +435,16 @@ async def test_a_fraud_alert_lasts_a_year_and_the_bank_sees_the_phone(graph: Gra
 
 
 async def test_one_active_alert_at_a_time_until_it_is_lifted(
-    graph: Graph, pool: asyncpg.Pool
+    graph: Graph, writable_pool: asyncpg.Pool
 ) -> None:
     token = graph.subject(HUSBAND)
     first = (await graph.ask(token, PLACE, {"phone": "0571-87654321"}))["data"]["placeFraudAlert"]
-    before = await counts(pool)
+    before = await counts(writable_pool)
     second = await graph.ask(token, PLACE, {"phone": "13912345678"})
     assert second["data"] is None
     assert [code for code, _ in error_codes(second)] == ["BAD_USER_INPUT"]
     assert first["id"] in second["errors"][0]["message"]
-    assert await counts(pool) == before
+    assert await counts(writable_pool) == before
 
     lifted = await graph.ask(token, LIFT, {"id": first["id"]})
     assert lifted["data"]["liftFraudAlert"]["active"] is False
@@ -478,17 +469,17 @@ async def test_one_active_alert_at_a_time_until_it_is_lifted(
     ],
 )
 async def test_a_bad_fraud_alert_is_refused_naming_the_argument(
-    graph: Graph, pool: asyncpg.Pool, phone: str, note: str | None, argument: str
+    graph: Graph, writable_pool: asyncpg.Pool, phone: str, note: str | None, argument: str
 ) -> None:
-    before = await counts(pool)
+    before = await counts(writable_pool)
     answer = await graph.ask(graph.subject(HUSBAND), PLACE, {"phone": phone, "note": note})
     assert answer["data"] is None
     assert error_codes(answer) == [("BAD_USER_INPUT", argument)]
-    assert await counts(pool) == before
+    assert await counts(writable_pool) == before
 
 
-async def test_nobody_lifts_someone_elses_alert(graph: Graph, pool: asyncpg.Pool) -> None:
-    theirs = await pool.fetchval(
+async def test_nobody_lifts_someone_elses_alert(graph: Graph, writable_pool: asyncpg.Pool) -> None:
+    theirs = await writable_pool.fetchval(
         """select a.id from bureau.fraud_alerts a join bureau.subjects s on s.id = a.subject_id
            where s.identifier = $1 and a.lifted_at is null""",
         ALERTED,
@@ -499,7 +490,9 @@ async def test_nobody_lifts_someone_elses_alert(graph: Graph, pool: asyncpg.Pool
         assert answer["data"] is None
         assert error_codes(answer) == [("BAD_USER_INPUT", "id")]
     assert (
-        await pool.fetchval("select lifted_at from bureau.fraud_alerts where id = $1", theirs)
+        await writable_pool.fetchval(
+            "select lifted_at from bureau.fraud_alerts where id = $1", theirs
+        )
         is None
     )
 
@@ -509,7 +502,7 @@ async def test_nobody_lifts_someone_elses_alert(graph: Graph, pool: asyncpg.Pool
 
 @pytest.mark.parametrize(("type_name", "kind"), sorted(DISPUTABLE.items()))
 async def test_every_disputable_type_shows_a_mark_and_is_a_kind_disputes_hold(
-    pool: asyncpg.Pool, type_name: str, kind: str
+    writable_pool: asyncpg.Pool, type_name: str, kind: str
 ) -> None:
     (served,) = [
         found
@@ -517,8 +510,8 @@ async def test_every_disputable_type_shows_a_mark_and_is_a_kind_disputes_hold(
         if isinstance(found := schema.get_type_by_name(type_name), StrawberryObjectDefinition)
     ]
     assert "dispute" in {field.python_name for field in served.fields}
-    subject = await pool.fetchval("select min(id) from bureau.subjects")
-    await pool.execute(
+    subject = await writable_pool.fetchval("select min(id) from bureau.subjects")
+    await writable_pool.execute(
         """insert into bureau.disputes (subject_id, record_type, record_id, reason, respond_by)
            values ($1, $2, '1', 'the kind is one the table holds', current_date + 20)""",
         subject,
@@ -526,14 +519,14 @@ async def test_every_disputable_type_shows_a_mark_and_is_a_kind_disputes_hold(
     )
 
 
-async def test_the_subgraph_refuses_a_write_with_no_requester(pool: asyncpg.Pool) -> None:
-    before = await counts(pool)
+async def test_the_subgraph_refuses_a_write_with_no_requester(writable_pool: asyncpg.Pool) -> None:
+    before = await counts(writable_pool)
     data, errors = await execute(
-        bureau_schema, pool, 'mutation { addStatement(text: "Who am I?") { id } }'
+        bureau_schema, writable_pool, 'mutation { addStatement(text: "Who am I?") { id } }'
     )
     assert data is None
     assert [error["extensions"]["code"] for error in errors] == ["UNAUTHENTICATED"]
-    assert await counts(pool) == before
+    assert await counts(writable_pool) == before
 
 
 MARKS = f"""
@@ -557,9 +550,9 @@ query($reps: [_Any!]!) {{ _entities(representations: $reps) {{ ... on Subject {{
 async def test_marks_cost_one_statement_however_many_records(
     writable_seeded_database_url: str,
 ) -> None:
-    async with counting_pool(writable_seeded_database_url) as (pool, log):
+    async with counting_pool(writable_seeded_database_url) as (writable_pool, log):
         # every account and every public record of every subject is under dispute
-        await pool.execute(
+        await writable_pool.execute(
             """insert into bureau.disputes (subject_id, record_type, record_id, reason, respond_by)
                select s.id, r.record_type, r.record_id::text, 'seen wrong', current_date + 20
                from public_records.record_register r
@@ -570,31 +563,31 @@ async def test_marks_cost_one_statement_however_many_records(
                from bureau.account_parties
                on conflict do nothing"""
         )
-        busiest = await pool.fetchval(
+        busiest = await writable_pool.fetchval(
             """select s.identifier from bureau.subjects s
                join bureau.account_parties p on p.subject_id = s.id
                group by s.identifier order by count(*) desc, s.identifier limit 1"""
         )
         identifiers = [
             row[0]
-            for row in await pool.fetch(
+            for row in await writable_pool.fetch(
                 "select identifier from bureau.subjects order by id limit 100"
             )
         ]
 
         async def statements(schema: Any, query: str, variables: dict[str, Any]) -> list[str]:
             """The leanest of three runs (when a loader's batch goes out depends on timing)."""
-            await data_of(schema, pool, query, variables)  # warm: codecs, statements
+            await data_of(schema, writable_pool, query, variables)  # warm: codecs, statements
             runs = []
             for _ in range(3):
                 log.clear()
-                await data_of(schema, pool, query, variables)
+                await data_of(schema, writable_pool, query, variables)
                 runs.append(list(log.statements))
             return min(runs, key=len)
 
         few = await statements(bureau_schema, MARKS, {"id": busiest, "first": 1})
         many = await statements(bureau_schema, MARKS, {"id": busiest, "first": 100})
-        accounts = await data_of(bureau_schema, pool, MARKS, {"id": busiest, "first": 100})
+        accounts = await data_of(bureau_schema, writable_pool, MARKS, {"id": busiest, "first": 100})
 
         def reps(count: int) -> dict[str, Any]:
             chosen = identifiers[:count]
@@ -602,7 +595,7 @@ async def test_marks_cost_one_statement_however_many_records(
 
         one = await statements(public_schema, PUBLIC_MARKS, reps(1))
         hundred = await statements(public_schema, PUBLIC_MARKS, reps(100))
-        records = await data_of(public_schema, pool, PUBLIC_MARKS, reps(100))
+        records = await data_of(public_schema, writable_pool, PUBLIC_MARKS, reps(100))
     assert len(many) == len(few)
     nodes = accounts["subjects"][0]["accounts"]["nodes"]
     assert len(nodes) >= 4

@@ -33,25 +33,21 @@ from tests.policy_harness import (
 
 
 @pytest.fixture
-async def pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    found = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
-    try:
-        yield found
-    finally:
-        await found.close()
-
-
-@pytest.fixture
-async def checked(pool: asyncpg.Pool) -> AsyncIterator[Harness]:
-    async with harness(pool) as found:
+async def checked(writable_pool: asyncpg.Pool) -> AsyncIterator[Harness]:
+    async with harness(writable_pool) as found:
         yield found
 
 
 async def grant(
-    checked: Harness, pool: asyncpg.Pool, subject: str, bank: str, purpose: str, edition: str
+    checked: Harness,
+    writable_pool: asyncpg.Pool,
+    subject: str,
+    bank: str,
+    purpose: str,
+    edition: str,
 ) -> None:
     """A live grant, and the oracle told of it."""
-    await pool.execute(
+    await writable_pool.execute(
         """
         insert into gateway.consent_grants
             (id, subject_identifier, grantor_identifier, grantee_id, purpose, edition,
@@ -65,7 +61,7 @@ async def grant(
         purpose,
         edition,
     )
-    checked.world = await load_world(pool)
+    checked.world = await load_world(writable_pool)
 
 
 def codes(answer: dict[str, Any]) -> dict[tuple[str | int, ...], tuple[str, str | None]]:
@@ -92,9 +88,9 @@ query($id: String!) {
 
 @pytest.mark.parametrize(("asked", "partner"), [(HUSBAND, WIFE), (WIFE, HUSBAND)])
 async def test_a_bank_sees_the_spouses_identity_section_not_her_credit(
-    checked: Harness, pool: asyncpg.Pool, asked: str, partner: str
+    checked: Harness, writable_pool: asyncpg.Pool, asked: str, partner: str
 ) -> None:
-    await grant(checked, pool, asked, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
+    await grant(checked, writable_pool, asked, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
     answer = await checked.check(WESTLAKE, SPOUSE, {"id": asked})
     spouse = answer["data"]["subject"]["spouse"]
     assert spouse["identifier"] == partner
@@ -108,10 +104,10 @@ async def test_a_bank_sees_the_spouses_identity_section_not_her_credit(
 
 
 async def test_with_the_spouses_own_grant_her_credit_opens(
-    checked: Harness, pool: asyncpg.Pool
+    checked: Harness, writable_pool: asyncpg.Pool
 ) -> None:
-    await grant(checked, pool, HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
-    await grant(checked, pool, WIFE, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
+    await grant(checked, writable_pool, HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
+    await grant(checked, writable_pool, WIFE, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
     answer = await checked.check(WESTLAKE, SPOUSE, {"id": HUSBAND})
     spouse = answer["data"]["subject"]["spouse"]
     assert spouse["accounts"]["totalCount"] >= 2
@@ -120,10 +116,10 @@ async def test_with_the_spouses_own_grant_her_credit_opens(
 
 
 async def test_the_spouses_own_social_grant_adds_her_summary_and_hides_nothing(
-    checked: Harness, pool: asyncpg.Pool
+    checked: Harness, writable_pool: asyncpg.Pool
 ) -> None:
-    await grant(checked, pool, HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
-    await grant(checked, pool, WIFE, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL")
+    await grant(checked, writable_pool, HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
+    await grant(checked, writable_pool, WIFE, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL")
     answer = await checked.check(WESTLAKE, SPOUSE, {"id": HUSBAND})
     spouse = answer["data"]["subject"]["spouse"]
     # the husband's report shows her identity section, her SOCIAL grant her summary
@@ -196,9 +192,9 @@ def _co_borrowers(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_a_co_borrower_shows_only_as_the_joint_account_names_her(
-    checked: Harness, pool: asyncpg.Pool
+    checked: Harness, writable_pool: asyncpg.Pool
 ) -> None:
-    await grant(checked, pool, HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
+    await grant(checked, writable_pool, HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
     answer = await checked.check(WESTLAKE, JOINT, {"id": HUSBAND, "purpose": "LOAN_APPROVAL"})
     (wife,) = _co_borrowers(answer)
     assert wife == {
@@ -245,9 +241,9 @@ def _borrowers(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def test_a_guarantors_report_names_the_borrowers_and_shows_nothing_more_of_them(
-    checked: Harness, pool: asyncpg.Pool
+    checked: Harness, writable_pool: asyncpg.Pool
 ) -> None:
-    await grant(checked, pool, GUARANTOR, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK")
+    await grant(checked, writable_pool, GUARANTOR, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK")
     answer = await checked.check(WESTLAKE, GUARANTEES, {"id": GUARANTOR})
     borrowers = _borrowers(answer)
     assert CIRCLE_A in borrowers
@@ -260,11 +256,11 @@ async def test_a_guarantors_report_names_the_borrowers_and_shows_nothing_more_of
 
 
 async def test_a_chain_member_with_its_own_grant_comes_in_its_own_edition(
-    checked: Harness, pool: asyncpg.Pool
+    checked: Harness, writable_pool: asyncpg.Pool
 ) -> None:
-    await grant(checked, pool, GUARANTOR, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK")
-    await grant(checked, pool, CIRCLE_A, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK")
-    await grant(checked, pool, CIRCLE_B, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "SOCIAL")
+    await grant(checked, writable_pool, GUARANTOR, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK")
+    await grant(checked, writable_pool, CIRCLE_A, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK")
+    await grant(checked, writable_pool, CIRCLE_B, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "SOCIAL")
     answer = await checked.check(WESTLAKE, GUARANTEES, {"id": GUARANTOR})
     linked = {
         link["borrower"]["identifier"]: link["borrower"]
