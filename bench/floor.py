@@ -38,13 +38,12 @@ from starlette.routing import Route
 from strawberry.utils.str_converters import to_camel_case
 
 from creditgraph.bureau import dataloaders as bureau
-from creditgraph.bureau import signals
+from creditgraph.bureau import history
 from creditgraph.bureau import types as b
 from creditgraph.bureau.enums import PartyRole
 from creditgraph.db.connect import create_pool
 from creditgraph.public import dataloaders as public
 from creditgraph.public import types as p
-from creditgraph.public.enums import AdministrativeActionKind
 from creditgraph.scores import dataloaders as scores
 from creditgraph.scores import types as s
 from creditgraph.scores.enums import ScoreScale
@@ -180,7 +179,7 @@ class Report:
         subjects = await _rows(conn, b_sql["subjects_by_id"], subject_ids)
         self.subjects = {row["id"]: row for row in subjects}
 
-        self.observations = s._latest_per_model(s._on_scale(own["observations"], ScoreScale.BUREAU))
+        self.observations = s.latest_per_model(s.on_scale(own["observations"], ScoreScale.BUREAU))
         self.models = {
             row["id"]: row
             for row in await _rows(
@@ -307,13 +306,7 @@ class Report:
                 )
                 for r in own["fraud_alerts"]
             ],
-            "publicRecordCount": (
-                len(cases)
-                + sum(x.active for x in listings)
-                + sum(a.kind is AdministrativeActionKind.PENALTY for a in actions)
-                + sum(not a.settled for a in arrears)
-                + sum(e.black_in_force for e in entries)
-            ),
+            "publicRecordCount": p.public_record_count(cases, listings, actions, arrears, entries),
             "enforcementCases": {
                 "totalCount": len(cases),
                 "nodes": [
@@ -422,15 +415,8 @@ class Report:
     def holding(self, link: Row) -> dict[str, Any]:
         account = b.CreditAccount.from_row(self.accounts[link["account_id"]])
         parties = self.parties.get(account.pk, [])
-        end = b._history_end(account)
-        start = end - MONTHS + 1
-        opened = signals.month_number(account.opened_on)
-        history = self.repayments.get(account.pk, [])
-        by_month = {signals.month_number(r["month"]): r["status"] for r in history}
-        grid = "".join(
-            "/" if month < opened else by_month.get(month, "#")
-            for month in range(end, end - MONTHS, -1)
-        )
+        end = history.history_end(account.closed_on, account.reported_on)
+        rows = self.repayments.get(account.pk, [])
         return {
             "role": PartyRole(link["role"]).name,
             "joint": len(parties) > 1,
@@ -453,9 +439,11 @@ class Report:
                     for r in parties
                 ],
                 "repaymentGrid": {
-                    "latestMonth": b._month(end).isoformat(),
+                    "latestMonth": history.month_start(end).isoformat(),
                     "months": MONTHS,
-                    "statuses": grid,
+                    "statuses": history.grid_statuses(
+                        rows, opened_on=account.opened_on, end=end, months=MONTHS
+                    ),
                 },
                 "repayments": {
                     "nodes": [
@@ -463,8 +451,7 @@ class Report:
                             build_record(b.RepaymentMonth, r),
                             "month status amount_due amount_paid overdue_amount balance",
                         )
-                        for r in history
-                        if start <= signals.month_number(r["month"]) <= end
+                        for r in history.in_window(rows, end=end, months=MONTHS)
                     ][: b.MAX_HISTORY_MONTHS]
                 },
             },

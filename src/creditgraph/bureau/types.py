@@ -18,7 +18,7 @@ import asyncpg
 import strawberry
 
 from creditgraph.bureau import dataloaders as dl
-from creditgraph.bureau import signals
+from creditgraph.bureau import history, signals
 from creditgraph.bureau.enums import (
     AccountKind,
     AccountStatus,
@@ -47,10 +47,6 @@ MAX_HISTORY_MONTHS = 60
 DEFAULT_HISTORY_MONTHS = 24
 MAX_CHAIN_DEPTH = 8
 DEFAULT_CHAIN_DEPTH = 4
-
-
-def _month(number: int) -> date:
-    return date(number // 12, number % 12 + 1, 1)
 
 
 # -- institutions -------------------------------------------------------------
@@ -268,11 +264,6 @@ class AccountParty:
         return found
 
 
-def _history_end(account: CreditAccount) -> int:
-    """The month an account's history runs up to: its closing month, else its data month."""
-    return signals.month_number(account.closed_on or account.reported_on)
-
-
 def _check_months(months: int) -> int:
     return check_range("months", months, 1, MAX_HISTORY_MONTHS)
 
@@ -336,14 +327,10 @@ class CreditAccount(Disputable):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[RepaymentMonth]:
-        end = _history_end(self)
-        start = end - _check_months(months) + 1
+        end = history.history_end(self.closed_on, self.reported_on)
         rows = await info.context.loader(dl.repayments).load(self.pk)
-        chosen = [
-            build_record(RepaymentMonth, r)
-            for r in rows
-            if start <= signals.month_number(r["month"]) <= end
-        ]
+        window = history.in_window(rows, end=end, months=_check_months(months))
+        chosen = [build_record(RepaymentMonth, r) for r in window]
         return paginate(
             chosen,
             kind="repayment month",
@@ -358,15 +345,10 @@ class CreditAccount(Disputable):
         self, info: Info, months: int = DEFAULT_HISTORY_MONTHS
     ) -> RepaymentGrid:
         count = _check_months(months)
-        end = _history_end(self)
-        opened = signals.month_number(self.opened_on)
+        end = history.history_end(self.closed_on, self.reported_on)
         rows = await info.context.loader(dl.repayments).load(self.pk)
-        by_month = {signals.month_number(r["month"]): r["status"] for r in rows}
-        symbols = [
-            "/" if month < opened else by_month.get(month, "#")
-            for month in range(end, end - count, -1)
-        ]
-        return RepaymentGrid(latest_month=_month(end), months=count, statuses="".join(symbols))
+        statuses = history.grid_statuses(rows, opened_on=self.opened_on, end=end, months=count)
+        return RepaymentGrid(latest_month=history.month_start(end), months=count, statuses=statuses)
 
 
 @strawberry.type(description="An account a subject is party to, with the subject's role on it.")

@@ -11,7 +11,7 @@ however many subjects and records it holds.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TypeAlias, TypeVar
@@ -339,6 +339,24 @@ class ListEntry(Disputable):
 # -- subject ------------------------------------------------------------------
 
 
+def public_record_count(
+    cases: Sequence[EnforcementCase],
+    listings: Sequence[DishonestListing],
+    actions: Sequence[AdministrativeAction],
+    arrears: Sequence[TaxArrear],
+    entries: Sequence[ListEntry],
+) -> int:
+    """The adverse records a report counts: every enforcement case, active dishonest
+    listings, penalties, unsettled tax arrears and black list entries in force."""
+    return (
+        len(cases)
+        + sum(listing.active for listing in listings)
+        + sum(action.kind is AdministrativeActionKind.PENALTY for action in actions)
+        + sum(not arrear.settled for arrear in arrears)
+        + sum(entry.black_in_force for entry in entries)
+    )
+
+
 # The fields this subgraph adds to the subject are nullable on purpose: if the
 # subgraph is down, the gateway nulls only them, where a non-null field would
 # null the whole subject (the spec's null propagation).
@@ -455,10 +473,4 @@ class Subject:
             self._load(info, dl.tax_arrears, TaxArrear.from_row),
             self._list_entries(info),
         )
-        return (
-            len(cases)
-            + sum(listing.active for listing in listings)
-            + sum(action.kind is AdministrativeActionKind.PENALTY for action in actions)
-            + sum(not arrear.settled for arrear in arrears)
-            + sum(entry.black_in_force for entry in entries)
-        )
+        return public_record_count(cases, listings, actions, arrears, entries)

@@ -109,12 +109,13 @@ class ScoreObservation:
         ]
 
 
-def _on_scale(rows: list[Row], scale: ScoreScale | None) -> list[ScoreObservation]:
+def on_scale(rows: list[Row], scale: ScoreScale | None) -> list[ScoreObservation]:
+    """A subject's observations (newest first, as stored), only `scale`'s unless None."""
     found = [ScoreObservation.from_row(r) for r in rows]
     return found if scale is None else [o for o in found if o.scale is scale]
 
 
-def _latest_per_model(history: list[ScoreObservation]) -> list[ScoreObservation]:
+def latest_per_model(history: list[ScoreObservation]) -> list[ScoreObservation]:
     """The first of each model's observations in a newest-first history, by model."""
     latest: dict[int, ScoreObservation] = {}
     for observation in history:
@@ -141,7 +142,7 @@ class Subject:
         self, info: Info, scale: ScoreScale | None = None
     ) -> list[ScoreObservation] | None:
         rows = await info.context.loader(dl.observations).load(self.identifier)
-        return _latest_per_model(_on_scale(rows, scale))
+        return latest_per_model(on_scale(rows, scale))
 
     @strawberry.field(description="Every observation, newest first, or one scale's.")
     async def score_history(
@@ -153,7 +154,7 @@ class Subject:
     ) -> Connection[ScoreObservation] | None:
         rows = await info.context.loader(dl.observations).load(self.identifier)
         return paginate(
-            _on_scale(rows, scale),
+            on_scale(rows, scale),
             kind="score observation",
             key=lambda o: str(o.id),
             first=first,

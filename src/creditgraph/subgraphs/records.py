@@ -11,8 +11,9 @@ private keys the type keeps for its resolvers, are passed in by name.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from enum import Enum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 import strawberry
 from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
@@ -25,20 +26,46 @@ class Row(Protocol):
     def __getitem__(self, column: str, /) -> Any: ...
 
 
-def _convert(kind: object, value: Any) -> Any:
-    if value is None:
-        return None
+def _converter(kind: object) -> Callable[[Any], Any] | None:
+    """How a column's value becomes a field of type `kind`; None when it is shown as stored."""
     if isinstance(kind, StrawberryOptional):
-        return _convert(kind.of_type, value)
+        return _converter(kind.of_type)
     if isinstance(kind, StrawberryList):
-        return [_convert(kind.of_type, item) for item in value]
+        item = _converter(kind.of_type)
+        if item is None:
+            return None
+        return lambda value: [None if entry is None else item(entry) for entry in value]
     if isinstance(kind, StrawberryEnumDefinition):
-        return kind.wrapped_cls(value)
+        return kind.wrapped_cls
     if isinstance(kind, type) and issubclass(kind, Enum):
-        return kind(value)
+        return kind
     if kind is strawberry.ID:
-        return strawberry.ID(str(value))
-    return value
+        return lambda value: strawberry.ID(str(value))
+    return None
+
+
+_Plan: TypeAlias = tuple[tuple[str, Callable[[Any], Any] | None], ...]
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    """The columns `cls` is built from, each with its conversion: worked out once per type.
+
+    Resolving a strawberry field's type is far dearer than reading a column, and a
+    report builds thousands of records of a few dozen types.
+    """
+    found = _PLANS.get(cls)
+    if found is not None:
+        return found
+    graphql = {f.python_name: f for f in get_object_definition(cls, strict=True).fields}
+    plan: list[tuple[str, Callable[[Any], Any] | None]] = []
+    for field in dataclasses.fields(cls):
+        shown = graphql.get(field.name)
+        if not field.init or (shown is not None and shown.base_resolver is not None):
+            continue
+        plan.append((field.name, None if shown is None else _converter(shown.type)))
+    _PLANS[cls] = found = tuple(plan)
+    return found
 
 
 def build_record(cls: type[T], row: Row, **given: Any) -> T:
@@ -48,14 +75,8 @@ def build_record(cls: type[T], row: Row, **given: Any) -> T:
     a type keeps for its resolvers) are taken as stored.
     """
     values = dict(given)
-    graphql = {f.python_name: f for f in get_object_definition(cls, strict=True).fields}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        name = field.name
-        if name in values or not field.init:
-            continue
-        shown = graphql.get(name)
-        if shown is None:
-            values[name] = row[name]
-        elif shown.base_resolver is None:
-            values[name] = _convert(shown.type, row[name])
+    for name, convert in _plan(cls):
+        if name not in values:
+            value = row[name]
+            values[name] = value if convert is None or value is None else convert(value)
     return cls(**values)

@@ -1,0 +1,189 @@
+"""What the subgraphs cost per underwriting report, in-process, without HTTP or a policy.
+
+    python bench/subgraph_report.py [--subjects 300] [--rounds 100] [--profile N]
+
+The gateways compared in docs/benchmarks.md all wait on the same Python
+subgraphs, so this times those. A throwaway embedded PostgreSQL is seeded
+and the bank underwriting operation
+(graphql/operations/bank_underwriting.graphql) is run for the subject party
+to the most accounts:
+
+- report: the whole operation through the in-process gateway (`Gateway.run`
+  with no policy, as `creditgraph serve --in-process --no-policy` runs it):
+  every subgraph's execution, the SQL and the gateway's merge;
+- bureau entity fetch: the bureau subgraph alone executing the `_entities`
+  fetch the gateway sends it for the report (accounts, repayment months,
+  parties, summary, guarantees), with a fresh context each time as one
+  request gets.
+
+Each is the median of `--rounds` runs, per report and per field of the
+answer, elapsed and as this process's CPU time (which leaves out
+PostgreSQL's work and is steadier on a busy machine). `--profile N` also
+prints the N most expensive functions (cProfile, by own time) over the
+report's rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+import strawberry
+
+from creditgraph.access.tokens import Requester
+from creditgraph.db.embedded import EmbeddedPostgres
+from creditgraph.db.migrations import migrate
+from creditgraph.gateway import Gateway, Supergraph
+from creditgraph.gateway.transports import InProcessTransport
+from creditgraph.resources import migrations_root, supergraph_path
+from creditgraph.seed import seed_database
+from creditgraph.subgraphs.context import SubgraphContext
+from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
+
+OPERATION = Path(__file__).parents[1] / "graphql" / "operations" / "bank_underwriting.graphql"
+
+
+class Recorder:
+    """Passes each fetch on, keeping the largest one per subgraph."""
+
+    def __init__(self, inner: InProcessTransport) -> None:
+        self.inner = inner
+        self.largest: dict[str, tuple[int, str, bytes]] = {}
+
+    async def send(self, subgraph: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        sent = orjson.dumps(variables)  # the subgraph pops `__typename` from representations
+        answer = await self.inner.send(subgraph, document, variables)
+        size = count_fields(answer.get("data"))
+        if size > self.largest.get(subgraph, (-1, "", b""))[0]:
+            self.largest[subgraph] = (size, document, sent)
+        return answer
+
+    def acting_for(self, requester: Requester | None) -> Recorder:
+        return self
+
+    async def aclose(self) -> None:
+        return None
+
+
+def count_fields(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(1 + count_fields(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(count_fields(item) for item in value)
+    return 0
+
+
+async def timed(rounds: int, work: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+    """Median elapsed and median CPU seconds of this process per run.
+
+    The CPU time leaves out PostgreSQL's own work and most of what other
+    processes on a busy machine do to the elapsed time.
+    """
+    elapsed, cpu = [], []
+    for _ in range(rounds):
+        started, used = time.perf_counter(), time.process_time()
+        await work()
+        elapsed.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - used)
+    return statistics.median(elapsed), statistics.median(cpu)
+
+
+async def _busiest(dsn: str, subjects: int) -> str:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn, migrations_root())
+        await seed_database(conn, subjects=subjects, seed=1)
+        busiest: str = await conn.fetchval(
+            """select s.identifier from bureau.subjects s
+               join bureau.account_parties p on p.subject_id = s.id
+               group by s.identifier order by count(*) desc, s.identifier limit 1"""
+        )
+    finally:
+        await conn.close()
+    return busiest
+
+
+async def _run(dsn: str, subjects: int, rounds: int, profile: int) -> None:
+    identifier = await _busiest(dsn, subjects)
+    query = OPERATION.read_text(encoding="utf-8")
+    variables: dict[str, Any] = {"identifier": identifier}
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+    assert pool is not None
+    try:
+        schemas = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES}
+        transport = InProcessTransport(schemas, pool)
+        recorder = Recorder(transport)
+        gateway = Gateway(Supergraph(supergraph_path().read_text(encoding="utf-8")), transport)
+        prepared = gateway.prepare(query, variables, None)
+        answer = await gateway.run(prepared, dict(variables), recorder)
+        assert "errors" not in answer, answer["errors"]
+        fields = count_fields(answer["data"])
+
+        async def report() -> None:
+            await gateway.run(prepared, dict(variables))
+
+        bureau_fields, document, fetch_variables = recorder.largest["bureau"]
+        bureau: strawberry.Schema = schemas["bureau"]
+
+        async def bureau_fetch() -> None:
+            result = await bureau.execute(
+                document,
+                variable_values=orjson.loads(fetch_variables),
+                context_value=SubgraphContext(pool),
+            )
+            assert not result.errors, result.errors
+
+        for _ in range(3):  # warm statement caches and the schema's document caches
+            await report()
+            await bureau_fetch()
+        whole = await timed(rounds, report)
+        part = await timed(rounds, bureau_fetch)
+        print(f"subject {identifier}: median of {rounds} rounds")
+        print(
+            f"{'path':<24}{'fields':>8}{'per report':>14}{'per field':>12}"
+            f"{'CPU/report':>14}{'CPU/field':>12}"
+        )
+        for label, count, (seconds, cpu) in (
+            ("report (gateway.run)", fields, whole),
+            ("bureau entity fetch", bureau_fields, part),
+        ):
+            print(
+                f"{label:<24}{count:>8,}{seconds * 1e3:>11.2f} ms{seconds / count * 1e6:>9.2f} µs"
+                f"{cpu * 1e3:>11.2f} ms{cpu / count * 1e6:>9.2f} µs"
+            )
+        if profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(rounds):
+                await report()
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(profile)
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory(prefix="creditgraph-bench-") as scratch,
+        EmbeddedPostgres(Path(scratch) / "pgdata") as server,
+    ):
+        asyncio.run(_run(server.dsn, args.subjects, args.rounds, args.profile))
+
+
+if __name__ == "__main__":
+    main()
