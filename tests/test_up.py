@@ -7,11 +7,13 @@ import json
 import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from creditgraph.demo import DemoRequesters, demo_query
 from tests.cli_helpers import cli_env, free_port, start_cli, wait_for_http
 from tests.test_embedded import postgres_processes
 
@@ -22,6 +24,16 @@ def _start(home: Path, port: int) -> subprocess.Popen[str]:
 
 def _wait_ready(proc: subprocess.Popen[str], port: int) -> None:
     wait_for_http(proc, f"http://127.0.0.1:{port}/readyz")
+
+
+def _postgres_gone(data_dir: Path, within: float = 10.0) -> bool:
+    """No PostgreSQL left serving data_dir, allowing its last process a moment to exit."""
+    deadline = time.monotonic() + within
+    while postgres_processes(data_dir):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def _stop(proc: subprocess.Popen[str], how: signal.Signals) -> str:
@@ -56,6 +68,32 @@ def _run_graphiql_examples(base: str) -> None:
             assert answer["data"], title
 
 
+def _four_editions(base: str, home: Path) -> None:
+    """The demo requesters `up` prints see the husband's report in four different editions."""
+    answers = {}
+    for label, token, purpose in DemoRequesters.mint(home).each():
+        answers[label] = httpx.post(
+            f"{base}/graphql",
+            json={"query": demo_query(purpose)},
+            headers={"authorization": f"Bearer {token}"},
+        ).json()
+    editions = {
+        label: sorted({e["extensions"].get("edition") for e in answer.get("errors", [])} - {None})
+        for label, answer in answers.items()
+    }
+    subject, bank, social, government = answers.values()
+    assert "errors" not in subject, subject
+    # the bank's post-loan report withholds nothing this query asks; the others withhold
+    assert list(editions.values())[1:] == [[], ["SOCIAL"], ["GOVERNMENT"]], answers
+    identifier = subject["data"]["subject"]["identifier"]
+    assert bank["data"]["subject"]["identifier"] == identifier
+    assert bank["data"]["subject"]["accounts"]["nodes"]
+    assert social["data"]["subject"]["identifier"] != identifier  # masked
+    assert social["data"]["subject"]["accounts"] is None
+    assert government["data"]["subject"]["creditSummary"] is None
+    assert len({json.dumps(answer["data"], sort_keys=True) for answer in answers.values()}) == 4
+
+
 @pytest.mark.slow
 def test_up_serves_then_stops_cleanly_on_ctrl_c_and_sigterm(tmp_path: Path) -> None:
     home = tmp_path / "home"
@@ -65,11 +103,12 @@ def test_up_serves_then_stops_cleanly_on_ctrl_c_and_sigterm(tmp_path: Path) -> N
     _wait_ready(first, port)
     assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
     _run_graphiql_examples(f"http://127.0.0.1:{port}")
+    _four_editions(f"http://127.0.0.1:{port}", home)
     output = _stop(first, signal.SIGINT)
     assert "seeding 40 demo subjects" in output
     assert f"http://127.0.0.1:{port}" in output
     assert "Traceback" not in output
-    assert postgres_processes(home / "pgdata") == []
+    assert _postgres_gone(home / "pgdata")
 
     # A second start reuses the data: no migrations to apply, nothing to seed.
     second = _start(home, port)
@@ -77,4 +116,4 @@ def test_up_serves_then_stops_cleanly_on_ctrl_c_and_sigterm(tmp_path: Path) -> N
     output = _stop(second, signal.SIGTERM)
     assert "seeding" not in output
     assert "applied" not in output
-    assert postgres_processes(home / "pgdata") == []
+    assert _postgres_gone(home / "pgdata")

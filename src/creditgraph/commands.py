@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import errno
-import json
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +16,24 @@ from starlette.types import ASGIApp
 
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import TokenVerifier, mint_demo_token
+from creditgraph.access.tokens import TokenVerifier
 from creditgraph.db.connect import connect, create_pool
 from creditgraph.db.migrations import MigrationReport, migrate
+from creditgraph.demo import (
+    DemoRequesters,
+    demo_tabs,
+    ensure_social_consent,
+    print_demo_tokens,
+    print_trusted_only,
+)
 from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
-from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
+from creditgraph.gateway.persisted_queries import load_persisted_queries
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
-from creditgraph.graphiql import ExampleTab, OperationPreset, graphiql_routes, tabs_from_operations
+from creditgraph.graphiql import graphiql_routes
 from creditgraph.observability import MeteredTransport, Metrics, RequestLog, Subgraphs, log_config
-from creditgraph.resources import migrations_root, operations_root, policy_path, supergraph_path
+from creditgraph.resources import migrations_root, policy_path, supergraph_path
 from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
 from creditgraph.server import build_app
@@ -172,7 +177,8 @@ async def run_up(
     gateway = in_process_gateway(supergraph, pool, metrics=metrics)
     try:
         queries = load_persisted_queries(trusted_only=trusted_only)
-        access = guarded(gateway, Policy.load(policy_path()), pool, settings)
+        access = enforcing(gateway, Policy.load(policy_path()), pool, settings)
+        await ensure_social_consent(access.policy)
         app = build_app(
             gateway,
             pool=pool,
@@ -199,97 +205,6 @@ async def run_up(
     finally:
         await gateway.aclose()
         await pool.close()
-
-
-_DEMO_QUERY = (
-    'query { subject(identifier: "%s", purpose: %s) { name identifier '
-    "creditSummary { seriousDelinquency fourNots { passed } } "
-    "accounts { nodes { role account { kind status lender { name } } } } "
-    "dishonestListings { caseNumber active } } }"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class DemoRequesters:
-    """Fresh demo tokens for one of each kind of requester, over the demo's married couple."""
-
-    subject: str
-    bank: str
-    government: str
-
-    @classmethod
-    def mint(cls, home: Path) -> DemoRequesters:
-        return cls(
-            subject=mint_demo_token(home, "SUBJECT", _HUSBAND, None),
-            bank=mint_demo_token(home, "BANK", _BANK.code, "demo-operator"),
-            government=mint_demo_token(home, "GOVERNMENT", _AGENCY.code, "demo-operator"),
-        )
-
-
-_HUSBAND = PERSONAS[0].identifier
-_BANK = INSTITUTIONS[0]
-_AGENCY = next(i for i in INSTITUTIONS if i.role == "agency")
-
-
-def print_demo_tokens(console: Console, demo: DemoRequesters, url: str) -> None:
-    """A ready token and query per kind of requester."""
-    demos = [
-        ("the subject, self view", demo.subject, "SELF"),
-        (f"{_BANK.name}, post-loan management", demo.bank, "POST_LOAN_MANAGEMENT"),
-        (f"{_AGENCY.name}, public-credit check", demo.government, "PUBLIC_CREDIT_CHECK"),
-    ]
-    console.print("\nDemo requesters (tokens valid one hour; `creditgraph token` mints more):")
-    for label, token, purpose in demos:
-        console.print(f"\n[bold]{label}[/bold]", soft_wrap=True)
-        console.print(f"  Authorization: Bearer {token}", soft_wrap=True, highlight=False)
-        console.print(f"  {_DEMO_QUERY % (_HUSBAND, purpose)}", soft_wrap=True, highlight=False)
-    console.print(f"\nPOST them to {url}\n")
-
-
-def demo_tabs(home: Path) -> list[ExampleTab]:
-    """GraphiQL's tabs: the trusted operations, each as the demo requester it is written for.
-
-    Called on every page load, so the page never offers an expired token.
-    """
-    demo = DemoRequesters.mint(home)
-    bank_reads = {"identifier": _HUSBAND}
-    return tabs_from_operations(
-        operations_root(),
-        {
-            "subject_self.graphql": OperationPreset(demo.subject),
-            "grant_consent.graphql": OperationPreset(
-                demo.subject, {"grantee": _BANK.code, "purpose": "LOAN_APPROVAL"}
-            ),
-            "record_authorisation.graphql": OperationPreset(
-                demo.bank,
-                {
-                    "subject": _HUSBAND,
-                    "purpose": "LOAN_APPROVAL",
-                    "evidence": "signed form, scanned",
-                },
-            ),
-            "bank_underwriting.graphql": OperationPreset(demo.bank, bank_reads),
-            "subject_card.graphql": OperationPreset(
-                demo.bank, {**bank_reads, "purpose": "POST_LOAN_MANAGEMENT"}
-            ),
-            "government_public_credit.graphql": OperationPreset(demo.government, bank_reads),
-        },
-    )
-
-
-def print_trusted_only(console: Console, queries: PersistedQueries) -> None:
-    """Under --trusted-only the demo queries above are refused: how to send a trusted one."""
-    card = next(op for op in queries.trusted.values() if op.name == "SubjectCard")
-    body = {
-        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": card.sha256}},
-        "variables": {"identifier": PERSONAS[0].identifier, "purpose": "SELF"},
-    }
-    console.print(
-        f"trusted-only: only the {len(queries.trusted)} operations in graphql/operations run, "
-        f"by hash or exact text; e.g. the subject's {card.path.name}:",
-        soft_wrap=True,
-    )
-    console.print(f"  {json.dumps(body)}\n", soft_wrap=True, highlight=False)
 
 
 def load_supergraph(path: Path) -> Supergraph:
@@ -336,6 +251,11 @@ def guarded(
         return None
     if pool is None:
         raise ConfigurationError("enforcing a policy needs the database (grants and records)")
+    return enforcing(gateway, policy, pool, settings)
+
+
+def enforcing(gateway: Gateway, policy: Policy, pool: asyncpg.Pool, settings: Settings) -> Access:
+    """The policy layer and token check in front of `gateway`."""
     verifier = TokenVerifier.from_settings(ensure_home(settings.home))
     return Access(verifier, PolicyGateway(gateway, policy, pool))
 
