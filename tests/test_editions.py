@@ -279,6 +279,20 @@ async def test_a_written_authorisation_is_recorded_seen_by_the_subject_and_scope
     assert grantees == {WESTLAKE_BANK.code}
 
 
+async def test_the_audit_log_names_whose_file_a_write_changed(
+    guarded: PolicyGateway, writable_pool: asyncpg.Pool
+) -> None:
+    await ask(guarded, SELF, 'mutation { addStatement(text: "I repaid in full in 2023") { id } }')
+    await ask(guarded, WESTLAKE, AUTHORISE, {"subject": WIFE})
+    logged = await writable_pool.fetch(
+        "select role, subjects from gateway.audit_log order by seq desc limit 2"
+    )
+    assert [(row["role"], list(row["subjects"])) for row in logged] == [
+        ("BANK", [WIFE]),
+        ("SUBJECT", [HUSBAND]),
+    ]
+
+
 async def test_the_wrong_role_cannot_write_and_nothing_is_written(
     guarded: PolicyGateway, writable_pool: asyncpg.Pool
 ) -> None:

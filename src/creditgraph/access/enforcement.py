@@ -27,6 +27,7 @@ import asyncpg
 from graphql import (
     ArgumentNode,
     GraphQLArgument,
+    GraphQLObjectType,
     NameNode,
     VariableNode,
     parse,
@@ -195,7 +196,7 @@ class PolicyGateway:
                 request.denied += 1
                 return None
             return requester.identifier, editions.SELF
-        arguments = self._arguments(request, root)
+        arguments = self._arguments(request, root, self.gateway.schema.query_type)
         raw = arguments.get("identifier")
         try:
             identifier = normalise_identifier(str(raw))
@@ -205,10 +206,13 @@ class PolicyGateway:
             return None
         return identifier, str(arguments.get("purpose"))
 
-    def _arguments(self, request: _Request, root: CollectedField) -> dict[str, Any]:
+    def _arguments(
+        self, request: _Request, root: CollectedField, parent: GraphQLObjectType | None
+    ) -> dict[str, Any]:
         """A root field's arguments, variables read as coerced (an absent one takes its default)."""
         schema = self.gateway.schema
-        definition = schema.query_type.fields[root.name]  # type: ignore[union-attr]
+        assert parent is not None  # a root field was collected, so its root type exists
+        definition = parent.fields[root.name]
         values = get_variable_values(
             schema, request.operation.definition.variable_definitions or (), request.variables
         )
@@ -379,7 +383,15 @@ class PolicyGateway:
             if item.name != "__typename" and not self.policy.may_call(item.name, requester.role)
         ]
         request = _Request(operation, variables, who)
-        request.returned = {f"Mutation.{item.name}" for item in fields if item.name != "__typename"}
+        called = [item for item in fields if item.name != "__typename"]
+        request.returned = {f"Mutation.{item.name}" for item in called}
+        # whose file each write changes: a subject's own, or the subject a bank names
+        if requester.role == "SUBJECT":
+            request.subjects[requester.identifier] = None
+        for item in called:
+            named = self._arguments(request, item, self.gateway.schema.mutation_type).get("subject")
+            if isinstance(named, str):
+                request.subjects[named] = None
         if refused:
             request.errors = [
                 error(
