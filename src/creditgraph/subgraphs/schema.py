@@ -1,8 +1,14 @@
-"""How every subgraph builds its schema, so all three speak the same federation.
+"""How every subgraph builds its schema, so all of them speak the same federation.
 
 The Federation version is the newest one that the composition libraries we
 are checked against (The Guild's and Apollo's) and the gateways we are
 compared with all accept.
+
+A subgraph hears the same few documents over and over (the gateway's plans),
+and parsing and validating one cost as much as executing a report-sized
+answer (`bench/subgraph_report.py --profile`), so both are cached; bounded,
+because a subgraph served alone also hears whatever else its credential
+holders send.
 """
 
 from __future__ import annotations
@@ -11,10 +17,12 @@ from collections.abc import Sequence
 from typing import Final
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 
 from creditgraph.subgraphs.masking import MaskInternalErrors
 
 FEDERATION_VERSION: Final = "2.9"
+_DOCUMENTS_CACHED: Final = 256
 
 
 def federation_schema(
@@ -24,6 +32,11 @@ def federation_schema(
         query=query,
         mutation=mutation,
         types=types,
-        extensions=[MaskInternalErrors],
+        extensions=[
+            MaskInternalErrors,
+            # factories: strawberry keeps the caches themselves per process, keyed by size
+            lambda: ParserCache(maxsize=_DOCUMENTS_CACHED),
+            lambda: ValidationCache(maxsize=_DOCUMENTS_CACHED),
+        ],
         federation_version=FEDERATION_VERSION,
     )
