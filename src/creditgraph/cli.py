@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ import click
 import orjson
 
 from creditgraph import __version__
+from creditgraph.access import mandates
 from creditgraph.access.audit import verify_database
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import (
@@ -403,6 +405,102 @@ def audit_verify() -> None:
         return
     click.echo(f"audit log broken at entry {result.first_broken}: {result.reason}")
     sys.exit(1)
+
+
+_purpose_option = click.option(
+    "--purpose",
+    type=click.Choice(mandates.PURPOSES),
+    required=True,
+    help="What the mandate covers.",
+)
+_agency_option = click.option(
+    "--agency", required=True, help="The government body's unified social credit code."
+)
+_day = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@cli.group("mandates")
+def mandates_group() -> None:
+    """Government mandates: which body sees the GOVERNMENT edition, for which purpose."""
+
+
+@mandates_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def mandates_list(as_json: bool) -> None:
+    """Every mandate, and whether it applies today."""
+    found = _with_database(
+        lambda dsn, _settings: mandates.on_migrated_database(dsn, mandates.list_mandates)
+    )
+    if as_json:
+        documents = [item.document() for item in found]
+        click.echo(orjson.dumps(documents, option=orjson.OPT_INDENT_2).decode())
+        return
+    if not found:
+        click.echo("no mandates")
+    for item in found:
+        live = "live" if item.live else "not live today"
+        click.echo(f"{item.agency_code}  {item.agency_name}")
+        click.echo(f"  {item.purpose}: {item.edition} edition {item.period()}; {live}")
+        click.echo(f"  legal basis: {item.legal_basis}")
+
+
+@mandates_group.command("grant")
+@_agency_option
+@_purpose_option
+@click.option("--legal-basis", required=True, help="The law or decision the mandate rests on.")
+@click.option("--name", help="The body's name, to register a body that is not yet a requester.")
+@click.option("--from", "valid_from", type=_day, help="First day it applies. Default: today.")
+@click.option("--until", "valid_until", type=_day, help="First day it no longer applies.")
+def mandates_grant(
+    agency: str,
+    purpose: str,
+    legal_basis: str,
+    name: str | None,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+) -> None:
+    """Give a government body a mandate (one transaction; a refusal writes nothing)."""
+    granted = _with_database(
+        lambda dsn, _settings: mandates.on_migrated_database(
+            dsn,
+            lambda conn: mandates.grant(
+                conn,
+                agency=agency,
+                purpose=purpose,
+                legal_basis=legal_basis,
+                name=name,
+                valid_from=None if valid_from is None else valid_from.date(),
+                valid_until=None if valid_until is None else valid_until.date(),
+            ),
+        )
+    )
+    mandate = granted.mandate
+    if granted.registered:
+        click.echo(f"registered {mandate.agency_code} {mandate.agency_name} as a government body")
+    click.echo(
+        f"granted {mandate.agency_code} {mandate.agency_name}: {mandate.purpose} "
+        f"gives the {mandate.edition} edition {mandate.period()}"
+    )
+
+
+@mandates_group.command("end")
+@_agency_option
+@_purpose_option
+@click.option("--on", "on", type=_day, help="First day it no longer applies. Default: today.")
+def mandates_end(agency: str, purpose: str, on: datetime | None) -> None:
+    """End a body's live mandate; from --on, its requests need consent like anyone's."""
+    ended = _with_database(
+        lambda dsn, _settings: mandates.on_migrated_database(
+            dsn,
+            lambda conn: mandates.end(
+                conn, agency=agency, purpose=purpose, on=None if on is None else on.date()
+            ),
+        )
+    )
+    click.echo(
+        f"ended {ended.agency_code} {ended.agency_name}: {ended.purpose} "
+        f"no longer applies from {ended.valid_until}"
+    )
 
 
 def main() -> None:
