@@ -174,7 +174,7 @@ BASIS = ["--legal-basis", "Civil Procedure Law, art. 255"]
         ),
         (
             ["end", "--agency", TAX_BUREAU.code, "--purpose", "JUDICIAL_ENFORCEMENT"],
-            "holds no live JUDICIAL_ENFORCEMENT mandate",
+            "holds no live or coming JUDICIAL_ENFORCEMENT mandate",
         ),
         (
             [
@@ -256,3 +256,32 @@ async def test_the_database_refuses_overlapping_mandates_from_any_writer(
                 " date '2025-01-01')",
                 agency_id,
             )
+
+
+async def test_ending_a_mandate_before_it_begins_cancels_it(writable_pool: asyncpg.Pool) -> None:
+    async with writable_pool.acquire() as conn:
+        starts = await conn.fetchval("select current_date + 10")
+        await mandates.grant(
+            conn,
+            agency=NEW_AGENCY,
+            purpose="PUBLIC_CREDIT_CHECK",
+            legal_basis="decision 2026-40",
+            name=NEW_AGENCY_NAME,
+            valid_from=starts,
+        )
+        cancelled = await mandates.end(conn, agency=NEW_AGENCY, purpose="PUBLIC_CREDIT_CHECK")
+        assert (cancelled.valid_from, cancelled.valid_until, cancelled.live) == (
+            starts,
+            starts,
+            False,
+        )
+        # nothing is left to end, and the day is free for a new mandate
+        with pytest.raises(mandates.MandateRefused, match="no live or coming"):
+            await mandates.end(conn, agency=NEW_AGENCY, purpose="PUBLIC_CREDIT_CHECK")
+        await mandates.grant(
+            conn,
+            agency=NEW_AGENCY,
+            purpose="PUBLIC_CREDIT_CHECK",
+            legal_basis="decision 2026-41",
+            valid_from=starts,
+        )

@@ -488,7 +488,7 @@ def mandates_grant(
 @_purpose_option
 @click.option("--on", "on", type=_day, help="First day it no longer applies. Default: today.")
 def mandates_end(agency: str, purpose: str, on: datetime | None) -> None:
-    """End a body's live mandate; from --on, its requests need consent like anyone's."""
+    """End a body's live (or next) mandate; from --on, its requests need consent."""
     ended = _with_database(
         lambda dsn, _settings: mandates.on_migrated_database(
             dsn,

@@ -199,10 +199,12 @@ async def grant(
 
 
 async def end(conn: Connection, *, agency: str, purpose: str, on: date | None = None) -> Mandate:
-    """End the agency's live mandate for `purpose`: from `on` (default today) it no longer applies.
+    """End the agency's mandate for `purpose`: from `on` (default today) it no longer applies.
 
-    Refused, writing nothing: a bad code, no mandate live today, an end before today (looks
-    already made under it stand) and an end that would lengthen the mandate.
+    The mandate is the one live today or, when none is, the next to begin; ending that one
+    before it begins cancels it (it stays on record, never in force). Refused, writing
+    nothing: a bad code, no such mandate, an end before today (looks already made under it
+    stand) and an end that would lengthen the mandate.
     """
     code = agency_code(agency)
     purpose = _purpose(purpose)
@@ -211,15 +213,16 @@ async def end(conn: Connection, *, agency: str, purpose: str, on: date | None = 
         last = on or today
         if last < today:
             raise MandateRefused(f"--on {last} is in the past: a mandate ends today or later")
-        live = await conn.fetchrow(SQL["live_mandate"], code, purpose)
-        if live is None:
-            raise MandateRefused(f"{code} holds no live {purpose} mandate")
-        if live["valid_until"] is not None and last >= live["valid_until"]:
+        current = await conn.fetchrow(SQL["current_mandate"], code, purpose)
+        if current is None:
+            raise MandateRefused(f"{code} holds no live or coming {purpose} mandate")
+        last = max(last, current["valid_from"])
+        if current["valid_until"] is not None and last >= current["valid_until"]:
             raise MandateRefused(
-                f"{code}'s {purpose} mandate already ends on {live['valid_until']}"
+                f"{code}'s {purpose} mandate already ends on {current['valid_until']}"
             )
-        await conn.execute(SQL["end_mandate"], live["id"], last)
-        return await _mandate(conn, int(live["id"]))
+        await conn.execute(SQL["end_mandate"], current["id"], last)
+        return await _mandate(conn, int(current["id"]))
 
 
 async def on_migrated_database(dsn: str, work: Callable[[Connection], Awaitable[T]]) -> T:

@@ -28,13 +28,16 @@ insert into gateway.mandates (agency_id, purpose, edition, legal_basis, valid_fr
 values ($1, $2, 'GOVERNMENT', $3, $4, $5)
 returning id;
 
--- name: live_mandate
--- the agency's mandate for this purpose in force today, locked until the end is written
-select m.id, m.valid_until
+-- name: current_mandate
+-- the agency's mandate for this purpose in force today or, when none is, the next to begin
+-- (one ended before it began is not), locked until its end is written
+select m.id, m.valid_from, m.valid_until
 from gateway.mandates m
 join gateway.requesters r on r.id = m.agency_id
 where r.role = 'GOVERNMENT' and r.identifier = $1 and m.purpose = $2
-  and m.valid_from <= current_date and (m.valid_until is null or m.valid_until > current_date)
+  and (m.valid_until is null or m.valid_until > greatest(current_date, m.valid_from))
+order by m.valid_from
+limit 1
 for update of m;
 
 -- name: end_mandate
