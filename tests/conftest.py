@@ -102,6 +102,10 @@ async def _seed_template(server_dsn: str, name: str) -> None:
         await seed_database(conn, subjects=SEEDED_SUBJECTS, seed=1)
     finally:
         await conn.close()
+    # shared by the whole run, so read-only: a test that writes to it (a policy run records
+    # inquiries and audit entries) fails at once instead of changing what later tests see.
+    # The setting belongs to this database alone; copies made from it are writable.
+    await _admin(server_dsn, f"alter database {name} set default_transaction_read_only = on")
 
 
 @pytest.fixture(scope="session")

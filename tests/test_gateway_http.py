@@ -251,14 +251,15 @@ async def test_the_answer_comes_in_the_media_type_the_client_prefers(
 
 
 async def test_under_the_policy_a_query_is_answered_without_planning_it_as_written(
-    seeded_pool: asyncpg.Pool, tmp_path: Path
+    writable_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     """A query is fetched only through the views planned per subject, so its own plan
-    would be work thrown away (and a plan-cache entry per document)."""
-    gateway = in_process_gateway(seeded_pool)
+    would be work thrown away (and a plan-cache entry per document). The policy records
+    the look, so the database is the test's own."""
+    gateway = in_process_gateway(writable_pool)
     husband = PERSONA["husband"].identifier
     try:
-        async with serving(gateway, seeded_pool, tmp_path) as client:
+        async with serving(gateway, writable_pool, tmp_path) as client:
             answer = await client.post(
                 "/graphql",
                 json={"query": CARD.read_text(encoding="utf-8"), "variables": CARD_VARIABLES},
