@@ -36,6 +36,7 @@ from creditgraph.commands import (
     check_port_free,
     http_gateway,
     load_supergraph,
+    on_migrated_database,
     personas_document,
     policy_for,
     print_personas,
@@ -428,9 +429,7 @@ def mandates_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def mandates_list(as_json: bool) -> None:
     """Every mandate, and whether it applies today."""
-    found = _with_database(
-        lambda dsn, _settings: mandates.on_migrated_database(dsn, mandates.list_mandates)
-    )
+    found = _with_database(lambda dsn, _settings: on_migrated_database(dsn, mandates.list_mandates))
     if as_json:
         documents = [item.document() for item in found]
         click.echo(orjson.dumps(documents, option=orjson.OPT_INDENT_2).decode())
@@ -461,7 +460,7 @@ def mandates_grant(
 ) -> None:
     """Give a government body a mandate (one transaction; a refusal writes nothing)."""
     granted = _with_database(
-        lambda dsn, _settings: mandates.on_migrated_database(
+        lambda dsn, _settings: on_migrated_database(
             dsn,
             lambda conn: mandates.grant(
                 conn,
@@ -490,7 +489,7 @@ def mandates_grant(
 def mandates_end(agency: str, purpose: str, on: datetime | None) -> None:
     """End a body's live (or next) mandate; from --on, its requests need consent."""
     ended = _with_database(
-        lambda dsn, _settings: mandates.on_migrated_database(
+        lambda dsn, _settings: on_migrated_database(
             dsn,
             lambda conn: mandates.end(
                 conn, agency=agency, purpose=purpose, on=None if on is None else on.date()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import uvicorn
@@ -42,11 +43,23 @@ from creditgraph.subgraphs import credential
 from creditgraph.subgraphs.app import build_subgraph_app
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 
+T = TypeVar("T")
+
 
 async def run_migrations(dsn: str) -> MigrationReport:
     conn = await connect(dsn)
     try:
         return await migrate(conn, migrations_root())
+    finally:
+        await conn.close()
+
+
+async def on_migrated_database(dsn: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Migrate the database, then do `work` on one connection: every command that writes."""
+    conn = await connect(dsn)
+    try:
+        await migrate(conn, migrations_root())
+        return await work(conn)
     finally:
         await conn.close()
 
@@ -65,17 +78,15 @@ def _progress() -> Progress:
 async def run_seed(
     dsn: str, *, subjects: int, seed: int, force: bool, show_progress: bool
 ) -> SeedReport:
-    conn = await connect(dsn)
-    try:
-        await migrate(conn, migrations_root())
+    async def work(conn: asyncpg.Connection) -> SeedReport:
         if not show_progress:
             return await seed_database(conn, subjects=subjects, seed=seed, force=force)
         with _progress() as progress:
             return await seed_database(
                 conn, subjects=subjects, seed=seed, force=force, progress=progress
             )
-    finally:
-        await conn.close()
+
+    return await on_migrated_database(dsn, work)
 
 
 def personas_document() -> dict[str, Any]:
@@ -419,9 +430,4 @@ async def run_subgraph(dsn: str, *, name: str, host: str, port: int, settings: S
 
 async def run_score(dsn: str) -> RecomputeReport:
     """Migrate, then score every subject with the bureau scorecard."""
-    conn = await connect(dsn)
-    try:
-        await migrate(conn, migrations_root())
-        return await recompute_bureau_scores(conn)
-    finally:
-        await conn.close()
+    return await on_migrated_database(dsn, recompute_bureau_scores)

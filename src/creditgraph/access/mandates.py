@@ -15,7 +15,6 @@ request.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,12 +24,9 @@ import asyncpg
 
 from creditgraph.access.editions import Connection
 from creditgraph.bureau.enums import InquiryPurpose
-from creditgraph.db.connect import connect
-from creditgraph.db.migrations import migrate
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
 from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_uscc
-from creditgraph.resources import migrations_root
 
 SQL = load_queries(Path(__file__).with_name("mandates.sql"))
 
@@ -223,13 +219,3 @@ async def end(conn: Connection, *, agency: str, purpose: str, on: date | None = 
             )
         await conn.execute(SQL["end_mandate"], current["id"], last)
         return await _mandate(conn, int(current["id"]))
-
-
-async def on_migrated_database(dsn: str, work: Callable[[Connection], Awaitable[T]]) -> T:
-    """Migrate the database, then do `work` on one connection (for the command line)."""
-    conn = await connect(dsn)
-    try:
-        await migrate(conn, migrations_root())
-        return await work(conn)
-    finally:
-        await conn.close()
