@@ -25,7 +25,7 @@ from tests.cli_helpers import (
     stop_cli,
     wait_for_http,
 )
-from tests.http_app import bearer, in_process_gateway, serving
+from tests.http_app import in_process_gateway, serving
 
 REPORT = {
     "query": """query($id: String!) { subject(identifier: $id, purpose: SELF) {
@@ -248,24 +248,3 @@ async def test_the_answer_comes_in_the_media_type_the_client_prefers(
     assert valid.json() == {"data": {"__typename": "Query"}}
     assert invalid.headers["content-type"].split(";")[0] == media_type
     assert invalid.status_code == (400 if media_type.endswith("graphql-response+json") else 200)
-
-
-async def test_under_the_policy_a_query_is_answered_without_planning_it_as_written(
-    writable_pool: asyncpg.Pool, tmp_path: Path
-) -> None:
-    """A query is fetched only through the views planned per subject, so its own plan
-    would be work thrown away (and a plan-cache entry per document). The policy records
-    the look, so the database is the test's own."""
-    gateway = in_process_gateway(writable_pool)
-    husband = PERSONA["husband"].identifier
-    try:
-        async with serving(gateway, writable_pool, tmp_path) as client:
-            answer = await client.post(
-                "/graphql",
-                json={"query": CARD.read_text(encoding="utf-8"), "variables": CARD_VARIABLES},
-                headers=bearer(tmp_path, "SUBJECT", husband),
-            )
-    finally:
-        await gateway.aclose()
-    assert answer.json()["data"]["subject"]["name"] == PERSONA["husband"].name
-    assert len(gateway.plans) == 0

@@ -171,3 +171,23 @@ async def test_the_subject_card_fits_every_edition_that_sees_a_summary(
     assert card["name"] == PERSONA["husband"].name
     assert card["creditSummary"]["seriousDelinquency"] is not None
     assert (card["identifier"] == HUSBAND) == (edition == "BANK")
+
+
+async def test_under_the_policy_a_query_is_answered_without_planning_it_as_written(
+    writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """A query is fetched only through the views planned per subject, so its own plan
+    would be work thrown away (and a plan-cache entry per document)."""
+    gateway = in_process_gateway(writable_pool)
+    try:
+        async with serving(gateway, writable_pool, tmp_path) as client:
+            body = await post(
+                client,
+                bearer(tmp_path, "SUBJECT", HUSBAND),
+                operation("subject_card"),
+                {"identifier": HUSBAND, "purpose": "SELF"},
+            )
+    finally:
+        await gateway.aclose()
+    assert assert_fits_its_edition(body)["subject"]["name"] == PERSONA["husband"].name
+    assert len(gateway.plans) == 0
