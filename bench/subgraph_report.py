@@ -39,6 +39,7 @@ from typing import Any
 import asyncpg
 import orjson
 import strawberry
+from gateway_fast_path import count_fields
 
 from creditgraph.access.tokens import Requester
 from creditgraph.db.embedded import EmbeddedPostgres
@@ -73,14 +74,6 @@ class Recorder:
 
     async def aclose(self) -> None:
         return None
-
-
-def count_fields(value: Any) -> int:
-    if isinstance(value, dict):
-        return sum(1 + count_fields(item) for item in value.values())
-    if isinstance(value, list):
-        return sum(count_fields(item) for item in value)
-    return 0
 
 
 async def timed(rounds: int, work: Callable[[], Awaitable[object]]) -> tuple[float, float]:
