@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
+
 
 def cli_env(*, home: Path | None = None, database_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CREDITGRAPH_HOME"}}
@@ -93,3 +95,17 @@ def stop_cli(proc: subprocess.Popen[str]) -> str:
         proc.kill()
         output, _ = proc.communicate()
     return output or ""
+
+
+def serve_over_unreachable_subgraphs(home: Path) -> tuple[subprocess.Popen[str], str]:
+    """`creditgraph serve --no-policy` (no database) whose every subgraph URL points at a
+    port nobody listens on, once it answers; with its base URL."""
+    dead = f"http://127.0.0.1:{free_port()}/graphql"
+    port = free_port()
+    overrides = [f"--subgraph={name}={dead}" for name in SUBGRAPH_NAMES]
+    proc = start_cli(
+        "serve", "--no-policy", "--port", str(port), *overrides, env=cli_env(home=home)
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_for_http(proc, f"{base}/healthz")
+    return proc, base

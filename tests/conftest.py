@@ -71,6 +71,17 @@ def database_url(pg_server: EmbeddedPostgres) -> Iterator[str]:
 
 
 @pytest.fixture
+async def migrated_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a freshly migrated, empty database of the test's own."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    assert pool is not None
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
 def empty_database_url(pg_server: EmbeddedPostgres) -> Iterator[str]:
     """A database with nothing in it, not even migrations."""
     yield from _fresh_database(pg_server, "template0")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 
 import asyncpg
@@ -48,16 +48,6 @@ async def _behind_the_triggers(conn: asyncpg.Connection, statement: str, *args: 
     async with conn.transaction():
         await conn.execute("set local session_replication_role = replica")
         await conn.execute(statement, *args)
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-    assert pool is not None
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 # --- appending ------------------------------------------------------------
@@ -169,10 +159,10 @@ async def test_concurrent_appends_form_one_chain(database_url: str) -> None:
             await conn.close()
 
 
-async def test_verify_takes_a_pool(pool: asyncpg.Pool) -> None:
-    async with pool.acquire() as conn, conn.transaction():
+async def test_verify_takes_a_pool(migrated_pool: asyncpg.Pool) -> None:
+    async with migrated_pool.acquire() as conn, conn.transaction():
         await append(conn, _entry(1))
-    assert (await verify(pool)).checked == 1
+    assert (await verify(migrated_pool)).checked == 1
 
 
 async def test_verify_streams_across_pages(

@@ -17,7 +17,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import zipfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
@@ -252,20 +251,6 @@ def test_the_vendored_build_is_what_npm_publishes() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "match the published packages" in result.stdout
-
-
-@pytest.mark.slow
-def test_the_wheel_carries_the_page_files(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = tmp_path.glob("creditgraph-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    for directory in (VENDORED, STATIC):
-        for path in directory.iterdir():
-            assert f"creditgraph/graphiql/{directory.name}/{path.name}" in names
 
 
 def _chromium() -> str | None:

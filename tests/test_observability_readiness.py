@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -18,7 +18,14 @@ from creditgraph.observability import Subgraphs
 from creditgraph.resources import supergraph_path
 from creditgraph.server import build_app
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
-from tests.cli_helpers import cli_env, free_port, start_cli, stop_cli, wait_for_http
+from tests.cli_helpers import (
+    cli_env,
+    free_port,
+    serve_over_unreachable_subgraphs,
+    start_cli,
+    stop_cli,
+    wait_for_http,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,21 +39,11 @@ async def readyz(app: Starlette) -> httpx.Response:
         return await http.get("/readyz")
 
 
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-    assert pool is not None
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
 async def test_in_process_subgraphs_are_ready_by_construction_and_say_so(
-    supergraph: Supergraph, pool: asyncpg.Pool
+    supergraph: Supergraph, migrated_pool: asyncpg.Pool
 ) -> None:
-    gateway = in_process_gateway(supergraph, pool)
-    app = build_app(gateway, pool=pool, subgraphs=serving_subgraphs(supergraph, None))
+    gateway = in_process_gateway(supergraph, migrated_pool)
+    app = build_app(gateway, pool=migrated_pool, subgraphs=serving_subgraphs(supergraph, None))
     response = await readyz(app)
     assert response.status_code == 200
     assert response.json() == {
@@ -88,10 +85,10 @@ def bureau(
 
 
 async def test_an_http_subgraph_is_ready_while_it_runs_and_named_once_it_stops(
-    bureau: tuple[subprocess.Popen[str], str], pool: asyncpg.Pool
+    bureau: tuple[subprocess.Popen[str], str], migrated_pool: asyncpg.Pool
 ) -> None:
     proc, url = bureau
-    app = build_app(None, pool=pool, subgraphs=Subgraphs.over_http({"bureau": url}))
+    app = build_app(None, pool=migrated_pool, subgraphs=Subgraphs.over_http({"bureau": url}))
     up = await readyz(app)
     assert up.status_code == 200
     assert up.json() == {"status": "ready", "database": "ok", "subgraphs": {"bureau": "ok"}}
@@ -115,15 +112,9 @@ async def test_an_http_subgraph_is_ready_while_it_runs_and_named_once_it_stops(
 
 def test_serve_over_http_names_every_subgraph_it_cannot_reach(tmp_path: Path) -> None:
     """The real command, no database: each subgraph's health is asked where its URL points."""
-    dead = f"http://127.0.0.1:{free_port()}/graphql"
-    port = free_port()
-    overrides = [f"--subgraph={name}={dead}" for name in SUBGRAPH_NAMES]
-    proc = start_cli(
-        "serve", "--no-policy", "--port", str(port), *overrides, env=cli_env(home=tmp_path)
-    )
+    proc, base = serve_over_unreachable_subgraphs(tmp_path)
     try:
-        wait_for_http(proc, f"http://127.0.0.1:{port}/healthz")
-        response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+        response = httpx.get(f"{base}/readyz", timeout=10)
     finally:
         stop_cli(proc)
     assert response.status_code == 503

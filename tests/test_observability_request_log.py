@@ -22,8 +22,10 @@ from creditgraph.observability import JSONFormatter
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import PERSONA
 from creditgraph.server import build_app
-from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
-from tests.cli_helpers import cli_env, free_port, start_cli, stop_cli, wait_for_http
+from tests.cli_helpers import (
+    serve_over_unreachable_subgraphs,
+    stop_cli,
+)
 
 HUSBAND = PERSONA["husband"].identifier
 LINE_KEYS = {"time", "level", "logger", "message", "request_id", "method", "path", "status"}
@@ -127,15 +129,8 @@ async def test_the_audit_log_records_the_id_the_client_got_and_the_log_line_keep
 
 def test_the_served_gateway_logs_json_lines_with_the_request_id(tmp_path: Path) -> None:
     """`creditgraph serve` (no database needed over HTTP): its request lines are JSON on stderr."""
-    dead = f"http://127.0.0.1:{free_port()}/graphql"
-    port = free_port()
-    overrides = [f"--subgraph={name}={dead}" for name in SUBGRAPH_NAMES]
-    proc = start_cli(
-        "serve", "--no-policy", "--port", str(port), *overrides, env=cli_env(home=tmp_path)
-    )
+    proc, base = serve_over_unreachable_subgraphs(tmp_path)
     try:
-        wait_for_http(proc, f"http://127.0.0.1:{port}/healthz")
-        base = f"http://127.0.0.1:{port}"
         answered = httpx.get(f"{base}/healthz", headers={"x-request-id": "probe-42"}, timeout=10)
         graphql = httpx.post(
             f"{base}/graphql",

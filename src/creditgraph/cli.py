@@ -34,31 +34,27 @@ from creditgraph.access.tokens import (
 )
 from creditgraph.commands import (
     check_port_free,
-    http_gateway,
     load_supergraph,
     on_migrated_database,
     personas_document,
     policy_for,
     print_personas,
     run_migrations,
+    run_plain_serve,
     run_score,
     run_seed,
     run_serve,
     run_subgraph,
     run_up,
-    serve_gateway,
-    serving_subgraphs,
 )
 from creditgraph.db.connect import database
 from creditgraph.errors import ConfigurationError, CreditgraphError
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.composition import compose_ours
 from creditgraph.identifiers import normalise_identifier
-from creditgraph.observability import Metrics
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.load import MAX_SUBJECTS
 from creditgraph.settings import Settings, ensure_home
-from creditgraph.subgraphs import credential
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
 from creditgraph.subgraphs.sdl import write_sdl
 
@@ -342,21 +338,16 @@ def serve(
             )
         )
         return
-    secret = credential.load_secret(ensure_home(Settings.from_env().home))
-    metrics = Metrics()
-    gateway = http_gateway(
-        supergraph, overrides=overrides, secret=secret, timeout=timeout, metrics=metrics
-    )
-    served = serving_subgraphs(supergraph, overrides)
     with _stoppable():
         asyncio.run(
-            serve_gateway(
-                gateway,
+            run_plain_serve(
+                Settings.from_env(),
+                supergraph=supergraph,
                 host=host,
                 port=port,
+                subgraph_timeout=timeout,
+                overrides=overrides,
                 trusted_only=trusted_only,
-                metrics=metrics,
-                subgraphs=served,
             )
         )
 

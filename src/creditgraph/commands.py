@@ -385,14 +385,7 @@ async def run_serve(
                 supergraph, pool, timeout=subgraph_timeout, metrics=metrics
             )
         else:
-            secret = credential.load_secret(ensure_home(settings.home))
-            gateway = http_gateway(
-                supergraph,
-                overrides=overrides,
-                secret=secret,
-                timeout=subgraph_timeout,
-                metrics=metrics,
-            )
+            gateway = _over_http(supergraph, overrides, settings, subgraph_timeout, metrics)
         access = guarded(gateway, policy, pool, settings)
         await serve_gateway(
             gateway,
@@ -406,6 +399,42 @@ async def run_serve(
         )
     finally:
         await pool.close()
+
+
+async def run_plain_serve(
+    settings: Settings,
+    *,
+    supergraph: Supergraph,
+    host: str,
+    port: int,
+    subgraph_timeout: float,
+    overrides: dict[str, str],
+    trusted_only: bool = False,
+) -> None:
+    """Serve a supergraph over its HTTP subgraphs as a plain federation gateway: no policy,
+    so no database."""
+    metrics = Metrics()
+    await serve_gateway(
+        _over_http(supergraph, overrides, settings, subgraph_timeout, metrics),
+        host=host,
+        port=port,
+        trusted_only=trusted_only,
+        metrics=metrics,
+        subgraphs=serving_subgraphs(supergraph, overrides),
+    )
+
+
+def _over_http(
+    supergraph: Supergraph,
+    overrides: dict[str, str],
+    settings: Settings,
+    timeout: float,
+    metrics: Metrics,
+) -> Gateway:
+    secret = credential.load_secret(ensure_home(settings.home))
+    return http_gateway(
+        supergraph, overrides=overrides, secret=secret, timeout=timeout, metrics=metrics
+    )
 
 
 async def run_subgraph(dsn: str, *, name: str, host: str, port: int, settings: Settings) -> None:

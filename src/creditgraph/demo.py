@@ -82,7 +82,6 @@ class DemoRequesters:
         ]
 
 
-_GRANT = (operations_root() / "grant_consent.graphql").read_text(encoding="utf-8")
 _GRANTS = "query { me { consentGrants { granteeCode purpose edition state } } }"
 
 
@@ -110,7 +109,8 @@ async def ensure_social_consent(policy: PolicyGateway) -> None:
             "purpose": SOCIAL_PURPOSE,
             "edition": "SOCIAL",
         }
-        await _ask(policy, husband, _GRANT, variables)
+        grant = (operations_root() / "grant_consent.graphql").read_text(encoding="utf-8")
+        await _ask(policy, husband, grant, variables)
 
 
 async def _ask(
