@@ -52,9 +52,6 @@ class View:
             return self.own
         return None
 
-    def sees(self, policy: Policy, type_name: str, field: str) -> bool:
-        return self.edition_of(policy, type_name, field) is not None
-
 
 def uses_reserved_key(selections: list[Selection]) -> bool:
     """Whether a client's response key could be mistaken for one of the gateway's own."""
