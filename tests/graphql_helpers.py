@@ -47,8 +47,10 @@ def codes(errors: list[dict[str, Any]]) -> list[str]:
     return [error.get("extensions", {}).get("code", "") for error in errors]
 
 
-# what asyncpg's pool sends when a connection goes back to it: housekeeping, not a query
-_POOL_RESET = "SELECT pg_advisory_unlock_all();"
+# asyncpg's own housekeeping, not queries of ours: the reset when a connection goes back
+# to the pool, and the type introspection (with jit switched off around it) a connection
+# runs the first time it meets a type, which depends on which connection a query lands on
+_HOUSEKEEPING = ("SELECT pg_advisory_unlock_all();", "set_config('jit'", "pg_catalog.pg_type")
 
 
 class StatementLog:
@@ -58,7 +60,7 @@ class StatementLog:
         self.statements: list[str] = []
 
     def __call__(self, record: Any) -> None:
-        if not record.query.startswith(_POOL_RESET):
+        if not any(marker in record.query for marker in _HOUSEKEEPING):
             self.statements.append(record.query)
 
     def clear(self) -> None:
