@@ -101,7 +101,11 @@ async def test_statement_count_does_not_grow_with_accounts_or_months(
             busiest,
         )
     assert accounts >= 4, "the busiest subject should hold several accounts"
-    assert len(large) == len(small)
+    # the same statements whatever the size; each runs once per place the query asks
+    # for its kind of record (two at most here), and a wave can now and then split in
+    # two when another fetch returns late, never once per account or month
+    assert set(large) == set(small)
+    assert max(Counter(large).values()) <= 3
     assert len(large) <= 40, f"{len(large)} statements for one report"
 
 
