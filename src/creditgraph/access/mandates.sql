@@ -47,8 +47,7 @@ update gateway.mandates set valid_until = $2 where id = $1;
 -- every mandate, or only the one with id $1
 select m.id, r.identifier as agency_code, r.name as agency_name, m.purpose, m.edition,
        m.legal_basis, m.valid_from, m.valid_until,
-       m.valid_from <= current_date
-           and (m.valid_until is null or m.valid_until > current_date) as live
+       gateway.in_force(m) as live
 from gateway.mandates m
 join gateway.requesters r on r.id = m.agency_id
 where $1::bigint is null or m.id = $1

@@ -22,10 +22,8 @@ select subject_identifier from bureau.open_lending
 where subject_identifier = any($1::text[]) and lender_code = $2;
 
 -- name: mandate
-select id from gateway.mandates
-where agency_id = $1 and purpose = $2
-  and valid_from <= current_date and (valid_until is null or valid_until > current_date)
-order by valid_from desc
+select m.id from gateway.mandates m
+where m.agency_id = $1 and m.purpose = $2 and gateway.in_force(m)
 limit 1;
 
 -- name: record_inquiry
