@@ -322,6 +322,29 @@ async def test_a_client_sending_its_own_credential_or_requester_headers_gains_no
         assert "authorization" not in headers
 
 
+async def test_the_request_id_reaches_every_subgraph_fetch_of_that_request(
+    stack: Stack,
+) -> None:
+    """A subgraph's log lines can be joined to the gateway's: the fetches carry its id."""
+
+    def ids_sent() -> set[str | None]:
+        sent = {headers.get("x-request-id") for log in stack.seen.values() for headers in log}
+        for log in stack.seen.values():
+            log.clear()
+        return sent
+
+    await stack.ask(SELF, MY_GRANTS, headers={"x-request-id": "trace-42"})
+    assert ids_sent() == {"trace-42"}
+    # an unusable id is replaced by the gateway's own, and that one is passed on instead
+    await stack.ask(SELF, MY_GRANTS, headers={"x-request-id": "x" * 129})
+    (fresh,) = ids_sent()
+    assert fresh is not None
+    assert fresh != "x" * 129
+    await stack.ask(SELF, MY_GRANTS)
+    (other,) = ids_sent()
+    assert other not in (None, fresh)
+
+
 # -- straight to the consent subgraph ------------------------------------------------------
 
 

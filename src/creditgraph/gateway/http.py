@@ -28,6 +28,7 @@ from creditgraph.access.tokens import TokenVerifier, Unauthenticated
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError, error
 from creditgraph.gateway.persisted_queries import PersistedQueries, Refused
+from creditgraph.observability.request_log import current_request_id
 
 if TYPE_CHECKING:
     from creditgraph.access.enforcement import PolicyGateway
@@ -204,6 +205,7 @@ async def handle(
         )
     if access is None:
         return _respond(await gateway.run(prepared, variables), 200, media_type)
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    answer = await access.policy.run(operation, variables, requester, request_id[:128])
+    # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
+    request_id = current_request_id() or uuid.uuid4().hex
+    answer = await access.policy.run(operation, variables, requester, request_id)
     return _respond(answer, 200, media_type)

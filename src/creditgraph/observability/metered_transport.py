@@ -8,11 +8,13 @@ fits in front of the in-process and the HTTP transport alike.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from creditgraph.access.tokens import Requester
-from creditgraph.gateway.transports import Transport
 from creditgraph.observability.metrics import Metrics
+
+if TYPE_CHECKING:  # the HTTP transport reads the request id from this package
+    from creditgraph.access.tokens import Requester
+    from creditgraph.gateway.transports import Transport
 
 
 class MeteredTransport:

@@ -4,7 +4,9 @@ The id is the client's `x-request-id` when it is one we can safely repeat
 (printable ASCII, at most 128 characters), else a fresh one. It is written
 into the request's own headers, so whatever reads `x-request-id` further in
 (the audit log's entry for the request) sees the same id, and it is returned
-in the response's `x-request-id`, so a client can quote it.
+in the response's `x-request-id`, so a client can quote it. While the request
+is served it is also `current_request_id()`, which the HTTP transport sends on
+to the subgraphs, so their log lines carry the gateway's id.
 
 The log line holds the method, the path (never the query string: a GraphQL
 GET carries the query and its variables there), the status and the duration;
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +29,14 @@ MAX_REQUEST_ID = 128
 _HEADER = REQUEST_ID_HEADER.encode("latin-1")
 
 logger = logging.getLogger("creditgraph.requests")
+
+# the id of the request this task (and every task it starts) is serving
+_current: ContextVar[str | None] = ContextVar("creditgraph_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    """The id of the HTTP request being served, None outside one (a command, a test)."""
+    return _current.get()
 
 
 def request_id(offered: bytes | None) -> str:
@@ -65,9 +76,11 @@ class RequestLog:
             await send(message)
 
         started = time.perf_counter()
+        serving = _current.set(rid)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            _current.reset(serving)
             fields = {
                 "request_id": rid,
                 "method": scope["method"],

@@ -28,6 +28,7 @@ import orjson
 
 from creditgraph.access.tokens import Requester
 from creditgraph.gateway.transports._base import SubgraphUnavailable, Transport
+from creditgraph.observability.request_log import REQUEST_ID_HEADER, current_request_id
 from creditgraph.subgraphs import credential
 
 _ACCEPT = "application/graphql-response+json, application/json"
@@ -97,8 +98,13 @@ class HTTPTransport:
         url = self._urls.get(subgraph)
         if not url:
             raise SubgraphUnavailable(f"no URL is configured for subgraph {subgraph!r}")
-        # built from scratch for every request: nothing a client sent the gateway is passed on
+        # built from scratch for every request: of what a client sent the gateway, only the
+        # request id is passed on (RequestLog has checked it is short, printable ASCII), so
+        # a subgraph's log line for this fetch carries the id the client was given
         headers = {"content-type": "application/json", "accept": _ACCEPT}
+        request_id = current_request_id()
+        if request_id is not None:
+            headers[REQUEST_ID_HEADER] = request_id
         if self._credentials is not None:
             headers[credential.HEADER] = self._credentials.for_request(subgraph, requester)
         body = orjson.dumps({"query": document, "variables": variables})
