@@ -18,7 +18,9 @@ from creditgraph.access.tokens import TokenVerifier, mint_demo_token
 from creditgraph.commands import http_gateway, in_process_gateway
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
+from creditgraph.gateway.persisted_queries import load_persisted_queries
 from creditgraph.gateway.transports import InProcessTransport
+from creditgraph.gateway.trusted import sha256_hex
 from creditgraph.observability import MeteredTransport, Metrics
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import BANKS, PERSONA
@@ -26,11 +28,9 @@ from creditgraph.server import build_app
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 
 HUSBAND = PERSONA["husband"].identifier
-REPORT = {
-    "query": """query($id: String!) { subject(identifier: $id, purpose: SELF) {
-        name publicRecordCount scores { value } } }""",
-    "variables": {"id": HUSBAND},
-}
+REPORT_QUERY = """query($id: String!) { subject(identifier: $id, purpose: SELF) {
+    name publicRecordCount scores { value } } }"""
+REPORT = {"query": REPORT_QUERY, "variables": {"id": HUSBAND}}
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +171,27 @@ async def test_document_and_plan_cache_hits_are_counted(plain: httpx.AsyncClient
         assert value(second, "creditgraph_cache_hits_total", cache=cache) == 1
         assert value(second, "creditgraph_cache_misses_total", cache=cache) == 1
         assert value(second, "creditgraph_cache_entries", cache=cache) == 1
+
+
+async def test_the_persisted_query_store_counts_what_clients_found_and_missed(
+    plain: httpx.AsyncClient,
+) -> None:
+    def persisted(sha256: str) -> dict[str, object]:
+        return {"persistedQuery": {"version": 1, "sha256Hash": sha256}}
+
+    by_hash = {"extensions": persisted(sha256_hex(REPORT_QUERY))}
+    assert (await plain.post("/graphql", json=by_hash)).json()["errors"][0]["extensions"] == {
+        "code": "PERSISTED_QUERY_NOT_FOUND"
+    }
+    await plain.post("/graphql", json={**REPORT, **by_hash})
+    await plain.post("/graphql", json=by_hash)
+    # a trusted operation's hash is known without the store
+    trusted = next(iter(load_persisted_queries().trusted))
+    await plain.post("/graphql", json={"extensions": persisted(trusted)})
+    text = await scrape(plain)
+    assert value(text, "creditgraph_cache_misses_total", cache="apq") == 1
+    assert value(text, "creditgraph_cache_hits_total", cache="apq") == 1
+    assert value(text, "creditgraph_cache_entries", cache="apq") == 1
 
 
 async def test_two_apps_never_share_counts(

@@ -69,7 +69,7 @@ def build_app(
     ]
     if gateway is not None:
         served, persisted = gateway, queries or load_persisted_queries()
-        metrics.watch_caches(served)
+        metrics.watch_caches(served, persisted)
 
         async def graphql(request: Request) -> Response:
             return await handle(served, request, persisted, access)

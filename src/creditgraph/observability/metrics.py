@@ -15,7 +15,9 @@ two apps in one process (tests build many) never add to each other's counts.
   (past the gateway's timeout) or `error` (anything else);
 - `creditgraph_cache_hits_total`, `creditgraph_cache_misses_total` and
   `creditgraph_cache_entries` by `cache`: the gateway's document, operation
-  and plan caches, read from the caches themselves when scraped.
+  and plan caches, and the automatic persisted queries' store (`apq`: a miss
+  is a client told PERSISTED_QUERY_NOT_FOUND; the trusted operations are
+  known without it), read from the caches themselves when scraped.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from creditgraph.gateway.transports import SubgraphUnavailable
 
 if TYPE_CHECKING:
     from creditgraph.gateway import Gateway
+    from creditgraph.gateway.persisted_queries import PersistedQueries
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -76,9 +79,9 @@ class Metrics:
             registry=self.registry,
         )
 
-    def watch_caches(self, gateway: Gateway) -> None:
-        """Report `gateway`'s caches; once per registry (a second gateway would repeat them)."""
-        self.registry.register(_CacheCollector(gateway))
+    def watch_caches(self, gateway: Gateway, persisted: PersistedQueries) -> None:
+        """Report the caches of one app; once per registry (a second would repeat them)."""
+        self.registry.register(_CacheCollector(gateway, persisted))
 
     def record_fetch(self, subgraph: str, seconds: float, failure: BaseException | None) -> None:
         self.fetch_seconds.labels(subgraph).observe(seconds)
@@ -124,11 +127,12 @@ def _reason(failure: BaseException) -> str:
 class _CacheCollector(Collector):
     """The gateway's caches as counters, read when scraped: the caches already count."""
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, persisted: PersistedQueries) -> None:
         self._caches: dict[str, LRUCache[Any, Any]] = {
             "document": gateway.documents.cache,
             "operation": gateway.operations,
             "plan": gateway.plans,
+            "apq": persisted.store,
         }
 
     def collect(self) -> Iterator[Metric]:
