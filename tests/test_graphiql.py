@@ -38,6 +38,7 @@ from creditgraph.gateway.http import Access
 from creditgraph.gateway.trusted import TrustedOperations
 from creditgraph.graphiql import ExampleTab, OperationPreset, graphiql_routes, tabs_from_operations
 from creditgraph.graphiql.assets import STATIC, SUMS, VENDORED, recorded_sums, sha256_hex
+from creditgraph.graphiql.routes import accepts_gzip
 from creditgraph.graphiql.vendor import PINS
 from creditgraph.resources import operations_root, policy_path
 from creditgraph.seed.personas import PERSONA, TAX_BUREAU
@@ -480,3 +481,42 @@ async def test_graphiql_runs_the_tabs_in_a_browser_with_no_other_host(
     assert seen["console"] == []  # no policy violation, no failed load, no uncaught error
     page_files = [path for _, path, *_ in watched.seen if path.startswith("/graphiql/")]
     assert len(page_files) == 6
+
+
+async def test_the_files_come_compressed_to_a_browser_that_takes_gzip(
+    client: httpx.AsyncClient,
+) -> None:
+    name = "graphiql.min.js"
+    shipped = (VENDORED / name).read_bytes()
+    plain = await client.get(f"/graphiql/{name}", headers={"accept-encoding": "identity"})
+    packed = await client.get(f"/graphiql/{name}", headers={"accept-encoding": "gzip, br"})
+    refused = await client.get(f"/graphiql/{name}", headers={"accept-encoding": "gzip;q=0, *"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == shipped
+    assert packed.headers["content-encoding"] == "gzip"
+    assert int(packed.headers["content-length"]) < len(shipped) / 3
+    assert packed.content == shipped  # as the browser sees it, once unpacked
+    assert "content-encoding" not in refused.headers
+    assert all(r.headers["vary"] == "Accept-Encoding" for r in (plain, packed, refused))
+
+
+@pytest.mark.parametrize(
+    ("header", "takes"),
+    [
+        ("gzip", True),
+        ("deflate, gzip;q=0.5", True),
+        ("*", True),
+        ("GZIP;Q=1.0", True),
+        ("", False),
+        ("identity", False),
+        ("br, deflate", False),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000", False),
+        ("*;q=0", False),
+        ("gzip;q=0, *", False),
+        ("*, gzip;q=0", False),
+        ("gzip;q=oops", False),
+    ],
+)
+def test_accept_encoding_is_read_as_the_spec_says(header: str, takes: bool) -> None:
+    assert accepts_gzip(header) is takes

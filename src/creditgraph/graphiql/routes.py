@@ -17,6 +17,20 @@ from creditgraph.graphiql.tabs import ExampleTab
 _ASSET_CACHE = "public, max-age=31536000, immutable"
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip: named or by `*`, at a quality above 0."""
+    qualities: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        quality = next((param[2:] for param in params if param.lower().startswith("q=")), "1")
+        try:
+            qualities[coding.lower()] = float(quality)
+        except ValueError:
+            qualities[coding.lower()] = 0.0
+    named = qualities.get("gzip", qualities.get("x-gzip"))
+    return (named if named is not None else qualities.get("*", 0.0)) > 0
+
+
 def _always(tabs: Sequence[ExampleTab]) -> Callable[[], Sequence[ExampleTab]]:
     return lambda: tabs
 
@@ -40,7 +54,14 @@ def graphiql_routes(
         found = assets.get(request.path_params["name"])
         if found is None:
             return PlainTextResponse("no such GraphiQL file", status_code=404)
-        headers = {"Cache-Control": _ASSET_CACHE, "X-Content-Type-Options": "nosniff"}
+        headers = {
+            "Cache-Control": _ASSET_CACHE,
+            "X-Content-Type-Options": "nosniff",
+            "Vary": "Accept-Encoding",
+        }
+        if accepts_gzip(request.headers.get("accept-encoding", "")):
+            headers["Content-Encoding"] = "gzip"
+            return Response(found.gzipped, media_type=found.media_type, headers=headers)
         return Response(found.body, media_type=found.media_type, headers=headers)
 
     return [Route("/", page, methods=["GET"]), Route("/graphiql/{name}", asset, methods=["GET"])]
