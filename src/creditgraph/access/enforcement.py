@@ -33,7 +33,6 @@ from graphql import (
     parse,
     value_from_ast,
 )
-from graphql.execution.values import VariableValues, get_variable_values
 from graphql.language import OperationDefinitionNode
 
 from creditgraph.access import audit, editions
@@ -76,12 +75,25 @@ class _Checkpoint:
     entitlement: Entitlement | None
 
 
+@dataclass(frozen=True, slots=True)
+class ClientOperation:
+    """The client's operation, validated and normalised, and its variables as coerced.
+
+    The gateway coerces the variables once, when it prepares the operation; the policy
+    reads root arguments (`subject(identifier:, purpose:)`) from them, not coercing again.
+    """
+
+    operation: Operation
+    coerced: dict[str, Any]
+
+
 @dataclass(slots=True)
 class _Request:
     """Everything one request accumulates on its way through the waves."""
 
     operation: Operation
     variables: dict[str, Any]
+    coerced: dict[str, Any]
     principal: Principal
     errors: list[dict[str, Any]] = field(default_factory=list)
     looked: dict[tuple[str, str], Entitlement] = field(default_factory=dict)
@@ -109,23 +121,25 @@ class PolicyGateway:
 
     def prepare(
         self, query: str, variables: Mapping[str, Any], operation_name: str | None
-    ) -> Operation:
+    ) -> ClientOperation:
         """The client's operation, validated and normalised but not planned.
 
         A query is never fetched as the client wrote it: each subject reached is fetched
         through a view operation planned for it (`_view_operation`). Only a mutation runs
         as written, and is planned when it first runs (`_planned`).
         """
-        return self.gateway.operation(query, variables, operation_name)[1]
+        _, operation, coerced = self.gateway.operation(query, variables, operation_name)
+        return ClientOperation(operation, coerced)
 
     async def run(
         self,
-        operation: Operation,
+        client: ClientOperation,
         variables: dict[str, Any],
         requester: Requester | None,
         request_id: str,
     ) -> dict[str, Any]:
-        """The answer to the client's operation (from `prepare`)."""
+        """The answer to the client's operation (from `prepare`); `variables` as sent."""
+        operation = client.operation
         if requester is None:
             if _only_introspection(operation, self.gateway):
                 return self._introspection_only(operation, variables)
@@ -144,8 +158,8 @@ class PolicyGateway:
         async with self.pool.acquire() as conn:
             who = await editions.principal(conn, requester)
         if operation.kind == "mutation":
-            return await self._mutation(operation, variables, who, request_id)
-        request = _Request(operation, variables, who)
+            return await self._mutation(client, variables, who, request_id)
+        request = _Request(operation, variables, client.coerced, who)
         data = await self._query(request)
         errors = request.errors
         shaped = self.gateway.shaper.shape(operation, data, errors)
@@ -210,17 +224,14 @@ class PolicyGateway:
         self, request: _Request, root: CollectedField, parent: GraphQLObjectType | None
     ) -> dict[str, Any]:
         """A root field's arguments, variables read as coerced (an absent one takes its default)."""
-        schema = self.gateway.schema
         assert parent is not None  # a root field was collected, so its root type exists
         definition = parent.fields[root.name]
-        values = get_variable_values(
-            schema, request.operation.definition.variable_definitions or (), request.variables
-        )
-        coerced = values.coerced if isinstance(values, VariableValues) else {}
         found: dict[str, Any] = {}
         for argument in root.arguments:
             target: GraphQLArgument = definition.args[argument.name.value]
-            found[argument.name.value] = value_from_ast(argument.value, target.type, coerced)
+            found[argument.name.value] = value_from_ast(
+                argument.value, target.type, request.coerced
+            )
         return found
 
     async def _entitle_roots(
@@ -369,20 +380,21 @@ class PolicyGateway:
 
     async def _mutation(
         self,
-        operation: Operation,
+        client: ClientOperation,
         variables: dict[str, Any],
         who: Principal,
         request_id: str,
     ) -> dict[str, Any]:
         """A mutation runs only when the policy lets the requester's role call every field of it."""
         requester = who.requester
+        operation = client.operation
         fields = operation.collect(operation.selections, "Mutation", self.gateway.planner.possible)
         refused = [
             item
             for item in fields
             if item.name != "__typename" and not self.policy.may_call(item.name, requester.role)
         ]
-        request = _Request(operation, variables, who)
+        request = _Request(operation, variables, client.coerced, who)
         called = [item for item in fields if item.name != "__typename"]
         request.returned = {f"Mutation.{item.name}" for item in called}
         # whose file each write changes: a subject's own, or the subject a bank names

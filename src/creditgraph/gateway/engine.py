@@ -72,7 +72,7 @@ class Gateway:
         self, query: str, variables: Mapping[str, Any], operation_name: str | None
     ) -> PreparedOperation:
         """Everything that depends on the document and the conditions, cached."""
-        key, operation = self.operation(query, variables, operation_name)
+        key, operation, _ = self.operation(query, variables, operation_name)
         prepared = self.plans.get(key)
         if prepared is None:
             prepared = PreparedOperation(operation, self.plan(operation))
@@ -87,8 +87,9 @@ class Gateway:
 
     def operation(
         self, query: str, variables: Mapping[str, Any], operation_name: str | None
-    ) -> tuple[PlanKey, Operation]:
-        """The validated, normalised operation, and the key of everything derived from it."""
+    ) -> tuple[PlanKey, Operation, dict[str, Any]]:
+        """The validated, normalised operation, the key of everything derived from it, and
+        the variables coerced to their types (an absent one at its default)."""
         parsed = self.documents.get(query)
         definition = select_operation(parsed.document, operation_name)
         values = get_variable_values(
@@ -108,7 +109,7 @@ class Gateway:
             if operation.kind == "subscription":
                 raise RequestError("subscriptions are not supported", BAD_USER_INPUT)
             self.operations.put(key, operation)
-        return key, operation
+        return key, operation, coerced
 
     async def fetch(
         self, plan: Plan, variables: dict[str, Any], transport: Transport | None = None

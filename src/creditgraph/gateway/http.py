@@ -191,7 +191,8 @@ async def handle(
             operation = prepared.operation
         else:
             # under the policy a query is fetched only through per-subject views: not planned
-            operation = access.policy.prepare(resolved.query, variables, params.operation_name)
+            client = access.policy.prepare(resolved.query, variables, params.operation_name)
+            operation = client.operation
     except RequestError as exc:
         return _refused(exc.formatted(), media_type)
     queries.remember(resolved)
@@ -207,5 +208,5 @@ async def handle(
         return _respond(await gateway.run(prepared, variables), 200, media_type)
     # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
     request_id = current_request_id() or uuid.uuid4().hex
-    answer = await access.policy.run(operation, variables, requester, request_id)
+    answer = await access.policy.run(client, variables, requester, request_id)
     return _respond(answer, 200, media_type)
