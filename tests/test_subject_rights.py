@@ -275,6 +275,86 @@ async def test_records_of_every_kind_on_the_report_can_be_disputed(
         assert marked == {record.split(":")[1]}
 
 
+IDENTITY = f"""
+query($id: String!, $purpose: InquiryPurpose!) {{
+  subject(identifier: $id, purpose: $purpose) {{
+    phones {{ id {MARK} }} addresses {{ id {MARK} }} employments {{ id {MARK} }}
+    educations {{ id {MARK} }} marriages {{ id {MARK} }}
+    spouse {{ phones {{ id {MARK} }} }}
+  }}
+}}
+"""
+IDENTITY_KINDS = {
+    "phones": "Phone",
+    "addresses": "Address",
+    "employments": "Employment",
+    "educations": "Education",
+    "marriages": "Marriage",
+}
+
+
+async def test_the_identity_section_is_disputed_record_by_record(
+    graph: Graph, writable_pool: asyncpg.Pool
+) -> None:
+    # a married person with a record of every identity kind, whose spouse has a phone
+    found = await writable_pool.fetchrow(
+        """select s.identifier, o.identifier from bureau.subjects s
+           join bureau.marriage_partners mine on mine.subject_id = s.id
+           join bureau.marriages m on m.id = mine.marriage_id and m.ended_on is null
+           join bureau.marriage_partners theirs
+             on theirs.marriage_id = m.id and theirs.subject_id <> s.id
+           join bureau.subjects o on o.id = theirs.subject_id
+           where exists (select from bureau.phones where subject_id = s.id)
+             and exists (select from bureau.addresses where subject_id = s.id)
+             and exists (select from bureau.employments where subject_id = s.id)
+             and exists (select from bureau.educations where subject_id = s.id)
+             and exists (select from bureau.phones where subject_id = o.id)
+           order by s.id limit 1"""
+    )
+    assert found is not None, "the demo data has such a person"
+    person, partner = found
+    token = graph.subject(person)
+    mine = (await graph.ask(token, IDENTITY, {"id": person, "purpose": "SELF"}))["data"]
+    disputed = {}
+    for field, type_name in IDENTITY_KINDS.items():
+        first = mine["subject"][field][0]["id"]
+        record = f"{type_name}:{first}"
+        filed = await graph.ask(token, FILE, {"record": record, "reason": "That is not right."})
+        assert filed["data"]["fileDispute"]["recordId"] == record, filed
+        disputed[field] = first
+
+    # the spouse's number is on this report, in the spouse section, but it is theirs to dispute
+    (spouse_phone, *_) = mine["subject"]["spouse"]["phones"]
+    refused = await graph.ask(
+        token, FILE, {"record": f"Phone:{spouse_phone['id']}", "reason": "Not theirs."}
+    )
+    assert refused["data"] is None
+    assert error_codes(refused) == [("BAD_USER_INPUT", "recordId")]
+
+    # the marks show to the subject, and to a bank they authorise, on exactly those records
+    granted = await graph.ask(
+        token,
+        """mutation($bank: String!) { grantConsent(grantee: $bank, purpose: LOAN_APPROVAL) {
+             id } }""",
+        {"bank": WESTLAKE_BANK.code},
+    )
+    assert "errors" not in granted, granted
+    for reader, purpose in ((token, "SELF"), (graph.bank(WESTLAKE_BANK.code), "LOAN_APPROVAL")):
+        answer = await graph.ask(reader, IDENTITY, {"id": person, "purpose": purpose})
+        assert "errors" not in answer, answer
+        subject = answer["data"]["subject"]
+        for field, first in disputed.items():
+            marked = {item["id"] for item in subject[field] if item["dispute"] is not None}
+            assert marked == {first}, (purpose, field)
+            assert_twenty_days(next(i for i in subject[field] if i["id"] == first)["dispute"])
+        assert all(phone["dispute"] is None for phone in subject["spouse"]["phones"])
+
+    # a marriage has two partners: the mark is on the spouse's own report too
+    theirs = await graph.ask(graph.subject(partner), IDENTITY, {"id": partner, "purpose": "SELF"})
+    marriages = theirs["data"]["subject"]["marriages"]
+    assert [m["id"] for m in marriages if m["dispute"] is not None] == [disputed["marriages"]]
+
+
 async def test_the_mark_disappears_once_the_dispute_is_resolved(
     graph: Graph, writable_pool: asyncpg.Pool
 ) -> None:

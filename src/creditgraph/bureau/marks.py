@@ -3,8 +3,8 @@
 Record ids are unique only within their type (account 7 and enforcement case
 7 both exist), so a client names a record by a typed id, `<type>:<id>` with
 the GraphQL type name and the record's own `id` (`CreditAccount:42`,
-`EnforcementCase:7`): built from `__typename` and `id`, which every record
-type already has, so no existing id changes. A dispute stores the record's
+`EnforcementCase:7`, `Phone:3`): built from `__typename` and `id`, which
+every record type has, so no id had to change. A dispute stores the record's
 kind and id as the bureau's `disputes` table has always named them.
 
 While a dispute on a record is open, the record shows a `DisputeMark` in
@@ -32,6 +32,11 @@ Info: TypeAlias = strawberry.Info[SubgraphContext, None]
 
 #: The record types a subject can dispute: GraphQL type name -> the kind `bureau.disputes` stores.
 DISPUTABLE: Final[Mapping[str, str]] = {
+    "Phone": "PHONE",
+    "Address": "ADDRESS",
+    "Employment": "EMPLOYMENT",
+    "Education": "EDUCATION",
+    "Marriage": "MARRIAGE",
     "CreditAccount": "CREDIT_ACCOUNT",
     "Guarantee": "GUARANTEE",
     "Inquiry": "INQUIRY",

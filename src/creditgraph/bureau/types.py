@@ -79,14 +79,14 @@ async def _institution(info: Info, institution_id: int | None) -> Institution | 
 
 
 @strawberry.type(description="A mobile or fixed number, with when and by whom it was reported.")
-class Phone:
+class Phone(Disputable):
     number: str
     reported_on: date
     reported_by: str | None
 
 
 @strawberry.type
-class Address:
+class Address(Disputable):
     kind: str = strawberry.field(description="RESIDENCE, REGISTERED, MAILING or BUSINESS.")
     address: str
     residence_status: str | None
@@ -95,7 +95,7 @@ class Address:
 
 
 @strawberry.type
-class Employment:
+class Employment(Disputable):
     employer_name: str
     occupation: str | None
     title: str | None
@@ -110,7 +110,7 @@ class Employment:
 
 
 @strawberry.type
-class Education:
+class Education(Disputable):
     level: str
     school: str | None
     graduated_on: date | None
@@ -118,8 +118,7 @@ class Education:
 
 
 @strawberry.type
-class Marriage:
-    id: strawberry.ID
+class Marriage(Disputable):
     started_on: date
     ended_on: date | None
     end_reason: str | None = strawberry.field(description="DIVORCE, DEATH or ANNULMENT.")
@@ -656,10 +655,7 @@ class Subject:
     async def phones(self, info: Info, limit: int = DEFAULT_PHONES) -> list[Phone] | None:
         check_range("limit", limit, 1, 50)
         rows = await info.context.loader(dl.phones).load(self.pk)
-        return [
-            Phone(number=r["number"], reported_on=r["reported_on"], reported_by=r["reported_by"])
-            for r in rows[:limit]
-        ]
+        return [build_record(Phone, r) for r in rows[:limit]]
 
     @strawberry.field(description="Addresses, most recently reported first.")
     async def addresses(self, info: Info) -> list[Address] | None:

@@ -8,10 +8,22 @@ select id from bureau.subjects where identifier = $1 for update;
 
 -- name: record_on_report
 -- Whether record $2 of kind $1 is on the report of subject $3 (identifier $4):
--- an account they are a party to; a guarantee they gave, or one behind an
--- account of theirs; an inquiry about them; a public record under their
--- identifier (the public component's register).
+-- a phone, address, employment or education of theirs, or a marriage they are
+-- a partner in; an account they are a party to; a guarantee they gave, or one
+-- behind an account of theirs; an inquiry about them; a public record under
+-- their identifier (the public component's register).
 select exists (
+    select 1 from bureau.phones where $1 = 'PHONE' and id = $2 and subject_id = $3
+    union all
+    select 1 from bureau.addresses where $1 = 'ADDRESS' and id = $2 and subject_id = $3
+    union all
+    select 1 from bureau.employments where $1 = 'EMPLOYMENT' and id = $2 and subject_id = $3
+    union all
+    select 1 from bureau.educations where $1 = 'EDUCATION' and id = $2 and subject_id = $3
+    union all
+    select 1 from bureau.marriage_partners
+    where $1 = 'MARRIAGE' and marriage_id = $2 and subject_id = $3
+    union all
     select 1 from bureau.account_parties
     where $1 = 'CREDIT_ACCOUNT' and account_id = $2 and subject_id = $3
     union all
