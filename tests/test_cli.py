@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -11,6 +12,7 @@ import orjson
 import pytest
 
 from creditgraph.seed import INSTITUTIONS, PERSONAS
+from creditgraph.settings import ensure_home
 from tests.cli_helpers import assert_one_line_error, cli_env, run_cli
 
 
@@ -52,6 +54,19 @@ def test_unwritable_home(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     result = run_cli("migrate", env=cli_env(home=blocker / "home"))
     assert_one_line_error(result, "CREDITGRAPH_HOME", "is not a writable directory")
+
+
+def test_processes_starting_together_share_one_home(tmp_path: Path) -> None:
+    """`creditgraph subgraph` four times over one home: each checks it is writable at once."""
+
+    def check_often() -> None:
+        for _ in range(300):
+            ensure_home(tmp_path / "home")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for started in [pool.submit(check_often) for _ in range(8)]:
+            started.result()  # raises what the check raised
+    assert list((tmp_path / "home").iterdir()) == []
 
 
 def test_port_in_use(tmp_path: Path) -> None:

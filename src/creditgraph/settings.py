@@ -11,6 +11,7 @@ validated here so that a bad value fails with one clear line before anything sta
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,9 +127,10 @@ def ensure_home(home: Path) -> Path:
     """Create CREDITGRAPH_HOME or explain in one line why it cannot be used."""
     try:
         home.mkdir(parents=True, exist_ok=True)
-        probe = home / ".write-probe"
-        probe.write_bytes(b"")
-        probe.unlink()
+        # a probe of its own: processes starting together (four subgraphs) share the home,
+        # and one process's probe must never be another's to remove
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".write-probe-"):
+            pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigurationError(
