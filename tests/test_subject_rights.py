@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 import pytest
 from strawberry.types.base import StrawberryObjectDefinition
 
@@ -37,6 +38,7 @@ from creditgraph.seed.personas import (
 )
 from creditgraph.server import build_app
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
+from tests.cli_helpers import assert_one_line_error, cli_env, run_cli
 from tests.graphql_helpers import counting_pool, data_of, execute
 
 HUSBAND = PERSONA["husband"].identifier
@@ -355,25 +357,157 @@ async def test_the_identity_section_is_disputed_record_by_record(
     assert [m["id"] for m in marriages if m["dispute"] is not None] == [disputed["marriages"]]
 
 
-async def test_the_mark_disappears_once_the_dispute_is_resolved(
-    graph: Graph, writable_pool: asyncpg.Pool
+# -- the data source's answer (creditgraph disputes) ---------------------------------------
+
+MY_DISPUTES = "query { me { disputes { id status outcome resolution resolvedAt } } }"
+
+
+def disputes_listed(env: dict[str, str], *flags: str) -> list[dict[str, Any]]:
+    result = run_cli("disputes", "list", "--json", *flags, env=env)
+    assert result.returncode == 0, result.stderr
+    documents: list[dict[str, Any]] = orjson.loads(result.stdout)
+    return documents
+
+
+async def account_marks(graph: Graph, token: str, account: str) -> dict[str, Any] | None:
+    answer = await graph.ask(token, MY_ACCOUNTS)
+    marks = {
+        n["account"]["id"]: n["account"]["dispute"]
+        for n in answer["data"]["me"]["accounts"]["nodes"]
+    }
+    found: dict[str, Any] | None = marks.pop(account)
+    assert set(marks.values()) == {None}
+    return found
+
+
+async def test_a_kept_record_stays_marked_and_a_corrected_one_does_not(
+    graph: Graph, writable_seeded_database_url: str, tmp_path: Path
 ) -> None:
+    env = cli_env(home=tmp_path, database_url=writable_seeded_database_url)
     account = await joint_mortgage(graph)
     record = f"CreditAccount:{account}"
     token = graph.subject(HUSBAND)
     filed = await graph.ask(token, FILE, {"record": record, "reason": "Wrong balance."})
-    # the lender verifies and corrects the record: the data source's answer
-    await writable_pool.execute(
-        """update bureau.disputes set status = 'RESOLVED', outcome = 'CORRECTED',
-               resolution = 'balance corrected', resolved_at = now() where id = $1""",
-        int(filed["data"]["fileDispute"]["id"]),
+    dispute = filed["data"]["fileDispute"]
+
+    # the operator sees what waits for an answer, the subject's reason with it
+    (waiting,) = disputes_listed(env, "--open")
+    assert (waiting["id"], waiting["record"], waiting["reason"]) == (
+        int(dispute["id"]),
+        record,
+        "Wrong balance.",
     )
-    answer = await graph.ask(token, MY_ACCOUNTS)
-    marks = [node["account"]["dispute"] for node in answer["data"]["me"]["accounts"]["nodes"]]
-    assert marks
-    assert set(marks) == {None}
-    again = await graph.ask(token, FILE, {"record": record, "reason": "Still wrong."})
-    assert again["data"]["fileDispute"]["status"] == "OPEN"
+    assert (waiting["subject_identifier"], waiting["status"], waiting["overdue"]) == (
+        HUSBAND,
+        "OPEN",
+        False,
+    )
+
+    # the lender stands by its record: the mark stays, saying so, on both spouses' reports
+    kept = run_cli(
+        "disputes", "answer", dispute["id"], "--outcome", "KEPT_WITH_NOTE",
+        "--resolution", "The balance matches the statement of 30 June.", env=env,
+    )  # fmt: skip
+    assert kept.returncode == 0, kept.stderr
+    assert f"answered dispute {dispute['id']} on {record}: KEPT_WITH_NOTE" in kept.stdout
+    for identifier in (HUSBAND, WIFE):
+        assert await account_marks(graph, graph.subject(identifier), account) == {
+            "status": "KEPT_WITH_NOTE",
+            "filedAt": dispute["filedAt"],
+            "respondBy": dispute["respondBy"],
+        }
+    (mine,) = (await graph.ask(token, MY_DISPUTES))["data"]["me"]["disputes"]
+    assert (mine["status"], mine["outcome"], mine["resolution"]) == (
+        "RESOLVED",
+        "KEPT_WITH_NOTE",
+        "The balance matches the statement of 30 June.",
+    )
+    assert mine["resolvedAt"] is not None
+    assert disputes_listed(env, "--open") == []
+
+    # disputed again: the open dispute's mark comes first, until the lender corrects the record
+    again = await graph.ask(token, FILE, {"record": record, "reason": "It is still wrong."})
+    second = again["data"]["fileDispute"]
+    mark = await account_marks(graph, token, account)
+    assert mark is not None
+    assert (mark["status"], mark["filedAt"]) == ("OPEN", second["filedAt"])
+    corrected = run_cli(
+        "disputes", "answer", second["id"], "--outcome", "CORRECTED",
+        "--resolution", "Balance corrected to 412,000.00.", env=env,
+    )  # fmt: skip
+    assert corrected.returncode == 0, corrected.stderr
+    # the earlier answer kept the record; this one corrected it: the latest answer speaks
+    assert await account_marks(graph, token, account) is None
+    text = run_cli("disputes", "list", env=env).stdout
+    assert f"{second['id']}  {record} on {HUSBAND}: RESOLVED CORRECTED" in text
+    assert "answer: Balance corrected to 412,000.00." in text
+
+
+async def test_a_dispute_past_its_deadline_is_listed_overdue(
+    graph: Graph, writable_pool: asyncpg.Pool, writable_seeded_database_url: str, tmp_path: Path
+) -> None:
+    account = await joint_mortgage(graph)
+    filed = await graph.ask(
+        graph.subject(HUSBAND), FILE, {"record": f"CreditAccount:{account}", "reason": "Late?"}
+    )
+    dispute_id = int(filed["data"]["fileDispute"]["id"])
+    await writable_pool.execute(
+        """update bureau.disputes set filed_at = filed_at - interval '21 days',
+               respond_by = respond_by - 21 where id = $1""",
+        dispute_id,
+    )
+    env = cli_env(home=tmp_path, database_url=writable_seeded_database_url)
+    (listed,) = disputes_listed(env, "--open")
+    assert (listed["id"], listed["overdue"]) == (dispute_id, True)
+    assert f"{dispute_id}  CreditAccount:{account} on {HUSBAND}: OPEN  OVERDUE" in (
+        run_cli("disputes", "list", "--open", env=env).stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (["999999", "--outcome", "CORRECTED", "--resolution", "done"], "no dispute 999999"),
+        (["{answered}", "--outcome", "REMOVED", "--resolution", "again"], "is RESOLVED, not open"),
+        (["{open}", "--outcome", "CORRECTED", "--resolution", "   "], "must say what"),
+        (["{open}", "--outcome", "CORRECTED", "--resolution", "x" * 2001], "at most 2000"),
+    ],
+)
+async def test_a_refused_answer_says_why_in_one_line_and_writes_nothing(
+    graph: Graph,
+    writable_pool: asyncpg.Pool,
+    writable_seeded_database_url: str,
+    tmp_path: Path,
+    answer: list[str],
+    message: str,
+) -> None:
+    env = cli_env(home=tmp_path, database_url=writable_seeded_database_url)
+    token = graph.subject(HUSBAND)
+    account, other, *_ = await my_account_ids(graph, HUSBAND)
+    ids = {}
+    for name, record in (("answered", account), ("open", other)):
+        filed = await graph.ask(token, FILE, {"record": f"CreditAccount:{record}", "reason": "?"})
+        ids[name] = filed["data"]["fileDispute"]["id"]
+    done = run_cli(
+        "disputes", "answer", ids["answered"], "--outcome", "KEPT_WITH_NOTE",
+        "--resolution", "verified", env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    before = await writable_pool.fetch("select * from bureau.disputes order by id")
+    result = run_cli("disputes", "answer", *(arg.format(**ids) for arg in answer), env=env)
+    assert_one_line_error(result, message)
+    assert await writable_pool.fetch("select * from bureau.disputes order by id") == before
+
+
+def test_an_answer_is_one_of_the_outcomes_the_regulation_knows(tmp_path: Path) -> None:
+    env = cli_env(home=tmp_path, database_url="postgresql://nobody@127.0.0.1:1/none")
+    result = run_cli(
+        "disputes", "answer", "1", "--outcome", "IGNORED", "--resolution", "x", env=env
+    )
+    assert result.returncode == 2
+    assert "CORRECTED" in result.stderr
+    assert "KEPT_WITH_NOTE" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 async def test_a_second_open_dispute_on_a_record_is_refused(

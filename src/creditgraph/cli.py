@@ -32,6 +32,7 @@ from creditgraph.access.tokens import (
     Role,
     mint_demo_token,
 )
+from creditgraph.bureau import answers
 from creditgraph.commands import (
     check_port_free,
     load_supergraph,
@@ -491,6 +492,56 @@ def mandates_end(agency: str, purpose: str, on: datetime | None) -> None:
         f"ended {ended.agency_code} {ended.agency_name}: {ended.purpose} "
         f"no longer applies from {ended.valid_until}"
     )
+
+
+@cli.group("disputes")
+def disputes_group() -> None:
+    """Subjects' disputes, and the data sources' answers the bureau records."""
+
+
+@disputes_group.command("list")
+@click.option("--open", "open_only", is_flag=True, help="Only disputes awaiting an answer.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def disputes_list(open_only: bool, as_json: bool) -> None:
+    """Disputes, soonest deadline first; an open one past its deadline is OVERDUE."""
+    found = _with_database(
+        lambda dsn, _settings: on_migrated_database(
+            dsn, lambda conn: answers.list_disputes(conn, open_only=open_only)
+        )
+    )
+    if as_json:
+        documents = [item.document() for item in found]
+        click.echo(orjson.dumps(documents, option=orjson.OPT_INDENT_2).decode())
+        return
+    if not found:
+        click.echo("no open disputes" if open_only else "no disputes")
+    for item in found:
+        state = item.status if item.outcome is None else f"{item.status} {item.outcome}"
+        late = "  OVERDUE" if item.overdue else ""
+        click.echo(f"{item.id}  {item.record} on {item.subject_identifier}: {state}{late}")
+        click.echo(f"  filed {item.filed_at:%Y-%m-%d %H:%M %Z}, answer by {item.respond_by}")
+        click.echo(f"  reason: {item.reason}")
+        if item.resolution is not None:
+            click.echo(f"  answer: {item.resolution}")
+
+
+@disputes_group.command("answer")
+@click.argument("dispute_id", type=int)
+@click.option(
+    "--outcome",
+    type=click.Choice(answers.OUTCOMES),
+    required=True,
+    help="CORRECTED or REMOVED: the record was wrong; KEPT_WITH_NOTE: it stands, marked.",
+)
+@click.option("--resolution", required=True, help="What the data source found, for the subject.")
+def disputes_answer(dispute_id: int, outcome: str, resolution: str) -> None:
+    """Record the data source's answer to an open dispute (a refusal writes nothing)."""
+    case = _with_database(
+        lambda dsn, _settings: on_migrated_database(
+            dsn, lambda conn: answers.answer(conn, dispute_id, outcome, resolution)
+        )
+    )
+    click.echo(f"answered dispute {case.id} on {case.record}: {case.outcome}")
 
 
 def main() -> None:

@@ -8,10 +8,12 @@ every record type has, so no id had to change. A dispute stores the record's
 kind and id as the bureau's `disputes` table has always named them.
 
 While a dispute on a record is open, the record shows a `DisputeMark` in
-every edition that sees the record. The bureau's record types and the public
-subgraph's inherit the mark from `Disputable`, and both read it from the
-bureau's `dispute_marks` view through one per-request dataloader, so a report
-costs one statement for all its marks however many records it shows.
+every edition that sees the record, and it keeps one (KEPT_WITH_NOTE) when
+the data source answers that the record stands (creditgraph.bureau.answers).
+The bureau's record types and the public subgraph's inherit the mark from
+`Disputable`, and both read it from the bureau's `dispute_marks` view through
+one per-request dataloader, so a report costs one statement for all its marks
+however many records it shows.
 """
 
 from __future__ import annotations
@@ -75,11 +77,15 @@ def parse_record_reference(value: str, *, argument: str = "recordId") -> tuple[s
 
 @strawberry.federation.type(
     shareable=True,
-    description="The sign that the subject disputes a record (异议) and the data source "
-    "has not yet answered: shown on the record in every edition that sees it.",
+    description="The sign that the subject disputes a record (异议): shown on the record in "
+    "every edition that sees it while the data source has not answered, and for good once it "
+    "verified the record and kept it.",
 )
 class DisputeMark:
-    status: str = strawberry.field(description="OPEN while the dispute awaits its answer.")
+    status: str = strawberry.field(
+        description="OPEN while the dispute awaits its answer; KEPT_WITH_NOTE once the data "
+        "source has kept the record, the dispute noted."
+    )
     filed_at: datetime
     respond_by: date = strawberry.field(description="The data source must verify by this date.")
 
@@ -92,7 +98,8 @@ class Disputable:
 
     @strawberry.field(
         description="While the subject disputes this record: when, and by when the data "
-        "source must answer; null when no dispute is open."
+        "source must answer; and once it kept the record, that it did. Null when no dispute "
+        "is open and none kept it."
     )
     async def dispute(self, info: Info) -> DisputeMark | None:
         kind = DISPUTABLE[get_object_definition(self, strict=True).name]
