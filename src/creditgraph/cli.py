@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import click
 import orjson
+from asyncpg import Connection
 
 from creditgraph import __version__
 from creditgraph.access import mandates
@@ -81,6 +82,11 @@ def _with_database(work: Callable[[str, Settings], Coroutine[Any, Any, T]]) -> T
     settings = Settings.from_env()
     with _stoppable(), database(settings) as dsn:
         return asyncio.run(work(dsn, settings))
+
+
+def _on_migrated(work: Callable[[Connection], Awaitable[T]]) -> T:
+    """Run `work` on one connection to the migrated database: the operator commands that write."""
+    return _with_database(lambda dsn, _settings: on_migrated_database(dsn, work))
 
 
 def _subjects_option(help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -421,7 +427,7 @@ def mandates_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def mandates_list(as_json: bool) -> None:
     """Every mandate, and whether it applies today."""
-    found = _with_database(lambda dsn, _settings: on_migrated_database(dsn, mandates.list_mandates))
+    found = _on_migrated(mandates.list_mandates)
     if as_json:
         documents = [item.document() for item in found]
         click.echo(orjson.dumps(documents, option=orjson.OPT_INDENT_2).decode())
@@ -451,19 +457,16 @@ def mandates_grant(
     valid_until: datetime | None,
 ) -> None:
     """Give a government body a mandate (one transaction; a refusal writes nothing)."""
-    granted = _with_database(
-        lambda dsn, _settings: on_migrated_database(
-            dsn,
-            lambda conn: mandates.grant(
-                conn,
-                agency=agency,
-                purpose=purpose,
-                legal_basis=legal_basis,
-                name=name,
-                valid_from=None if valid_from is None else valid_from.date(),
-                valid_until=None if valid_until is None else valid_until.date(),
-            ),
-        )
+    granted = _on_migrated(
+        lambda conn: mandates.grant(
+            conn,
+            agency=agency,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            name=name,
+            valid_from=None if valid_from is None else valid_from.date(),
+            valid_until=None if valid_until is None else valid_until.date(),
+        ),
     )
     mandate = granted.mandate
     if granted.registered:
@@ -480,13 +483,10 @@ def mandates_grant(
 @click.option("--on", "on", type=_day, help="First day it no longer applies. Default: today.")
 def mandates_end(agency: str, purpose: str, on: datetime | None) -> None:
     """End a body's live (or next) mandate; from --on, its requests need consent."""
-    ended = _with_database(
-        lambda dsn, _settings: on_migrated_database(
-            dsn,
-            lambda conn: mandates.end(
-                conn, agency=agency, purpose=purpose, on=None if on is None else on.date()
-            ),
-        )
+    ended = _on_migrated(
+        lambda conn: mandates.end(
+            conn, agency=agency, purpose=purpose, on=None if on is None else on.date()
+        ),
     )
     click.echo(
         f"ended {ended.agency_code} {ended.agency_name}: {ended.purpose} "
@@ -504,11 +504,7 @@ def disputes_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def disputes_list(open_only: bool, as_json: bool) -> None:
     """Disputes, soonest deadline first; an open one past its deadline is OVERDUE."""
-    found = _with_database(
-        lambda dsn, _settings: on_migrated_database(
-            dsn, lambda conn: answers.list_disputes(conn, open_only=open_only)
-        )
-    )
+    found = _on_migrated(lambda conn: answers.list_disputes(conn, open_only=open_only))
     if as_json:
         documents = [item.document() for item in found]
         click.echo(orjson.dumps(documents, option=orjson.OPT_INDENT_2).decode())
@@ -536,11 +532,7 @@ def disputes_list(open_only: bool, as_json: bool) -> None:
 @click.option("--resolution", required=True, help="What the data source found, for the subject.")
 def disputes_answer(dispute_id: int, outcome: str, resolution: str) -> None:
     """Record the data source's answer to an open dispute (a refusal writes nothing)."""
-    case = _with_database(
-        lambda dsn, _settings: on_migrated_database(
-            dsn, lambda conn: answers.answer(conn, dispute_id, outcome, resolution)
-        )
-    )
+    case = _on_migrated(lambda conn: answers.answer(conn, dispute_id, outcome, resolution))
     click.echo(f"answered dispute {case.id} on {case.record}: {case.outcome}")
 
 
