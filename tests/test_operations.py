@@ -35,6 +35,10 @@ def test_the_trusted_operations_are_where_the_contract_says() -> None:
         "grant_consent",
         "revoke_consent",
         "record_authorisation",
+        "file_dispute",
+        "add_statement",
+        "place_fraud_alert",
+        "lift_fraud_alert",
     }
 
 
@@ -138,6 +142,39 @@ async def test_the_subject_grants_sees_the_look_and_revokes(
         await post(client, subject, operation("revoke_consent"), {"id": grant_id})
     )
     assert revoked["revokeConsent"]["state"] == "REVOKED"
+
+
+async def test_the_subject_exercises_their_rights_with_the_trusted_operations(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    subject = bearer(tmp_path, "SUBJECT", HUSBAND)
+    mine = assert_fits_its_edition(await post(client, subject, operation("subject_self"), {}))
+    phone = mine["me"]["phones"][0]
+    assert phone["dispute"] is None
+    record = f"Phone:{phone['id']}"
+    filed = assert_fits_its_edition(
+        await post(client, subject, operation("file_dispute"), {"recordId": record, "reason": "?"})
+    )
+    assert filed["fileDispute"]["recordId"] == record
+    said = assert_fits_its_edition(
+        await post(client, subject, operation("add_statement"), {"text": "I was abroad."})
+    )
+    placed = assert_fits_its_edition(
+        await post(client, subject, operation("place_fraud_alert"), {"contactPhone": "13800138000"})
+    )
+    alert = placed["placeFraudAlert"]["id"]
+
+    me = assert_fits_its_edition(await post(client, subject, operation("subject_self"), {}))["me"]
+    (marked,) = [item for item in me["phones"] if item["dispute"] is not None]
+    assert (marked["id"], marked["dispute"]["status"]) == (phone["id"], "OPEN")
+    assert [item["recordId"] for item in me["disputes"]] == [record]
+    assert said["addStatement"]["id"] in [item["id"] for item in me["statements"]]
+    assert [item["id"] for item in me["fraudAlerts"] if item["active"]] == [alert]
+
+    lifted = assert_fits_its_edition(
+        await post(client, subject, operation("lift_fraud_alert"), {"id": alert})
+    )
+    assert lifted["liftFraudAlert"]["active"] is False
 
 
 async def test_a_government_body_checks_public_credit(

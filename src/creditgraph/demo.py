@@ -146,6 +146,7 @@ def demo_tabs(home: Path) -> list[ExampleTab]:
             "grant_consent.graphql": OperationPreset(
                 demo.subject, {"grantee": EASTBRIDGE_BANK.code, "purpose": "LOAN_APPROVAL"}
             ),
+            "revoke_consent.graphql": OperationPreset(demo.subject),
             "record_authorisation.graphql": OperationPreset(
                 demo.bank,
                 {"subject": HUSBAND, "purpose": "LOAN_APPROVAL", "evidence": "signed form #1"},
@@ -155,6 +156,17 @@ def demo_tabs(home: Path) -> list[ExampleTab]:
                 demo.social, {**husband, "purpose": SOCIAL_PURPOSE}
             ),
             "government_public_credit.graphql": OperationPreset(demo.government, husband),
+            # the subject's rights: the record to dispute is one the subject's own view lists
+            "file_dispute.graphql": OperationPreset(
+                demo.subject, {"reason": "This is not my record."}
+            ),
+            "add_statement.graphql": OperationPreset(
+                demo.subject, {"text": "The 2023 overdue months were a bank transfer error."}
+            ),
+            "place_fraud_alert.graphql": OperationPreset(
+                demo.subject, {"contactPhone": "13800138000", "note": "Call me before lending."}
+            ),
+            "lift_fraud_alert.graphql": OperationPreset(demo.subject),
         },
     )
 
