@@ -23,7 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from asyncpg import Connection
+from asyncpg import Connection, Record
 
 from creditgraph.bureau.marks import record_reference
 from creditgraph.db.queries import load_queries
@@ -59,7 +59,7 @@ class DisputeCase:
     """Still open after its deadline."""
 
     @classmethod
-    def from_row(cls, row: Any) -> DisputeCase:
+    def from_row(cls, row: Record) -> DisputeCase:
         values = dict(row)
         values["record"] = record_reference(values.pop("record_type"), values.pop("record_id"))
         return cls(**values)
@@ -103,4 +103,5 @@ async def answer(conn: Connection, dispute_id: int, outcome: str, resolution: st
                 raise AnswerRefused(f"there is no dispute {dispute_id}")
             raise AnswerRefused(f"dispute {dispute_id} is {found['status']}, not open")
         row = await conn.fetchrow(SQL["disputes"], False, dispute_id)
+    assert row is not None  # answered just now, in this transaction
     return DisputeCase.from_row(row)
