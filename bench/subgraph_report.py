@@ -18,7 +18,11 @@ to the most accounts:
 
 Each is the median of `--rounds` runs, per report and per field of the
 answer, elapsed and as this process's CPU time (which leaves out
-PostgreSQL's work and is steadier on a busy machine). `--profile N` also
+PostgreSQL's work and is steadier on a busy machine). Both are then run
+again with every subgraph completing each list item through graphql-core
+(strawberry's own execution context, without creditgraph's one-pass
+completion of plain records, subgraphs/execution.py): the baseline, in the
+same process, and the CPU ratio against it. `--profile N` also
 prints the N most expensive functions (cProfile, by own time) over the
 report's rounds.
 """
@@ -40,6 +44,7 @@ import asyncpg
 import orjson
 import strawberry
 from gateway_fast_path import count_fields
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from creditgraph.access.tokens import Requester
 from creditgraph.db.embedded import EmbeddedPostgres
@@ -141,6 +146,12 @@ async def _run(dsn: str, subjects: int, rounds: int, profile: int) -> None:
             await bureau_fetch()
         whole = await timed(rounds, report)
         part = await timed(rounds, bureau_fetch)
+        # the baseline: every subgraph completing every list item through graphql-core
+        for schema in schemas.values():
+            schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
+        await report()
+        whole_plain = await timed(rounds, report)
+        part_plain = await timed(rounds, bureau_fetch)
         print(f"subject {identifier}: median of {rounds} rounds")
         print(
             f"{'path':<24}{'fields':>8}{'per report':>14}{'per field':>12}"
@@ -149,11 +160,17 @@ async def _run(dsn: str, subjects: int, rounds: int, profile: int) -> None:
         for label, count, (seconds, cpu) in (
             ("report (gateway.run)", fields, whole),
             ("bureau entity fetch", bureau_fields, part),
+            ("report, baseline", fields, whole_plain),
+            ("bureau fetch, baseline", bureau_fields, part_plain),
         ):
             print(
                 f"{label:<24}{count:>8,}{seconds * 1e3:>11.2f} ms{seconds / count * 1e6:>9.2f} µs"
                 f"{cpu * 1e3:>11.2f} ms{cpu / count * 1e6:>9.2f} µs"
             )
+        print(
+            f"CPU against the baseline: report {whole[1] / whole_plain[1]:.2f}×, "
+            f"bureau fetch {part[1] / part_plain[1]:.2f}×"
+        )
         if profile:
             profiler = cProfile.Profile()
             profiler.enable()

@@ -8,7 +8,8 @@ A subgraph hears the same few documents over and over (the gateway's plans),
 and parsing and validating one cost as much as executing a report-sized
 answer (`bench/subgraph_report.py --profile`), so both are cached; bounded,
 because a subgraph served alone also hears whatever else its credential
-holders send.
+holders send. Lists of plain records are completed in one pass
+(`execution.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Final
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
+from creditgraph.subgraphs.execution import RecordLists
 from creditgraph.subgraphs.masking import MaskInternalErrors
 
 FEDERATION_VERSION: Final = "2.9"
@@ -39,4 +41,5 @@ def federation_schema(
             lambda: ValidationCache(maxsize=_DOCUMENTS_CACHED),
         ],
         federation_version=FEDERATION_VERSION,
+        execution_context_class=RecordLists,
     )
