@@ -28,6 +28,7 @@ from creditgraph.access.tokens import TokenVerifier, Unauthenticated
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError, error
 from creditgraph.gateway.persisted_queries import PersistedQueries, Refused
+from creditgraph.negotiation import weighted
 from creditgraph.observability.request_log import current_request_id
 
 if TYPE_CHECKING:
@@ -64,10 +65,8 @@ def _media_type(request: Request) -> str:
     if not accept:
         return JSON
     best, best_quality = GRAPHQL_RESPONSE, 0.0
-    for item in accept.split(","):
-        media, _, parameters = item.partition(";")
-        candidate = _ACCEPTED.get(media.strip().lower())
-        quality = _quality(parameters)
+    for media, quality in weighted(accept):
+        candidate = _ACCEPTED.get(media)
         if candidate is None or quality <= 0:
             continue
         if quality > best_quality or (quality == best_quality and candidate == GRAPHQL_RESPONSE):
@@ -76,17 +75,6 @@ def _media_type(request: Request) -> str:
 
 
 _ACCEPTED = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE, JSON: JSON, "application/*": JSON, "*/*": JSON}
-
-
-def _quality(parameters: str) -> float:
-    for parameter in parameters.split(";"):
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                return min(max(float(value.strip()), 0.0), 1.0)
-            except ValueError:
-                return 0.0
-    return 1.0
 
 
 def _respond(body: dict[str, Any], status: int, media_type: str) -> Response:

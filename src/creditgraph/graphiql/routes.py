@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 from creditgraph.graphiql.assets import load_assets
 from creditgraph.graphiql.page import page_headers, render_page
 from creditgraph.graphiql.tabs import ExampleTab
+from creditgraph.negotiation import weighted
 
 # Asset URLs carry their content hash (see page.py), so a changed file is a new URL.
 _ASSET_CACHE = "public, max-age=31536000, immutable"
@@ -19,14 +20,7 @@ _ASSET_CACHE = "public, max-age=31536000, immutable"
 
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether an Accept-Encoding header takes gzip: named or by `*`, at a quality above 0."""
-    qualities: dict[str, float] = {}
-    for item in accept_encoding.split(","):
-        coding, *params = (part.strip() for part in item.split(";"))
-        quality = next((param[2:] for param in params if param.lower().startswith("q=")), "1")
-        try:
-            qualities[coding.lower()] = float(quality)
-        except ValueError:
-            qualities[coding.lower()] = 0.0
+    qualities = dict(weighted(accept_encoding))
     named = qualities.get("gzip", qualities.get("x-gzip"))
     return (named if named is not None else qualities.get("*", 0.0)) > 0
 
