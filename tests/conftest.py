@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -64,6 +65,17 @@ def _fresh_database(server: EmbeddedPostgres, template: str) -> Iterator[str]:
         asyncio.run(_admin(server.dsn, f"drop database if exists {name} with (force)"))
 
 
+@asynccontextmanager
+async def _pool(dsn: str, *, max_size: int = 4) -> AsyncIterator[asyncpg.Pool]:
+    """A pool for one test, closed after it."""
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size)
+    assert pool is not None
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
 @pytest.fixture
 def database_url(pg_server: EmbeddedPostgres) -> Iterator[str]:
     """A freshly migrated, empty database of the test's own."""
@@ -73,12 +85,8 @@ def database_url(pg_server: EmbeddedPostgres) -> Iterator[str]:
 @pytest.fixture
 async def migrated_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     """A pool on a freshly migrated, empty database of the test's own."""
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-    assert pool is not None
-    try:
+    async with _pool(database_url, max_size=2) as pool:
         yield pool
-    finally:
-        await pool.close()
 
 
 @pytest.fixture
@@ -143,23 +151,15 @@ def writable_seeded_database_url(
 
 @pytest.fixture
 async def seeded_pool(seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(seeded_database_url, min_size=1, max_size=4)
-    assert pool is not None
-    try:
+    async with _pool(seeded_database_url) as pool:
         yield pool
-    finally:
-        await pool.close()
 
 
 @pytest.fixture
 async def writable_pool(writable_seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
     """A pool on a copy of the seeded database that the test may change."""
-    pool = await asyncpg.create_pool(writable_seeded_database_url, min_size=1, max_size=4)
-    assert pool is not None
-    try:
+    async with _pool(writable_seeded_database_url) as pool:
         yield pool
-    finally:
-        await pool.close()
 
 
 @pytest.fixture(scope="session")
