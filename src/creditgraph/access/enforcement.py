@@ -18,12 +18,15 @@ no data is returned.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from weakref import WeakKeyDictionary
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from graphql import (
     ArgumentNode,
     GraphQLArgument,
@@ -42,6 +45,7 @@ from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import Requester
 from creditgraph.access.views import NEED_PREFIX, Restrictor, View, uses_reserved_key
 from creditgraph.access.walk import CONSENT_REQUIRED, FORBIDDEN_FIELD, Reached, Walk
+from creditgraph.gateway import writes
 from creditgraph.gateway.engine import Gateway, PreparedOperation
 from creditgraph.gateway.errors import BAD_USER_INPUT, Path, error
 from creditgraph.gateway.introspection import introspect
@@ -415,14 +419,43 @@ class PolicyGateway:
             ]
             request.denied = len(refused)
             response: dict[str, Any] = {"errors": request.errors, "data": None}
-        else:
-            transport = self.gateway.transport.acting_for(requester)
-            response = await self.gateway.run(self._planned(operation), variables, transport)
-            request.errors = list(response.get("errors") or [])
-        try:
-            await self._record(request, request_id)
-        except (asyncpg.PostgresError, OSError):
-            return _unrecorded()
+            try:
+                await self._record(request, request_id)
+            except (asyncpg.PostgresError, OSError):
+                return _unrecorded()
+            return response
+        return await self._write(request, request_id)
+
+    async def _write(self, request: _Request, request_id: str) -> dict[str, Any]:
+        """Run a mutation so that its writes commit with its audit entry, or neither does.
+
+        The subgraphs write inside a unit the gateway lends them (gateway/writes.py): in
+        process, this transaction itself; over HTTP, writes left pending under the unit's
+        hold, decided in this transaction and committed once it has.
+        """
+        transport = self.gateway.transport.acting_for(request.principal.requester)
+        async with self.pool.acquire() as conn:
+            unit = writes.WriteUnit(conn, uuid.uuid4().hex)
+            try:
+                await writes.settle(conn)
+                async with conn.transaction():
+                    with writes.lending(unit):
+                        response = await self.gateway.run(
+                            self._planned(request.operation), request.variables, transport
+                        )
+                    request.errors = list(response.get("errors") or [])
+                    held = await writes.pending(conn, unit)
+                    await writes.decide(conn, held)
+                    await self._append(conn, request, request_id)
+            except (asyncpg.PostgresError, OSError):
+                await _abandon(conn, unit)
+                return _unrecorded()
+            except BaseException:
+                await _abandon(conn, unit)
+                raise
+            # decided and recorded: a failure here leaves the writes to `writes.settle`
+            with contextlib.suppress(asyncpg.PostgresError, OSError):
+                await writes.finish(conn, held, "COMMIT")
         return response
 
     def _planned(self, operation: Operation) -> PreparedOperation:
@@ -464,43 +497,49 @@ class PolicyGateway:
 
     async def _record(self, request: _Request, request_id: str) -> None:
         """The inquiries this request made and its audit entry, together or not at all."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self._append(conn, request, request_id)
+
+    async def _append(
+        self, conn: PoolConnectionProxy[asyncpg.Record], request: _Request, request_id: str
+    ) -> None:
+        """The inquiries and audit entry of `request`, written in the caller's transaction."""
         who = request.principal
         requester = who.requester
-        async with self.pool.acquire() as conn, conn.transaction():
-            if who.id is not None:
-                for (identifier, _), entitlement in request.looked.items():
-                    await conn.execute(
-                        editions.SQL["record_inquiry"],
-                        identifier,
-                        who.id,
-                        requester.operator,
-                        entitlement.purpose,
-                        entitlement.edition,
-                        entitlement.grant_id,
-                        entitlement.mandate_id,
-                    )
-            await audit.append(
-                conn,
-                audit.AuditEntry(
-                    request_id=request_id,
-                    role=requester.role,
-                    requester=requester.identifier,
-                    operator=requester.operator,
-                    operation=request.operation.name,
-                    subjects=tuple(request.subjects),
-                    fields=tuple(sorted(request.returned)),
-                    decision=_decision(request),
-                    detail={
-                        "editions": {
-                            identifier: found.edition
-                            for (identifier, _), found in request.looked.items()
-                        },
-                        "errors": sorted(
-                            {str(item.get("extensions", {}).get("code")) for item in request.errors}
-                        ),
+        if who.id is not None:
+            for (identifier, _), entitlement in request.looked.items():
+                await conn.execute(
+                    editions.SQL["record_inquiry"],
+                    identifier,
+                    who.id,
+                    requester.operator,
+                    entitlement.purpose,
+                    entitlement.edition,
+                    entitlement.grant_id,
+                    entitlement.mandate_id,
+                )
+        await audit.append(
+            conn,
+            audit.AuditEntry(
+                request_id=request_id,
+                role=requester.role,
+                requester=requester.identifier,
+                operator=requester.operator,
+                operation=request.operation.name,
+                subjects=tuple(request.subjects),
+                fields=tuple(sorted(request.returned)),
+                decision=_decision(request),
+                detail={
+                    "editions": {
+                        identifier: found.edition
+                        for (identifier, _), found in request.looked.items()
                     },
-                ),
-            )
+                    "errors": sorted(
+                        {str(item.get("extensions", {}).get("code")) for item in request.errors}
+                    ),
+                },
+            ),
+        )
 
     async def _record_refusal(self, request_id: str, operation: Operation) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -531,6 +570,16 @@ def _decision(request: _Request) -> audit.Decision:
     if request.errors:
         return "ERROR" if not request.returned else "PARTIAL"
     return "ALLOWED"
+
+
+async def _abandon(conn: PoolConnectionProxy[asyncpg.Record], unit: writes.WriteUnit) -> None:
+    """Roll back what a mutation that could not be recorded left pending over HTTP.
+
+    Undecided, they would be rolled back by `writes.settle` anyway; this only
+    frees their locks now. A connection too broken to do it leaves them to that.
+    """
+    with contextlib.suppress(asyncpg.PostgresError, OSError):
+        await writes.finish(conn, await writes.pending(conn, unit), "ROLLBACK")
 
 
 def _unrecorded() -> dict[str, Any]:

@@ -4,7 +4,8 @@ The gateway decides who may call each mutation (the policy file); these
 functions check again from the requester the gateway attests, so a grant can
 never be written for someone else, and they enforce the grant's own rules:
 a real grantee, a purpose other than SELF, at most 12 months, evidence for a
-written authorisation. Every write is one statement: nothing partial.
+written authorisation. Every write runs in the gateway's transaction, so it
+commits with the request's audit entry or not at all (subgraphs/writing.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Final
 from creditgraph.bureau.enums import Edition, InquiryPurpose
 from creditgraph.consent.dataloaders import SQL
 from creditgraph.consent.types import ConsentGrant
+from creditgraph.subgraphs import writing
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.errors import BadUserInput, check_identifier
 from creditgraph.subgraphs.records import build_record
@@ -58,15 +60,15 @@ def _purpose(purpose: InquiryPurpose) -> InquiryPurpose:
     return purpose
 
 
-async def _bank_id(context: SubgraphContext, code: str) -> int:
-    row = await context.pool.fetchrow(SQL["requester_by_code"], code, ["BANK"])
+async def _bank_id(conn: writing.Connection, code: str) -> int:
+    row = await conn.fetchrow(SQL["requester_by_code"], code, ["BANK"])
     if row is None:
         raise BadUserInput(f"no bank has the code {code}", argument="grantee")
     return int(row["id"])
 
 
-async def _grant(context: SubgraphContext, grant_id: uuid.UUID) -> ConsentGrant:
-    row = await context.pool.fetchrow(SQL["grant_by_id"], grant_id)
+async def _grant(conn: writing.Connection, grant_id: uuid.UUID) -> ConsentGrant:
+    row = await conn.fetchrow(SQL["grant_by_id"], grant_id)
     assert row is not None, "a grant just written or checked is there"
     return build_record(ConsentGrant, row)
 
@@ -83,23 +85,23 @@ async def grant_consent(
         raise BadUserInput("a grant gives the BANK or the SOCIAL edition", argument="edition")
     now = datetime.now(UTC)
     until = _valid_until(now, valid_until)
-    grantee_id = await _bank_id(context, grantee.strip().upper())
     grant_id = uuid.uuid4()
-    await context.pool.execute(
-        SQL["insert_grant"],
-        grant_id,
-        subject.identifier,
-        subject.identifier,
-        grantee_id,
-        _purpose(purpose).value,
-        edition.value,
-        now,
-        until,
-        "SUBJECT",
-        None,
-        None,
-    )
-    return await _grant(context, grant_id)
+    async with writing.write(context) as conn:
+        await conn.execute(
+            SQL["insert_grant"],
+            grant_id,
+            subject.identifier,
+            subject.identifier,
+            await _bank_id(conn, grantee.strip().upper()),
+            _purpose(purpose).value,
+            edition.value,
+            now,
+            until,
+            "SUBJECT",
+            None,
+            None,
+        )
+        return await _grant(conn, grant_id)
 
 
 async def revoke_consent(context: SubgraphContext, grant: str) -> ConsentGrant:
@@ -108,13 +110,14 @@ async def revoke_consent(context: SubgraphContext, grant: str) -> ConsentGrant:
         grant_id = uuid.UUID(grant)
     except ValueError:
         raise BadUserInput(f"{grant!r} is not a grant id", argument="id") from None
-    await context.pool.execute(
-        SQL["revoke_grant"], grant_id, subject.identifier, datetime.now(UTC), "SUBJECT"
-    )
-    row = await context.pool.fetchrow(SQL["grant_by_id"], grant_id)
-    if row is None or row["subject_identifier"] != subject.identifier:
-        raise BadUserInput(f"you have no grant with id {grant}", argument="id")
-    return build_record(ConsentGrant, row)
+    async with writing.write(context) as conn:
+        await conn.execute(
+            SQL["revoke_grant"], grant_id, subject.identifier, datetime.now(UTC), "SUBJECT"
+        )
+        row = await conn.fetchrow(SQL["grant_by_id"], grant_id)
+        if row is None or row["subject_identifier"] != subject.identifier:
+            raise BadUserInput(f"you have no grant with id {grant}", argument="id")
+        return build_record(ConsentGrant, row)
 
 
 async def record_authorisation(
@@ -139,18 +142,19 @@ async def record_authorisation(
     now = datetime.now(UTC)
     until = _valid_until(now, valid_until)
     grant_id = uuid.uuid4()
-    await context.pool.execute(
-        SQL["insert_grant"],
-        grant_id,
-        identifier,
-        identifier,
-        await _bank_id(context, bank.identifier),
-        _purpose(purpose).value,
-        Edition.BANK.value,
-        now,
-        until,
-        "GRANTEE",
-        bank.operator,
-        evidence,
-    )
-    return await _grant(context, grant_id)
+    async with writing.write(context) as conn:
+        await conn.execute(
+            SQL["insert_grant"],
+            grant_id,
+            identifier,
+            identifier,
+            await _bank_id(conn, bank.identifier),
+            _purpose(purpose).value,
+            Edition.BANK.value,
+            now,
+            until,
+            "GRANTEE",
+            bank.operator,
+            evidence,
+        )
+        return await _grant(conn, grant_id)

@@ -180,6 +180,9 @@ class EmbeddedPostgres:
                 f"-p {_PORT}",
                 "-c fsync=on",
                 "-c max_connections=200",
+                # writes over HTTP subgraphs wait as prepared transactions for the gateway's
+                # audit entry (subgraphs/writing.py); one slot per connection is the ceiling
+                "-c max_prepared_transactions=200",
                 "-c shared_buffers=256MB",
                 "-c max_wal_size=4GB",
             ]

@@ -4,7 +4,8 @@
 `_entities` included) for the gateway only: requests without a valid internal
 credential are refused with 401 before any parsing or database work. The
 requester the credential asserts (see credential.py) becomes the request's
-`SubgraphContext.requester`, exactly as the in-process transport sets it.
+`SubgraphContext.requester`, exactly as the in-process transport sets it, and
+its hold the place a mutation's writes wait for the gateway (writing.py).
 `GET /healthz` answers while the process is up, with no credential, so an
 orchestrator can probe it.
 """
@@ -23,12 +24,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from creditgraph.access.tokens import Requester
 from creditgraph.subgraphs import credential
 from creditgraph.subgraphs.context import SubgraphContext
 
-# where the middleware leaves the verified requester for the schema's context
-_REQUESTER_SCOPE_KEY = "creditgraph.requester"
+# where the middleware leaves what the credential attests for the schema's context
+_ATTESTED_SCOPE_KEY = "creditgraph.attested"
 
 
 class _SubgraphGraphQL(GraphQL[SubgraphContext, None]):
@@ -37,8 +37,10 @@ class _SubgraphGraphQL(GraphQL[SubgraphContext, None]):
         self._pool = pool
 
     async def get_context(self, request: Any, response: Any) -> SubgraphContext:
-        requester = request.scope.get(_REQUESTER_SCOPE_KEY)
-        return SubgraphContext(self._pool, requester if isinstance(requester, Requester) else None)
+        attested = request.scope.get(_ATTESTED_SCOPE_KEY)
+        if not isinstance(attested, credential.Attested):
+            return SubgraphContext(self._pool)
+        return SubgraphContext(self._pool, attested.requester, hold=attested.hold)
 
 
 class RequireGatewayCredential:
@@ -60,7 +62,7 @@ class RequireGatewayCredential:
                 if name.decode("latin-1").lower() == credential.HEADER:
                     token = value.decode("latin-1")
             try:
-                requester = credential.verify(self.secret, self.subgraph, token)
+                attested = credential.attested(self.secret, self.subgraph, token)
             except credential.CredentialRefused as exc:
                 body = {
                     "errors": [{"message": str(exc), "extensions": {"code": "UNAUTHENTICATED"}}]
@@ -73,7 +75,7 @@ class RequireGatewayCredential:
                 )
                 await refusal(scope, receive, send)
                 return
-            scope = {**scope, _REQUESTER_SCOPE_KEY: requester}
+            scope = {**scope, _ATTESTED_SCOPE_KEY: attested}
         await self.app(scope, receive, send)
 
 

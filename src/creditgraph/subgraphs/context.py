@@ -14,6 +14,7 @@ from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 from aiodataloader import DataLoader
+from asyncpg.pool import PoolConnectionProxy
 from graphql import GraphQLError
 
 from creditgraph.access.tokens import Requester, Role
@@ -27,14 +28,31 @@ BatchFunction: TypeAlias = Callable[[asyncpg.Pool, list[K]], Coroutine[Any, Any,
 class SubgraphContext:
     """What every resolver of a subgraph gets as `info.context`."""
 
-    __slots__ = ("_loaders", "pool", "requester")
+    __slots__ = ("_loaders", "_writes", "connection", "hold", "pool", "requester")
 
-    def __init__(self, pool: asyncpg.Pool, requester: Requester | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        requester: Requester | None = None,
+        *,
+        connection: asyncpg.Connection | PoolConnectionProxy | None = None,
+        hold: str | None = None,
+    ) -> None:
         self.pool = pool
         # who the gateway attests is asking (in-process: the transport's requester; over HTTP:
         # the one its credential names), None for its own lookups: mutations act for them only
         self.requester = requester
+        # where a write may go (writing.py): the gateway's open transaction when in process,
+        # or over HTTP the hold its credential names; neither, and nothing may be written
+        self.connection = connection
+        self.hold = hold
+        self._writes = 0
         self._loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = {}
+
+    def next_write(self) -> int:
+        """A number for this request's next write, so each pending one has a name of its own."""
+        self._writes += 1
+        return self._writes
 
     def acting_as(self, role: Role) -> Requester:
         """The requester a write acts for, who must hold `role`; refused otherwise.

@@ -22,6 +22,11 @@ The claims:
   identifier, an identifier of the wrong kind for the role, an operator on a
   subject), the credential is refused as a whole, like a forged one.
 
+* `hold`, on a mutation's requests only: the name under which the
+  subgraph leaves its writes pending until the gateway has recorded the
+  request (subgraphs/writing.py). Thirty-two hex digits; anything else is
+  refused like a forged credential.
+
 The requester rides inside the credential rather than in a header of its own
 because then one signature binds it to the subgraph and the lifetime: it
 cannot be moved onto another subgraph's credential or outlive its own, there
@@ -41,8 +46,10 @@ key created once under CREDITGRAPH_HOME and readable by its owner only.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, get_args
 
@@ -69,6 +76,18 @@ class CredentialRefused(Exception):
     """The request's internal credential is missing, malformed, expired or not for us."""
 
 
+HOLD_PATTERN: Final = re.compile(r"[0-9a-f]{32}")
+"""A hold is a UUID's 32 hex digits, as the gateway makes them (gateway/writes.py)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attested:
+    """What a verified credential asserts: on whose behalf, and where a write may wait."""
+
+    requester: Requester | None
+    hold: str | None
+
+
 def audience(subgraph: str) -> str:
     return f"creditgraph-subgraph:{subgraph}"
 
@@ -91,8 +110,12 @@ def issue(
     *,
     requester: Requester | None = None,
     now: float | None = None,
+    hold: str | None = None,
 ) -> str:
-    """A credential for `subgraph`, asserting `requester` when the gateway calls for one."""
+    """A credential for `subgraph`, asserting `requester` when the gateway calls for one.
+
+    `hold` names where a mutation's writes wait for the gateway's audit entry.
+    """
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
         "iss": ISSUER,
@@ -105,6 +128,8 @@ def issue(
         claims["role"] = requester.role.lower()
         if requester.operator is not None:
             claims["operator"] = requester.operator
+    if hold is not None:
+        claims["hold"] = hold
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -118,6 +143,11 @@ def verify(secret: bytes, subgraph: str, token: str | None) -> Requester | None:
     message whatever failed: saying which check would only help someone
     probing for a way in.
     """
+    return attested(secret, subgraph, token).requester
+
+
+def attested(secret: bytes, subgraph: str, token: str | None) -> Attested:
+    """Everything a credential issued for this subgraph in the last minute asserts."""
     if not token:
         raise CredentialRefused(REFUSAL)
     try:
@@ -134,7 +164,10 @@ def verify(secret: bytes, subgraph: str, token: str | None) -> Requester | None:
         raise CredentialRefused(REFUSAL) from None
     if claims["exp"] - claims["iat"] > LIFETIME_SECONDS:
         raise CredentialRefused(REFUSAL)
-    return _requester(claims)
+    hold = claims.get("hold")
+    if hold is not None and not (isinstance(hold, str) and HOLD_PATTERN.fullmatch(hold)):
+        raise CredentialRefused(REFUSAL)
+    return Attested(_requester(claims), hold)
 
 
 def _requester(claims: Mapping[str, Any]) -> Requester | None:

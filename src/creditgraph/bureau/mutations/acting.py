@@ -4,7 +4,8 @@ The gateway lets only subjects call these mutations (the policy file's
 `[mutations]` table); the subgraph checks again from the requester the
 gateway attests, so a write always lands on the requester's own file and a
 subgraph reached some other way fails closed. A write is one transaction
-that first locks the subject: nothing is written unless all of it is, and a
+(the gateway's, so it commits with the request's audit entry:
+subgraphs/writing.py) that first locks the subject: nothing is written unless all of it is, and a
 subject's concurrent writes take turns, so each one's checks still hold when
 it writes. A row the database refuses (its CHECK constraints are the one
 statement of each limit) comes back as BAD_USER_INPUT naming the argument.
@@ -19,9 +20,9 @@ from pathlib import Path
 from typing import Final
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from creditgraph.db.queries import load_queries
+from creditgraph.subgraphs import writing
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.errors import BadUserInput
 
@@ -44,7 +45,7 @@ _LIMITS: Final[Mapping[str, tuple[str, str]]] = {
 class OwnFile:
     """The open transaction of one write, on the requesting subject's file."""
 
-    conn: PoolConnectionProxy[asyncpg.Record]
+    conn: writing.Connection
     subject_id: int
     identifier: str
 
@@ -54,7 +55,7 @@ async def own_file(context: SubgraphContext) -> AsyncIterator[OwnFile]:
     """One transaction on the requester's file, rolled back whole on any refusal."""
     identifier = context.acting_as("SUBJECT").identifier
     try:
-        async with context.pool.acquire() as conn, conn.transaction():
+        async with writing.write(context) as conn:
             subject_id = await conn.fetchval(SQL["lock_subject"], identifier)
             if subject_id is None:
                 raise BadUserInput("the bureau holds no report on you to change")

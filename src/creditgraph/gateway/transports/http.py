@@ -15,6 +15,10 @@ for a four-fetch report. A few seconds is enough for that and keeps the store
 small (one credential per subgraph for each requester seen in the last few
 seconds; stale ones are dropped as new ones are signed), and a reused
 credential still has most of its minute left when it arrives.
+
+A mutation's fetches carry the hold of the unit the gateway lent
+(gateway/writes.py) in their credential, so the subgraph leaves its writes
+pending until the gateway has recorded the request.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import httpx
 import orjson
 
 from creditgraph.access.tokens import Requester
+from creditgraph.gateway import writes
 from creditgraph.gateway.transports._base import SubgraphUnavailable, Transport
 from creditgraph.observability.request_log import REQUEST_ID_HEADER, current_request_id
 from creditgraph.subgraphs import credential
@@ -54,6 +59,10 @@ class _Credentials:
         token = credential.issue(self._secret, subgraph, requester=requester, now=now)
         self._signed[key] = (now, token)
         return token
+
+    def holding(self, subgraph: str, requester: Requester | None, hold: str) -> str:
+        """A credential naming a mutation's hold, where its writes wait for the audit entry."""
+        return credential.issue(self._secret, subgraph, requester=requester, hold=hold)
 
     def _sweep(self, now: float) -> None:
         """Forget credentials too old to reuse, so requesters gone quiet cost no memory."""
@@ -105,8 +114,14 @@ class HTTPTransport:
         request_id = current_request_id()
         if request_id is not None:
             headers[REQUEST_ID_HEADER] = request_id
+        unit = writes.lent()
         if self._credentials is not None:
-            headers[credential.HEADER] = self._credentials.for_request(subgraph, requester)
+            headers[credential.HEADER] = (
+                self._credentials.for_request(subgraph, requester)
+                if unit is None
+                # a mutation's: its hold is this request's alone, so signed for it, never reused
+                else self._credentials.holding(subgraph, requester, unit.hold)
+            )
         body = orjson.dumps({"query": document, "variables": variables})
         try:
             response = await self._client.post(url, content=body, headers=headers)

@@ -4,7 +4,9 @@ No HTTP and no serialisation: the strawberry schema runs on the gateway's
 event loop with a fresh `SubgraphContext` per call, exactly as one HTTP
 request to the subgraph would get, so loaders are never shared between
 calls. No internal credential is needed, as nothing crosses a process
-boundary.
+boundary. A mutation's fetches run inside the gateway's transaction: the
+context carries the connection of the unit the gateway lent (gateway/writes.py),
+so what the subgraph writes commits with the request's audit entry.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncpg
 import strawberry
 
 from creditgraph.access.tokens import Requester
+from creditgraph.gateway import writes
 from creditgraph.gateway.transports._base import SubgraphUnavailable
 from creditgraph.subgraphs.context import SubgraphContext
 
@@ -38,11 +41,11 @@ class InProcessTransport:
         schema = self._schemas.get(subgraph)
         if schema is None:
             raise SubgraphUnavailable(f"no subgraph named {subgraph!r} is mounted in this process")
-        result = await schema.execute(
-            document,
-            variable_values=variables,
-            context_value=SubgraphContext(self._pool, self._requester),
+        unit = writes.lent()
+        context = SubgraphContext(
+            self._pool, self._requester, connection=None if unit is None else unit.connection
         )
+        result = await schema.execute(document, variable_values=variables, context_value=context)
         response: dict[str, Any] = {"data": result.data}
         if result.errors:
             response["errors"] = [dict(error.formatted) for error in result.errors]
