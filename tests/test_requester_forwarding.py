@@ -14,6 +14,7 @@ import base64
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +30,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import Requester, Role, mint_demo_token
-from creditgraph.commands import guarded, http_gateway
-from creditgraph.gateway import Supergraph
+from creditgraph.commands import guarded, http_gateway, in_process_gateway
+from creditgraph.gateway import Supergraph, writes
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU, WESTLAKE_BANK
 from creditgraph.server import build_app
@@ -94,6 +95,8 @@ class Stack:
         default_factory=lambda: {name: [] for name in SUBGRAPH_NAMES}
     )
     servers: list[uvicorn.Server] = field(default_factory=list)
+    in_process: bool = False
+    """Mount the subgraphs in the gateway's process instead of reaching them over HTTP."""
 
     async def serve(self) -> None:
         pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=8)
@@ -103,7 +106,10 @@ class Stack:
                 app = build_subgraph_app(name, subgraph_schema(name), pool, secret=self.secret)
                 self.subgraphs[name] = self._listen(_HeaderLog(app, self.seen[name]))
             supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
-            gateway = http_gateway(supergraph, overrides=self.subgraphs, secret=self.secret)
+            if self.in_process:
+                gateway = in_process_gateway(supergraph, pool)
+            else:
+                gateway = http_gateway(supergraph, overrides=self.subgraphs, secret=self.secret)
             settings = Settings(database_url=self.dsn, home=self.home)
             access = guarded(gateway, Policy.load(policy_path()), pool, settings)
             self.gateway = self._listen(build_app(gateway, pool=pool, access=access))
@@ -143,9 +149,9 @@ class Stack:
         return answer
 
 
-@pytest.fixture
-def stack(writable_seeded_database_url: str, tmp_path: Path) -> Iterator[Stack]:
-    running = Stack(writable_seeded_database_url, tmp_path / "home")
+def running_stack(dsn: str, home: Path, *, in_process: bool = False) -> Iterator[Stack]:
+    """The stack served in a background thread until the caller is done with it."""
+    running = Stack(dsn, home, in_process=in_process)
     running.home.mkdir()
     thread = threading.Thread(target=asyncio.run, args=(running.serve(),), daemon=True)
     thread.start()
@@ -162,6 +168,11 @@ def stack(writable_seeded_database_url: str, tmp_path: Path) -> Iterator[Stack]:
         for server in running.servers:
             server.should_exit = True
         thread.join(timeout=30)
+
+
+@pytest.fixture
+def stack(writable_seeded_database_url: str, tmp_path: Path) -> Iterator[Stack]:
+    yield from running_stack(writable_seeded_database_url, tmp_path / "home")
 
 
 @pytest.fixture
@@ -421,6 +432,10 @@ REFUSED = [
         id="empty-operator",
     ),
     pytest.param(lambda secret: _signed(secret, sub=[HUSBAND], role="subject"), id="sub-not-text"),
+    pytest.param(
+        lambda secret: _signed(secret, **SUBJECT_CLAIMS, hold="0' ; commit prepared '1"),
+        id="hold-not-hex",
+    ),
 ]
 
 
@@ -437,17 +452,37 @@ async def test_a_bad_credential_is_refused_and_writes_nothing(
     assert await grants(db) == before
 
 
-async def test_the_gateways_credential_for_a_subject_writes_their_grant(
+async def test_the_gateways_credential_for_a_subject_writes_their_grant_pending(
     stack: Stack, db: asyncpg.Connection
 ) -> None:
-    """The control for the refusals above: signed by the gateway, the same request works."""
-    token = credential.issue(stack.secret, "consent", requester=SELF)
+    """The control for the refusals above: signed by the gateway with a mutation's hold, the
+    same request writes, and the grant waits, pending, until the gateway commits it."""
+    hold = uuid.uuid4().hex
+    token = credential.issue(stack.secret, "consent", requester=SELF, hold=hold)
+    before = await grants(db)
     response = await _direct(stack, token, GRANT, {"bank": WESTLAKE_BANK.code})
     assert response.status_code == 200
     grant_id = response.json()["data"]["grantConsent"]["id"]
+    assert await grants(db) == before
+    held = await writes.pending(db, writes.WriteUnit(db, hold))
+    assert len(held) == 1
+    await writes.finish(db, held, "COMMIT")
     assert [
         row["subject_identifier"] for row in await grants(db) if str(row["id"]) == grant_id
     ] == [HUSBAND]
+
+
+async def test_a_credential_without_a_hold_may_not_write(
+    stack: Stack, db: asyncpg.Connection
+) -> None:
+    """A write the gateway would not record (no hold to leave it pending under) is refused."""
+    before = await grants(db)
+    token = credential.issue(stack.secret, "consent", requester=SELF)
+    response = await _direct(stack, token, GRANT, {"bank": WESTLAKE_BANK.code})
+    assert response.status_code == 200
+    assert response.json()["data"] is None
+    assert codes(response.json()) == ["UNAUTHENTICATED"]
+    assert await grants(db) == before
 
 
 async def test_a_credential_naming_no_one_may_not_write(

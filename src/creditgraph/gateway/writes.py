@@ -16,7 +16,10 @@ commits, the pending writes are committed after it (`finish`); if it fails,
 they are rolled back, and the client is told nothing was done, which is then
 true. A crash between the two leaves a decided write pending: `settle`, run
 before each mutation, commits what was decided and rolls back what was not,
-once it is older than any request could still be running.
+once it is older than any request could still be running. Decisions are kept
+for an hour after their write is finished, so a gateway that comes back late
+to a write `settle` rolled back finds it decided, and its own transaction (and
+the audit entry claiming the write) fails instead.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ SQL = load_queries(Path(__file__).with_name("writes.sql"))
 
 STALE_SECONDS: Final = 2 * LIFETIME_SECONDS
 """A pending write this old belongs to a request that is over: a hold's credential has expired."""
+
+KEEP_DECISIONS_SECONDS: Final = 3600.0
+"""How long a decision outlives its write, for a gateway that comes back to it late."""
 
 _GID: Final = re.compile(re.escape(GID_PREFIX) + r"[0-9a-f]{32}\.[0-9]+")
 
@@ -90,15 +96,13 @@ async def decide(conn: Connection, gids: list[str]) -> None:
 
 
 async def finish(conn: Connection, gids: list[str], outcome: Outcome) -> None:
-    """Commit or roll back pending writes, then forget their decision."""
+    """Commit or roll back pending writes (their decision is kept: see `settle`)."""
     for gid in gids:
         # COMMIT/ROLLBACK PREPARED take no bound parameter; the id is checked against the one
         # shape our writes prepare under (letters, hex digits, a number) before it is quoted
         if not _GID.fullmatch(gid):
             raise ValueError(f"not a pending write of ours: {gid!r}")
         await conn.execute(f"{outcome} prepared '{gid}'")
-    if gids:
-        await conn.execute(SQL["forget"], gids)
 
 
 async def settle(conn: Connection, older_than: float = STALE_SECONDS) -> None:
@@ -117,3 +121,4 @@ async def settle(conn: Connection, older_than: float = STALE_SECONDS) -> None:
             await finish(conn, [gid], "COMMIT" if outcome == "COMMIT" else "ROLLBACK")
         except asyncpg.UndefinedObjectError:
             continue  # another gateway finished it first
+    await conn.execute(SQL["forget"], KEEP_DECISIONS_SECONDS)

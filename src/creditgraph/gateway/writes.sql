@@ -30,4 +30,8 @@ on conflict (gid) do nothing;
 select outcome from gateway.write_decisions where gid = $1;
 
 -- name: forget
-delete from gateway.write_decisions where gid = any($1::text[]);
+-- Decisions older than $1 seconds whose write is no longer pending: kept until
+-- then so that a gateway coming back late to a settled write finds it decided.
+delete from gateway.write_decisions
+where decided_at < now() - make_interval(secs => $1)
+  and gid not in (select gid from pg_prepared_xacts);

@@ -1,0 +1,160 @@
+"""A mutation's write and its audit entry commit together, or neither does.
+
+Run against the real gateway over real HTTP, twice: with the subgraphs mounted in
+its process, and with each subgraph a server of its own reached over HTTP. The
+audit append is made to fail the way a database can make it fail (a trigger
+refusing the insert), and the database must then hold exactly what it held
+before: no grant, no statement, no decision, no pending write.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+import pytest
+
+from creditgraph.gateway import writes
+from creditgraph.seed.personas import WESTLAKE_BANK
+from creditgraph.subgraphs import credential
+from tests.test_requester_forwarding import (
+    GRANT,
+    SELF,
+    Stack,
+    _direct,
+    codes,
+    db,  # noqa: F401  (a fixture: the test's own database, writable)
+    grants,
+    running_stack,
+)
+
+STATEMENT = 'mutation { addStatement(text: "Paid in full in March; the bank agrees.") { id } }'
+TO_NO_BANK = (
+    "mutation($bank: String!) { grantConsent(grantee: $bank, purpose: LOAN_APPROVAL) { id } }"
+)
+
+# what a refusing audit log looks like from the gateway: its insert raises
+_BREAK = """
+create function public.refuse_audit() returns trigger language plpgsql as $$
+begin raise exception 'the audit log is full'; end $$;
+create trigger refuse_audit before insert on gateway.audit_log
+for each row execute function public.refuse_audit();
+"""
+_MEND = "drop trigger refuse_audit on gateway.audit_log; drop function public.refuse_audit();"
+
+
+@pytest.fixture(params=["in-process", "http"])
+def either(
+    request: pytest.FixtureRequest, writable_seeded_database_url: str, tmp_path: Path
+) -> Iterator[Stack]:
+    """The gateway over real HTTP, its subgraphs mounted in it or each served over HTTP."""
+    yield from running_stack(
+        writable_seeded_database_url, tmp_path / "home", in_process=request.param == "in-process"
+    )
+
+
+async def _state(db: asyncpg.Connection) -> dict[str, Any]:
+    """Everything a mutation here could change, as the database holds it."""
+    return {
+        "grants": [dict(row) for row in await grants(db)],
+        "statements": [dict(row) for row in await db.fetch("select * from bureau.statements")],
+        "audit": await db.fetchval("select count(*) from gateway.audit_log"),
+        "decisions": [
+            tuple(row) for row in await db.fetch("select gid, outcome from gateway.write_decisions")
+        ],
+        "pending": await db.fetchval("select count(*) from pg_prepared_xacts"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [(GRANT, {"bank": WESTLAKE_BANK.code}), (STATEMENT, {})],
+    ids=["consent-subgraph", "bureau-subgraph"],
+)
+async def test_a_write_whose_record_fails_changes_nothing_and_a_retry_writes_once(
+    either: Stack, db: asyncpg.Connection, document: str, variables: dict[str, Any]
+) -> None:
+    before = await _state(db)
+    await db.execute(_BREAK)
+
+    refused = await either.ask(SELF, document, variables)
+    assert refused["data"] is None
+    assert codes(refused) == ["INTERNAL_SERVER_ERROR"]
+    assert "could not be recorded" in refused["errors"][0]["message"]
+    assert await _state(db) == before
+
+    await db.execute(_MEND)
+    retried = await either.ask(SELF, document, variables)
+    assert "errors" not in retried, retried
+    after = await _state(db)
+    written = {name: len(after[name]) - len(before[name]) for name in ("grants", "statements")}
+    assert sum(written.values()) == 1
+    assert after["audit"] == before["audit"] + 1
+    assert after["pending"] == 0
+    # over HTTP the write was pending, and the gateway decided it with the audit entry
+    assert {outcome for _, outcome in after["decisions"]} <= {"COMMIT"}
+    entry = await db.fetchrow("select * from gateway.audit_log order by seq desc limit 1")
+    assert entry["decision"] == "ALLOWED"
+    assert list(entry["subjects"]) == [SELF.identifier]
+
+
+async def test_a_refused_write_is_recorded_and_writes_nothing(
+    either: Stack, db: asyncpg.Connection
+) -> None:
+    """A write the subgraph refuses rolls back alone; the request is still recorded."""
+    before = await _state(db)
+    answer = await either.ask(SELF, TO_NO_BANK, {"bank": "91000000000000000X"})
+    assert codes(answer) == ["BAD_USER_INPUT"]
+    after = await _state(db)
+    assert after == {**before, "audit": before["audit"] + 1}
+    entry = await db.fetchrow("select * from gateway.audit_log order by seq desc limit 1")
+    assert entry["decision"] != "ALLOWED"
+    assert orjson.loads(entry["detail"])["errors"] == ["BAD_USER_INPUT"]
+
+
+async def _pending_grant(stack: Stack, db: asyncpg.Connection) -> tuple[str, str]:
+    """A grant written over HTTP under a hold and left pending, as a gateway that crashed
+    before its audit entry would leave it: the hold and the pending write's id."""
+    hold = uuid.uuid4().hex
+    token = credential.issue(stack.secret, "consent", requester=SELF, hold=hold)
+    response = await _direct(stack, token, GRANT, {"bank": WESTLAKE_BANK.code})
+    assert response.json()["data"]["grantConsent"]["id"]
+    [gid] = await writes.pending(db, writes.WriteUnit(db, hold))
+    return hold, gid
+
+
+async def test_settling_commits_a_decided_pending_write_and_rolls_back_the_rest(
+    either: Stack, db: asyncpg.Connection
+) -> None:
+    before = await grants(db)
+    _, decided = await _pending_grant(either, db)
+    _, undecided = await _pending_grant(either, db)
+    async with db.transaction():
+        await writes.decide(db, [decided])
+
+    await writes.settle(db)  # both are younger than any request could still be running
+    assert await db.fetchval("select count(*) from pg_prepared_xacts") == 2
+
+    await writes.settle(db, older_than=0)
+    assert await db.fetchval("select count(*) from pg_prepared_xacts") == 0
+    assert dict(await db.fetch("select gid, outcome from gateway.write_decisions")) == {
+        decided: "COMMIT",
+        undecided: "ROLLBACK",
+    }
+    assert len(await grants(db)) == len(before) + 1
+
+
+async def test_a_write_settled_first_cannot_then_be_recorded_as_committed(
+    either: Stack, db: asyncpg.Connection
+) -> None:
+    """A gateway coming back late to a write already settled (rolled back) fails its own
+    transaction, so its audit entry never claims a write that did not happen."""
+    _, gid = await _pending_grant(either, db)
+    await writes.settle(db, older_than=0)
+    with pytest.raises(asyncpg.UniqueViolationError):
+        async with db.transaction():
+            await writes.decide(db, [gid])
