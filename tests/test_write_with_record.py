@@ -27,10 +27,13 @@ from tests.test_requester_forwarding import (
     Stack,
     _direct,
     codes,
-    db,  # noqa: F401  (a fixture: the test's own database, writable)
     grants,
     running_stack,
 )
+from tests.test_requester_forwarding import db as _writable_db
+
+db = _writable_db
+"""The fixture: a connection to the test's own copy of the seeded database."""
 
 STATEMENT = 'mutation { addStatement(text: "Paid in full in March; the bank agrees.") { id } }'
 TO_NO_BANK = (
@@ -70,6 +73,12 @@ async def _state(db: asyncpg.Connection) -> dict[str, Any]:
     }
 
 
+async def _newest_entry(db: asyncpg.Connection) -> asyncpg.Record:
+    entry = await db.fetchrow("select * from gateway.audit_log order by seq desc limit 1")
+    assert entry is not None
+    return entry
+
+
 @pytest.mark.parametrize(
     ("document", "variables"),
     [(GRANT, {"bank": WESTLAKE_BANK.code}), (STATEMENT, {})],
@@ -97,7 +106,7 @@ async def test_a_write_whose_record_fails_changes_nothing_and_a_retry_writes_onc
     assert after["pending"] == 0
     # over HTTP the write was pending, and the gateway decided it with the audit entry
     assert {outcome for _, outcome in after["decisions"]} <= {"COMMIT"}
-    entry = await db.fetchrow("select * from gateway.audit_log order by seq desc limit 1")
+    entry = await _newest_entry(db)
     assert entry["decision"] == "ALLOWED"
     assert list(entry["subjects"]) == [SELF.identifier]
 
@@ -111,7 +120,7 @@ async def test_a_refused_write_is_recorded_and_writes_nothing(
     assert codes(answer) == ["BAD_USER_INPUT"]
     after = await _state(db)
     assert after == {**before, "audit": before["audit"] + 1}
-    entry = await db.fetchrow("select * from gateway.audit_log order by seq desc limit 1")
+    entry = await _newest_entry(db)
     assert entry["decision"] != "ALLOWED"
     assert orjson.loads(entry["detail"])["errors"] == ["BAD_USER_INPUT"]
 
@@ -141,7 +150,8 @@ async def test_settling_commits_a_decided_pending_write_and_rolls_back_the_rest(
 
     await writes.settle(db, older_than=0)
     assert await db.fetchval("select count(*) from pg_prepared_xacts") == 0
-    assert dict(await db.fetch("select gid, outcome from gateway.write_decisions")) == {
+    decisions = await db.fetch("select gid, outcome from gateway.write_decisions")
+    assert {row["gid"]: row["outcome"] for row in decisions} == {
         decided: "COMMIT",
         undecided: "ROLLBACK",
     }
