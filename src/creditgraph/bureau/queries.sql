@@ -128,13 +128,14 @@ where p.subject_id = any($1::bigint[])
 order by p.subject_id, s.account_id;
 
 -- name: hard_inquiry_counts
--- Hard inquiries (credit decisions by lenders) in the last six months, from
--- the gateway's inquiry record.
-select w.identifier, count(i.id) as hard_inquiries
+-- Hard inquiries (credit decisions by lenders) in the last six months, as they
+-- count: one per grant however often its lender looked (gateway migration
+-- 0009), read from an index window, so the cost never grows with looks.
+select w.identifier, count(c.inquiry_id) as hard_inquiries
 from unnest($1::text[]) as w(identifier)
-left join gateway.inquiry_record i
-  on i.subject_identifier = w.identifier and i.hard
- and i.inquired_at > now() - interval '6 months'
+left join gateway.counted_inquiry_record c
+  on c.subject_identifier = w.identifier
+ and c.inquired_at > now() - interval '6 months'
 group by w.identifier;
 
 -- name: guarantee_totals_by_guarantor
@@ -145,7 +146,7 @@ group by guarantor_id;
 
 -- name: inquiries_by_subject
 select subject_identifier, id, requester_role, requester_code, requester_name, operator,
-       purpose, edition, grant_id, inquired_at, hard
+       purpose, edition, grant_id, inquired_at, hard, counted
 from gateway.inquiry_record
 where subject_identifier = any($1::text[])
 order by subject_identifier, inquired_at desc, id desc;

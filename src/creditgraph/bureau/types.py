@@ -177,6 +177,10 @@ class Inquiry(Disputable):
     hard: bool = strawberry.field(
         description="A lender's credit decision; counts against the file."
     )
+    counted: bool = strawberry.field(
+        description="Whether this look counts as a hard inquiry: a lender's repeated looks "
+        "for one purpose under one grant count once, at the first."
+    )
 
 
 @strawberry.type(description="A dispute (异议) the subject filed on a record.")

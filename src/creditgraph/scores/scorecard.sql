@@ -17,10 +17,11 @@ left join bureau.account_signals a on a.account_id = p.account_id
 order by s.id, a.account_id;
 
 -- name: hard_inquiry_counts
--- Lenders' hard inquiries in the window that ends at $1, per subject that has any.
+-- Lenders' hard inquiries in the window that ends at $1, per subject that has any,
+-- as they count: one per grant however often its lender looked.
 select subject_identifier, count(*) as hard_inquiries
-from gateway.inquiry_record
-where hard and inquired_at > $1::timestamptz - $2::text::interval and inquired_at <= $1::timestamptz
+from gateway.counted_inquiry_record
+where inquired_at > $1::timestamptz - $2::text::interval and inquired_at <= $1::timestamptz
 group by subject_identifier;
 
 -- name: active_guarantee_counts

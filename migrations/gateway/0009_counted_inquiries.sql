@@ -1,0 +1,56 @@
+-- Inquiries fair to the subject: every look stays listed, but a lender's
+-- repeated looks for one purpose under one grant count as one hard inquiry,
+-- so polling cannot move the subject's signals or scores. A grant names one
+-- grantee and one purpose, so "one lender, one purpose, one grant" is the
+-- grant: its first hard look is the one that counts, dated when it was made,
+-- and it leaves the six-month window like any other.
+--
+-- The counted looks are kept apart, one row per grant at most, written by the
+-- database as each look is inserted (COPY included), so counting them reads a
+-- subject's counted rows in a window of an index: the cost depends on how many
+-- grants looked, never on how many times they looked.
+create table gateway.counted_inquiries (
+    grant_id            uuid primary key,
+    inquiry_id          bigint not null unique references gateway.inquiries (id),
+    subject_identifier  text not null,
+    inquired_at         timestamptz not null
+);
+create index counted_inquiries_by_subject
+    on gateway.counted_inquiries (subject_identifier, inquired_at desc);
+
+create function gateway.count_inquiry() returns trigger
+language plpgsql
+as $$
+begin
+    if new.hard and new.grant_id is not null then
+        insert into gateway.counted_inquiries (grant_id, inquiry_id, subject_identifier, inquired_at)
+        values (new.grant_id, new.id, new.subject_identifier, new.inquired_at)
+        on conflict (grant_id) do nothing;
+    end if;
+    return null;
+end
+$$;
+
+create trigger count_inquiry after insert on gateway.inquiries
+for each row execute function gateway.count_inquiry();
+
+-- the looks made before this rule: each grant's first
+insert into gateway.counted_inquiries (grant_id, inquiry_id, subject_identifier, inquired_at)
+select distinct on (grant_id) grant_id, id, subject_identifier, inquired_at
+from gateway.inquiries
+where hard and grant_id is not null
+order by grant_id, inquired_at, id;
+
+-- The inquiry record as before, with whether each look counted.
+create or replace view gateway.inquiry_record as
+select i.id, i.subject_identifier, r.role as requester_role, r.identifier as requester_code,
+       r.name as requester_name, i.operator, i.purpose, i.edition, i.grant_id, i.inquired_at,
+       i.hard, c.inquiry_id is not null as counted
+from gateway.inquiries i
+join gateway.requesters r on r.id = i.requester_id
+left join gateway.counted_inquiries c on c.inquiry_id = i.id;
+
+-- The counted looks alone, as the bureau's signals and the scorecard read them.
+create view gateway.counted_inquiry_record as
+select subject_identifier, inquired_at, inquiry_id
+from gateway.counted_inquiries;
