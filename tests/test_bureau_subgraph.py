@@ -211,17 +211,19 @@ async def test_hard_inquiries_come_from_the_inquiry_record(
     async with counting_pool(writable_seeded_database_url) as (pool, _):
         before = (await entity(pool, "model_borrower", SUMMARY, blacklisted=False))["creditSummary"]
         bank = await pool.fetchval("select id from gateway.requesters where role = 'BANK' limit 1")
-        grant = await pool.fetchval(
-            """insert into gateway.consent_grants
-                   (id, subject_identifier, grantor_identifier, grantee_id, purpose, edition,
-                    valid_from, valid_until, recorded_via)
-               values (gen_random_uuid(), $1, $1, $2, 'LOAN_APPROVAL', 'BANK',
-                       now(), now() + interval '30 days', 'SUBJECT')
-               returning id""",
-            identifier,
-            bank,
-        )
+        # six credit decisions: one look under each of six grants (looks under one grant
+        # count once, tests/test_inquiry_fairness.py)
         for _ in range(6):
+            grant = await pool.fetchval(
+                """insert into gateway.consent_grants
+                       (id, subject_identifier, grantor_identifier, grantee_id, purpose, edition,
+                        valid_from, valid_until, recorded_via)
+                   values (gen_random_uuid(), $1, $1, $2, 'LOAN_APPROVAL', 'BANK',
+                           now(), now() + interval '30 days', 'SUBJECT')
+                   returning id""",
+                identifier,
+                bank,
+            )
             await pool.execute(
                 """insert into gateway.inquiries
                        (subject_identifier, requester_id, operator, purpose, edition, grant_id)
