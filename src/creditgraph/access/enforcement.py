@@ -147,16 +147,15 @@ class PolicyGateway:
         if requester is None:
             if _only_introspection(operation, self.gateway):
                 return self._introspection_only(operation, variables)
-            await self._record_refusal(request_id, operation)
+            errors = [error("send a bearer token to see any report", UNAUTHENTICATED)]
             return {
-                "errors": [error("send a bearer token to see any report", UNAUTHENTICATED)],
+                "errors": await self.refuse(request_id, None, operation.name, errors),
                 "data": None,
             }
         if uses_reserved_key(operation.selections):
+            errors = [error(f"response keys starting {NEED_PREFIX} are reserved", BAD_USER_INPUT)]
             return {
-                "errors": [
-                    error(f"response keys starting {NEED_PREFIX} are reserved", BAD_USER_INPUT)
-                ],
+                "errors": await self.refuse(request_id, requester, operation.name, errors),
                 "data": None,
             }
         async with self.pool.acquire() as conn:
@@ -190,6 +189,7 @@ class PolicyGateway:
                 asked = self._root_subject(request, collected)
                 data[key] = None
                 if asked is not None:
+                    request.subjects[asked[0]] = None  # asked for: recorded, refused or not
                     roots.append((collected, *asked, [key]))
         request.errors += self._schema_fields(operation, request.variables, data)
         wave = await self._entitle_roots(request, roots, data)
@@ -534,29 +534,49 @@ class PolicyGateway:
                         identifier: found.edition
                         for (identifier, _), found in request.looked.items()
                     },
-                    "errors": sorted(
-                        {str(item.get("extensions", {}).get("code")) for item in request.errors}
-                    ),
+                    "errors": _codes(request.errors),
                 },
             ),
         )
 
-    async def _record_refusal(self, request_id: str, operation: Operation) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            await audit.append(
-                conn,
-                audit.AuditEntry(
-                    request_id=request_id,
-                    role=None,
-                    requester=None,
-                    operator=None,
-                    operation=operation.name,
-                    subjects=(),
-                    fields=(),
-                    decision="DENIED",
-                    detail={"errors": [UNAUTHENTICATED]},
-                ),
-            )
+    async def refuse(
+        self,
+        request_id: str,
+        requester: Requester | None,
+        operation: str | None,
+        errors: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """Record a request refused before it ran; the errors to answer it with.
+
+        Every request is recorded, those refused before execution included (a bad token,
+        an invalid document, an unknown persisted query): who asked, as far as is known,
+        and the codes it was refused with. They are `errors` themselves, or, when the
+        entry cannot be written, the one error saying so, as for a request that ran.
+        """
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await audit.append(
+                    conn,
+                    audit.AuditEntry(
+                        request_id=request_id,
+                        role=None if requester is None else requester.role,
+                        requester=None if requester is None else requester.identifier,
+                        operator=None if requester is None else requester.operator,
+                        operation=operation,
+                        subjects=(),
+                        fields=(),
+                        decision="DENIED",
+                        detail={"errors": _codes(errors)},
+                    ),
+                )
+        except (asyncpg.PostgresError, OSError):
+            return list(_unrecorded()["errors"])
+        return errors
+
+
+def _codes(errors: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The distinct error codes of a response's errors, as the audit entry keeps them."""
+    return sorted({str(item.get("extensions", {}).get("code")) for item in errors})
 
 
 def _decision(request: _Request) -> audit.Decision:

@@ -24,7 +24,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from creditgraph.access.tokens import TokenVerifier, Unauthenticated
+from creditgraph.access.tokens import Requester, TokenVerifier, Unauthenticated
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError, error
 from creditgraph.gateway.persisted_queries import PersistedQueries, Refused
@@ -134,12 +134,6 @@ def _checked(params: dict[str, Any]) -> _Params:
     return _Params(query, variables, operation_name, extensions)
 
 
-def _refused(errors: list[dict[str, Any]], media_type: str) -> Response:
-    """A well-formed request the gateway will not run: 200 for legacy JSON, 400 for the spec's."""
-    status = 400 if media_type == GRAPHQL_RESPONSE else 200
-    return _respond({"errors": errors}, status, media_type)
-
-
 async def handle(
     gateway: Gateway,
     request: Request,
@@ -152,26 +146,29 @@ async def handle(
     anything but the trusted operations).
     """
     media_type = _media_type(request)
+    # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
+    request_id = current_request_id() or uuid.uuid4().hex
+    refusals = _Refusals(access, request_id, media_type)
     try:
         params = _checked(await _params(request))
     except _BadRequest as exc:
-        return _respond({"errors": [error(exc.message, BAD_USER_INPUT)]}, exc.status, media_type)
+        if access is not None:
+            refusals.requester = _requester_if_any(access, request)
+        return await refusals.answer([error(exc.message, BAD_USER_INPUT)], exc.status)
     requester = None
     if access is not None:
         try:
             requester = access.verifier.verify(request.headers.get("authorization"))
         except Unauthenticated as exc:
-            body = {"errors": [error(str(exc), "UNAUTHENTICATED")]}
-            response = _respond(body, 401, media_type)
+            response = await refusals.answer([error(str(exc), "UNAUTHENTICATED")], 401)
             response.headers["www-authenticate"] = "Bearer"
             return response
+    refusals.requester = requester
     try:
         resolved = queries.resolve(params.query, params.extensions)
     except Refused as exc:
         errors = [error(exc.message, exc.code)]
-        if exc.malformed:
-            return _respond({"errors": errors}, 400, media_type)
-        return _refused(errors, media_type)
+        return await refusals.answer(errors, 400 if exc.malformed else _refused_status(media_type))
     variables = params.variables
     try:
         if access is None:
@@ -182,19 +179,54 @@ async def handle(
             client = access.policy.prepare(resolved.query, variables, params.operation_name)
             operation = client.operation
     except RequestError as exc:
-        return _refused(exc.formatted(), media_type)
+        return await refusals.answer(exc.formatted(), _refused_status(media_type))
     queries.remember(resolved)
     request.state.operation_kind = operation.kind
     if request.method == "GET" and operation.kind != "query":
-        return Response(
-            orjson.dumps({"errors": [error("only queries may be sent with GET")]}),
-            status_code=405,
-            media_type=media_type,
-            headers={"allow": "POST"},
+        refusals.operation = operation.name
+        response = await refusals.answer(
+            [error("only queries may be sent with GET", BAD_USER_INPUT)], 405
         )
+        response.headers["allow"] = "POST"
+        return response
     if access is None:
         return _respond(await gateway.run(prepared, variables), 200, media_type)
-    # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
-    request_id = current_request_id() or uuid.uuid4().hex
     answer = await access.policy.run(client, variables, requester, request_id)
     return _respond(answer, 200, media_type)
+
+
+def _refused_status(media_type: str) -> int:
+    """A well-formed request the gateway will not run: 200 for legacy JSON, 400 for the spec's."""
+    return 400 if media_type == GRAPHQL_RESPONSE else 200
+
+
+def _requester_if_any(access: Access, request: Request) -> Requester | None:
+    """Who a request refused before its token was read says it is, for its audit entry only."""
+    try:
+        return access.verifier.verify(request.headers.get("authorization"))
+    except Unauthenticated:
+        return None
+
+
+@dataclass(slots=True)
+class _Refusals:
+    """Answers to requests refused before they ran, each recorded first under the policy.
+
+    Every request is recorded, so one that never reaches execution (a malformed body, a
+    bad token, an unknown persisted query, an invalid document) gets an audit entry with
+    the codes it was refused with; if that entry cannot be written, the answer says so,
+    as for a request that ran.
+    """
+
+    access: Access | None
+    request_id: str
+    media_type: str
+    requester: Requester | None = None
+    operation: str | None = None
+
+    async def answer(self, errors: list[dict[str, Any]], status: int) -> Response:
+        if self.access is not None:
+            errors = await self.access.policy.refuse(
+                self.request_id, self.requester, self.operation, errors
+            )
+        return _respond({"errors": errors}, status, self.media_type)
