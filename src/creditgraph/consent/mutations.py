@@ -67,6 +67,16 @@ async def _bank_id(conn: writing.Connection, code: str) -> int:
     return int(row["id"])
 
 
+async def _transaction_time(conn: writing.Connection) -> datetime:
+    """Now, by the clock a grant's state is read with: the start of the writing transaction.
+
+    In process that transaction is the gateway's, begun before the subgraph was called, so
+    a grant dated by this process's clock would start after it and read as not yet valid.
+    """
+    moment: datetime = await conn.fetchval(SQL["transaction_time"])
+    return moment
+
+
 async def _grant(conn: writing.Connection, grant_id: uuid.UUID) -> ConsentGrant:
     row = await conn.fetchrow(SQL["grant_by_id"], grant_id)
     assert row is not None, "a grant just written or checked is there"
@@ -83,10 +93,10 @@ async def grant_consent(
     subject = context.acting_as("SUBJECT")
     if edition not in GRANTABLE_EDITIONS:
         raise BadUserInput("a grant gives the BANK or the SOCIAL edition", argument="edition")
-    now = datetime.now(UTC)
-    until = _valid_until(now, valid_until)
     grant_id = uuid.uuid4()
     async with writing.write(context) as conn:
+        now = await _transaction_time(conn)
+        until = _valid_until(now, valid_until)
         await conn.execute(
             SQL["insert_grant"],
             grant_id,
@@ -139,10 +149,10 @@ async def record_authorisation(
             "authorisation, e.g. its hash",
             argument="evidence",
         )
-    now = datetime.now(UTC)
-    until = _valid_until(now, valid_until)
     grant_id = uuid.uuid4()
     async with writing.write(context) as conn:
+        now = await _transaction_time(conn)
+        until = _valid_until(now, valid_until)
         await conn.execute(
             SQL["insert_grant"],
             grant_id,
