@@ -168,3 +168,45 @@ async def test_a_write_settled_first_cannot_then_be_recorded_as_committed(
     with pytest.raises(asyncpg.UniqueViolationError):
         async with db.transaction():
             await writes.decide(db, [gid])
+
+
+VALUES_NOT_STORABLE = [
+    pytest.param(
+        "mutation($v: DateTime) { grantConsent(grantee: $bank, purpose: LOAN_APPROVAL, "
+        "validUntil: $v) { id } }",
+        {"v": "99999-12-31T23:59:59Z"},
+        "validUntil",
+        id="date-out-of-range",
+    ),
+    pytest.param(
+        "mutation($t: String!) { addStatement(text: $t) { id } }",
+        {"t": "x" * 2001},
+        "text",
+        id="text-over-its-length",
+    ),
+    pytest.param(
+        'mutation($n: String) { placeFraudAlert(contactPhone: "13812345678", note: $n) { id } }',
+        {"n": "n" * 501},
+        "note",
+        id="note-over-its-length",
+    ),
+    pytest.param(
+        "mutation($id: ID!) { liftFraudAlert(id: $id) { id } }",
+        {"id": "9" * 19},
+        "id",
+        id="id-out-of-range",
+    ),
+]
+
+
+@pytest.mark.parametrize(("document", "variables", "argument"), VALUES_NOT_STORABLE)
+async def test_a_value_the_database_cannot_store_is_bad_user_input_naming_the_argument(
+    either: Stack, db: asyncpg.Connection, document: str, variables: dict[str, Any], argument: str
+) -> None:
+    document = document.replace("$bank", f'"{WESTLAKE_BANK.code}"')
+    before = await _state(db)
+    answer = await either.ask(SELF, document, variables)
+    assert answer["data"] is None
+    [problem] = answer["errors"]
+    assert problem["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
+    assert await _state(db) == {**before, "audit": before["audit"] + 1}
