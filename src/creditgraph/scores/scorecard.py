@@ -233,8 +233,9 @@ def render_markdown() -> str:
         f"loan counts for each borrower) with their monthly repayment records over the "
         f"{signals.WINDOW_MONTHS} months ending at the subject's data month, the guarantees the "
         f"subject gives, and lenders' hard inquiries in the {INQUIRY_WINDOW} before the score's "
-        "time. The thresholds are the credit summary's, so a mark on the report and a cost here "
-        "always agree.",
+        "time, counted as the credit summary counts them: one per grant, however often its "
+        "lender looked under it. The thresholds are the credit summary's, so a mark on the "
+        "report and a cost here always agree.",
         "",
         "## Points",
         "",
