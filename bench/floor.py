@@ -126,7 +126,9 @@ class Report:
         }
         own["chains"] = list(await conn.fetch(b_sql["guarantee_chains"], [pk], CHAIN_DEPTH))
         own["hard"] = await _rows(conn, b_sql["hard_inquiry_counts"], [identifier])
-        own["inquiries"] = await _rows(conn, b_sql["inquiries_by_subject"], [identifier])
+        own["inquiries"] = list(
+            await conn.fetch(b_sql["inquiry_pages"], [identifier], [INQUIRIES], [None])
+        )
         for name in (
             "enforcement_cases",
             "dishonest_listings",
@@ -214,7 +216,7 @@ class Report:
             totals=own["totals"][0] if own["totals"] else None,
             blacklisted=blacklisted,
         )
-        inquiries = [build_record(b.Inquiry, r) for r in own["inquiries"]]
+        inquiries = [build_record(b.Inquiry, r) for r in own["inquiries"] if r["id"] is not None]
         now = datetime.now(UTC)
         return {
             **pick(
@@ -284,7 +286,7 @@ class Report:
             ],
             "guaranteeExposure": self.guarantee_exposure(),
             "inquiries": {
-                "totalCount": len(inquiries),
+                "totalCount": int(own["inquiries"][0]["looks"]),
                 "nodes": [
                     pick(i, "requester_name purpose edition inquired_at hard")
                     for i in inquiries[:INQUIRIES]

@@ -186,3 +186,57 @@ async def test_polling_under_one_grant_cannot_move_the_bureau_score(
         await _grant(stack, bank, purpose)
         await _look(stack, bank, purpose, 1)
     assert (await _bureau_score(db, now + timedelta(seconds=2)))[0] < once[0]
+
+
+PAGE = """
+query($first: Int, $after: String) {
+  me {
+    inquiries(first: $first, after: $after) {
+      totalCount
+      nodes { id counted }
+      pageInfo { hasNextPage hasPreviousPage endCursor }
+    }
+  }
+}
+"""
+
+
+async def test_the_inquiry_list_pages_through_every_look_newest_first(stack: Stack) -> None:
+    """Read a page at a time: each look once, newest first, with the whole list's length."""
+    await _grant(stack, WESTLAKE, "LOAN_APPROVAL")
+    await _look(stack, WESTLAKE, "LOAN_APPROVAL", 7)
+    whole = (await _ok(stack, SUBJECT, PAGE, first=100))["me"]["inquiries"]
+    assert whole["pageInfo"]["hasNextPage"] is False
+    assert whole["totalCount"] == len(whole["nodes"]) >= 7
+
+    whole_ids = [item["id"] for item in whole["nodes"]]
+
+    # each read is itself a look, recorded after it is answered: the list grows at its
+    # front while it is paged, and the cursors, naming looks, not offsets, carry on past it
+    seen: list[str] = []
+    after = None
+    requests = 0
+    while True:
+        listed = (await _ok(stack, SUBJECT, PAGE, first=3, after=after))["me"]["inquiries"]
+        requests += 1
+        assert listed["totalCount"] == whole["totalCount"] + requests
+        assert listed["pageInfo"]["hasPreviousPage"] is (after is not None)
+        assert len(listed["nodes"]) == 3 or not listed["pageInfo"]["hasNextPage"]
+        seen += [item["id"] for item in listed["nodes"]]
+        if not listed["pageInfo"]["hasNextPage"]:
+            break
+        after = listed["pageInfo"]["endCursor"]
+    # the look of the whole-list read first, then every look the whole list held, once
+    assert seen[1:] == whole_ids
+
+
+async def test_a_cursor_from_another_subjects_list_is_refused(stack: Stack) -> None:
+    await _grant(stack, WESTLAKE, "LOAN_APPROVAL")
+    await _look(stack, WESTLAKE, "LOAN_APPROVAL", 2)
+    listed = (await _ok(stack, SUBJECT, PAGE, first=1))["me"]["inquiries"]
+    cursor = listed["pageInfo"]["endCursor"]
+    other = Requester("SUBJECT", PERSONA["husband"].identifier, None)
+    answer = await stack.ask(other, PAGE, {"first": 1, "after": cursor})
+    assert [item["extensions"] for item in answer["errors"]] == [
+        {"code": "BAD_USER_INPUT", "argument": "after"}
+    ]

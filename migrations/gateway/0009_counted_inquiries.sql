@@ -5,6 +5,9 @@
 -- grant: its first hard look is the one that counts, dated when it was made,
 -- and it leaves the six-month window like any other.
 --
+-- The inquiry list is read a page at a time, and its length from a tally kept
+-- beside it, so a report's cost never grows with the looks either.
+--
 -- The counted looks are kept apart, one row per grant at most, written by the
 -- database as each look is inserted (COPY included), so counting them reads a
 -- subject's counted rows in a window of an index: the cost depends on how many
@@ -18,10 +21,20 @@ create table gateway.counted_inquiries (
 create index counted_inquiries_by_subject
     on gateway.counted_inquiries (subject_identifier, inquired_at desc);
 
+-- How many looks each subject's record holds, kept as they are recorded, so a
+-- page of the list says how long the whole list is without reading it.
+create table gateway.inquiry_tallies (
+    subject_identifier  text primary key,
+    looks               bigint not null check (looks >= 0)
+);
+
 create function gateway.count_inquiry() returns trigger
 language plpgsql
 as $$
 begin
+    insert into gateway.inquiry_tallies as t (subject_identifier, looks)
+    values (new.subject_identifier, 1)
+    on conflict (subject_identifier) do update set looks = t.looks + 1;
     if new.hard and new.grant_id is not null then
         insert into gateway.counted_inquiries (grant_id, inquiry_id, subject_identifier, inquired_at)
         values (new.grant_id, new.id, new.subject_identifier, new.inquired_at)
@@ -34,7 +47,10 @@ $$;
 create trigger count_inquiry after insert on gateway.inquiries
 for each row execute function gateway.count_inquiry();
 
--- the looks made before this rule: each grant's first
+-- the looks made before: their tallies, and each grant's first look counted
+insert into gateway.inquiry_tallies (subject_identifier, looks)
+select subject_identifier, count(*) from gateway.inquiries group by subject_identifier;
+
 insert into gateway.counted_inquiries (grant_id, inquiry_id, subject_identifier, inquired_at)
 select distinct on (grant_id) grant_id, id, subject_identifier, inquired_at
 from gateway.inquiries
@@ -54,3 +70,7 @@ left join gateway.counted_inquiries c on c.inquiry_id = i.id;
 create view gateway.counted_inquiry_record as
 select subject_identifier, inquired_at, inquiry_id
 from gateway.counted_inquiries;
+
+-- How many looks each subject's record holds, as the bureau's list reads it.
+create view gateway.inquiry_tally as
+select subject_identifier, looks from gateway.inquiry_tallies;

@@ -106,8 +106,17 @@ async def guarantee_totals(pool: asyncpg.Pool, subject_ids: list[int]) -> list[R
     )
 
 
-async def inquiries(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["inquiries_by_subject"], identifiers, "subject_identifier")
+InquiryPageKey = tuple[str, int, int | None]
+"""(subject identifier, page size, the id of the look the page starts after, or None)."""
+
+
+async def inquiry_pages(pool: asyncpg.Pool, keys: list[InquiryPageKey]) -> list[list[Row]]:
+    """Each key's page rows (see `inquiry_pages` in queries.sql), at least one per key."""
+    identifiers, sizes, afters = zip(*keys, strict=True)
+    found: list[list[Row]] = [[] for _ in keys]
+    for row in await pool.fetch(SQL["inquiry_pages"], identifiers, sizes, afters):
+        found[row["ord"] - 1].append(row)
+    return found
 
 
 async def disputes(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:

@@ -144,12 +144,30 @@ from bureau.guarantees
 where guarantor_id = any($1::bigint[]) and status = 'ACTIVE'
 group by guarantor_id;
 
--- name: inquiries_by_subject
-select subject_identifier, id, requester_role, requester_code, requester_name, operator,
-       purpose, edition, grant_id, inquired_at, hard, counted
-from gateway.inquiry_record
-where subject_identifier = any($1::text[])
-order by subject_identifier, inquired_at desc, id desc;
+-- name: inquiry_pages
+-- One page of inquiries per (subject $1, size $2, after look $3 or null), newest
+-- first: at most size + 1 rows, the one past the page telling that there is a
+-- next, read from the index on (subject, time), never the whole list. Each key
+-- gets at least one row: `found` false when its cursor's look is not on the
+-- subject's list, and `id` null when the page is empty; `looks` is the list's
+-- length, from the tally the gateway keeps.
+select k.ord, k.after_id is null or a.id is not null as found,
+       coalesce(t.looks, 0) as looks,
+       i.id, i.requester_role, i.requester_code, i.requester_name, i.operator, i.purpose,
+       i.edition, i.grant_id, i.inquired_at, i.hard, i.counted
+from unnest($1::text[], $2::int[], $3::bigint[]) with ordinality
+     as k(identifier, size, after_id, ord)
+left join gateway.inquiry_record a on a.id = k.after_id and a.subject_identifier = k.identifier
+left join gateway.inquiry_tally t on t.subject_identifier = k.identifier
+left join lateral (
+    select *
+    from gateway.inquiry_record r
+    where r.subject_identifier = k.identifier
+      and (k.after_id is null or (r.inquired_at, r.id) < (a.inquired_at, a.id))
+    order by r.inquired_at desc, r.id desc
+    limit k.size + 1
+) i on true
+order by k.ord, i.inquired_at desc, i.id desc;
 
 -- name: disputes_by_subject
 select subject_id, id, record_type, record_id, reason, filed_at, respond_by, status, outcome,

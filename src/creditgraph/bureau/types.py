@@ -36,7 +36,14 @@ from creditgraph.bureau.enums import (
 from creditgraph.bureau.marks import Disputable, record_reference
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.errors import BadUserInput, check_id, check_identifier, check_range
-from creditgraph.subgraphs.pagination import Connection, paginate
+from creditgraph.subgraphs.pagination import (
+    Connection,
+    decode_cursor,
+    gone,
+    page,
+    page_size,
+    paginate,
+)
 from creditgraph.subgraphs.records import build_record
 
 Info: TypeAlias = strawberry.Info[SubgraphContext, None]
@@ -746,9 +753,23 @@ class Subject:
     async def inquiries(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Inquiry] | None:
-        rows = await info.context.loader(dl.inquiries).load(self.identifier)
-        items = [build_record(Inquiry, r) for r in rows]
-        return paginate(items, kind="inquiry", key=lambda i: str(i.id), first=first, after=after)
+        # every look appends one, so the list is read a page at a time (never whole)
+        size = page_size(first)
+        start = (
+            None if after is None else check_id(decode_cursor("inquiry", after), argument="after")
+        )
+        rows = await info.context.loader(dl.inquiry_pages).load((self.identifier, size, start))
+        if not rows[0]["found"]:
+            raise gone("inquiry")
+        items = [build_record(Inquiry, r) for r in rows if r["id"] is not None]
+        return page(
+            items[:size],
+            kind="inquiry",
+            key=lambda i: str(i.id),
+            has_next=len(items) > size,
+            has_previous=start is not None,
+            total=int(rows[0]["looks"]),
+        )
 
     @strawberry.field
     async def disputes(self, info: Info) -> list[Dispute] | None:

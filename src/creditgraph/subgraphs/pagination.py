@@ -2,7 +2,9 @@
 
 A subgraph loads a subject's whole list in one batched query (so the number
 of statements never depends on page sizes or positions) and cuts the page
-here. A cursor names the list it belongs to and the key of the item it
+here; a list that grows with every read (the inquiries) is read a page at a
+time instead, in one batched query just the same, and only shaped here
+(`page`). A cursor names the list it belongs to and the key of the item it
 follows, not an offset, so a cursor stays meaningful when rows are added in
 front of it; a cursor from another list, or one whose item is gone, is
 refused with BAD_USER_INPUT rather than silently restarting the list.
@@ -53,7 +55,8 @@ def encode_cursor(kind: str, key: str) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
 
 
-def _decode_cursor(kind: str, cursor: str) -> str:
+def decode_cursor(kind: str, cursor: str) -> str:
+    """The key a cursor of a `kind` list names, or BAD_USER_INPUT for any other string."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -76,28 +79,56 @@ def paginate(
     default_size: int = DEFAULT_PAGE_SIZE,
 ) -> Connection[T]:
     """The page of `items` (already in list order) that `first`/`after` ask for."""
-    size = default_size if first is None else check_range("first", first, 0, MAX_PAGE_SIZE)
+    size = page_size(first, default_size)
     start = 0
     if after is not None:
-        wanted = _decode_cursor(kind, after)
+        wanted = decode_cursor(kind, after)
         keys = [key(item) for item in items]
         try:
             start = keys.index(wanted) + 1
         except ValueError:
-            raise BadUserInput(
-                f"after: the {kind} this cursor points at is no longer in the list",
-                argument="after",
-            ) from None
-    chosen = items[start : start + size]
+            raise gone(kind) from None
+    return page(
+        items[start : start + size],
+        kind=kind,
+        key=key,
+        has_next=start + size < len(items),
+        has_previous=start > 0,
+        total=len(items),
+    )
+
+
+def page_size(first: int | None, default_size: int = DEFAULT_PAGE_SIZE) -> int:
+    """How many items `first` asks for, within the bounds every list keeps."""
+    return default_size if first is None else check_range("first", first, 0, MAX_PAGE_SIZE)
+
+
+def gone(kind: str) -> BadUserInput:
+    """The refusal of a cursor whose item is no longer in its list."""
+    return BadUserInput(
+        f"after: the {kind} this cursor points at is no longer in the list", argument="after"
+    )
+
+
+def page(
+    chosen: Sequence[T],
+    *,
+    kind: str,
+    key: Callable[[T], str],
+    has_next: bool,
+    has_previous: bool,
+    total: int,
+) -> Connection[T]:
+    """A page already cut (here, or by the database for a list read a page at a time)."""
     edges = [Edge(cursor=encode_cursor(kind, key(item)), node=item) for item in chosen]
     return Connection(
         edges=edges,
         nodes=list(chosen),
         page_info=PageInfo(
-            has_next_page=start + size < len(items),
-            has_previous_page=start > 0,
+            has_next_page=has_next,
+            has_previous_page=has_previous,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=len(items),
+        total_count=total,
     )
