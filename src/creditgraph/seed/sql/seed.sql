@@ -16,7 +16,8 @@ truncate
     public_records.utility_arrears, public_records.social_insurance, public_records.housing_fund,
     public_records.licences,
     scores.models, scores.bands, scores.observations, scores.reasons,
-    gateway.requesters, gateway.consent_grants, gateway.mandates, gateway.inquiries
+    gateway.requesters, gateway.consent_grants, gateway.mandates, gateway.inquiries,
+    gateway.counted_inquiries, gateway.inquiry_tallies
 restart identity
 
 -- name: advance_identities
