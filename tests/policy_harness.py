@@ -35,7 +35,15 @@ from creditgraph.seed.personas import (
     XIHU_COURT,
 )
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
-from tests.edition_oracle import Oracle, World, augment, load_world, other_errors, policy_errors
+from tests.edition_oracle import (
+    Oracle,
+    World,
+    augment,
+    canonical_references,
+    load_world,
+    other_errors,
+    policy_errors,
+)
 
 HUSBAND: Final = PERSONA["husband"].identifier
 WIFE: Final = PERSONA["wife"].identifier
@@ -133,7 +141,7 @@ class Harness:
         operation_name: str | None,
     ) -> dict[str, Any]:
         """The plain gateway's answer (no policy) with the oracle's extra fields."""
-        augmented = print_ast(augment(self.gateway.schema, parse(document)))
+        augmented = print_ast(augment(self.gateway.schema, self.policy, parse(document)))
         prepared = self.gateway.prepare(augmented, variables, operation_name)
         transport = self.transport.acting_for(requester)
         return await self.gateway.run(prepared, dict(variables), transport)
@@ -158,7 +166,9 @@ class Harness:
             answer.get("errors"),
             expected.errors,
         )
-        assert answer["data"] == expected.data, (shown, difference(answer["data"], expected.data))
+        found_data = canonical_references(answer["data"])
+        wanted_data = canonical_references(expected.data)
+        assert found_data == wanted_data, (shown, difference(found_data, wanted_data))
         found, wanted = policy_errors(answer.get("errors")), policy_errors(expected.errors)
         assert found == wanted, (shown, sorted(set(found) ^ set(wanted), key=repr)[:5])
         assert_no_foreign_names(requester, answer)

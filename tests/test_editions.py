@@ -129,7 +129,7 @@ async def test_a_bank_sees_its_own_name_and_no_other_lender(guarded: PolicyGatew
         (item["account"]["kind"], item["account"]["lender"]["name"])
         for item in subject["accounts"]["nodes"]
     )
-    assert lenders == [("CREDIT_CARD", ANONYMISED_NAME), ("MORTGAGE", EASTBRIDGE_BANK.name)]
+    assert lenders == [("CREDIT_CARD", f"{ANONYMISED_NAME} 1"), ("MORTGAGE", EASTBRIDGE_BANK.name)]
     assert WESTLAKE_BANK.code not in str(response)
     assert WESTLAKE_BANK.name not in str(response)
     assert [item["model"]["scale"] for item in subject["scores"]] == ["BUREAU"]

@@ -25,10 +25,24 @@ class Query:
             await asyncio.gather(*(Subject.by_identifier(info, item) for item in identifiers))
         )
 
-    @strawberry.federation.field(inaccessible=True)
-    async def credit_account(self, info: Info, id: strawberry.ID) -> CreditAccount | None:
-        found = await CreditAccount.load_many(info, [check_id(str(id))])
-        return found[0] if found else None
+    @strawberry.federation.field(
+        inaccessible=True,
+        description="Accounts by id, in the order asked, null where unknown. The gateway's own "
+        "entry: it fetches another subject's account this way once it has decided, from the "
+        "account's parties, what the requester may see of it.",
+    )
+    async def credit_accounts(
+        self, info: Info, ids: list[strawberry.ID]
+    ) -> list[CreditAccount | None]:
+        return await CreditAccount.by_ids(info, [check_id(str(item)) for item in ids])
+
+    @strawberry.federation.field(
+        inaccessible=True,
+        description="Guarantees by id, in the order asked, null where unknown; the gateway's "
+        "own entry, as for accounts.",
+    )
+    async def guarantees(self, info: Info, ids: list[strawberry.ID]) -> list[Guarantee | None]:
+        return await Guarantee.by_ids(info, [check_id(str(item)) for item in ids])
 
     @strawberry.federation.field(
         inaccessible=True, description="An institution by unified social credit code."
