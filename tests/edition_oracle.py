@@ -72,11 +72,17 @@ _MASK_EXTRAS: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
 }
 
 
-def extra_paths(policy: Policy) -> dict[str, tuple[tuple[str, ...], ...]]:
-    """Every path the oracle reads, by type: masks' values, and each record's key and owners."""
+def extra_paths(
+    policy: Policy, *more: Mapping[str, tuple[tuple[str, ...], ...]]
+) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Every path this oracle reads, by type (masks' values, each record's key and owners),
+    with those other readers of the same answer need."""
     found = {name: list(paths) for name, paths in _MASK_EXTRAS.items()}
     for type_name, record in policy.records.items():
         found.setdefault(type_name, []).extend([(record.key,), *record.owners.values()])
+    for extras in more:
+        for type_name, paths in extras.items():
+            found.setdefault(type_name, []).extend(paths)
     return {name: tuple(dict.fromkeys(paths)) for name, paths in found.items()}
 
 
@@ -191,9 +197,13 @@ async def load_world(conn: asyncpg.Connection | asyncpg.Pool) -> World:
 # -- the extra fields the plain gateway is asked for ----------------------------------------
 
 
-def augment(schema: GraphQLSchema, policy: Policy, document: DocumentNode) -> DocumentNode:
-    """The document with the oracle's own fields added under every object that needs them."""
-    extras = extra_paths(policy)
+def augment(
+    schema: GraphQLSchema,
+    extras: Mapping[str, tuple[tuple[str, ...], ...]],
+    document: DocumentNode,
+) -> DocumentNode:
+    """The document with the oracles' own fields (paths, by type) added under every object
+    of a type that has some, each step under the oracles' alias."""
 
     def selection_set(node: SelectionSetNode, type_: GraphQLNamedType) -> SelectionSetNode:
         selections: list[SelectionNode] = []

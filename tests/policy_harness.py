@@ -35,11 +35,13 @@ from creditgraph.seed.personas import (
     XIHU_COURT,
 )
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
+from tests import ownership_oracle
 from tests.edition_oracle import (
     Oracle,
     World,
     augment,
     canonical_references,
+    extra_paths,
     load_world,
     other_errors,
     policy_errors,
@@ -115,6 +117,7 @@ class Harness:
     transport: InProcessTransport
     policy: Policy
     world: World
+    owners: ownership_oracle.Owners
 
     @property
     def gateway(self) -> Gateway:
@@ -141,7 +144,13 @@ class Harness:
         operation_name: str | None,
     ) -> dict[str, Any]:
         """The plain gateway's answer (no policy) with the oracle's extra fields."""
-        augmented = print_ast(augment(self.gateway.schema, self.policy, parse(document)))
+        augmented = print_ast(
+            augment(
+                self.gateway.schema,
+                extra_paths(self.policy, ownership_oracle.EXTRAS),
+                parse(document),
+            )
+        )
         prepared = self.gateway.prepare(augmented, variables, operation_name)
         transport = self.transport.acting_for(requester)
         return await self.gateway.run(prepared, dict(variables), transport)
@@ -172,6 +181,10 @@ class Harness:
         found, wanted = policy_errors(answer.get("errors")), policy_errors(expected.errors)
         assert found == wanted, (shown, sorted(set(found) ^ set(wanted), key=repr)[:5])
         assert_no_foreign_names(requester, answer)
+        judged = ownership_oracle.OwnershipOracle(
+            self.gateway.schema, self.world, self.owners, requester
+        ).judge(parse(document), variables, operation_name, full["data"], answer)
+        assert judged == [], (shown, judged[:5])
         return answer
 
 
@@ -204,10 +217,17 @@ def assert_no_foreign_names(requester: Requester, answer: dict[str, Any]) -> Non
 
 
 @asynccontextmanager
-async def harness(pool: asyncpg.Pool) -> AsyncIterator[Harness]:
-    """The policy gateway and the plain one over the same in-process subgraphs."""
+async def harness(pool: asyncpg.Pool, policy: Policy | None = None) -> AsyncIterator[Harness]:
+    """The policy gateway (under graphql/policy.toml, or `policy`) and the plain one over the
+    same in-process subgraphs."""
     transport = InProcessTransport({name: subgraph_schema(name) for name in SUBGRAPH_NAMES}, pool)
     supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
-    policy = Policy.load(policy_path())
+    policy = policy or Policy.load(policy_path())
     gateway = Gateway(supergraph, transport)
-    yield Harness(PolicyGateway(gateway, policy, pool), transport, policy, await load_world(pool))
+    yield Harness(
+        PolicyGateway(gateway, policy, pool),
+        transport,
+        policy,
+        await load_world(pool),
+        await ownership_oracle.load_owners(pool),
+    )
