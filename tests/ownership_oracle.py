@@ -346,14 +346,13 @@ class OwnershipOracle:
             return None
         if value is None:
             return None
-        if found is None and not self._is_excused(path):
-            self.problems.append(f"{path}: {type_name}.{name} withheld though entitled")
-        section = node.section
-        if type_name == "Subject" and node.record.type_name == "Subject" and section is None:
-            section = name
         if is_leaf_type(child):
             self._leaf(node, edition, type_name, name, value, found, path)
             return value
+        self._present(found, path, f"{type_name}.{name}")
+        section = node.section
+        if type_name == "Subject" and node.record.type_name == "Subject" and section is None:
+            section = name
         items = self._filtered(type_name, name, edition, value)
         return self._children(node, edition, section, type_name, name, child.name, items, found)
 
@@ -446,6 +445,7 @@ class OwnershipOracle:
     ) -> None:
         secret = self._secret(node, edition, type_name, name, value)
         if secret is None:
+            self._present(found, path, f"{type_name}.{name}")
             if found is not None and found != value:
                 self.problems.append(f"{path}: {type_name}.{name} is {found!r}, not {value!r}")
             return
@@ -487,8 +487,10 @@ class OwnershipOracle:
             return None
         return _Secret(names=(code or "", self.owners.banks.get(code or "", "")), strict=True)
 
-    def _is_excused(self, path: tuple[Any, ...]) -> bool:
-        return any(path[: len(where)] == where for where in self._excused)
+    def _present(self, found: Any, path: tuple[Any, ...], coordinate: str) -> None:
+        """An entitled value must come back, unless a subgraph's own error took it."""
+        if found is None and not any(path[: len(where)] == where for where in self._excused):
+            self.problems.append(f"{path}: {coordinate} withheld though entitled")
 
 
 _IDENTIFIERS: Final = frozenset({"identifier", "subjectIdentifier", "restrictedPersonIdentifier"})

@@ -1,11 +1,13 @@
 """The grant state, requesters and comparison shared by the no-leak and traversal tests.
 
-`set_up_grants` writes a known grant state over the seeded personas: live BANK
+`set_up_world` writes a known grant state over the seeded personas: live BANK
 and SOCIAL grants, an expired one and revoked ones, for several banks and
 purposes, so that every way an edition is decided (own report, grant, open
-lending, mandate, nothing) is met at the root and at reached subjects.
-`Harness.check` sends one operation through the policy gateway and the plain
-gateway, and holds the policy gateway's answer against the oracle's.
+lending, mandate, nothing) is met at the root and at reached records; and a
+former marriage beside a current one. `Harness.check` sends one operation
+through the policy gateway and the plain gateway, and holds the policy
+gateway's answer against both oracles: the one reading the policy, and the one
+built on ownership that does not.
 """
 
 from __future__ import annotations
@@ -105,10 +107,23 @@ from gateway.requesters r where r.role = 'BANK' and r.identifier = $2
 """
 
 
-async def set_up_grants(conn: asyncpg.Connection | asyncpg.Pool) -> None:
-    """The test's grant state; the seed's own grants (behind its inquiries) stay as they are."""
+# a marriage that ended: the husband's former wife is the debtor, another subject to him now
+FORMER_MARRIAGE = """
+with m as (
+    insert into bureau.marriages (started_on, ended_on, end_reason)
+    values ('2005-05-01', '2010-06-01', 'DIVORCE') returning id, during
+)
+insert into bureau.marriage_partners (marriage_id, subject_id, during)
+select m.id, s.id, m.during from m, bureau.subjects s where s.identifier in ($1, $2)
+"""
+
+
+async def set_up_world(conn: asyncpg.Connection | asyncpg.Pool) -> None:
+    """The test's grant state and a former marriage over the seeded personas; the seed's own
+    grants (behind its inquiries) stay as they are."""
     for grant in GRANTS:
         await conn.execute(_INSERT_GRANT, *grant)
+    await conn.execute(FORMER_MARRIAGE, HUSBAND, DEBTOR)
 
 
 @dataclass

@@ -25,7 +25,16 @@ from creditgraph.gateway import Supergraph
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import HARBOUR_FINANCE, PERSONA, WESTLAKE_BANK
-from tests.policy_harness import CIRCLE_A, CIRCLE_B, HARBOUR, HUSBAND, WESTLAKE, Harness, harness
+from tests.policy_harness import (
+    CIRCLE_A,
+    CIRCLE_B,
+    FORMER_MARRIAGE,
+    HARBOUR,
+    HUSBAND,
+    WESTLAKE,
+    Harness,
+    harness,
+)
 from tests.test_traversal import codes, grant
 
 CHAIN = """
@@ -137,18 +146,7 @@ async def test_a_former_spouse_is_another_subject_not_a_spouse(
     checked: Harness, writable_pool: asyncpg.Pool
 ) -> None:
     former = PERSONA["debtor"].identifier
-    await writable_pool.execute(
-        """
-        with m as (
-            insert into bureau.marriages (started_on, ended_on, end_reason)
-            values ('2005-05-01', '2010-06-01', 'DIVORCE') returning id, during
-        )
-        insert into bureau.marriage_partners (marriage_id, subject_id, during)
-        select m.id, s.id, m.during from m, bureau.subjects s where s.identifier in ($1, $2)
-        """,
-        HUSBAND,
-        former,
-    )
+    await writable_pool.execute(FORMER_MARRIAGE, HUSBAND, former)
     await grant(checked, writable_pool, HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
     answer = await checked.check(WESTLAKE, FORMER, {"id": HUSBAND})
     subject = answer["data"]["subject"]
