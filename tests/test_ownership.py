@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from graphql import GraphQLSchema
 
 from creditgraph.access.policy import Policy, PolicyError
 from creditgraph.gateway import Supergraph
@@ -220,3 +221,22 @@ async def test_the_ownership_oracle_catches_a_policy_that_leaks(
         await grant(checked, writable_pool, CIRCLE_A, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK")
         with pytest.raises(AssertionError, match="returned without entitlement"):
             await checked.check(HARBOUR, CHAIN, {"id": CIRCLE_A})
+
+
+def test_a_mutation_answering_with_a_record_is_refused() -> None:
+    """A mutation's answer comes back as the subgraph gives it, so it may reach no record."""
+    schema = api_schema(Supergraph(supergraph_path().read_text(encoding="utf-8")))
+    mutation = schema.mutation_type
+    assert mutation is not None
+    subject = schema.type_map["Subject"]
+    # a schema whose fileDispute answered with the disputed subject
+    mutation.fields["fileDispute"].type = subject  # type: ignore[assignment]
+    assert "mutation fileDispute answers with a Subject, which only a query may reach" in (
+        _refused_by(schema)
+    )
+
+
+def _refused_by(schema: GraphQLSchema) -> str:
+    with pytest.raises(PolicyError) as raised:
+        Policy.parse(POLICY_TEXT).check(schema)
+    return str(raised.value)

@@ -149,7 +149,7 @@ class Policy:
             )
 
     def _problems(self, schema: GraphQLSchema) -> Iterable[str]:
-        reachable = _reachable_from_subject(schema)
+        reachable = _reachable_from(schema, SUBJECT_TYPE)
         for name in sorted(reachable - set(self.types)):
             yield f"type {name} is reachable from Subject but the policy does not declare it"
         for type_name, fields in self.types.items():
@@ -176,6 +176,11 @@ class Policy:
         for name in self.mutations:
             if mutation is None or name not in mutation.fields:
                 yield f"mutations.{name} is not a mutation of the schema"
+        # a mutation's answer is returned as the subgraph gives it, outside the checkpoints
+        for name, field in (mutation.fields if mutation else {}).items():
+            for record in sorted(_reachable_from(schema, get_named_type(field.type).name)):
+                if record in self.records:
+                    yield f"mutation {name} answers with a {record}, which only a query may reach"
 
     def _ownership(self, schema: GraphQLSchema, reachable: set[str]) -> Iterable[str]:
         """Every record type has owners it can read; every edge that reaches one, a view."""
@@ -386,9 +391,9 @@ def _edge_target(schema: GraphQLSchema, edge: str) -> str | None:
     return target
 
 
-def _reachable_from_subject(schema: GraphQLSchema) -> set[str]:
+def _reachable_from(schema: GraphQLSchema, start: str) -> set[str]:
     found: set[str] = set()
-    pending = [SUBJECT_TYPE]
+    pending = [start]
     while pending:
         name = pending.pop()
         type_ = schema.type_map.get(name)
