@@ -115,12 +115,16 @@ _SUBJECT_SECTIONS: Final[Mapping[str, frozenset[str]]] = {
     "scoreHistory": frozenset({S}),
     "consentGrants": PRIVATE,
 }
-# the social edition sees guarantees as totals and disputes as marks only
-_SOCIAL_ONLY: Final[Mapping[str, frozenset[str]]] = {
-    "guaranteeExposure": frozenset(
+# what of a section an edition sees in part: society sees guarantees as totals; lenders and
+# society see disputes as marks only, since what was said may name another lender
+_PARTLY: Final[Mapping[tuple[str, str], frozenset[str]]] = {
+    (SO, "guaranteeExposure"): frozenset(
         {"maxDepth", "directExposure", "chainExposure", "totalExposure", "truncated"}
     ),
-    "disputes": frozenset({"id", "recordType", "recordId", "filedAt", "respondBy", "status"}),
+    (SO, "disputes"): frozenset({"id", "recordType", "recordId", "filedAt", "respondBy", "status"}),
+    (B, "disputes"): frozenset(
+        {"id", "recordType", "recordId", "filedAt", "respondBy", "status", "outcome", "resolvedAt"}
+    ),
 }
 # another subject reached from a report, without an entitlement of the requester's own
 _ANOTHER_SUBJECT: Final = frozenset({"id", "identifier", "name", "kind"})
@@ -321,9 +325,9 @@ class OwnershipOracle:
             return edition in PRIVATE
         if edition not in _SUBJECT_SECTIONS[section]:
             return False
-        if edition == SO and section in _SOCIAL_ONLY:
-            direct = type_name in ("GuaranteeExposure", "Dispute")
-            return direct and name in _SOCIAL_ONLY[section]
+        partly = _PARTLY.get((edition, section))
+        if partly is not None:
+            return type_name in ("GuaranteeExposure", "Dispute") and name in partly
         return True
 
     # -- the walk --------------------------------------------------------------------------

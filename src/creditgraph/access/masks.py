@@ -131,9 +131,11 @@ def _other_inquirer(field: str, value: Any, needed: Mapping[NeedPath, Any], view
 
 
 def _other_reporter(field: str, value: Any, needed: Mapping[NeedPath, Any], viewer: Viewer) -> Any:
+    # a reporter is known by its name only: it gets a reference of its own, from the same
+    # counter as institutions known by code, so the two never share a number by accident
     if value is None or value == viewer.name:
         return value
-    return f"{ANONYMISED_NAME} {viewer.references.of('reporter', value)}"
+    return f"{ANONYMISED_NAME} {viewer.references.of('institution', value)}"
 
 
 _SCALE: Final = ("model", "scale")
