@@ -7,7 +7,9 @@ construction, and are reported as such; a subgraph served apart is asked for
 the `healthz` beside its GraphQL URL, and any answer below 500 means it is
 there (a creditgraph subgraph answers 200; another server may have no such
 route and answer 404, which still shows it up). The checks run concurrently,
-each within `timeout` seconds, so a probe never hangs on one dead part.
+each within `timeout` seconds, so a probe never hangs on one dead part. What
+is down is said in words an operator reads ("connection refused", "no answer
+within 2 s"), never an exception's class.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from urllib.parse import urljoin
 
 import asyncpg
 import httpx
+
+from creditgraph.db.faults import DATABASE_ERRORS, database_fault
 
 OK = "ok"
 IN_PROCESS = "ok (in process)"
@@ -82,8 +86,8 @@ class Readiness:
                 await self.pool.fetchval("select 1")
         except TimeoutError:
             return f"no answer within {self.timeout:g} s"
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            return type(exc).__name__
+        except DATABASE_ERRORS as exc:
+            return database_fault(exc) or "answers with an error"
         return OK
 
     async def _subgraphs(self) -> dict[str, str]:
@@ -102,8 +106,8 @@ class Readiness:
             return f"no answer within {self.timeout:g} s"
         except httpx.ConnectError:
             return "unreachable"
-        except httpx.HTTPError as exc:
-            return type(exc).__name__
+        except httpx.HTTPError:
+            return "no valid HTTP answer"
         if response.status_code >= 500:
             return f"HTTP {response.status_code}"
         return OK
