@@ -85,5 +85,8 @@ def log_config() -> dict[str, Any]:
             "uvicorn.error": {"handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "propagate": True},
             "creditgraph": {"level": "INFO"},
+            # asyncpg's pool warns, with a stack, each time it retries its connections while
+            # the database is away; the requests that meet the outage already say so, once
+            "asyncpg": {"level": "ERROR"},
         },
     }

@@ -79,16 +79,22 @@ class Readiness:
         return Report(True, {"status": "ready", **body})
 
     async def _database(self) -> str | None:
+        """The database's state: the probe stops waiting after `timeout`, but never cancels
+        the check, which the pool's own limits bound (a cancelled asyncpg statement leaves
+        its connection's release to fail unseen); a late outcome is dropped."""
         if self.pool is None:
             return None
-        try:
-            async with asyncio.timeout(self.timeout):
-                await self.pool.fetchval("select 1")
-        except TimeoutError:
+        check = asyncio.ensure_future(self.pool.fetchval("select 1"))
+        check.add_done_callback(_drop_outcome)
+        done, _ = await asyncio.wait({check}, timeout=self.timeout)
+        if not done:
             return f"no answer within {self.timeout:g} s"
-        except DATABASE_ERRORS as exc:
-            return database_fault(exc) or "answers with an error"
-        return OK
+        failure = check.exception()
+        if failure is None:
+            return OK
+        if isinstance(failure, DATABASE_ERRORS):
+            return database_fault(failure) or "answers with an error"
+        raise failure
 
     async def _subgraphs(self) -> dict[str, str]:
         names = sorted(self.subgraphs.health_urls)
@@ -111,6 +117,12 @@ class Readiness:
         if response.status_code >= 500:
             return f"HTTP {response.status_code}"
         return OK
+
+
+def _drop_outcome(check: asyncio.Future[object]) -> None:
+    """Mark a finished check's exception as seen, so asyncio does not log it as lost."""
+    if not check.cancelled():
+        check.exception()
 
 
 def _up(state: str) -> bool:
