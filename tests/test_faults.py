@@ -30,7 +30,14 @@ from creditgraph.access.tokens import Role, mint_demo_token
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.gateway.trusted import sha256_hex
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA
-from tests.cli_helpers import cli_env, free_port, start_cli, wait_for_http
+from creditgraph.subgraphs import credential
+from tests.cli_helpers import (
+    cli_env,
+    free_port,
+    serve_over_unreachable_subgraphs,
+    start_cli,
+    wait_for_http,
+)
 
 HUSBAND = PERSONA["husband"].identifier
 WIFE = PERSONA["wife"].identifier
@@ -326,3 +333,80 @@ def test_sigterm_exits_0_and_no_log_line_holds_an_identifier_query_or_value(up: 
     faults = [line for line in lines if line["message"].startswith("database unavailable")]
     assert faults
     assert all(line["level"] == "warning" for line in faults)
+
+
+# -- a subgraph served alone, and `serve` ----------------------------------------------------
+
+SUBGRAPH_SECRET = "faults-test-secret-of-at-least-32-bytes-long"
+SUBJECTS = "query($ids: [String!]!) { subjects(identifiers: $ids) { name } }"
+
+
+async def _locked_subject_lookup(dsn: str, url: str, token: str) -> httpx.Response:
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            await conn.execute("lock table bureau.subjects in access exclusive mode")
+            return await asyncio.to_thread(
+                httpx.post,
+                url,
+                json={"query": SUBJECTS, "variables": {"ids": [HUSBAND]}},
+                headers={credential.HEADER: token},
+                timeout=NO_HANG,
+            )
+    finally:
+        await conn.close()
+
+
+def test_a_subgraph_whose_database_is_locked_says_so_and_logs_it_once(
+    tmp_path: Path, writable_seeded_database_url: str
+) -> None:
+    port = free_port()
+    env = {**cli_env(home=tmp_path, database_url=writable_seeded_database_url), **LIMITS}
+    env["CREDITGRAPH_INTERNAL_SECRET"] = SUBGRAPH_SECRET
+    proc = start_cli("subgraph", "bureau", "--port", str(port), env=env)
+    url = f"http://127.0.0.1:{port}/graphql"
+    try:
+        wait_for_http(proc, f"http://127.0.0.1:{port}/healthz")
+        token = credential.issue(SUBGRAPH_SECRET.encode(), "bureau")
+        locked = asyncio.run(_locked_subject_lookup(writable_seeded_database_url, url, token))
+        nul = httpx.post(
+            url,
+            json={"query": SUBJECTS, "variables": {"ids": [HUSBAND + "\u0000"]}},
+            headers={credential.HEADER: token},
+            timeout=NO_HANG,
+        )
+        after = httpx.post(
+            url,
+            json={"query": SUBJECTS, "variables": {"ids": [HUSBAND]}},
+            headers={credential.HEADER: token},
+            timeout=NO_HANG,
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=NO_HANG)
+    assert proc.returncode == 0, output
+
+    assert [error["extensions"]["code"] for error in locked.json()["errors"]] == [
+        "SUBGRAPH_UNAVAILABLE"
+    ]
+    assert nul.json()["errors"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "argument": "identifiers",
+    }
+    assert after.json() == {"data": {"subjects": [{"name": PERSONA["husband"].name}]}}
+
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert HUSBAND not in output
+    assert not [line for line in lines if "exception" in line]
+    failures = [line for line in lines if line.get("logger") == "creditgraph.subgraph"]
+    assert [(line["level"], line["message"]) for line in failures] == [
+        ("warning", "database unavailable: a lock it needs is held too long")
+    ]
+
+
+def test_serve_exits_0_on_sigterm(tmp_path: Path) -> None:
+    proc, _ = serve_over_unreachable_subgraphs(tmp_path)
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=NO_HANG)
+    assert proc.returncode == 0, output
+    assert "Traceback" not in output
