@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import subprocess
 import threading
@@ -19,21 +20,27 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 import httpx
 import psutil
 import pytest
+from graphql import GraphQLError
 
 from creditgraph.access.tokens import Role, mint_demo_token
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.gateway.trusted import sha256_hex
+from creditgraph.observability.logs import JSONFormatter
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA
 from creditgraph.subgraphs import credential
+from creditgraph.subgraphs.errors import BadUserInput
+from creditgraph.subgraphs.masking import log_failures
 from tests.cli_helpers import (
+    assert_one_line_error,
     cli_env,
     free_port,
+    run_cli,
     serve_over_unreachable_subgraphs,
     start_cli,
     wait_for_http,
@@ -410,3 +417,60 @@ def test_serve_exits_0_on_sigterm(tmp_path: Path) -> None:
     output, _ = proc.communicate(timeout=NO_HANG)
     assert proc.returncode == 0, output
     assert "Traceback" not in output
+
+
+# -- what a log line may hold ----------------------------------------------------------------
+
+
+def _lookup(message: str) -> NoReturn:
+    raise ValueError(message)
+
+
+def _failed_with(message: str) -> GraphQLError:
+    """A resolver's error as graphql-core makes it: the exception raised, with its traceback."""
+    try:
+        _lookup(message)
+    except ValueError as exc:
+        return GraphQLError("resolver failed", original_error=exc)
+
+
+def test_a_failure_behind_many_fields_is_logged_once_without_its_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    failure = _failed_with(f"no row for {HUSBAND}")
+    sibling = GraphQLError("same batch", original_error=failure.original_error)
+    refused = BadUserInput(f"identifier: {BAD_IDENTIFIER} is not valid", argument="identifier")
+    with caplog.at_level(logging.INFO):
+        log_failures([failure, sibling, refused, _failed_with("another")])
+    records = [record for record in caplog.records if record.name == "creditgraph.subgraph"]
+    assert [(record.levelname, record.getMessage()) for record in records] == [
+        ("ERROR", "resolver failed"),
+        ("ERROR", "resolver failed"),
+    ]
+    line = json.loads(JSONFormatter().format(records[0]))
+    assert "ValueError" in line["exception"]
+    assert "test_faults.py" in line["exception"]
+    assert HUSBAND not in json.dumps(line)
+
+
+def test_a_database_outage_is_logged_as_a_warning_in_words(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    outage = GraphQLError("lost", original_error=ConnectionRefusedError(111, HUSBAND))
+    with caplog.at_level(logging.INFO):
+        log_failures([outage, outage])
+    records = [record for record in caplog.records if record.name == "creditgraph.subgraph"]
+    assert [(record.levelname, record.getMessage()) for record in records] == [
+        ("WARNING", "database unavailable: connection refused")
+    ]
+    assert records[0].exc_info is None
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "nan", "inf", "3601"])
+def test_a_database_limit_that_is_not_a_sane_number_of_seconds_stops_at_once(
+    tmp_path: Path, value: str
+) -> None:
+    env = {**cli_env(home=tmp_path), "CREDITGRAPH_DB_LOCK_TIMEOUT": value}
+    result = run_cli("migrate", env=env)
+    assert_one_line_error(result, "CREDITGRAPH_DB_LOCK_TIMEOUT")
+    assert not (tmp_path / "pgdata").exists()
