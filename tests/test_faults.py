@@ -31,6 +31,7 @@ from graphql import GraphQLError
 
 from creditgraph.access.tokens import Role, mint_demo_token
 from creditgraph.db.embedded import EmbeddedPostgres
+from creditgraph.db.faults import database_fault
 from creditgraph.gateway.trusted import sha256_hex
 from creditgraph.observability.logs import JSONFormatter
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA
@@ -484,3 +485,26 @@ def test_a_database_limit_that_is_not_a_sane_number_of_seconds_stops_at_once(
     result = run_cli("migrate", env=env)
     assert_one_line_error(result, "CREDITGRAPH_DB_LOCK_TIMEOUT")
     assert not (tmp_path / "pgdata").exists()
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        (TimeoutError(), "no answer in time"),
+        (ConnectionRefusedError(111, "refused"), "connection refused"),
+        (FileNotFoundError(2, "no socket"), "not running (no socket)"),
+        (ConnectionResetError(104, "reset"), "unreachable"),
+        (asyncpg.exceptions.LockNotAvailableError("lock"), "a lock it needs is held too long"),
+        (asyncpg.exceptions.QueryCanceledError("late"), "a statement ran past its time limit"),
+        (asyncpg.exceptions.AdminShutdownError("bye"), "it is shutting down"),
+        (asyncpg.exceptions.ConnectionDoesNotExistError("gone"), "the connection was lost"),
+        (asyncpg.InterfaceError("connection is closed"), "the connection was lost"),
+        # not outages: a refusal or a bug must never be retried as one
+        (asyncpg.exceptions.UniqueViolationError("dup"), None),
+        (asyncpg.exceptions.CharacterNotInRepertoireError("nul"), None),
+        (asyncpg.InterfaceError("another operation is in progress"), None),
+        (ValueError("bug"), None),
+    ],
+)
+def test_only_outages_count_as_database_faults(failure: BaseException, reason: str | None) -> None:
+    assert database_fault(failure) == reason

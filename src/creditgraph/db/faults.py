@@ -50,7 +50,11 @@ def database_fault(exc: BaseException) -> str | None:
         return "unreachable"
     if isinstance(exc, asyncpg.PostgresError):
         return next((reason for kind, reason in _POSTGRES_FAULTS if isinstance(exc, kind)), None)
-    if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
-        # asyncpg's "connection is closed" / "connection was closed in the middle of operation"
-        return "the connection was lost"
+    if isinstance(exc, asyncpg.InterfaceError):
+        # asyncpg says these only in its messages: "connection is closed", "pool is closing"
+        message = str(exc)
+        if message.startswith("pool is clos"):
+            return "its connection pool is shutting down"
+        if "connection" in message and "closed" in message:
+            return "the connection was lost"
     return None
