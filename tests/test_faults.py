@@ -278,6 +278,29 @@ def test_a_locked_audit_table_is_answered_as_unavailable_not_waited_out(up: Up) 
     _recovers(up)
 
 
+async def _holding_a_bureau_lock(up: Up) -> httpx.Response:
+    conn = await asyncpg.connect(up.dsn)
+    try:
+        async with conn.transaction():
+            await conn.execute("lock table bureau.subjects in access exclusive mode")
+            return await asyncio.to_thread(up.self_report)
+    finally:
+        await conn.close()
+
+
+def test_a_subgraph_whose_tables_are_locked_is_unavailable_and_the_rest_recorded(up: Up) -> None:
+    """The gateway's own work succeeds, so the request is answered and recorded; only the
+    bureau's part is missing, coded as that subgraph's outage."""
+    response = asyncio.run(_holding_a_bureau_lock(up))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    codes = [error.get("extensions", {}).get("code") for error in body["errors"]]
+    assert "SUBGRAPH_UNAVAILABLE" in codes, body
+    assert body["data"] == {MARKER_ALIAS: None}
+    assert response.headers["cache-control"] == NO_CACHE
+    _recovers(up)
+
+
 def test_a_frozen_database_is_answered_as_unavailable_then_recovered_from(up: Up) -> None:
     frozen = _postgres(up.data_dir)
     assert frozen
