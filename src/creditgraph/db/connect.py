@@ -88,6 +88,7 @@ async def create_pool(
         acquire_timeout=limits.acquire,
         min_size=min_size,
         max_size=max_size,
+        # asyncpg's own defaults, which its Pool takes only spelled out
         max_queries=50000,
         max_inactive_connection_lifetime=300.0,
         loop=None,
