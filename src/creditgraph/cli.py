@@ -4,7 +4,8 @@ Each command is thin: it parses arguments, opens the database (configured or
 embedded) and calls one function in commands.py that does the work. Errors the user can act
 on (`CreditgraphError`) are printed as one line with no traceback; Ctrl-C and
 SIGTERM unwind through the same context managers, so an embedded PostgreSQL is
-always stopped on the way out.
+always stopped on the way out; Ctrl-C then exits 130, SIGTERM (a service manager's
+ordinary stop) 0.
 """
 
 from __future__ import annotations
@@ -63,14 +64,19 @@ from creditgraph.subgraphs.sdl import write_sdl
 T = TypeVar("T")
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: unwinds exactly as Ctrl-C does, but is the ordinary way a service is stopped
+    (by systemd, Kubernetes, a supervisor), so the command then exits 0, not 130."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 @contextmanager
 def _stoppable() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C, so both unwind the same way and clean up."""
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
     finally:
@@ -211,7 +217,13 @@ _trusted_only_option = click.option(
 @click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True)
 @_subjects_option("Subjects to generate when the database is empty.")
 @_trusted_only_option
-def up(host: str, port: int, subjects: int, trusted_only: bool) -> None:
+@click.option(
+    "--demo-tokens",
+    is_flag=True,
+    help="Put working demo tokens in GraphiQL's tabs even when --host is not a loopback "
+    "address: anyone who reaches the page can then act as the demo requesters.",
+)
+def up(host: str, port: int, subjects: int, trusted_only: bool, demo_tokens: bool) -> None:
     """Start everything: database, migrations, demo data, server."""
     check_port_free(host, port)
     _with_database(
@@ -222,6 +234,7 @@ def up(host: str, port: int, subjects: int, trusted_only: bool) -> None:
             subjects=subjects,
             settings=settings,
             trusted_only=trusted_only,
+            demo_tokens=demo_tokens,
         )
     )
 
@@ -539,15 +552,16 @@ def disputes_answer(dispute_id: int, outcome: str, resolution: str) -> None:
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
         click.echo("stopped", err=True)
-        sys.exit(130)
+        # click turns an interrupt into Abort; a SIGTERM stop is a clean exit
+        sys.exit(0 if isinstance(exc.__cause__, Terminated) else 130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         click.echo("stopped", err=True)
-        sys.exit(130)
+        sys.exit(0 if isinstance(exc, Terminated) else 130)
     except CreditgraphError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

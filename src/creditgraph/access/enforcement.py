@@ -45,6 +45,7 @@ from creditgraph.access.policy import SUBJECT_TYPE, Policy, PolicyError
 from creditgraph.access.tokens import Requester
 from creditgraph.access.views import NEED_PREFIX, Restrictor, View, uses_reserved_key
 from creditgraph.access.walk import CONSENT_REQUIRED, FORBIDDEN_FIELD, Reached, Walk
+from creditgraph.db.faults import database_fault
 from creditgraph.gateway.engine import Gateway, PreparedOperation
 from creditgraph.gateway.errors import BAD_USER_INPUT, Path, error
 from creditgraph.gateway.introspection import introspect
@@ -210,7 +211,9 @@ class PolicyGateway:
         shaped = self.gateway.shaper.shape(operation, data, errors)
         try:
             await self._record(request, request_id)
-        except (asyncpg.PostgresError, OSError):
+        except (asyncpg.PostgresError, OSError) as exc:
+            if database_fault(exc):
+                raise  # an outage, not a refusal: answered as one (gateway/http.py)
             return _unrecorded()
         response: dict[str, Any] = {}
         if errors:
@@ -500,7 +503,9 @@ class PolicyGateway:
             request.errors = list(response.get("errors") or [])
         try:
             await self._record(request, request_id)
-        except (asyncpg.PostgresError, OSError):
+        except (asyncpg.PostgresError, OSError) as exc:
+            if database_fault(exc):
+                raise  # an outage, not a refusal: answered as one (gateway/http.py)
             return _unrecorded()
         return response
 

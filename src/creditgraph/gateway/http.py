@@ -12,10 +12,17 @@ serialised with orjson.
 gateway/persisted_queries.py) may stand in for the query text, on `GET` as
 on `POST`; a gateway in trusted-only mode runs nothing but the trusted
 operations.
+
+Every answer is a GraphQL response carrying `Cache-Control: no-store`: a report
+must never be kept by a browser or a proxy. When the gateway's database cannot
+answer (down, frozen, locked; db/faults.py) the answer is `SERVICE_UNAVAILABLE`
+with HTTP 503 and `Retry-After`; any other failure is `INTERNAL_SERVER_ERROR`
+with 500, logged once here, its message kept out of the log and the answer.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,9 +32,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from creditgraph.access.tokens import TokenVerifier, Unauthenticated
+from creditgraph.db.faults import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_fault
 from creditgraph.gateway.engine import Gateway
-from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError, error
-from creditgraph.gateway.persisted_queries import PersistedQueries, Refused
+from creditgraph.gateway.errors import (
+    BAD_USER_INPUT,
+    INTERNAL_SERVER_ERROR,
+    SERVICE_UNAVAILABLE,
+    RequestError,
+    error,
+)
+from creditgraph.gateway.persisted_queries import SHARED, PersistedQueries, Refused, owner_of
 from creditgraph.negotiation import weighted
 from creditgraph.observability.request_log import current_request_id
 
@@ -37,6 +51,8 @@ if TYPE_CHECKING:
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MAX_BODY_BYTES = 1 << 20
+
+_log = logging.getLogger("creditgraph.gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +165,46 @@ async def handle(
     """One GraphQL request; with `access`, authenticated and answered under the edition policy.
 
     `queries` resolves persisted-query hashes (and, in trusted-only mode, refuses
-    anything but the trusted operations).
+    anything but the trusted operations). Whatever happens, the answer is GraphQL
+    and is never cached.
     """
     media_type = _media_type(request)
+    try:
+        response = await _answer(gateway, request, queries, access, media_type)
+    except DATABASE_ERRORS as exc:
+        reason = database_fault(exc)
+        if reason is None:
+            response = _failed(media_type)
+        else:
+            _log.warning("database unavailable: %s", reason)
+            body = {
+                "errors": [
+                    error("the service is unavailable; try again shortly", SERVICE_UNAVAILABLE)
+                ]
+            }
+            response = _respond(body, 503, media_type)
+            response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+    except Exception:
+        response = _failed(media_type)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def _failed(media_type: str) -> Response:
+    """A bug: logged once, with its stack (observability/logs.py keeps messages out)."""
+    _log.exception("internal failure")
+    return _respond(
+        {"errors": [error("internal server error", INTERNAL_SERVER_ERROR)]}, 500, media_type
+    )
+
+
+async def _answer(
+    gateway: Gateway,
+    request: Request,
+    queries: PersistedQueries,
+    access: Access | None,
+    media_type: str,
+) -> Response:
     try:
         params = _checked(await _params(request))
     except _BadRequest as exc:
@@ -165,8 +218,14 @@ async def handle(
             response = _respond(body, 401, media_type)
             response.headers["www-authenticate"] = "Bearer"
             return response
+    if access is None:
+        owner: str | None = SHARED  # no requesters: one store for all
+    elif requester is None:
+        owner = None  # anonymous: no store of its own, and no one else's
+    else:
+        owner = owner_of(requester.role, requester.identifier, requester.operator)
     try:
-        resolved = queries.resolve(params.query, params.extensions)
+        resolved = queries.resolve(params.query, params.extensions, owner=owner)
     except Refused as exc:
         errors = [error(exc.message, exc.code)]
         if exc.malformed:
