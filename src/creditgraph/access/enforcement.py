@@ -406,7 +406,7 @@ class PolicyGateway:
         answers = execution.data.get(RECORDS_KEY) or []
         by_key = dict(zip(keys, answers, strict=False))
         for problem in execution.errors:
-            request.errors.append(_relocated(problem, keys, members))
+            request.errors += _relocated(problem, keys, members)
         walk = Walk(
             self.gateway.schema,
             self.policy,
@@ -631,16 +631,19 @@ def _viewer(who: Principal) -> Viewer:
 
 def _relocated(
     problem: dict[str, Any], keys: list[str], members: list[_Checkpoint]
-) -> dict[str, Any]:
-    """A subgraph error's path, moved from the view operation to where the client sees it."""
+) -> list[dict[str, Any]]:
+    """A subgraph error's path, moved from the view operation to where the client sees it:
+    under the one record it is about, or under each record of the fetch when it is about the
+    fetch as a whole (the gateway's own keys never reach the client)."""
     path = problem.get("path")
-    if not path or path[0] != RECORDS_KEY or len(path) < 2 or not isinstance(path[1], int):
-        return problem
-    if path[1] >= len(keys):
-        return problem
+    if not path or path[0] != RECORDS_KEY:
+        return [problem]
+    if len(path) < 2 or not isinstance(path[1], int) or path[1] >= len(keys):
+        return [{**problem, "path": list(member.path)} for member in members]
     key = keys[path[1]]
-    member = next(item for item in members if item.key == key)
-    return {**problem, "path": [*member.path, *path[2:]]}
+    return [
+        {**problem, "path": [*member.path, *path[2:]]} for member in members if member.key == key
+    ]
 
 
 def _only_introspection(operation: Operation, gateway: Gateway) -> bool:
