@@ -147,10 +147,13 @@ def demo_tabs(home: Path) -> list[ExampleTab]:
                 demo.subject, {"grantee": EASTBRIDGE_BANK.code, "purpose": "LOAN_APPROVAL"}
             ),
             "revoke_consent.graphql": OperationPreset(demo.subject),
+            # the bank's authorisation is pending until the husband confirms (or refuses) it
             "record_authorisation.graphql": OperationPreset(
                 demo.bank,
                 {"subject": HUSBAND, "purpose": "LOAN_APPROVAL", "evidence": "signed form #1"},
             ),
+            "confirm_authorisation.graphql": OperationPreset(demo.subject),
+            "refuse_authorisation.graphql": OperationPreset(demo.subject),
             "bank_underwriting.graphql": OperationPreset(demo.bank, husband),
             "subject_card.graphql": OperationPreset(
                 demo.social, {**husband, "purpose": SOCIAL_PURPOSE}

@@ -15,13 +15,15 @@ The claims:
 * on whose behalf the gateway calls, when it calls for a requester: `sub` (the
   requester's identifier: a resident identity number for a subject, else a
   unified social credit code), `role` (`subject`, `bank` or `government`, as
-  in requester tokens) and `operator` (the person operating for an
-  institution; always for a bank, never for a subject) and `representative`
-  (for an organisation acting as a subject, the person the gateway checked is
-  its legal representative). With none of them, the request is the gateway's own (its internal lookups) and has no
-  requester; with some of them but not a whole requester (a role without an
-  identifier, an identifier of the wrong kind for the role, an operator on a
-  subject), the credential is refused as a whole, like a forged one.
+  in requester tokens), `operator` (the person operating for an institution;
+  always for a bank, never for a subject) and `representative` (for an
+  organisation acting as a subject, the person the gateway checked is its
+  legal representative). With none of them, the request is the gateway's own
+  (its internal lookups) and has no requester; with some of them but not a
+  whole requester (a role without an identifier, an identifier of the wrong
+  kind for the role, an operator on a subject, a representative on anyone but
+  an organisation's subject), the credential is refused as a whole, like a
+  forged one.
 
 The requester rides inside the credential rather than in a header of its own
 because then one signature binds it to the subgraph and the lifetime: it
@@ -155,7 +157,9 @@ def _requester(claims: Mapping[str, Any]) -> Requester | None:
     if not (is_resident_id(identifier) if person else is_uscc(identifier)):
         raise CredentialRefused(REFUSAL)
     if representative is not None and (
-        role != "SUBJECT" or not isinstance(representative, str) or not is_resident_id(representative)
+        role != "SUBJECT"
+        or not isinstance(representative, str)
+        or not is_resident_id(representative)
     ):
         raise CredentialRefused(REFUSAL)
     if "operator" in claims:
