@@ -10,12 +10,11 @@ the whole HTTP path.
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-
-import asyncio
-import socket
 
 import asyncpg
 import httpx
