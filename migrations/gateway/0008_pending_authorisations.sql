@@ -11,10 +11,10 @@ alter table gateway.consent_grants
         check (status in ('PENDING', 'ACTIVE', 'REVOKED', 'REFUSED')),
     add constraint consent_grants_pending_is_a_banks_request
         check (status not in ('PENDING', 'REFUSED') or recorded_via = 'GRANTEE'),
-    add constraint consent_grants_answered
-        check ((status = 'PENDING' and answered_at is null)
-               or (status = 'REFUSED' and answered_at is not null)
-               or status in ('ACTIVE', 'REVOKED'));
+    add constraint consent_grants_pending_unanswered
+        check (status <> 'PENDING' or answered_at is null),
+    add constraint consent_grants_refusal_answered
+        check (status <> 'REFUSED' or answered_at is not null);
 
 -- A grant a bank recorded on its own before this change, and that is still
 -- live, waits for the subject like any new one.
