@@ -272,6 +272,11 @@ MARRIAGES = (
 )
 
 
+IDENTITY_SECTIONS = """
+{ me { spouse { phones { number } } marriages { endReason partner { phones { number } } } } }
+"""
+
+
 async def test_a_former_spouse_is_not_the_spouse(
     gateway: Gateway, writable_pool: asyncpg.Pool
 ) -> None:
@@ -296,6 +301,15 @@ async def test_a_former_spouse_is_not_the_spouse(
     hers = await gateway.ask(Requester("SUBJECT", FORMER_WIFE, None), MARRIAGES)
     assert hers.data["me"]["spouse"] is None
     assert [item["endedOn"] for item in hers.data["me"]["marriages"]] == ["2012-09-01"]
+
+    # the spouse's identity section is the current spouse's: not the former wife's phones
+    sections = await gateway.ask(SELF, IDENTITY_SECTIONS)
+    assert sections.data["me"]["spouse"]["phones"]
+    former = sections.data["me"]["marriages"][1]
+    assert former["endReason"] == "DIVORCE"
+    assert former["partner"]["phones"] is None
+    withheld = {tuple(item["path"]): item["extensions"]["code"] for item in sections.body["errors"]}
+    assert withheld[("me", "marriages", 1, "partner", "phones")] == "CONSENT_REQUIRED"
 
 
 async def test_an_organisations_legal_representative_answers_lists_and_revokes_its_grants(
