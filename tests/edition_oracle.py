@@ -310,7 +310,7 @@ def _mask_identifier(field: str, value: Any, item: Mapping[str, Any], viewer: Vi
         return None
     if len(value) < 10:
         return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return value[:2] + "*" * (len(value) - 3) + value[-1:]
 
 
 def _other_institution(field: str, value: Any, item: Mapping[str, Any], viewer: Viewer) -> Any:

@@ -230,7 +230,7 @@ def test_a_mutation_answering_with_a_record_is_refused() -> None:
     assert mutation is not None
     subject = schema.type_map["Subject"]
     # a schema whose fileDispute answered with the disputed subject
-    mutation.fields["fileDispute"].type = subject  # type: ignore[assignment]
+    mutation.fields["fileDispute"].type = subject
     assert "mutation fileDispute answers with a Subject, which only a query may reach" in (
         _refused_by(schema)
     )

@@ -174,13 +174,22 @@ def _token_identifier(role: Role, identifier: str | None, institution: str | Non
 
 @cli.command()
 @click.option("--role", type=click.Choice(list(_TOKEN_ROLES)), required=True)
-@click.option("--identifier", help="The subject's resident identity number (--role subject).")
+@click.option(
+    "--identifier",
+    help="The subject's resident identity number, or an organisation's unified social credit "
+    "code with --representative (--role subject).",
+)
 @click.option(
     "--institution",
     help="The institution's unified social credit code (--role bank or government).",
 )
 @click.option(
     "--operator", help="The person operating for the institution (required for --role bank)."
+)
+@click.option(
+    "--representative",
+    help="For an organisation (--role subject --identifier USCC): the resident identity number "
+    "of its legal representative, who acts for it. The gateway checks it on every request.",
 )
 @click.option(
     "--ttl",
@@ -190,19 +199,31 @@ def _token_identifier(role: Role, identifier: str | None, institution: str | Non
     help=f"Seconds the token stays valid, at most {MAX_LIFETIME_SECONDS} (30 days).",
 )
 def token(
-    role: str, identifier: str | None, institution: str | None, operator: str | None, ttl: int
+    role: str,
+    identifier: str | None,
+    institution: str | None,
+    operator: str | None,
+    representative: str | None,
+    ttl: int,
 ) -> None:
     """Print a signed demo JWT for a requester, alone on stdout (demo mode only)."""
     requester_role = _TOKEN_ROLES[role]
     if requester_role == "SUBJECT" and operator is not None:
         raise ConfigurationError("--role subject takes no --operator")
+    if requester_role != "SUBJECT" and representative is not None:
+        raise ConfigurationError(f"--role {role} takes no --representative")
     if requester_role == "BANK" and operator is None:
         raise ConfigurationError("--role bank needs --operator NAME")
     subject = _token_identifier(requester_role, identifier, institution)
     if not 1 <= ttl <= MAX_LIFETIME_SECONDS:
         raise ConfigurationError(f"--ttl must be 1 to {MAX_LIFETIME_SECONDS} seconds (30 days)")
     home = ensure_home(Settings.from_env().home)
-    click.echo(mint_demo_token(home, requester_role, subject, operator, lifetime_seconds=ttl))
+    person = None if representative is None else normalise_identifier(representative)
+    click.echo(
+        mint_demo_token(
+            home, requester_role, subject, operator, lifetime_seconds=ttl, representative=person
+        )
+    )
 
 
 _trusted_only_option = click.option(

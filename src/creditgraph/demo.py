@@ -171,10 +171,13 @@ def demo_tabs(home: Path, *, tokens: bool = True) -> list[ExampleTab]:
                 subject, {"grantee": EASTBRIDGE_BANK.code, "purpose": "LOAN_APPROVAL"}
             ),
             "revoke_consent.graphql": OperationPreset(subject),
+            # the bank's authorisation is pending until the husband confirms (or refuses) it
             "record_authorisation.graphql": OperationPreset(
                 bank,
                 {"subject": HUSBAND, "purpose": "LOAN_APPROVAL", "evidence": "signed form #1"},
             ),
+            "confirm_authorisation.graphql": OperationPreset(subject),
+            "refuse_authorisation.graphql": OperationPreset(subject),
             "bank_underwriting.graphql": OperationPreset(bank, husband),
             "subject_card.graphql": OperationPreset(social, {**husband, "purpose": SOCIAL_PURPOSE}),
             "government_public_credit.graphql": OperationPreset(government, husband),

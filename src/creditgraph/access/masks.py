@@ -71,10 +71,17 @@ class Filter:
 
 
 def mask_identifier(value: str | None) -> str | None:
-    """The first and last four characters: enough to tell records apart, not to look one up."""
+    """The first two characters and the check character; everything between is starred.
+
+    A resident identity number carries its holder's birth date (characters 7-14) and sex (the
+    17th, odd for men): a masked one shows neither, nor the county of registration, only the
+    province and the check character, which is computed from the rest and so says nothing of
+    its own. Unified social credit codes are masked the same way, so no identifier's shape
+    tells anything a masked reader was not meant to know.
+    """
     if value is None or len(value) < 10:
         return None if value is None else "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return value[:2] + "*" * (len(value) - 3) + value[-1:]
 
 
 def _identifier(field: str, value: Any, needed: Mapping[NeedPath, Any], viewer: Viewer) -> Any:
@@ -143,7 +150,8 @@ _GRANTEE: Final = ("granteeCode",)
 
 MASKS: Final[Mapping[str, Mask]] = {
     "identifier": Mask(
-        "the identifier keeps its first and last four characters, the rest is starred",
+        "the identifier keeps its first two characters and its check character, the rest "
+        "(birth date and sex included) is starred",
         (),
         _identifier,
     ),

@@ -214,10 +214,7 @@ async def _answer(
         try:
             requester = access.verifier.verify(request.headers.get("authorization"))
         except Unauthenticated as exc:
-            body = {"errors": [error(str(exc), "UNAUTHENTICATED")]}
-            response = _respond(body, 401, media_type)
-            response.headers["www-authenticate"] = "Bearer"
-            return response
+            return _unauthenticated(exc, media_type)
     if access is None:
         owner: str | None = SHARED  # no requesters: one store for all
     elif requester is None:
@@ -255,5 +252,14 @@ async def _answer(
         return _respond(await gateway.run(prepared, variables), 200, media_type)
     # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
     request_id = current_request_id() or uuid.uuid4().hex
-    answer = await access.policy.run(client, variables, requester, request_id)
+    try:
+        answer = await access.policy.run(client, variables, requester, request_id)
+    except Unauthenticated as exc:  # a claim only the database can check (a representative)
+        return _unauthenticated(exc, media_type)
     return _respond(answer, 200, media_type)
+
+
+def _unauthenticated(exc: Unauthenticated, media_type: str) -> Response:
+    response = _respond({"errors": [error(str(exc), "UNAUTHENTICATED")]}, 401, media_type)
+    response.headers["www-authenticate"] = "Bearer"
+    return response
