@@ -18,7 +18,6 @@ import asyncpg
 import httpx
 import pytest
 
-from creditgraph.access import editions
 from creditgraph.access.tokens import Requester
 from creditgraph.resources import operations_root
 from creditgraph.seed.calendar import LOADED_AT
@@ -234,7 +233,21 @@ async def test_a_subject_cannot_answer_anothers_pending_authorisation(
     assert await statuses(writable_pool, HUSBAND) == ["PENDING"]
 
 
-async def test_a_grants_data_period_travels_with_the_bank_entitlement(
+HISTORY = """
+query($id: String!) {
+  subject(identifier: $id, purpose: LOAN_APPROVAL) {
+    accounts { nodes { account {
+      repayments(months: 60) { totalCount }
+      asked: repaymentGrid(months: 48) { months statuses }
+      repaymentGrid { months statuses }
+      guarantees { account { repaymentGrid(months: 60) { months } } }
+    } } }
+  }
+}
+"""
+
+
+async def test_a_grants_data_period_limits_the_history_shown_under_it(
     gateway: Gateway, writable_pool: asyncpg.Pool
 ) -> None:
     too_long = await gateway.ask(SELF, GRANT, {"bank": WESTLAKE_BANK.code, "months": 61})
@@ -243,15 +256,23 @@ async def test_a_grants_data_period_travels_with_the_bank_entitlement(
 
     granted = await gateway.ask(SELF, GRANT, {"bank": WESTLAKE_BANK.code, "months": 12})
     assert granted.data["grantConsent"]["dataPeriodMonths"] == 12
-    async with writable_pool.acquire() as conn:
-        bank = await editions.principal(conn, BANK)
-        entitled = await editions.decide(conn, bank, [HUSBAND], "LOAN_APPROVAL")
-        own = await editions.decide(conn, await editions.principal(conn, SELF), [HUSBAND], "SELF")
-    (entitlement,) = entitled.values()
-    assert entitlement.data_period_months == 12
-    assert editions.history_months(24, entitlement) == 12
-    assert editions.history_months(6, entitlement) == 6
-    assert editions.history_months(60, own[HUSBAND]) == 60
+    seen = await gateway.ask(BANK, HISTORY, {"id": HUSBAND})
+    accounts = [node["account"] for node in seen.data["subject"]["accounts"]["nodes"]]
+    assert accounts
+    for account in accounts:
+        # asked for five years, four, and the default two: a year, as the grant says
+        assert account["repayments"]["totalCount"] <= 12
+        for grid in (account["asked"], account["repaymentGrid"]):
+            assert grid["months"] == 12
+            assert len(grid["statuses"]) == 12
+    # the subject's own look is not held to any grant
+    own = await gateway.ask(
+        SELF, "{ me { accounts { nodes { account { repaymentGrid(months: 48) { months } } } } } }"
+    )
+    grids = [
+        node["account"]["repaymentGrid"]["months"] for node in own.data["me"]["accounts"]["nodes"]
+    ]
+    assert set(grids) == {48}
 
 
 # -- people and organisations as they are ----------------------------------------------------

@@ -43,18 +43,9 @@ class Entitlement:
     grant_id: uuid.UUID | None = None
     mandate_id: int | None = None
     data_period_months: int | None = None
-    """How many months back the grant lets its holder look; None: no limit but the data's."""
-
-
-def history_months(asked: int, entitlement: Entitlement) -> int:
-    """The months of history a look may return: what was asked, within the grant's period.
-
-    A subject who granted a bank 12 months of data has not granted it 24, whatever `months`
-    argument the bank sends: history arguments (`repayments(months:)`,
-    `repaymentGrid(months:)`) are capped with this before they reach a subgraph.
-    """
-    period = entitlement.data_period_months
-    return asked if period is None else min(asked, period)
+    """How many months back the grant lets its holder look; None: no limit but the data's.
+    The policy layer fetches under it with the bureau's `historyMonths`, which caps every
+    history argument (`repayments(months:)`, `repaymentGrid(months:)`) and its default."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from graphql import (
     ArgumentNode,
     GraphQLArgument,
     GraphQLObjectType,
+    IntValueNode,
     NameNode,
     ObjectTypeDefinitionNode,
     VariableDefinitionNode,
@@ -62,13 +63,29 @@ KEYS_VARIABLE: Final = "_policy_keys"
 _PREFERENCE: Final = ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT")
 
 
+# the internal roots' argument holding a request's history to a grant's data period
+HISTORY_ARGUMENT: Final = "historyMonths"
+
+
 @dataclass(frozen=True, slots=True)
 class _Fetch:
-    """How the records of one type are fetched by key: the internal root and its argument."""
+    """How the records of one type are fetched by key: the internal root, its keys argument,
+    and whether it takes a history limit."""
 
     field: str
     argument: ArgumentNode
     declaration: VariableDefinitionNode
+    limits_history: bool
+
+    def arguments(self, view: View) -> tuple[ArgumentNode, ...]:
+        if view.history is None:
+            return (self.argument,)
+        if not self.limits_history:
+            raise PolicyError(f"{self.field} cannot hold history to a grant's data period")
+        limit = ArgumentNode(
+            name=NameNode(value=HISTORY_ARGUMENT), value=IntValueNode(value=str(view.history))
+        )
+        return (self.argument, limit)
 
 
 def _fetches(supergraph: Supergraph, policy: Policy) -> dict[str, _Fetch]:
@@ -85,17 +102,20 @@ def _fetches(supergraph: Supergraph, policy: Policy) -> dict[str, _Fetch]:
     found: dict[str, _Fetch] = {}
     for type_name, record in policy.records.items():
         root = roots.get(record.fetch)
-        if root is None or len(root.arguments or ()) != 1:
+        arguments = {item.name.value: item for item in ((root.arguments or ()) if root else ())}
+        keys = [item for name, item in arguments.items() if name != HISTORY_ARGUMENT]
+        if root is None or len(keys) != 1:
             raise PolicyError(
                 f"records.{type_name}: the supergraph has no root {record.fetch} taking one "
                 "list of keys"
             )
-        (argument,) = root.arguments or ()
+        (argument,) = keys
         variable = VariableNode(name=NameNode(value=KEYS_VARIABLE))
         found[type_name] = _Fetch(
             record.fetch,
             ArgumentNode(name=argument.name, value=variable),
             VariableDefinitionNode(variable=variable, type=argument.type),
+            HISTORY_ARGUMENT in arguments,
         )
     return found
 
@@ -308,7 +328,7 @@ class PolicyGateway:
                     SUBJECT_TYPE,
                     identifier,
                     (identifier,),
-                    View(found.edition),
+                    View(found.edition, history=found.data_period_months),
                     root.selections or [],
                     target,
                     path,
@@ -353,12 +373,13 @@ class PolicyGateway:
                 owned, key=lambda pair: _PREFERENCE.index(pair[1].edition), default=(None, None)
             )
             linked = self.policy.view(item.edge)
+            history = _tighter(item.history, found.data_period_months if found else None)
             if found is None:
-                view = View(item.parent, linked, record=item.type_name)
+                view = View(item.parent, linked, record=item.type_name, history=history)
             elif found.edition == item.parent:
-                view = View(found.edition)
+                view = View(found.edition, history=history)
             else:
-                view = View(item.parent, linked, found.edition, item.type_name)
+                view = View(item.parent, linked, found.edition, item.type_name, history)
             wave.append(
                 _Checkpoint(
                     item.type_name,
@@ -440,7 +461,7 @@ class PolicyGateway:
             root = Field(
                 RECORDS_KEY,
                 fetch.field,
-                (fetch.argument,),
+                fetch.arguments(view),
                 self.restrictor.record(type_name, selections, view),
             )
             synthetic = Operation(
@@ -622,6 +643,12 @@ def _unrecorded() -> dict[str, Any]:
         "errors": [error("the request could not be recorded, so nothing is returned", INTERNAL)],
         "data": None,
     }
+
+
+def _tighter(first: int | None, second: int | None) -> int | None:
+    """The stricter of two history limits (None: no limit)."""
+    limits = [item for item in (first, second) if item is not None]
+    return min(limits) if limits else None
 
 
 def _viewer(who: Principal) -> Viewer:

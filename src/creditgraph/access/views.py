@@ -45,6 +45,13 @@ class View:
     linked: frozenset[str] | None = None
     own: str | None = None
     record: str | None = None
+    # the most months of history the entitlements behind this view allow (a grant's data
+    # period); None: no limit but the data's
+    history: int | None = None
+
+    def part(self, edition: str) -> View:
+        """The view of what lies below a field this view shows in `edition`."""
+        return View(edition, history=self.history)
 
     def edition_of(self, policy: Policy, type_name: str, field: str) -> str | None:
         """The edition whose rules show this field (masks, filters, what lies below), or None."""
@@ -160,7 +167,7 @@ class Restrictor:
             if record is not None:
                 inner = checkpoint_selection(record)
             else:
-                inner = self._restrict(child, item.selections, View(edition))
+                inner = self._restrict(child, item.selections, view.part(edition))
                 filter_ = rule.filters.get(edition)
                 if filter_ is not None:
                     inner += [need_field(path) for path in FILTERS[filter_].needs]

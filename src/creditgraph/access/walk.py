@@ -39,6 +39,8 @@ class Reached:
     # the edge that reached it (Type.field), and the edition of the report it was reached from
     edge: str
     parent: str
+    # the history limit of the view it was reached in
+    history: int | None
 
 
 def denial(type_name: str, name: str, view: View, policy: Policy, path: Path) -> dict[str, Any]:
@@ -125,7 +127,7 @@ class Walk:
             record = self.policy.record(child)
             for item, item_path in _objects(value, here):
                 if record is None:
-                    self._object(child, item, collected.selections, View(edition), item_path)
+                    self._object(child, item, collected.selections, view.part(edition), item_path)
                     continue
                 key = item.pop(KEY_ALIAS, None)
                 owners = read_owners(item, record)
@@ -141,6 +143,7 @@ class Walk:
                             item_path,
                             f"{type_name}.{name}",
                             edition,
+                            view.history,
                         )
                     )
 

@@ -263,8 +263,17 @@ class AccountParty:
         return found
 
 
-def _check_months(months: int) -> int:
-    return check_range("months", months, 1, MAX_HISTORY_MONTHS)
+def _check_months(info: Info, months: int) -> int:
+    """The months of history to show: as asked, within what the gateway allows this request."""
+    asked = check_range("months", months, 1, MAX_HISTORY_MONTHS)
+    allowed = info.context.history_months
+    return asked if allowed is None else min(asked, allowed)
+
+
+def limit_history(info: Info, months: int | None) -> None:
+    """Hold this request's history to `months` (a grant's data period the gateway fetches under)."""
+    if months is not None:
+        info.context.history_months = check_range("historyMonths", months, 1, MAX_HISTORY_MONTHS)
 
 
 @strawberry.federation.type(keys=["id"], description="A loan, card or credit line.")
@@ -335,7 +344,7 @@ class CreditAccount(Disputable):
     ) -> Connection[RepaymentMonth] | None:
         end = history.history_end(self.closed_on, self.reported_on)
         rows = await info.context.loader(dl.repayments).load(self.pk)
-        window = history.in_window(rows, end=end, months=_check_months(months))
+        window = history.in_window(rows, end=end, months=_check_months(info, months))
         chosen = [build_record(RepaymentMonth, r) for r in window]
         return paginate(
             chosen,
@@ -350,7 +359,7 @@ class CreditAccount(Disputable):
     async def repayment_grid(
         self, info: Info, months: int = DEFAULT_HISTORY_MONTHS
     ) -> RepaymentGrid | None:
-        count = _check_months(months)
+        count = _check_months(info, months)
         end = history.history_end(self.closed_on, self.reported_on)
         rows = await info.context.loader(dl.repayments).load(self.pk)
         statuses = history.grid_statuses(rows, opened_on=self.opened_on, end=end, months=count)
