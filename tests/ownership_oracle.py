@@ -134,6 +134,7 @@ _SPOUSE: Final = _ANOTHER_SUBJECT | {"phones", "employments"}
 _LIABILITY: Final = frozenset(
     {
         "id",
+        "dispute",
         "accountNumber",
         "kind",
         "currency",
@@ -155,6 +156,7 @@ _LIABILITY: Final = frozenset(
 _ANOTHERS_GUARANTEE: Final = frozenset(
     {
         "id",
+        "dispute",
         "contractNumber",
         "kind",
         "amount",
@@ -317,6 +319,8 @@ class OwnershipOracle:
         return None
 
     def _sees(self, type_name: str, name: str, node: _Node, edition: str) -> bool:
+        if name == "employerName" and edition not in PRIVATE:
+            return False  # who employs the subject is the identity section's, wherever named
         if type_name == "Subject":
             return edition in _SUBJECT_SECTIONS.get(name, frozenset())
         section = node.section
@@ -482,7 +486,7 @@ class OwnershipOracle:
             "grantId",
         ):
             code = str(read_one(node.full, ("requesterCode",)))
-        elif name == "reportedBy":
+        elif name in ("reportedBy", "applicantName"):
             mine = self.world.names.get((self.requester.role, me))
             return None if value == mine else _Secret(names=(str(value),))
         else:

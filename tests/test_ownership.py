@@ -195,16 +195,24 @@ def test_an_owner_path_that_leads_nowhere_is_refused() -> None:
 
 
 def test_a_view_that_hides_a_non_null_field_is_refused() -> None:
-    text = POLICY_TEXT.replace(
-        '"Guarantee.account" = [\n    "id", "accountNumber", "kind", "currency", "principal",'
-        ' "creditLimit", "balance",',
-        '"Guarantee.account" = [\n    "id", "accountNumber", "kind", "currency", "principal",'
-        ' "creditLimit",',
-    )
-    assert text != POLICY_TEXT
+    text = _without_in_view(POLICY_TEXT, "Guarantee.account", "balance")
     assert "CreditAccount.balance is non-null, yet views.Guarantee.account hides it" in (
         _refused(text)
     )
+
+
+def test_a_view_that_hides_a_records_dispute_mark_is_refused() -> None:
+    text = _without_in_view(POLICY_TEXT, "Guarantee.account", "dispute")
+    assert "views.Guarantee.account hides the dispute mark" in _refused(text)
+
+
+def _without_in_view(text: str, edge: str, field: str) -> str:
+    """The policy with one field taken out of one edge's view."""
+    found = re.search(rf'"{re.escape(edge)}" = \[[^\]]*\]', text)
+    assert found is not None
+    shorter = re.sub(rf'"{field}",\s*', "", found.group(0))
+    assert shorter != found.group(0)
+    return text.replace(found.group(0), shorter)
 
 
 async def test_the_ownership_oracle_catches_a_policy_that_leaks(

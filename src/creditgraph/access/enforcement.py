@@ -372,14 +372,14 @@ class PolicyGateway:
             owner, found = min(
                 owned, key=lambda pair: _PREFERENCE.index(pair[1].edition), default=(None, None)
             )
-            linked = self.policy.view(item.edge)
             history = _tighter(item.history, found.data_period_months if found else None)
-            if found is None:
-                view = View(item.parent, linked, record=item.type_name, history=history)
-            elif found.edition == item.parent:
-                view = View(found.edition, history=history)
-            else:
-                view = View(item.parent, linked, found.edition, item.type_name, history)
+            view = View(
+                item.parent,
+                self.policy.view(item.edge),
+                found.edition if found else None,
+                item.type_name,
+                history,
+            )
             wave.append(
                 _Checkpoint(
                     item.type_name,
@@ -438,13 +438,17 @@ class PolicyGateway:
         for member in members:
             fetched = by_key.get(member.key)
             request.subjects.update(dict.fromkeys(member.owners))
-            if member.entitlement is not None and member.owner is not None:
-                request.looked.setdefault((member.owner, member.purpose), member.entitlement)
+            opened = False
             if isinstance(fetched, dict):
                 member.target.update(fetched)
-                walk.record(
+                opened = walk.record(
                     member.type_name, member.target, member.selections, member.view, member.path
                 )
+            # a look at the subject asked for, or at an owner whose own entitlement showed more
+            # than the report it was reached from shows anyway
+            asked = member.view.linked is None
+            if member.entitlement is not None and member.owner is not None and (asked or opened):
+                request.looked.setdefault((member.owner, member.purpose), member.entitlement)
         request.errors += walk.errors
         request.returned |= walk.returned
         return [(item, first.purpose) for item in walk.reached]

@@ -180,8 +180,8 @@ MASKS: Final[Mapping[str, Mask]] = {
         _other_inquirer,
     ),
     "other_reporter": Mask(
-        "a reporting institution other than the asking bank shows as anonymised, with a "
-        "reference of this response only",
+        "an institution named by name (a reporter, a court case's applicant) other than the "
+        "asking bank shows as anonymised, with a reference of this response only",
         (),
         _other_reporter,
     ),

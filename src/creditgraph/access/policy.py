@@ -26,6 +26,7 @@ EDITIONS: Final[tuple[Edition, ...]] = ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT
 ROLES: Final = frozenset({"SUBJECT", "BANK", "GOVERNMENT"})
 SUBJECT_TYPE: Final = "Subject"
 _DEFAULT: Final = "*"
+_MARK: Final = "dispute"
 _NOBODY: Final[frozenset[str]] = frozenset()
 
 
@@ -207,8 +208,14 @@ class Policy:
                     edges.add(f"{type_name}.{field_name}")
                     target_type = schema.type_map[target]
                     assert isinstance(target_type, GraphQLObjectType)
-                    for name in self.view(f"{type_name}.{field_name}") - set(target_type.fields):
+                    view = self.view(f"{type_name}.{field_name}")
+                    for name in view - set(target_type.fields):
                         yield f"views.{type_name}.{field_name} names {name}, which {target} lacks"
+                    if _MARK in target_type.fields and _MARK not in view:
+                        yield (
+                            f"views.{type_name}.{field_name} hides the {_MARK} mark, which every "
+                            "edition that sees a record sees"
+                        )
         for edge in sorted(edges - set(self.views)):
             yield f"{edge} reaches another's record but views declares nothing for it"
         for edge in sorted(set(self.views) - edges):

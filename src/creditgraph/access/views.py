@@ -63,6 +63,14 @@ class View:
             return self.own
         return None
 
+    def opened_by_own(self, policy: Policy, type_name: str, field: str) -> bool:
+        """Whether only the requester's own entitlement shows this field: a look at the
+        record's owner, where what the report shows anyway is none."""
+        if self.linked is None or self.own is None or type_name != self.record:
+            return False
+        shown_anyway = field in self.linked and policy.sees(type_name, field, self.edition)
+        return not shown_anyway and policy.sees(type_name, field, self.own)
+
 
 def uses_reserved_key(selections: list[Selection]) -> bool:
     """Whether a client's response key could be mistaken for one of the gateway's own."""

@@ -73,6 +73,9 @@ class Walk:
     reached: list[Reached] = field(default_factory=list)
     returned: set[str] = field(default_factory=set)
 
+    # whether the record being walked showed a field only its owner's entitlement opens
+    opened: bool = False
+
     def record(
         self,
         type_name: str,
@@ -80,8 +83,12 @@ class Walk:
         selections: list[Selection],
         view: View,
         path: Path,
-    ) -> None:
+    ) -> bool:
+        """Walk one record's part; whether the requester's own entitlement opened any of it
+        (what the report it was reached from shows anyway is no look at its owner)."""
+        self.opened = False
         self._object(type_name, data, selections, view, path)
+        return self.opened
 
     def _object(
         self,
@@ -103,6 +110,7 @@ class Walk:
                 data.pop(key, None)
                 self.errors.append(denial(type_name, name, view, self.policy, here))
                 continue
+            self.opened = self.opened or view.opened_by_own(self.policy, type_name, name)
             rule = self.policy.rule(type_name, name)
             value = data.get(key)
             mask = rule.masks.get(edition)

@@ -149,11 +149,14 @@ async def record_authorisation(
     valid_until: datetime | None,
     data_period_months: int | None = None,
 ) -> ConsentGrant:
-    """A PENDING authorisation for the subject to confirm or refuse; it opens nothing itself."""
+    """A PENDING authorisation for the subject to confirm or refuse; it opens nothing itself.
+
+    It is recorded whether or not the bureau knows a subject with the identifier: answering
+    otherwise would tell a bank which identity numbers are on file, and an authorisation no
+    one can confirm opens nothing and lapses with its validity.
+    """
     bank = context.acting_as("BANK")
     identifier = check_identifier(subject, argument="subject")
-    if not await context.pool.fetchval(SQL["subject_exists"], identifier):
-        raise BadUserInput(f"no subject has the identifier {identifier}", argument="subject")
     shortest, longest = _EVIDENCE_LENGTH
     evidence = evidence.strip()
     if not shortest <= len(evidence) <= longest:

@@ -15,9 +15,6 @@ select id, role, identifier, name
 from gateway.requesters
 where identifier = $1 and role = any($2::text[]);
 
--- name: subject_exists
-select exists (select 1 from bureau.subject_register where identifier = $1);
-
 -- name: insert_grant
 insert into gateway.consent_grants
     (id, subject_identifier, grantor_identifier, grantee_id, purpose, edition,
