@@ -6,6 +6,14 @@ never be written for someone else, and they enforce the grant's own rules:
 a real grantee, a purpose other than SELF, at most 12 months, evidence for a
 written authorisation. Every write runs in the gateway's transaction, so it
 commits with the request's audit entry or not at all (subgraphs/writing.py).
+
+Only the subject gives consent. A bank's `recordAuthorisation` makes a PENDING
+authorisation, which opens nothing: it becomes an ACTIVE grant only when the
+subject confirms it from their own session (`confirmAuthorisation`), and the
+subject may refuse it instead (`refuseAuthorisation`). So a bank can neither
+create access, nor restore what the subject revoked, nor widen a SOCIAL grant
+to BANK: each needs the subject's own answer. An organisation answers through
+its legal representative, who is then recorded as the grantor.
 """
 
 from __future__ import annotations
@@ -15,11 +23,12 @@ from datetime import UTC, datetime
 from typing import Final
 
 from creditgraph.bureau.enums import Edition, InquiryPurpose
+from creditgraph.bureau.types import MAX_HISTORY_MONTHS
 from creditgraph.consent.dataloaders import SQL
-from creditgraph.consent.types import ConsentGrant
+from creditgraph.consent.types import ConsentGrant, ConsentState
 from creditgraph.subgraphs import writing
 from creditgraph.subgraphs.context import SubgraphContext
-from creditgraph.subgraphs.errors import BadUserInput, check_identifier
+from creditgraph.subgraphs.errors import BadUserInput, check_identifier, check_range
 from creditgraph.subgraphs.records import build_record
 
 GRANTABLE_EDITIONS: Final = frozenset({Edition.BANK, Edition.SOCIAL})
@@ -50,6 +59,20 @@ def _valid_until(now: datetime, asked: datetime | None) -> datetime:
             "a consent lasts at most 12 months: validUntil is too late", argument="validUntil"
         )
     return asked
+
+
+def _data_period(months: int | None) -> int:
+    """How far back the grant lets the bank look: all the history the bureau keeps unless said."""
+    if months is None:
+        return MAX_HISTORY_MONTHS
+    return check_range("dataPeriodMonths", months, 1, MAX_HISTORY_MONTHS)
+
+
+def _grant_id(grant: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(grant)
+    except ValueError:
+        raise BadUserInput(f"{grant!r} is not a grant id", argument="id") from None
 
 
 def _purpose(purpose: InquiryPurpose) -> InquiryPurpose:
@@ -89,10 +112,12 @@ async def grant_consent(
     purpose: InquiryPurpose,
     edition: Edition,
     valid_until: datetime | None,
+    data_period_months: int | None = None,
 ) -> ConsentGrant:
     subject = context.acting_as("SUBJECT")
     if edition not in GRANTABLE_EDITIONS:
         raise BadUserInput("a grant gives the BANK or the SOCIAL edition", argument="edition")
+    period = _data_period(data_period_months)
     grant_id = uuid.uuid4()
     async with writing.write(context) as conn:
         now = await _transaction_time(conn)
@@ -101,7 +126,7 @@ async def grant_consent(
             SQL["insert_grant"],
             grant_id,
             subject.identifier,
-            subject.identifier,
+            subject.person,
             await _bank_id(conn, grantee.strip().upper()),
             _purpose(purpose).value,
             edition.value,
@@ -110,16 +135,15 @@ async def grant_consent(
             "SUBJECT",
             None,
             None,
+            period,
+            "ACTIVE",
         )
         return await _grant(conn, grant_id)
 
 
 async def revoke_consent(context: SubgraphContext, grant: str) -> ConsentGrant:
     subject = context.acting_as("SUBJECT")
-    try:
-        grant_id = uuid.UUID(grant)
-    except ValueError:
-        raise BadUserInput(f"{grant!r} is not a grant id", argument="id") from None
+    grant_id = _grant_id(grant)
     async with writing.write(context) as conn:
         await conn.execute(
             SQL["revoke_grant"], grant_id, subject.identifier, datetime.now(UTC), "SUBJECT"
@@ -136,11 +160,16 @@ async def record_authorisation(
     purpose: InquiryPurpose,
     evidence: str,
     valid_until: datetime | None,
+    data_period_months: int | None = None,
 ) -> ConsentGrant:
+    """A PENDING authorisation for the subject to confirm or refuse; it opens nothing itself.
+
+    It is recorded whether or not the bureau knows a subject with the identifier: answering
+    otherwise would tell a bank which identity numbers are on file, and an authorisation no
+    one can confirm opens nothing and lapses with its validity.
+    """
     bank = context.acting_as("BANK")
     identifier = check_identifier(subject, argument="subject")
-    if not await context.pool.fetchval(SQL["subject_exists"], identifier):
-        raise BadUserInput(f"no subject has the identifier {identifier}", argument="subject")
     shortest, longest = _EVIDENCE_LENGTH
     evidence = evidence.strip()
     if not shortest <= len(evidence) <= longest:
@@ -149,22 +178,62 @@ async def record_authorisation(
             "authorisation, e.g. its hash",
             argument="evidence",
         )
+    period = _data_period(data_period_months)
+    asked = _purpose(purpose).value
     grant_id = uuid.uuid4()
     async with writing.write(context) as conn:
         now = await _transaction_time(conn)
         until = _valid_until(now, valid_until)
+        bank_id = await _bank_id(conn, bank.identifier)
+        if await conn.fetchval(SQL["pending_exists"], identifier, bank_id, asked):
+            raise BadUserInput(
+                f"an authorisation of yours for {asked} already awaits this subject's answer",
+                argument="purpose",
+            )
         await conn.execute(
             SQL["insert_grant"],
             grant_id,
             identifier,
             identifier,
-            await _bank_id(conn, bank.identifier),
-            _purpose(purpose).value,
+            bank_id,
+            asked,
             Edition.BANK.value,
             now,
             until,
             "GRANTEE",
             bank.operator,
             evidence,
+            period,
+            "PENDING",
         )
         return await _grant(conn, grant_id)
+
+
+async def answer_authorisation(
+    context: SubgraphContext, grant: str, answer: ConsentState
+) -> ConsentGrant:
+    """The subject confirms (ACTIVE) or refuses (REFUSED) a bank's pending authorisation.
+
+    Only a PENDING one that has not expired, and only the subject's own: anything else is
+    refused with what state it is in, and nothing changes.
+    """
+    subject = context.acting_as("SUBJECT")
+    grant_id = _grant_id(grant)
+    async with writing.write(context) as conn:
+        changed = await conn.execute(
+            SQL["answer_authorisation"],
+            grant_id,
+            subject.identifier,
+            answer.value,
+            await _transaction_time(conn),
+            subject.person,
+        )
+        row = await conn.fetchrow(SQL["grant_by_id"], grant_id)
+        if row is None or row["subject_identifier"] != subject.identifier:
+            raise BadUserInput(f"you have no grant with id {grant}", argument="id")
+        if changed == "UPDATE 0":
+            raise BadUserInput(
+                f"grant {grant} is {row['state']}: only a PENDING authorisation can be answered",
+                argument="id",
+            )
+        return build_record(ConsentGrant, row)

@@ -12,10 +12,17 @@ serialised with orjson.
 gateway/persisted_queries.py) may stand in for the query text, on `GET` as
 on `POST`; a gateway in trusted-only mode runs nothing but the trusted
 operations.
+
+Every answer is a GraphQL response carrying `Cache-Control: no-store`: a report
+must never be kept by a browser or a proxy. When the gateway's database cannot
+answer (down, frozen, locked; db/faults.py) the answer is `SERVICE_UNAVAILABLE`
+with HTTP 503 and `Retry-After`; any other failure is `INTERNAL_SERVER_ERROR`
+with 500, logged once here, its message kept out of the log and the answer.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,9 +32,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from creditgraph.access.tokens import Requester, TokenVerifier, Unauthenticated
+from creditgraph.db.faults import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_fault
 from creditgraph.gateway.engine import Gateway
-from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError, error
-from creditgraph.gateway.persisted_queries import PersistedQueries, Refused
+from creditgraph.gateway.errors import (
+    BAD_USER_INPUT,
+    INTERNAL_SERVER_ERROR,
+    SERVICE_UNAVAILABLE,
+    RequestError,
+    error,
+)
+from creditgraph.gateway.persisted_queries import SHARED, PersistedQueries, Refused, owner_of
 from creditgraph.negotiation import weighted
 from creditgraph.observability.request_log import current_request_id
 
@@ -37,6 +51,8 @@ if TYPE_CHECKING:
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MAX_BODY_BYTES = 1 << 20
+
+_log = logging.getLogger("creditgraph.gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +150,48 @@ def _checked(params: dict[str, Any]) -> _Params:
     return _Params(query, variables, operation_name, extensions)
 
 
+def _refused_status(media_type: str) -> int:
+    """A well-formed request the gateway will not run: 200 for legacy JSON, 400 for the spec's."""
+    return 400 if media_type == GRAPHQL_RESPONSE else 200
+
+
+@dataclass(slots=True)
+class _Refusals:
+    """Answers to requests refused before they ran, each recorded first under the policy.
+
+    Every request is recorded, so one that never reaches execution (a malformed body, a
+    bad token, an unknown persisted query, an invalid document) gets an audit entry with
+    the codes it was refused with; if that entry cannot be written, the answer says so,
+    as for a request that ran.
+    """
+
+    access: Access | None
+    request_id: str
+    media_type: str
+    requester: Requester | None = None
+    operation: str | None = None
+
+    async def answer(self, errors: list[dict[str, Any]], status: int) -> Response:
+        if self.access is not None:
+            errors = await self.access.policy.refuse(
+                self.request_id, self.requester, self.operation, errors
+            )
+        return _respond({"errors": errors}, status, self.media_type)
+
+    async def unauthenticated(self, exc: Unauthenticated) -> Response:
+        response = await self.answer([error(str(exc), "UNAUTHENTICATED")], 401)
+        response.headers["www-authenticate"] = "Bearer"
+        return response
+
+
+def _requester_if_any(access: Access, request: Request) -> Requester | None:
+    """Who a request refused before its token was read says it is, for its audit entry only."""
+    try:
+        return access.verifier.verify(request.headers.get("authorization"))
+    except Unauthenticated:
+        return None
+
+
 async def handle(
     gateway: Gateway,
     request: Request,
@@ -143,9 +201,46 @@ async def handle(
     """One GraphQL request; with `access`, authenticated and answered under the edition policy.
 
     `queries` resolves persisted-query hashes (and, in trusted-only mode, refuses
-    anything but the trusted operations).
+    anything but the trusted operations). Whatever happens, the answer is GraphQL
+    and is never cached.
     """
     media_type = _media_type(request)
+    try:
+        response = await _answer(gateway, request, queries, access, media_type)
+    except DATABASE_ERRORS as exc:
+        reason = database_fault(exc)
+        if reason is None:
+            response = _failed(media_type)
+        else:
+            _log.warning("database unavailable: %s", reason)
+            body = {
+                "errors": [
+                    error("the service is unavailable; try again shortly", SERVICE_UNAVAILABLE)
+                ]
+            }
+            response = _respond(body, 503, media_type)
+            response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+    except Exception:
+        response = _failed(media_type)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def _failed(media_type: str) -> Response:
+    """A bug: logged once, with its stack (observability/logs.py keeps messages out)."""
+    _log.exception("internal failure")
+    return _respond(
+        {"errors": [error("internal server error", INTERNAL_SERVER_ERROR)]}, 500, media_type
+    )
+
+
+async def _answer(
+    gateway: Gateway,
+    request: Request,
+    queries: PersistedQueries,
+    access: Access | None,
+    media_type: str,
+) -> Response:
     # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
     request_id = current_request_id() or uuid.uuid4().hex
     refusals = _Refusals(access, request_id, media_type)
@@ -160,12 +255,16 @@ async def handle(
         try:
             requester = access.verifier.verify(request.headers.get("authorization"))
         except Unauthenticated as exc:
-            response = await refusals.answer([error(str(exc), "UNAUTHENTICATED")], 401)
-            response.headers["www-authenticate"] = "Bearer"
-            return response
+            return await refusals.unauthenticated(exc)
     refusals.requester = requester
+    if access is None:
+        owner: str | None = SHARED  # no requesters: one store for all
+    elif requester is None:
+        owner = None  # anonymous: no store of its own, and no one else's
+    else:
+        owner = owner_of(requester.role, requester.identifier, requester.operator)
     try:
-        resolved = queries.resolve(params.query, params.extensions)
+        resolved = queries.resolve(params.query, params.extensions, owner=owner)
     except Refused as exc:
         errors = [error(exc.message, exc.code)]
         return await refusals.answer(errors, 400 if exc.malformed else _refused_status(media_type))
@@ -191,42 +290,9 @@ async def handle(
         return response
     if access is None:
         return _respond(await gateway.run(prepared, variables), 200, media_type)
-    answer = await access.policy.run(client, variables, requester, request_id)
-    return _respond(answer, 200, media_type)
-
-
-def _refused_status(media_type: str) -> int:
-    """A well-formed request the gateway will not run: 200 for legacy JSON, 400 for the spec's."""
-    return 400 if media_type == GRAPHQL_RESPONSE else 200
-
-
-def _requester_if_any(access: Access, request: Request) -> Requester | None:
-    """Who a request refused before its token was read says it is, for its audit entry only."""
     try:
-        return access.verifier.verify(request.headers.get("authorization"))
-    except Unauthenticated:
-        return None
-
-
-@dataclass(slots=True)
-class _Refusals:
-    """Answers to requests refused before they ran, each recorded first under the policy.
-
-    Every request is recorded, so one that never reaches execution (a malformed body, a
-    bad token, an unknown persisted query, an invalid document) gets an audit entry with
-    the codes it was refused with; if that entry cannot be written, the answer says so,
-    as for a request that ran.
-    """
-
-    access: Access | None
-    request_id: str
-    media_type: str
-    requester: Requester | None = None
-    operation: str | None = None
-
-    async def answer(self, errors: list[dict[str, Any]], status: int) -> Response:
-        if self.access is not None:
-            errors = await self.access.policy.refuse(
-                self.request_id, self.requester, self.operation, errors
-            )
-        return _respond({"errors": errors}, status, self.media_type)
+        answer = await access.policy.run(client, variables, requester, request_id)
+    except Unauthenticated as exc:  # a claim only the database can check (a representative)
+        refusals.operation = operation.name
+        return await refusals.unauthenticated(exc)
+    return _respond(answer, 200, media_type)

@@ -28,7 +28,7 @@ BatchFunction: TypeAlias = Callable[[asyncpg.Pool, list[K]], Coroutine[Any, Any,
 class SubgraphContext:
     """What every resolver of a subgraph gets as `info.context`."""
 
-    __slots__ = ("_loaders", "_writes", "connection", "hold", "pool", "requester")
+    __slots__ = ("_loaders", "_writes", "connection", "history_months", "hold", "pool", "requester")
 
     def __init__(
         self,
@@ -47,6 +47,9 @@ class SubgraphContext:
         self.connection = connection
         self.hold = hold
         self._writes = 0
+        # the most months of history this request may show, when the gateway fetches under a
+        # grant with a data period (its internal roots take `historyMonths`); None: no limit
+        self.history_months: int | None = None
         self._loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = {}
 
     def next_write(self) -> int:
