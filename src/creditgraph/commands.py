@@ -38,7 +38,7 @@ from creditgraph.resources import migrations_root, policy_path, supergraph_path
 from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
 from creditgraph.server import build_app
-from creditgraph.settings import Settings, ensure_home, redact
+from creditgraph.settings import OperationLimits, Settings, ensure_home, redact
 from creditgraph.subgraphs import credential
 from creditgraph.subgraphs.app import build_subgraph_app
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
@@ -294,7 +294,12 @@ def in_process_gateway(
             f"{', '.join(SUBGRAPH_NAMES)} can; serve this supergraph over HTTP instead"
         )
     transport = InProcessTransport({name: subgraph_schema(name) for name in names}, pool)
-    return Gateway(supergraph, _metered(transport, metrics), default_timeout=timeout)
+    return Gateway(
+        supergraph,
+        _metered(transport, metrics),
+        default_timeout=timeout,
+        limits=OperationLimits.from_env(),
+    )
 
 
 def subgraph_urls(supergraph: Supergraph, overrides: dict[str, str]) -> dict[str, str]:
@@ -325,7 +330,12 @@ def http_gateway(
     With `metrics`, each fetch from a subgraph is timed and its failures counted there.
     """
     transport = HTTPTransport(subgraph_urls(supergraph, overrides), secret=secret)
-    return Gateway(supergraph, _metered(transport, metrics), default_timeout=timeout)
+    return Gateway(
+        supergraph,
+        _metered(transport, metrics),
+        default_timeout=timeout,
+        limits=OperationLimits.from_env(),
+    )
 
 
 def serving_subgraphs(supergraph: Supergraph, overrides: dict[str, str] | None) -> Subgraphs:

@@ -11,14 +11,16 @@ serialised with orjson.
 `extensions.persistedQuery` (automatic persisted queries, see
 gateway/persisted_queries.py) may stand in for the query text, on `GET` as
 on `POST`; a gateway in trusted-only mode runs nothing but the trusted
-operations.
+operations. A client that disconnects while its operation runs cancels it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from starlette.requests import Request
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MAX_BODY_BYTES = 1 << 20
+# nginx's "client closed request": no one reads it, but the request log and metrics do
+CLIENT_CLOSED_REQUEST = 499
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +198,42 @@ async def handle(
             headers={"allow": "POST"},
         )
     if access is None:
-        return _respond(await gateway.run(prepared, variables), 200, media_type)
-    # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
-    request_id = current_request_id() or uuid.uuid4().hex
-    answer = await access.policy.run(client, variables, requester, request_id)
+        work = gateway.run(prepared, variables)
+    else:
+        # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
+        request_id = current_request_id() or uuid.uuid4().hex
+        work = access.policy.run(client, variables, requester, request_id)
+    try:
+        answer = await until_disconnected(request, work)
+    except ClientGone:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     return _respond(answer, 200, media_type)
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its answer was ready."""
+
+
+async def until_disconnected(request: Request, work: Coroutine[Any, Any, T]) -> T:
+    """`work`'s result, unless the client goes away first: then `work` is cancelled.
+
+    A client that gave up must not leave its fetches, SQL and shaping running for nobody.
+    Call it once the request's body has been read: from then on the only message the
+    server can still deliver is `http.disconnect`.
+    """
+    task = asyncio.ensure_future(work)
+
+    async def watch() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass  # a GET's empty body, not read by anyone
+        task.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if watcher.done() and not watcher.cancelled():
+            raise ClientGone from None
+        raise
+    finally:
+        watcher.cancel()
