@@ -209,6 +209,7 @@ TIGHT = OperationLimits(
     max_aliases=3,
     max_root_fields=5,
     max_subjects=2,
+    max_field_repeats=4,
     max_fragment_spreads=3,
     max_tokens=200,
     max_cost=12,
@@ -226,6 +227,11 @@ def _root_fields(count: int) -> str:
 def _subjects(count: int) -> str:
     root = f'subject(identifier: "{HUSBAND}", purpose: SELF) {{ name }}'
     return "{ " + " ".join(f"s{i}: {root}" for i in range(count)) + " }"
+
+
+def _repeats(count: int) -> str:
+    # inline fragments count with the selection set they are in
+    return "{ me { name ... on Subject { " + "name " * (count - 1) + "} } }"
 
 
 def _spreads(count: int) -> str:
@@ -252,6 +258,7 @@ def _cost(cost: int) -> str:
         ("maxAliases", _aliases, 3),
         ("maxRootFields", _root_fields, 5),
         ("maxSubjects", _subjects, 2),
+        ("maxFieldRepeats", _repeats, 4),
         ("maxFragmentSpreads", _spreads, 3),
         ("maxDepth", _depth, 4),
         ("maxTokens", _tokens, 8),

@@ -94,6 +94,7 @@ class OperationLimits:
     max_aliases: int = 30
     max_root_fields: int = 20
     max_subjects: int = 5
+    max_field_repeats: int = 10
     max_fragment_spreads: int = 100
     max_tokens: int = 20_000
     max_cost: int = 60_000
@@ -114,6 +115,7 @@ LIMIT_VARIABLES = {
     "max_aliases": "CREDITGRAPH_MAX_ALIASES",
     "max_root_fields": "CREDITGRAPH_MAX_ROOT_FIELDS",
     "max_subjects": "CREDITGRAPH_MAX_SUBJECTS",
+    "max_field_repeats": "CREDITGRAPH_MAX_FIELD_REPEATS",
     "max_fragment_spreads": "CREDITGRAPH_MAX_FRAGMENT_SPREADS",
     "max_tokens": "CREDITGRAPH_MAX_TOKENS",
     "max_cost": "CREDITGRAPH_MAX_COST",

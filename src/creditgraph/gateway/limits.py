@@ -11,8 +11,10 @@ measure is over its limit (`OperationLimits`, configurable, see settings.py).
 
 The measures are those of the operation as it would be executed, fragments
 expanded: depth of field nesting, aliases, fragment spreads, root fields,
-subject roots (`me`/`subject`, each an inquiry and a report) and an estimated
-cost, where every field costs one and a list multiplies what is below it by its
+subject roots (`me`/`subject`, each an inquiry and a report), fields repeated
+under one response key in one selection set (graphql-core's validation compares
+every pair of them: a thousand copies of one field cost seconds), and an
+estimated cost, where every field costs one and a list multiplies what is below it by its
 size: the value of a size argument (`first`, `months`, `limit`) when the
 document or the schema gives one, else `DEFAULT_LIST_SIZE`. Measuring never
 expands a fragment: each fragment is measured once, in dependency order, and
@@ -104,6 +106,8 @@ class Measure:
     # fields at the selection set's own level (through fragments): root fields at the root
     fields: int = 0
     subjects: int = 0
+    # the most fields written under one response key in one selection set
+    repeats: int = 0
 
     def add(self, other: Measure) -> None:
         """Siblings: the deepest depth, and the sum of everything else."""
@@ -113,6 +117,7 @@ class Measure:
         self.cost += other.cost
         self.fields += other.fields
         self.subjects += other.subjects
+        self.repeats = max(self.repeats, other.repeats)
 
 
 def check(schema: GraphQLSchema, document: DocumentNode, limits: OperationLimits) -> None:
@@ -132,6 +137,7 @@ def _compare(found: Measure, limits: OperationLimits) -> None:
         ("maxAliases", limits.max_aliases, found.aliases),
         ("maxRootFields", limits.max_root_fields, found.fields),
         ("maxSubjects", limits.max_subjects, found.subjects),
+        ("maxFieldRepeats", limits.max_field_repeats, found.repeats),
         ("maxCost", limits.max_cost, found.cost),
     ):
         if measured > maximum:
@@ -156,22 +162,38 @@ class _Measurer:
             self.measured[name] = self.selection_set(fragment.selection_set, parent, sized=False)
 
     def selection_set(
-        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, *, sized: bool
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLNamedType | None,
+        *,
+        sized: bool,
+        keys: dict[str, int] | None = None,
     ) -> Measure:
         """`sized`: the enclosing field's size argument already bounds a list directly below
-        (a connection's `nodes`), which then does not multiply again."""
+        (a connection's `nodes`), which then does not multiply again. `keys`: the response
+        keys written so far in the enclosing selection set, when this one is an inline
+        fragment of it (validation compares every pair of fields sharing a key, inline
+        fragments flattened; a named fragment it compares once, however often spread)."""
+        own = keys is None
+        written: dict[str, int] = {} if keys is None else keys
         total = Measure()
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
+                key = (selection.alias or selection.name).value
+                written[key] = written.get(key, 0) + 1
                 total.add(self.field(selection, parent, sized=sized))
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 inner = parent if condition is None else self.schema.get_type(condition.name.value)
-                total.add(self.selection_set(selection.selection_set, inner, sized=sized))
+                total.add(
+                    self.selection_set(selection.selection_set, inner, sized=sized, keys=written)
+                )
             elif isinstance(selection, FragmentSpreadNode):
                 # unknown, or part of a cycle: counted as empty here, refused by validation
                 total.add(self.measured.get(selection.name.value, Measure()))
                 total.spreads += 1
+        if own:
+            total.repeats = max(total.repeats, max(written.values(), default=0))
         return total
 
     def field(self, node: FieldNode, parent: GraphQLNamedType | None, *, sized: bool) -> Measure:
@@ -198,6 +220,7 @@ class _Measurer:
             cost=1 + multiplier * below.cost,
             fields=1,
             subjects=1 if node.name.value in SUBJECT_ROOTS else 0,
+            repeats=below.repeats,
         )
 
     def _size(self, node: FieldNode, definition: GraphQLField | None) -> tuple[int | None, bool]:
