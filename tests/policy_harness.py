@@ -36,6 +36,7 @@ from creditgraph.seed.personas import (
 )
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 from tests.edition_oracle import Oracle, World, augment, load_world, other_errors, policy_errors
+from tests.http_app import UNLIMITED
 
 HUSBAND: Final = PERSONA["husband"].identifier
 WIFE: Final = PERSONA["wife"].identifier
@@ -199,5 +200,5 @@ async def harness(pool: asyncpg.Pool) -> AsyncIterator[Harness]:
     transport = InProcessTransport({name: subgraph_schema(name) for name in SUBGRAPH_NAMES}, pool)
     supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
     policy = Policy.load(policy_path())
-    gateway = Gateway(supergraph, transport)
+    gateway = Gateway(supergraph, transport, limits=UNLIMITED)
     yield Harness(PolicyGateway(gateway, policy, pool), transport, policy, await load_world(pool))

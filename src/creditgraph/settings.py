@@ -96,7 +96,7 @@ class OperationLimits:
     max_subjects: int = 5
     max_field_repeats: int = 10
     max_fragment_spreads: int = 100
-    max_tokens: int = 20_000
+    max_tokens: int = 2_000
     max_cost: int = 60_000
 
     @classmethod
