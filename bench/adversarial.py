@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import multiprocessing
 import os
 import platform
@@ -101,6 +102,7 @@ async def _serve(dsn: str, home: Path, ports: Queue[int]) -> None:
     supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
     gateway = in_process_gateway(supergraph, pool)
     access = enforcing(gateway, Policy.load(policy_path()), pool, Settings(dsn, home))
+    gc.freeze()  # as the commands do once their app is built (commands._server_config)
     monitor = LagMonitor()
 
     async def lag(request: Request) -> JSONResponse:
