@@ -237,7 +237,7 @@ def send(
     else:
         first: dict[str, Any] = errors[0] if errors else {"message": "no errors and no data"}
         extensions = first.get("extensions", {})
-        detail = extensions.get("limit") or first["message"][:48]
+        detail = extensions.get("limit") or first["message"].split(".")[0]
         verdict = f"refused: {extensions.get('code')} ({detail})"
     return Result(case, verdict, accepted, seconds, stall, prepare)
 
@@ -306,11 +306,17 @@ def section(results: list[Result], runs: int) -> str:
             "",
             "What the operation limits (`src/creditgraph/gateway/limits.py`, defaults in",
             "`settings.py`) do with documents sent to stall the server: the gateway as `up`",
-            "serves it, on the demo data, one request at a time. *Answer ms* is the client's",
-            "wait; *longest stall* is the longest the server's event loop was held during it",
+            "serves it, on the demo data, one request at a time, each document new to it.",
+            "*Prepare or refuse ms* is the gateway's own work on the document (parse, limits,",
+            "validation, normalisation), timed apart from HTTP; *answer ms* is the client's",
+            "wait; *longest stall* is the longest the server's event loop was held meanwhile",
             "(a task sleeping 1 ms at a time records its overruns), which every other client",
-            "would have waited too. Targets: a stall under 50 ms for anything accepted, a",
-            "refusal in under 10 ms.",
+            "would have waited too. Each figure is the worst of the runs. Targets: a stall",
+            "under 50 ms for anything accepted, a refusal in under 10 ms. A refusal by",
+            "`maxTokens` costs parsing up to the limit (graphql-core stops there), about",
+            "20 µs of CPU a token on this machine; the other limits are measured on the",
+            "parsed document, each fragment once. The load average below says how much",
+            "else was running: figures from a busy machine are inflated accordingly.",
             "",
             table(results, runs),
             "",

@@ -82,23 +82,24 @@ class Execution:
     async def _run_stage(self, stage: list[Fetch], done: set[Fetch]) -> None:
         pending = list(stage)
         running: dict[asyncio.Task[None], list[Fetch]] = {}
-        try:
-            while pending or running:
-                ready = [fetch for fetch in pending if fetch.depends_on <= done]
-                for fetch in ready:
-                    pending.remove(fetch)
-                for group in _by_request(ready):
-                    running[asyncio.ensure_future(self._send(group))] = group
-                if not running:
-                    raise RuntimeError("the plan's fetches depend on each other in a cycle")
+        while pending or running:
+            ready = [fetch for fetch in pending if fetch.depends_on <= done]
+            for fetch in ready:
+                pending.remove(fetch)
+            for group in _by_request(ready):
+                running[asyncio.ensure_future(self._send(group))] = group
+            if not running:
+                raise RuntimeError("the plan's fetches depend on each other in a cycle")
+            try:
                 finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for task in finished:
-                    done.update(running.pop(task))
-                    task.result()
-        finally:
-            # cancelled (the client went away) or failed: the fetches still out go with it
-            for task in running:
-                task.cancel()
+            except asyncio.CancelledError:
+                # the request was cancelled (its client went away): its fetches go with it
+                for task in running:
+                    task.cancel()
+                raise
+            for task in finished:
+                done.update(running.pop(task))
+                task.result()
 
     # -- one request to one subgraph -----------------------------------------------------
 
