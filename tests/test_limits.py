@@ -312,7 +312,9 @@ def test_every_trusted_operation_and_graphiqls_introspection_pass_the_defaults()
         directive_is_repeatable=True,
         schema_description=True,
         input_value_deprecation=True,
+        one_of=True,
     )
+    # GraphiQL's (vendored) asks the same, nine `ofType`s deep: depth 15, the default limit
     check(schema, parse(everything), OperationLimits())
 
 
