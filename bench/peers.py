@@ -41,7 +41,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -80,13 +81,15 @@ def _request_body(query: str, identifier: str) -> str:
     ).decode()
 
 
-async def _sample(dsn: str, count: int) -> list[str]:
+async def _sample(dsn: str, count: int) -> dict[str, str | None]:
+    """The sampled subjects, each with who confirms its authorisation: an organisation's legal
+    representative (None for a person, who answers for themself)."""
     conn = await asyncpg.connect(dsn)
     try:
         rows = await conn.fetch(SQL["sample_subjects"], "creditgraph-bench", count)
     finally:
         await conn.close()
-    return [row["identifier"] for row in rows]
+    return {row["identifier"]: row["representative"] for row in rows}
 
 
 def _post(client: httpx.Client, target: Target, body: str) -> dict[str, Any]:
@@ -110,16 +113,24 @@ def _post(client: httpx.Client, target: Target, body: str) -> dict[str, Any]:
     return answer
 
 
-def authorise(target: Target, identifiers: Sequence[str]) -> None:
-    """The bank records the subjects' written LOAN_APPROVAL authorisation, through (p)."""
-    mutation = (
+def authorise(target: Target, subjects: Mapping[str, str | None], home: Path) -> None:
+    """The bank records each subject's written LOAN_APPROVAL authorisation, and the subject (an
+    organisation's legal representative) confirms it, through (p): only then does it open."""
+    record = (
         "mutation Authorise($subject: String!) { recordAuthorisation(subject: $subject, "
         'purpose: LOAN_APPROVAL, evidence: "bench: signed form on file") { id } }'
     )
+    confirm = "mutation Confirm($id: ID!) { confirmAuthorisation(id: $id) { id } }"
     with httpx.Client(timeout=60.0) as client:
-        for identifier in identifiers:
-            body = orjson.dumps({"query": mutation, "variables": {"subject": identifier}})
-            _post(client, target, body.decode())
+        for identifier, representative in subjects.items():
+            body = orjson.dumps({"query": record, "variables": {"subject": identifier}})
+            recorded = _post(client, target, body.decode())["data"]["recordAuthorisation"]
+            token = mint_demo_token(
+                home, "SUBJECT", identifier, None, representative=representative
+            )
+            subject = replace(target, headers={"authorization": f"Bearer {token}"})
+            body = orjson.dumps({"query": confirm, "variables": {"id": recorded["id"]}})
+            _post(client, subject, body.decode())
 
 
 def check_equivalent(checked: Sequence[Target], query: str, identifiers: Sequence[str]) -> None:
@@ -244,7 +255,7 @@ def run() -> None:
             f"{seeding.subject_rows:,} subjects, {seeding.total_rows:,} rows "
             f"({how} in {seeding.seconds:.0f} s)"
         )
-        identifiers = asyncio.run(_sample(database.dsn, args.sample))
+        sampled = asyncio.run(_sample(database.dsn, args.sample))
         scratch = Path(scratch_name)
         logs = scratch / "logs"
         logs.mkdir()
@@ -254,7 +265,7 @@ def run() -> None:
             "CREDITGRAPH_HOME": str(scratch / "home"),
             "CREDITGRAPH_INTERNAL_SECRET": secrets.token_urlsafe(48),
         }
-        results = _run_targets(args, services, env, scratch, query, identifiers)
+        results = _run_targets(args, services, env, scratch, query, sampled)
         elapsed = time.monotonic() - started
         load_after = os.getloadavg()
     print_table(results)
@@ -282,8 +293,9 @@ def _run_targets(
     env: dict[str, str],
     scratch: Path,
     query: str,
-    identifiers: list[str],
+    sampled: dict[str, str | None],
 ) -> list[Result]:
+    identifiers = list(sampled)
     logs = scratch / "logs"
     urls = {}
     for name in SUBGRAPH_NAMES:
@@ -305,13 +317,14 @@ def _run_targets(
     print("started: " + ", ".join(f"({t.key}) {t.label}" for t in lineup))
 
     policy = next(target for target in lineup if not target.like_for_like)
-    token = mint_demo_token(
-        Path(env["CREDITGRAPH_HOME"]), "BANK", BANK.code, "bench", lifetime_seconds=4 * 3600
-    )
+    home = Path(env["CREDITGRAPH_HOME"])
+    token = mint_demo_token(home, "BANK", BANK.code, "bench", lifetime_seconds=4 * 3600)
     policy.headers["authorization"] = f"Bearer {token}"
-    print(f"recording LOAN_APPROVAL authorisations for {len(identifiers):,} subjects …")
+    print(
+        f"recording and confirming LOAN_APPROVAL authorisations for {len(identifiers):,} subjects …"
+    )
     authorising = time.monotonic()
-    authorise(policy, identifiers)
+    authorise(policy, sampled, home)
     print(f"  done in {time.monotonic() - authorising:.0f} s")
 
     check_equivalent(lineup, query, identifiers[: args.check])

@@ -10,19 +10,25 @@ with graphql-core over that answer, withholding and masking field by field as
 graphql/policy.toml says. graphql-core does the GraphQL (fragments, aliases,
 `@skip`/`@include`, null propagation); this module only judges fields.
 
-Only the policy's data is read (`Policy.rule`, `Policy.linked_fields`); masks
-and filters are re-implemented here, simply, from their documented meaning.
-The plain gateway is sent the client's document with a few extra, uniquely
-aliased fields (`augment`): the values masks and checkpoints read (a reached
-subject's identifier, an institution's code, an inquiry's requester, a grant's
-grantee, a score's scale), which the client may not have selected.
+Only the policy's data is read (`Policy.rule`, `Policy.record`, `Policy.view`);
+masks and filters are re-implemented here, simply, from their documented
+meaning. The plain gateway is sent the client's document with a few extra,
+uniquely aliased fields (`augment`): the values masks and checkpoints read (a
+record's owners, an institution's code, an account's lender, an inquiry's
+requester, a grant's grantee, a score's scale), which the client may not have
+selected. Opaque references are compared by `canonical_references`: the same
+party must get the same reference, whatever number it is.
+
+tests/ownership_oracle.py checks the same answers against a model that does
+not read the policy at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import asyncpg
@@ -53,21 +59,51 @@ SUBJECT: Final = "Subject"
 ANONYMISED_CODE: Final = "anonymised"
 ANONYMISED_NAME: Final = "其他机构 Another institution"
 POLICY_CODES: Final = frozenset({"FORBIDDEN_FIELD", "CONSENT_REQUIRED"})
+_PREFIX: Final = "oracle_"
 
-# the values the oracle reads beside the client's selection: type -> (alias, field, sub-field)
-_IDENTIFIER: Final = "oracle_identifier"
-_CODE: Final = "oracle_code"
-_INQUIRER: Final = "oracle_inquirer"
-_GRANTEE: Final = "oracle_grantee"
-_MODEL: Final = "oracle_model"
-_SCALE: Final = "oracle_scale"
-_EXTRAS: Final[Mapping[str, tuple[tuple[str, str, str | None], ...]]] = {
-    SUBJECT: ((_IDENTIFIER, "identifier", None),),
-    "Institution": ((_CODE, "code", None),),
-    "Inquiry": ((_INQUIRER, "requesterCode", None),),
-    "ConsentGrant": ((_GRANTEE, "granteeCode", None),),
-    "ScoreObservation": ((_MODEL, "model", "scale"),),
+# the values masks and filters read beside the client's selection, by type: paths of fields
+_MASK_EXTRAS: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
+    "Institution": (("code",),),
+    "CreditAccount": (("lender", "code"),),
+    "Guarantee": (("account", "lender", "code"),),
+    "Inquiry": (("requesterCode",),),
+    "ConsentGrant": (("granteeCode",),),
+    "ScoreObservation": (("model", "scale"),),
 }
+
+
+def extra_paths(
+    policy: Policy, *more: Mapping[str, tuple[tuple[str, ...], ...]]
+) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Every path this oracle reads, by type (masks' values, each record's key and owners),
+    with those other readers of the same answer need."""
+    found = {name: list(paths) for name, paths in _MASK_EXTRAS.items()}
+    for type_name, record in policy.records.items():
+        found.setdefault(type_name, []).extend([(record.key,), *record.owners.values()])
+    for extras in more:
+        for type_name, paths in extras.items():
+            found.setdefault(type_name, []).extend(paths)
+    return {name: tuple(dict.fromkeys(paths)) for name, paths in found.items()}
+
+
+def _alias(step: str) -> str:
+    return _PREFIX + step
+
+
+def read_path(item: Any, path: tuple[str, ...]) -> list[Any]:
+    """Every value at `path` under the oracle's aliases, through lists."""
+    if isinstance(item, list):
+        return [found for inner in item for found in read_path(inner, path)]
+    if not isinstance(item, Mapping):
+        return []
+    head, *rest = path
+    value = item.get(_alias(head))
+    return read_path(value, tuple(rest)) if rest else [value]
+
+
+def read_one(item: Any, path: tuple[str, ...]) -> Any:
+    found = read_path(item, path)
+    return found[0] if found else None
 
 
 # -- the grant state --------------------------------------------------------------------
@@ -161,8 +197,13 @@ async def load_world(conn: asyncpg.Connection | asyncpg.Pool) -> World:
 # -- the extra fields the plain gateway is asked for ----------------------------------------
 
 
-def augment(schema: GraphQLSchema, document: DocumentNode) -> DocumentNode:
-    """The document with the oracle's own fields added under every object that needs them."""
+def augment(
+    schema: GraphQLSchema,
+    extras: Mapping[str, tuple[tuple[str, ...], ...]],
+    document: DocumentNode,
+) -> DocumentNode:
+    """The document with the oracles' own fields (paths, by type) added under every object
+    of a type that has some, each step under the oracles' alias."""
 
     def selection_set(node: SelectionSetNode, type_: GraphQLNamedType) -> SelectionSetNode:
         selections: list[SelectionNode] = []
@@ -196,29 +237,19 @@ def augment(schema: GraphQLSchema, document: DocumentNode) -> DocumentNode:
                 selections.append(item)
         return SelectionSetNode(selections=tuple(selections))
 
+    def path_field(path: tuple[str, ...]) -> FieldNode:
+        head, *rest = path
+        return FieldNode(
+            alias=NameNode(value=_alias(head)),
+            name=NameNode(value=head),
+            arguments=(),
+            directives=(),
+            selection_set=SelectionSetNode(selections=(path_field(tuple(rest)),)) if rest else None,
+        )
+
     def with_extras(node: SelectionSetNode, type_: GraphQLNamedType) -> SelectionSetNode:
-        extras = [
-            FieldNode(
-                alias=NameNode(value=alias),
-                name=NameNode(value=field),
-                arguments=(),
-                directives=(),
-                selection_set=None
-                if inner is None
-                else SelectionSetNode(
-                    selections=(
-                        FieldNode(
-                            alias=NameNode(value=_SCALE),
-                            name=NameNode(value=inner),
-                            arguments=(),
-                            directives=(),
-                        ),
-                    )
-                ),
-            )
-            for alias, field, inner in _EXTRAS.get(type_.name, ())
-        ]
-        return SelectionSetNode(selections=(*node.selections, *extras))
+        added = [path_field(path) for path in extras.get(type_.name, ())]
+        return SelectionSetNode(selections=(*node.selections, *added))
 
     definitions: list[Any] = []
     for definition in document.definitions:
@@ -257,6 +288,21 @@ def augment(schema: GraphQLSchema, document: DocumentNode) -> DocumentNode:
 class Viewer:
     code: str
     name: str | None
+    # opaque references given in this response, per (kind, hidden value)
+    given: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def reference(self, kind: str, value: Any) -> int:
+        key = (kind, str(value))
+        if key not in self.given:
+            self.given[key] = 1 + sum(1 for other in self.given if other[0] == kind)
+        return self.given[key]
+
+
+def _hidden_institution(field: str, code: Any, viewer: Viewer) -> str:
+    number = viewer.reference("institution", code)
+    if field in ("code", "requesterCode"):
+        return f"{ANONYMISED_CODE}-{number}"
+    return f"{ANONYMISED_NAME} {number}"
 
 
 def _mask_identifier(field: str, value: Any, item: Mapping[str, Any], viewer: Viewer) -> Any:
@@ -264,23 +310,38 @@ def _mask_identifier(field: str, value: Any, item: Mapping[str, Any], viewer: Vi
         return None
     if len(value) < 10:
         return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return value[:2] + "*" * (len(value) - 3) + value[-1:]
 
 
 def _other_institution(field: str, value: Any, item: Mapping[str, Any], viewer: Viewer) -> Any:
-    if item.get(_CODE) == viewer.code:
-        return value
-    return ANONYMISED_CODE if field == "code" else ANONYMISED_NAME
+    code = read_one(item, ("code",))
+    return value if code == viewer.code else _hidden_institution(field, code, viewer)
 
 
 def _other_inquirer(field: str, value: Any, item: Mapping[str, Any], viewer: Viewer) -> Any:
-    if item.get(_INQUIRER) == viewer.code:
+    code = read_one(item, ("requesterCode",))
+    if code == viewer.code:
         return value
-    return {"requesterCode": ANONYMISED_CODE, "requesterName": ANONYMISED_NAME}.get(field)
+    if field in ("requesterCode", "requesterName"):
+        return _hidden_institution(field, code, viewer)
+    return None
 
 
 def _other_reporter(field: str, value: Any, item: Mapping[str, Any], viewer: Viewer) -> Any:
-    return value if value is None or value == viewer.name else ANONYMISED_NAME
+    if value is None or value == viewer.name:
+        return value
+    return f"{ANONYMISED_NAME} {viewer.reference('institution', value)}"
+
+
+def _lender_reference(
+    kind: str, lender: tuple[str, ...]
+) -> Callable[[str, Any, Mapping[str, Any], Viewer], Any]:
+    def apply(field: str, value: Any, item: Mapping[str, Any], viewer: Viewer) -> Any:
+        if value is None or read_one(item, lender) == viewer.code:
+            return value
+        return f"{kind}-{viewer.reference(kind, value)}"
+
+    return apply
 
 
 MASKS: Final[Mapping[str, Callable[[str, Any, Mapping[str, Any], Viewer], Any]]] = {
@@ -288,11 +349,45 @@ MASKS: Final[Mapping[str, Callable[[str, Any, Mapping[str, Any], Viewer], Any]]]
     "other_institution": _other_institution,
     "other_inquirer": _other_inquirer,
     "other_reporter": _other_reporter,
+    "other_lender_reference": _lender_reference("account", ("lender", "code")),
+    "guaranteed_lender_reference": _lender_reference("contract", ("account", "lender", "code")),
 }
 FILTERS: Final[Mapping[str, Callable[[Mapping[str, Any], Viewer], bool]]] = {
-    "bureau_score": lambda item, viewer: (item.get(_MODEL) or {}).get(_SCALE) == "BUREAU",
-    "own_grants": lambda item, viewer: item.get(_GRANTEE) == viewer.code,
+    "bureau_score": lambda item, viewer: read_one(item, ("model", "scale")) == "BUREAU",
+    "own_grants": lambda item, viewer: read_one(item, ("granteeCode",)) == viewer.code,
 }
+
+_REFERENCE = re.compile(
+    rf"^(?:(?P<kind>{ANONYMISED_CODE}|account|contract)-|{ANONYMISED_NAME} )(?P<number>\d+)$"
+)
+
+
+def canonical_references(value: Any) -> Any:
+    """The answer with its opaque references renumbered by first appearance (keys in order),
+    so two answers compare equal when they hide the same parties the same way."""
+    numbers: dict[tuple[str, str], int] = {}
+
+    def renumber(text: str) -> str:
+        found = _REFERENCE.match(text)
+        if found is None:
+            return text
+        kind = found["kind"] or ANONYMISED_CODE
+        namespace = ANONYMISED_CODE if kind == ANONYMISED_CODE else kind
+        key = (namespace, found["number"])
+        if key not in numbers:
+            numbers[key] = 1 + sum(1 for other in numbers if other[0] == namespace)
+        if found["kind"] is None:
+            return f"{ANONYMISED_NAME} {numbers[key]}"
+        return f"{kind}-{numbers[key]}"
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {key: walk(item[key]) for key in sorted(item)}
+        if isinstance(item, list):
+            return [walk(inner) for inner in item]
+        return renumber(item) if isinstance(item, str) else item
+
+    return walk(value)
 
 
 # -- the expected response ---------------------------------------------------------------
@@ -300,13 +395,14 @@ FILTERS: Final[Mapping[str, Callable[[Mapping[str, Any], Viewer], bool]]] = {
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """How one subject's part is seen: its edition; or, reached from another subject's
-    report, the linked fields as that report's edition shows them, and the rest as the
-    requester's own edition of it (if any) shows them."""
+    """How one record's part is seen: its edition; or, reached from another's report, the
+    edge's view as that report's edition shows it, and the rest as the requester's own
+    edition of one of its owners (if any) shows it."""
 
     edition: str
     linked: frozenset[str] | None = None
     own: str | None = None
+    record: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +412,9 @@ class _Part:
     data: Mapping[str, Any]
     seen: Seen
     purpose: str
+
+
+_PREFERENCE: Final = ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT")
 
 
 class _Denied(GraphQLError):
@@ -361,7 +460,7 @@ class Oracle:
     def shown_in(self, seen: Seen, type_name: str, field: str) -> str | None:
         """The edition whose rules show the field, or None when it is withheld."""
         candidates = [seen.edition]
-        if seen.linked is not None and type_name == SUBJECT:
+        if seen.linked is not None and type_name == seen.record:
             candidates = [seen.edition] if field in seen.linked else []
             candidates += [seen.own] if seen.own is not None else []
         for edition in candidates:
@@ -413,15 +512,19 @@ class Oracle:
             return value
         if isinstance(value, list):
             return [self._wrap(item, type_, parent, coordinate) for item in value]
-        if type_.name != SUBJECT:
+        record = self.policy.record(type_.name)
+        if record is None:
             return _Part(value, Seen(parent.seen.edition), parent.purpose)
-        identifier = value[_IDENTIFIER]
-        own = self.world.edition(self.requester, identifier, parent.purpose)
+        owners = {
+            owner for path in record.owners.values() for owner in read_path(value, path) if owner
+        }
+        entitled = {self.world.edition(self.requester, owner, parent.purpose) for owner in owners}
+        own = next((edition for edition in _PREFERENCE if edition in entitled), None)
         shown = parent.seen.edition
         if own == shown:
-            return _Part(value, Seen(own), parent.purpose)
-        linked = self.policy.linked_fields(coordinate)
-        return _Part(value, Seen(shown, linked, own), parent.purpose)
+            return _Part(value, Seen(shown), parent.purpose)
+        linked = self.policy.view(coordinate)
+        return _Part(value, Seen(shown, linked, own, type_.name), parent.purpose)
 
 
 def policy_errors(errors: Any) -> list[tuple[tuple[Any, ...], str, str | None]]:

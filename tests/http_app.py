@@ -3,17 +3,22 @@
 The app is the one `creditgraph up` serves (`server.build_app`), with the
 edition policy and a token verifier under a private home unless told to serve
 plain; requests go through httpx's ASGI transport on the test's own event
-loop, so the database pool is shared without a socket in between.
+loop, so the database pool is shared without a socket in between. `listening`
+serves the same app with uvicorn on a socket on 127.0.0.1, for tests that want
+the whole HTTP path.
 """
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import httpx
+import uvicorn
 
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
@@ -49,16 +54,48 @@ async def serving(
     queries: PersistedQueries | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app serving `gateway`: under the policy, or plain."""
-    access = None
-    if policy:
-        verifier = TokenVerifier.from_settings(home, NO_ENV)
-        access = Access(verifier, PolicyGateway(gateway, Policy.load(policy_path()), pool))
+    access = _guarded(gateway, pool, home) if policy else None
     app = build_app(gateway, pool=pool, access=access, queries=queries)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield client
 
 
-def bearer(home: Path, role: Role, identifier: str, operator: str | None = None) -> dict[str, str]:
-    token = mint_demo_token(home, role, identifier, operator, env=NO_ENV)
+def _guarded(gateway: Gateway, pool: asyncpg.Pool, home: Path) -> Access:
+    verifier = TokenVerifier.from_settings(home, NO_ENV)
+    return Access(verifier, PolicyGateway(gateway, Policy.load(policy_path()), pool))
+
+
+@asynccontextmanager
+async def listening(gateway: Gateway, pool: asyncpg.Pool, home: Path) -> AsyncIterator[str]:
+    """The app under the policy, served by uvicorn on 127.0.0.1: its GraphQL URL."""
+    app = build_app(gateway, pool=pool, access=_guarded(gateway, pool, home))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()  # the server's own error, if it failed to start
+                raise RuntimeError("uvicorn stopped before it started")
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}/graphql"
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()
+
+
+def bearer(
+    home: Path,
+    role: Role,
+    identifier: str,
+    operator: str | None = None,
+    representative: str | None = None,
+) -> dict[str, str]:
+    token = mint_demo_token(
+        home, role, identifier, operator, env=NO_ENV, representative=representative
+    )
     return {"authorization": f"Bearer {token}"}

@@ -1,11 +1,13 @@
 """The grant state, requesters and comparison shared by the no-leak and traversal tests.
 
-`set_up_grants` writes a known grant state over the seeded personas: live BANK
+`set_up_world` writes a known grant state over the seeded personas: live BANK
 and SOCIAL grants, an expired one and revoked ones, for several banks and
 purposes, so that every way an edition is decided (own report, grant, open
-lending, mandate, nothing) is met at the root and at reached subjects.
-`Harness.check` sends one operation through the policy gateway and the plain
-gateway, and holds the policy gateway's answer against the oracle's.
+lending, mandate, nothing) is met at the root and at reached records; and a
+former marriage beside a current one. `Harness.check` sends one operation
+through the policy gateway and the plain gateway, and holds the policy
+gateway's answer against both oracles: the one reading the policy, and the one
+built on ownership that does not.
 """
 
 from __future__ import annotations
@@ -35,7 +37,17 @@ from creditgraph.seed.personas import (
     XIHU_COURT,
 )
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
-from tests.edition_oracle import Oracle, World, augment, load_world, other_errors, policy_errors
+from tests import ownership_oracle
+from tests.edition_oracle import (
+    Oracle,
+    World,
+    augment,
+    canonical_references,
+    extra_paths,
+    load_world,
+    other_errors,
+    policy_errors,
+)
 from tests.http_app import UNLIMITED
 
 HUSBAND: Final = PERSONA["husband"].identifier
@@ -96,10 +108,23 @@ from gateway.requesters r where r.role = 'BANK' and r.identifier = $2
 """
 
 
-async def set_up_grants(conn: asyncpg.Connection | asyncpg.Pool) -> None:
-    """The test's grant state; the seed's own grants (behind its inquiries) stay as they are."""
+# a marriage that ended: the husband's former wife is the debtor, another subject to him now
+FORMER_MARRIAGE = """
+with m as (
+    insert into bureau.marriages (started_on, ended_on, end_reason)
+    values ('2005-05-01', '2010-06-01', 'DIVORCE') returning id, during
+)
+insert into bureau.marriage_partners (marriage_id, subject_id, during)
+select m.id, s.id, m.during from m, bureau.subjects s where s.identifier in ($1, $2)
+"""
+
+
+async def set_up_world(conn: asyncpg.Connection | asyncpg.Pool) -> None:
+    """The test's grant state and a former marriage over the seeded personas; the seed's own
+    grants (behind its inquiries) stay as they are."""
     for grant in GRANTS:
         await conn.execute(_INSERT_GRANT, *grant)
+    await conn.execute(FORMER_MARRIAGE, HUSBAND, DEBTOR)
 
 
 @dataclass
@@ -108,6 +133,7 @@ class Harness:
     transport: InProcessTransport
     policy: Policy
     world: World
+    owners: ownership_oracle.Owners
 
     @property
     def gateway(self) -> Gateway:
@@ -134,7 +160,13 @@ class Harness:
         operation_name: str | None,
     ) -> dict[str, Any]:
         """The plain gateway's answer (no policy) with the oracle's extra fields."""
-        augmented = print_ast(augment(self.gateway.schema, parse(document)))
+        augmented = print_ast(
+            augment(
+                self.gateway.schema,
+                extra_paths(self.policy, ownership_oracle.EXTRAS),
+                parse(document),
+            )
+        )
         prepared = self.gateway.prepare(augmented, variables, operation_name)
         transport = self.transport.acting_for(requester)
         return await self.gateway.run(prepared, dict(variables), transport)
@@ -159,10 +191,16 @@ class Harness:
             answer.get("errors"),
             expected.errors,
         )
-        assert answer["data"] == expected.data, (shown, difference(answer["data"], expected.data))
+        found_data = canonical_references(answer["data"])
+        wanted_data = canonical_references(expected.data)
+        assert found_data == wanted_data, (shown, difference(found_data, wanted_data))
         found, wanted = policy_errors(answer.get("errors")), policy_errors(expected.errors)
         assert found == wanted, (shown, sorted(set(found) ^ set(wanted), key=repr)[:5])
         assert_no_foreign_names(requester, answer)
+        judged = ownership_oracle.OwnershipOracle(
+            self.gateway.schema, self.world, self.owners, requester
+        ).judge(parse(document), variables, operation_name, full["data"], answer)
+        assert judged == [], (shown, judged[:5])
         return answer
 
 
@@ -195,10 +233,17 @@ def assert_no_foreign_names(requester: Requester, answer: dict[str, Any]) -> Non
 
 
 @asynccontextmanager
-async def harness(pool: asyncpg.Pool) -> AsyncIterator[Harness]:
-    """The policy gateway and the plain one over the same in-process subgraphs."""
+async def harness(pool: asyncpg.Pool, policy: Policy | None = None) -> AsyncIterator[Harness]:
+    """The policy gateway (under graphql/policy.toml, or `policy`) and the plain one over the
+    same in-process subgraphs."""
     transport = InProcessTransport({name: subgraph_schema(name) for name in SUBGRAPH_NAMES}, pool)
     supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
-    policy = Policy.load(policy_path())
+    policy = policy or Policy.load(policy_path())
     gateway = Gateway(supergraph, transport, limits=UNLIMITED)
-    yield Harness(PolicyGateway(gateway, policy, pool), transport, policy, await load_world(pool))
+    yield Harness(
+        PolicyGateway(gateway, policy, pool),
+        transport,
+        policy,
+        await load_world(pool),
+        await ownership_oracle.load_owners(pool),
+    )

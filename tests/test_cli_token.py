@@ -17,6 +17,7 @@ from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONAS, TAX_BUREAU, XIH
 from tests.cli_helpers import assert_one_line_error, cli_env, run_cli
 
 PERSON = next(p.identifier for p in PERSONAS if p.kind == "PERSON")
+ORGANISATION = next(p.identifier for p in PERSONAS if p.kind == "ORGANISATION")
 BANK = EASTBRIDGE_BANK.code
 GOVERNMENT = TAX_BUREAU.code
 
@@ -40,6 +41,13 @@ def test_a_subject_token(tmp_path: Path) -> None:
     assert verified(tmp_path, token) == Requester("SUBJECT", PERSON, None)
     key = tmp_path / SIGNING_KEY_FILE
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_an_organisations_token_names_its_representative(tmp_path: Path) -> None:
+    token = mint(
+        tmp_path, "--role", "subject", "--identifier", ORGANISATION, "--representative", PERSON
+    )
+    assert verified(tmp_path, token) == Requester("SUBJECT", ORGANISATION, None, PERSON)
 
 
 def test_a_bank_token_names_its_operator(tmp_path: Path) -> None:
@@ -108,6 +116,27 @@ def test_a_hand_typed_lower_case_check_character_is_accepted(tmp_path: Path) -> 
         (
             ["--role", "bank", "--institution", BANK, "--operator", ""],
             "the operator must be 1 to 128 printable characters",
+        ),
+        (
+            ["--role", "subject", "--identifier", PERSON, "--representative", PERSON],
+            f"unified social credit code {PERSON}",
+        ),
+        (
+            ["--role", "subject", "--identifier", ORGANISATION, "--representative", BANK],
+            f"resident identity number {BANK}",
+        ),
+        (
+            [
+                "--role",
+                "bank",
+                "--institution",
+                BANK,
+                "--operator",
+                "x",
+                "--representative",
+                PERSON,
+            ],
+            "--role bank takes no --representative",
         ),
         (
             ["--role", "subject", "--identifier", PERSON, "--ttl", "0"],

@@ -129,7 +129,7 @@ async def test_a_bank_sees_its_own_name_and_no_other_lender(guarded: PolicyGatew
         (item["account"]["kind"], item["account"]["lender"]["name"])
         for item in subject["accounts"]["nodes"]
     )
-    assert lenders == [("CREDIT_CARD", ANONYMISED_NAME), ("MORTGAGE", EASTBRIDGE_BANK.name)]
+    assert lenders == [("CREDIT_CARD", f"{ANONYMISED_NAME} 1"), ("MORTGAGE", EASTBRIDGE_BANK.name)]
     assert WESTLAKE_BANK.code not in str(response)
     assert WESTLAKE_BANK.name not in str(response)
     assert [item["model"]["scale"] for item in subject["scores"]] == ["BUREAU"]
@@ -215,7 +215,7 @@ async def test_a_social_grant_masks_the_identifier_and_shows_totals_only(
     response = await ask(guarded, WESTLAKE, SOCIAL_REPORT, {"id": HUSBAND})
     subject = response["data"]["subject"]
     assert subject["identifier"] != HUSBAND
-    assert subject["identifier"] == HUSBAND[:4] + "*" * 10 + HUSBAND[-4:]
+    assert subject["identifier"] == HUSBAND[:2] + "*" * 15 + HUSBAND[-1:]
     assert subject["creditSummary"]["accountCount"] == 2
     assert subject["guaranteeExposure"]["totalExposure"] is not None
     assert codes(response) == {
@@ -247,10 +247,11 @@ AUTHORISE = """
 mutation($subject: String!) {
   recordAuthorisation(subject: $subject, purpose: GUARANTEE_CHECK,
                       evidence: "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f0") {
-    id granteeCode recordedVia recordedBy evidence
+    id granteeCode recordedVia recordedBy evidence state
   }
 }
 """
+CONFIRM = "mutation($id: ID!) { confirmAuthorisation(id: $id) { id state } }"
 GRANTS = "query { me { consentGrants { id granteeCode evidence state } } }"
 BANK_GRANTS = """
 query($id: String!) {
@@ -267,6 +268,7 @@ async def test_a_written_authorisation_is_recorded_seen_by_the_subject_and_scope
     record = made["data"]["recordAuthorisation"]
     assert record["recordedVia"] == "GRANTEE"
     assert record["recordedBy"] == "operator-9"
+    assert record["state"] == "PENDING"
     mine = await ask(guarded, SELF, GRANTS)
     listed = {item["id"]: item for item in mine["data"]["me"]["consentGrants"]}
     assert listed[record["id"]]["evidence"] == "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -274,6 +276,10 @@ async def test_a_written_authorisation_is_recorded_seen_by_the_subject_and_scope
         EASTBRIDGE_BANK.code,
         WESTLAKE_BANK.code,
     }
+    # pending, it opens nothing; once the subject confirms it, the bank sees its own grant only
+    unconfirmed = await ask(guarded, WESTLAKE, BANK_GRANTS, {"id": HUSBAND})
+    assert codes(unconfirmed) == {("subject",): "CONSENT_REQUIRED"}
+    await ask(guarded, SELF, CONFIRM, {"id": record["id"]})
     seen = await ask(guarded, WESTLAKE, BANK_GRANTS, {"id": HUSBAND})
     grantees = {item["granteeCode"] for item in seen["data"]["subject"]["consentGrants"]}
     assert grantees == {WESTLAKE_BANK.code}

@@ -33,6 +33,7 @@ from starlette.types import Message, Receive, Scope, Send
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier, mint_demo_token
+from creditgraph.demo import demo_tabs, hands_out_tokens
 from creditgraph.gateway import Gateway
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.trusted import TrustedOperations
@@ -520,3 +521,41 @@ async def test_the_files_come_compressed_to_a_browser_that_takes_gzip(
 )
 def test_accept_encoding_is_read_as_the_spec_says(header: str, takes: bool) -> None:
     assert accepts_gzip(header) is takes
+
+
+@pytest.mark.parametrize(
+    ("host", "demo_tokens", "hands_out"),
+    [
+        ("127.0.0.1", False, True),
+        ("127.0.0.2", False, True),
+        ("::1", False, True),
+        ("[::1]", False, True),
+        ("localhost", False, True),
+        ("0.0.0.0", False, False),
+        ("::", False, False),
+        ("192.168.1.20", False, False),
+        ("gateway.example.com", False, False),
+        ("0.0.0.0", True, True),
+    ],
+)
+def test_demo_tokens_are_handed_out_on_loopback_only_unless_the_operator_says_so(
+    host: str, demo_tokens: bool, hands_out: bool
+) -> None:
+    assert hands_out_tokens(host, demo_tokens=demo_tokens) is hands_out
+
+
+@pytest.mark.parametrize("tokens", [True, False])
+async def test_a_page_for_another_host_holds_no_token(tmp_path: Path, tokens: bool) -> None:
+    transport = httpx.ASGITransport(app=app_serving(lambda: demo_tabs(tmp_path, tokens=tokens)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://creditgraph") as client:
+        response, page = await fetch_page(client)
+    tabs = json.loads(page.blocks["graphiql-config"])["tabs"]
+    presets = [json.loads(tab["headers"]) for tab in tabs if tab["headers"]]
+    if tokens:
+        assert presets
+        assert all(preset["Authorization"].startswith("Bearer ey") for preset in presets)
+    else:
+        assert presets == []
+        assert "Bearer" not in response.text
+        # the tabs are still there, for a visitor who brings a token of their own
+        assert len(tabs) == len(list(operations_root().glob("*.graphql")))

@@ -60,7 +60,7 @@ from tests.policy_harness import (
     WIFE,
     Harness,
     harness,
-    set_up_grants,
+    set_up_world,
 )
 from tests.schema_paths import every_field, toward_subjects
 
@@ -167,7 +167,7 @@ def running(pg_server: EmbeddedPostgres, seeded_template: str) -> Iterator[_Runn
         await admin(f"create database {name} template {seeded_template}")
         pool = await asyncpg.create_pool(dsn_for(pg_server.dsn, name), min_size=1, max_size=4)
         assert pool is not None
-        await set_up_grants(pool)
+        await set_up_world(pool)
         return pool
 
     pool = loop.run_until_complete(start())

@@ -35,6 +35,8 @@ def test_the_trusted_operations_are_where_the_contract_says() -> None:
         "grant_consent",
         "revoke_consent",
         "record_authorisation",
+        "confirm_authorisation",
+        "refuse_authorisation",
         "file_dispute",
         "add_statement",
         "place_fraud_alert",
@@ -97,7 +99,7 @@ def assert_fits_its_edition(body: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def test_a_bank_records_the_written_authorisation_and_underwrites(
+async def test_a_bank_records_the_written_authorisation_the_subject_confirms_and_it_underwrites(
     client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "underwriter-1")
@@ -109,7 +111,13 @@ async def test_a_bank_records_the_written_authorisation_and_underwrites(
     recorded = assert_fits_its_edition(
         await post(client, bank, operation("record_authorisation"), authorisation)
     )
-    assert recorded["recordAuthorisation"]["state"] == "ACTIVE"
+    assert recorded["recordAuthorisation"]["state"] == "PENDING"
+    subject = bearer(tmp_path, "SUBJECT", HUSBAND)
+    pending = {"id": recorded["recordAuthorisation"]["id"]}
+    confirmed = assert_fits_its_edition(
+        await post(client, subject, operation("confirm_authorisation"), pending)
+    )
+    assert confirmed["confirmAuthorisation"]["state"] == "ACTIVE"
     data = assert_fits_its_edition(
         await post(client, bank, operation("bank_underwriting"), {"identifier": HUSBAND})
     )

@@ -18,7 +18,12 @@ import orjson
 import pytest
 
 from creditgraph.gateway import Gateway
-from creditgraph.gateway.persisted_queries import PersistedQueries, Refused, load_persisted_queries
+from creditgraph.gateway.persisted_queries import (
+    SHARED,
+    PersistedQueries,
+    Refused,
+    load_persisted_queries,
+)
 from creditgraph.gateway.trusted import TrustedOperations, sha256_hex
 from creditgraph.resources import operations_root
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA
@@ -173,14 +178,14 @@ def test_the_store_is_bounded_and_forgets_the_least_recently_used() -> None:
     queries = PersistedQueries(TrustedOperations.load(operations_root()), size=2)
     texts = [f"{{ __typename a{n}: __typename }}" for n in range(3)]
     for text in texts:
-        queries.remember(queries.resolve(text, persisted(sha256_hex(text))))
+        queries.remember(queries.resolve(text, persisted(sha256_hex(text)), owner=SHARED))
     assert len(queries.store) == 2
     with pytest.raises(Refused) as refused:
-        queries.resolve(None, persisted(sha256_hex(texts[0])))
+        queries.resolve(None, persisted(sha256_hex(texts[0])), owner=SHARED)
     assert refused.value.code == "PERSISTED_QUERY_NOT_FOUND"
-    assert queries.resolve(None, persisted(sha256_hex(texts[2]))).query == texts[2]
+    assert queries.resolve(None, persisted(sha256_hex(texts[2])), owner=SHARED).query == texts[2]
     # the trusted operations take no room in the store
-    queries.remember(queries.resolve(card(), persisted(sha256_hex(card()))))
+    queries.remember(queries.resolve(card(), persisted(sha256_hex(card())), owner=SHARED))
     assert len(queries.store) == 2
 
 

@@ -42,6 +42,8 @@ from tests.cli_helpers import free_port
 
 HUSBAND = PERSONA["husband"].identifier
 WIFE = PERSONA["wife"].identifier
+FIRM = PERSONA["circle_a"].identifier
+FIRMS_REPRESENTATIVE = PERSONA["guarantor"].identifier
 SELF = Requester("SUBJECT", HUSBAND, None)
 LOAN_OFFICER = Requester("BANK", WESTLAKE_BANK.code, "operator-9")
 
@@ -52,8 +54,8 @@ mutation($bank: String!) {
 """
 REVOKE = "mutation($id: ID!) { revokeConsent(id: $id) { id state } }"
 AUTHORISE = """
-mutation($subject: String!) {
-  recordAuthorisation(subject: $subject, purpose: LOAN_APPROVAL, evidence: "sha256:0123456789ab") {
+mutation($subject: String!, $purpose: InquiryPurpose! = LOAN_APPROVAL) {
+  recordAuthorisation(subject: $subject, purpose: $purpose, evidence: "sha256:0123456789ab") {
     id state
   }
 }
@@ -122,7 +124,13 @@ class Stack:
         return f"http://127.0.0.1:{port}/graphql"
 
     def token(self, requester: Requester) -> str:
-        return mint_demo_token(self.home, requester.role, requester.identifier, requester.operator)
+        return mint_demo_token(
+            self.home,
+            requester.role,
+            requester.identifier,
+            requester.operator,
+            representative=requester.representative,
+        )
 
     async def ask(
         self,
@@ -249,12 +257,15 @@ async def test_requesters_one_after_another_each_act_as_themselves(
     """Credentials are reused for a few seconds, but never one requester's for another."""
     other_bank = Requester("BANK", EASTBRIDGE_BANK.code, "operator-7")
     before = await grants(db)
+    # a bank asks once per purpose while the subject has not answered: each time another one
+    purposes = iter(["LOAN_APPROVAL", "LOAN_APPROVAL", "CREDIT_CARD_APPROVAL"])
     for requester in (SELF, LOAN_OFFICER, other_bank, SELF, LOAN_OFFICER):
         if requester == SELF:
             mine = await stack.ask(requester, MY_GRANTS)
             assert mine["data"]["me"]["identifier"] == HUSBAND
         else:
-            answer = await stack.ask(requester, AUTHORISE, {"subject": WIFE})
+            variables = {"subject": WIFE, "purpose": next(purposes)}
+            answer = await stack.ask(requester, AUTHORISE, variables)
             assert "errors" not in answer, answer
     written = [
         (row["subject_identifier"], row["grantee"], row["recorded_by"])
@@ -268,6 +279,19 @@ async def test_requesters_one_after_another_each_act_as_themselves(
             (WIFE, WESTLAKE_BANK.code, LOAN_OFFICER.operator),
         ]
     )
+
+
+async def test_an_organisation_grants_over_http_subgraphs_through_its_representative(
+    stack: Stack, db: asyncpg.Connection
+) -> None:
+    """The representative the gateway checked reaches the consent subgraph, which records the
+    person who gave the organisation's grant."""
+    for_the_firm = Requester("SUBJECT", FIRM, None, FIRMS_REPRESENTATIVE)
+    granted = await stack.ask(for_the_firm, GRANT, {"bank": WESTLAKE_BANK.code})
+    grant = granted["data"]["grantConsent"]
+    assert (grant["state"], grant["subjectIdentifier"]) == ("ACTIVE", FIRM)
+    row = next(row for row in await grants(db) if str(row["id"]) == grant["id"])
+    assert (row["subject_identifier"], row["grantor_identifier"]) == (FIRM, FIRMS_REPRESENTATIVE)
 
 
 async def test_each_subgraph_request_names_the_requester_it_was_made_for(stack: Stack) -> None:
@@ -421,6 +445,20 @@ REFUSED = [
         id="empty-operator",
     ),
     pytest.param(lambda secret: _signed(secret, sub=[HUSBAND], role="subject"), id="sub-not-text"),
+    pytest.param(
+        lambda secret: _signed(secret, **SUBJECT_CLAIMS, representative=WIFE),
+        id="representative-of-a-person",
+    ),
+    pytest.param(
+        lambda secret: _signed(
+            secret, sub=WESTLAKE_BANK.code, role="bank", operator="clerk", representative=WIFE
+        ),
+        id="representative-of-a-bank",
+    ),
+    pytest.param(
+        lambda secret: _signed(secret, sub=FIRM, role="subject", representative=WESTLAKE_BANK.code),
+        id="representative-not-a-person",
+    ),
 ]
 
 
@@ -478,6 +516,14 @@ def test_every_requester_survives_the_credential(
 ) -> None:
     secret = secrets.token_bytes(32)
     requester = Requester(role, identifier, operator)
+    token = credential.issue(secret, "consent", requester=requester)
+    assert credential.verify(secret, "consent", token) == requester
+    assert credential.verify(secret, "consent", credential.issue(secret, "consent")) is None
+
+
+def test_an_organisations_representative_survives_the_credential() -> None:
+    secret = secrets.token_bytes(32)
+    requester = Requester("SUBJECT", FIRM, None, FIRMS_REPRESENTATIVE)
     token = credential.issue(secret, "consent", requester=requester)
     assert credential.verify(secret, "consent", token) == requester
     assert credential.verify(secret, "consent", credential.issue(secret, "consent")) is None

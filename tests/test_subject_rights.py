@@ -180,13 +180,11 @@ async def test_a_disputed_account_is_marked_on_both_spouses_reports_and_the_bank
     marked = {n["account"]["id"]: n["account"]["dispute"] for n in subject["accounts"]["nodes"]}
     assert marked[account] is not None
     assert_twenty_days(marked[account])
+    # the bank sees that the account is disputed, not what the subject said
     assert subject["disputes"] == [
-        {
-            "recordId": f"CreditAccount:{account}",
-            "reason": "I repaid March on time.",
-            "respondBy": dispute["respondBy"],
-        }
+        {"recordId": f"CreditAccount:{account}", "reason": None, "respondBy": dispute["respondBy"]}
     ]
+    assert ("FORBIDDEN_FIELD", None) in error_codes(seen)
 
 
 PUBLIC_RECORDS = f"""
@@ -229,7 +227,8 @@ async def test_a_disputed_public_record_is_marked_in_every_edition(graph: Graph)
         assert node["id"] == case
         assert node["dispute"]["respondBy"] == respond_by, edition
         assert_twenty_days(node["dispute"])
-        # the dispute itself: what was said only to the subject and banks, nothing to government
+        # the dispute itself: what was said only to the subject (it may name a lender), the
+        # mark to banks and society, nothing to government
         if edition == "GOVERNMENT":
             assert subject["disputes"] is None
             assert ("FORBIDDEN_FIELD", None) in error_codes(answer)
@@ -237,7 +236,7 @@ async def test_a_disputed_public_record_is_marked_in_every_edition(graph: Graph)
             (listed,) = subject["disputes"]
             assert listed["recordId"] == f"EnforcementCase:{case}"
             said = listed["reason"]
-            assert said == (None if edition == "SOCIAL" else "The debt was settled.")
+            assert said == ("The debt was settled." if edition == "SUBJECT" else None)
 
 
 async def test_records_of_every_kind_on_the_report_can_be_disputed(

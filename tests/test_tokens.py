@@ -376,6 +376,52 @@ def test_a_wrong_operator_is_refused(
     assert refusal(demo, bearer(token)) == message
 
 
+ORGANISATION = next(p.identifier for p in PERSONAS if p.kind == "ORGANISATION")
+
+
+def test_an_organisations_token_names_the_person_acting_for_it(
+    home: Path, demo: TokenVerifier
+) -> None:
+    token = mint_demo_token(home, "SUBJECT", ORGANISATION, None, env=NO_ENV, representative=PERSON)
+    assert jwt.decode(token, options={"verify_signature": False})["representative"] == PERSON
+    requester = demo.verify(bearer(token))
+    assert requester == Requester("SUBJECT", ORGANISATION, None, PERSON)
+    assert requester is not None
+    assert requester.person == PERSON
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"role": "subject", "sub": ORGANISATION, "operator": None},
+            "token sub is not a valid resident identity number",
+        ),
+        (
+            {"representative": PERSON},
+            "token refused: only an organisation's subject token names a representative",
+        ),
+        (
+            {"role": "subject", "sub": PERSON, "operator": None, "representative": PERSON},
+            "token sub is not a valid unified social credit code",
+        ),
+        (
+            {"role": "subject", "sub": ORGANISATION, "operator": None, "representative": BANK},
+            "token refused: the representative must be a valid resident identity number",
+        ),
+        (
+            {"role": "subject", "sub": ORGANISATION, "operator": None, "representative": 7},
+            "token refused: the representative must be a valid resident identity number",
+        ),
+    ],
+)
+def test_a_wrong_representative_is_refused(
+    home: Path, demo: TokenVerifier, overrides: dict[str, Any], message: str
+) -> None:
+    token = jwt.encode(claims(**overrides), demo_key(home), "HS256")
+    assert refusal(demo, bearer(token)) == message
+
+
 # --- demo key and minting -----------------------------------------------------------------------
 
 

@@ -4,7 +4,8 @@ Each command is thin: it parses arguments, opens the database (configured or
 embedded) and calls one function in commands.py that does the work. Errors the user can act
 on (`CreditgraphError`) are printed as one line with no traceback; Ctrl-C and
 SIGTERM unwind through the same context managers, so an embedded PostgreSQL is
-always stopped on the way out.
+always stopped on the way out; Ctrl-C then exits 130, SIGTERM (a service manager's
+ordinary stop) 0.
 """
 
 from __future__ import annotations
@@ -63,14 +64,19 @@ from creditgraph.subgraphs.sdl import write_sdl
 T = TypeVar("T")
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: unwinds exactly as Ctrl-C does, but is the ordinary way a service is stopped
+    (by systemd, Kubernetes, a supervisor), so the command then exits 0, not 130."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 @contextmanager
 def _stoppable() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C, so both unwind the same way and clean up."""
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
     finally:
@@ -168,13 +174,22 @@ def _token_identifier(role: Role, identifier: str | None, institution: str | Non
 
 @cli.command()
 @click.option("--role", type=click.Choice(list(_TOKEN_ROLES)), required=True)
-@click.option("--identifier", help="The subject's resident identity number (--role subject).")
+@click.option(
+    "--identifier",
+    help="The subject's resident identity number, or an organisation's unified social credit "
+    "code with --representative (--role subject).",
+)
 @click.option(
     "--institution",
     help="The institution's unified social credit code (--role bank or government).",
 )
 @click.option(
     "--operator", help="The person operating for the institution (required for --role bank)."
+)
+@click.option(
+    "--representative",
+    help="For an organisation (--role subject --identifier USCC): the resident identity number "
+    "of its legal representative, who acts for it. The gateway checks it on every request.",
 )
 @click.option(
     "--ttl",
@@ -184,19 +199,31 @@ def _token_identifier(role: Role, identifier: str | None, institution: str | Non
     help=f"Seconds the token stays valid, at most {MAX_LIFETIME_SECONDS} (30 days).",
 )
 def token(
-    role: str, identifier: str | None, institution: str | None, operator: str | None, ttl: int
+    role: str,
+    identifier: str | None,
+    institution: str | None,
+    operator: str | None,
+    representative: str | None,
+    ttl: int,
 ) -> None:
     """Print a signed demo JWT for a requester, alone on stdout (demo mode only)."""
     requester_role = _TOKEN_ROLES[role]
     if requester_role == "SUBJECT" and operator is not None:
         raise ConfigurationError("--role subject takes no --operator")
+    if requester_role != "SUBJECT" and representative is not None:
+        raise ConfigurationError(f"--role {role} takes no --representative")
     if requester_role == "BANK" and operator is None:
         raise ConfigurationError("--role bank needs --operator NAME")
     subject = _token_identifier(requester_role, identifier, institution)
     if not 1 <= ttl <= MAX_LIFETIME_SECONDS:
         raise ConfigurationError(f"--ttl must be 1 to {MAX_LIFETIME_SECONDS} seconds (30 days)")
     home = ensure_home(Settings.from_env().home)
-    click.echo(mint_demo_token(home, requester_role, subject, operator, lifetime_seconds=ttl))
+    person = None if representative is None else normalise_identifier(representative)
+    click.echo(
+        mint_demo_token(
+            home, requester_role, subject, operator, lifetime_seconds=ttl, representative=person
+        )
+    )
 
 
 _trusted_only_option = click.option(
@@ -211,7 +238,13 @@ _trusted_only_option = click.option(
 @click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True)
 @_subjects_option("Subjects to generate when the database is empty.")
 @_trusted_only_option
-def up(host: str, port: int, subjects: int, trusted_only: bool) -> None:
+@click.option(
+    "--demo-tokens",
+    is_flag=True,
+    help="Put working demo tokens in GraphiQL's tabs even when --host is not a loopback "
+    "address: anyone who reaches the page can then act as the demo requesters.",
+)
+def up(host: str, port: int, subjects: int, trusted_only: bool, demo_tokens: bool) -> None:
     """Start everything: database, migrations, demo data, server."""
     check_port_free(host, port)
     _with_database(
@@ -222,6 +255,7 @@ def up(host: str, port: int, subjects: int, trusted_only: bool) -> None:
             subjects=subjects,
             settings=settings,
             trusted_only=trusted_only,
+            demo_tokens=demo_tokens,
         )
     )
 
@@ -539,15 +573,16 @@ def disputes_answer(dispute_id: int, outcome: str, resolution: str) -> None:
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
         click.echo("stopped", err=True)
-        sys.exit(130)
+        # click turns an interrupt into Abort; a SIGTERM stop is a clean exit
+        sys.exit(0 if isinstance(exc.__cause__, Terminated) else 130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         click.echo("stopped", err=True)
-        sys.exit(130)
+        sys.exit(0 if isinstance(exc, Terminated) else 130)
     except CreditgraphError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -25,6 +25,7 @@ from creditgraph.demo import (
     DemoRequesters,
     demo_tabs,
     ensure_social_consent,
+    hands_out_tokens,
     print_demo_tokens,
     print_trusted_only,
 )
@@ -175,6 +176,7 @@ async def run_up(
     subjects: int,
     settings: Settings,
     trusted_only: bool = False,
+    demo_tokens: bool = False,
 ) -> None:
     console = Console(stderr=True)
     conn = await connect(dsn)
@@ -191,7 +193,8 @@ async def run_up(
         await conn.close()
 
     home = ensure_home(settings.home)
-    pool = await create_pool(dsn)
+    tokens_in_page = hands_out_tokens(host, demo_tokens=demo_tokens)
+    pool = await create_pool(dsn, limits=settings.limits)
     supergraph, metrics = load_supergraph(supergraph_path()), Metrics()
     gateway = in_process_gateway(supergraph, pool, metrics=metrics)
     try:
@@ -205,7 +208,7 @@ async def run_up(
             metrics=metrics,
             subgraphs=serving_subgraphs(supergraph, None),
             queries=queries,
-            pages=graphiql_routes(lambda: demo_tabs(home)),
+            pages=graphiql_routes(lambda: demo_tabs(home, tokens=tokens_in_page)),
         )
         config = _server_config(app, host, port)
         server = uvicorn.Server(config)
@@ -395,7 +398,7 @@ async def run_serve(
 ) -> None:
     """Serve with the database open: subgraphs in-process (no `overrides`), or over HTTP."""
     await run_migrations(dsn)
-    pool = await create_pool(dsn)
+    pool = await create_pool(dsn, limits=settings.limits)
     metrics = Metrics()
     try:
         if overrides is None:
@@ -461,7 +464,7 @@ async def run_subgraph(dsn: str, *, name: str, host: str, port: int, settings: S
     secret = credential.load_secret(ensure_home(settings.home))
     schema = subgraph_schema(name)
     await run_migrations(dsn)
-    pool = await create_pool(dsn)
+    pool = await create_pool(dsn, limits=settings.limits)
     try:
         app = RequestLog(build_subgraph_app(name, schema, pool, secret=secret))
         config = _server_config(app, host, port)

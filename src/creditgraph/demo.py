@@ -5,11 +5,15 @@ himself (SUBJECT), by Eastbridge Commercial Bank managing his open loans
 (BANK, post-loan management needs no grant), by Harbour Consumer Finance under
 a SOCIAL-edition grant `up` has him give (SOCIAL), and by
 the tax bureau under its mandate (GOVERNMENT). GraphiQL's example tabs are the
-trusted operations, each preset as the requester it is written for.
+trusted operations, each preset as the requester it is written for — with a
+working token only when the page cannot be reached from another machine
+(`hands_out_tokens`): a page that gives anyone who reaches it a bank's token
+would be a way around every consent.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,41 +136,60 @@ def print_demo_tokens(console: Console, demo: DemoRequesters, url: str) -> None:
     console.print(f"\nPOST them to {url}\n")
 
 
-def demo_tabs(home: Path) -> list[ExampleTab]:
+def hands_out_tokens(host: str, *, demo_tokens: bool = False) -> bool:
+    """Whether GraphiQL's tabs may carry working demo tokens for a server listening on `host`.
+
+    Only on a loopback address (`127.0.0.1`, `::1`, `localhost`), where nobody but this
+    machine's users reaches the page, unless the operator says so in so many words
+    (`creditgraph up --demo-tokens`). Any other address, a wildcard such as `0.0.0.0`
+    included, gets tabs without tokens.
+    """
+    if demo_tokens or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def demo_tabs(home: Path, *, tokens: bool = True) -> list[ExampleTab]:
     """GraphiQL's tabs: the trusted operations, each as the demo requester it is written for.
 
-    Called on every page load, so the page never offers an expired token.
+    Called on every page load, so the page never offers an expired token. Without
+    `tokens`, the tabs carry no Authorization header: a visitor brings their own.
     """
-    demo = DemoRequesters.mint(home)
+    subject = bank = social = government = None
+    if tokens:
+        demo = DemoRequesters.mint(home)
+        subject, bank, social, government = demo.subject, demo.bank, demo.social, demo.government
     husband = {"identifier": HUSBAND}
     return tabs_from_operations(
         operations_root(),
         {
-            "subject_self.graphql": OperationPreset(demo.subject),
+            "subject_self.graphql": OperationPreset(subject),
             "grant_consent.graphql": OperationPreset(
-                demo.subject, {"grantee": EASTBRIDGE_BANK.code, "purpose": "LOAN_APPROVAL"}
+                subject, {"grantee": EASTBRIDGE_BANK.code, "purpose": "LOAN_APPROVAL"}
             ),
-            "revoke_consent.graphql": OperationPreset(demo.subject),
+            "revoke_consent.graphql": OperationPreset(subject),
+            # the bank's authorisation is pending until the husband confirms (or refuses) it
             "record_authorisation.graphql": OperationPreset(
-                demo.bank,
+                bank,
                 {"subject": HUSBAND, "purpose": "LOAN_APPROVAL", "evidence": "signed form #1"},
             ),
-            "bank_underwriting.graphql": OperationPreset(demo.bank, husband),
-            "subject_card.graphql": OperationPreset(
-                demo.social, {**husband, "purpose": SOCIAL_PURPOSE}
-            ),
-            "government_public_credit.graphql": OperationPreset(demo.government, husband),
+            "confirm_authorisation.graphql": OperationPreset(subject),
+            "refuse_authorisation.graphql": OperationPreset(subject),
+            "bank_underwriting.graphql": OperationPreset(bank, husband),
+            "subject_card.graphql": OperationPreset(social, {**husband, "purpose": SOCIAL_PURPOSE}),
+            "government_public_credit.graphql": OperationPreset(government, husband),
             # the subject's rights: the record to dispute is one the subject's own view lists
-            "file_dispute.graphql": OperationPreset(
-                demo.subject, {"reason": "This is not my record."}
-            ),
+            "file_dispute.graphql": OperationPreset(subject, {"reason": "This is not my record."}),
             "add_statement.graphql": OperationPreset(
-                demo.subject, {"text": "The 2023 overdue months were a bank transfer error."}
+                subject, {"text": "The 2023 overdue months were a bank transfer error."}
             ),
             "place_fraud_alert.graphql": OperationPreset(
-                demo.subject, {"contactPhone": "13800138000", "note": "Call me before lending."}
+                subject, {"contactPhone": "13800138000", "note": "Call me before lending."}
             ),
-            "lift_fraud_alert.graphql": OperationPreset(demo.subject),
+            "lift_fraud_alert.graphql": OperationPreset(subject),
         },
     )
 

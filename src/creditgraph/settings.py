@@ -4,9 +4,10 @@ Where the database is (`DATABASE_URL`; absent means an embedded PostgreSQL), whe
 creditgraph keeps its own files (`CREDITGRAPH_HOME`; absent means the per-user data
 directory), and how requester tokens are checked (`JwtSettings`: the issuer and
 audience they must name, and the public key or JWKS of a real identity provider;
-neither means demo tokens signed by a key under CREDITGRAPH_HOME), and how big an
-operation the gateway agrees to prepare (`OperationLimits`). Each is
-validated here so that a bad value fails with one clear line before anything starts.
+neither means demo tokens signed by a key under CREDITGRAPH_HOME), how long the
+server's own database work may wait (`DatabaseLimits`), and how big an operation the
+gateway agrees to prepare (`OperationLimits`). Each is validated here so that a bad
+value fails with one clear line before anything starts.
 """
 
 from __future__ import annotations
@@ -26,9 +27,58 @@ _POSTGRES_SCHEMES = frozenset({"postgres", "postgresql"})
 
 
 @dataclass(frozen=True, slots=True)
+class DatabaseLimits:
+    """How long a server's database work may wait, in seconds, before it gives up.
+
+    A database that is down, frozen or holding a lock must be answered with an error in
+    time, never waited out: a request that waits holds a pooled connection, the pool runs
+    dry and every request then waits. `statement` bounds each statement (PostgreSQL's
+    `statement_timeout`, and the client's own wait for an answer, which also covers a
+    server that answers nothing at all), `lock` bounds a wait for a lock (`lock_timeout`),
+    and `acquire` bounds getting a connection from the pool, a new one's connecting
+    included. A request that meets a fault answers within roughly `statement` plus
+    `acquire`.
+    """
+
+    statement: float = 5.0
+    lock: float = 2.0
+    acquire: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DatabaseLimits:
+        env = os.environ if env is None else env
+        default = cls()
+        return cls(
+            statement=_seconds(env, "CREDITGRAPH_DB_STATEMENT_TIMEOUT", default.statement),
+            lock=_seconds(env, "CREDITGRAPH_DB_LOCK_TIMEOUT", default.lock),
+            acquire=_seconds(env, "CREDITGRAPH_DB_ACQUIRE_TIMEOUT", default.acquire),
+        )
+
+
+_MAX_LIMIT_SECONDS = 3600.0
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds (at most an hour), or the default when unset or empty."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds, got {text!r}") from None
+    if not 0 < value <= _MAX_LIMIT_SECONDS:
+        raise ConfigurationError(
+            f"{name} must be more than 0 and at most {_MAX_LIMIT_SECONDS:g} seconds, got {text}"
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str | None
     home: Path
+    limits: DatabaseLimits = DatabaseLimits()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -37,7 +87,11 @@ class Settings:
         if url is not None:
             check_database_url(url)
         home = Path(env.get("CREDITGRAPH_HOME") or platformdirs.user_data_path("creditgraph"))
-        return cls(database_url=url, home=home.expanduser().absolute())
+        return cls(
+            database_url=url,
+            home=home.expanduser().absolute(),
+            limits=DatabaseLimits.from_env(env),
+        )
 
 
 DEFAULT_JWT_ISSUER = "creditgraph"

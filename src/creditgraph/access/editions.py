@@ -8,8 +8,10 @@ The rules (DOMAIN.md, issue "consent grants and report editions"):
 - a subject may be granted another subject's report the same way;
 - a government body gets GOVERNMENT when a mandate covers the purpose;
 - anyone else gets nothing (CONSENT_REQUIRED).
-Revocation and expiry are read from the database on every request, so they
-take effect on the very next one.
+Only ACTIVE grants count: a bank's recorded authorisation is PENDING until the
+subject confirms it. Revocation and expiry are read from the database on every
+request, so they take effect on the very next one. A grant's data period
+travels with the entitlement, so the history a look returns stays within it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from creditgraph.access.tokens import Requester
+from creditgraph.access.tokens import Requester, Unauthenticated
 from creditgraph.db.queries import load_queries
 
 Connection = asyncpg.Connection | PoolConnectionProxy
@@ -40,6 +42,10 @@ class Entitlement:
     purpose: str
     grant_id: uuid.UUID | None = None
     mandate_id: int | None = None
+    data_period_months: int | None = None
+    """How many months back the grant lets its holder look; None: no limit but the data's.
+    The policy layer fetches under it with the bureau's `historyMonths`, which caps every
+    history argument (`repayments(months:)`, `repaymentGrid(months:)`) and its default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,18 @@ class Principal:
 
 
 async def principal(conn: Connection, requester: Requester) -> Principal:
+    """The requester's record; an organisation's claimed representative is checked first.
+
+    Raises Unauthenticated when the person a token names for an organisation is not its legal
+    representative today (the bureau's principals): the token is genuine, but who it says is
+    acting cannot act for that file.
+    """
+    if requester.representative is not None and not await conn.fetchval(
+        SQL["legal_representative"], requester.identifier, requester.representative
+    ):
+        raise Unauthenticated(
+            "token refused: its representative is not the organisation's legal representative"
+        )
     row = await conn.fetchrow(SQL["requester"], requester.role, requester.identifier)
     if row is None and requester.role == "SUBJECT":
         await conn.execute(SQL["enrol_subject"], requester.identifier)
@@ -80,7 +98,12 @@ async def decide(
             )
         return found
     for row in await conn.fetch(SQL["live_grants"], others, who.id, purpose):
-        found[row["subject_identifier"]] = Entitlement(row["edition"], purpose, grant_id=row["id"])
+        found[row["subject_identifier"]] = Entitlement(
+            row["edition"],
+            purpose,
+            grant_id=row["id"],
+            data_period_months=row["data_period_months"],
+        )
     if requester.role == "BANK" and purpose == POST_LOAN:
         rest = [item for item in others if item not in found]
         for row in await conn.fetch(SQL["open_lending"], rest, requester.identifier):

@@ -1,13 +1,16 @@
-"""The policy layer: every subject reached is a checkpoint.
+"""The policy layer: every owned record reached is a checkpoint.
 
-A query is answered in waves. Each wave takes the subjects whose edition is
+A query is answered in waves. Each wave takes the records whose view is
 known (the root subject first), fetches for each only what its view allows
-(one synthetic operation per selection and view, through the bureau's
-internal `subjects(identifiers:)` root, so the planner batches the subjects
-of a wave into one fetch per subgraph), then walks what came back: masks and
-filters applied, withheld fields explained, and the subjects reached below
-collected. Their editions are decided together, and they form the next wave.
-Nothing of a subject is requested before its edition is decided.
+(one synthetic operation per record type, selection and view, through the
+bureau's internal root for that type, such as `subjects(identifiers:)` or
+`creditAccounts(ids:)`, so the planner batches the records of a wave into
+one fetch per subgraph), then walks what came back: masks and filters
+applied, withheld fields explained, and the records reached below collected
+with their keys and owners only. Their views are decided together from their
+owners (graphql/policy.toml's `[records]`), and they form the next wave.
+Nothing of a record is requested before what the requester may see of it is
+decided: a subject, an account, a guarantee alike.
 
 The response is then shaped from the client's own operation, so the
 gateway's keys and aliases never leave it. Every request ends in the audit
@@ -28,51 +31,110 @@ from graphql import (
     ArgumentNode,
     GraphQLArgument,
     GraphQLObjectType,
+    IntValueNode,
     NameNode,
+    ObjectTypeDefinitionNode,
+    VariableDefinitionNode,
     VariableNode,
-    parse,
     value_from_ast,
 )
-from graphql.language import OperationDefinitionNode
 
 from creditgraph.access import audit, editions
 from creditgraph.access.editions import Entitlement, Principal
 from creditgraph.access.masks import Viewer
-from creditgraph.access.policy import Policy
+from creditgraph.access.policy import SUBJECT_TYPE, Policy, PolicyError
 from creditgraph.access.tokens import Requester
 from creditgraph.access.views import NEED_PREFIX, Restrictor, View, uses_reserved_key
 from creditgraph.access.walk import CONSENT_REQUIRED, FORBIDDEN_FIELD, Reached, Walk
+from creditgraph.db.faults import database_fault
 from creditgraph.gateway.engine import Gateway, PreparedOperation
 from creditgraph.gateway.errors import BAD_USER_INPUT, Path, error
 from creditgraph.gateway.introspection import introspect
 from creditgraph.gateway.operation import CollectedField, Field, Operation, Selection
 from creditgraph.gateway.planner import INTROSPECTION_FIELDS
+from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_identifier
 
 UNAUTHENTICATED: Final = "UNAUTHENTICATED"
 INTERNAL: Final = "INTERNAL_SERVER_ERROR"
-SUBJECTS_KEY: Final = "_policy_subjects"
-IDS_VARIABLE: Final = "_policy_ids"
-_IDS_DEFINITION = parse(f"query(${IDS_VARIABLE}: [String!]!) {{ a }}").definitions[0]
-assert isinstance(_IDS_DEFINITION, OperationDefinitionNode)
-assert _IDS_DEFINITION.variable_definitions
-IDS_DECLARATION = _IDS_DEFINITION.variable_definitions[0]
-_IDS_ARGUMENT = ArgumentNode(
-    name=NameNode(value="identifiers"), value=VariableNode(name=NameNode(value=IDS_VARIABLE))
-)
+RECORDS_KEY: Final = "_policy_records"
+KEYS_VARIABLE: Final = "_policy_keys"
+# when one requester is entitled to several owners of a record, the edition that shows most
+_PREFERENCE: Final = ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT")
+
+
+# the internal roots' argument holding a request's history to a grant's data period
+HISTORY_ARGUMENT: Final = "historyMonths"
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetch:
+    """How the records of one type are fetched by key: the internal root, its keys argument,
+    and whether it takes a history limit."""
+
+    field: str
+    argument: ArgumentNode
+    declaration: VariableDefinitionNode
+    limits_history: bool
+
+    def arguments(self, view: View) -> tuple[ArgumentNode, ...]:
+        if view.history is None:
+            return (self.argument,)
+        if not self.limits_history:
+            raise PolicyError(f"{self.field} cannot hold history to a grant's data period")
+        limit = ArgumentNode(
+            name=NameNode(value=HISTORY_ARGUMENT), value=IntValueNode(value=str(view.history))
+        )
+        return (self.argument, limit)
+
+
+def _fetches(supergraph: Supergraph, policy: Policy) -> dict[str, _Fetch]:
+    """Each record type's internal root, as the supergraph declares it; refuse one it lacks."""
+    query = next(
+        (
+            item
+            for item in supergraph.document.definitions
+            if isinstance(item, ObjectTypeDefinitionNode) and item.name.value == "Query"
+        ),
+        None,
+    )
+    roots = {item.name.value: item for item in (query.fields or () if query else ())}
+    found: dict[str, _Fetch] = {}
+    for type_name, record in policy.records.items():
+        root = roots.get(record.fetch)
+        arguments = {item.name.value: item for item in ((root.arguments or ()) if root else ())}
+        keys = [item for name, item in arguments.items() if name != HISTORY_ARGUMENT]
+        if root is None or len(keys) != 1:
+            raise PolicyError(
+                f"records.{type_name}: the supergraph has no root {record.fetch} taking one "
+                "list of keys"
+            )
+        (argument,) = keys
+        variable = VariableNode(name=NameNode(value=KEYS_VARIABLE))
+        found[type_name] = _Fetch(
+            record.fetch,
+            ArgumentNode(name=argument.name, value=variable),
+            VariableDefinitionNode(variable=variable, type=argument.type),
+            HISTORY_ARGUMENT in arguments,
+        )
+    return found
 
 
 @dataclass(slots=True)
 class _Checkpoint:
-    """A subject whose view is decided and whose part is still to fetch."""
+    """A record whose view is decided and whose part is still to fetch."""
 
-    identifier: str
+    type_name: str
+    key: str
+    owners: tuple[str, ...]
     view: View
     selections: list[Selection]
     target: dict[str, Any]
     path: Path
     purpose: str
+    # the requester's own entitlement the view rests on, and the owner it is to
     entitlement: Entitlement | None
+    owner: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +157,11 @@ class _Request:
     variables: dict[str, Any]
     coerced: dict[str, Any]
     principal: Principal
+    viewer: Viewer
     errors: list[dict[str, Any]] = field(default_factory=list)
     looked: dict[tuple[str, str], Entitlement] = field(default_factory=dict)
+    # every (subject, purpose) decided so far: None where the requester is entitled to nothing
+    entitled: dict[tuple[str, str], Entitlement | None] = field(default_factory=dict)
     subjects: dict[str, None] = field(default_factory=dict)
     returned: set[str] = field(default_factory=set)
     denied: int = 0
@@ -107,13 +172,14 @@ class PolicyGateway:
 
     def __init__(self, gateway: Gateway, policy: Policy, pool: asyncpg.Pool) -> None:
         policy.check(gateway.schema)
+        self.fetches = _fetches(gateway.supergraph, policy)
         self.gateway = gateway
         self.policy = policy
         self.pool = pool
         self.restrictor = Restrictor(gateway.schema, policy)
         # per client operation (bounded by the gateway's operation cache, which holds them):
         # the view operations made for its selections, keyed by selection identity and view
-        self.views: WeakKeyDictionary[Operation, dict[tuple[int, View], PreparedOperation]] = (
+        self.views: WeakKeyDictionary[Operation, dict[tuple[str, int, View], PreparedOperation]] = (
             WeakKeyDictionary()
         )
         # per client mutation, likewise: its own plan
@@ -159,13 +225,15 @@ class PolicyGateway:
             who = await editions.principal(conn, requester)
         if operation.kind == "mutation":
             return await self._mutation(client, variables, who, request_id)
-        request = _Request(operation, variables, client.coerced, who)
+        request = _Request(operation, variables, client.coerced, who, _viewer(who))
         data = await self._query(request)
         errors = request.errors
         shaped = self.gateway.shaper.shape(operation, data, errors)
         try:
             await self._record(request, request_id)
-        except (asyncpg.PostgresError, OSError):
+        except (asyncpg.PostgresError, OSError) as exc:
+            if database_fault(exc):
+                raise  # an outage, not a refusal: answered as one (gateway/http.py)
             return _unrecorded()
         response: dict[str, Any] = {}
         if errors:
@@ -240,64 +308,90 @@ class PolicyGateway:
         roots: Sequence[tuple[CollectedField, str, str, Path]],
         data: dict[str, Any],
     ) -> list[_Checkpoint]:
-        async with self.pool.acquire() as conn:
-            wave: list[_Checkpoint] = []
-            for root, identifier, purpose, path in roots:
-                found = (await editions.decide(conn, request.principal, [identifier], purpose)).get(
-                    identifier
-                )
-                if found is None:
-                    request.errors.append(
-                        error(
-                            f"no live consent or mandate lets you see this subject for {purpose}",
-                            CONSENT_REQUIRED,
-                            path,
-                        )
-                    )
-                    request.denied += 1
-                    continue
-                target: dict[str, Any] = {}
-                data[root.response_key] = target
-                wave.append(
-                    _Checkpoint(
-                        identifier,
-                        View(found.edition),
-                        root.selections or [],
-                        target,
+        wave: list[_Checkpoint] = []
+        for root, identifier, purpose, path in roots:
+            found = (await self._entitlements(request, [identifier], purpose))[identifier]
+            if found is None:
+                request.errors.append(
+                    error(
+                        f"no live consent or mandate lets you see this subject for {purpose}",
+                        CONSENT_REQUIRED,
                         path,
-                        purpose,
-                        found,
                     )
                 )
+                request.denied += 1
+                continue
+            target: dict[str, Any] = {}
+            data[root.response_key] = target
+            wave.append(
+                _Checkpoint(
+                    SUBJECT_TYPE,
+                    identifier,
+                    (identifier,),
+                    View(found.edition, history=found.data_period_months),
+                    root.selections or [],
+                    target,
+                    path,
+                    purpose,
+                    found,
+                    identifier,
+                )
+            )
         return wave
+
+    async def _entitlements(
+        self, request: _Request, identifiers: Sequence[str], purpose: str
+    ) -> dict[str, Entitlement | None]:
+        """The requester's own entitlement to each subject for `purpose`, decided once a request."""
+        missing = [
+            item for item in dict.fromkeys(identifiers) if (item, purpose) not in request.entitled
+        ]
+        if missing:
+            async with self.pool.acquire() as conn:
+                decided = await editions.decide(conn, request.principal, missing, purpose)
+            request.entitled.update({(item, purpose): decided.get(item) for item in missing})
+        return {item: request.entitled[(item, purpose)] for item in identifiers}
 
     async def _entitle_reached(
         self, request: _Request, reached: list[tuple[Reached, str]]
     ) -> list[_Checkpoint]:
-        """Reached subjects are looked at for the purpose of the report they were reached from."""
-        if not reached:
-            return []
+        """Reached records are seen as their owners' entitlements allow, for the purpose of the
+        report they were reached from; without one, as the edge's view shows another's record."""
         by_purpose: dict[str, list[str]] = {}
         for item, purpose in reached:
-            by_purpose.setdefault(purpose, []).append(item.identifier)
-        own: dict[tuple[str, str], Entitlement] = {}
-        async with self.pool.acquire() as conn:
-            for purpose, identifiers in by_purpose.items():
-                decided = await editions.decide(conn, request.principal, identifiers, purpose)
-                own.update({(found, purpose): value for found, value in decided.items()})
+            by_purpose.setdefault(purpose, []).extend(item.owners)
+        for purpose, owners in by_purpose.items():
+            await self._entitlements(request, owners, purpose)
         wave = []
         for item, purpose in reached:
-            found = own.get((item.identifier, purpose))
-            linked = self.policy.linked_fields(item.coordinate)
+            owned = [
+                (owner, found)
+                for owner in item.owners
+                if (found := request.entitled[(owner, purpose)]) is not None
+            ]
+            owner, found = min(
+                owned, key=lambda pair: _PREFERENCE.index(pair[1].edition), default=(None, None)
+            )
+            linked = self.policy.view(item.edge)
+            history = _tighter(item.history, found.data_period_months if found else None)
             if found is None:
-                view = View(item.parent, linked)
+                view = View(item.parent, linked, record=item.type_name, history=history)
             elif found.edition == item.parent:
-                view = View(found.edition)
+                view = View(found.edition, history=history)
             else:
-                view = View(item.parent, linked, found.edition)
+                view = View(item.parent, linked, found.edition, item.type_name, history)
             wave.append(
                 _Checkpoint(
-                    item.identifier, view, item.selections, item.target, item.path, purpose, found
+                    item.type_name,
+                    item.key,
+                    item.owners,
+                    view,
+                    item.selections,
+                    item.target,
+                    item.path,
+                    purpose,
+                    found,
+                    owner,
                 )
             )
         return wave
@@ -305,9 +399,14 @@ class PolicyGateway:
     async def _fetch_wave(
         self, request: _Request, wave: list[_Checkpoint]
     ) -> list[tuple[Reached, str]]:
-        groups: dict[tuple[int, View, str], list[_Checkpoint]] = {}
+        groups: dict[tuple[str, int, View, str], list[_Checkpoint]] = {}
         for checkpoint in wave:
-            key = (id(checkpoint.selections), checkpoint.view, checkpoint.purpose)
+            key = (
+                checkpoint.type_name,
+                id(checkpoint.selections),
+                checkpoint.view,
+                checkpoint.purpose,
+            )
             groups.setdefault(key, []).append(checkpoint)
         results = await asyncio.gather(
             *(self._fetch_group(request, members) for members in groups.values())
@@ -318,48 +417,52 @@ class PolicyGateway:
         self, request: _Request, members: list[_Checkpoint]
     ) -> list[tuple[Reached, str]]:
         first = members[0]
-        prepared = self._view_operation(request.operation, first.selections, first.view)
-        identifiers = list(dict.fromkeys(member.identifier for member in members))
-        variables = {**request.variables, IDS_VARIABLE: identifiers}
+        prepared = self._view_operation(
+            request.operation, first.type_name, first.selections, first.view
+        )
+        keys = list(dict.fromkeys(member.key for member in members))
+        variables = {**request.variables, KEYS_VARIABLE: keys}
         transport = self.gateway.transport.acting_for(request.principal.requester)
         execution = await self.gateway.fetch(prepared.plan, variables, transport)
-        answers = execution.data.get(SUBJECTS_KEY) or []
-        by_identifier = dict(zip(identifiers, answers, strict=False))
+        answers = execution.data.get(RECORDS_KEY) or []
+        by_key = dict(zip(keys, answers, strict=False))
         for problem in execution.errors:
-            request.errors.append(_relocated(problem, identifiers, members))
-        viewer = Viewer(request.principal.requester.identifier, request.principal.name)
+            request.errors += _relocated(problem, keys, members)
         walk = Walk(
             self.gateway.schema,
             self.policy,
             request.operation,
             self.gateway.planner.possible,
-            viewer,
+            request.viewer,
         )
         for member in members:
-            fetched = by_identifier.get(member.identifier)
-            request.subjects[member.identifier] = None
-            if member.entitlement is not None:
-                request.looked.setdefault((member.identifier, member.purpose), member.entitlement)
+            fetched = by_key.get(member.key)
+            request.subjects.update(dict.fromkeys(member.owners))
+            if member.entitlement is not None and member.owner is not None:
+                request.looked.setdefault((member.owner, member.purpose), member.entitlement)
             if isinstance(fetched, dict):
                 member.target.update(fetched)
-                walk.subject(member.target, member.selections, member.view, member.path)
+                walk.record(
+                    member.type_name, member.target, member.selections, member.view, member.path
+                )
         request.errors += walk.errors
         request.returned |= walk.returned
         return [(item, first.purpose) for item in walk.reached]
 
     def _view_operation(
-        self, operation: Operation, selections: list[Selection], view: View
+        self, operation: Operation, type_name: str, selections: list[Selection], view: View
     ) -> PreparedOperation:
-        """The synthetic operation fetching a view of subjects by identifier, cached per site."""
+        """The synthetic operation fetching a view of records by key, cached per site."""
         views = self.views.setdefault(operation, {})
-        key = (id(selections), view)
+        key = (type_name, id(selections), view)
         found = views.get(key)
         if found is None:
+            fetch = self.fetches[type_name]
             root = Field(
-                SUBJECTS_KEY,
-                "subjects",
-                (_IDS_ARGUMENT,),
-                self.restrictor.subject(selections, view),
+                RECORDS_KEY,
+                fetch.field,
+                fetch.arguments(view),
+                self.restrictor.record(type_name, selections, view),
             )
             synthetic = Operation(
                 kind="query",
@@ -367,7 +470,7 @@ class PolicyGateway:
                 selections=[root],
                 variable_definitions={
                     **operation.variable_definitions,
-                    IDS_VARIABLE: IDS_DECLARATION,
+                    KEYS_VARIABLE: fetch.declaration,
                 },
                 definition=operation.definition,
                 fragments={},
@@ -394,7 +497,7 @@ class PolicyGateway:
             for item in fields
             if item.name != "__typename" and not self.policy.may_call(item.name, requester.role)
         ]
-        request = _Request(operation, variables, client.coerced, who)
+        request = _Request(operation, variables, client.coerced, who, _viewer(who))
         called = [item for item in fields if item.name != "__typename"]
         request.returned = {f"Mutation.{item.name}" for item in called}
         # whose file each write changes: a subject's own, or the subject a bank names
@@ -421,7 +524,9 @@ class PolicyGateway:
             request.errors = list(response.get("errors") or [])
         try:
             await self._record(request, request_id)
-        except (asyncpg.PostgresError, OSError):
+        except (asyncpg.PostgresError, OSError) as exc:
+            if database_fault(exc):
+                raise  # an outage, not a refusal: answered as one (gateway/http.py)
             return _unrecorded()
         return response
 
@@ -540,18 +645,32 @@ def _unrecorded() -> dict[str, Any]:
     }
 
 
+def _tighter(first: int | None, second: int | None) -> int | None:
+    """The stricter of two history limits (None: no limit)."""
+    limits = [item for item in (first, second) if item is not None]
+    return min(limits) if limits else None
+
+
+def _viewer(who: Principal) -> Viewer:
+    """The requester as masks see it, with this response's own opaque references."""
+    return Viewer(who.requester.identifier, who.name)
+
+
 def _relocated(
-    problem: dict[str, Any], identifiers: list[str], members: list[_Checkpoint]
-) -> dict[str, Any]:
-    """A subgraph error's path, moved from the view operation to where the client sees it."""
+    problem: dict[str, Any], keys: list[str], members: list[_Checkpoint]
+) -> list[dict[str, Any]]:
+    """A subgraph error's path, moved from the view operation to where the client sees it:
+    under the one record it is about, or under each record of the fetch when it is about the
+    fetch as a whole (the gateway's own keys never reach the client)."""
     path = problem.get("path")
-    if not path or path[0] != SUBJECTS_KEY or len(path) < 2 or not isinstance(path[1], int):
-        return problem
-    if path[1] >= len(identifiers):
-        return problem
-    identifier = identifiers[path[1]]
-    member = next(item for item in members if item.identifier == identifier)
-    return {**problem, "path": [*member.path, *path[2:]]}
+    if not path or path[0] != RECORDS_KEY:
+        return [problem]
+    if len(path) < 2 or not isinstance(path[1], int) or path[1] >= len(keys):
+        return [{**problem, "path": list(member.path)} for member in members]
+    key = keys[path[1]]
+    return [
+        {**problem, "path": [*member.path, *path[2:]]} for member in members if member.key == key
+    ]
 
 
 def _only_introspection(operation: Operation, gateway: Gateway) -> bool:

@@ -18,7 +18,7 @@ from typing import Any, Final, Literal, cast
 
 from graphql import GraphQLObjectType, GraphQLSchema, get_named_type, is_non_null_type
 
-from creditgraph.access.masks import FILTERS, MASKS
+from creditgraph.access.masks import FILTERS, MASKS, NeedPath
 from creditgraph.errors import ConfigurationError
 
 Edition = Literal["SUBJECT", "BANK", "SOCIAL", "GOVERNMENT"]
@@ -41,6 +41,20 @@ class FieldRule:
 _HIDDEN = FieldRule(_NOBODY, {}, {})
 
 
+@dataclass(frozen=True, slots=True)
+class RecordRule:
+    """Whose the records of one type are, and how the gateway fetches one by its key.
+
+    `owners` maps each role (borrower, guarantor, subject) to the path from the record to
+    an owner's identifier; a list along the path gives every owner in it. `fetch` is the
+    internal root field that returns records of the type for a list of keys, in order.
+    """
+
+    owners: Mapping[str, NeedPath]
+    key: str
+    fetch: str
+
+
 class PolicyError(ConfigurationError):
     """The policy file is malformed or disagrees with the schema it is served with."""
 
@@ -51,11 +65,13 @@ class Policy:
     def __init__(
         self,
         types: Mapping[str, Mapping[str, FieldRule]],
-        linked: Mapping[str, frozenset[str]],
+        records: Mapping[str, RecordRule],
+        views: Mapping[str, frozenset[str]],
         mutations: Mapping[str, frozenset[str]],
     ) -> None:
         self.types = types
-        self.linked = linked
+        self.records = records
+        self.views = views
         self.mutations = mutations
 
     @classmethod
@@ -82,17 +98,19 @@ class Policy:
             }
             for type_name, fields in _table(raw.get("types"), f"{source}: types").items()
         }
-        linked = {
-            where: frozenset(_names(fields, f"{source}: linked.{where}"))
-            for where, fields in _table(raw.get("linked"), f"{source}: linked").items()
+        records = {
+            type_name: _record(entry, f"{source}: records.{type_name}")
+            for type_name, entry in _table(raw.get("records"), f"{source}: records").items()
         }
-        if "default" not in linked:
-            raise PolicyError(f"{source}: [linked] needs a default")
+        views = {
+            edge: frozenset(_names(fields, f"{source}: views.{edge}"))
+            for edge, fields in _table(raw.get("views"), f"{source}: views").items()
+        }
         mutations = {
             name: frozenset(_names(roles, f"{source}: mutations.{name}", allowed=ROLES))
             for name, roles in _table(raw.get("mutations", {}), f"{source}: mutations").items()
         }
-        return cls(types, linked, mutations)
+        return cls(types, records, views, mutations)
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -105,9 +123,17 @@ class Policy:
     def sees(self, type_name: str, field: str, edition: str) -> bool:
         return edition in self.rule(type_name, field).editions
 
-    def linked_fields(self, coordinate: str) -> frozenset[str]:
-        """The Subject fields shown of a subject reached through `coordinate` (Type.field)."""
-        return self.linked.get(coordinate, self.linked["default"])
+    def record(self, type_name: str) -> RecordRule | None:
+        """How records of the type are owned, or None for a type that is part of another."""
+        return self.records.get(type_name)
+
+    def view(self, edge: str) -> frozenset[str]:
+        """The fields shown of another's record reached through `edge` (Type.field).
+
+        Loading checked that every edge reaching a record has a view; an edge it did not
+        check (a schema the policy was not checked against) shows nothing.
+        """
+        return self.views.get(edge, _NOBODY)
 
     def may_call(self, mutation: str, role: str) -> bool:
         return role in self.mutations.get(mutation, _NOBODY)
@@ -123,7 +149,7 @@ class Policy:
             )
 
     def _problems(self, schema: GraphQLSchema) -> Iterable[str]:
-        reachable = _reachable_from_subject(schema)
+        reachable = _reachable_from(schema, SUBJECT_TYPE)
         for name in sorted(reachable - set(self.types)):
             yield f"type {name} is reachable from Subject but the policy does not declare it"
         for type_name, fields in self.types.items():
@@ -142,18 +168,54 @@ class Policy:
             for field in subject.fields:
                 if field not in declared:
                     yield f"Subject.{field} is not declared"
-            for where, names in self.linked.items():
-                for field in names - set(subject.fields):
-                    yield f"linked.{where} names {field}, which Subject lacks"
+        if SUBJECT_TYPE not in self.records:
+            yield "records.Subject is not declared: every record's owners are subjects"
+        yield from self._ownership(schema, reachable)
         yield from self._non_null_denials(schema)
         mutation = schema.mutation_type
         for name in self.mutations:
             if mutation is None or name not in mutation.fields:
                 yield f"mutations.{name} is not a mutation of the schema"
+        # a mutation's answer is returned as the subgraph gives it, outside the checkpoints
+        for name, field in (mutation.fields if mutation else {}).items():
+            for record in sorted(_reachable_from(schema, get_named_type(field.type).name)):
+                if record in self.records:
+                    yield f"mutation {name} answers with a {record}, which only a query may reach"
+
+    def _ownership(self, schema: GraphQLSchema, reachable: set[str]) -> Iterable[str]:
+        """Every record type has owners it can read; every edge that reaches one, a view."""
+        for type_name, record in self.records.items():
+            type_ = schema.type_map.get(type_name)
+            if not isinstance(type_, GraphQLObjectType):
+                yield f"records.{type_name} is not an object type of the schema"
+                continue
+            if record.key not in type_.fields:
+                yield f"records.{type_name}: key {record.key} is not a field of it"
+            if not record.owners:
+                yield f"records.{type_name} names no owners"
+            for role, path in record.owners.items():
+                problem = _path_problem(schema, type_name, path)
+                if problem is not None:
+                    yield f"records.{type_name}: owner {role} ({'.'.join(path)}) {problem}"
+        edges: set[str] = set()
+        for type_name in reachable:
+            type_ = schema.type_map[type_name]
+            assert isinstance(type_, GraphQLObjectType)
+            for field_name, field in type_.fields.items():
+                target = get_named_type(field.type).name
+                if target in self.records:
+                    edges.add(f"{type_name}.{field_name}")
+                    target_type = schema.type_map[target]
+                    assert isinstance(target_type, GraphQLObjectType)
+                    for name in self.view(f"{type_name}.{field_name}") - set(target_type.fields):
+                        yield f"views.{type_name}.{field_name} names {name}, which {target} lacks"
+        for edge in sorted(edges - set(self.views)):
+            yield f"{edge} reaches another's record but views declares nothing for it"
+        for edge in sorted(set(self.views) - edges):
+            yield f"views.{edge} is not an edge that reaches a record"
 
     def _non_null_denials(self, schema: GraphQLSchema) -> Iterable[str]:
         """A denied field comes back null: were it non-null, the denial would wipe its parent."""
-        linked_everywhere = frozenset.intersection(*self.linked.values())
         for type_name in self.types:
             type_ = schema.type_map.get(type_name)
             if not isinstance(type_, GraphQLObjectType):
@@ -165,8 +227,13 @@ class Policy:
                 hidden = seen_by - self.rule(type_name, field_name).editions
                 if hidden:
                     yield f"{type_name}.{field_name} is non-null, yet {sorted(hidden)} may not"
-                elif type_name == SUBJECT_TYPE and field_name not in linked_everywhere:
-                    yield f"Subject.{field_name} is non-null, yet a linked subject hides it"
+        for edge, fields in self.views.items():
+            target = schema.type_map.get(_edge_target(schema, edge) or "")
+            if not isinstance(target, GraphQLObjectType):
+                continue
+            for field_name, field in target.fields.items():
+                if is_non_null_type(field.type) and field_name not in fields:
+                    yield f"{target.name}.{field_name} is non-null, yet views.{edge} hides it"
 
     # -- the documented table ----------------------------------------------------------------
 
@@ -189,20 +256,36 @@ class Policy:
                 lines.append(f"| {label} | " + " | ".join(cells) + " |")
             lines.append("")
         lines += [
-            "## Subjects reached from a report",
+            "## Whose each record is",
             "",
-            "Without an entitlement of the requester's own to a reached subject, only",
-            "these fields of it come back (within what the first edition sees); the",
-            "rest is `CONSENT_REQUIRED`. With one, these fields still come back as the",
-            "first edition sees them, and every other field as the subject's own",
-            "edition does.",
+            "A record's owners are the subjects it belongs to. Whatever edge reaches a",
+            "record, the gateway first fetches only its key and its owners, decides from",
+            "them what the requester may see, and only then fetches that. Every other",
+            "type is part of the record it is reached from.",
+            "",
+            "| record | owners (role: where the owner is read) | fetched by |",
+            "|---|---|---|",
+        ]
+        for type_name, record in self.records.items():
+            owners = "; ".join(
+                f"{role}: `{'.'.join(path)}`" for role, path in record.owners.items()
+            )
+            lines.append(f"| {type_name} | {owners} | `{record.key}` |")
+        lines += [
+            "",
+            "## Another's record on this subject's report",
+            "",
+            "A requester with an entitlement of its own to one of a record's owners sees",
+            "the record as that entitlement's edition shows it (the best, when it has",
+            "several), and these fields as the first report's edition shows them. Without",
+            "one, only these fields come back, as the first report's edition shows them;",
+            "every other field is null with `CONSENT_REQUIRED`.",
             "",
             "| reached through | fields |",
             "|---|---|",
         ]
-        for where, fields in self.linked.items():
-            label = "anything else" if where == "default" else f"`{where}`"
-            lines.append(f"| {label} | {', '.join(sorted(fields))} |")
+        for edge, fields in self.views.items():
+            lines.append(f"| `{edge}` | {', '.join(sorted(fields))} |")
         lines += ["", "## Masks and filters", ""]
         for name, mask in sorted(MASKS.items()):
             lines.append(f"- mask `{name}`: {mask.description}")
@@ -270,9 +353,47 @@ def _named(
     return {str(edition): str(name) for edition, name in table.items()}
 
 
-def _reachable_from_subject(schema: GraphQLSchema) -> set[str]:
+def _record(entry: Any, where: str) -> RecordRule:
+    table = _table(entry, where)
+    unknown = set(table) - {"owners", "key", "fetch"}
+    if unknown:
+        raise PolicyError(f"{where}: unknown keys {sorted(unknown)}")
+    owners = _table(table.get("owners"), f"{where}.owners")
+    key, fetch = table.get("key"), table.get("fetch")
+    if not isinstance(key, str) or not isinstance(fetch, str):
+        raise PolicyError(f"{where} needs a key and a fetch, each a field name")
+    paths: dict[str, NeedPath] = {}
+    for role, path in owners.items():
+        if not isinstance(path, str) or not path:
+            raise PolicyError(f"{where}.owners.{role} must be a path such as parties.subject")
+        paths[role] = tuple(path.split("."))
+    return RecordRule(paths, key, fetch)
+
+
+def _path_problem(schema: GraphQLSchema, type_name: str, path: NeedPath) -> str | None:
+    """Why `path` does not lead from `type_name` to an identifier, or None when it does."""
+    current = schema.type_map.get(type_name)
+    for step in path:
+        if not isinstance(current, GraphQLObjectType) or step not in current.fields:
+            return f"has no field {step} there"
+        current = get_named_type(current.fields[step].type)
+    if current is None or current.name not in ("String", "ID"):
+        return "does not end at an identifier"
+    return None
+
+
+def _edge_target(schema: GraphQLSchema, edge: str) -> str | None:
+    type_name, _, field_name = edge.partition(".")
+    type_ = schema.type_map.get(type_name)
+    if not isinstance(type_, GraphQLObjectType) or field_name not in type_.fields:
+        return None
+    target: str = get_named_type(type_.fields[field_name].type).name
+    return target
+
+
+def _reachable_from(schema: GraphQLSchema, start: str) -> set[str]:
     found: set[str] = set()
-    pending = [SUBJECT_TYPE]
+    pending = [start]
     while pending:
         name = pending.pop()
         type_ = schema.type_map.get(name)

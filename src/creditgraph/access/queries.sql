@@ -9,9 +9,15 @@ insert into gateway.requesters (role, identifier, name)
 select 'SUBJECT', identifier, name from bureau.subject_register where identifier = $1
 on conflict (role, identifier) do nothing;
 
+-- name: legal_representative
+select exists (
+    select 1 from bureau.legal_representatives
+    where organisation_identifier = $1 and person_identifier = $2
+);
+
 -- name: live_grants
 -- the best live grant per subject: BANK before SOCIAL, then the longest-lived
-select distinct on (subject_identifier) subject_identifier, id, edition
+select distinct on (subject_identifier) subject_identifier, id, edition, data_period_months
 from gateway.consent_grants
 where subject_identifier = any($1::text[]) and grantee_id = $2 and purpose = $3
   and status = 'ACTIVE' and valid_from <= now() and valid_until > now()

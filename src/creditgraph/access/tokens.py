@@ -7,6 +7,12 @@ the `Requester` it yields. A token names the requester's role (`subject`, `bank`
 social credit code for an institution) and, for an institution, the person operating
 (`operator`: required for a bank, whose every inquiry must name who made it).
 
+An organisation is a subject too, and acts through its legal representative: its token has
+the role `subject`, the organisation's unified social credit code as `sub` and the person's
+resident identity number as `representative`. The token only claims the role; the gateway
+checks it against the bureau's record of the organisation's principals on every request
+(`access.editions.principal`), so a representative replaced yesterday is refused today.
+
 Two modes, chosen by settings (`creditgraph.settings.JwtSettings`):
 
 * demo (nothing configured): HS256 over a random key created once under CREDITGRAPH_HOME
@@ -97,6 +103,14 @@ class Requester:
     credit code."""
     operator: str | None
     """For an institution, the person operating (always set for BANK); None for a subject."""
+    representative: str | None = None
+    """For an organisation acting as a subject (identifier a unified social credit code), the
+    resident identity number of the person claiming to be its legal representative."""
+
+    @property
+    def person(self) -> str:
+        """The identifier of whoever acts: the representative for an organisation."""
+        return self.representative or self.identifier
 
 
 class Unauthenticated(CreditgraphError):
@@ -204,8 +218,12 @@ def mint_demo_token(
     lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS,
     env: Mapping[str, str] | None = None,
     now: float | None = None,
+    representative: str | None = None,
 ) -> str:
     """A demo token for this requester, signed with the demo key under `home`.
+
+    `representative`: for an organisation (role SUBJECT, `identifier` its unified social
+    credit code), the resident identity number of its legal representative.
 
     Everything a verifier would check is checked here first, so a token that is minted is a
     token that is accepted. Raises ConfigurationError for a bad request (wrong identifier kind,
@@ -221,13 +239,15 @@ def mint_demo_token(
         )
     claim_role = _claim_role(role)
     try:
-        if role == "SUBJECT":
+        if role == "SUBJECT" and representative is None:
             validate_resident_id(identifier)
         else:
             validate_uscc(identifier)
+        if representative is not None:
+            validate_resident_id(representative)
     except InvalidIdentifier as exc:
         raise ConfigurationError(str(exc)) from None
-    problem = _operator_problem(role, operator)
+    problem = _operator_problem(role, operator) or _representative_problem(role, representative)
     if problem is not None:
         raise ConfigurationError(problem)
     if not 1 <= lifetime_seconds <= MAX_LIFETIME_SECONDS:
@@ -245,6 +265,8 @@ def mint_demo_token(
     }
     if operator is not None:
         claims["operator"] = operator
+    if representative is not None:
+        claims["representative"] = representative
     return jwt.encode(claims, _demo_secret(home), algorithm=_DEMO_ALGORITHM)
 
 
@@ -308,17 +330,19 @@ def _requester(claims: Mapping[str, Any]) -> Requester:
     if role is None:
         raise Unauthenticated("token role unknown")
     identifier = claims["sub"]
-    if role == "SUBJECT":
+    representative = claims.get("representative")
+    if role == "SUBJECT" and representative is None:
         if not is_resident_id(identifier):
             raise Unauthenticated("token sub is not a valid resident identity number")
     elif not is_uscc(identifier):
         raise Unauthenticated("token sub is not a valid unified social credit code")
     operator = claims.get("operator")
-    problem = _operator_problem(role, operator)
+    problem = _operator_problem(role, operator) or _representative_problem(role, representative)
     if problem is not None:
         raise Unauthenticated(f"token refused: {problem}")
     assert operator is None or isinstance(operator, str)  # _operator_problem guarantees it
-    return Requester(role=role, identifier=identifier, operator=operator)
+    assert representative is None or isinstance(representative, str)  # and this one that
+    return Requester(role, identifier, operator, representative)
 
 
 def _operator_problem(role: Role, operator: object) -> str | None:
@@ -338,6 +362,21 @@ def _operator_problem(role: Role, operator: object) -> str | None:
             f"the operator must be 1 to {_MAX_OPERATOR_CHARS} printable characters "
             "with no surrounding spaces"
         )
+    return None
+
+
+def _representative_problem(role: Role, representative: object) -> str | None:
+    """What is wrong with the representative claim, or None; shared by minting and checking.
+
+    Only an organisation's subject token names one (the identifier being then checked as a
+    unified social credit code), and it must be a person: a resident identity number.
+    """
+    if representative is None:
+        return None
+    if role != "SUBJECT":
+        return "only an organisation's subject token names a representative"
+    if not isinstance(representative, str) or not is_resident_id(representative):
+        return "the representative must be a valid resident identity number"
     return None
 
 

@@ -1,12 +1,14 @@
-"""A view: what one subject's part of a response may hold, and the selection that fetches it.
+"""A view: what one record's part of a response may hold, and the selection that fetches it.
 
-A view is an edition, narrowed to the policy's linked fields when the subject
-was reached from another subject's report without an entitlement of its own.
-`restrict` turns the client's selection under a subject into the selection the
-gateway sends: denied fields removed (so they are never requested from a
-subgraph), every reached subject cut down to its key (its own edition is
-decided before anything else of it is fetched), and the fields masks and
-filters read added under the gateway's own aliases.
+A record is anything the policy gives owners (a subject, an account, a
+guarantee). Its view is an edition, narrowed to the policy's view of the edge
+that reached it when the requester has no entitlement of its own to any of
+its owners. `Restrictor` turns the client's selection under a record into the
+selection the gateway sends: denied fields removed (so they are never
+requested from a subgraph), every record reached below cut down to its key
+and its owners (what the requester may see of it is decided before anything
+else of it is fetched), and the fields masks and filters read added under the
+gateway's own aliases.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Final
 from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 
 from creditgraph.access.masks import FILTERS, MASKS, NeedPath
-from creditgraph.access.policy import SUBJECT_TYPE, Policy
+from creditgraph.access.policy import Policy, RecordRule
 from creditgraph.gateway.operation import Field, Fragment, Selection
 
 # the gateway's own response keys, all starting with NEED_PREFIX: a client's response key may
@@ -29,22 +31,31 @@ NEED_PREFIX: Final = "_policy_"
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """How one subject's part is seen.
+    """How one record's part is seen.
 
-    `edition` alone: the whole edition. With `linked` (a subject reached from another's
-    report): those Subject fields, as that report's `edition` shows them; the rest only
-    through `own`, the requester's own edition of this subject, if it has one. A reached
-    subject thus gets what the report it was reached from shows of it *and* what its own
-    grant opens: a weaker grant of its own (SOCIAL) never hides what the report shows.
+    `edition` alone: the whole edition. With `linked` (a record reached from another
+    subject's report, of type `record`): those fields of the record, as that report's
+    `edition` shows them; the rest only through `own`, the edition of the requester's own
+    entitlement to one of the record's owners, if it has one. A reached record thus gets
+    what the report it was reached from shows of it *and* what its owners' grants open: a
+    weaker grant of its own (SOCIAL) never hides what the report shows.
     """
 
     edition: str
     linked: frozenset[str] | None = None
     own: str | None = None
+    record: str | None = None
+    # the most months of history the entitlements behind this view allow (a grant's data
+    # period); None: no limit but the data's
+    history: int | None = None
+
+    def part(self, edition: str) -> View:
+        """The view of what lies below a field this view shows in `edition`."""
+        return View(edition, history=self.history)
 
     def edition_of(self, policy: Policy, type_name: str, field: str) -> str | None:
         """The edition whose rules show this field (masks, filters, what lies below), or None."""
-        if self.linked is None or type_name != SUBJECT_TYPE:
+        if self.linked is None or type_name != self.record:
             return self.edition if policy.sees(type_name, field, self.edition) else None
         if field in self.linked and policy.sees(type_name, field, self.edition):
             return self.edition
@@ -87,6 +98,31 @@ def read_need(source: dict[str, object], path: NeedPath) -> object:
     return read_need(inner, tuple(rest)) if isinstance(inner, dict) else None
 
 
+def read_owners(source: dict[str, object], record: RecordRule) -> tuple[str, ...]:
+    """Every owner's identifier the fetched record holds, whatever lists lie on the way."""
+    found: dict[str, None] = {}
+    for path in record.owners.values():
+        found.update(dict.fromkeys(_read_all(source, path)))
+    return tuple(found)
+
+
+def _read_all(source: object, path: NeedPath) -> list[str]:
+    if isinstance(source, list):
+        return [item for inner in source for item in _read_all(inner, path)]
+    if not isinstance(source, dict):
+        return []
+    head, *rest = path
+    if not rest:
+        value = source.get(need_alias(path))
+        return [value] if isinstance(value, str) else []
+    return _read_all(source.get(need_alias((head,))), tuple(rest))
+
+
+def checkpoint_selection(record: RecordRule) -> list[Selection]:
+    """What is fetched of a record before its view is decided: its key and its owners."""
+    return [Field(KEY_ALIAS, record.key, (), None), *map(need_field, record.owners.values())]
+
+
 class Restrictor:
     """Builds the fetched selection for a view; pure, so its results can be cached."""
 
@@ -94,8 +130,14 @@ class Restrictor:
         self.schema = schema
         self.policy = policy
 
-    def subject(self, selections: list[Selection], view: View) -> list[Selection]:
-        return self._restrict(SUBJECT_TYPE, selections, view)
+    def record(self, type_name: str, selections: list[Selection], view: View) -> list[Selection]:
+        """The selection fetching a record's view; its key always, so it is never empty."""
+        record = self.policy.record(type_name)
+        assert record is not None, "only records are fetched by view"
+        return [
+            Field(KEY_ALIAS, record.key, (), None),
+            *self._restrict(type_name, selections, view),
+        ]
 
     def _restrict(self, type_name: str, selections: list[Selection], view: View) -> list[Selection]:
         type_ = self.schema.type_map[type_name]
@@ -121,10 +163,11 @@ class Restrictor:
             if item.selections is None:
                 kept.append(item)
                 continue
-            if child == SUBJECT_TYPE:
-                inner: list[Selection] = [Field(KEY_ALIAS, "identifier", (), None)]
+            record = self.policy.record(child)
+            if record is not None:
+                inner = checkpoint_selection(record)
             else:
-                inner = self._restrict(child, item.selections, View(edition))
+                inner = self._restrict(child, item.selections, view.part(edition))
                 filter_ = rule.filters.get(edition)
                 if filter_ is not None:
                     inner += [need_field(path) for path in FILTERS[filter_].needs]

@@ -1,11 +1,12 @@
-"""Walking one subject's fetched part against the client's selection.
+"""Walking one record's fetched part against the client's selection.
 
-After a subject's view is fetched, this walk does what must happen before
+After a record's view is fetched, this walk does what must happen before
 anything leaves the gateway: applies masks and filters to the fetched
 values, puts an error at every selected field the view withholds (the value
 stays absent, so the response shaper gives null there), and finds the
-subjects reached below, whose editions are decided next. It also collects
-the coordinates returned, for the audit log.
+records reached below (subjects, accounts, guarantees: whatever the policy
+gives owners), whose views are decided next from their owners. It also
+collects the coordinates returned, for the audit log.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 
 from creditgraph.access.masks import FILTERS, MASKS, Viewer
-from creditgraph.access.policy import SUBJECT_TYPE, Policy
-from creditgraph.access.views import KEY_ALIAS, View, read_need
+from creditgraph.access.policy import Policy
+from creditgraph.access.views import KEY_ALIAS, View, read_need, read_owners
 from creditgraph.gateway.errors import Path, error
 from creditgraph.gateway.operation import Operation, PossibleTypes, Selection
 
@@ -27,23 +28,27 @@ FORBIDDEN_FIELD = "FORBIDDEN_FIELD"
 
 @dataclass(slots=True)
 class Reached:
-    """A subject met inside another subject's part: its own edition is decided next."""
+    """A record met inside another record's part: its view is decided next, from its owners."""
 
-    identifier: str
+    type_name: str
+    key: str
+    owners: tuple[str, ...]
     target: dict[str, Any]
     selections: list[Selection]
     path: Path
-    coordinate: str
-    # the edition the report it was reached from shows it in
+    # the edge that reached it (Type.field), and the edition of the report it was reached from
+    edge: str
     parent: str
+    # the history limit of the view it was reached in
+    history: int | None
 
 
 def denial(type_name: str, name: str, view: View, policy: Policy, path: Path) -> dict[str, Any]:
     """The error at a withheld field: what would open it, and the edition it was judged in."""
     if view.own is None and view.linked is not None and policy.sees(type_name, name, view.edition):
         entry = error(
-            f"{type_name}.{name} of a subject reached from another report needs that "
-            "subject's own consent",
+            f"{type_name}.{name} of a record reached from another's report needs the "
+            "consent of one whose record it is",
             CONSENT_REQUIRED,
             path,
         )
@@ -68,10 +73,15 @@ class Walk:
     reached: list[Reached] = field(default_factory=list)
     returned: set[str] = field(default_factory=set)
 
-    def subject(
-        self, data: dict[str, Any], selections: list[Selection], view: View, path: Path
+    def record(
+        self,
+        type_name: str,
+        data: dict[str, Any],
+        selections: list[Selection],
+        view: View,
+        path: Path,
     ) -> None:
-        self._object(SUBJECT_TYPE, data, selections, view, path)
+        self._object(type_name, data, selections, view, path)
 
     def _object(
         self,
@@ -114,23 +124,28 @@ class Walk:
             if collected.selections is None:
                 continue
             child = get_named_type(type_.fields[name].type).name
-            coordinate = f"{type_name}.{name}"
+            record = self.policy.record(child)
             for item, item_path in _objects(value, here):
-                if child == SUBJECT_TYPE:
-                    identifier = item.get(KEY_ALIAS)
-                    if isinstance(identifier, str):
-                        self.reached.append(
-                            Reached(
-                                identifier,
-                                item,
-                                collected.selections,
-                                item_path,
-                                coordinate,
-                                edition,
-                            )
+                if record is None:
+                    self._object(child, item, collected.selections, view.part(edition), item_path)
+                    continue
+                key = item.pop(KEY_ALIAS, None)
+                owners = read_owners(item, record)
+                item.clear()  # the key and owners were fetched for the gateway, not the client
+                if key is not None:
+                    self.reached.append(
+                        Reached(
+                            child,
+                            str(key),
+                            owners,
+                            item,
+                            collected.selections,
+                            item_path,
+                            f"{type_name}.{name}",
+                            edition,
+                            view.history,
                         )
-                else:
-                    self._object(child, item, collected.selections, View(edition), item_path)
+                    )
 
 
 def _objects(value: Any, path: Path) -> list[tuple[dict[str, Any], Path]]:

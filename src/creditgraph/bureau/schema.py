@@ -7,7 +7,14 @@ import asyncio
 import strawberry
 
 from creditgraph.bureau.mutations import Mutation
-from creditgraph.bureau.types import CreditAccount, Guarantee, Info, Institution, Subject
+from creditgraph.bureau.types import (
+    CreditAccount,
+    Guarantee,
+    Info,
+    Institution,
+    Subject,
+    limit_history,
+)
 from creditgraph.subgraphs.errors import check_id
 from creditgraph.subgraphs.schema import federation_schema
 
@@ -18,17 +25,39 @@ class Query:
         inaccessible=True,
         description="Subjects by resident identity number or USCC, in the order asked, null "
         "where unknown. The gateway's own entry: clients reach a subject through `subject`, "
-        "which decides what they may see.",
+        "which decides what they may see. historyMonths: the most months of repayment "
+        "history the answer may show (a grant's data period).",
     )
-    async def subjects(self, info: Info, identifiers: list[str]) -> list[Subject | None]:
+    async def subjects(
+        self, info: Info, identifiers: list[str], history_months: int | None = None
+    ) -> list[Subject | None]:
+        limit_history(info, history_months)
         return list(
             await asyncio.gather(*(Subject.by_identifier(info, item) for item in identifiers))
         )
 
-    @strawberry.federation.field(inaccessible=True)
-    async def credit_account(self, info: Info, id: strawberry.ID) -> CreditAccount | None:
-        found = await CreditAccount.load_many(info, [check_id(str(id))])
-        return found[0] if found else None
+    @strawberry.federation.field(
+        inaccessible=True,
+        description="Accounts by id, in the order asked, null where unknown. The gateway's own "
+        "entry: it fetches another subject's account this way once it has decided, from the "
+        "account's parties, what the requester may see of it.",
+    )
+    async def credit_accounts(
+        self, info: Info, ids: list[strawberry.ID], history_months: int | None = None
+    ) -> list[CreditAccount | None]:
+        limit_history(info, history_months)
+        return await CreditAccount.by_ids(info, [check_id(str(item)) for item in ids])
+
+    @strawberry.federation.field(
+        inaccessible=True,
+        description="Guarantees by id, in the order asked, null where unknown; the gateway's "
+        "own entry, as for accounts.",
+    )
+    async def guarantees(
+        self, info: Info, ids: list[strawberry.ID], history_months: int | None = None
+    ) -> list[Guarantee | None]:
+        limit_history(info, history_months)
+        return await Guarantee.by_ids(info, [check_id(str(item)) for item in ids])
 
     @strawberry.federation.field(
         inaccessible=True, description="An institution by unified social credit code."

@@ -263,8 +263,17 @@ class AccountParty:
         return found
 
 
-def _check_months(months: int) -> int:
-    return check_range("months", months, 1, MAX_HISTORY_MONTHS)
+def _check_months(info: Info, months: int) -> int:
+    """The months of history to show: as asked, within what the gateway allows this request."""
+    asked = check_range("months", months, 1, MAX_HISTORY_MONTHS)
+    allowed = info.context.history_months
+    return asked if allowed is None else min(asked, allowed)
+
+
+def limit_history(info: Info, months: int | None) -> None:
+    """Hold this request's history to `months` (a grant's data period the gateway fetches under)."""
+    if months is not None:
+        info.context.history_months = check_range("historyMonths", months, 1, MAX_HISTORY_MONTHS)
 
 
 @strawberry.federation.type(keys=["id"], description="A loan, card or credit line.")
@@ -294,8 +303,13 @@ class CreditAccount(Disputable):
 
     @classmethod
     async def load_many(cls, info: Info, ids: Sequence[int]) -> list[CreditAccount]:
+        return [found for found in await cls.by_ids(info, ids) if found is not None]
+
+    @classmethod
+    async def by_ids(cls, info: Info, ids: Sequence[int]) -> list[CreditAccount | None]:
+        """One per id asked, None where there is no such account."""
         rows = await info.context.loader(dl.account_by_id).load_many(ids)
-        return [cls.from_row(row) for row in rows if row is not None]
+        return [None if row is None else cls.from_row(row) for row in rows]
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> CreditAccount | None:
@@ -313,8 +327,10 @@ class CreditAccount(Disputable):
         rows = await info.context.loader(dl.parties).load(self.pk)
         return [AccountParty(role=PartyRole(r["role"]), subject_id=r["subject_id"]) for r in rows]
 
+    # nullable, like the history below: a report that shows another's account as a liability
+    # withholds them, and a withheld field is null
     @strawberry.field(description="Guarantees standing behind this account.")
-    async def guarantees(self, info: Info) -> list[Guarantee]:
+    async def guarantees(self, info: Info) -> list[Guarantee] | None:
         rows = await info.context.loader(dl.guarantees_of_account).load(self.pk)
         return await Guarantee.load_many(info, [r["id"] for r in rows])
 
@@ -325,10 +341,10 @@ class CreditAccount(Disputable):
         months: int = DEFAULT_HISTORY_MONTHS,
         first: int | None = None,
         after: str | None = None,
-    ) -> Connection[RepaymentMonth]:
+    ) -> Connection[RepaymentMonth] | None:
         end = history.history_end(self.closed_on, self.reported_on)
         rows = await info.context.loader(dl.repayments).load(self.pk)
-        window = history.in_window(rows, end=end, months=_check_months(months))
+        window = history.in_window(rows, end=end, months=_check_months(info, months))
         chosen = [build_record(RepaymentMonth, r) for r in window]
         return paginate(
             chosen,
@@ -342,8 +358,8 @@ class CreditAccount(Disputable):
     @strawberry.field(description="The last `months` statuses as one string, most recent first.")
     async def repayment_grid(
         self, info: Info, months: int = DEFAULT_HISTORY_MONTHS
-    ) -> RepaymentGrid:
-        count = _check_months(months)
+    ) -> RepaymentGrid | None:
+        count = _check_months(info, months)
         end = history.history_end(self.closed_on, self.reported_on)
         rows = await info.context.loader(dl.repayments).load(self.pk)
         statuses = history.grid_statuses(rows, opened_on=self.opened_on, end=end, months=count)
@@ -382,8 +398,13 @@ class Guarantee(Disputable):
 
     @classmethod
     async def load_many(cls, info: Info, ids: Sequence[int]) -> list[Guarantee]:
+        return [found for found in await cls.by_ids(info, ids) if found is not None]
+
+    @classmethod
+    async def by_ids(cls, info: Info, ids: Sequence[int]) -> list[Guarantee | None]:
+        """One per id asked, None where there is no such guarantee."""
         rows = await info.context.loader(dl.guarantee_by_id).load_many(ids)
-        return [cls.from_row(row) for row in rows if row is not None]
+        return [None if row is None else cls.from_row(row) for row in rows]
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Guarantee | None:

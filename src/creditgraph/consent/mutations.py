@@ -5,6 +5,14 @@ functions check again from the requester the gateway attests, so a grant can
 never be written for someone else, and they enforce the grant's own rules:
 a real grantee, a purpose other than SELF, at most 12 months, evidence for a
 written authorisation. Every write is one statement: nothing partial.
+
+Only the subject gives consent. A bank's `recordAuthorisation` makes a PENDING
+authorisation, which opens nothing: it becomes an ACTIVE grant only when the
+subject confirms it from their own session (`confirmAuthorisation`), and the
+subject may refuse it instead (`refuseAuthorisation`). So a bank can neither
+create access, nor restore what the subject revoked, nor widen a SOCIAL grant
+to BANK: each needs the subject's own answer. An organisation answers through
+its legal representative, who is then recorded as the grantor.
 """
 
 from __future__ import annotations
@@ -14,10 +22,11 @@ from datetime import UTC, datetime
 from typing import Final
 
 from creditgraph.bureau.enums import Edition, InquiryPurpose
+from creditgraph.bureau.types import MAX_HISTORY_MONTHS
 from creditgraph.consent.dataloaders import SQL
-from creditgraph.consent.types import ConsentGrant
+from creditgraph.consent.types import ConsentGrant, ConsentState
 from creditgraph.subgraphs.context import SubgraphContext
-from creditgraph.subgraphs.errors import BadUserInput, check_identifier
+from creditgraph.subgraphs.errors import BadUserInput, check_identifier, check_range
 from creditgraph.subgraphs.records import build_record
 
 GRANTABLE_EDITIONS: Final = frozenset({Edition.BANK, Edition.SOCIAL})
@@ -50,6 +59,20 @@ def _valid_until(now: datetime, asked: datetime | None) -> datetime:
     return asked
 
 
+def _data_period(months: int | None) -> int:
+    """How far back the grant lets the bank look: all the history the bureau keeps unless said."""
+    if months is None:
+        return MAX_HISTORY_MONTHS
+    return check_range("dataPeriodMonths", months, 1, MAX_HISTORY_MONTHS)
+
+
+def _grant_id(grant: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(grant)
+    except ValueError:
+        raise BadUserInput(f"{grant!r} is not a grant id", argument="id") from None
+
+
 def _purpose(purpose: InquiryPurpose) -> InquiryPurpose:
     if purpose in _NOT_BY_CONSENT:
         raise BadUserInput(
@@ -77,19 +100,21 @@ async def grant_consent(
     purpose: InquiryPurpose,
     edition: Edition,
     valid_until: datetime | None,
+    data_period_months: int | None = None,
 ) -> ConsentGrant:
     subject = context.acting_as("SUBJECT")
     if edition not in GRANTABLE_EDITIONS:
         raise BadUserInput("a grant gives the BANK or the SOCIAL edition", argument="edition")
     now = datetime.now(UTC)
     until = _valid_until(now, valid_until)
+    period = _data_period(data_period_months)
     grantee_id = await _bank_id(context, grantee.strip().upper())
     grant_id = uuid.uuid4()
     await context.pool.execute(
         SQL["insert_grant"],
         grant_id,
         subject.identifier,
-        subject.identifier,
+        subject.person,
         grantee_id,
         _purpose(purpose).value,
         edition.value,
@@ -98,16 +123,15 @@ async def grant_consent(
         "SUBJECT",
         None,
         None,
+        period,
+        "ACTIVE",
     )
     return await _grant(context, grant_id)
 
 
 async def revoke_consent(context: SubgraphContext, grant: str) -> ConsentGrant:
     subject = context.acting_as("SUBJECT")
-    try:
-        grant_id = uuid.UUID(grant)
-    except ValueError:
-        raise BadUserInput(f"{grant!r} is not a grant id", argument="id") from None
+    grant_id = _grant_id(grant)
     await context.pool.execute(
         SQL["revoke_grant"], grant_id, subject.identifier, datetime.now(UTC), "SUBJECT"
     )
@@ -123,7 +147,9 @@ async def record_authorisation(
     purpose: InquiryPurpose,
     evidence: str,
     valid_until: datetime | None,
+    data_period_months: int | None = None,
 ) -> ConsentGrant:
+    """A PENDING authorisation for the subject to confirm or refuse; it opens nothing itself."""
     bank = context.acting_as("BANK")
     identifier = check_identifier(subject, argument="subject")
     if not await context.pool.fetchval(SQL["subject_exists"], identifier):
@@ -138,19 +164,59 @@ async def record_authorisation(
         )
     now = datetime.now(UTC)
     until = _valid_until(now, valid_until)
+    period = _data_period(data_period_months)
+    asked = _purpose(purpose).value
+    bank_id = await _bank_id(context, bank.identifier)
+    if await context.pool.fetchval(SQL["pending_exists"], identifier, bank_id, asked):
+        raise BadUserInput(
+            f"an authorisation of yours for {asked} already awaits this subject's answer",
+            argument="purpose",
+        )
     grant_id = uuid.uuid4()
     await context.pool.execute(
         SQL["insert_grant"],
         grant_id,
         identifier,
         identifier,
-        await _bank_id(context, bank.identifier),
-        _purpose(purpose).value,
+        bank_id,
+        asked,
         Edition.BANK.value,
         now,
         until,
         "GRANTEE",
         bank.operator,
         evidence,
+        period,
+        "PENDING",
     )
     return await _grant(context, grant_id)
+
+
+async def answer_authorisation(
+    context: SubgraphContext, grant: str, answer: ConsentState
+) -> ConsentGrant:
+    """The subject confirms (ACTIVE) or refuses (REFUSED) a bank's pending authorisation.
+
+    Only a PENDING one that has not expired, and only the subject's own: anything else is
+    refused with what state it is in, and nothing changes.
+    """
+    subject = context.acting_as("SUBJECT")
+    grant_id = _grant_id(grant)
+    now = datetime.now(UTC)
+    changed = await context.pool.execute(
+        SQL["answer_authorisation"],
+        grant_id,
+        subject.identifier,
+        answer.value,
+        now,
+        subject.person,
+    )
+    row = await context.pool.fetchrow(SQL["grant_by_id"], grant_id)
+    if row is None or row["subject_identifier"] != subject.identifier:
+        raise BadUserInput(f"you have no grant with id {grant}", argument="id")
+    if changed == "UPDATE 0":
+        raise BadUserInput(
+            f"grant {grant} is {row['state']}: only a PENDING authorisation can be answered",
+            argument="id",
+        )
+    return build_record(ConsentGrant, row)

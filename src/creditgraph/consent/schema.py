@@ -8,7 +8,7 @@ import strawberry
 
 from creditgraph.bureau.enums import Edition, InquiryPurpose
 from creditgraph.consent import mutations
-from creditgraph.consent.types import ConsentGrant, Info, Subject
+from creditgraph.consent.types import ConsentGrant, ConsentState, Info, Subject
 from creditgraph.subgraphs.errors import check_identifier
 from creditgraph.subgraphs.schema import federation_schema
 
@@ -34,7 +34,8 @@ class Query:
 class Mutation:
     @strawberry.mutation(
         description="The subject consents to a bank seeing an edition of their report (BANK "
-        "unless said) for one purpose, until validUntil: at most 12 months, 12 when not given."
+        "unless said) for one purpose, until validUntil: at most 12 months, 12 when not given; "
+        "dataPeriodMonths (1-60, all 60 when not given) is how far back it may look."
     )
     async def grant_consent(
         self,
@@ -43,9 +44,10 @@ class Mutation:
         purpose: InquiryPurpose,
         edition: Edition | None = None,
         valid_until: datetime | None = None,
+        data_period_months: int | None = None,
     ) -> ConsentGrant:
         return await mutations.grant_consent(
-            info.context, grantee, purpose, edition or Edition.BANK, valid_until
+            info.context, grantee, purpose, edition or Edition.BANK, valid_until, data_period_months
         )
 
     @strawberry.mutation(description="The subject revokes a grant; it stops at once.")
@@ -54,7 +56,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="A bank records the subject's written authorisation for a purpose, with "
-        "a reference to the signed form (e.g. its hash); the subject sees it and may revoke it."
+        "a reference to the signed form (e.g. its hash). It is PENDING and opens nothing "
+        "until the subject confirms it (confirmAuthorisation); the subject may refuse it."
     )
     async def record_authorisation(
         self,
@@ -63,10 +66,24 @@ class Mutation:
         purpose: InquiryPurpose,
         evidence: str,
         valid_until: datetime | None = None,
+        data_period_months: int | None = None,
     ) -> ConsentGrant:
         return await mutations.record_authorisation(
-            info.context, subject, purpose, evidence, valid_until
+            info.context, subject, purpose, evidence, valid_until, data_period_months
         )
+
+    @strawberry.mutation(
+        description="The subject confirms a bank's PENDING authorisation: it is a grant from "
+        "now until its validUntil."
+    )
+    async def confirm_authorisation(self, info: Info, id: strawberry.ID) -> ConsentGrant:
+        return await mutations.answer_authorisation(info.context, str(id), ConsentState.ACTIVE)
+
+    @strawberry.mutation(
+        description="The subject refuses a bank's PENDING authorisation: it never opens anything."
+    )
+    async def refuse_authorisation(self, info: Info, id: strawberry.ID) -> ConsentGrant:
+        return await mutations.answer_authorisation(info.context, str(id), ConsentState.REFUSED)
 
 
 schema = federation_schema(query=Query, mutation=Mutation, types=[Subject, ConsentGrant])

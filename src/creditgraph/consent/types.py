@@ -16,12 +16,16 @@ from creditgraph.subgraphs.records import build_record
 Info: TypeAlias = strawberry.Info[SubgraphContext, None]
 
 
-@strawberry.enum(description="A grant's state now: expiry is by clock.")
+@strawberry.enum(
+    description="A grant's state now: expiry is by clock. PENDING: a bank's authorisation "
+    "awaiting the subject's answer; REFUSED: one the subject refused."
+)
 class ConsentState(Enum):
     PENDING = "PENDING"
     ACTIVE = "ACTIVE"
     EXPIRED = "EXPIRED"
     REVOKED = "REVOKED"
+    REFUSED = "REFUSED"
 
 
 @strawberry.type(
@@ -45,7 +49,7 @@ class ConsentGrant:
     state: ConsentState
     recorded_via: str = strawberry.field(
         description="SUBJECT: granted in the product; GRANTEE: a written authorisation the "
-        "bank recorded."
+        "bank recorded, which takes effect only once the subject confirms it."
     )
     recorded_by: str | None
     evidence: str | None = strawberry.field(
@@ -54,6 +58,9 @@ class ConsentGrant:
     created_at: datetime
     revoked_at: datetime | None
     revocation_channel: str | None
+    answered_at: datetime | None = strawberry.field(
+        description="When the subject confirmed or refused the bank's authorisation."
+    )
 
 
 @strawberry.federation.type(keys=["identifier"], description="A person or an organisation.")

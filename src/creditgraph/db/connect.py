@@ -2,7 +2,9 @@
 
 Every command goes through `database()` so that the choice between a configured
 server and an embedded one, and the errors for an unreachable or malformed
-address, live in one place.
+address, live in one place. The pools the servers use (`create_pool`) are
+bounded by `DatabaseLimits`: every statement, lock wait and connection acquired
+gives up in time, so a frozen or locked database is answered, never waited out.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import asyncpg
 
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.errors import DatabaseUnavailable
-from creditgraph.settings import Settings, ensure_home, redact
+from creditgraph.settings import DatabaseLimits, Settings, ensure_home, redact
 
 
 @contextmanager
@@ -54,14 +56,55 @@ async def connect(dsn: str, *, connect_timeout: float = 10.0) -> asyncpg.Connect
         raise _explain(dsn, exc) from None
 
 
+class BoundedPool(asyncpg.Pool):
+    """A pool whose every acquire (and so every `fetch`, `execute`…) waits a bounded time.
+
+    asyncpg waits for a free connection forever unless each caller names a timeout;
+    here the default is the pool's, so no caller can forget it. The same timeout
+    bounds giving the connection back, which waits for a cancelled statement.
+    """
+
+    __slots__ = ("_acquire_timeout",)
+
+    def __init__(self, dsn: str, *, acquire_timeout: float, **kwargs: Any) -> None:
+        super().__init__(dsn, **kwargs)
+        self._acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None) -> asyncpg.pool.PoolAcquireContext:
+        return super().acquire(timeout=self._acquire_timeout if timeout is None else timeout)
+
+
 async def create_pool(
-    dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any
+    dsn: str,
+    *,
+    limits: DatabaseLimits | None = None,
+    min_size: int = 1,
+    max_size: int = 10,
 ) -> asyncpg.Pool:
+    """A pool for a server's database work, every wait of it bounded by `limits`."""
+    limits = limits or DatabaseLimits()
+    pool = BoundedPool(
+        dsn,
+        acquire_timeout=limits.acquire,
+        min_size=min_size,
+        max_size=max_size,
+        # asyncpg's own defaults, which its Pool takes only spelled out
+        max_queries=50000,
+        max_inactive_connection_lifetime=300.0,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        # the wait for a new connection, and the client's wait for any statement's answer:
+        # the server's own statement_timeout cannot fire when the server is frozen
+        timeout=limits.acquire,
+        command_timeout=limits.statement,
+        server_settings={
+            "statement_timeout": f"{round(limits.statement * 1000)}ms",
+            "lock_timeout": f"{round(limits.lock * 1000)}ms",
+        },
+    )
     try:
-        pool = await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size, timeout=10.0, **kwargs
-        )
+        await pool
     except _CONNECT_ERRORS as exc:
         raise _explain(dsn, exc) from None
-    assert pool is not None
     return pool

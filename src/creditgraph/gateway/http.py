@@ -12,11 +12,18 @@ serialised with orjson.
 gateway/persisted_queries.py) may stand in for the query text, on `GET` as
 on `POST`; a gateway in trusted-only mode runs nothing but the trusted
 operations. A client that disconnects while its operation runs cancels it.
+
+Every answer is a GraphQL response carrying `Cache-Control: no-store`: a report
+must never be kept by a browser or a proxy. When the gateway's database cannot
+answer (down, frozen, locked; db/faults.py) the answer is `SERVICE_UNAVAILABLE`
+with HTTP 503 and `Retry-After`; any other failure is `INTERNAL_SERVER_ERROR`
+with 500, logged once here, its message kept out of the log and the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -27,9 +34,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from creditgraph.access.tokens import TokenVerifier, Unauthenticated
+from creditgraph.db.faults import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_fault
 from creditgraph.gateway.engine import Gateway
-from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError, error
-from creditgraph.gateway.persisted_queries import PersistedQueries, Refused
+from creditgraph.gateway.errors import (
+    BAD_USER_INPUT,
+    INTERNAL_SERVER_ERROR,
+    SERVICE_UNAVAILABLE,
+    RequestError,
+    error,
+)
+from creditgraph.gateway.persisted_queries import SHARED, PersistedQueries, Refused, owner_of
 from creditgraph.negotiation import weighted
 from creditgraph.observability.request_log import current_request_id
 
@@ -42,6 +56,8 @@ MAX_BODY_BYTES = 1 << 20
 # nginx's "client closed request": no one reads it, but the request log and metrics do
 CLIENT_CLOSED_REQUEST = 499
 T = TypeVar("T")
+
+_log = logging.getLogger("creditgraph.gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +170,46 @@ async def handle(
     """One GraphQL request; with `access`, authenticated and answered under the edition policy.
 
     `queries` resolves persisted-query hashes (and, in trusted-only mode, refuses
-    anything but the trusted operations).
+    anything but the trusted operations). Whatever happens, the answer is GraphQL
+    and is never cached.
     """
     media_type = _media_type(request)
+    try:
+        response = await _answer(gateway, request, queries, access, media_type)
+    except DATABASE_ERRORS as exc:
+        reason = database_fault(exc)
+        if reason is None:
+            response = _failed(media_type)
+        else:
+            _log.warning("database unavailable: %s", reason)
+            body = {
+                "errors": [
+                    error("the service is unavailable; try again shortly", SERVICE_UNAVAILABLE)
+                ]
+            }
+            response = _respond(body, 503, media_type)
+            response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+    except Exception:
+        response = _failed(media_type)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def _failed(media_type: str) -> Response:
+    """A bug: logged once, with its stack (observability/logs.py keeps messages out)."""
+    _log.exception("internal failure")
+    return _respond(
+        {"errors": [error("internal server error", INTERNAL_SERVER_ERROR)]}, 500, media_type
+    )
+
+
+async def _answer(
+    gateway: Gateway,
+    request: Request,
+    queries: PersistedQueries,
+    access: Access | None,
+    media_type: str,
+) -> Response:
     try:
         params = _checked(await _params(request))
     except _BadRequest as exc:
@@ -166,12 +219,15 @@ async def handle(
         try:
             requester = access.verifier.verify(request.headers.get("authorization"))
         except Unauthenticated as exc:
-            body = {"errors": [error(str(exc), "UNAUTHENTICATED")]}
-            response = _respond(body, 401, media_type)
-            response.headers["www-authenticate"] = "Bearer"
-            return response
+            return _unauthenticated(exc, media_type)
+    if access is None:
+        owner: str | None = SHARED  # no requesters: one store for all
+    elif requester is None:
+        owner = None  # anonymous: no store of its own, and no one else's
+    else:
+        owner = owner_of(requester.role, requester.identifier, requester.operator)
     try:
-        resolved = queries.resolve(params.query, params.extensions)
+        resolved = queries.resolve(params.query, params.extensions, owner=owner)
     except Refused as exc:
         errors = [error(exc.message, exc.code)]
         if exc.malformed:
@@ -207,7 +263,15 @@ async def handle(
         answer = await until_disconnected(request, work)
     except ClientGone:
         return Response(status_code=CLIENT_CLOSED_REQUEST)
+    except Unauthenticated as exc:  # a claim only the database can check (a representative)
+        return _unauthenticated(exc, media_type)
     return _respond(answer, 200, media_type)
+
+
+def _unauthenticated(exc: Unauthenticated, media_type: str) -> Response:
+    response = _respond({"errors": [error(str(exc), "UNAUTHENTICATED")]}, 401, media_type)
+    response.headers["www-authenticate"] = "Bearer"
+    return response
 
 
 class ClientGone(Exception):

@@ -14,6 +14,14 @@ The trusted operations (graphql/operations) are always known by hash. Other
 remembered texts live in a bounded LRU store, one per gateway: clients choose
 the hashes, so an unbounded store would be memory any client could fill.
 
+The store reveals nothing across requesters: a text is remembered for the
+requester who sent it (`owner`), and only that requester finds it by hash;
+to anyone else the hash is `PERSISTED_QUERY_NOT_FOUND`, exactly as if nobody
+had sent it, so nobody can learn what another asked by probing hashes. An
+anonymous caller of a gateway under a policy has no store at all. A gateway
+serving without a policy has no requesters, so its callers share one
+(`SHARED`), as in Apollo's gateway.
+
 In trusted-only mode the gateway runs the trusted operations and nothing
 else: by hash, or as their exact text. An unknown hash is still
 `PERSISTED_QUERY_NOT_FOUND` (nothing is learnt from clients); any other text
@@ -36,6 +44,8 @@ PERSISTED_QUERY_NOT_FOUND: Final = "PERSISTED_QUERY_NOT_FOUND"
 SUPPORTED_VERSION: Final = 1
 DEFAULT_SIZE: Final = 1000
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+# the one owner every caller of a gateway without requesters (no policy) shares
+SHARED: Final = ""
 
 
 class Refused(Exception):
@@ -58,7 +68,7 @@ class Resolved:
     """The text to run, and the hash to remember it by once it has prepared cleanly."""
 
     query: str
-    remember: str | None = None
+    remember: tuple[str, str] | None = None
 
 
 class PersistedQueries:
@@ -67,10 +77,18 @@ class PersistedQueries:
     ) -> None:
         self.trusted = trusted
         self.trusted_only = trusted_only
-        self.store: LRUCache[str, str] = LRUCache(size)
+        # keyed by (owner, hash): one requester's texts are never another's to find
+        self.store: LRUCache[tuple[str, str], str] = LRUCache(size)
 
-    def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> Resolved:
-        """The document a request asks to run, from its query text and its extensions."""
+    def resolve(
+        self, query: str | None, extensions: dict[str, Any] | None, *, owner: str | None
+    ) -> Resolved:
+        """The document a request asks to run, from its query text and its extensions.
+
+        `owner` says whose remembered texts the request may find and add to: a requester's
+        own key (`owner_of`), `SHARED` on a gateway without requesters, or None for a
+        caller with no store (anonymous under a policy).
+        """
         sha256 = _requested_hash(extensions)
         if sha256 is None:
             if query is None:
@@ -78,7 +96,7 @@ class PersistedQueries:
             self._check_trusted_text(query)
             return Resolved(query)
         if query is None:
-            return Resolved(self._known(sha256))
+            return Resolved(self._known(sha256, owner))
         if sha256_hex(query) != sha256:
             raise Refused(
                 "persistedQuery.sha256Hash is not the SHA-256 of the query",
@@ -86,17 +104,19 @@ class PersistedQueries:
                 malformed=True,
             )
         self._check_trusted_text(query)
-        return Resolved(query, None if sha256 in self.trusted else sha256)
+        if sha256 in self.trusted or owner is None:
+            return Resolved(query)
+        return Resolved(query, (owner, sha256))
 
     def remember(self, resolved: Resolved) -> None:
         if resolved.remember is not None:
             self.store.put(resolved.remember, resolved.query)
 
-    def _known(self, sha256: str) -> str:
+    def _known(self, sha256: str, owner: str | None) -> str:
         trusted = self.trusted.get(sha256)
         if trusted is not None:
             return trusted.text
-        stored = None if self.trusted_only else self.store.get(sha256)
+        stored = None if self.trusted_only or owner is None else self.store.get((owner, sha256))
         if stored is None:
             raise Refused("PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND, malformed=False)
         return stored
@@ -131,6 +151,11 @@ def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
             "persistedQuery.sha256Hash must be a SHA-256 in hex", BAD_USER_INPUT, malformed=True
         )
     return sha256.lower()
+
+
+def owner_of(role: str, identifier: str, operator: str | None) -> str:
+    """A requester's own corner of the store: per subject, or per institution and operator."""
+    return "\x1f".join((role, identifier, operator or ""))
 
 
 def load_persisted_queries(*, trusted_only: bool = False) -> PersistedQueries:

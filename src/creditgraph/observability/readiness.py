@@ -7,7 +7,9 @@ construction, and are reported as such; a subgraph served apart is asked for
 the `healthz` beside its GraphQL URL, and any answer below 500 means it is
 there (a creditgraph subgraph answers 200; another server may have no such
 route and answer 404, which still shows it up). The checks run concurrently,
-each within `timeout` seconds, so a probe never hangs on one dead part.
+each within `timeout` seconds, so a probe never hangs on one dead part. What
+is down is said in words an operator reads ("connection refused", "no answer
+within 2 s"), never an exception's class.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from urllib.parse import urljoin
 
 import asyncpg
 import httpx
+
+from creditgraph.db.faults import DATABASE_ERRORS, database_fault
 
 OK = "ok"
 IN_PROCESS = "ok (in process)"
@@ -75,16 +79,22 @@ class Readiness:
         return Report(True, {"status": "ready", **body})
 
     async def _database(self) -> str | None:
+        """The database's state: the probe stops waiting after `timeout`, but never cancels
+        the check, which the pool's own limits bound (a cancelled asyncpg statement leaves
+        its connection's release to fail unseen); a late outcome is dropped."""
         if self.pool is None:
             return None
-        try:
-            async with asyncio.timeout(self.timeout):
-                await self.pool.fetchval("select 1")
-        except TimeoutError:
+        check = asyncio.ensure_future(self.pool.fetchval("select 1"))
+        check.add_done_callback(_drop_outcome)
+        done, _ = await asyncio.wait({check}, timeout=self.timeout)
+        if not done:
             return f"no answer within {self.timeout:g} s"
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            return type(exc).__name__
-        return OK
+        failure = check.exception()
+        if failure is None:
+            return OK
+        if isinstance(failure, DATABASE_ERRORS):
+            return database_fault(failure) or "answers with an error"
+        raise failure
 
     async def _subgraphs(self) -> dict[str, str]:
         names = sorted(self.subgraphs.health_urls)
@@ -102,11 +112,17 @@ class Readiness:
             return f"no answer within {self.timeout:g} s"
         except httpx.ConnectError:
             return "unreachable"
-        except httpx.HTTPError as exc:
-            return type(exc).__name__
+        except httpx.HTTPError:
+            return "no valid HTTP answer"
         if response.status_code >= 500:
             return f"HTTP {response.status_code}"
         return OK
+
+
+def _drop_outcome(check: asyncio.Future[object]) -> None:
+    """Mark a finished check's exception as seen, so asyncio does not log it as lost."""
+    if not check.cancelled():
+        check.exception()
 
 
 def _up(state: str) -> bool:

@@ -27,13 +27,16 @@ BatchFunction: TypeAlias = Callable[[asyncpg.Pool, list[K]], Coroutine[Any, Any,
 class SubgraphContext:
     """What every resolver of a subgraph gets as `info.context`."""
 
-    __slots__ = ("_loaders", "pool", "requester")
+    __slots__ = ("_loaders", "history_months", "pool", "requester")
 
     def __init__(self, pool: asyncpg.Pool, requester: Requester | None = None) -> None:
         self.pool = pool
         # who the gateway attests is asking (in-process: the transport's requester; over HTTP:
         # the one its credential names), None for its own lookups: mutations act for them only
         self.requester = requester
+        # the most months of history this request may show, when the gateway fetches under a
+        # grant with a data period (its internal roots take `historyMonths`); None: no limit
+        self.history_months: int | None = None
         self._loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = {}
 
     def acting_as(self, role: Role) -> Requester:

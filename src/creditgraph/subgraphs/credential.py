@@ -15,12 +15,15 @@ The claims:
 * on whose behalf the gateway calls, when it calls for a requester: `sub` (the
   requester's identifier: a resident identity number for a subject, else a
   unified social credit code), `role` (`subject`, `bank` or `government`, as
-  in requester tokens) and `operator` (the person operating for an
-  institution; always for a bank, never for a subject). With none of the
-  three, the request is the gateway's own (its internal lookups) and has no
-  requester; with some of them but not a whole requester (a role without an
-  identifier, an identifier of the wrong kind for the role, an operator on a
-  subject), the credential is refused as a whole, like a forged one.
+  in requester tokens), `operator` (the person operating for an institution;
+  always for a bank, never for a subject) and `representative` (for an
+  organisation acting as a subject, the person the gateway checked is its
+  legal representative). With none of them, the request is the gateway's own
+  (its internal lookups) and has no requester; with some of them but not a
+  whole requester (a role without an identifier, an identifier of the wrong
+  kind for the role, an operator on a subject, a representative on anyone but
+  an organisation's subject), the credential is refused as a whole, like a
+  forged one.
 
 The requester rides inside the credential rather than in a header of its own
 because then one signature binds it to the subgraph and the lifetime: it
@@ -60,7 +63,7 @@ _LEEWAY_SECONDS = 5
 _SECRET_ENV = "CREDITGRAPH_INTERNAL_SECRET"
 _SECRET_FILE = "internal-credential.key"
 _MIN_SECRET_BYTES = 32
-_REQUESTER_CLAIMS: Final = ("sub", "role", "operator")
+_REQUESTER_CLAIMS: Final = ("sub", "role", "operator", "representative")
 #: the role claim is lower-case, as in requester tokens; `Requester.role` is upper-case
 _ROLES: Final[Mapping[str, Role]] = {role.lower(): role for role in get_args(Role)}
 
@@ -105,6 +108,8 @@ def issue(
         claims["role"] = requester.role.lower()
         if requester.operator is not None:
             claims["operator"] = requester.operator
+        if requester.representative is not None:
+            claims["representative"] = requester.representative
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -145,13 +150,21 @@ def _requester(claims: Mapping[str, Any]) -> Requester | None:
     role = _ROLES.get(role_claim) if isinstance(role_claim, str) else None
     identifier = claims.get("sub")
     operator = claims.get("operator")
+    representative = claims.get("representative")
     if role is None or not isinstance(identifier, str):
         raise CredentialRefused(REFUSAL)
-    if not (is_resident_id(identifier) if role == "SUBJECT" else is_uscc(identifier)):
+    person = role == "SUBJECT" and representative is None
+    if not (is_resident_id(identifier) if person else is_uscc(identifier)):
+        raise CredentialRefused(REFUSAL)
+    if representative is not None and (
+        role != "SUBJECT"
+        or not isinstance(representative, str)
+        or not is_resident_id(representative)
+    ):
         raise CredentialRefused(REFUSAL)
     if "operator" in claims:
         if role == "SUBJECT" or not isinstance(operator, str) or not operator:
             raise CredentialRefused(REFUSAL)
     elif role == "BANK":
         raise CredentialRefused(REFUSAL)
-    return Requester(role=role, identifier=identifier, operator=operator)
+    return Requester(role, identifier, operator, representative)
