@@ -90,7 +90,13 @@ class Execution:
                 running[asyncio.ensure_future(self._send(group))] = group
             if not running:
                 raise RuntimeError("the plan's fetches depend on each other in a cycle")
-            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                # the request was cancelled (its client went away): its fetches go with it
+                for task in running:
+                    task.cancel()
+                raise
             for task in finished:
                 done.update(running.pop(task))
                 task.result()
