@@ -87,7 +87,7 @@ def _ratio(value: float, base: float) -> str:
 
 
 def rows(results: list[Result]) -> list[list[str]]:
-    """One row per target: figures and their ratios to (a)."""
+    """One row per target: figures and their ratios to the first."""
     base = results[0]
     table = []
     for result in results:
@@ -106,21 +106,15 @@ def rows(results: list[Result]) -> list[list[str]]:
     return table
 
 
-HEADERS = [
-    "target",
-    "req/s",
-    "× (a)",
-    "p50 ms",
-    "× (a)",
-    "p99 ms",
-    "× (a)",
-    "errors / requests",
-]
+def headers(base: Result) -> list[str]:
+    """The table's header row; the ratios are to `base`, the first target."""
+    ratio = f"× ({base.key})"
+    return ["target", "req/s", ratio, "p50 ms", ratio, "p99 ms", ratio, "errors / requests"]
 
 
 def print_table(results: list[Result]) -> None:
-    table = [HEADERS, *rows(results)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(HEADERS))]
+    table = [headers(results[0]), *rows(results)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         cells = [row[0].ljust(widths[0])] + [
             cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)
@@ -174,8 +168,9 @@ def write_chart(results: list[Result], path: Path) -> bool:
     return True
 
 
-def _markdown_table(results: list[Result]) -> str:
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+def markdown_table(results: list[Result]) -> str:
+    header = headers(results[0])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows(results)]
     return "\n".join(lines)
 
@@ -202,7 +197,7 @@ def write_markdown(
     )
     picture = f"\n![throughput and latency per target]({chart.name})\n" if chart else ""
     text = TEMPLATE.format(
-        table=_markdown_table(results),
+        table=markdown_table(results),
         picture=picture,
         command=command,
         subjects=seeding.subject_rows,

@@ -1,0 +1,305 @@
+"""Gateway-bound: creditgraph, Hive Gateway and Apollo Gateway over subgraphs that cost nothing.
+
+    python bench/gateway_bound.py [--concurrency 16] [--duration 20] [--warmup 5]
+                                  [--out docs/benchmarks.md]
+
+Four Node.js subgraphs (bench/gateway_bound_subgraph.mjs: the accounts, products,
+inventory and reviews shapes of the public federation gateway benchmarks, built with
+@apollo/subgraph) answer from memory, one process each, so what is timed is the
+gateway in front of them: parsing, planning, the subgraph requests, merging and
+serialising. Their SDL (`_service`) is composed by the same library as
+`creditgraph compose`, and three gateways, one process each, serve that supergraph:
+
+  (h) Hive Gateway (bench/package.json), the baseline of every ratio;
+  (c) creditgraph as a plain federation gateway (`creditgraph serve --supergraph FILE
+      --no-policy`);
+  (a) Apollo Gateway (interop/apollo_gateway.mjs).
+
+The operation is the benchmarks' nested query: users and top products, their reviews,
+each review's product and author, and again their reviews and products, so entity
+fetches run at four levels, one of them behind an `@requires`. Before anything is
+timed the three must return identical `data` without errors; then each in turn gets a
+warm-up and a timed closed-loop run at fixed concurrency (bench/load.mjs). The table
+gives throughput, p50 and p99 latency, and each as a ratio to Hive Gateway; --out puts
+it, with the command and the machine, into its own section of a Markdown file (the rest
+of the file is left as it is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import psutil
+from peers import drive
+from peers_report import Machine, Result, markdown_table, print_table
+from peers_services import Service, Services, free_port
+from peers_targets import BENCH, Target, apollo_gateway, creditgraph_gateway, hive_gateway
+
+from creditgraph.errors import CreditgraphError
+from creditgraph.gateway.composition import compose, ensure_installed
+from creditgraph.resources import interop_root
+
+SUBGRAPHS = ("accounts", "products", "inventory", "reviews")
+QUERY = """
+fragment User on User { id username name }
+fragment Review on Review { id body }
+fragment Product on Product { inStock name price shippingEstimate upc weight }
+
+query TestQuery {
+  users {
+    ...User
+    reviews {
+      ...Review
+      product {
+        ...Product
+        reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } }
+      }
+    }
+  }
+  topProducts {
+    ...Product
+    reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } }
+  }
+}
+"""
+SECTION_BEGIN = "<!-- gateway-bound: written by bench/gateway_bound.py; rerun it -->"
+SECTION_END = "<!-- gateway-bound: end -->"
+
+
+def _local(port: int, path: str) -> str:
+    return f"http://127.0.0.1:{port}{path}"
+
+
+def start_subgraphs(services: Services, env: dict[str, str], logs: Path) -> dict[str, str]:
+    """The four in-memory subgraphs, started and ready: name → GraphQL URL."""
+    urls = {}
+    for name in SUBGRAPHS:
+        port = free_port()
+        services.run(
+            Service(
+                f"subgraph-{name}",
+                [
+                    "node",
+                    str(BENCH / "gateway_bound_subgraph.mjs"),
+                    f"--name={name}",
+                    f"--port={port}",
+                ],
+                health_url=_local(port, "/healthz"),
+                env=env,
+                logs=logs,
+                cwd=BENCH,
+            )
+        )
+        urls[name] = _local(port, "/graphql")
+    for service in services.started:
+        service.wait_ready()
+    return urls
+
+
+def served_sdl(url: str) -> str:
+    """A running subgraph's SDL, as it serves it to composition (`_service { sdl }`)."""
+    answer = httpx.post(url, json={"query": "{ _service { sdl } }"}, timeout=10).json()
+    sdl: str = answer["data"]["_service"]["sdl"]
+    return sdl
+
+
+def check_equivalent(lineup: list[Target]) -> dict[str, Any]:
+    """The one answer every gateway gives, or RuntimeError naming the first that differs."""
+    answers = {}
+    with httpx.Client(timeout=30) as client:
+        for target in lineup:
+            answer = client.post(target.url, json={"query": QUERY}).json()
+            if "errors" in answer or not answer.get("data"):
+                raise RuntimeError(f"({target.key}) {target.label} answered {answer!r:.500}")
+            answers[target.key] = answer["data"]
+    first, *others = lineup
+    for target in others:
+        if answers[target.key] != answers[first.key]:
+            raise RuntimeError(f"({target.key}) and ({first.key}) answer the query differently")
+    return answers[first.key]
+
+
+def timed(target: Target, bodies: Path, args: argparse.Namespace) -> Result:
+    """A warm-up, then the timed run, with the gateway's CPU time per answer of that run.
+
+    CPU time per request is the figure a busy shared machine disturbs least: the
+    throughput of each gateway depends on what else ran on the cores meanwhile.
+    """
+    drive(target, bodies, argparse.Namespace(**{**vars(args), "duration": 0.0}))
+    before = _cpu_seconds(target.service)
+    result = drive(target, bodies, argparse.Namespace(**{**vars(args), "warmup": 0.0}))
+    spent = _cpu_seconds(target.service) - before
+    requests = int(result.measured["requests"])
+    result.measured["cpuMsPerRequest"] = 1000 * spent / requests if requests else 0.0
+    return result
+
+
+def _cpu_seconds(service: Service) -> float:
+    """User and system CPU time of the service's process and its children so far."""
+    assert service.process is not None
+    process = psutil.Process(service.process.pid)
+    total = 0.0
+    for each in [process, *process.children(recursive=True)]:
+        times = each.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def _fields(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(1 + _fields(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_fields(item) for item in value)
+    return 0
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=20.0, help="timed seconds per target")
+    parser.add_argument("--warmup", type=float, default=5.0, help="untimed seconds per target")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="write the section into this Markdown file"
+    )
+    return parser.parse_args()
+
+
+def run() -> None:
+    args = _parse()
+    command = shlex.join([".venv/bin/python", "bench/gateway_bound.py", *sys.argv[1:]])
+    machine = Machine.here()
+    interop = interop_root()
+    if interop is None:
+        raise RuntimeError("run bench/gateway_bound.py from a source checkout (interop/)")
+    ensure_installed(BENCH)
+    ensure_installed(interop)
+    with (
+        tempfile.TemporaryDirectory(prefix="creditgraph-gateway-bound-") as scratch_name,
+        Services() as services,
+    ):
+        scratch = Path(scratch_name)
+        logs = scratch / "logs"
+        logs.mkdir()
+        env = {
+            **os.environ,
+            "CREDITGRAPH_HOME": str(scratch / "home"),
+            # the gateways sign the internal credential; these subgraphs do not read it
+            "CREDITGRAPH_INTERNAL_SECRET": secrets.token_urlsafe(48),
+        }
+        urls = start_subgraphs(services, env, logs)
+        supergraph = scratch / "supergraph.graphql"
+        supergraph.write_text(
+            compose({name: served_sdl(url) for name, url in urls.items()}, urls),
+            encoding="utf-8",
+        )
+        h, c, a = (free_port() for _ in range(3))
+        serve = ["--supergraph", str(supergraph), "--no-policy"]
+        lineup = [
+            Target(
+                "h",
+                "Hive Gateway",
+                _local(h, "/graphql"),
+                hive_gateway("h-hive-gateway", h, supergraph, env, logs),
+            ),
+            Target(
+                "c",
+                "creditgraph",
+                _local(c, "/graphql"),
+                creditgraph_gateway("c-creditgraph", c, serve, env, logs),
+            ),
+            Target(
+                "a",
+                "Apollo Gateway",
+                _local(a, "/graphql"),
+                apollo_gateway("a-apollo-gateway", a, supergraph, env, logs, interop),
+            ),
+        ]
+        for target in lineup:
+            services.run(target.service)
+        for target in lineup:
+            target.service.wait_ready()
+        data = check_equivalent(lineup)
+        print(f"the three gateways give the same answer ({_fields(data):,} fields)")
+        bodies = scratch / "bodies.json"
+        bodies.write_bytes(orjson.dumps([orjson.dumps({"query": QUERY}).decode()]))
+        results = []
+        for target in lineup:
+            print(f"driving ({target.key}) {target.label} …", flush=True)
+            results.append(timed(target, bodies, args))
+    print_table(results)
+    for result in results:
+        print(f"({result.key}) {result.measured['cpuMsPerRequest']:.2f} ms of CPU per request")
+    if args.out is not None:
+        write_section(args.out, section(results, command, machine, args, _fields(data)))
+        print(f"wrote its section of {args.out}")
+
+
+def section(
+    results: list[Result], command: str, machine: Machine, args: argparse.Namespace, fields: int
+) -> str:
+    load = ", ".join(f"{value:.2f}" for value in machine.load_average)
+    return f"""{SECTION_BEGIN}
+## Gateway-bound: the gateway alone, over subgraphs that cost nothing
+
+The nested query of the public federation gateway benchmarks (`QUERY` in
+`bench/gateway_bound.py`: users and top products, their reviews, each review's product and
+author and again their reviews and products; {fields:,} fields in the answer, entity fetches
+at four levels, one behind an `@requires`) over four Node.js subgraphs that answer from
+memory (`bench/gateway_bound_subgraph.mjs`, @apollo/subgraph, one process each), so the
+gateway is what is measured. Each gateway is one process over the same supergraph;
+{args.concurrency} concurrent clients, each sending its next request as soon as the previous
+answer has arrived; {args.warmup:.0f} s of warm-up, then {args.duration:.0f} s timed per
+gateway. All three return the same `data` before anything is timed.
+
+{markdown_table(results)}
+
+Ratios are to Hive Gateway (h). Measured {machine.date} on {machine.cpu} ({machine.threads}
+threads), Python {machine.python}, Node.js {machine.node}; load average at the start
+{load}. The load generator and the four subgraphs share the same cores with the gateway
+under test.
+
+```sh
+{command}
+```
+{SECTION_END}
+"""
+
+
+def write_section(path: Path, text: str) -> None:
+    """Put `text` in place of this bench's section of `path`, or after the rest of it."""
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    pattern = re.compile(re.escape(SECTION_BEGIN) + ".*?" + re.escape(SECTION_END) + "\n?", re.S)
+    if pattern.search(existing):
+        updated = pattern.sub(lambda _: text, existing)
+    else:
+        updated = existing.rstrip("\n") + "\n\n" + text if existing else text
+    path.write_text(updated, encoding="utf-8")
+
+
+def main() -> None:
+    """Run the bench; a failure is one line, and every process started is stopped."""
+    started = time.monotonic()
+    try:
+        run()
+    except (RuntimeError, CreditgraphError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        sys.exit(130)
+    print(f"end to end: {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
