@@ -17,19 +17,18 @@ serialising. Their SDL (`_service`) is composed by the same library as
 
 The operation is the benchmarks' nested query: users and top products, their reviews,
 each review's product and author, and again their reviews and products, so entity
-fetches run at four levels, one of them behind an `@requires`. Before anything is
+fetches run at every level of nesting, some behind an `@requires`. Before anything is
 timed the three must return identical `data` without errors; then each in turn gets a
 warm-up and a timed closed-loop run at fixed concurrency (bench/load.mjs). The table
-gives throughput, p50 and p99 latency, and each as a ratio to Hive Gateway; --out puts
-it, with the command and the machine, into its own section of a Markdown file (the rest
-of the file is left as it is).
+gives throughput, p50 and p99 latency, and each as a ratio to Hive Gateway, and each
+gateway's CPU time per request; --out puts it, with the command and the machine, into
+its own section of a Markdown file (the rest of the file is left as it is).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import secrets
 import shlex
 import sys
@@ -42,7 +41,14 @@ import httpx
 import orjson
 import psutil
 from peers import drive
-from peers_report import Machine, Result, markdown_table, print_table
+from peers_report import (
+    Machine,
+    Result,
+    markdown_table,
+    print_table,
+    section_markers,
+    write_section,
+)
 from peers_services import Service, Services, free_port
 from peers_targets import BENCH, Target, apollo_gateway, creditgraph_gateway, hive_gateway
 
@@ -73,8 +79,7 @@ query TestQuery {
   }
 }
 """
-SECTION_BEGIN = "<!-- gateway-bound: written by bench/gateway_bound.py; rerun it -->"
-SECTION_END = "<!-- gateway-bound: end -->"
+SECTION = "gateway_bound"
 
 
 def _local(port: int, path: str) -> str:
@@ -116,7 +121,7 @@ def served_sdl(url: str) -> str:
 
 def check_equivalent(lineup: list[Target]) -> dict[str, Any]:
     """The one answer every gateway gives, or RuntimeError naming the first that differs."""
-    answers = {}
+    answers: dict[str, dict[str, Any]] = {}
     with httpx.Client(timeout=30) as client:
         for target in lineup:
             answer = client.post(target.url, json={"query": QUERY}).json()
@@ -241,7 +246,7 @@ def run() -> None:
     for result in results:
         print(f"({result.key}) {result.measured['cpuMsPerRequest']:.2f} ms of CPU per request")
     if args.out is not None:
-        write_section(args.out, section(results, command, machine, args, _fields(data)))
+        write_section(args.out, SECTION, section(results, command, machine, args, _fields(data)))
         print(f"wrote its section of {args.out}")
 
 
@@ -249,13 +254,14 @@ def section(
     results: list[Result], command: str, machine: Machine, args: argparse.Namespace, fields: int
 ) -> str:
     load = ", ".join(f"{value:.2f}" for value in machine.load_average)
-    return f"""{SECTION_BEGIN}
+    begin, end = section_markers(SECTION)
+    return f"""{begin}
 ## Gateway-bound: the gateway alone, over subgraphs that cost nothing
 
 The nested query of the public federation gateway benchmarks (`QUERY` in
 `bench/gateway_bound.py`: users and top products, their reviews, each review's product and
 author and again their reviews and products; {fields:,} fields in the answer, entity fetches
-at four levels, one behind an `@requires`) over four Node.js subgraphs that answer from
+at every level of nesting, some behind an `@requires`) over four Node.js subgraphs that answer from
 memory (`bench/gateway_bound_subgraph.mjs`, @apollo/subgraph, one process each), so the
 gateway is what is measured. Each gateway is one process over the same supergraph;
 {args.concurrency} concurrent clients, each sending its next request as soon as the previous
@@ -264,7 +270,13 @@ gateway. All three return the same `data` before anything is timed.
 
 {markdown_table(results)}
 
-Ratios are to Hive Gateway (h). Measured {machine.date} on {machine.cpu} ({machine.threads}
+{_cpu_table(results)}
+
+{_verdict(results)}
+
+Ratios are to Hive Gateway (h). CPU per request is the gateway process's user and system
+time over the timed run divided by the answers in it: the figure that other work on a shared
+machine disturbs least. Measured {machine.date} on {machine.cpu} ({machine.threads}
 threads), Python {machine.python}, Node.js {machine.node}; load average at the start
 {load}. The load generator and the four subgraphs share the same cores with the gateway
 under test.
@@ -272,19 +284,31 @@ under test.
 ```sh
 {command}
 ```
-{SECTION_END}
+{end}
 """
 
 
-def write_section(path: Path, text: str) -> None:
-    """Put `text` in place of this bench's section of `path`, or after the rest of it."""
-    existing = path.read_text(encoding="utf-8") if path.exists() else ""
-    pattern = re.compile(re.escape(SECTION_BEGIN) + ".*?" + re.escape(SECTION_END) + "\n?", re.S)
-    if pattern.search(existing):
-        updated = pattern.sub(lambda _: text, existing)
-    else:
-        updated = existing.rstrip("\n") + "\n\n" + text if existing else text
-    path.write_text(updated, encoding="utf-8")
+def _cpu_table(results: list[Result]) -> str:
+    base = results[0].measured["cpuMsPerRequest"]
+    lines = [f"| gateway | CPU ms per request | × ({results[0].key}) |", "|---|---|---|"]
+    for result in results:
+        spent = result.measured["cpuMsPerRequest"]
+        lines.append(f"| ({result.key}) {result.label} | {spent:.2f} | {spent / base:.2f}× |")
+    return "\n".join(lines)
+
+
+def _verdict(results: list[Result]) -> str:
+    """Whether creditgraph meets issue 15's target against Hive Gateway, in one sentence."""
+    hive = results[0]
+    ours = next(result for result in results if result.key == "c")
+    throughput = ours.throughput / hive.throughput
+    p99 = ours.latency("p99") / hive.latency("p99")
+    met = throughput >= 2 and p99 <= 1
+    return (
+        f"The target (at least 2× Hive Gateway's throughput, p99 no worse) is "
+        f"{'met' if met else 'not met'} in this run: {throughput:.2f}× the throughput, "
+        f"{p99:.2f}× the p99."
+    )
 
 
 def main() -> None:

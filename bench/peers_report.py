@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -220,7 +221,37 @@ def write_markdown(
         date=machine.date,
         elapsed=elapsed / 60,
     )
-    path.write_text(text, encoding="utf-8")
+    kept = "".join("\n" + match.group() for match in _SECTION.finditer(_read(path)))
+    path.write_text(text + kept, encoding="utf-8")
+
+
+# Other benches (bench/gateway_bound.py) write their own section of the same page, between
+# these markers; this page's rewrite keeps them, and theirs replaces only their own.
+_SECTION = re.compile(r"<!-- section (\S+): written by .*?<!-- section \1: end -->\n?", re.S)
+
+
+def section_markers(name: str) -> tuple[str, str]:
+    """The lines that open and close the section bench/NAME.py writes."""
+    return (
+        f"<!-- section {name}: written by bench/{name}.py; rerun it -->",
+        f"<!-- section {name}: end -->",
+    )
+
+
+def write_section(path: Path, name: str, text: str) -> None:
+    """Put `text` (opened and closed by `section_markers(name)`) in place of that section."""
+    begin, end = section_markers(name)
+    existing = _read(path)
+    own = re.compile(re.escape(begin) + ".*?" + re.escape(end) + "\n?", re.S)
+    if own.search(existing):
+        updated = own.sub(lambda _: text, existing)
+    else:
+        updated = existing.rstrip("\n") + "\n\n" + text if existing else text
+    path.write_text(updated, encoding="utf-8")
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
 TEMPLATE = """\

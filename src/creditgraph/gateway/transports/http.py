@@ -18,7 +18,7 @@ credential still has most of its minute left when it arrives.
 
 The client is aiohttp's, chosen by measurement (bench/gateway_bound.py): httpx's
 pool looked at every idle connection on every request, which under load took
-most of the gateway's CPU; aiohttp's takes the most recent idle connection.
+most of the gateway's CPU; aiohttp's takes the next idle one off a queue.
 Timeouts are the executor's (one deadline per fetch, `asyncio.timeout`), so the
 client sets none of its own.
 """
