@@ -35,7 +35,6 @@ import gc
 import multiprocessing
 import os
 import platform
-import re
 import socket
 import tempfile
 import time
@@ -50,6 +49,7 @@ import asyncpg
 import httpx
 import uvicorn
 from graphql import get_introspection_query
+from peers_report import section_markers, write_section
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -68,8 +68,7 @@ from creditgraph.seed.personas import PERSONA, TAX_BUREAU
 from creditgraph.server import build_app
 from creditgraph.settings import Settings
 
-START = "<!-- adversarial: written by bench/adversarial.py; rerun it rather than editing -->"
-END = "<!-- adversarial: end -->"
+START, END = section_markers("adversarial")
 HUSBAND = PERSONA["husband"].identifier
 STALL_TARGET_MS = 50.0
 REFUSAL_TARGET_MS = 10.0
@@ -332,16 +331,6 @@ def section(results: list[Result], runs: int) -> str:
     )
 
 
-def write(out: Path, text: str) -> None:
-    current = out.read_text(encoding="utf-8") if out.exists() else ""
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text, current)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text + "\n"
-    out.write_text(updated, encoding="utf-8")
-
-
 async def prepare(dsn: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
@@ -395,7 +384,7 @@ def main() -> None:
     text = section(results, args.runs)
     print(text)
     if args.out is not None:
-        write(args.out, text)
+        write_section(args.out, "adversarial", text)
 
 
 if __name__ == "__main__":
