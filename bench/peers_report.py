@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def _ratio(value: float, base: float) -> str:
 
 
 def rows(results: list[Result]) -> list[list[str]]:
-    """One row per target: figures and their ratios to (a)."""
+    """One row per target: figures and their ratios to the first."""
     base = results[0]
     table = []
     for result in results:
@@ -106,21 +107,15 @@ def rows(results: list[Result]) -> list[list[str]]:
     return table
 
 
-HEADERS = [
-    "target",
-    "req/s",
-    "× (a)",
-    "p50 ms",
-    "× (a)",
-    "p99 ms",
-    "× (a)",
-    "errors / requests",
-]
+def headers(base: Result) -> list[str]:
+    """The table's header row; the ratios are to `base`, the first target."""
+    ratio = f"× ({base.key})"
+    return ["target", "req/s", ratio, "p50 ms", ratio, "p99 ms", ratio, "errors / requests"]
 
 
 def print_table(results: list[Result]) -> None:
-    table = [HEADERS, *rows(results)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(HEADERS))]
+    table = [headers(results[0]), *rows(results)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         cells = [row[0].ljust(widths[0])] + [
             cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)
@@ -174,8 +169,9 @@ def write_chart(results: list[Result], path: Path) -> bool:
     return True
 
 
-def _markdown_table(results: list[Result]) -> str:
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+def markdown_table(results: list[Result]) -> str:
+    header = headers(results[0])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows(results)]
     return "\n".join(lines)
 
@@ -202,7 +198,7 @@ def write_markdown(
     )
     picture = f"\n![throughput and latency per target]({chart.name})\n" if chart else ""
     text = TEMPLATE.format(
-        table=_markdown_table(results),
+        table=markdown_table(results),
         picture=picture,
         command=command,
         subjects=seeding.subject_rows,
@@ -225,7 +221,37 @@ def write_markdown(
         date=machine.date,
         elapsed=elapsed / 60,
     )
-    path.write_text(text, encoding="utf-8")
+    kept = "".join("\n" + match.group() for match in _SECTION.finditer(_read(path)))
+    path.write_text(text + kept, encoding="utf-8")
+
+
+# Other benches (bench/gateway_bound.py) write their own section of the same page, between
+# these markers; this page's rewrite keeps them, and theirs replaces only their own.
+_SECTION = re.compile(r"<!-- section (\S+): written by .*?<!-- section \1: end -->\n?", re.S)
+
+
+def section_markers(name: str) -> tuple[str, str]:
+    """The lines that open and close the section bench/NAME.py writes."""
+    return (
+        f"<!-- section {name}: written by bench/{name}.py; rerun it -->",
+        f"<!-- section {name}: end -->",
+    )
+
+
+def write_section(path: Path, name: str, text: str) -> None:
+    """Put `text` (opened and closed by `section_markers(name)`) in place of that section."""
+    begin, end = section_markers(name)
+    existing = _read(path)
+    own = re.compile(re.escape(begin) + ".*?" + re.escape(end) + "\n?", re.S)
+    if own.search(existing):
+        updated = own.sub(lambda _: text, existing)
+    else:
+        updated = existing.rstrip("\n") + "\n\n" + text if existing else text
+    path.write_text(updated, encoding="utf-8")
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
 TEMPLATE = """\

@@ -52,6 +52,65 @@ def subgraph_service(name: str, env: dict[str, str], logs: Path) -> tuple[Servic
     return service, _local(port, "/graphql")
 
 
+def creditgraph_gateway(
+    name: str, port: int, options: list[str], env: dict[str, str], logs: Path
+) -> Service:
+    """`creditgraph serve` with `options` on `port`."""
+    return Service(
+        name,
+        _creditgraph("serve", *options, "--port", str(port)),
+        health_url=_local(port, "/healthz"),
+        env=env,
+        logs=logs,
+    )
+
+
+def hive_gateway(
+    name: str, port: int, supergraph: Path, env: dict[str, str], logs: Path
+) -> Service:
+    """Hive Gateway (bench/package.json) over `supergraph`, signing the internal credential."""
+    return Service(
+        name,
+        [
+            "node",
+            str(HIVE_BIN),
+            "supergraph",
+            str(supergraph),
+            "--config-path",
+            str(BENCH / "hive_gateway.config.mjs"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        health_url=_local(port, "/readiness"),
+        env=env,
+        logs=logs,
+        cwd=BENCH,
+    )
+
+
+def apollo_gateway(
+    name: str, port: int, supergraph: Path, env: dict[str, str], logs: Path, interop: Path
+) -> Service:
+    """Apollo Gateway (interop/apollo_gateway.mjs) over `supergraph`."""
+    return Service(
+        name,
+        [
+            "node",
+            str(interop / "apollo_gateway.mjs"),
+            "--supergraph",
+            str(supergraph),
+            "--port",
+            str(port),
+        ],
+        health_url=_local(port, "/healthz"),
+        env=env,
+        logs=logs,
+        cwd=interop,
+    )
+
+
 def targets(
     env: dict[str, str],
     logs: Path,
@@ -68,69 +127,27 @@ def targets(
             "a",
             "creditgraph, subgraphs in-process",
             _local(a, "/graphql"),
-            Service(
-                "a-creditgraph-in-process",
-                _creditgraph("serve", "--in-process", "--no-policy", "--port", str(a)),
-                health_url=_local(a, "/healthz"),
-                env=env,
-                logs=logs,
+            creditgraph_gateway(
+                "a-creditgraph-in-process", a, ["--in-process", "--no-policy"], env, logs
             ),
         ),
         Target(
             "b",
             "creditgraph, HTTP subgraphs",
             _local(b, "/graphql"),
-            Service(
-                "b-creditgraph-http",
-                _creditgraph("serve", "--no-policy", *overrides, "--port", str(b)),
-                health_url=_local(b, "/healthz"),
-                env=env,
-                logs=logs,
-            ),
+            creditgraph_gateway("b-creditgraph-http", b, ["--no-policy", *overrides], env, logs),
         ),
         Target(
             "c",
             "Hive Gateway, HTTP subgraphs",
             _local(c, "/graphql"),
-            Service(
-                "c-hive-gateway",
-                [
-                    "node",
-                    str(HIVE_BIN),
-                    "supergraph",
-                    str(supergraph),
-                    "--config-path",
-                    str(BENCH / "hive_gateway.config.mjs"),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(c),
-                ],
-                health_url=_local(c, "/readiness"),
-                env=env,
-                logs=logs,
-                cwd=BENCH,
-            ),
+            hive_gateway("c-hive-gateway", c, supergraph, env, logs),
         ),
         Target(
             "d",
             "Apollo Gateway, HTTP subgraphs",
             _local(d, "/graphql"),
-            Service(
-                "d-apollo-gateway",
-                [
-                    "node",
-                    str(interop / "apollo_gateway.mjs"),
-                    "--supergraph",
-                    str(supergraph),
-                    "--port",
-                    str(d),
-                ],
-                health_url=_local(d, "/healthz"),
-                env=env,
-                logs=logs,
-                cwd=interop,
-            ),
+            apollo_gateway("d-apollo-gateway", d, supergraph, env, logs, interop),
         ),
         Target(
             "e",
@@ -148,13 +165,7 @@ def targets(
             "p",
             "creditgraph in-process, edition policy",
             _local(p, "/graphql"),
-            Service(
-                "p-creditgraph-policy",
-                _creditgraph("serve", "--in-process", "--port", str(p)),
-                health_url=_local(p, "/healthz"),
-                env=env,
-                logs=logs,
-            ),
+            creditgraph_gateway("p-creditgraph-policy", p, ["--in-process"], env, logs),
             like_for_like=False,
         ),
     ]

@@ -29,9 +29,13 @@ from creditgraph.gateway.persisted_queries import PersistedQueries
 from creditgraph.gateway.transports import InProcessTransport
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.server import build_app
+from creditgraph.settings import LIMIT_VARIABLES, OperationLimits
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 
 NO_ENV: dict[str, str] = {}
+# for tests about answers to operations of any size; the limits have tests of their own
+UNLIMITED = OperationLimits(**dict.fromkeys(LIMIT_VARIABLES, 10**9))
+UNLIMITED_ENV = dict.fromkeys(LIMIT_VARIABLES.values(), str(10**9))
 
 
 def in_process_gateway(pool: asyncpg.Pool) -> Gateway:

@@ -48,6 +48,7 @@ from tests.edition_oracle import (
     other_errors,
     policy_errors,
 )
+from tests.http_app import UNLIMITED
 
 HUSBAND: Final = PERSONA["husband"].identifier
 WIFE: Final = PERSONA["wife"].identifier
@@ -238,7 +239,7 @@ async def harness(pool: asyncpg.Pool, policy: Policy | None = None) -> AsyncIter
     transport = InProcessTransport({name: subgraph_schema(name) for name in SUBGRAPH_NAMES}, pool)
     supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
     policy = policy or Policy.load(policy_path())
-    gateway = Gateway(supergraph, transport)
+    gateway = Gateway(supergraph, transport, limits=UNLIMITED)
     yield Harness(
         PolicyGateway(gateway, policy, pool),
         transport,

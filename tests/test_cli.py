@@ -10,7 +10,9 @@ from pathlib import Path
 import asyncpg
 import orjson
 import pytest
+import uvloop
 
+from creditgraph import cli
 from creditgraph.seed import INSTITUTIONS, PERSONAS
 from creditgraph.settings import ensure_home
 from tests.cli_helpers import assert_one_line_error, cli_env, run_cli
@@ -149,3 +151,12 @@ def test_score_adds_one_bureau_observation_per_subject(
     assert result.returncode == 0, result.stderr
     assert f"scored {subjects:,} subjects" in result.stdout
     assert asyncio.run(counts()) == (subjects, before + subjects)
+
+
+def test_commands_run_on_uvloop() -> None:
+    """The servers run in the loop the command makes; uvicorn would not switch it to uvloop."""
+
+    async def running_loop() -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    assert isinstance(cli._run(running_loop()), uvloop.Loop)

@@ -38,6 +38,7 @@ from creditgraph.resources import supergraph_path
 from creditgraph.seed import INSTITUTIONS, PERSONAS
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
 from tests.cli_helpers import cli_env, free_port, start_cli, stop_cli, wait_for_http
+from tests.http_app import UNLIMITED_ENV
 from tests.operation_strategies import GeneratedOperation, operations
 
 pytestmark = pytest.mark.slow
@@ -54,6 +55,7 @@ def gateways(
     scratch = tmp_path_factory.mktemp("differential")
     env = cli_env(home=scratch / "home", database_url=seeded_database_url)
     env["CREDITGRAPH_INTERNAL_SECRET"] = SECRET
+    env.update(UNLIMITED_ENV)  # the corpus selects every field of the graph
     running: list[subprocess.Popen[str]] = []
     try:
         urls = {}

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import click
 import orjson
+import uvloop
 from asyncpg import Connection
 
 from creditgraph import __version__
@@ -83,11 +84,22 @@ def _stoppable() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to the end on uvloop's event loop.
+
+    uvicorn chooses uvloop only for a loop it creates itself, and our servers run
+    inside the loop this makes, so the choice is made here: uvloop's loop costs the
+    gateway less CPU per request than asyncio's own.
+    """
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(work)
+
+
 def _with_database(work: Callable[[str, Settings], Coroutine[Any, Any, T]]) -> T:
     """Run `work` against the configured or embedded database, stopping it on the way out."""
     settings = Settings.from_env()
     with _stoppable(), database(settings) as dsn:
-        return asyncio.run(work(dsn, settings))
+        return _run(work(dsn, settings))
 
 
 def _on_migrated(work: Callable[[Connection], Awaitable[T]]) -> T:
@@ -380,7 +392,7 @@ def serve(
         )
         return
     with _stoppable():
-        asyncio.run(
+        _run(
             run_plain_serve(
                 Settings.from_env(),
                 supergraph=supergraph,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -39,7 +40,7 @@ from creditgraph.resources import migrations_root, policy_path, supergraph_path
 from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
 from creditgraph.server import build_app
-from creditgraph.settings import Settings, ensure_home, redact
+from creditgraph.settings import OperationLimits, Settings, ensure_home, redact
 from creditgraph.subgraphs import credential
 from creditgraph.subgraphs.app import build_subgraph_app
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
@@ -142,6 +143,13 @@ _KEEP_ALIVE_SECONDS = 75
 
 
 def _server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """The server's settings, made once the app is built.
+
+    Everything made so far (schemas, policy, pools, the app) lives as long as the server, so
+    it is frozen out of the garbage collector's way: a full collection walking all of it held
+    the event loop, and every request waiting on it, for a hundred milliseconds or more.
+    """
+    gc.freeze()
     return uvicorn.Config(
         app,
         host=host,
@@ -297,7 +305,12 @@ def in_process_gateway(
             f"{', '.join(SUBGRAPH_NAMES)} can; serve this supergraph over HTTP instead"
         )
     transport = InProcessTransport({name: subgraph_schema(name) for name in names}, pool)
-    return Gateway(supergraph, _metered(transport, metrics), default_timeout=timeout)
+    return Gateway(
+        supergraph,
+        _metered(transport, metrics),
+        default_timeout=timeout,
+        limits=OperationLimits.from_env(),
+    )
 
 
 def subgraph_urls(supergraph: Supergraph, overrides: dict[str, str]) -> dict[str, str]:
@@ -328,7 +341,12 @@ def http_gateway(
     With `metrics`, each fetch from a subgraph is timed and its failures counted there.
     """
     transport = HTTPTransport(subgraph_urls(supergraph, overrides), secret=secret)
-    return Gateway(supergraph, _metered(transport, metrics), default_timeout=timeout)
+    return Gateway(
+        supergraph,
+        _metered(transport, metrics),
+        default_timeout=timeout,
+        limits=OperationLimits.from_env(),
+    )
 
 
 def serving_subgraphs(supergraph: Supergraph, overrides: dict[str, str] | None) -> Subgraphs:

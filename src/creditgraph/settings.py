@@ -4,9 +4,10 @@ Where the database is (`DATABASE_URL`; absent means an embedded PostgreSQL), whe
 creditgraph keeps its own files (`CREDITGRAPH_HOME`; absent means the per-user data
 directory), and how requester tokens are checked (`JwtSettings`: the issuer and
 audience they must name, and the public key or JWKS of a real identity provider;
-neither means demo tokens signed by a key under CREDITGRAPH_HOME), and how long
-the server's own database work may wait (`DatabaseLimits`). Each is validated
-here so that a bad value fails with one clear line before anything starts.
+neither means demo tokens signed by a key under CREDITGRAPH_HOME), how long the
+server's own database work may wait (`DatabaseLimits`), and how big an operation the
+gateway agrees to prepare (`OperationLimits`). Each is validated here so that a bad
+value fails with one clear line before anything starts.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -131,6 +132,58 @@ class JwtSettings:
             public_key=public_key,
             jwks=jwks,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OperationLimits:
+    """The most an operation may ask for before the gateway refuses it unprepared.
+
+    Checked by gateway/limits.py, which says how each is measured. The defaults leave
+    room above every trusted operation (graphql/operations) and GraphiQL's introspection,
+    and refuse the documents that made one request cost seconds or gigabytes. Each can be
+    set with its own variable (`LIMIT_VARIABLES`), a positive integer.
+    """
+
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_root_fields: int = 20
+    max_subjects: int = 5
+    max_field_repeats: int = 10
+    max_fragment_spreads: int = 100
+    max_tokens: int = 2_000
+    max_cost: int = 60_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OperationLimits:
+        env = os.environ if env is None else env
+        given: dict[str, int] = {}
+        for item in fields(cls):
+            value = env.get(LIMIT_VARIABLES[item.name], "").strip()
+            if value:
+                given[item.name] = _positive_int(LIMIT_VARIABLES[item.name], value)
+        return cls(**given)
+
+
+LIMIT_VARIABLES = {
+    "max_depth": "CREDITGRAPH_MAX_DEPTH",
+    "max_aliases": "CREDITGRAPH_MAX_ALIASES",
+    "max_root_fields": "CREDITGRAPH_MAX_ROOT_FIELDS",
+    "max_subjects": "CREDITGRAPH_MAX_SUBJECTS",
+    "max_field_repeats": "CREDITGRAPH_MAX_FIELD_REPEATS",
+    "max_fragment_spreads": "CREDITGRAPH_MAX_FRAGMENT_SPREADS",
+    "max_tokens": "CREDITGRAPH_MAX_TOKENS",
+    "max_cost": "CREDITGRAPH_MAX_COST",
+}
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ConfigurationError(f"{name} must be a positive whole number, got {value!r}")
+    return number
 
 
 def _optional_path(env: Mapping[str, str], name: str) -> Path | None:

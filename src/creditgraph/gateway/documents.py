@@ -3,6 +3,8 @@
 Parse and validation cost milliseconds for a report-sized document, far more
 than planning or shaping its answer, and clients send the same few documents
 over and over; so both are done once and the result (or the refusal) cached.
+Between the two, the operation limits (limits.py) measure the document, so a
+document too big to serve is refused before validation or anything after it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ from creditgraph.gateway.errors import (
     GRAPHQL_VALIDATION_FAILED,
     RequestError,
 )
+from creditgraph.gateway.limits import check, token_limit_exceeded
 from creditgraph.gateway.operation import condition_variables
-
-# a document past this many tokens is refused before parsing completes
-MAX_TOKENS = 20_000
+from creditgraph.settings import OperationLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +31,9 @@ class ParsedDocument:
 
 
 class DocumentCache:
-    def __init__(self, schema: GraphQLSchema, size: int = 1000) -> None:
+    def __init__(self, schema: GraphQLSchema, limits: OperationLimits, size: int = 1000) -> None:
         self.schema = schema
+        self.limits = limits
         self.cache: LRUCache[str, ParsedDocument | RequestError] = LRUCache(size)
 
     def get(self, query: str) -> ParsedDocument:
@@ -45,9 +47,16 @@ class DocumentCache:
 
     def _prepare(self, query: str) -> ParsedDocument | RequestError:
         try:
-            document = parse(query, no_location=False, max_tokens=MAX_TOKENS)
+            # past the limit, parsing stops at the first token over it
+            document = parse(query, no_location=False, max_tokens=self.limits.max_tokens)
         except GraphQLError as exc:
-            return RequestError(exc.message, GRAPHQL_PARSE_FAILED)
+            return token_limit_exceeded(exc.message, self.limits) or RequestError(
+                exc.message, GRAPHQL_PARSE_FAILED
+            )
+        try:
+            check(self.schema, document, self.limits)
+        except RequestError as exc:
+            return exc
         problems = validate(self.schema, document)
         if problems:
             return RequestError(

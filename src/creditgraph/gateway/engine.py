@@ -25,6 +25,7 @@ from creditgraph.gateway.planner import Planner, PlanningError
 from creditgraph.gateway.response import ResponseShaper
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import Transport
+from creditgraph.settings import OperationLimits
 
 PlanKey = tuple[str, str | None, tuple[bool, ...]]
 
@@ -44,13 +45,15 @@ class Gateway:
         timeouts: Mapping[str, float] | None = None,
         default_timeout: float = 10.0,
         cache_size: int = 1000,
+        limits: OperationLimits | None = None,
     ) -> None:
+        """`limits`: how big an operation may be (gateway/limits.py); the defaults when None."""
         self.supergraph = supergraph
         self.transport = transport
         self.schema = api_schema(supergraph)
         self.planner = Planner(supergraph)
         self.shaper = ResponseShaper(self.schema, self.planner.possible)
-        self.documents = DocumentCache(self.schema, cache_size)
+        self.documents = DocumentCache(self.schema, limits or OperationLimits(), cache_size)
         self.operations: LRUCache[PlanKey, Operation] = LRUCache(cache_size)
         self.plans: LRUCache[PlanKey, PreparedOperation] = LRUCache(cache_size)
         self.settings = ExecutionSettings(dict(timeouts or {}), default_timeout)

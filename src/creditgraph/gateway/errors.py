@@ -21,6 +21,8 @@ INTERNAL_SERVER_ERROR: Final = "INTERNAL_SERVER_ERROR"
 # the supergraph offers no way to fetch something the operation asks for
 QUERY_PLANNING_FAILED: Final = "QUERY_PLANNING_FAILED"
 OPERATION_NOT_FOUND: Final = "OPERATION_RESOLUTION_FAILURE"
+# the operation is over one of the limits of gateway/limits.py
+QUERY_TOO_COMPLEX: Final = "QUERY_TOO_COMPLEX"
 
 Path = list[str | int]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import orjson
 
@@ -50,7 +50,7 @@ class _Batch:
 
     fetch: Fetch
     representations: list[dict[str, Any]]
-    owners: list[list[tuple[dict[str, Any], Path]]]
+    owners: list[list[tuple[dict[str, Any], _Where]]]
     alias: str
 
 
@@ -90,7 +90,13 @@ class Execution:
                 running[asyncio.ensure_future(self._send(group))] = group
             if not running:
                 raise RuntimeError("the plan's fetches depend on each other in a cycle")
-            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                # the request was cancelled (its client went away): its fetches go with it
+                for task in running:
+                    task.cancel()
+                raise
             for task in finished:
                 done.update(running.pop(task))
                 task.result()
@@ -190,7 +196,7 @@ class Execution:
 
     def _batch(self, fetch: Fetch) -> _Batch:
         representations: list[dict[str, Any]] = []
-        owners: list[list[tuple[dict[str, Any], Path]]] = []
+        owners: list[list[tuple[dict[str, Any], _Where]]] = []
         seen: dict[bytes, int] = {}
         for owner, path in _objects_at(self.data, fetch.path):
             typename = owner.get("__typename")
@@ -247,7 +253,7 @@ class Execution:
             batch = batches[path[0]]
             if 0 <= path[1] < len(batch.owners):
                 for _, owner_path in batch.owners[path[1]]:
-                    self.errors.append(_clean(item, [*owner_path, *path[2:]]))
+                    self.errors.append(_clean(item, [*_spelled(owner_path), *path[2:]]))
                 return
         self.errors.append(_clean(item, None))
 
@@ -258,11 +264,12 @@ class Execution:
             keys.extend(key for key in _visible_keys(builder.fields) if key not in keys)
         reported = 0
         for owners in batch.owners:
-            for _, path in owners:
+            for _, where in owners:
                 for key in keys:
                     if reported == _MAX_UNAVAILABLE_ERRORS:
                         return
-                    self.errors.append(error(message, SUBGRAPH_UNAVAILABLE, [*path, key]))
+                    path = [*_spelled(where), key]
+                    self.errors.append(error(message, SUBGRAPH_UNAVAILABLE, path))
                     reported += 1
 
 
@@ -278,29 +285,45 @@ def _by_request(ready: list[Fetch]) -> list[list[Fetch]]:
     return alone + list(groups.values())
 
 
+# Where an object sits in the response, as a chain of (parent, step) pairs: one pair per
+# step costs O(1), where a list copied at every step costs the depth, for every object of
+# every entity fetch; only an error needs the path, and `_spelled` writes it out then.
+_Where: TypeAlias = "tuple[_Where, str | int] | None"
+
+
+def _spelled(where: _Where) -> Path:
+    """The response path `where` stands for, root first."""
+    steps: Path = []
+    while where is not None:
+        where, step = where
+        steps.append(step)
+    steps.reverse()
+    return steps
+
+
 def _objects_at(
     data: dict[str, Any], path: tuple[PathStep, ...]
-) -> Iterator[tuple[dict[str, Any], Path]]:
-    """Every object at `path`, lists flattened, each with its response path."""
-    current: list[tuple[Any, Path]] = [(data, [])]
+) -> Iterator[tuple[dict[str, Any], _Where]]:
+    """Every object at `path`, lists flattened, each with where it sits in the response."""
+    current: list[tuple[Any, _Where]] = [(data, None)]
     for step in path:
-        following: list[tuple[Any, Path]] = []
+        following: list[tuple[Any, _Where]] = []
         for value, where in current:
             if not isinstance(value, dict):
                 continue
             if step.only is not None and value.get("__typename") not in step.only:
                 continue
-            _flatten(value.get(step.key), [*where, step.key], following)
+            _flatten(value.get(step.key), (where, step.key), following)
         current = following
     for value, where in current:
         if isinstance(value, dict):
             yield value, where
 
 
-def _flatten(value: Any, where: Path, into: list[tuple[Any, Path]]) -> None:
+def _flatten(value: Any, where: _Where, into: list[tuple[Any, _Where]]) -> None:
     if isinstance(value, list):
         for index, item in enumerate(value):
-            _flatten(item, [*where, index], into)
+            _flatten(item, (where, index), into)
     elif value is not None:
         into.append((value, where))
 

@@ -11,7 +11,7 @@ serialised with orjson.
 `extensions.persistedQuery` (automatic persisted queries, see
 gateway/persisted_queries.py) may stand in for the query text, on `GET` as
 on `POST`; a gateway in trusted-only mode runs nothing but the trusted
-operations.
+operations. A client that disconnects while its operation runs cancels it.
 
 Every answer is a GraphQL response carrying `Cache-Control: no-store`: a report
 must never be kept by a browser or a proxy. When the gateway's database cannot
@@ -22,10 +22,12 @@ with 500, logged once here, its message kept out of the log and the answer.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from starlette.requests import Request
@@ -51,6 +53,9 @@ if TYPE_CHECKING:
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MAX_BODY_BYTES = 1 << 20
+# nginx's "client closed request": no one reads it, but the request log and metrics do
+CLIENT_CLOSED_REQUEST = 499
+T = TypeVar("T")
 
 _log = logging.getLogger("creditgraph.gateway")
 
@@ -289,10 +294,43 @@ async def _answer(
         response.headers["allow"] = "POST"
         return response
     if access is None:
-        return _respond(await gateway.run(prepared, variables), 200, media_type)
+        work = gateway.run(prepared, variables)
+    else:
+        work = access.policy.run(client, variables, requester, request_id)
     try:
-        answer = await access.policy.run(client, variables, requester, request_id)
+        answer = await until_disconnected(request, work)
+    except ClientGone:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     except Unauthenticated as exc:  # a claim only the database can check (a representative)
         refusals.operation = operation.name
         return await refusals.unauthenticated(exc)
     return _respond(answer, 200, media_type)
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its answer was ready."""
+
+
+async def until_disconnected(request: Request, work: Coroutine[Any, Any, T]) -> T:
+    """`work`'s result, unless the client goes away first: then `work` is cancelled.
+
+    A client that gave up must not leave its fetches, SQL and shaping running for nobody.
+    Call it once the request's body has been read: from then on the only message the
+    server can still deliver is `http.disconnect`.
+    """
+    task = asyncio.ensure_future(work)
+
+    async def watch() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass  # a GET's empty body, not read by anyone
+        task.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if watcher.done() and not watcher.cancelled():
+            raise ClientGone from None
+        raise
+    finally:
+        watcher.cancel()

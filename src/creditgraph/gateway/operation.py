@@ -1,14 +1,19 @@
 """A client operation reduced to what planning and response shaping need.
 
 Named fragments are inlined, `@skip` and `@include` are decided from the
-variables, and the result is a small tree of `Field`s and `Fragment`s. The
+variables, and the result is a small tree of `Field`s and `Fragment`s. Each
+named fragment is normalised once and that one `Fragment` stands for every
+spread of it (the tree shares it rather than copying it), so normalising is
+linear in the document even when fragments spread each other many times over;
+the limits (limits.py) have already bounded what the expansion would be. The
 decisions depend only on the boolean values of the variables that `@skip`
 and `@include` read, so a plan made for one request serves every request
 whose document, operation name and those booleans are the same: that tuple
 is the plan cache's key (`condition_key`).
 
 `collect` is the GraphQL spec's CollectFields for one concrete type: which
-response keys an object of that type gets, with their merged selections. The
+response keys an object of that type gets, with their merged selections (a
+named fragment met again is skipped, as the spec's visitedFragments says). The
 planner and the response shaper both use it, and it is memoised on the
 operation, so a cached operation pays for it once.
 """
@@ -164,6 +169,9 @@ def normalize(
                 return False
         return True
 
+    # each named fragment, normalised once (the variables are fixed for this operation)
+    spread: dict[str, Fragment] = {}
+
     def convert(selection_set: SelectionSetNode) -> list[Selection]:
         converted: list[Selection] = []
         for selection in selection_set.selections:
@@ -192,13 +200,16 @@ def normalize(
                     )
                 )
             elif isinstance(selection, FragmentSpreadNode):
-                fragment = fragments[selection.name.value]
-                converted.append(
-                    Fragment(
+                name = selection.name.value
+                found = spread.get(name)
+                if found is None:
+                    fragment = fragments[name]
+                    found = Fragment(
                         type_condition=fragment.type_condition.name.value,
                         selections=convert(fragment.selection_set),
                     )
-                )
+                    spread[name] = found
+                converted.append(found)
         return converted
 
     return Operation(
@@ -218,6 +229,7 @@ def collect(
 ) -> list[CollectedField]:
     """The fields an object of concrete type `type_name` gets, merged by response key."""
     merged: dict[str, CollectedField] = {}
+    visited: set[int] = set()
 
     def visit(items: list[Selection]) -> None:
         for item in items:
@@ -232,11 +244,12 @@ def collect(
                     )
                 elif item.selections is not None and found.selections is not None:
                     found.selections.extend(item.selections)
-            elif (
+            elif id(item) not in visited and (
                 item.type_condition is None
                 or item.type_condition == type_name
                 or type_name in possible(item.type_condition)
             ):
+                visited.add(id(item))
                 visit(item.selections)
 
     visit(selections)

@@ -19,6 +19,12 @@ credential still has most of its minute left when it arrives.
 A mutation's fetches carry the hold of the unit the gateway lent
 (gateway/writes.py) in their credential, so the subgraph leaves its writes
 pending until the gateway has recorded the request.
+
+The client is aiohttp's, chosen by measurement (bench/gateway_bound.py): httpx's
+pool looked at every idle connection on every request, which under load took
+most of the gateway's CPU; aiohttp's takes the next idle one off a queue.
+Timeouts are the executor's (one deadline per fetch, `asyncio.timeout`), so the
+client sets none of its own.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final
 
-import httpx
+import aiohttp
 import orjson
 
 from creditgraph.access.tokens import Requester
@@ -82,12 +88,19 @@ class HTTPTransport:
     ) -> None:
         self._urls = dict(urls)
         self._credentials = None if secret is None else _Credentials(secret)
-        self._client = httpx.AsyncClient(
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            timeout=httpx.Timeout(None),
-        )
+        self._max_connections = max_connections
+        self._client: aiohttp.ClientSession | None = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        """The connection pool, opened on first use: aiohttp binds it to the running loop."""
+        if self._client is None:
+            self._client = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                timeout=aiohttp.ClientTimeout(total=None),
+                # subgraphs set no cookies the gateway should keep
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._client
 
     def acting_for(self, requester: Requester | None) -> Transport:
         """A view of this transport whose every request names `requester` in its credential."""
@@ -124,25 +137,26 @@ class HTTPTransport:
             )
         body = orjson.dumps({"query": document, "variables": variables})
         try:
-            response = await self._client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+            async with self._session().post(url, data=body, headers=headers) as response:
+                status = response.status
+                content = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise SubgraphUnavailable(_describe(exc)) from None
-        if response.status_code in (401, 403):
+        if status in (401, 403):
             raise SubgraphUnavailable("it refused the gateway's credential")
         try:
-            decoded = orjson.loads(response.content)
+            decoded = orjson.loads(content)
         except orjson.JSONDecodeError:
-            raise SubgraphUnavailable(
-                f"HTTP {response.status_code} without a GraphQL response"
-            ) from None
+            raise SubgraphUnavailable(f"HTTP {status} without a GraphQL response") from None
         if not isinstance(decoded, dict) or ("data" not in decoded and "errors" not in decoded):
-            raise SubgraphUnavailable(f"HTTP {response.status_code} without a GraphQL response")
-        if response.status_code >= 500 and decoded.get("data") is None:
-            raise SubgraphUnavailable(f"HTTP {response.status_code}")
+            raise SubgraphUnavailable(f"HTTP {status} without a GraphQL response")
+        if status >= 500 and decoded.get("data") is None:
+            raise SubgraphUnavailable(f"HTTP {status}")
         return decoded
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.close()
 
 
 class _ActingFor:
@@ -162,9 +176,9 @@ class _ActingFor:
         """The connections belong to the transport, which closes them."""
 
 
-def _describe(exc: httpx.HTTPError) -> str:
-    if isinstance(exc, httpx.ConnectError):
+def _describe(exc: aiohttp.ClientError | TimeoutError) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorError):
         return "connection refused"
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TimeoutError):
         return "timed out"
     return type(exc).__name__
