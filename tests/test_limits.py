@@ -101,11 +101,14 @@ def refusal(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_an_anonymous_fragment_bomb_is_refused_before_any_work(
-    seeded_pool: asyncpg.Pool, tmp_path: Path
+    writable_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     bomb = fragment_bomb(18)
     assert len(bomb) < 800  # the size of the document that stalled the server for seconds
-    async with policy_app(seeded_pool, tmp_path) as (url, gateway), httpx.AsyncClient() as client:
+    async with (
+        policy_app(writable_pool, tmp_path) as (url, gateway),
+        httpx.AsyncClient() as client,
+    ):
         response = await client.post(f"{url}/graphql", json={"query": bomb})
         spec = await client.post(
             f"{url}/graphql", json={"query": bomb}, headers={"accept": GRAPHQL_RESPONSE}
@@ -124,6 +127,11 @@ async def test_an_anonymous_fragment_bomb_is_refused_before_any_work(
     assert len(gateway.operations) == 0
     assert len(gateway.plans) == 0
     assert 'creditgraph_cache_entries{cache="operation"} 0.0' in metrics
+    # and recorded, as every request is: refused, anonymous, with the code it was refused with
+    entries = await writable_pool.fetch("SELECT role, decision, detail FROM gateway.audit_log")
+    assert [(row["role"], row["decision"], row["detail"]) for row in entries] == [
+        (None, "DENIED", '{"errors": ["QUERY_TOO_COMPLEX"]}')
+    ] * 2
 
 
 @pytest.mark.parametrize(
@@ -131,10 +139,13 @@ async def test_an_anonymous_fragment_bomb_is_refused_before_any_work(
     [(1, "maxCost", 183_232), (2, "maxDepth", 17)],
 )
 async def test_a_subjects_traversal_bomb_is_refused_over_http(
-    seeded_pool: asyncpg.Pool, tmp_path: Path, hops: int, limit: str, measured: int
+    writable_pool: asyncpg.Pool, tmp_path: Path, hops: int, limit: str, measured: int
 ) -> None:
-    inquiries = await seeded_pool.fetchval("SELECT count(*) FROM gateway.inquiries")
-    async with policy_app(seeded_pool, tmp_path) as (url, gateway), httpx.AsyncClient() as client:
+    inquiries = await writable_pool.fetchval("SELECT count(*) FROM gateway.inquiries")
+    async with (
+        policy_app(writable_pool, tmp_path) as (url, gateway),
+        httpx.AsyncClient() as client,
+    ):
         response = await client.post(
             f"{url}/graphql",
             json={"query": traversal(hops)},
@@ -146,7 +157,7 @@ async def test_a_subjects_traversal_bomb_is_refused_over_http(
     assert found["maximum"] == getattr(OperationLimits(), _field(limit))
     # refused before the report was looked at: no inquiry recorded, nothing prepared
     assert len(gateway.operations) == 0
-    assert inquiries == await seeded_pool.fetchval("SELECT count(*) FROM gateway.inquiries")
+    assert inquiries == await writable_pool.fetchval("SELECT count(*) FROM gateway.inquiries")
 
 
 def _field(limit: str) -> str:
