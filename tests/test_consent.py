@@ -334,7 +334,7 @@ async def test_a_former_spouse_is_not_the_spouse(
 
 
 async def test_an_organisations_legal_representative_answers_lists_and_revokes_its_grants(
-    gateway: Gateway,
+    gateway: Gateway, writable_pool: asyncpg.Pool
 ) -> None:
     recorded = await gateway.record(FIRM)
     mine = await gateway.ask(FOR_THE_FIRM, MY_GRANTS)
@@ -360,6 +360,18 @@ async def test_an_organisations_legal_representative_answers_lists_and_revokes_i
         "revocationChannel": "SUBJECT",
     }
     assert (await gateway.ask(BANK, REPORT, {"id": FIRM})).codes == ["CONSENT_REQUIRED"]
+    # the firm's own looks and acts name the person who acted for it
+    looked = await writable_pool.fetch(
+        "select distinct operator from gateway.inquiries where subject_identifier = $1 "
+        "and purpose = 'SELF'",
+        FIRM,
+    )
+    assert [row["operator"] for row in looked] == [FIRMS_REPRESENTATIVE]
+    acted = await writable_pool.fetch(
+        "select distinct operator from gateway.audit_log where role = 'SUBJECT' and requester = $1",
+        FIRM,
+    )
+    assert [row["operator"] for row in acted] == [FIRMS_REPRESENTATIVE]
 
 
 async def test_someone_who_is_not_the_legal_representative_cannot_act_for_the_organisation(

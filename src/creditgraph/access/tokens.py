@@ -112,6 +112,13 @@ class Requester:
         """The identifier of whoever acts: the representative for an organisation."""
         return self.representative or self.identifier
 
+    @property
+    def actor(self) -> str | None:
+        """Who acts for the requester, as inquiries and the audit log name them: an
+        institution's operator, an organisation's representative; None for a person acting
+        for themself."""
+        return self.operator or self.representative
+
 
 class Unauthenticated(CreditgraphError):
     """The request's token is not acceptable; the message is safe to show the client."""
