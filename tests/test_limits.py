@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 import uvicorn
-from graphql import get_introspection_query, parse
+from graphql import Lexer, Source, TokenKind, get_introspection_query, parse
 from starlette.applications import Starlette
 
 from creditgraph.access.enforcement import PolicyGateway
@@ -26,8 +26,10 @@ from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import Requester, TokenVerifier
 from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
+from creditgraph.gateway.api_schema import api_schema
+from creditgraph.gateway.documents import DocumentCache
 from creditgraph.gateway.http import Access
-from creditgraph.gateway.limits import TooComplex, check
+from creditgraph.gateway.limits import TooComplex, check, over_token_limit
 from creditgraph.gateway.operation import Field, Fragment, Selection, collect, normalize
 from creditgraph.resources import operations_root, policy_path, supergraph_path
 from creditgraph.server import build_app
@@ -385,3 +387,48 @@ def test_spreads_of_one_fragment_share_its_normalised_selections() -> None:
     assert isinstance(spouse, Field)
     assert spouse.selections is not None
     assert spouse.selections[0] is direct
+
+
+# -- counting tokens before parsing ----------------------------------------------------------
+
+
+def _lexed(document: str) -> int:
+    """The tokens graphql-core's own lexer finds in a document (comments are not tokens)."""
+    lexer = Lexer(Source(document))
+    count = 0
+    while lexer.advance().kind != TokenKind.EOF:
+        count += 1
+    return count
+
+
+TRICKY = [
+    'query($a: Int = -1.5e+3, $s: String = "a \\" # b { }") { x(a: "{{}}") ...F } # { { {\n'
+    "fragment F on T { a, b , c }",
+    "mutation { a(b: [1, 2, 3], c: {d: -4, e: ENUM, f: null, g: true}, "
+    'h: """ a " "" { \\""" """) }',
+    "{ a { ... on X { b } } } # a comment with ( ) [ ] { } tokens",
+    get_introspection_query(),
+]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [path.read_text(encoding="utf-8") for path in sorted(operations_root().glob("*.graphql"))]
+    + TRICKY,
+)
+def test_the_token_count_before_parsing_is_the_lexers(document: str) -> None:
+    at = _lexed(document)
+    assert over_token_limit(document, OperationLimits(max_tokens=at)) is None
+    refused = over_token_limit(document, OperationLimits(max_tokens=at - 1))
+    assert refused is not None
+    assert (refused.limit, refused.measured) == ("maxTokens", at)
+
+
+def test_a_document_over_the_token_limit_is_refused_before_it_is_parsed() -> None:
+    """A syntax error near its start would stop the parser there: the document is refused as
+    too long instead, since it is counted, not parsed."""
+    schema = api_schema(Supergraph(supergraph_path().read_text(encoding="utf-8")))
+    documents = DocumentCache(schema, OperationLimits(max_tokens=100))
+    with pytest.raises(TooComplex) as refused:
+        documents.get("{ a ) " + "b " * 200 + "}")
+    assert (refused.value.limit, refused.value.measured) == ("maxTokens", 101)

@@ -19,7 +19,7 @@ from creditgraph.gateway.errors import (
     GRAPHQL_VALIDATION_FAILED,
     RequestError,
 )
-from creditgraph.gateway.limits import check, token_limit_exceeded
+from creditgraph.gateway.limits import check, over_token_limit, token_limit_exceeded
 from creditgraph.gateway.operation import condition_variables
 from creditgraph.settings import OperationLimits
 
@@ -46,6 +46,9 @@ class DocumentCache:
         return found
 
     def _prepare(self, query: str) -> ParsedDocument | RequestError:
+        too_long = over_token_limit(query, self.limits)
+        if too_long is not None:
+            return too_long
         try:
             # past the limit, parsing stops at the first token over it
             document = parse(query, no_location=False, max_tokens=self.limits.max_tokens)

@@ -27,6 +27,7 @@ document alone and is cached with it (documents.py).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -82,6 +83,35 @@ class TooComplex(RequestError):
             {"limit": self.limit, "maximum": self.maximum, "measured": self.measured}
         )
         return [entry]
+
+
+# GraphQL's lexical tokens, for counting them fast: a string or block string is one token
+# whatever it holds, a comment is none, and so are white space and commas (never matched)
+_LEXEME = re.compile(
+    r'"""(?:\\"""|[^"]|"(?!""))*"""'  # block string
+    r'|"(?:[^"\\\n\r]|\\.)*"'  # string
+    r"|#[^\n\r]*"  # comment
+    r"|\.\.\."  # spread
+    r"|-?[0-9A-Za-z_][0-9A-Za-z_.+-]*"  # name or number
+    r"|[!$&()\[\]{}:=@|]"  # punctuator
+)
+
+
+def over_token_limit(query: str, limits: OperationLimits) -> TooComplex | None:
+    """The refusal of a document with more tokens than the limit, found before parsing.
+
+    graphql-core's parser also stops at the limit, but only after building up to it token by
+    token in Python, tens of milliseconds for a large document; this count runs on the regular
+    expression engine and stops at the first token over. It never counts more tokens than the
+    parser would for a document that parses, so it refuses nothing the parser would accept.
+    """
+    counted = 0
+    for found in _LEXEME.finditer(query):
+        if not found.group().startswith("#"):
+            counted += 1
+            if counted > limits.max_tokens:
+                return TooComplex("maxTokens", limits.max_tokens, counted)
+    return None
 
 
 def token_limit_exceeded(message: str, limits: OperationLimits) -> TooComplex | None:
