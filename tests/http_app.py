@@ -19,6 +19,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
@@ -70,6 +71,13 @@ def _guarded(gateway: Gateway, pool: asyncpg.Pool, home: Path) -> Access:
 async def listening(gateway: Gateway, pool: asyncpg.Pool, home: Path) -> AsyncIterator[str]:
     """The app under the policy, served by uvicorn on 127.0.0.1: its GraphQL URL."""
     app = build_app(gateway, pool=pool, access=_guarded(gateway, pool, home))
+    async with uvicorn_serving(app) as url:
+        yield f"{url}/graphql"
+
+
+@asynccontextmanager
+async def uvicorn_serving(app: ASGIApp) -> AsyncIterator[str]:
+    """`app` served by uvicorn on a free port of 127.0.0.1, on this event loop: its base URL."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
@@ -81,7 +89,7 @@ async def listening(gateway: Gateway, pool: asyncpg.Pool, home: Path) -> AsyncIt
                 serving.result()  # the server's own error, if it failed to start
                 raise RuntimeError("uvicorn stopped before it started")
             await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}/graphql"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await serving

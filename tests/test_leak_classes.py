@@ -35,32 +35,13 @@ from tests.policy_harness import (
     assert_no_foreign_names,
     harness,
 )
+from tests.test_traversal import grant
 
 
 @pytest.fixture
 async def checked(writable_pool: asyncpg.Pool) -> AsyncIterator[Harness]:
     async with harness(writable_pool) as found:
         yield found
-
-
-async def grant(
-    pool: asyncpg.Pool, subject: str, bank: str, purpose: str, edition: str = "BANK"
-) -> None:
-    """A live grant the subject gave (as tests/test_traversal.py's `grant`)."""
-    await pool.execute(
-        """
-        insert into gateway.consent_grants
-            (id, subject_identifier, grantor_identifier, grantee_id, purpose, edition,
-             valid_from, valid_until, recorded_via)
-        select gen_random_uuid(), $1, $1, r.id, $3, $4, now() - interval '1 day',
-               now() + interval '30 days', 'SUBJECT'
-        from gateway.requesters r where r.role = 'BANK' and r.identifier = $2
-        """,
-        subject,
-        bank,
-        purpose,
-        edition,
-    )
 
 
 def codes(answer: dict[str, Any]) -> dict[tuple[Any, ...], str]:
@@ -124,7 +105,7 @@ async def test_a_public_record_does_not_name_the_lender_the_bank_edition_hides(
 ) -> None:
     """The lender the bank edition hides behind 'anonymised-1' is not named on the same report
     by the enforcement case it applied for: the case's applicant is masked alike."""
-    await grant(writable_pool, DEBTOR, EASTBRIDGE_BANK.code, "LOAN_APPROVAL")
+    await grant(checked, writable_pool, DEBTOR, EASTBRIDGE_BANK.code, "LOAN_APPROVAL", "BANK")
     answer = await checked.ask(EASTBRIDGE, DEBTOR_WITH_CASES, {"id": DEBTOR})
     (holding,) = answer["data"]["subject"]["accounts"]["nodes"]
     assert holding["account"]["lender"]["name"] != HARBOUR_FINANCE.name  # the mask works here
@@ -155,7 +136,9 @@ async def test_a_disputed_account_shows_its_mark_wherever_it_is_seen(
     )
     assert filed["data"]["fileDispute"]["status"] == "OPEN"
     if as_bank:
-        await grant(writable_pool, CIRCLE_A, EASTBRIDGE_BANK.code, "GUARANTEE_CHECK")
+        await grant(
+            checked, writable_pool, CIRCLE_A, EASTBRIDGE_BANK.code, "GUARANTEE_CHECK", "BANK"
+        )
         answer = await checked.ask(EASTBRIDGE, GUARANTEED_ACCOUNT, {"id": CIRCLE_A})
         given = answer["data"]["subject"]["guaranteesGiven"]
     else:
@@ -181,8 +164,8 @@ async def test_reading_the_spouse_as_the_report_shows_her_makes_no_inquiry_on_he
     """Asking only what the husband's report shows of his spouse anyway (name, identifier)
     makes no inquiry on her file, though the bank holds a SOCIAL grant of hers: a look is
     recorded only where the requester's own entitlement showed something."""
-    await grant(writable_pool, HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL")
-    await grant(writable_pool, WIFE, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL")
+    await grant(checked, writable_pool, HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK")
+    await grant(checked, writable_pool, WIFE, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL")
     answer = await checked.ask(WESTLAKE, SPOUSE_NAME, {"id": HUSBAND})
     assert answer["data"]["subject"]["spouse"]["identifier"] == WIFE
     made = await writable_pool.fetch(
@@ -242,7 +225,7 @@ async def test_the_social_edition_does_not_name_the_employer_it_withholds(
         "select subject_identifier from public_records.social_insurance"
         " where employer_name is not null order by id limit 1"
     )
-    await grant(writable_pool, persona, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL")
+    await grant(checked, writable_pool, persona, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL")
     answer = await checked.ask(WESTLAKE, EMPLOYERS, {"id": persona})
     assert codes(answer)[("subject", "employments")] == "FORBIDDEN_FIELD"
     found = answer["data"]["subject"]

@@ -7,7 +7,6 @@ and real demo tokens; the limit-by-limit tests prepare documents with the gatewa
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,9 +16,7 @@ import asyncpg
 import httpx
 import orjson
 import pytest
-import uvicorn
 from graphql import Lexer, Source, TokenKind, get_introspection_query, parse
-from starlette.applications import Starlette
 
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
@@ -34,7 +31,7 @@ from creditgraph.gateway.operation import Field, Fragment, Selection, collect, n
 from creditgraph.resources import operations_root, policy_path, supergraph_path
 from creditgraph.server import build_app
 from creditgraph.settings import LIMIT_VARIABLES, OperationLimits
-from tests.http_app import NO_ENV, bearer, in_process_gateway
+from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
 from tests.policy_harness import HUSBAND
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -57,25 +54,6 @@ def traversal(hops: int) -> str:
     for _ in range(hops):
         inner = HOP % inner
     return "{ me { " + inner + " } }"
-
-
-@asynccontextmanager
-async def uvicorn_serving(app: Starlette) -> AsyncIterator[str]:
-    """`app` served by uvicorn on a free port of 127.0.0.1, on this event loop."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        while not server.started:
-            assert not serving.done(), "uvicorn did not start"
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
 
 
 @asynccontextmanager

@@ -232,12 +232,9 @@ class PolicyGateway:
         data = await self._query(request)
         errors = request.errors
         shaped = self.gateway.shaper.shape(operation, data, errors)
-        try:
-            await self._record(request, request_id)
-        except (asyncpg.PostgresError, OSError) as exc:
-            if database_fault(exc):
-                raise  # an outage, not a refusal: answered as one (gateway/http.py)
-            return _unrecorded()
+        unrecorded = await self._recorded(request, request_id)
+        if unrecorded is not None:
+            return unrecorded
         response: dict[str, Any] = {}
         if errors:
             response["errors"] = errors
@@ -526,13 +523,7 @@ class PolicyGateway:
             ]
             request.denied = len(refused)
             response: dict[str, Any] = {"errors": request.errors, "data": None}
-            try:
-                await self._record(request, request_id)
-            except (asyncpg.PostgresError, OSError) as exc:
-                if database_fault(exc):
-                    raise  # an outage, not a refusal: answered as one (gateway/http.py)
-                return _unrecorded()
-            return response
+            return await self._recorded(request, request_id) or response
         return await self._write(request, request_id)
 
     async def _write(self, request: _Request, request_id: str) -> dict[str, Any]:
@@ -606,10 +597,18 @@ class PolicyGateway:
 
     # -- the record ------------------------------------------------------------------------
 
-    async def _record(self, request: _Request, request_id: str) -> None:
-        """The inquiries this request made and its audit entry, together or not at all."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await self._append(conn, request, request_id)
+    async def _recorded(self, request: _Request, request_id: str) -> dict[str, Any] | None:
+        """Record the inquiries this request made and its audit entry, together or not at
+        all; None once recorded, else the answer that replaces the response (nothing is
+        returned unrecorded). A database outage is raised, to be answered as one."""
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self._append(conn, request, request_id)
+        except (asyncpg.PostgresError, OSError) as exc:
+            if database_fault(exc):
+                raise  # an outage, not a refusal: answered as one (gateway/http.py)
+            return _unrecorded()
+        return None
 
     async def _append(
         self, conn: PoolConnectionProxy[asyncpg.Record], request: _Request, request_id: str
