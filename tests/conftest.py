@@ -22,6 +22,7 @@ from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.migrations import migrate
 from creditgraph.gateway.composition import ensure_installed
 from creditgraph.resources import migrations_root
+from tests.policy_harness import Harness, harness
 
 TEMPLATE = "creditgraph_template"
 
@@ -166,3 +167,10 @@ async def writable_pool(writable_seeded_database_url: str) -> AsyncIterator[asyn
 def interop_dir() -> Path:
     """interop/ with its npm packages installed (npm ci, once per checkout)."""
     return ensure_installed(Path(__file__).resolve().parent.parent / "interop")
+
+
+@pytest.fixture
+async def checked(writable_pool: asyncpg.Pool) -> AsyncIterator[Harness]:
+    """The policy harness (tests/policy_harness.py) over a writable seeded database."""
+    async with harness(writable_pool) as found:
+        yield found

@@ -10,7 +10,6 @@ goes through the policy gateway as a real requester would.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,15 +32,8 @@ from tests.policy_harness import (
     WIFE,
     Harness,
     assert_no_foreign_names,
-    harness,
 )
 from tests.test_traversal import grant
-
-
-@pytest.fixture
-async def checked(writable_pool: asyncpg.Pool) -> AsyncIterator[Harness]:
-    async with harness(writable_pool) as found:
-        yield found
 
 
 def codes(answer: dict[str, Any]) -> dict[tuple[Any, ...], str]:

@@ -14,7 +14,6 @@ that would leak.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -63,12 +62,6 @@ query($id: String!) {
   }
 }
 """
-
-
-@pytest.fixture
-async def checked(writable_pool: asyncpg.Pool) -> AsyncIterator[Harness]:
-    async with harness(writable_pool) as found:
-        yield found
 
 
 def _links(answer: dict[str, Any]) -> list[dict[str, Any]]:

@@ -10,7 +10,6 @@ oracle (tests/edition_oracle.py).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -28,14 +27,7 @@ from tests.policy_harness import (
     WESTLAKE,
     WIFE,
     Harness,
-    harness,
 )
-
-
-@pytest.fixture
-async def checked(writable_pool: asyncpg.Pool) -> AsyncIterator[Harness]:
-    async with harness(writable_pool) as found:
-        yield found
 
 
 async def grant(

@@ -73,19 +73,16 @@ HISTORY_ARGUMENT: Final = "historyMonths"
 
 @dataclass(frozen=True, slots=True)
 class _Fetch:
-    """How the records of one type are fetched by key: the internal root, its keys argument,
-    and whether it takes a history limit."""
+    """How the records of one type are fetched by key: the internal root and its keys
+    argument (it also takes `historyMonths`, checked at start)."""
 
     field: str
     argument: ArgumentNode
     declaration: VariableDefinitionNode
-    limits_history: bool
 
     def arguments(self, view: View) -> tuple[ArgumentNode, ...]:
         if view.history is None:
             return (self.argument,)
-        if not self.limits_history:
-            raise PolicyError(f"{self.field} cannot hold history to a grant's data period")
         limit = ArgumentNode(
             name=NameNode(value=HISTORY_ARGUMENT), value=IntValueNode(value=str(view.history))
         )
@@ -108,10 +105,10 @@ def _fetches(supergraph: Supergraph, policy: Policy) -> dict[str, _Fetch]:
         root = roots.get(record.fetch)
         arguments = {item.name.value: item for item in ((root.arguments or ()) if root else ())}
         keys = [item for name, item in arguments.items() if name != HISTORY_ARGUMENT]
-        if root is None or len(keys) != 1:
+        if root is None or len(keys) != 1 or HISTORY_ARGUMENT not in arguments:
             raise PolicyError(
                 f"records.{type_name}: the supergraph has no root {record.fetch} taking one "
-                "list of keys"
+                f"list of keys and {HISTORY_ARGUMENT}"
             )
         (argument,) = keys
         variable = VariableNode(name=NameNode(value=KEYS_VARIABLE))
@@ -119,7 +116,6 @@ def _fetches(supergraph: Supergraph, policy: Policy) -> dict[str, _Fetch]:
             record.fetch,
             ArgumentNode(name=argument.name, value=variable),
             VariableDefinitionNode(variable=variable, type=argument.type),
-            HISTORY_ARGUMENT in arguments,
         )
     return found
 
