@@ -16,7 +16,18 @@ import asyncpg
 import httpx
 import orjson
 import pytest
-from graphql import Lexer, Source, TokenKind, get_introspection_query, parse
+from graphql import (
+    GraphQLError,
+    Lexer,
+    ObjectValueNode,
+    SelectionSetNode,
+    Source,
+    TokenKind,
+    Visitor,
+    get_introspection_query,
+    parse,
+    visit,
+)
 
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
@@ -26,7 +37,7 @@ from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.documents import DocumentCache
 from creditgraph.gateway.http import Access
-from creditgraph.gateway.limits import TooComplex, check, over_token_limit
+from creditgraph.gateway.limits import TooComplex, check, over_text_limits
 from creditgraph.gateway.operation import Field, Fragment, Selection, collect, normalize
 from creditgraph.resources import operations_root, policy_path, supergraph_path
 from creditgraph.server import build_app
@@ -203,6 +214,7 @@ TIGHT = OperationLimits(
     max_field_repeats=4,
     max_fragment_spreads=3,
     max_tokens=200,
+    max_nesting=6,
     max_cost=12,
 )
 
@@ -233,6 +245,11 @@ def _depth(depth: int) -> str:
     return "{ me { " + "spouse { " * (depth - 2) + "name" + " }" * (depth - 1) + " }"
 
 
+def _nesting(count: int) -> str:
+    # the operation's braces, `me`'s, then inline fragments: nesting without depth
+    return "{ me { " + "... on Subject { " * (count - 2) + "name" + " }" * count
+
+
 def _tokens(count: int) -> str:
     # `query`, `{`, `}` and a name per root field
     return "query " + "{ " + "__typename " * (count - 3) + "}"
@@ -252,6 +269,7 @@ def _cost(cost: int) -> str:
         ("maxFieldRepeats", _repeats, 4),
         ("maxFragmentSpreads", _spreads, 3),
         ("maxDepth", _depth, 4),
+        ("maxNesting", _nesting, 6),
         ("maxTokens", _tokens, 8),
         ("maxCost", _cost, 12),
     ],
@@ -296,7 +314,9 @@ def test_every_trusted_operation_and_graphiqls_introspection_pass_the_defaults()
     operations = sorted(operations_root().glob("*.graphql"))
     assert len(operations) >= 10
     for path in operations:
-        check(schema, parse(path.read_text(encoding="utf-8")), OperationLimits())
+        text = path.read_text(encoding="utf-8")
+        assert over_text_limits(text, OperationLimits()) is None
+        check(schema, parse(text), OperationLimits())
     everything = get_introspection_query(
         descriptions=True,
         specified_by_url=True,
@@ -306,6 +326,7 @@ def test_every_trusted_operation_and_graphiqls_introspection_pass_the_defaults()
         one_of=True,
     )
     # GraphiQL's (vendored) asks the same, nine `ofType`s deep: depth 15, the default limit
+    assert over_text_limits(everything, OperationLimits()) is None
     check(schema, parse(everything), OperationLimits())
 
 
@@ -371,20 +392,44 @@ def test_spreads_of_one_fragment_share_its_normalised_selections() -> None:
 
 
 def _lexed(document: str) -> int:
-    """The tokens graphql-core's own lexer finds in a document (comments are not tokens)."""
+    """The tokens graphql-core's lexer reads in a document, comments included (its parser counts
+    them toward `max_tokens`; the lexer reads them into its token list but never returns them)."""
     lexer = Lexer(Source(document))
-    count = 0
     while lexer.advance().kind != TokenKind.EOF:
-        count += 1
+        pass
+    count, token = 0, lexer.token.prev
+    while token is not None and token.kind != TokenKind.SOF:
+        count, token = count + 1, token.prev
     return count
+
+
+def _nested(document: str) -> int:
+    """How deep the parsed document nests braces: selection sets and object values."""
+    deepest = current = 0
+
+    class Depth(Visitor):
+        def enter(self, node: object, *_: object) -> None:
+            nonlocal deepest, current
+            if isinstance(node, SelectionSetNode | ObjectValueNode):
+                current += 1
+                deepest = max(deepest, current)
+
+        def leave(self, node: object, *_: object) -> None:
+            nonlocal current
+            if isinstance(node, SelectionSetNode | ObjectValueNode):
+                current -= 1
+
+    visit(parse(document), Depth())
+    return deepest
 
 
 TRICKY = [
     'query($a: Int = -1.5e+3, $s: String = "a \\" # b { }") { x(a: "{{}}") ...F } # { { {\n'
     "fragment F on T { a, b , c }",
-    "mutation { a(b: [1, 2, 3], c: {d: -4, e: ENUM, f: null, g: true}, "
-    'h: """ a " "" { \\""" """) }',
+    "mutation { a(b: [1, 2, 3], c: {d: -4, e: ENUM, f: {g: {h: 1}}, i: null, j: true}, "
+    'k: """ a " "" { \\""" """) }',
     "{ a { ... on X { b } } } # a comment with ( ) [ ] { } tokens",
+    "# comments\n# are tokens\n{ a # too\n}",
     get_introspection_query(),
 ]
 
@@ -394,12 +439,20 @@ TRICKY = [
     [path.read_text(encoding="utf-8") for path in sorted(operations_root().glob("*.graphql"))]
     + TRICKY,
 )
-def test_the_token_count_before_parsing_is_the_lexers(document: str) -> None:
+def test_the_count_before_parsing_is_the_parsers(document: str) -> None:
     at = _lexed(document)
-    assert over_token_limit(document, OperationLimits(max_tokens=at)) is None
-    refused = over_token_limit(document, OperationLimits(max_tokens=at - 1))
+    parse(document, max_tokens=at)
+    with pytest.raises(GraphQLError, match="more than"):
+        parse(document, max_tokens=at - 1)
+    assert over_text_limits(document, OperationLimits(max_tokens=at)) is None
+    refused = over_text_limits(document, OperationLimits(max_tokens=at - 1))
     assert refused is not None
     assert (refused.limit, refused.measured) == ("maxTokens", at)
+    deepest = _nested(document)
+    assert over_text_limits(document, OperationLimits(max_nesting=deepest)) is None
+    refused = over_text_limits(document, OperationLimits(max_nesting=deepest - 1))
+    assert refused is not None
+    assert (refused.limit, refused.measured) == ("maxNesting", deepest)
 
 
 def test_a_document_over_the_token_limit_is_refused_before_it_is_parsed() -> None:

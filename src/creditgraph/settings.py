@@ -151,6 +151,7 @@ class OperationLimits:
     max_field_repeats: int = 10
     max_fragment_spreads: int = 100
     max_tokens: int = 2_000
+    max_nesting: int = 30
     max_cost: int = 60_000
 
     @classmethod
@@ -172,6 +173,7 @@ LIMIT_VARIABLES = {
     "max_field_repeats": "CREDITGRAPH_MAX_FIELD_REPEATS",
     "max_fragment_spreads": "CREDITGRAPH_MAX_FRAGMENT_SPREADS",
     "max_tokens": "CREDITGRAPH_MAX_TOKENS",
+    "max_nesting": "CREDITGRAPH_MAX_NESTING",
     "max_cost": "CREDITGRAPH_MAX_COST",
 }
 

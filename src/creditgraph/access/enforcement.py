@@ -208,7 +208,7 @@ class PolicyGateway:
         operation = client.operation
         if requester is None:
             if _only_introspection(operation, self.gateway):
-                return self._introspection_only(operation, variables)
+                return await self._introspection_only(operation, variables)
             errors = [error("send a bearer token to see any report", UNAUTHENTICATED)]
             return {
                 "errors": await self.refuse(request_id, None, operation.name, errors),
@@ -252,7 +252,7 @@ class PolicyGateway:
                 if asked is not None:
                     request.subjects[asked[0]] = None  # asked for: recorded, refused or not
                     roots.append((collected, *asked, [key]))
-        request.errors += self._schema_fields(operation, request.variables, data)
+        request.errors += await self._schema_fields(operation, request.variables, data)
         wave = await self._entitle_roots(request, roots, data)
         while wave:
             reached = await self._fetch_wave(request, wave)
@@ -566,7 +566,7 @@ class PolicyGateway:
 
     # -- what needs no subgraph ------------------------------------------------------------------
 
-    def _schema_fields(
+    async def _schema_fields(
         self, operation: Operation, variables: dict[str, Any], data: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """`__typename`, `__schema` and `__type` at the root, answered into `data`."""
@@ -576,15 +576,15 @@ class PolicyGateway:
                 data[collected.response_key] = "Query"
         if not any(item.name in INTROSPECTION_FIELDS for item in fields):
             return []
-        found, problems = introspect(self.gateway.schema, operation, variables)
+        found, problems = await introspect(self.gateway.schema, operation, variables)
         data.update(found)
         return problems
 
-    def _introspection_only(
+    async def _introspection_only(
         self, operation: Operation, variables: dict[str, Any]
     ) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        errors = self._schema_fields(operation, variables, data)
+        errors = await self._schema_fields(operation, variables, data)
         response: dict[str, Any] = {}
         if errors:
             response["errors"] = errors

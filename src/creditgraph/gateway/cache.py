@@ -32,6 +32,10 @@ class LRUCache(Generic[K, V]):
         self._entries.move_to_end(key)
         return found
 
+    def __contains__(self, key: object) -> bool:
+        """Whether the key is held, counting neither a hit nor a miss."""
+        return key in self._entries
+
     def put(self, key: K, value: V) -> None:
         self._entries[key] = value
         self._entries.move_to_end(key)

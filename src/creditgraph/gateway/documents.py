@@ -5,10 +5,15 @@ than planning or shaping its answer, and clients send the same few documents
 over and over; so both are done once and the result (or the refusal) cached.
 Between the two, the operation limits (limits.py) measure the document, so a
 document too big to serve is refused before validation or anything after it.
+
+A document the cache has not seen is prepared in a worker thread (`prepare_unseen`):
+the limits let through documents that take graphql-core tens of milliseconds to
+parse and validate, and on the event loop every other request would wait that long.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
@@ -19,7 +24,7 @@ from creditgraph.gateway.errors import (
     GRAPHQL_VALIDATION_FAILED,
     RequestError,
 )
-from creditgraph.gateway.limits import check, over_token_limit, token_limit_exceeded
+from creditgraph.gateway.limits import check, over_text_limits, token_limit_exceeded
 from creditgraph.gateway.operation import condition_variables
 from creditgraph.settings import OperationLimits
 
@@ -45,10 +50,18 @@ class DocumentCache:
             raise found
         return found
 
+    async def prepare_unseen(self, query: str) -> None:
+        """Prepare the document in a worker thread unless the cache holds it, so that `get`
+        finds it there; the interpreter hands the event loop its turn every few milliseconds
+        meanwhile. (Should the cache drop it before `get`, `get` prepares it again.)"""
+        if query not in self.cache:
+            prepared = await asyncio.to_thread(self._prepare, query)
+            self.cache.put(query, prepared)
+
     def _prepare(self, query: str) -> ParsedDocument | RequestError:
-        too_long = over_token_limit(query, self.limits)
-        if too_long is not None:
-            return too_long
+        too_big = over_text_limits(query, self.limits)
+        if too_big is not None:
+            return too_big
         try:
             # past the limit, parsing stops at the first token over it
             document = parse(query, no_location=False, max_tokens=self.limits.max_tokens)

@@ -133,7 +133,7 @@ class Gateway:
         """Run a prepared operation; `variables` as the client sent them, for the subgraphs."""
         execution = await self.fetch(prepared.plan, variables, transport)
         if prepared.plan.introspection:
-            found, problems = introspect(self.schema, prepared.operation, variables)
+            found, problems = await introspect(self.schema, prepared.operation, variables)
             execution.data.update(found)
             execution.errors.extend(problems)
         errors = execution.errors

@@ -274,6 +274,7 @@ async def _answer(
         errors = [error(exc.message, exc.code)]
         return await refusals.answer(errors, 400 if exc.malformed else _refused_status(media_type))
     variables = params.variables
+    await gateway.documents.prepare_unseen(resolved.query)
     try:
         if access is None:
             prepared = gateway.prepare(resolved.query, variables, params.operation_name)

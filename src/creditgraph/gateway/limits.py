@@ -4,7 +4,8 @@ A client document is cheap to send and can be ruinous to serve: fragments that
 spread each other twice double the work per level, a few dozen hops through
 `accounts → parties → subject → accounts` multiply list sizes into millions of
 records, and a thousand aliases of one root field ask for a thousand reports.
-So right after parsing (itself bounded by the token limit), before validation,
+So right after parsing (itself bounded by the token and nesting limits, counted
+on the text before it is parsed), before validation,
 normalisation, planning or any subgraph fetch, and before the requester even
 matters, the document is measured and refused with `QUERY_TOO_COMPLEX` when a
 measure is over its limit (`OperationLimits`, configurable, see settings.py).
@@ -85,33 +86,45 @@ class TooComplex(RequestError):
         return [entry]
 
 
-# One GraphQL token after whatever the lexer ignores before it (white space, commas, comments,
-# skipped inside the regular expression engine): a string or block string is one token
-# whatever it holds
+# One GraphQL token after the white space and commas before it, skipped inside the regular
+# expression engine. A comment is a token, as graphql-core's parser counts it; a string or block
+# string is one token whatever it holds; braces are named to follow the nesting.
 _NEXT_TOKEN = re.compile(
-    r"(?:[\s,\ufeff]|#[^\n\r]*)*+"  # ignored
-    r'(?:"""(?:\\"""|[^"]|"(?!""))*"""'  # block string
+    r"[\s,\ufeff]*+"  # ignored
+    r"(?:#[^\n\r]*"  # comment
+    r'|"""(?:\\"""|[^"]|"(?!""))*"""'  # block string
     r'|"(?:[^"\\\n\r]|\\.)*"'  # string
     r"|\.\.\."  # spread
     r"|-?[0-9A-Za-z_][0-9A-Za-z_.+-]*"  # name or number
-    r"|[!$&()\[\]{}:=@|])"  # punctuator
+    r"|(?P<open>\{)|(?P<close>\})"
+    r"|[!$&()\[\]:=@|])"  # other punctuators
 )
 
 
-def over_token_limit(query: str, limits: OperationLimits) -> TooComplex | None:
-    """The refusal of a document with more tokens than the limit, found before parsing.
+def over_text_limits(query: str, limits: OperationLimits) -> TooComplex | None:
+    """The refusal of a document with more tokens, or braces nested deeper, than the limits
+    allow, found before parsing.
 
-    graphql-core's parser also stops at the limit, but only after building up to it token by
-    token in Python, tens of milliseconds for a large document; this count steps from token
-    to token on the regular expression engine and stops at the first token over. It stops
-    too at anything that is no token, leaving that to the parser, so it never counts more
-    tokens than the parser would and refuses nothing the parser would accept.
+    graphql-core's parser also stops at the token limit, but only after building up to it
+    token by token in Python (about 15 µs a token here), and a document nested hundreds of
+    braces deep costs it as much before its recursion guard gives up. This count steps from
+    token to token on the regular expression engine and stops at the first token over either
+    limit. It stops too at anything that is no token, leaving that to the parser, so it never
+    counts more tokens than the parser would. Braces nest for selection sets, inline
+    fragments and object values alike, so `maxNesting` is set well above `maxDepth`.
     """
-    counted, position = 0, 0
+    counted = nesting = position = 0
     while (found := _NEXT_TOKEN.match(query, position)) is not None:
         counted, position = counted + 1, found.end()
         if counted > limits.max_tokens:
             return TooComplex("maxTokens", limits.max_tokens, counted)
+        brace = found.lastgroup
+        if brace == "open":
+            nesting += 1
+            if nesting > limits.max_nesting:
+                return TooComplex("maxNesting", limits.max_nesting, nesting)
+        elif brace == "close":
+            nesting -= 1
     return None
 
 
