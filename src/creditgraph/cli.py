@@ -34,6 +34,7 @@ from creditgraph.access.tokens import (
     MAX_LIFETIME_SECONDS,
     Role,
     mint_demo_token,
+    mint_furnisher_token,
 )
 from creditgraph.bureau import answers
 from creditgraph.commands import (
@@ -53,6 +54,7 @@ from creditgraph.commands import (
 )
 from creditgraph.db.connect import database
 from creditgraph.errors import ConfigurationError, CreditgraphError
+from creditgraph.furnishing.batch import furnish_file, furnisher_from_token
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.composition import compose_ours
 from creditgraph.identifiers import normalise_identifier
@@ -185,7 +187,12 @@ def _token_identifier(role: Role, identifier: str | None, institution: str | Non
 
 
 @cli.command()
-@click.option("--role", type=click.Choice(list(_TOKEN_ROLES)), required=True)
+@click.option(
+    "--role",
+    type=click.Choice([*_TOKEN_ROLES, "furnisher"]),
+    required=True,
+    help="Who the token is for; a furnisher's token reports records and reads nothing.",
+)
 @click.option(
     "--identifier",
     help="The subject's resident identity number, or an organisation's unified social credit "
@@ -193,7 +200,7 @@ def _token_identifier(role: Role, identifier: str | None, institution: str | Non
 )
 @click.option(
     "--institution",
-    help="The institution's unified social credit code (--role bank or government).",
+    help="The institution's unified social credit code (--role bank, government or furnisher).",
 )
 @click.option(
     "--operator", help="The person operating for the institution (required for --role bank)."
@@ -218,7 +225,16 @@ def token(
     representative: str | None,
     ttl: int,
 ) -> None:
-    """Print a signed demo JWT for a requester, alone on stdout (demo mode only)."""
+    """Print a signed demo JWT for a requester or a furnisher, alone on stdout (demo mode only)."""
+    if not 1 <= ttl <= MAX_LIFETIME_SECONDS:
+        raise ConfigurationError(f"--ttl must be 1 to {MAX_LIFETIME_SECONDS} seconds (30 days)")
+    if role == "furnisher":
+        if identifier is not None or representative is not None or institution is None:
+            raise ConfigurationError("--role furnisher takes --institution CODE (and --operator)")
+        home = ensure_home(Settings.from_env().home)
+        code = normalise_identifier(institution)
+        click.echo(mint_furnisher_token(home, code, operator, lifetime_seconds=ttl))
+        return
     requester_role = _TOKEN_ROLES[role]
     if requester_role == "SUBJECT" and operator is not None:
         raise ConfigurationError("--role subject takes no --operator")
@@ -227,8 +243,6 @@ def token(
     if requester_role == "BANK" and operator is None:
         raise ConfigurationError("--role bank needs --operator NAME")
     subject = _token_identifier(requester_role, identifier, institution)
-    if not 1 <= ttl <= MAX_LIFETIME_SECONDS:
-        raise ConfigurationError(f"--ttl must be 1 to {MAX_LIFETIME_SECONDS} seconds (30 days)")
     home = ensure_home(Settings.from_env().home)
     person = None if representative is None else normalise_identifier(representative)
     click.echo(
@@ -580,6 +594,35 @@ def disputes_answer(dispute_id: int, outcome: str, resolution: str) -> None:
     """Record the data source's answer to an open dispute (a refusal writes nothing)."""
     case = _on_migrated(lambda conn: answers.answer(conn, dispute_id, outcome, resolution))
     click.echo(f"answered dispute {case.id} on {case.record}: {case.outcome}")
+
+
+@cli.command("furnish")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--token",
+    envvar="CREDITGRAPH_FURNISHER_TOKEN",
+    required=True,
+    help="The furnisher's token (creditgraph token --role furnisher ...); "
+    "or CREDITGRAPH_FURNISHER_TOKEN.",
+)
+@click.option(
+    "--all-or-nothing",
+    is_flag=True,
+    help="Accept the batch only if every line passes; otherwise write nothing.",
+)
+def furnish_command(file: Path, token: str, all_or_nothing: bool) -> None:
+    """Furnish a batch file (JSON Lines, or CSV for flat kinds) as the token's institution.
+
+    Prints each rejected line as {"line", "field", "reason"} and then {"summary": ...}, one
+    JSON object a line; exits 0 when every line was taken, 2 when any was rejected.
+    """
+    home = ensure_home(Settings.from_env().home)
+    furnisher = furnisher_from_token(home, token)
+    summary = _on_migrated(
+        lambda conn: furnish_file(conn, furnisher, file, all_or_nothing=all_or_nothing)
+    )
+    if summary.rejected:
+        sys.exit(2)
 
 
 def main() -> None:

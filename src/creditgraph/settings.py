@@ -96,6 +96,9 @@ class Settings:
 
 DEFAULT_JWT_ISSUER = "creditgraph"
 DEFAULT_JWT_AUDIENCE = "creditgraph-gateway"
+#: The audience of a furnisher's token: what it may do (report records) is not what a reading
+#: token may do, so neither kind of token is accepted where the other is.
+DEFAULT_FURNISHING_AUDIENCE = "creditgraph-furnishing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,8 @@ class JwtSettings:
     audience: str
     public_key: Path | None
     jwks: Path | None
+    furnishing_audience: str = DEFAULT_FURNISHING_AUDIENCE
+    """The `aud` a furnisher's token carries (`CREDITGRAPH_JWT_FURNISHING_AUDIENCE`)."""
 
     @property
     def demo(self) -> bool:
@@ -126,11 +131,21 @@ class JwtSettings:
             raise ConfigurationError(
                 "set CREDITGRAPH_JWT_PUBLIC_KEY or CREDITGRAPH_JWT_JWKS, not both"
             )
+        audience = _claim_value(env, "CREDITGRAPH_JWT_AUDIENCE", DEFAULT_JWT_AUDIENCE)
+        furnishing = _claim_value(
+            env, "CREDITGRAPH_JWT_FURNISHING_AUDIENCE", DEFAULT_FURNISHING_AUDIENCE
+        )
+        if furnishing == audience:
+            raise ConfigurationError(
+                "CREDITGRAPH_JWT_FURNISHING_AUDIENCE must differ from CREDITGRAPH_JWT_AUDIENCE: "
+                "a token that reads reports must never be one that reports records"
+            )
         return cls(
             issuer=_claim_value(env, "CREDITGRAPH_JWT_ISSUER", DEFAULT_JWT_ISSUER),
-            audience=_claim_value(env, "CREDITGRAPH_JWT_AUDIENCE", DEFAULT_JWT_AUDIENCE),
+            audience=audience,
             public_key=public_key,
             jwks=jwks,
+            furnishing_audience=furnishing,
         )
 
 

@@ -57,14 +57,17 @@ from creditgraph.settings import JwtSettings
 
 __all__ = [
     "DEFAULT_LIFETIME_SECONDS",
+    "FURNISHER_ROLE_CLAIM",
     "LEEWAY_SECONDS",
     "MAX_LIFETIME_SECONDS",
     "SIGNING_KEY_FILE",
+    "Furnisher",
     "Requester",
     "Role",
     "TokenVerifier",
     "Unauthenticated",
     "mint_demo_token",
+    "mint_furnisher_token",
 ]
 
 Role = Literal["SUBJECT", "BANK", "GOVERNMENT"]
@@ -76,6 +79,10 @@ _ROLE_CLAIMS: Final[Mapping[str, Role]] = {
     "government": "GOVERNMENT",
 }
 _REQUIRED_CLAIMS: Final = ("iss", "aud", "sub", "role", "exp", "iat")
+
+#: The role claim of a furnisher's token. It is no requester role: a furnisher's token is for
+#: the furnishing audience only, and the gateway's verifier refuses it (audience and role both).
+FURNISHER_ROLE_CLAIM: Final = "furnisher"
 
 SIGNING_KEY_FILE: Final = "jwt-signing.key"
 _MIN_SECRET_BYTES: Final = 32
@@ -120,6 +127,18 @@ class Requester:
         return self.operator or self.representative
 
 
+@dataclass(frozen=True, slots=True)
+class Furnisher:
+    """An institution reporting records (a bank, a court, an agency), proven by its furnishing
+    token. Which records it may report is decided from the institution's kind in the bureau
+    (`furnishing.kinds`), not from the token."""
+
+    institution: str
+    """The institution's unified social credit code."""
+    operator: str | None
+    """The person or system sending the records, when the token names one."""
+
+
 class Unauthenticated(CreditgraphError):
     """The request's token is not acceptable; the message is safe to show the client."""
 
@@ -155,21 +174,27 @@ class TokenVerifier:
         self._keys_by_id = dict(keys_by_id or {})
 
     @classmethod
-    def from_settings(cls, home: Path, env: Mapping[str, str] | None = None) -> TokenVerifier:
+    def from_settings(
+        cls, home: Path, env: Mapping[str, str] | None = None, *, furnishing: bool = False
+    ) -> TokenVerifier:
         """The verifier the settings describe; in demo mode this creates the demo key if needed.
+
+        `furnishing`: check furnishers' tokens (their own audience) instead of requesters'.
+        The keys are the same either way: one identity provider issues both kinds.
 
         Raises ConfigurationError when a configured key file cannot be read or holds no usable
         key.
         """
         settings = JwtSettings.from_env(env)
+        audience = settings.furnishing_audience if furnishing else settings.audience
         if settings.public_key is not None:
             key = _load_public_key(settings.public_key)
-            return cls(issuer=settings.issuer, audience=settings.audience, key=key)
+            return cls(issuer=settings.issuer, audience=audience, key=key)
         if settings.jwks is not None:
             keys = _load_jwks(settings.jwks)
-            return cls(issuer=settings.issuer, audience=settings.audience, keys_by_id=keys)
+            return cls(issuer=settings.issuer, audience=audience, keys_by_id=keys)
         demo = _VerificationKey(_demo_secret(home), _DEMO_ALGORITHM)
-        return cls(issuer=settings.issuer, audience=settings.audience, key=demo)
+        return cls(issuer=settings.issuer, audience=audience, key=demo)
 
     def verify(self, authorization: str | None) -> Requester | None:
         """The requester the header proves; None when there is no header (anonymous).
@@ -179,6 +204,19 @@ class TokenVerifier:
         """
         if authorization is None:
             return None
+        return _requester(self._claims(authorization))
+
+    def verify_furnisher(self, authorization: str | None) -> Furnisher:
+        """The furnisher the header proves (a verifier built with `furnishing=True`).
+
+        There is no anonymous furnishing: no header is refused like a bad one.
+        """
+        if authorization is None:
+            raise Unauthenticated("furnishing needs a furnisher's token")
+        return _furnisher(self._claims(authorization))
+
+    def _claims(self, authorization: str) -> dict[str, Any]:
+        """The claims of the header's token, once its signature, issuer, audience and times hold."""
         token = _bearer_token(authorization)
         key = self._key_for(token)
         try:
@@ -193,7 +231,7 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(_refusal(exc)) from None
-        return _requester(claims)
+        return claims
 
     def _key_for(self, token: str) -> _VerificationKey:
         """The key this token must be signed with; the token's own header only picks by `kid`."""
@@ -237,13 +275,7 @@ def mint_demo_token(
     missing operator, a lifetime out of range) and when an identity provider is configured:
     then only that provider issues tokens.
     """
-    settings = JwtSettings.from_env(env)
-    if not settings.demo:
-        variable = "CREDITGRAPH_JWT_PUBLIC_KEY" if settings.public_key else "CREDITGRAPH_JWT_JWKS"
-        raise ConfigurationError(
-            f"{variable} is set, so tokens come from that identity provider; "
-            "creditgraph can mint only demo tokens, with neither setting"
-        )
+    settings = _demo_settings(env)
     claim_role = _claim_role(role)
     try:
         if role == "SUBJECT" and representative is None:
@@ -257,10 +289,7 @@ def mint_demo_token(
     problem = _operator_problem(role, operator) or _representative_problem(role, representative)
     if problem is not None:
         raise ConfigurationError(problem)
-    if not 1 <= lifetime_seconds <= MAX_LIFETIME_SECONDS:
-        raise ConfigurationError(
-            f"a token lives 1 to {MAX_LIFETIME_SECONDS} seconds (30 days), not {lifetime_seconds}"
-        )
+    _check_lifetime(lifetime_seconds)
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
         "iss": settings.issuer,
@@ -275,6 +304,62 @@ def mint_demo_token(
     if representative is not None:
         claims["representative"] = representative
     return jwt.encode(claims, _demo_secret(home), algorithm=_DEMO_ALGORITHM)
+
+
+def mint_furnisher_token(
+    home: Path,
+    institution: str,
+    operator: str | None,
+    *,
+    lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS,
+    env: Mapping[str, str] | None = None,
+    now: float | None = None,
+) -> str:
+    """A demo furnishing token for an institution, signed with the demo key under `home`.
+
+    Its audience is the furnishing one, so it opens no report; the gateway's reading tokens
+    open no furnishing. Raises ConfigurationError as `mint_demo_token` does.
+    """
+    settings = _demo_settings(env)
+    try:
+        validate_uscc(institution)
+    except InvalidIdentifier as exc:
+        raise ConfigurationError(str(exc)) from None
+    problem = _operator_text_problem(operator)
+    if problem is not None:
+        raise ConfigurationError(problem)
+    _check_lifetime(lifetime_seconds)
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {
+        "iss": settings.issuer,
+        "aud": settings.furnishing_audience,
+        "sub": institution,
+        "role": FURNISHER_ROLE_CLAIM,
+        "iat": issued,
+        "exp": issued + lifetime_seconds,
+    }
+    if operator is not None:
+        claims["operator"] = operator
+    return jwt.encode(claims, _demo_secret(home), algorithm=_DEMO_ALGORITHM)
+
+
+def _demo_settings(env: Mapping[str, str] | None) -> JwtSettings:
+    """The settings, refused when an identity provider (not creditgraph) issues tokens."""
+    settings = JwtSettings.from_env(env)
+    if not settings.demo:
+        variable = "CREDITGRAPH_JWT_PUBLIC_KEY" if settings.public_key else "CREDITGRAPH_JWT_JWKS"
+        raise ConfigurationError(
+            f"{variable} is set, so tokens come from that identity provider; "
+            "creditgraph can mint only demo tokens, with neither setting"
+        )
+    return settings
+
+
+def _check_lifetime(lifetime_seconds: int) -> None:
+    if not 1 <= lifetime_seconds <= MAX_LIFETIME_SECONDS:
+        raise ConfigurationError(
+            f"a token lives 1 to {MAX_LIFETIME_SECONDS} seconds (30 days), not {lifetime_seconds}"
+        )
 
 
 def _claim_role(role: Role) -> str:
@@ -352,12 +437,36 @@ def _requester(claims: Mapping[str, Any]) -> Requester:
     return Requester(role, identifier, operator, representative)
 
 
+def _furnisher(claims: Mapping[str, Any]) -> Furnisher:
+    """The furnisher a verified furnishing token's claims describe, or Unauthenticated."""
+    if claims["role"] != FURNISHER_ROLE_CLAIM:
+        raise Unauthenticated("token is not a furnisher's token")
+    institution = claims["sub"]
+    if not isinstance(institution, str) or not is_uscc(institution):
+        raise Unauthenticated("token sub is not a valid unified social credit code")
+    operator = claims.get("operator")
+    problem = _operator_text_problem(operator)
+    if problem is not None:
+        raise Unauthenticated(f"token refused: {problem}")
+    if "representative" in claims:
+        raise Unauthenticated("token refused: a furnisher's token names no representative")
+    assert operator is None or isinstance(operator, str)  # _operator_problem guarantees it
+    return Furnisher(institution, operator)
+
+
 def _operator_problem(role: Role, operator: object) -> str | None:
     """What is wrong with the operator for this role, or None; shared by minting and checking."""
     if role == "SUBJECT":
         return None if operator is None else "a subject token carries no operator"
     if operator is None:
         return "a bank token needs an operator" if role == "BANK" else None
+    return _operator_text_problem(operator)
+
+
+def _operator_text_problem(operator: object) -> str | None:
+    """What is wrong with an operator's name as a token carries it (when it carries one)."""
+    if operator is None:
+        return None
     if (
         not isinstance(operator, str)
         or not operator

@@ -26,7 +26,7 @@ import asyncpg
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import MigrationError
 
-COMPONENTS = ("common", "bureau", "public", "scores", "gateway")
+COMPONENTS = ("common", "bureau", "public", "scores", "gateway", "furnishing")
 _FILENAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_KEY = 0x6372656469746772  # "creditgr"
 _SQL = load_queries(Path(__file__).parent / "sql" / "migrations.sql")

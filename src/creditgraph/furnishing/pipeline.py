@@ -1,0 +1,319 @@
+"""The one way records come in: a batch file, an upload and a single record all pass here.
+
+Lines are taken from the source a part at a time (`PART_LINES`), copied into session staging
+tables and checked there as one set by SQL (`pipeline.sql`): the shape of every field against
+the published schema, then each kind's own rules (the furnisher owns the account, months in
+sequence, an overdue month states when the subject was told...). What passes is merged into
+the bureau's tables in a few statements. A record is accepted whole or not at all: a line
+with any problem is left out entirely and answered with a (line, field, reason) row.
+
+Each part commits with its audit entry, so a batch cut short (the process killed) keeps every
+part that committed and loses nothing it had answered as accepted; sent again, the parts
+already in change nothing (the same record again is UNCHANGED), and the rest go in. With
+`all_or_nothing`, every part runs in one transaction and any rejected line rolls the whole
+batch back; the answer still names every rejected line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+import asyncpg
+
+from creditgraph.access import audit
+from creditgraph.access.tokens import Furnisher
+from creditgraph.db.queries import load_queries
+from creditgraph.errors import CreditgraphError
+from creditgraph.furnishing.kinds import kinds_for, rule_book
+
+SQL = load_queries(Path(__file__).with_name("pipeline.sql"))
+
+Channel = Literal["FILE", "UPLOAD", "MUTATION"]
+
+#: Lines checked and merged together: one COPY, one set of statements, one commit.
+PART_LINES: Final = 200_000
+#: The audit entry names the subjects a part touched, up to this many (a monthly batch touches
+#: hundreds of thousands: the entry then gives their number).
+_AUDIT_SUBJECTS: Final = 1000
+
+
+class FurnishingRefused(CreditgraphError):
+    """The furnisher may not furnish at all (unknown to the bureau, or a kind that reports
+    nothing). Nothing is read from the batch."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One problem with one line: the line is left out whole."""
+
+    line: int
+    field: str | None
+    reason: str
+
+    def document(self) -> dict[str, object]:
+        return {"line": self.line, "field": self.field, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class Summary:
+    """What became of a batch: lines read, and per outcome how many records."""
+
+    submission: int
+    lines: int = 0
+    accepted: int = 0
+    unchanged: int = 0
+    corrected: int = 0
+    rejected: int = 0
+    all_or_nothing: bool = False
+    committed: bool = True
+    """False when all-or-nothing refused the batch: then nothing was written."""
+    touched: set[str] = field(default_factory=set)
+    """The subjects whose records were added or corrected."""
+
+    def document(self) -> dict[str, object]:
+        return {
+            "submission": self.submission,
+            "lines": self.lines,
+            "accepted": self.accepted,
+            "unchanged": self.unchanged,
+            "corrected": self.corrected,
+            "rejected": self.rejected,
+            "allOrNothing": self.all_or_nothing,
+            "committed": self.committed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    lines: int
+    accepted: int
+    unchanged: int
+    corrected: int
+    rejected: int
+    rejections: list[Rejection]
+    touched: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Who:
+    furnisher: Furnisher
+    institution_id: int
+    kind: str
+    kinds: tuple[str, ...]
+    request_id: str
+
+
+OnRejection = Callable[[Rejection], Awaitable[None]]
+
+
+async def furnish(
+    conn: asyncpg.Connection,
+    furnisher: Furnisher,
+    records: AsyncIterable[tuple[int, str]],
+    *,
+    channel: Channel,
+    request_id: str,
+    all_or_nothing: bool = False,
+    on_rejection: OnRejection | None = None,
+    part_lines: int = PART_LINES,
+) -> Summary:
+    """Take the records in, part by part; `on_rejection` hears of each rejected line as its
+    part is done (so a report streams while the batch runs)."""
+    who = await _who(conn, furnisher, request_id, channel)
+    await conn.execute(SQL["create_staging"])
+    async with conn.transaction():
+        submission = await conn.fetchval(
+            SQL["open_submission"],
+            furnisher.institution,
+            furnisher.operator,
+            request_id,
+            channel,
+            all_or_nothing,
+        )
+    summary = Summary(submission=submission, all_or_nothing=all_or_nothing)
+    if all_or_nothing:
+        await _all_or_nothing(conn, who, records, summary, on_rejection, part_lines)
+    else:
+        async for part in _parts(records, part_lines):
+            async with conn.transaction():
+                done = await _part(conn, who, submission, part)
+                await _record(conn, who, submission, done, "ALLOWED")
+            await _tell(done, summary, on_rejection)
+    return summary
+
+
+async def _all_or_nothing(
+    conn: asyncpg.Connection,
+    who: _Who,
+    records: AsyncIterable[tuple[int, str]],
+    summary: Summary,
+    on_rejection: OnRejection | None,
+    part_lines: int,
+) -> None:
+    """Every part in one transaction, rolled back if any line is rejected."""
+    parts: list[_Part] = []
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        async for lines in _parts(records, part_lines):
+            done = await _part(conn, who, summary.submission, lines)
+            parts.append(done)
+            await _tell(done, summary, on_rejection)
+        if not summary.rejected:
+            for done in parts:
+                await _record(conn, who, summary.submission, done, "ALLOWED")
+    except BaseException:
+        await transaction.rollback()
+        raise
+    if not summary.rejected:
+        await transaction.commit()
+        return
+    await transaction.rollback()
+    summary.committed = False
+    summary.accepted = summary.unchanged = summary.corrected = 0
+    summary.touched.clear()
+    async with conn.transaction():
+        await conn.execute(
+            SQL["count_submission"], summary.submission, summary.lines, 0, 0, 0, summary.rejected
+        )
+        refused = _Part(summary.lines, 0, 0, 0, summary.rejected, [], frozenset())
+        await _record(conn, who, summary.submission, refused, "DENIED")
+
+
+async def _tell(done: _Part, summary: Summary, on_rejection: OnRejection | None) -> None:
+    summary.lines += done.lines
+    summary.accepted += done.accepted
+    summary.unchanged += done.unchanged
+    summary.corrected += done.corrected
+    summary.rejected += done.rejected
+    summary.touched.update(done.touched)
+    if on_rejection is not None:
+        for rejection in done.rejections:
+            await on_rejection(rejection)
+
+
+async def _parts(
+    records: AsyncIterable[tuple[int, str]], size: int
+) -> AsyncIterable[list[tuple[int, str]]]:
+    part: list[tuple[int, str]] = []
+    async for record in records:
+        part.append(record)
+        if len(part) >= size:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
+async def _who(
+    conn: asyncpg.Connection, furnisher: Furnisher, request_id: str, channel: Channel
+) -> _Who:
+    """The institution behind the token and what it may furnish, or FurnishingRefused (the
+    refusal recorded in the audit log)."""
+    row = await conn.fetchrow(SQL["institution"], furnisher.institution)
+    kinds = () if row is None else kinds_for(row["kind"])
+    if row is None or not kinds:
+        reason = (
+            f"{furnisher.institution} is no institution the bureau knows"
+            if row is None
+            else f"{furnisher.institution} is a {row['kind'].lower()}, which furnishes no records"
+        )
+        async with conn.transaction():
+            await audit.append(
+                conn,
+                audit.AuditEntry(
+                    request_id=request_id,
+                    role="FURNISHER",
+                    requester=furnisher.institution,
+                    operator=furnisher.operator,
+                    operation=f"furnish:{channel}",
+                    subjects=(),
+                    fields=(),
+                    decision="DENIED",
+                    detail={"reason": reason},
+                ),
+            )
+        raise FurnishingRefused(reason)
+    return _Who(furnisher, row["id"], row["kind"], kinds, request_id)
+
+
+async def _part(
+    conn: asyncpg.Connection, who: _Who, submission: int, lines: list[tuple[int, str]]
+) -> _Part:
+    """Check and merge one part, inside the caller's transaction."""
+    code, operator = who.furnisher.institution, who.furnisher.operator
+    await conn.execute(SQL["clear_staging"])
+    await conn.copy_records_to_table(
+        "furnish_raw", records=lines, columns=("line", "raw"), schema_name="pg_temp"
+    )
+    book = rule_book()
+    await conn.execute(SQL["parse"], book, list(who.kinds), who.kind)
+    await conn.execute(SQL["check_fields"], book)
+    if "ACCOUNT" in who.kinds:
+        await conn.execute(SQL["accounts_stage"], who.institution_id)
+        await conn.execute(SQL["accounts_check"])
+        await conn.execute(SQL["accounts_merge"], submission, code, operator, who.institution_id)
+    if "STATEMENT" in who.kinds:
+        await conn.execute(SQL["statements_stage"], who.institution_id)
+        await conn.execute(SQL["statements_check"])
+        await conn.execute(SQL["statements_sequence"])
+        await conn.execute(SQL["statements_merge"], submission, code, operator)
+    rejections = [
+        Rejection(row["line"], row["field"], row["reason"])
+        for row in await conn.fetch(SQL["rejected_lines"])
+    ]
+    counts = await conn.fetchrow(SQL["outcome_counts"])
+    assert counts is not None
+    done = _Part(
+        lines=len(lines),
+        accepted=counts["accepted"],
+        unchanged=counts["unchanged"],
+        corrected=counts["corrected"],
+        rejected=counts["rejected"],
+        rejections=rejections,
+        touched=frozenset(counts["touched"] or ()),
+    )
+    await conn.execute(
+        SQL["count_submission"],
+        submission,
+        done.lines,
+        done.accepted,
+        done.unchanged,
+        done.corrected,
+        done.rejected,
+    )
+    return done
+
+
+async def _record(
+    conn: asyncpg.Connection, who: _Who, submission: int, done: _Part, decision: audit.Decision
+) -> None:
+    """The part's audit entry, in its transaction."""
+    subjects = tuple(sorted(done.touched)) if len(done.touched) <= _AUDIT_SUBJECTS else ()
+    if decision == "ALLOWED" and done.rejected:
+        decision = "PARTIAL"
+    await audit.append(
+        conn,
+        audit.AuditEntry(
+            request_id=who.request_id,
+            role="FURNISHER",
+            requester=who.furnisher.institution,
+            operator=who.furnisher.operator,
+            operation="furnish",
+            subjects=subjects,
+            fields=(),
+            decision=decision,
+            detail={
+                "submission": submission,
+                "lines": done.lines,
+                "accepted": done.accepted,
+                "unchanged": done.unchanged,
+                "corrected": done.corrected,
+                "rejected": done.rejected,
+                "subjects_touched": len(done.touched),
+            },
+        ),
+    )
