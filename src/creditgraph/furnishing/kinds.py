@@ -40,6 +40,12 @@ class RecordKind:
         return str(self.schema["x-furnisher"])
 
     @property
+    def public(self) -> bool:
+        """Whether it is a public record (a court's or an agency's), kept in its own table
+        under the furnisher's key."""
+        return "x-table" in self.schema
+
+    @property
     def flat(self) -> bool:
         """Whether every field is a scalar, so the kind can come as CSV as well as JSON Lines."""
         properties: Mapping[str, Mapping[str, Any]] = self.schema["properties"]
@@ -73,14 +79,35 @@ def kinds_for(institution_kind: str) -> tuple[str, ...]:
 
 @cache
 def rule_book() -> str:
-    """The schemas as the database checks them, one JSON document: per kind, its properties
-    and required fields."""
-    return json.dumps(
-        {
-            name: {
-                "properties": kind.schema["properties"],
-                "required": kind.schema["required"],
-            }
-            for name, kind in record_kinds().items()
+    """The schemas as the database checks and merges them, one JSON document: per kind, its
+    properties, required fields, fields that come together and when it is negative
+    information; for a public record, its table, each field's column and the columns the
+    furnisher's own code and name fill."""
+    book: dict[str, dict[str, Any]] = {}
+    for name, kind in record_kinds().items():
+        schema = kind.schema
+        entry: dict[str, Any] = {
+            "properties": schema["properties"],
+            "required": schema["required"],
+            "dependentRequired": schema.get("dependentRequired", {}),
+            "negative": schema.get("x-negative", False),
         }
-    )
+        if kind.public:
+            entry["table"] = schema["x-table"]
+            entry["furnisherColumns"] = schema["x-furnisher-columns"]
+            entry["columns"] = {
+                field: spec.get("x-column", _snake(field))
+                for field, spec in schema["properties"].items()
+                if field not in _NOT_COLUMNS
+            }
+        book[name] = entry
+    return json.dumps(book)
+
+
+#: Fields of every public record that are about the furnishing, not columns of its table.
+_NOT_COLUMNS: Final = frozenset({"kind", "key", "subjectNotifiedOn"})
+
+
+def _snake(field: str) -> str:
+    """A field's column: the record format's camelCase name in snake_case."""
+    return "".join(f"_{char.lower()}" if char.isupper() else char for char in field)

@@ -27,7 +27,7 @@ from creditgraph.access import audit
 from creditgraph.access.tokens import Furnisher
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
-from creditgraph.furnishing.kinds import kinds_for, rule_book
+from creditgraph.furnishing.kinds import kinds_for, record_kinds, rule_book
 
 SQL = load_queries(Path(__file__).with_name("pipeline.sql"))
 
@@ -101,6 +101,7 @@ class _Part:
 class _Who:
     furnisher: Furnisher
     institution_id: int
+    name: str
     kind: str
     kinds: tuple[str, ...]
     request_id: str
@@ -237,7 +238,7 @@ async def _who(
                 ),
             )
         raise FurnishingRefused(reason)
-    return _Who(furnisher, row["id"], row["kind"], kinds, request_id)
+    return _Who(furnisher, row["id"], row["name"], row["kind"], kinds, request_id)
 
 
 async def _part(
@@ -261,6 +262,11 @@ async def _part(
         await conn.execute(SQL["statements_check"])
         await conn.execute(SQL["statements_sequence"])
         await conn.execute(SQL["statements_merge"], submission, code, operator)
+    public = [name for name in who.kinds if record_kinds()[name].public]
+    if public:
+        await conn.execute(SQL["public_stage"], book, code, who.name, public)
+        await conn.execute(SQL["public_check"])
+        await conn.execute(SQL["public_merge"], book, submission, code, operator)
     rejections = [
         Rejection(row["line"], row["field"], row["reason"])
         for row in await conn.fetch(SQL["rejected_lines"])

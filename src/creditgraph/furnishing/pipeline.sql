@@ -17,6 +17,10 @@ create temp table if not exists furnish_statements (
     old_status text, old_amount_due numeric(18, 2), old_amount_paid numeric(18, 2),
     old_overdue_amount numeric(18, 2), old_balance numeric(18, 2)
 );
+create temp table if not exists furnish_public (
+    line integer primary key, kind text not null, key text not null, subject text not null,
+    notified_on date, first_line integer not null, record_id bigint, fields jsonb not null
+);
 create temp table if not exists furnish_accounts (
     line integer primary key, account_number text, account_type text, purpose text,
     currency text, principal numeric(18, 2), credit_limit numeric(18, 2),
@@ -30,7 +34,7 @@ create temp table if not exists furnish_accounts (
 
 -- name: clear_staging
 truncate furnish_raw, furnish_docs, furnish_rejects, furnish_outcomes, furnish_statements,
-    furnish_accounts;
+    furnish_accounts, furnish_public;
 
 -- name: institution
 select id, kind, name from bureau.institutions where code = $1;
@@ -92,6 +96,26 @@ cross join lateral (
     union all
     select p.key, furnishing.field_problem($1::jsonb->d.kind->'properties'->p.key, p.value)
     from jsonb_each(d.doc) p
+    union all
+    -- a date that cannot come before another (closedOn and filedOn): ISO dates compare as text
+    select p.key, format('before %s', s.spec->>'x-not-before')
+    from jsonb_each_text(d.doc) p
+    cross join lateral (select $1::jsonb->d.kind->'properties'->p.key as spec) s
+    where s.spec ? 'x-not-before' and p.value < d.doc->>(s.spec->>'x-not-before')
+    union all
+    -- fields that come together (removedOn and removalReason)
+    select t.field, format('given only with %s', t.other)
+    from jsonb_each($1::jsonb->d.kind->'dependentRequired') r
+    cross join lateral (select r.key as field, r.value->>0 as other) t
+    where d.doc ? t.field and not d.doc ? t.other
+    union all
+    -- negative information needs the notice the subject was given
+    select 'subjectNotifiedOn',
+           'required for negative information: the subject is told before it is reported'
+    where not d.doc ? 'subjectNotifiedOn'
+      and ($1::jsonb->d.kind->'negative' = 'true'
+           or (jsonb_typeof($1::jsonb->d.kind->'negative') = 'object'
+               and d.doc @> ($1::jsonb->d.kind->'negative')))
 ) f
 where f.reason is not null;
 
@@ -159,8 +183,7 @@ with candidates as (
     select s.line, s.month,
            coalesce(s.latest_month,
                     min(s.month) over (partition by s.account_id) - interval '1 month') as base,
-           row_number() over (partition by s.account_id order by s.month) as k,
-           s.latest_month
+           row_number() over (partition by s.account_id order by s.month) as k
     from furnish_statements s
     where s.old_status is null
       and not exists (select from furnish_rejects r where r.line = s.line)
@@ -168,7 +191,7 @@ with candidates as (
 insert into furnish_rejects (line, field, reason)
 select line, 'period',
        format('out of sequence: the next month to report is %s',
-              to_char(coalesce(latest_month + interval '1 month', base + interval '1 month'), 'YYYY-MM'))
+              to_char(base + make_interval(months => k::integer), 'YYYY-MM'))
 from candidates
 where month <> (base + make_interval(months => k::integer))::date;
 
@@ -274,16 +297,12 @@ cross join lateral (values
     ('purpose', case when a.account_type = 'SPECIAL_INSTALMENT'
                       and coalesce(a.purpose, '') not in ('CAR', 'CAR_PARK', 'RENOVATION', 'EDUCATION') then
         'a special instalment is for CAR, CAR_PARK, RENOVATION or EDUCATION' end),
-    ('closedOn', case
-        when (a.status = 'CLOSED') <> (a.closed_on is not null) then
-            'given exactly when the status is CLOSED'
-        when a.closed_on < a.opened_on then 'before the account opened' end),
+    ('closedOn', case when (a.status = 'CLOSED') <> (a.closed_on is not null) then
+        'given exactly when the status is CLOSED' end),
     ('balance', case when a.status = 'CLOSED' and a.balance <> 0 then
         'a closed account owes nothing: 0' end),
     ('maturesOn', case when a.matures_on <= a.opened_on then 'after openedOn' end),
-    ('reportedOn', case
-        when a.reported_on < a.opened_on then 'before the account opened'
-        when a.reported_on > current_date then 'a day still to come' end),
+    ('reportedOn', case when a.reported_on > current_date then 'a day still to come' end),
     ('openedOn', case when a.opened_on > current_date then 'a day still to come' end),
     ('subjectNotifiedOn', case
         when a.status in ('OVERDUE', 'BAD_DEBT') and a.notified_on is null then
@@ -384,3 +403,36 @@ select r.line,
             else 'UNCHANGED' end,
        array_remove(array[r.borrower, r.co_borrower], null)
 from ready r;
+
+-- name: public_stage
+-- $1: the rule book; $2: the furnisher's code; $3: its name; $4: the public kinds it reports.
+-- Each record's fields under its table's column names (absent ones null: a record reported
+-- again replaces the one on file), the furnisher's code and name added, and the record the
+-- furnisher reported before under the same key.
+insert into furnish_public (line, kind, key, subject, notified_on, first_line, record_id, fields)
+select d.line, d.kind, d.doc->>'key', d.doc->>'subjectIdentifier',
+       (d.doc->>'subjectNotifiedOn')::date,
+       min(d.line) over (partition by d.kind, d.doc->>'key'),
+       k.record_id,
+       (select jsonb_object_agg(c.value, coalesce(d.doc->c.key, 'null'))
+        from jsonb_each_text($1::jsonb->d.kind->'columns') c)
+       || jsonb_build_object($1::jsonb->d.kind->'furnisherColumns'->>'code', $2::text,
+                             $1::jsonb->d.kind->'furnisherColumns'->>'name', $3::text)
+from furnish_docs d
+left join furnishing.record_keys k
+       on k.furnisher = $2 and k.kind = d.kind and k.key = d.doc->>'key'
+where d.kind = any($4::text[])
+  and not exists (select from furnish_rejects r where r.line = d.line);
+
+-- name: public_check
+insert into furnish_rejects (line, field, reason)
+select line, 'key', format('the same key is already at line %s', first_line)
+from furnish_public
+where first_line <> line
+union all
+select line, 'subjectNotifiedOn', 'a day still to come'
+from furnish_public
+where notified_on > current_date;
+
+-- name: public_merge
+select furnishing.merge_public($1::jsonb, $2, $3, $4);
