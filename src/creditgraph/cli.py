@@ -55,6 +55,7 @@ from creditgraph.commands import (
 from creditgraph.db.connect import database
 from creditgraph.errors import ConfigurationError, CreditgraphError
 from creditgraph.furnishing.batch import furnish_file, furnisher_from_token
+from creditgraph.furnishing.docs import render as render_formats
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.composition import compose_ours
 from creditgraph.identifiers import normalise_identifier
@@ -594,6 +595,21 @@ def disputes_answer(dispute_id: int, outcome: str, resolution: str) -> None:
     """Record the data source's answer to an open dispute (a refusal writes nothing)."""
     case = _on_migrated(lambda conn: answers.answer(conn, dispute_id, outcome, resolution))
     click.echo(f"answered dispute {case.id} on {case.record}: {case.outcome}")
+
+
+@cli.command("formats")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the page to FILE instead of stdout (docs/furnishing.md is its output).",
+)
+def formats(out: Path | None) -> None:
+    """The furnishers' record formats (graphql/furnishing/*.schema.json) as Markdown."""
+    page = render_formats()
+    if out is None:
+        click.echo(page, nl=False)
+    else:
+        out.write_text(page, encoding="utf-8")
 
 
 @cli.command("furnish")

@@ -114,8 +114,9 @@ cross join lateral (
            'required for negative information: the subject is told before it is reported'
     where not d.doc ? 'subjectNotifiedOn'
       and ($1::jsonb->d.kind->'negative' = 'true'
-           or (jsonb_typeof($1::jsonb->d.kind->'negative') = 'object'
-               and d.doc @> ($1::jsonb->d.kind->'negative')))
+           or exists (select from jsonb_each($1::jsonb->d.kind->'negative') n
+                      where jsonb_typeof(n.value) = 'array'
+                        and n.value @> jsonb_build_array(d.doc->n.key)))
 ) f
 where f.reason is not null;
 
@@ -168,10 +169,7 @@ cross join lateral (values
         when s.month > date_trunc('month', current_date) then 'a month still to come' end),
     ('overdueAmount', case when (s.status ~ '^[1-7]$') <> (s.overdue_amount > 0) then
         'above zero exactly when the month is overdue (1-7)' end),
-    ('subjectNotifiedOn', case
-        when s.status ~ '^[1-7]$' and s.notified_on is null then
-            'required for an overdue month: the subject is told before it is reported'
-        when s.notified_on > current_date then 'a day still to come' end)
+    ('subjectNotifiedOn', case when s.notified_on > current_date then 'a day still to come' end)
 ) c(field, reason)
 where c.reason is not null;
 
@@ -304,10 +302,7 @@ cross join lateral (values
     ('maturesOn', case when a.matures_on <= a.opened_on then 'after openedOn' end),
     ('reportedOn', case when a.reported_on > current_date then 'a day still to come' end),
     ('openedOn', case when a.opened_on > current_date then 'a day still to come' end),
-    ('subjectNotifiedOn', case
-        when a.status in ('OVERDUE', 'BAD_DEBT') and a.notified_on is null then
-            'required for an overdue or bad-debt account: the subject is told before it is reported'
-        when a.notified_on > current_date then 'a day still to come' end),
+    ('subjectNotifiedOn', case when a.notified_on > current_date then 'a day still to come' end),
     ('borrowerName', case when a.borrower_id is null and a.borrower_name is null then
         'required: the bureau does not know this borrower yet' end),
     ('coBorrowerName', case
