@@ -36,6 +36,10 @@ class LRUCache(Generic[K, V]):
         """Whether the key is held, counting neither a hit nor a miss."""
         return key in self._entries
 
+    def pop(self, key: K) -> V | None:
+        """Take the key's value out, counting neither a hit nor a miss."""
+        return self._entries.pop(key, None)
+
     def put(self, key: K, value: V) -> None:
         self._entries[key] = value
         self._entries.move_to_end(key)

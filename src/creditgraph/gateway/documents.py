@@ -40,23 +40,25 @@ class DocumentCache:
         self.schema = schema
         self.limits = limits
         self.cache: LRUCache[str, ParsedDocument | RequestError] = LRUCache(size)
+        # documents prepared off the loop, waiting for the `get` of the request that sent
+        # them (which counts the miss); bounded, since a request can end before its `get`
+        self._handed: LRUCache[str, ParsedDocument | RequestError] = LRUCache(64)
 
     def get(self, query: str) -> ParsedDocument:
         found = self.cache.get(query)
         if found is None:
-            found = self._prepare(query)
+            found = self._handed.pop(query) or self._prepare(query)
             self.cache.put(query, found)
         if isinstance(found, RequestError):
             raise found
         return found
 
     async def prepare_unseen(self, query: str) -> None:
-        """Prepare the document in a worker thread unless the cache holds it, so that `get`
-        finds it there; the interpreter hands the event loop its turn every few milliseconds
-        meanwhile. (Should the cache drop it before `get`, `get` prepares it again.)"""
-        if query not in self.cache:
-            prepared = await asyncio.to_thread(self._prepare, query)
-            self.cache.put(query, prepared)
+        """Prepare the document in a worker thread unless the cache holds it, for `get` to
+        find; the interpreter hands the event loop its turn every few milliseconds meanwhile.
+        """
+        if query not in self.cache and query not in self._handed:
+            self._handed.put(query, await asyncio.to_thread(self._prepare, query))
 
     def _prepare(self, query: str) -> ParsedDocument | RequestError:
         too_big = over_text_limits(query, self.limits)
