@@ -278,8 +278,10 @@ def guarded(
 
 def enforcing(gateway: Gateway, policy: Policy, pool: asyncpg.Pool, settings: Settings) -> Access:
     """The policy layer and token check in front of `gateway`."""
-    verifier = TokenVerifier.from_settings(ensure_home(settings.home))
-    return Access(verifier, PolicyGateway(gateway, policy, pool))
+    home = ensure_home(settings.home)
+    verifier = TokenVerifier.from_settings(home)
+    furnishing = TokenVerifier.from_settings(home, furnishing=True)
+    return Access(verifier, PolicyGateway(gateway, policy, pool), furnishing)
 
 
 def _metered(transport: Transport, metrics: Metrics | None) -> Transport:

@@ -7,7 +7,9 @@
   503 naming what is down otherwise, so a load balancer stops sending traffic
   to a replica that lost one (observability/readiness.py);
 - `GET /metrics` serves the app's metrics to Prometheus (observability/metrics.py);
-- `GET /` is GraphiQL when `creditgraph up` serves the app (graphiql/).
+- `GET /` is GraphiQL when `creditgraph up` serves the app (graphiql/);
+- `POST /furnish` takes a furnisher's batch upload (furnishing/http.py) when the app serves
+  creditgraph's own graph under its policy.
 
 Every request gets a request id and one JSON log line (observability/request_log.py).
 """
@@ -23,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from creditgraph.furnishing.http import furnishing_routes
 from creditgraph.gateway import Gateway
 from creditgraph.gateway.http import Access, handle
 from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
@@ -75,5 +78,7 @@ def build_app(
             return await handle(served, request, persisted, access)
 
         routes.append(Route("/graphql", metrics.measured(graphql), methods=["GET", "POST"]))
+    if access is not None and access.furnishing is not None and pool is not None:
+        routes.extend(furnishing_routes(pool, access.furnishing))
     routes.extend(pages)
     return Starlette(routes=routes, middleware=[Middleware(RequestLog)])

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from creditgraph.access import audit
 from creditgraph.access.tokens import Furnisher
@@ -32,9 +33,14 @@ from creditgraph.furnishing.kinds import kinds_for, record_kinds, rule_book
 SQL = load_queries(Path(__file__).with_name("pipeline.sql"))
 
 Channel = Literal["FILE", "UPLOAD", "MUTATION"]
+Conn = asyncpg.Connection | PoolConnectionProxy
+"""A connection of the command's own or one lent by the gateway's pool."""
 
 #: Lines checked and merged together: one COPY, one set of statements, one commit.
 PART_LINES: Final = 200_000
+#: The longest any one statement of a part may take (a pool's own limit is for reports, a few
+#: seconds; a part of a monthly batch is far more work, and still bounded).
+PART_SECONDS: Final = 300.0
 #: The audit entry names the subjects a part touched, up to this many (a monthly batch touches
 #: hundreds of thousands: the entry then gives their number).
 _AUDIT_SUBJECTS: Final = 1000
@@ -111,7 +117,7 @@ OnRejection = Callable[[Rejection], Awaitable[None]]
 
 
 async def furnish(
-    conn: asyncpg.Connection,
+    conn: Conn,
     furnisher: Furnisher,
     records: AsyncIterable[tuple[int, str]],
     *,
@@ -147,7 +153,7 @@ async def furnish(
 
 
 async def _all_or_nothing(
-    conn: asyncpg.Connection,
+    conn: Conn,
     who: _Who,
     records: AsyncIterable[tuple[int, str]],
     summary: Summary,
@@ -210,7 +216,7 @@ async def _parts(
 
 
 async def _who(
-    conn: asyncpg.Connection, furnisher: Furnisher, request_id: str, channel: Channel
+    conn: Conn, furnisher: Furnisher, request_id: str, channel: Channel
 ) -> _Who:
     """The institution behind the token and what it may furnish, or FurnishingRefused (the
     refusal recorded in the audit log)."""
@@ -242,36 +248,45 @@ async def _who(
 
 
 async def _part(
-    conn: asyncpg.Connection, who: _Who, submission: int, lines: list[tuple[int, str]]
+    conn: Conn, who: _Who, submission: int, lines: list[tuple[int, str]]
 ) -> _Part:
     """Check and merge one part, inside the caller's transaction."""
     code, operator = who.furnisher.institution, who.furnisher.operator
-    await conn.execute(SQL["clear_staging"])
+
+    async def run(name: str, *args: object) -> None:
+        await conn.execute(SQL[name], *args, timeout=PART_SECONDS)
+
+    await run("part_limits", f"{round(PART_SECONDS * 1000)}ms")
+    await run("clear_staging")
     await conn.copy_records_to_table(
-        "furnish_raw", records=lines, columns=("line", "raw"), schema_name="pg_temp"
+        "furnish_raw",
+        records=lines,
+        columns=("line", "raw"),
+        schema_name="pg_temp",
+        timeout=PART_SECONDS,
     )
     book = rule_book()
-    await conn.execute(SQL["parse"], book, list(who.kinds), who.kind)
-    await conn.execute(SQL["check_fields"], book)
+    await run("parse", book, list(who.kinds), who.kind)
+    await run("check_fields", book)
     if "ACCOUNT" in who.kinds:
-        await conn.execute(SQL["accounts_stage"], who.institution_id)
-        await conn.execute(SQL["accounts_check"])
-        await conn.execute(SQL["accounts_merge"], submission, code, operator, who.institution_id)
+        await run("accounts_stage", who.institution_id)
+        await run("accounts_check")
+        await run("accounts_merge", submission, code, operator, who.institution_id)
     if "STATEMENT" in who.kinds:
-        await conn.execute(SQL["statements_stage"], who.institution_id)
-        await conn.execute(SQL["statements_check"])
-        await conn.execute(SQL["statements_sequence"])
-        await conn.execute(SQL["statements_merge"], submission, code, operator)
+        await run("statements_stage", who.institution_id)
+        await run("statements_check")
+        await run("statements_sequence")
+        await run("statements_merge", submission, code, operator)
     public = [name for name in who.kinds if record_kinds()[name].public]
     if public:
-        await conn.execute(SQL["public_stage"], book, code, who.name, public)
-        await conn.execute(SQL["public_check"])
-        await conn.execute(SQL["public_merge"], book, submission, code, operator)
+        await run("public_stage", book, code, who.name, public)
+        await run("public_check")
+        await run("public_merge", book, submission, code, operator)
     rejections = [
         Rejection(row["line"], row["field"], row["reason"])
-        for row in await conn.fetch(SQL["rejected_lines"])
+        for row in await conn.fetch(SQL["rejected_lines"], timeout=PART_SECONDS)
     ]
-    counts = await conn.fetchrow(SQL["outcome_counts"])
+    counts = await conn.fetchrow(SQL["outcome_counts"], timeout=PART_SECONDS)
     assert counts is not None
     done = _Part(
         lines=len(lines),
@@ -295,7 +310,7 @@ async def _part(
 
 
 async def _record(
-    conn: asyncpg.Connection, who: _Who, submission: int, done: _Part, decision: audit.Decision
+    conn: Conn, who: _Who, submission: int, done: _Part, decision: audit.Decision
 ) -> None:
     """The part's audit entry, in its transaction."""
     subjects = tuple(sorted(done.touched)) if len(done.touched) <= _AUDIT_SUBJECTS else ()

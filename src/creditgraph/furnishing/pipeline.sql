@@ -32,6 +32,9 @@ create temp table if not exists furnish_accounts (
     old_borrower text, old_co_borrower text
 );
 
+-- name: part_limits
+select set_config('statement_timeout', $1, true);
+
 -- name: clear_staging
 truncate furnish_raw, furnish_docs, furnish_rejects, furnish_outcomes, furnish_statements,
     furnish_accounts, furnish_public;

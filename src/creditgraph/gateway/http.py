@@ -66,6 +66,8 @@ class Access:
 
     verifier: TokenVerifier
     policy: PolicyGateway
+    furnishing: TokenVerifier | None = None
+    """Checks furnishers' tokens (their own audience) for `POST /furnish`; None: no uploads."""
 
 
 class _BadRequest(Exception):

@@ -1,0 +1,176 @@
+"""`POST /furnish` over real HTTP (uvicorn on a socket), and the report that reads it next."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from creditgraph.access.enforcement import PolicyGateway
+from creditgraph.access.policy import Policy
+from creditgraph.access.tokens import TokenVerifier, mint_furnisher_token
+from creditgraph.gateway.http import Access
+from creditgraph.resources import policy_path
+from creditgraph.seed.personas import EASTBRIDGE_BANK, XIHU_COURT
+from creditgraph.server import build_app
+from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
+
+NEW_PERSON = "110101199003070011"
+ACCOUNT = {
+    "kind": "ACCOUNT",
+    "accountNumber": "CL-2026-4411",
+    "accountType": "CONSUMER_LOAN",
+    "principal": "30000.00",
+    "termMonths": 12,
+    "balance": "30000.00",
+    "openedOn": "2026-09-01",
+    "status": "NORMAL",
+    "reportedOn": "2026-10-31",
+    "borrowerIdentifier": NEW_PERSON,
+    "borrowerName": "Zhao Lei",
+}
+
+
+def month(period: str, status: str = "N", overdue: str = "0", **more: str) -> dict[str, str]:
+    return {
+        "kind": "STATEMENT",
+        "accountNumber": "CL-2026-4411",
+        "period": period,
+        "status": status,
+        "amountDue": "2600.00",
+        "amountPaid": "2600.00" if status == "N" else "0",
+        "overdueAmount": overdue,
+        "balance": "27400.00",
+        **more,
+    }
+
+
+def furnisher(home: Path, institution: str) -> dict[str, str]:
+    token = mint_furnisher_token(home, institution, "uploader", env=NO_ENV)
+    return {"authorization": f"Bearer {token}"}
+
+
+async def body(lines: list[Any]) -> AsyncIterator[bytes]:
+    """The upload sent a line at a time, as a streaming client sends a file."""
+    for line in lines:
+        yield (line if isinstance(line, str) else json.dumps(line)).encode() + b"\n"
+
+
+def answers(response: httpx.Response) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    found = [json.loads(line) for line in response.text.splitlines()]
+    return found[:-1], found[-1]["summary"]
+
+
+async def test_a_bank_uploads_and_the_next_report_shows_it(
+    tmp_path: Path, writable_pool: asyncpg.Pool
+) -> None:
+    gateway = in_process_gateway(writable_pool)
+    access = Access(
+        TokenVerifier.from_settings(tmp_path, NO_ENV),
+        PolicyGateway(gateway, Policy.load(policy_path()), writable_pool),
+        TokenVerifier.from_settings(tmp_path, NO_ENV, furnishing=True),
+    )
+    app = build_app(gateway, pool=writable_pool, access=access)
+    bank = furnisher(tmp_path, EASTBRIDGE_BANK.code)
+    async with uvicorn_serving(app) as url, httpx.AsyncClient(base_url=url) as client:
+        lines = [ACCOUNT, month("2026-09"), month("2026-10"), month("2026-10"), "{"]
+        response = await client.post(
+            "/furnish",
+            content=body(lines),
+            headers={**bank, "content-type": "application/jsonl"},
+        )
+        assert response.status_code == 200
+        rejected, summary = answers(response)
+        assert [(r["line"], r["field"]) for r in rejected] == [(4, "period"), (5, None)]
+        assert (summary["accepted"], summary["rejected"]) == (3, 2)
+
+        # the subject's next request shows the account and its months
+        query = (
+            "{ me { accounts { nodes { account { repaymentGrid { latestMonth statuses } } } } } }"
+        )
+        report = await client.post(
+            "/graphql",
+            json={"query": query},
+            headers=bearer(tmp_path, "SUBJECT", NEW_PERSON),
+        )
+        (node,) = report.json()["data"]["me"]["accounts"]["nodes"]
+        assert node["account"]["repaymentGrid"]["latestMonth"] == "2026-10-01"
+        assert node["account"]["repaymentGrid"]["statuses"].startswith("NN")
+
+        # CSV, the same way in
+        csv = [
+            "kind,accountNumber,period,status,amountDue,amountPaid,overdueAmount,balance,subjectNotifiedOn",
+            "STATEMENT,CL-2026-4411,2026-11,1,2600.00,0,2600.00,27400.00,2026-11-25",
+        ]
+        response = await client.post(
+            "/furnish", content=body(csv), headers={**bank, "content-type": "text/csv"}
+        )
+        assert answers(response) == (
+            [],
+            {
+                **summary,
+                "submission": summary["submission"] + 1,
+                "lines": 1,
+                "accepted": 1,
+                "rejected": 0,
+            },
+        )
+
+        # a reading token, or none, furnishes nothing; a body of another type neither
+        reader = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "officer")
+        for headers in (reader, {}):
+            refused = await client.post(
+                "/furnish", content=b"{}\n", headers={**headers, "content-type": "text/csv"}
+            )
+            assert refused.status_code == 401
+            assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        refused = await client.post(
+            "/furnish", content=b"{}\n", headers={**bank, "content-type": "application/json"}
+        )
+        assert refused.status_code == 415
+
+        # a court's upload, all or nothing: one bad line and nothing is written
+        court = furnisher(tmp_path, XIHU_COURT.code)
+        case = {
+            "kind": "ENFORCEMENT_CASE",
+            "key": "K-1",
+            "caseNumber": "(2026)浙0106执77号",
+            "subjectIdentifier": NEW_PERSON,
+            "subjectName": "Zhao Lei",
+            "filedOn": "2026-11-02",
+            "amount": "9000.00",
+            "status": "IN_PROGRESS",
+            "subjectNotifiedOn": "2026-11-03",
+        }
+        response = await client.post(
+            "/furnish?allOrNothing=true",
+            content=body([case, {**case, "key": "K-2", "amount": "-1"}]),
+            headers={**court, "content-type": "application/jsonl"},
+        )
+        rejected, summary = answers(response)
+        assert [(r["line"], r["field"]) for r in rejected] == [(2, "amount")]
+        assert (summary["committed"], summary["accepted"]) == (False, 0)
+
+    async with writable_pool.acquire() as conn:
+        cases = await conn.fetchval(
+            "select count(*) from public_records.enforcement_cases where subject_identifier = $1",
+            NEW_PERSON,
+        )
+        assert cases == 0
+        entries = await conn.fetch(
+            "select role, requester, decision, detail->>'accepted' as accepted "
+            "from gateway.audit_log where operation like 'furnish%' order by seq"
+        )
+    assert [tuple(e) for e in entries] == [
+        ("FURNISHER", EASTBRIDGE_BANK.code, "PARTIAL", "3"),
+        ("FURNISHER", EASTBRIDGE_BANK.code, "ALLOWED", "1"),
+        (None, None, "DENIED", None),
+        (None, None, "DENIED", None),
+        ("FURNISHER", EASTBRIDGE_BANK.code, "DENIED", None),
+        ("FURNISHER", XIHU_COURT.code, "DENIED", "0"),
+    ]
