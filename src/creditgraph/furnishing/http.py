@@ -58,7 +58,8 @@ def furnishing_routes(pool: asyncpg.Pool, verifier: TokenVerifier) -> list[BaseR
             await _refused(pool, request_id, furnisher.institution, reason, "BAD_USER_INPUT")
             return _error(413, reason, "BAD_USER_INPUT")
         all_or_nothing = request.query_params.get("allOrNothing", "false") == "true"
-        answer = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES, mode="w+b")
+        # closed by _sent once the answer has gone out, or below on a refusal
+        answer = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES, mode="w+b")  # noqa: SIM115
 
         async def write(rejection: Rejection) -> None:
             answer.write(orjson.dumps(rejection.document()) + b"\n")

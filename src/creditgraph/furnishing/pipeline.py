@@ -215,9 +215,7 @@ async def _parts(
         yield part
 
 
-async def _who(
-    conn: Conn, furnisher: Furnisher, request_id: str, channel: Channel
-) -> _Who:
+async def _who(conn: Conn, furnisher: Furnisher, request_id: str, channel: Channel) -> _Who:
     """The institution behind the token and what it may furnish, or FurnishingRefused (the
     refusal recorded in the audit log)."""
     row = await conn.fetchrow(SQL["institution"], furnisher.institution)
@@ -247,9 +245,7 @@ async def _who(
     return _Who(furnisher, row["id"], row["name"], row["kind"], kinds, request_id)
 
 
-async def _part(
-    conn: Conn, who: _Who, submission: int, lines: list[tuple[int, str]]
-) -> _Part:
+async def _part(conn: Conn, who: _Who, submission: int, lines: list[tuple[int, str]]) -> _Part:
     """Check and merge one part, inside the caller's transaction."""
     code, operator = who.furnisher.institution, who.furnisher.operator
 
