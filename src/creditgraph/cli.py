@@ -372,6 +372,11 @@ def _subgraph_urls(pairs: tuple[str, ...]) -> dict[str, str]:
     help="Seconds a subgraph has to answer before its fields are SUBGRAPH_UNAVAILABLE.",
 )
 @_trusted_only_option
+@click.option(
+    "--portal",
+    is_flag=True,
+    help="Also serve the subject's portal at /portal (visitors sign in with their own token).",
+)
 def serve(
     supergraph_file: Path | None,
     host: str,
@@ -382,6 +387,7 @@ def serve(
     in_process: bool,
     timeout: float,
     trusted_only: bool,
+    portal: bool,
 ) -> None:
     """Serve the gateway over a supergraph: HTTP subgraphs, or ours in-process."""
     supergraph = load_supergraph(supergraph_file or supergraph_path())
@@ -390,6 +396,8 @@ def serve(
     check_port_free(host, port)
     if in_process and overrides:
         raise ConfigurationError("--subgraph and --in-process do not go together")
+    if portal and policy is None:
+        raise ConfigurationError("--portal needs the edition policy: it shows a subject's report")
     if in_process or policy is not None:
         # the policy reads grants and writes inquiries and the audit log: it needs the database
         _with_database(
@@ -403,6 +411,7 @@ def serve(
                 subgraph_timeout=timeout,
                 overrides=None if in_process else overrides,
                 trusted_only=trusted_only,
+                portal=portal,
             )
         )
         return

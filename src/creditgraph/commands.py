@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import gc
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +14,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from creditgraph.access.enforcement import PolicyGateway
@@ -26,6 +27,7 @@ from creditgraph.demo import (
     demo_tabs,
     ensure_social_consent,
     hands_out_tokens,
+    portal_personas,
     print_demo_tokens,
     print_trusted_only,
 )
@@ -36,6 +38,7 @@ from creditgraph.gateway.persisted_queries import load_persisted_queries
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
 from creditgraph.graphiql import graphiql_routes
 from creditgraph.observability import MeteredTransport, Metrics, RequestLog, Subgraphs, log_config
+from creditgraph.portal import portal_routes
 from creditgraph.resources import migrations_root, policy_path, supergraph_path
 from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
@@ -208,7 +211,10 @@ async def run_up(
             metrics=metrics,
             subgraphs=serving_subgraphs(supergraph, None),
             queries=queries,
-            pages=graphiql_routes(lambda: demo_tabs(home, tokens=tokens_in_page)),
+            pages=[
+                *graphiql_routes(lambda: demo_tabs(home, tokens=tokens_in_page)),
+                *portal_routes((lambda: portal_personas(home)) if tokens_in_page else None),
+            ],
         )
         config = _server_config(app, host, port)
         server = uvicorn.Server(config)
@@ -220,7 +226,8 @@ async def run_up(
             print_trusted_only(console, queries)
         console.print(
             f"creditgraph is up at http://{host}:{port}/graphql  "
-            f"(GraphiQL: http://{host}:{port}/, health: /healthz)"
+            f"(GraphiQL: http://{host}:{port}/, the subject's portal: "
+            f"http://{host}:{port}/portal, health: /healthz)"
         )
         console.print("Ctrl-C stops it.")
         await server.serve()
@@ -368,6 +375,7 @@ async def serve_gateway(
     trusted_only: bool = False,
     metrics: Metrics | None = None,
     subgraphs: Subgraphs | None = None,
+    pages: Sequence[BaseRoute] = (),
 ) -> None:
     console = Console(stderr=True)
     app = build_app(
@@ -377,6 +385,7 @@ async def serve_gateway(
         metrics=metrics,
         subgraphs=subgraphs,
         queries=load_persisted_queries(trusted_only=trusted_only),
+        pages=pages,
     )
     config = _server_config(app, host, port)
     console.print(f"creditgraph gateway at http://{host}:{port}/graphql (Ctrl-C stops it)")
@@ -397,8 +406,12 @@ async def run_serve(
     subgraph_timeout: float,
     overrides: dict[str, str] | None = None,
     trusted_only: bool = False,
+    portal: bool = False,
 ) -> None:
-    """Serve with the database open: subgraphs in-process (no `overrides`), or over HTTP."""
+    """Serve with the database open: subgraphs in-process (no `overrides`), or over HTTP.
+
+    `portal`: serve the subject's portal too, as a deployment does: no demo personas, the
+    visitor brings their identity provider's token."""
     await run_migrations(dsn)
     pool = await create_pool(dsn, limits=settings.limits)
     metrics = Metrics()
@@ -419,6 +432,7 @@ async def run_serve(
             trusted_only=trusted_only,
             metrics=metrics,
             subgraphs=serving_subgraphs(supergraph, overrides),
+            pages=portal_routes(None) if portal else (),
         )
     finally:
         await pool.close()

@@ -27,7 +27,13 @@ from creditgraph.errors import CreditgraphError
 from creditgraph.gateway.persisted_queries import PersistedQueries
 from creditgraph.graphiql import ExampleTab, OperationPreset, tabs_from_operations
 from creditgraph.resources import operations_root
-from creditgraph.seed.personas import EASTBRIDGE_BANK, HARBOUR_FINANCE, PERSONA, TAX_BUREAU
+from creditgraph.seed.personas import (
+    EASTBRIDGE_BANK,
+    HARBOUR_FINANCE,
+    PERSONA,
+    PERSONAS,
+    TAX_BUREAU,
+)
 
 HUSBAND: Final = PERSONA["husband"].identifier
 SOCIAL_PURPOSE: Final = "CREDIT_CARD_APPROVAL"
@@ -192,6 +198,26 @@ def demo_tabs(home: Path, *, tokens: bool = True) -> list[ExampleTab]:
             "lift_fraud_alert.graphql": OperationPreset(subject),
         },
     )
+
+
+def portal_personas(home: Path) -> list[dict[str, str]]:
+    """The demo people the portal's visitor may sign in as, each with a fresh subject token.
+
+    Called on every sign-in page load, like GraphiQL's tabs, so a token is never stale.
+    Organisations are left out: their tokens name a legal representative, and the portal's
+    visitor signs in as a person.
+    """
+    return [
+        {
+            "key": persona.key,
+            "name": persona.name,
+            "identifier": persona.identifier,
+            "story": persona.story,
+            "token": mint_demo_token(home, "SUBJECT", persona.identifier, None),
+        }
+        for persona in PERSONAS
+        if persona.kind == "PERSON"
+    ]
 
 
 def print_trusted_only(console: Console, queries: PersistedQueries) -> None:

@@ -23,7 +23,12 @@ STATIC = HERE / "static"
 SUMS = "SHA256SUMS"
 
 # Only what a browser loads is served; licences and the sums ship but are not routes.
-MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css"}
+MEDIA_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+}
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,9 @@ def format_sums(sums: Mapping[str, str]) -> str:
     return "".join(f"{sums[name]}  {name}\n" for name in sorted(sums))
 
 
-def recorded_sums() -> dict[str, str]:
-    """The vendored files and the digests recorded for them."""
-    return parse_sums((VENDORED / SUMS).read_text(encoding="utf-8"))
+def recorded_sums(vendored: Path = VENDORED) -> dict[str, str]:
+    """The files vendored in `vendored` (GraphiQL's by default) and their recorded digests."""
+    return parse_sums((vendored / SUMS).read_text(encoding="utf-8"))
 
 
 def _servable(path: Path) -> Asset | None:
@@ -81,8 +86,10 @@ def _servable(path: Path) -> Asset | None:
     return Asset(path.name, body, media_type, sha256_hex(body))
 
 
-def load_assets() -> dict[str, Asset]:
-    """Every file the page may load, by the name it is served under."""
-    paths = [VENDORED / name for name in recorded_sums()] + sorted(STATIC.iterdir())
+def load_assets(vendored: Path = VENDORED, static: Path = STATIC) -> dict[str, Asset]:
+    """Every file a page may load, by the name it is served under: the vendored builds
+    listed in `vendored`'s sums and our own files in `static` (GraphiQL's by default;
+    the portal has its own pair)."""
+    paths = [vendored / name for name in recorded_sums(vendored)] + sorted(static.iterdir())
     found = (_servable(path) for path in paths)
     return {asset.name: asset for asset in found if asset is not None}

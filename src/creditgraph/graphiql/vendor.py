@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,10 +77,10 @@ def _npm_pack(spec: str, into: Path) -> Path:
     return into / str(packed["filename"])
 
 
-def fetch(workdir: Path) -> dict[str, bytes]:
+def fetch(workdir: Path, pins: Sequence[Pin] = PINS) -> dict[str, bytes]:
     """Every pinned file as published: shipped name → bytes."""
     fetched: dict[str, bytes] = {}
-    for pin in PINS:
+    for pin in pins:
         with tarfile.open(_npm_pack(pin.spec, workdir)) as tarball:
             for member, name in pin.files.items():
                 extracted = tarball.extractfile(member)
@@ -89,46 +90,53 @@ def fetch(workdir: Path) -> dict[str, bytes]:
     return fetched
 
 
-def drift(fetched: dict[str, bytes]) -> list[str]:
+def drift(fetched: dict[str, bytes], vendored: Path = VENDORED) -> list[str]:
     """What differs between the published files, the recorded sums and the shipped copies."""
-    recorded = recorded_sums()
+    recorded = recorded_sums(vendored)
     problems = [f"{name}: shipped but not pinned" for name in sorted(set(recorded) - set(fetched))]
     for name, data in sorted(fetched.items()):
         published = sha256_hex(data)
         if recorded.get(name) != published:
             problems.append(f"{name}: published sha256 {published}, recorded {recorded.get(name)}")
-        shipped = VENDORED / name
+        shipped = vendored / name
         if not shipped.is_file() or sha256_hex(shipped.read_bytes()) != published:
             problems.append(f"{name}: the shipped copy is not the published file")
     return problems
 
 
-def update(fetched: dict[str, bytes]) -> None:
-    for stale in set(recorded_sums()) - set(fetched):
-        (VENDORED / stale).unlink(missing_ok=True)
+def update(fetched: dict[str, bytes], vendored: Path = VENDORED) -> None:
+    for stale in set(recorded_sums(vendored)) - set(fetched):
+        (vendored / stale).unlink(missing_ok=True)
     for name, data in fetched.items():
-        (VENDORED / name).write_bytes(data)
-    (VENDORED / SUMS).write_text(
+        (vendored / name).write_bytes(data)
+    (vendored / SUMS).write_text(
         format_sums({name: sha256_hex(data) for name, data in fetched.items()}), encoding="utf-8"
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    pins: Sequence[Pin] = PINS,
+    vendored: Path = VENDORED,
+    prog: str = "python -m creditgraph.graphiql.vendor",
+) -> int:
+    """Fetch `pins` and compare them with (or, `--update`, write them to) `vendored`:
+    GraphiQL's by default; the portal's vendor module passes its own."""
     parser = argparse.ArgumentParser(
-        prog="python -m creditgraph.graphiql.vendor",
-        description="Re-fetch the vendored GraphiQL build with npm and check its sums.",
+        prog=prog, description="Re-fetch the vendored build with npm and check its sums."
     )
     parser.add_argument("--update", action="store_true", help="write the fetched files and sums")
     args = parser.parse_args(argv)
     if shutil.which("npm") is None:
         raise SystemExit("npm is needed to fetch the pinned packages")
     with tempfile.TemporaryDirectory() as workdir:
-        fetched = fetch(Path(workdir))
+        fetched = fetch(Path(workdir), pins)
     if args.update:
-        update(fetched)
+        update(fetched, vendored)
         print(f"wrote {len(fetched)} files and {SUMS}")
         return 0
-    problems = drift(fetched)
+    problems = drift(fetched, vendored)
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
