@@ -37,6 +37,7 @@ from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import load_persisted_queries
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
 from creditgraph.graphiql import graphiql_routes
+from creditgraph.live import LiveHub, live_routes
 from creditgraph.observability import MeteredTransport, Metrics, RequestLog, Subgraphs, log_config
 from creditgraph.portal import portal_routes
 from creditgraph.resources import migrations_root, policy_path, supergraph_path
@@ -214,6 +215,7 @@ async def run_up(
             pages=[
                 *graphiql_routes(lambda: demo_tabs(home, tokens=tokens_in_page)),
                 *portal_routes((lambda: portal_personas(home)) if tokens_in_page else None),
+                *live_routes(LiveHub(pool), access.verifier),
             ],
         )
         config = _server_config(app, host, port)
@@ -432,10 +434,17 @@ async def run_serve(
             trusted_only=trusted_only,
             metrics=metrics,
             subgraphs=serving_subgraphs(supergraph, overrides),
-            pages=portal_routes(None) if portal else (),
+            pages=portal_pages(pool, access) if portal else (),
         )
     finally:
         await pool.close()
+
+
+def portal_pages(pool: asyncpg.Pool, access: Access | None) -> list[BaseRoute]:
+    """The portal as a deployment serves it (no demo personas), with its live channel."""
+    if access is None:
+        raise ConfigurationError("the portal needs the edition policy: it shows a subject's report")
+    return [*portal_routes(None), *live_routes(LiveHub(pool), access.verifier)]
 
 
 async def run_plain_serve(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -200,7 +201,7 @@ def demo_tabs(home: Path, *, tokens: bool = True) -> list[ExampleTab]:
     )
 
 
-def portal_personas(home: Path) -> list[dict[str, str]]:
+def portal_personas(home: Path, env: Mapping[str, str] | None = None) -> list[dict[str, str]]:
     """The demo people the portal's visitor may sign in as, each with a fresh subject token.
 
     Called on every sign-in page load, like GraphiQL's tabs, so a token is never stale.
@@ -213,7 +214,7 @@ def portal_personas(home: Path) -> list[dict[str, str]]:
             "name": persona.name,
             "identifier": persona.identifier,
             "story": persona.story,
-            "token": mint_demo_token(home, "SUBJECT", persona.identifier, None),
+            "token": mint_demo_token(home, "SUBJECT", persona.identifier, None, env=env),
         }
         for persona in PERSONAS
         if persona.kind == "PERSON"
