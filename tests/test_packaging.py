@@ -11,6 +11,7 @@ import pytest
 
 from creditgraph.db.migrations import discover
 from creditgraph.graphiql.assets import STATIC, VENDORED
+from creditgraph.portal import assets as portal
 from creditgraph.resources import migrations_root, operations_root
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,3 +48,9 @@ def test_wheel_carries_the_graphiql_page_files(wheel_names: set[str]) -> None:
     for directory in (VENDORED, STATIC):
         for path in directory.iterdir():
             assert f"creditgraph/graphiql/{directory.name}/{path.name}" in wheel_names
+
+
+def test_wheel_carries_the_portal_files(wheel_names: set[str]) -> None:
+    for directory in (portal.VENDORED, portal.STATIC):
+        for path in directory.iterdir():
+            assert f"creditgraph/portal/{directory.name}/{path.name}" in wheel_names

@@ -28,7 +28,7 @@ from starlette.applications import Starlette
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier
-from creditgraph.demo import portal_personas
+from creditgraph.demo import demo_query, portal_personas
 from creditgraph.gateway import Gateway
 from creditgraph.gateway.http import Access
 from creditgraph.graphiql.assets import recorded_sums, sha256_hex
@@ -37,9 +37,9 @@ from creditgraph.portal import portal_routes
 from creditgraph.portal.assets import STATIC, VENDORED, bundle_version, portal_assets
 from creditgraph.portal.vendor import PINS
 from creditgraph.resources import policy_path
-from creditgraph.seed.personas import PERSONA, PERSONAS, WESTLAKE_BANK
+from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, PERSONAS, WESTLAKE_BANK
 from creditgraph.server import build_app
-from tests.http_app import NO_ENV, in_process_gateway, uvicorn_serving
+from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
 
 HUSBAND = PERSONA["husband"]
 WIFE = PERSONA["wife"]
@@ -209,8 +209,10 @@ def _node_ids(page: Any) -> list[str]:
     return ids
 
 
-def use_portal(chromium: str, url: str, shots: Path) -> dict[str, Any]:
-    """Sign in as the husband and use every panel, as a person would: what the browser saw."""
+def use_portal(chromium: str, url: str, shots: Path, look: Callable[[], None]) -> dict[str, Any]:
+    """Sign in as the husband and use every panel, as a person would: what the browser saw.
+
+    `look` has a bank look at his report while the portal is open on who looked."""
     from playwright.sync_api import sync_playwright
 
     seen: dict[str, Any] = {"requests": [], "console": []}
@@ -277,6 +279,13 @@ def use_portal(chromium: str, url: str, shots: Path) -> dict[str, Any]:
             page.click("nav [data-panel=inquiries]")
             page.wait_for_selector(".timeline li")
             seen["timeline"] = page.locator(".timeline li").first.inner_text()
+            # live: the bank's look shows up without a reload, and the visitor is told
+            page.evaluate("document.body.dataset.loadedOnce = 'yes'")
+            look()
+            page.wait_for_selector(f".timeline li >> text={EASTBRIDGE_BANK.name}")
+            seen["live"] = page.inner_text("#status")
+            seen["not_reloaded"] = page.evaluate("document.body.dataset.loadedOnce")
+            page.screenshot(path=shots / "portal-inquiries.png", full_page=True)
 
             page.select_option("#language", "zh")
             page.wait_for_selector("nav >> text=我的关系图")
@@ -320,9 +329,16 @@ async def test_a_person_uses_the_portal_in_a_browser_with_no_other_host(
     verifier = TokenVerifier.from_settings(tmp_path, NO_ENV)
     access = Access(verifier, PolicyGateway(gateway, Policy.load(policy_path()), writable_pool))
     app = portal_app(lambda: portal_personas(tmp_path, NO_ENV), gateway, writable_pool, access)
+    bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "loan officer 7")
+    look = {"query": demo_query("POST_LOAN_MANAGEMENT")}
     try:
         async with uvicorn_serving(app) as url:
-            seen = await asyncio.to_thread(use_portal, chromium, url, shots)
+
+            def bank_looks() -> None:
+                answer = httpx.post(f"{url}/graphql", json=look, headers=bank, timeout=30)
+                assert answer.json()["data"]["subject"]["name"] == HUSBAND.name
+
+            seen = await asyncio.to_thread(use_portal, chromium, url, shots, bank_looks)
     finally:
         await gateway.aclose()
 
@@ -357,6 +373,8 @@ async def test_a_person_uses_the_portal_in_a_browser_with_no_other_host(
     assert due - timedelta(days=20) <= date.today() <= due
     assert due.isoformat() in seen["dispute"]
     assert "yourself" in seen["timeline"]
+    assert seen["live"] == "Someone just looked at your report."
+    assert seen["not_reloaded"] == "yes"
     assert "我的关系图" in seen["chinese"]
     assert "授权" in seen["chinese"]
     assert seen["first_tab"] == "skip"

@@ -7,7 +7,8 @@
   503 naming what is down otherwise, so a load balancer stops sending traffic
   to a replica that lost one (observability/readiness.py);
 - `GET /metrics` serves the app's metrics to Prometheus (observability/metrics.py);
-- `GET /` is GraphiQL when `creditgraph up` serves the app (graphiql/);
+- `GET /` is GraphiQL when `creditgraph up` serves the app (graphiql/), `GET /portal` the
+  subject's portal (portal/) and `GET /live` its live channel (live/);
 - `POST /furnish` takes a furnisher's batch upload (furnishing/http.py) when the app serves
   creditgraph's own graph under its policy.
 

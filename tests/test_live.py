@@ -1,0 +1,139 @@
+"""The live channel, `GET /live`: a subject's notices as server-sent events, over real HTTP
+from a real database's notices.
+
+A look by someone else and a new negative record each reach the subject's open stream; the
+subject's own looks do not (the portal's reload would announce itself for ever); the
+stream is the token's subject's alone, and bounded before it starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from creditgraph.demo import demo_query
+from creditgraph.live import LiveHub, live_routes
+from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, XIHU_COURT
+from creditgraph.server import build_app
+from tests.http_app import _guarded, bearer, in_process_gateway, uvicorn_serving
+
+HUSBAND = PERSONA["husband"].identifier
+WIFE = PERSONA["wife"].identifier
+
+
+@asynccontextmanager
+async def served(pool: asyncpg.Pool, home: Path, hub: LiveHub) -> AsyncIterator[str]:
+    gateway = in_process_gateway(pool)
+    access = _guarded(gateway, pool, home)
+    app = build_app(gateway, pool=pool, access=access, pages=live_routes(hub, access.verifier))
+    try:
+        async with uvicorn_serving(app) as url:
+            yield url
+    finally:
+        await gateway.aclose()
+
+
+async def next_notice(lines: AsyncIterator[str]) -> dict[str, str]:
+    """The next event's data, skipping the retry hint and keep-alive comments."""
+    async for line in lines:
+        if line.startswith("data:"):
+            found: dict[str, str] = json.loads(line[5:])
+            return found
+    raise AssertionError("the stream ended")
+
+
+async def test_a_look_and_a_negative_record_reach_the_subjects_open_stream(
+    writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    hub = LiveHub(writable_pool)
+    async with (
+        served(writable_pool, tmp_path, hub) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+        client.stream("GET", "/live", headers=bearer(tmp_path, "SUBJECT", HUSBAND)) as stream,
+    ):
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        assert stream.headers["cache-control"] == "no-store"
+        lines = stream.aiter_lines()
+        # his own look first: it makes no notice, so the next one is the bank's
+        me = await client.post(
+            "/graphql",
+            json={"query": "{ me { name } }"},
+            headers=bearer(tmp_path, "SUBJECT", HUSBAND),
+        )
+        assert me.json()["data"]["me"]["name"] == PERSONA["husband"].name
+        bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "loan officer 7")
+        looked = await client.post(
+            "/graphql", json={"query": demo_query("POST_LOAN_MANAGEMENT")}, headers=bank
+        )
+        assert looked.json()["data"]["subject"]["identifier"] == HUSBAND
+        assert await asyncio.wait_for(next_notice(lines), 30) == {"kind": "inquiry"}
+        # a court lists him (as a furnisher would write it): a record notice, his alone
+        async with writable_pool.acquire() as conn:
+            for identifier in (WIFE, HUSBAND):
+                await conn.execute(
+                    "insert into public_records.dishonest_listings (subject_identifier,"
+                    " subject_name, case_number, court_code, court_name, obligation,"
+                    " performance, reasons, published_on) values ($1, 'x',"
+                    " '(2026)浙0106执9号', $2, 'court', 'pay', 'NONE',"
+                    " array['REFUSES_WITH_ABILITY_TO_PAY'], current_date)",
+                    identifier,
+                    XIHU_COURT.code,
+                )
+        assert await asyncio.wait_for(next_notice(lines), 30) == {"kind": "record"}
+        assert hub.streams == 1
+    # the stream closed: its place in the hub, and the listening connection, are given back
+    for _ in range(200):
+        if hub.streams == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert hub.streams == 0
+
+
+async def test_only_a_subject_with_a_valid_token_gets_a_stream(
+    writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    hub = LiveHub(writable_pool)
+    async with (
+        served(writable_pool, tmp_path, hub) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        anonymous = await client.get("/live")
+        forged = await client.get("/live", headers={"authorization": "Bearer a.b.c"})
+        bank = await client.get(
+            "/live", headers=bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "officer")
+        )
+    for refused, status, code in (
+        (anonymous, 401, "UNAUTHENTICATED"),
+        (forged, 401, "UNAUTHENTICATED"),
+        (bank, 403, "FORBIDDEN"),
+    ):
+        assert refused.status_code == status
+        assert refused.json()["errors"][0]["extensions"]["code"] == code
+    assert hub.streams == 0
+
+
+async def test_streams_are_bounded_per_subject(writable_pool: asyncpg.Pool, tmp_path: Path) -> None:
+    hub = LiveHub(writable_pool, per_topic=2)
+    headers = bearer(tmp_path, "SUBJECT", HUSBAND)
+    async with (
+        served(writable_pool, tmp_path, hub) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+        client.stream("GET", "/live", headers=headers) as first,
+        client.stream("GET", "/live", headers=headers) as second,
+    ):
+        assert (first.status_code, second.status_code) == (200, 200)
+        third = await client.get("/live", headers=headers)
+        assert third.status_code == 429
+        assert third.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # another subject still has room
+        async with client.stream(
+            "GET", "/live", headers=bearer(tmp_path, "SUBJECT", WIFE)
+        ) as other:
+            assert other.status_code == 200
