@@ -1,4 +1,4 @@
--- The live channel (see gateway/0011_live_notices.sql): an account that turns overdue or
+-- The live channel (see gateway/0012_live_notices.sql): an account that turns overdue or
 -- bad debt is a new negative record on every borrower's report: a notice of kind 'record'
 -- for each party's identifier.
 

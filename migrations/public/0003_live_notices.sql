@@ -1,4 +1,4 @@
--- The live channel (see gateway/0011_live_notices.sql): a new negative public record about
+-- The live channel (see gateway/0012_live_notices.sql): a new negative public record about
 -- a subject makes a notice naming the subject and kind 'record'. Negative: enforcement
 -- cases, dishonest listings, consumption restrictions, tax arrears, penalties (not awards)
 -- and black list entries (not red ones).
