@@ -35,11 +35,14 @@ document has one spelling and no two entries share it.
 
 Appending
 ---------
-`append` runs inside the caller's transaction, so a request whose entry
-cannot be written can fail closed: nothing it did commits, and it answers
-nothing. Appends serialise on a transaction-scoped advisory lock, then read
-the newest entry, hash, and insert; the lock is released at commit or
-rollback, so a rolled-back append leaves neither a gap nor a fork. The
+`append` and `append_many` run inside the caller's transaction, so a request
+whose entry cannot be written can fail closed: nothing it did commits, and it
+answers nothing. Appends serialise on a transaction-scoped advisory lock, then
+read the newest entry, hash, and insert; the lock is released at commit or
+rollback, so a rolled-back append leaves neither a gap nor a fork. Many
+entries appended in one transaction (`append_many`) are consecutive links
+sharing one ``occurred_at``: the chain cannot tell them from entries appended
+one by one, and `verify` checks them the same way. The
 unique constraint on ``prev_hash`` refuses a fork even from a writer that
 skips the lock.
 
@@ -52,7 +55,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -175,64 +178,81 @@ def entry_hash(
 
 
 async def append(conn: _Connection, entry: AuditEntry) -> int:
-    """Add `entry` to the end of the chain; return its seq.
+    """Add `entry` to the end of the chain; return its seq (`append_many` of one)."""
+    (seq,) = await append_many(conn, [entry])
+    return seq
 
-    Must run inside the caller's transaction (refused otherwise): the entry
-    commits with the work it records or not at all, and the advisory lock
+
+async def append_many(conn: _Connection, entries: Sequence[AuditEntry]) -> list[int]:
+    """Add `entries`, in order, to the end of the chain; return their seqs.
+
+    Must run inside the caller's transaction (refused otherwise): the entries
+    commit with the work they record or not at all, and the advisory lock
     that keeps the chain from forking is held until that transaction ends.
     The transaction must be READ COMMITTED (PostgreSQL's default): under a
     stricter level the snapshot predates the lock, so the newest entry read
-    could be stale.
+    could be stale. However many entries, it takes three round trips (lock,
+    head, insert) and one commit, which is what lets many requests share one
+    (see access/recording.py).
     """
     if not conn.is_in_transaction():
         raise AuditLogError("audit.append must run inside the caller's transaction")
+    if not entries:
+        return []
     try:
-        detail_json = orjson.dumps(dict(entry.detail)).decode()
+        details = [orjson.dumps(dict(entry.detail)).decode() for entry in entries]
     except TypeError as exc:
         raise AuditLogError(f"audit entry detail is not JSON-serialisable: {exc}") from None
-    lock = await conn.fetchrow(SQL["lock"], _LOCK_KEY)
+    lock = await conn.fetchrow(SQL["lock"], _LOCK_KEY, details)
     assert lock is not None
     if lock["isolation"] != "read committed":
         raise AuditLogError(
             f"audit.append needs a READ COMMITTED transaction, not {lock['isolation']!r}"
         )
-    head = await conn.fetchrow(SQL["head"], detail_json)
+    stored_details: list[str] = lock["details"]
+    head = await conn.fetchrow(SQL["head"])
     assert head is not None
-    seq = 1 if head["seq"] is None else int(head["seq"]) + 1
+    seq = 0 if head["seq"] is None else int(head["seq"])
     prev_hash = GENESIS if head["hash"] is None else bytes(head["hash"])
     occurred_at: datetime = head["occurred_at"]
-    stored_detail: str = head["detail"]
-    digest = entry_hash(
-        seq=seq,
-        occurred_at=occurred_at,
-        prev_hash=prev_hash,
-        request_id=entry.request_id,
-        role=entry.role,
-        requester=entry.requester,
-        operator=entry.operator,
-        operation=entry.operation,
-        subjects=entry.subjects,
-        fields=entry.fields,
-        decision=entry.decision,
-        detail=stored_detail,
-    )
-    await conn.execute(
-        SQL["insert"],
-        seq,
-        occurred_at,
-        entry.request_id,
-        entry.role,
-        entry.requester,
-        entry.operator,
-        entry.operation,
-        list(entry.subjects),
-        list(entry.fields),
-        entry.decision,
-        stored_detail,
-        prev_hash,
-        digest,
-    )
-    return seq
+    rows = []
+    for entry, stored_detail in zip(entries, stored_details, strict=True):
+        seq += 1
+        digest = entry_hash(
+            seq=seq,
+            occurred_at=occurred_at,
+            prev_hash=prev_hash,
+            request_id=entry.request_id,
+            role=entry.role,
+            requester=entry.requester,
+            operator=entry.operator,
+            operation=entry.operation,
+            subjects=entry.subjects,
+            fields=entry.fields,
+            decision=entry.decision,
+            detail=stored_detail,
+        )
+        rows.append(
+            (
+                seq,
+                occurred_at,
+                entry.request_id,
+                entry.role,
+                entry.requester,
+                entry.operator,
+                entry.operation,
+                list(entry.subjects),
+                list(entry.fields),
+                entry.decision,
+                stored_detail,
+                prev_hash,
+                digest,
+            )
+        )
+        prev_hash = digest
+    # one round trip: asyncpg pipelines the rows of an executemany
+    await conn.executemany(SQL["insert"], rows)
+    return [row[0] for row in rows]
 
 
 def _missing(expected: int, found: int) -> str:

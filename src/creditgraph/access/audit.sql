@@ -4,16 +4,23 @@
 -- Appends queue here one at a time until their transaction ends, so each one
 -- reads the link the previous one committed. The isolation level comes back
 -- with it: only under read committed does the next statement see that link.
-select pg_advisory_xact_lock($1::bigint), current_setting('transaction_isolation') as isolation;
+-- So do the entries' details as PostgreSQL will store them (jsonb's own text,
+-- in the order given), which is what the hashes cover.
+select
+    pg_advisory_xact_lock($1::bigint),
+    current_setting('transaction_isolation') as isolation,
+    array(
+        select detail::jsonb::text
+        from unnest($2::text[]) with ordinality as given (detail, n)
+        order by n
+    ) as details;
 
 -- name: head
--- The newest link, the clock after the lock was granted, and the detail as
--- PostgreSQL will store it (jsonb's own text), which is what the hash covers.
+-- The newest link and the clock after the lock was granted.
 select
     (select seq from gateway.audit_log order by seq desc limit 1) as seq,
     (select hash from gateway.audit_log order by seq desc limit 1) as hash,
-    clock_timestamp() as occurred_at,
-    $1::text::jsonb::text as detail;
+    clock_timestamp() as occurred_at;
 
 -- name: insert
 -- seq is supplied, not drawn from the identity sequence: a rolled-back append

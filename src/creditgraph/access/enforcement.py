@@ -42,7 +42,7 @@ from graphql import (
     value_from_ast,
 )
 
-from creditgraph.access import audit, editions
+from creditgraph.access import audit, editions, recording
 from creditgraph.access.editions import Entitlement, Principal
 from creditgraph.access.masks import Viewer
 from creditgraph.access.policy import SUBJECT_TYPE, Policy, PolicyError
@@ -176,6 +176,8 @@ class PolicyGateway:
         self.gateway = gateway
         self.policy = policy
         self.pool = pool
+        # every query's and refusal's record goes through it: one transaction per group
+        self.recorder = recording.GroupCommit(pool)
         self.restrictor = Restrictor(gateway.schema, policy)
         # per client operation (bounded by the gateway's operation cache, which holds them):
         # the view operations made for its selections, keyed by selection identity and view
@@ -542,7 +544,7 @@ class PolicyGateway:
                     request.errors = list(response.get("errors") or [])
                     held = await writes.pending(conn, unit)
                     await writes.decide(conn, held)
-                    await self._append(conn, request, request_id)
+                    await recording.write(conn, [_record(request, request_id)])
             except (asyncpg.PostgresError, OSError) as exc:
                 await _abandon(conn, unit)
                 if database_fault(exc):
@@ -597,53 +599,19 @@ class PolicyGateway:
         """Record the inquiries this request made and its audit entry, together or not at
         all; None once recorded, else the answer that replaces the response (nothing is
         returned unrecorded). A database outage is raised, to be answered as one."""
+        return await self._durably(_record(request, request_id))
+
+    async def _durably(self, record: recording.Record) -> dict[str, Any] | None:
+        """None once `record` has committed (with its group), else the answer to give."""
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await self._append(conn, request, request_id)
-        except (asyncpg.PostgresError, OSError) as exc:
+            await self.recorder.record(record)
+        except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
             if database_fault(exc):
                 raise  # an outage, not a refusal: answered as one (gateway/http.py)
             return _unrecorded()
+        except audit.AuditLogError:
+            return _unrecorded()
         return None
-
-    async def _append(
-        self, conn: PoolConnectionProxy[asyncpg.Record], request: _Request, request_id: str
-    ) -> None:
-        """The inquiries and audit entry of `request`, written in the caller's transaction."""
-        who = request.principal
-        requester = who.requester
-        if who.id is not None:
-            for (identifier, _), entitlement in request.looked.items():
-                await conn.execute(
-                    editions.SQL["record_inquiry"],
-                    identifier,
-                    who.id,
-                    requester.actor,
-                    entitlement.purpose,
-                    entitlement.edition,
-                    entitlement.grant_id,
-                    entitlement.mandate_id,
-                )
-        await audit.append(
-            conn,
-            audit.AuditEntry(
-                request_id=request_id,
-                role=requester.role,
-                requester=requester.identifier,
-                operator=requester.actor,
-                operation=request.operation.name,
-                subjects=tuple(request.subjects),
-                fields=tuple(sorted(request.returned)),
-                decision=_decision(request),
-                detail={
-                    "editions": {
-                        identifier: found.edition
-                        for (identifier, _), found in request.looked.items()
-                    },
-                    "errors": _codes(request.errors),
-                },
-            ),
-        )
 
     async def refuse(
         self,
@@ -659,27 +627,56 @@ class PolicyGateway:
         and the codes it was refused with. They are `errors` themselves, or, when the
         entry cannot be written, the one error saying so, as for a request that ran.
         """
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await audit.append(
-                    conn,
-                    audit.AuditEntry(
-                        request_id=request_id,
-                        role=None if requester is None else requester.role,
-                        requester=None if requester is None else requester.identifier,
-                        operator=None if requester is None else requester.actor,
-                        operation=operation,
-                        subjects=(),
-                        fields=(),
-                        decision="DENIED",
-                        detail={"errors": _codes(errors)},
-                    ),
-                )
-        except (asyncpg.PostgresError, OSError) as exc:
-            if database_fault(exc):
-                raise  # an outage, not a refusal: answered as one (gateway/http.py)
-            return list(_unrecorded()["errors"])
-        return errors
+        entry = audit.AuditEntry(
+            request_id=request_id,
+            role=None if requester is None else requester.role,
+            requester=None if requester is None else requester.identifier,
+            operator=None if requester is None else requester.actor,
+            operation=operation,
+            subjects=(),
+            fields=(),
+            decision="DENIED",
+            detail={"errors": _codes(errors)},
+        )
+        unrecorded = await self._durably(recording.Record(entry))
+        return errors if unrecorded is None else list(unrecorded["errors"])
+
+
+def _record(request: _Request, request_id: str) -> recording.Record:
+    """The inquiries and audit entry of `request`."""
+    who = request.principal
+    requester = who.requester
+    inquiries: tuple[recording.Inquiry, ...] = ()
+    if who.id is not None:
+        inquiries = tuple(
+            (
+                identifier,
+                who.id,
+                requester.actor,
+                entitlement.purpose,
+                entitlement.edition,
+                entitlement.grant_id,
+                entitlement.mandate_id,
+            )
+            for (identifier, _), entitlement in request.looked.items()
+        )
+    entry = audit.AuditEntry(
+        request_id=request_id,
+        role=requester.role,
+        requester=requester.identifier,
+        operator=requester.actor,
+        operation=request.operation.name,
+        subjects=tuple(request.subjects),
+        fields=tuple(sorted(request.returned)),
+        decision=_decision(request),
+        detail={
+            "editions": {
+                identifier: found.edition for (identifier, _), found in request.looked.items()
+            },
+            "errors": _codes(request.errors),
+        },
+    )
+    return recording.Record(entry, inquiries)
 
 
 def _codes(errors: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -56,6 +56,22 @@ async def connect(dsn: str, *, connect_timeout: float = 10.0) -> asyncpg.Connect
         raise _explain(dsn, exc) from None
 
 
+class StatelessConnection(asyncpg.Connection):
+    """A pooled connection given back without asyncpg's reset statement.
+
+    asyncpg sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every
+    release, a round trip per pooled query that doubled the statements a report sends.
+    creditgraph leaves no session state to reset: it sets only transaction-local
+    settings (`set local`), takes only transaction-scoped advisory locks, listens to
+    nothing and opens cursors only inside transactions. A transaction left open is
+    still rolled back before the connection is reused (asyncpg does that whatever the
+    reset statement).
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class BoundedPool(asyncpg.Pool):
     """A pool whose every acquire (and so every `fetch`, `execute`…) waits a bounded time.
 
@@ -92,7 +108,7 @@ async def create_pool(
         max_queries=50000,
         max_inactive_connection_lifetime=300.0,
         loop=None,
-        connection_class=asyncpg.Connection,
+        connection_class=StatelessConnection,
         record_class=asyncpg.Record,
         # the wait for a new connection, and the client's wait for any statement's answer:
         # the server's own statement_timeout cannot fire when the server is frozen
