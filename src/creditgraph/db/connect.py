@@ -62,8 +62,9 @@ class StatelessConnection(asyncpg.Connection):
     asyncpg sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every
     release, a round trip per pooled query that doubled the statements a report sends.
     creditgraph leaves no session state to reset: it sets only transaction-local
-    settings (`set local`), takes only transaction-scoped advisory locks, listens to
-    nothing and opens cursors only inside transactions. A transaction left open is
+    settings (`set local`), takes only transaction-scoped advisory locks, opens cursors
+    only inside transactions, and listens only on the live hub's connection, which stops
+    listening before it gives the connection back (live/hub.py). A transaction left open is
     still rolled back before the connection is reused (asyncpg does that whatever the
     reset statement).
     """
