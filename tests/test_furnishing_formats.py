@@ -7,8 +7,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from creditgraph.furnishing import compile as checks
 from creditgraph.furnishing.docs import render
-from creditgraph.furnishing.kinds import kinds_for, record_kinds, rule_book
+from creditgraph.furnishing.kinds import kinds_for, public_book, record_kinds
 
 
 @pytest.mark.parametrize("name", sorted(record_kinds()))
@@ -37,9 +38,14 @@ def test_each_furnisher_has_its_kinds_and_a_scorer_none() -> None:
     }
     assert set(kinds_for("AGENCY")) == {"ADMINISTRATIVE_ACTION", "TAX_ARREAR", "LIST_ENTRY"}
     assert kinds_for("SCORER") == ()
-    assert '"table": "public_records.tax_arrears"' in rule_book()
+    assert '"table": "public_records.tax_arrears"' in public_book()
 
 
 def test_the_docs_page_is_generated_from_the_formats(repo_root: Path) -> None:
     committed = (repo_root / "docs" / "furnishing.md").read_text(encoding="utf-8")
     assert committed == render(), "run: creditgraph formats --out docs/furnishing.md"
+
+
+def test_the_checks_are_compiled_from_the_formats() -> None:
+    committed = checks.CHECKS_PATH.read_text(encoding="utf-8")
+    assert committed == checks.render(), "run: python -m creditgraph.furnishing.compile"

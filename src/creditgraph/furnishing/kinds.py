@@ -78,29 +78,24 @@ def kinds_for(institution_kind: str) -> tuple[str, ...]:
 
 
 @cache
-def rule_book() -> str:
-    """The schemas as the database checks and merges them, one JSON document: per kind, its
-    properties, required fields, fields that come together and when it is negative
-    information; for a public record, its table, each field's column and the columns the
-    furnisher's own code and name fill."""
+def public_book() -> str:
+    """Where each public record kind is kept, as the merge needs it, one JSON document: per
+    kind, its table, each field's column and the columns the furnisher's own code and name
+    fill."""
     book: dict[str, dict[str, Any]] = {}
     for name, kind in record_kinds().items():
+        if not kind.public:
+            continue
         schema = kind.schema
-        entry: dict[str, Any] = {
-            "properties": schema["properties"],
-            "required": schema["required"],
-            "dependentRequired": schema.get("dependentRequired", {}),
-            "negative": schema.get("x-negative", False),
-        }
-        if kind.public:
-            entry["table"] = schema["x-table"]
-            entry["furnisherColumns"] = schema["x-furnisher-columns"]
-            entry["columns"] = {
+        book[name] = {
+            "table": schema["x-table"],
+            "furnisherColumns": schema["x-furnisher-columns"],
+            "columns": {
                 field: spec.get("x-column", _snake(field))
                 for field, spec in schema["properties"].items()
                 if field not in _NOT_COLUMNS
-            }
-        book[name] = entry
+            },
+        }
     return json.dumps(book)
 
 

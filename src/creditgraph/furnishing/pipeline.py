@@ -28,9 +28,10 @@ from creditgraph.access import audit
 from creditgraph.access.tokens import Furnisher
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
-from creditgraph.furnishing.kinds import kinds_for, record_kinds, rule_book
+from creditgraph.furnishing.kinds import kinds_for, public_book, record_kinds
 
 SQL = load_queries(Path(__file__).with_name("pipeline.sql"))
+CHECKS = load_queries(Path(__file__).with_name("checks.sql"))
 
 Channel = Literal["FILE", "UPLOAD", "MUTATION"]
 Conn = asyncpg.Connection | PoolConnectionProxy
@@ -261,23 +262,31 @@ async def _part(conn: Conn, who: _Who, submission: int, lines: list[tuple[int, s
         schema_name="pg_temp",
         timeout=PART_SECONDS,
     )
-    book = rule_book()
-    await run("parse", book, list(who.kinds), who.kind)
-    await run("check_fields", book)
+    kinds = (list(record_kinds()), list(who.kinds), who.kind)
+    try:
+        async with conn.transaction():  # a savepoint: a line the reader let by undoes only this
+            await run("parse", *kinds, True)
+    except asyncpg.DataError:
+        await run("parse", *kinds, False)
+    await run("analyse_docs")
+    for kind in who.kinds:
+        await conn.execute(CHECKS[f"check_{kind.lower()}"], timeout=PART_SECONDS)
     if "ACCOUNT" in who.kinds:
         await run("accounts_stage", who.institution_id)
+        await run("analyse_accounts")
         await run("accounts_check")
         await run("accounts_merge", submission, code, operator, who.institution_id)
     if "STATEMENT" in who.kinds:
         await run("statements_stage", who.institution_id)
+        await run("analyse_statements")
         await run("statements_check")
         await run("statements_sequence")
         await run("statements_merge", submission, code, operator)
     public = [name for name in who.kinds if record_kinds()[name].public]
     if public:
-        await run("public_stage", book, code, who.name, public)
+        await run("public_stage", code, who.name, public, public_book())
         await run("public_check")
-        await run("public_merge", book, submission, code, operator)
+        await run("public_merge", public_book(), submission, code, operator)
     rejections = [
         Rejection(row["line"], row["field"], row["reason"])
         for row in await conn.fetch(SQL["rejected_lines"], timeout=PART_SECONDS)

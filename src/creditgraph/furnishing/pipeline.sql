@@ -54,10 +54,14 @@ set lines = lines + $2, accepted = accepted + $3, unchanged = unchanged + $4,
 where id = $1;
 
 -- name: parse
--- $1: per kind, the published schema ({"STATEMENT": {...}}); $2: the kinds this furnisher
--- may report; $3: what the furnisher is (BANK, COURT, AGENCY)
+-- $1: every record kind; $2: the kinds this furnisher may report; $3: what the furnisher is
+-- (BANK, COURT, AGENCY); $4: whether every line that is not empty is known to be JSON the
+-- database takes (sources.py checks as it reads: then each line is parsed once, not twice)
 with parsed as (
-    select line, case when pg_input_is_valid(raw, 'jsonb') then raw::jsonb end as doc
+    select line,
+           case when raw = '' then null
+                when $4 then raw::jsonb
+                when pg_input_is_valid(raw, 'jsonb') then raw::jsonb end as doc
     from furnish_raw
 ), judged as (
     select line, doc,
@@ -69,9 +73,8 @@ with parsed as (
                when jsonb_typeof(doc) <> 'object' then null
                when jsonb_typeof(doc->'kind') is distinct from 'string' then
                    'required: every record names its kind'
-               when not $1::jsonb ? (doc->>'kind') then
-                   format('no record kind %s (kinds: %s)', doc->>'kind',
-                          (select string_agg(k, ', ' order by k) from jsonb_object_keys($1::jsonb) k))
+               when not (doc->>'kind') = any($1::text[]) then
+                   format('no record kind %s (kinds: %s)', doc->>'kind', array_to_string($1::text[], ', '))
                when not (doc->>'kind') = any($2::text[]) then
                    format('%s records are not a %s''s to furnish', doc->>'kind', lower($3))
            end as bad_kind
@@ -87,41 +90,8 @@ select line, doc->>'kind', doc
 from judged
 where malformed is null and bad_kind is null;
 
--- name: check_fields
--- every field against the kind's schema: required ones present, each present one valid
-insert into furnish_rejects (line, field, reason)
-select d.line, f.field, f.reason
-from furnish_docs d
-cross join lateral (
-    select r.field, 'required'::text as reason
-    from jsonb_array_elements_text($1::jsonb->d.kind->'required') r(field)
-    where not d.doc ? r.field
-    union all
-    select p.key, furnishing.field_problem($1::jsonb->d.kind->'properties'->p.key, p.value)
-    from jsonb_each(d.doc) p
-    union all
-    -- a date that cannot come before another (closedOn and filedOn): ISO dates compare as text
-    select p.key, format('before %s', s.spec->>'x-not-before')
-    from jsonb_each_text(d.doc) p
-    cross join lateral (select $1::jsonb->d.kind->'properties'->p.key as spec) s
-    where s.spec ? 'x-not-before' and p.value < d.doc->>(s.spec->>'x-not-before')
-    union all
-    -- fields that come together (removedOn and removalReason)
-    select t.field, format('given only with %s', t.other)
-    from jsonb_each($1::jsonb->d.kind->'dependentRequired') r
-    cross join lateral (select r.key as field, r.value->>0 as other) t
-    where d.doc ? t.field and not d.doc ? t.other
-    union all
-    -- negative information needs the notice the subject was given
-    select 'subjectNotifiedOn',
-           'required for negative information: the subject is told before it is reported'
-    where not d.doc ? 'subjectNotifiedOn'
-      and ($1::jsonb->d.kind->'negative' = 'true'
-           or exists (select from jsonb_each($1::jsonb->d.kind->'negative') n
-                      where jsonb_typeof(n.value) = 'array'
-                        and n.value @> jsonb_build_array(d.doc->n.key)))
-) f
-where f.reason is not null;
+-- name: analyse_docs
+analyze furnish_docs;
 
 -- name: rejected_lines
 select line, field, reason from furnish_rejects order by line, field nulls first;
@@ -157,6 +127,9 @@ left join bureau.repayments old
        on old.account_id = a.id and old.month = to_date(d.doc->>'period', 'YYYY-MM')
 where d.kind = 'STATEMENT'
   and not exists (select from furnish_rejects r where r.line = d.line);
+
+-- name: analyse_statements
+analyze furnish_statements;
 
 -- name: statements_check
 insert into furnish_rejects (line, field, reason)
@@ -278,6 +251,9 @@ left join bureau.credit_accounts a
        on a.lender_id = $1 and a.account_number = d.doc->>'accountNumber'
 where d.kind = 'ACCOUNT'
   and not exists (select from furnish_rejects r where r.line = d.line);
+
+-- name: analyse_accounts
+analyze furnish_accounts;
 
 -- name: accounts_check
 insert into furnish_rejects (line, field, reason)
@@ -403,7 +379,8 @@ select r.line,
 from ready r;
 
 -- name: public_stage
--- $1: the rule book; $2: the furnisher's code; $3: its name; $4: the public kinds it reports.
+-- $1: the furnisher's code; $2: its name; $3: the public kinds it reports; $4: per kind, its
+-- table's columns (public_book).
 -- Each record's fields under its table's column names (absent ones null: a record reported
 -- again replaces the one on file), the furnisher's code and name added, and the record the
 -- furnisher reported before under the same key.
@@ -411,16 +388,16 @@ insert into furnish_public (line, kind, key, subject, notified_on, first_line, r
 select d.line, d.kind, d.doc->>'key', d.doc->>'subjectIdentifier',
        (d.doc->>'subjectNotifiedOn')::date,
        min(d.line) over (partition by d.kind, d.doc->>'key'),
-       k.record_id,
+       r.record_id,
        (select jsonb_object_agg(c.value, coalesce(d.doc->c.key, 'null'))
-        from jsonb_each_text($1::jsonb->d.kind->'columns') c)
-       || jsonb_build_object($1::jsonb->d.kind->'furnisherColumns'->>'code', $2::text,
-                             $1::jsonb->d.kind->'furnisherColumns'->>'name', $3::text)
+        from jsonb_each_text($4::jsonb->d.kind->'columns') c)
+       || jsonb_build_object($4::jsonb->d.kind->'furnisherColumns'->>'code', $1::text,
+                             $4::jsonb->d.kind->'furnisherColumns'->>'name', $2::text)
 from furnish_docs d
-left join furnishing.record_keys k
-       on k.furnisher = $2 and k.kind = d.kind and k.key = d.doc->>'key'
-where d.kind = any($4::text[])
-  and not exists (select from furnish_rejects r where r.line = d.line);
+left join furnishing.record_keys r
+       on r.furnisher = $1 and r.kind = d.kind and r.key = d.doc->>'key'
+where d.kind = any($3::text[])
+  and not exists (select from furnish_rejects x where x.line = d.line);
 
 -- name: public_check
 insert into furnish_rejects (line, field, reason)

@@ -7,8 +7,9 @@ names, `kind` among them); an empty cell is an absent field, a whole-number fiel
 a number, everything else as text, exactly as it would be written in JSON Lines. A record is
 one line: a CSV field cannot hold a line break.
 
-A line that cannot be a record (not UTF-8, a NUL character, longer than `MAX_LINE_BYTES`)
-becomes an empty text, which the database answers as "not valid JSON" for that line alone.
+A line that cannot be a record (not JSON, not UTF-8, a NUL character, escaped or not, longer
+than `MAX_LINE_BYTES`) becomes an empty text, which the database answers as "not valid JSON"
+for that line alone.
 """
 
 from __future__ import annotations
@@ -93,14 +94,28 @@ async def _lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes | None]:
         yield pending.removesuffix(b"\r")
 
 
-def _text(line: bytes | None) -> str:
-    if line is None:
+def _plain(line: bytes | None) -> str | None:
+    """The line as text; None when it cannot be one (too long, not UTF-8, a NUL character)."""
+    if line is None or b"\x00" in line:
+        return None
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _json(line: bytes | None) -> str:
+    """The line as JSON text, or the empty text when it is no JSON PostgreSQL can hold: checked
+    here (orjson reads a line in a microsecond or two) so that the database parses each line
+    once, as it stores it, instead of first asking whether it can."""
+    text = _plain(line)
+    if text is None or "\\u0000" in text:
         return _BAD_LINE
     try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
         return _BAD_LINE
-    return _BAD_LINE if "\x00" in text else text
+    return text
 
 
 async def records(chunks: AsyncIterable[bytes], fmt: Format) -> AsyncIterator[tuple[int, str]]:
@@ -112,14 +127,14 @@ async def records(chunks: AsyncIterable[bytes], fmt: Format) -> AsyncIterator[tu
         number += 1
         if line is not None and not line.strip():
             continue
-        text = _text(line)
         if fmt == "jsonl":
-            yield number, text
+            yield number, _json(line)
             continue
+        text = _plain(line)
         if header is None:
-            header = _header(text)
+            header = _header(text or "")
             continue
-        yield number, _csv_record(header, text, integers)
+        yield number, _BAD_LINE if text is None else _csv_record(header, text, integers)
 
 
 def _integer_fields() -> frozenset[str]:
