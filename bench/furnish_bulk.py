@@ -5,8 +5,9 @@
 On a throwaway embedded PostgreSQL: the demo institutions are loaded, the three demo banks'
 accounts are loaded with SQL (one borrower each: the setup, timed apart), and then each bank
 furnishes its monthly batch of statements, one JSON Lines file per bank, one month per
-account, a few in a thousand lines bad on purpose so the per-line report has something to say. The timed figure is the three batches, one after the
-other, from reading the files to the last commit, the report written. Beside it, the floor:
+account, a few in a thousand lines bad on purpose so the per-line report has something to say.
+The timed figure is the three batches, one after the other, from reading the files to the last
+commit, the report written. Beside it, the floor:
 the same rows, already typed, copied straight into a table shaped like the repayments table,
 with no check, no merge and no audit (the ratio is what checking and merging cost).
 """
