@@ -140,7 +140,8 @@ async def test_tax_arrears_firm_owes_was_fined_and_is_in_its_notice_period(
             kind authorityName amount decidedOn publishUntil }
         awards: administrativeActions(kind: AWARD) { kind }
         listEntries { colour listName authorityCode noticeStartsOn noticeEndsOn
-                      objectionFiledOn objectionOutcome effectiveOn exitedOn exitReason state }
+                      objectionFiledOn objectionOutcome effectiveOn exitedOn exitReason state
+                      inForceFrom }
         red: listEntries(colour: RED) { state }""",
     )
     arrears = {a["taxType"]: a for a in found["taxArrears"]}
@@ -167,13 +168,17 @@ async def test_tax_arrears_firm_owes_was_fined_and_is_in_its_notice_period(
     assert entry["noticeEndsOn"] == working_days_after(notice_starts, 7).isoformat()
     undecided = ("objectionFiledOn", "objectionOutcome", "effectiveOn", "exitedOn", "exitReason")
     assert all(entry[field] is None for field in undecided)
-    # Published for notice and never recorded as effective: IN_NOTICE whatever today is,
-    # even after the seven working days have run out.
-    assert entry["state"] == "IN_NOTICE"
+    # Published for notice, with no objection: it takes effect the day after the seven
+    # working days run out, without anyone recording it, so its state depends on today.
+    in_force_from = working_days_after(notice_starts, 7) + timedelta(days=1)
+    assert entry["inForceFrom"] == in_force_from.isoformat()
+    in_force = date.today() >= in_force_from
+    assert entry["state"] == ("IN_FORCE" if in_force else "IN_NOTICE")
     assert found["red"] == []
 
-    assert found["blacklisted"] is False  # not in force yet
-    assert found["publicRecordCount"] == 3  # two unpaid arrears and the penalty
+    assert found["blacklisted"] is in_force
+    # two unpaid arrears and the penalty, and the black list entry once it is in force
+    assert found["publicRecordCount"] == 3 + in_force
 
 
 async def test_red_listed_firm_is_in_force_with_its_award(seeded_pool: asyncpg.Pool) -> None:
@@ -212,22 +217,29 @@ async def test_red_listed_firm_is_in_force_with_its_award(seeded_pool: asyncpg.P
 TODAY = date(2026, 11, 23)
 YEAR_AGO = TODAY - timedelta(days=365)
 TOMORROW = TODAY + timedelta(days=1)
+YESTERDAY = TODAY - timedelta(days=1)
 
 
 @pytest.mark.parametrize(
-    ("objection_filed_on", "outcome", "effective_on", "exited_on", "expected"),
+    ("notice_ends_on", "objection_filed_on", "outcome", "effective_on", "exited_on", "expected"),
     [
-        (None, None, None, None, ListEntryState.IN_NOTICE),
-        (None, None, TOMORROW, None, ListEntryState.IN_NOTICE),
-        (None, None, TODAY, None, ListEntryState.IN_FORCE),
-        (TODAY, None, None, None, ListEntryState.OBJECTED),
-        (TODAY, ObjectionOutcome.UPHELD, None, TODAY, ListEntryState.OBJECTED),
-        (TODAY, ObjectionOutcome.DISMISSED, TODAY, None, ListEntryState.IN_FORCE),
-        (None, None, YEAR_AGO, TODAY, ListEntryState.EXITED),
-        (None, None, YEAR_AGO, TOMORROW, ListEntryState.IN_FORCE),
+        # in the notice period, then in force from the day after it, with no one recording it
+        (TODAY, None, None, None, None, ListEntryState.IN_NOTICE),
+        (YESTERDAY, None, None, None, None, ListEntryState.IN_FORCE),
+        # a date the listing body recorded wins
+        (YEAR_AGO, None, None, TOMORROW, None, ListEntryState.IN_NOTICE),
+        (YEAR_AGO, None, None, TODAY, None, ListEntryState.IN_FORCE),
+        # an objection in time holds it, even past the notice period, until answered
+        (TODAY, TODAY, None, None, None, ListEntryState.OBJECTED),
+        (YEAR_AGO, YEAR_AGO, None, None, None, ListEntryState.OBJECTED),
+        (YEAR_AGO, YEAR_AGO, ObjectionOutcome.UPHELD, None, TODAY, ListEntryState.OBJECTED),
+        (YEAR_AGO, YEAR_AGO, ObjectionOutcome.DISMISSED, TODAY, None, ListEntryState.IN_FORCE),
+        (YEAR_AGO, None, None, YEAR_AGO, TODAY, ListEntryState.EXITED),
+        (YEAR_AGO, None, None, YEAR_AGO, TOMORROW, ListEntryState.IN_FORCE),
     ],
 )
 def test_list_entry_state_follows_the_dates(
+    notice_ends_on: date,
     objection_filed_on: date | None,
     outcome: ObjectionOutcome | None,
     effective_on: date | None,
@@ -235,6 +247,7 @@ def test_list_entry_state_follows_the_dates(
     expected: ListEntryState,
 ) -> None:
     state = list_entry_state(
+        notice_ends_on=notice_ends_on,
         objection_filed_on=objection_filed_on,
         objection_outcome=outcome,
         effective_on=effective_on,

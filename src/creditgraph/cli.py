@@ -59,6 +59,7 @@ from creditgraph.furnishing.docs import render as render_formats
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.composition import compose_ours
 from creditgraph.identifiers import normalise_identifier
+from creditgraph.measures import catalogue, decisions
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.load import MAX_SUBJECTS
 from creditgraph.settings import Settings, ensure_home
@@ -648,6 +649,245 @@ def furnish_command(file: Path, token: str, all_or_nothing: bool) -> None:
     )
     if summary.rejected:
         sys.exit(2)
+
+
+_catalogue_option = click.option(
+    "--catalogue",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The catalogue file. Default: the one the servers apply (graphql/measures.toml).",
+)
+
+
+def _echo_json(documents: list[dict[str, Any]]) -> None:
+    click.echo(orjson.dumps(documents, option=orjson.OPT_INDENT_2).decode())
+
+
+@cli.group("measures")
+def measures_group() -> None:
+    """Joint measures: the catalogue, and the institutions notified of them."""
+
+
+@measures_group.command("list")
+@_catalogue_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def measures_list(path: Path | None, as_json: bool) -> None:
+    """Every measure of the catalogue, and whether it applies today."""
+    found = catalogue.load(path).measures
+    if as_json:
+        _echo_json([m.document() for m in found])
+        return
+    today = datetime.now().date()
+    for m in found:
+        trigger = f"{m.colour} list {m.list_name}" if m.list_name else f"any {m.colour} list"
+        live = "applies today" if m.applies_on(today) else "does not apply today"
+        notice = "; lenders are notified" if m.notify_lenders else ""
+        click.echo(f"{m.code}  {m.kind} on {trigger}")
+        click.echo(f"  {m.body}: {m.action}")
+        click.echo(f"  from {m.valid_from}" + (f" until {m.valid_until}" if m.valid_until else ""))
+        click.echo(f"  {live}{notice}")
+        click.echo(f"  legal basis: {m.legal_basis}")
+
+
+@measures_group.command("add")
+@_catalogue_option
+@click.option("--code", required=True, help="A-Z, 0-9 and _, starting with a letter.")
+@click.option("--colour", type=click.Choice(catalogue.COLOURS), required=True)
+@click.option("--list", "list_name", help="The list's name as entries carry it. Default: any.")
+@click.option("--body", required=True, help="Who applies the measure.")
+@click.option("--action", required=True, help="What the measure does.")
+@click.option("--legal-basis", required=True, help="The law or decision it rests on.")
+@click.option("--from", "valid_from", type=_day, help="First day it applies. Default: today.")
+@click.option("--until", "valid_until", type=_day, help="First day it no longer applies.")
+@click.option("--notify-lenders", is_flag=True, help="Lenders are sent a notice naming it.")
+def measures_add(
+    path: Path | None,
+    code: str,
+    colour: str,
+    list_name: str | None,
+    body: str,
+    action: str,
+    legal_basis: str,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+    notify_lenders: bool,
+) -> None:
+    """Add a measure (the whole catalogue is checked first; a refusal writes nothing)."""
+    added = catalogue.add(
+        path or catalogue.catalogue_path(),
+        catalogue.Measure(
+            code=code,
+            colour=colour,
+            list_name=list_name,
+            body=body,
+            action=action,
+            legal_basis=legal_basis,
+            valid_from=(valid_from or datetime.now()).date(),
+            valid_until=None if valid_until is None else valid_until.date(),
+            notify_lenders=notify_lenders,
+        ),
+    )
+    click.echo(
+        f"added {added.code} from {added.valid_from}; servers apply it from their next start"
+    )
+
+
+@measures_group.command("end")
+@_catalogue_option
+@click.option("--code", required=True)
+@click.option("--on", "on", type=_day, help="First day it no longer applies. Default: today.")
+def measures_end(path: Path | None, code: str, on: datetime | None) -> None:
+    """End a measure: from --on it no longer applies (it stays in the catalogue)."""
+    ended = catalogue.end(path or catalogue.catalogue_path(), code, (on or datetime.now()).date())
+    click.echo(f"ended {ended.code}: it no longer applies from {ended.valid_until}")
+
+
+@measures_group.command("doc")
+@_catalogue_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+def measures_doc(path: Path | None, out: Path | None) -> None:
+    """The catalogue as Markdown (docs/measures.md is its output; a test fails when they drift)."""
+    text = catalogue.render_markdown(catalogue.load(path))
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}")
+
+
+@measures_group.command("subscriptions")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def measures_subscriptions(as_json: bool) -> None:
+    """The institutions that receive notices of joint measures, and when."""
+    found = _on_migrated(decisions.list_subscriptions)
+    if as_json:
+        _echo_json([item.document() for item in found])
+        return
+    if not found:
+        click.echo("no subscriptions")
+    for item in found:
+        until = f" until {item['ended_on']}" if item["ended_on"] else ""
+        live = "live" if item["live"] else "not live today"
+        click.echo(f"{item['institution_code']}  from {item['subscribed_on']}{until}; {live}")
+
+
+@measures_group.command("subscribe")
+@click.option("--institution", required=True, help="The institution's unified social credit code.")
+@click.option("--from", "valid_from", type=_day, help="First day it is notified. Default: today.")
+def measures_subscribe(institution: str, valid_from: datetime | None) -> None:
+    """The institution receives notices of entries coming into force and repaired from then."""
+    start = _on_migrated(
+        lambda conn: decisions.subscribe(
+            conn, institution, on=None if valid_from is None else valid_from.date()
+        )
+    )
+    click.echo(f"{normalise_identifier(institution)} receives notices from {start}")
+
+
+@measures_group.command("unsubscribe")
+@click.option("--institution", required=True, help="The institution's unified social credit code.")
+@click.option("--on", "on", type=_day, help="First day it is not notified. Default: today.")
+def measures_unsubscribe(institution: str, on: datetime | None) -> None:
+    """The institution receives no notice due from --on (those due before stand)."""
+    last = _on_migrated(
+        lambda conn: decisions.unsubscribe(conn, institution, on=None if on is None else on.date())
+    )
+    click.echo(f"{normalise_identifier(institution)} receives no notice due from {last}")
+
+
+def _echo_cases(cases: list[decisions.Case], open_only: bool, what: str) -> None:
+    if not cases:
+        click.echo(f"no open {what}" if open_only else f"no {what}")
+
+
+@cli.group("objections")
+def objections_group() -> None:
+    """Subjects' objections to list entries in their notice period, and the body's answers."""
+
+
+@objections_group.command("list")
+@click.option("--open", "open_only", is_flag=True, help="Only objections awaiting an answer.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def objections_list(open_only: bool, as_json: bool) -> None:
+    """Objections, open ones first, soonest notice end first."""
+    found = _on_migrated(lambda conn: decisions.list_objections(conn, open_only=open_only))
+    if as_json:
+        _echo_json([item.document() for item in found])
+        return
+    _echo_cases(found, open_only, "objections")
+    for item in found:
+        state = item["outcome"] or "OPEN"
+        click.echo(
+            f"{item['id']}  ListEntry:{item['entry_id']} {item['colour']} {item['list_name']} "
+            f"on {item['subject_identifier']}: {state}"
+        )
+        click.echo(f"  filed {item['filed_at']:%Y-%m-%d}, notice ends {item['notice_ends_on']}")
+        click.echo(f"  reason: {item['reason']}")
+        if item["answer"] is not None:
+            click.echo(f"  answer: {item['answer']}")
+
+
+@objections_group.command("answer")
+@click.argument("objection_id", type=int)
+@click.option(
+    "--outcome",
+    type=click.Choice(decisions.OBJECTION_OUTCOMES),
+    required=True,
+    help="UPHELD: the listing never takes effect; DISMISSED: it takes effect.",
+)
+@click.option("--answer", required=True, help="The listing body's reasons, for the subject.")
+def objections_answer(objection_id: int, outcome: str, answer: str) -> None:
+    """Record the listing body's answer to an open objection (a refusal writes nothing)."""
+    case = _on_migrated(
+        lambda conn: decisions.answer_objection(conn, objection_id, outcome, answer)
+    )
+    click.echo(f"answered objection {case['id']} to ListEntry:{case['entry_id']}: {outcome}")
+
+
+@cli.group("repairs")
+def repairs_group() -> None:
+    """Subjects' applications for credit repair of list entries in force, and the decisions."""
+
+
+@repairs_group.command("list")
+@click.option("--open", "open_only", is_flag=True, help="Only applications awaiting a decision.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def repairs_list(open_only: bool, as_json: bool) -> None:
+    """Repair applications, open ones first, oldest first."""
+    found = _on_migrated(lambda conn: decisions.list_repairs(conn, open_only=open_only))
+    if as_json:
+        _echo_json([item.document() for item in found])
+        return
+    _echo_cases(found, open_only, "repair applications")
+    for item in found:
+        state = item["decision"] or "OPEN"
+        click.echo(
+            f"{item['id']}  ListEntry:{item['entry_id']} {item['colour']} {item['list_name']} "
+            f"on {item['subject_identifier']}: {state}"
+        )
+        click.echo(f"  filed {item['filed_at']:%Y-%m-%d}; evidence: {item['evidence']}")
+        if item["reasons"] is not None:
+            click.echo(f"  reasons: {item['reasons']}")
+
+
+@repairs_group.command("decide")
+@click.argument("application_id", type=int)
+@click.option(
+    "--decision",
+    type=click.Choice(decisions.REPAIR_DECISIONS),
+    required=True,
+    help="APPROVED: the entry and its measures end today; REFUSED: it stands.",
+)
+@click.option("--reasons", required=True, help="The listing body's reasons, for the subject.")
+def repairs_decide(application_id: int, decision: str, reasons: str) -> None:
+    """Record the listing body's decision on an open application (a refusal writes nothing)."""
+    case = _on_migrated(
+        lambda conn: decisions.decide_repair(conn, application_id, decision, reasons)
+    )
+    click.echo(
+        f"decided repair application {case['id']} for ListEntry:{case['entry_id']}: {decision}"
+    )
 
 
 def main() -> None:

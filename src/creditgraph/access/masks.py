@@ -147,6 +147,7 @@ def _other_reporter(field: str, value: Any, needed: Mapping[NeedPath, Any], view
 
 _SCALE: Final = ("model", "scale")
 _GRANTEE: Final = ("granteeCode",)
+_NOTIFIED: Final = ("institutionCode",)
 
 MASKS: Final[Mapping[str, Mask]] = {
     "identifier": Mask(
@@ -197,5 +198,10 @@ FILTERS: Final[Mapping[str, Filter]] = {
         "only the grants made to the asking institution",
         (_GRANTEE,),
         lambda needed, viewer: needed.get(_GRANTEE) == viewer.code,
+    ),
+    "own_notices": Filter(
+        "only the notices of joint measures sent to the asking institution",
+        (_NOTIFIED,),
+        lambda needed, viewer: needed.get(_NOTIFIED) == viewer.code,
     ),
 }

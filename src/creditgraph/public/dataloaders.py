@@ -65,3 +65,15 @@ async def housing_fund(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[
 
 async def licences(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[Row]]:
     return await rows_per_key(pool, SQL["licences_by_subject"], identifiers, KEY)
+
+
+async def notice_recipients(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["notice_recipients_by_subject"], identifiers, KEY)
+
+
+async def list_objections(pool: asyncpg.Pool, entry_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["list_objections_by_entry"], entry_ids, "entry_id")
+
+
+async def repair_applications(pool: asyncpg.Pool, entry_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(pool, SQL["repair_applications_by_entry"], entry_ids, "entry_id")

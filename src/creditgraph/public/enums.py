@@ -101,6 +101,26 @@ class ListExitReason(Enum):
     OBJECTION_UPHELD = "OBJECTION_UPHELD"
 
 
+@strawberry.enum(description="REWARD for a red list's measure, PUNISHMENT for a black list's.")
+class MeasureKind(Enum):
+    REWARD = "REWARD"
+    PUNISHMENT = "PUNISHMENT"
+
+
+@strawberry.enum(
+    description="IN_FORCE: a list entry came into force; REPAIRED: it ended by credit repair."
+)
+class NoticeKind(Enum):
+    IN_FORCE = "IN_FORCE"
+    REPAIRED = "REPAIRED"
+
+
+@strawberry.enum(description="The listing body's decision on an application for credit repair.")
+class RepairDecision(Enum):
+    APPROVED = "APPROVED"
+    REFUSED = "REFUSED"
+
+
 @strawberry.enum
 class JudgmentOutcome(Enum):
     JUDGMENT = "JUDGMENT"

@@ -84,3 +84,26 @@ select subject_identifier, id, licence_type, licence_number, authority_name, iss
 from public_records.licences
 where subject_identifier = any($1::text[])
 order by subject_identifier, issued_on desc, id desc;
+
+-- name: list_objections_by_entry
+select entry_id, id, reason, filed_at, outcome, answer, answered_at
+from public_records.list_objections
+where entry_id = any($1::bigint[])
+order by entry_id;
+
+-- name: repair_applications_by_entry
+select entry_id, id, evidence, filed_at, decision, reasons, decided_at
+from public_records.repair_applications
+where entry_id = any($1::bigint[])
+order by entry_id, id;
+
+-- name: notice_recipients_by_subject
+-- Every account a subscribing institution has had with the subject, with each
+-- subscription period of that institution: notices.py picks those covering
+-- the day an entry came into force.
+select l.subject_identifier, l.lender_code, l.lender_name, l.opened_on, l.closed_on,
+       n.subscribed_on, n.ended_on
+from bureau.lending_periods l
+join public_records.notice_subscriptions n on n.institution_code = l.lender_code
+where l.subject_identifier = any($1::text[])
+order by l.subject_identifier, l.lender_code, l.opened_on;

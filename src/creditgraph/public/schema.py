@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from creditgraph.public.mutations import Mutation
 from creditgraph.public.types import Info, Subject
 from creditgraph.subgraphs.schema import federation_schema
 
@@ -19,4 +20,4 @@ class Query:
         return Subject.resolve_reference(info, identifier)
 
 
-schema = federation_schema(query=Query, types=[Subject])
+schema = federation_schema(query=Query, mutation=Mutation, types=[Subject])

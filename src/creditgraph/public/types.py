@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 import strawberry
 
 from creditgraph.bureau.marks import Disputable
+from creditgraph.measures import catalogue, notices
+from creditgraph.measures.catalogue import Measure
 from creditgraph.public import dataloaders as dl
 from creditgraph.public.enums import (
     AdministrativeActionKind,
@@ -34,7 +36,10 @@ from creditgraph.public.enums import (
     ListEntryState,
     ListExitReason,
     ListingRemovalReason,
+    MeasureKind,
+    NoticeKind,
     ObjectionOutcome,
+    RepairDecision,
     RestrictionKind,
     SocialInsuranceStatus,
     TaxType,
@@ -260,8 +265,34 @@ class Licence(Disputable):
 # -- red and black lists ------------------------------------------------------
 
 
+def in_force_from(
+    *,
+    notice_ends_on: date,
+    objection_filed_on: date | None,
+    objection_outcome: ObjectionOutcome | None,
+    effective_on: date | None,
+) -> date | None:
+    """The day a list entry takes (or took) effect, or None while nothing says it will.
+
+    A listing takes effect the day after its public notice period ends, unless
+    the subject objected in it: a pending objection holds it (None), an upheld
+    one means it never takes effect (None), and a dismissed one lets it take
+    effect on the day the listing body recorded (effective_on, never before the
+    notice period ends). An effective date the listing body recorded wins. So
+    nothing has to run for an entry to come into force: the dates say when.
+    """
+    if objection_outcome is ObjectionOutcome.UPHELD:
+        return None
+    if effective_on is not None:
+        return effective_on
+    if objection_filed_on is not None:
+        return None
+    return notice_ends_on + timedelta(days=1)
+
+
 def list_entry_state(
     *,
+    notice_ends_on: date,
     objection_filed_on: date | None,
     objection_outcome: ObjectionOutcome | None,
     effective_on: date | None,
@@ -278,11 +309,9 @@ def list_entry_state(
     2. EXITED when it exited on or before today.
     3. OBJECTED when an objection is filed and not yet decided: a challenged
        listing is not enforced while the challenge stands.
-    4. IN_FORCE when it took effect on or before today.
-    5. IN_NOTICE otherwise: published for public notice and not in force yet,
-       because the notice period is still running or because the authority
-       has not yet recorded the date it took effect. A listing is never
-       presumed in force without that date.
+    4. IN_FORCE from the day it takes effect (`in_force_from`): the day after
+       its notice period, or the effective date the listing body recorded.
+    5. IN_NOTICE otherwise: published for public notice and not in force yet.
     """
     if objection_outcome is ObjectionOutcome.UPHELD:
         return ListEntryState.OBJECTED
@@ -290,9 +319,88 @@ def list_entry_state(
         return ListEntryState.EXITED
     if objection_filed_on is not None and objection_outcome is None:
         return ListEntryState.OBJECTED
-    if effective_on is not None and effective_on <= today:
+    since = in_force_from(
+        notice_ends_on=notice_ends_on,
+        objection_filed_on=objection_filed_on,
+        objection_outcome=objection_outcome,
+        effective_on=effective_on,
+    )
+    if since is not None and since <= today:
         return ListEntryState.IN_FORCE
     return ListEntryState.IN_NOTICE
+
+
+@strawberry.type(
+    description="A joint measure (守信联合激励, 失信联合惩戒) a list entry in force triggers, "
+    "as the catalogue declares it (docs/measures.md)."
+)
+class JointMeasure:
+    code: str
+    kind: MeasureKind
+    body: str = strawberry.field(description="Who applies it.")
+    action: str = strawberry.field(description="What it does.")
+    legal_basis: str
+    valid_from: date = strawberry.field(description="The first day the measure applies.")
+    valid_until: date | None = strawberry.field(
+        description="The first day the measure no longer applies; null: until ended."
+    )
+    notifies_lenders: bool = strawberry.field(
+        description="Applied by lenders: those with an open account with the subject receive "
+        "a notice naming it."
+    )
+
+    @classmethod
+    def of(cls, measure: Measure) -> JointMeasure:
+        return cls(
+            code=measure.code,
+            kind=MeasureKind(measure.kind),
+            body=measure.body,
+            action=measure.action,
+            legal_basis=measure.legal_basis,
+            valid_from=measure.valid_from,
+            valid_until=measure.valid_until,
+            notifies_lenders=measure.notify_lenders,
+        )
+
+
+@strawberry.type(
+    description="The subject's objection to a list entry in its notice period, and the "
+    "listing body's answer once given."
+)
+class ListObjection:
+    id: strawberry.ID
+    reason: str
+    filed_at: datetime
+    outcome: ObjectionOutcome | None = strawberry.field(
+        description="UPHELD: the listing never takes effect; DISMISSED: it takes effect."
+    )
+    answer: str | None = strawberry.field(description="The listing body's reasons.")
+    answered_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> ListObjection:
+        return build_record(cls, row)
+
+
+@strawberry.type(
+    description="The subject's application for credit repair (信用修复) of a list entry in "
+    "force, with its evidence, and the listing body's decision once made."
+)
+class RepairApplication:
+    id: strawberry.ID
+    evidence: str = strawberry.field(
+        description="What the subject gives to show the behaviour is corrected."
+    )
+    filed_at: datetime
+    decision: RepairDecision | None = strawberry.field(
+        description="APPROVED: the entry and its measures ended that day; REFUSED: it stands."
+    )
+    reasons: str | None = strawberry.field(description="The listing body's reasons.")
+    decided_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> RepairApplication:
+        return build_record(cls, row)
 
 
 @strawberry.type(
@@ -314,26 +422,105 @@ class ListEntry(Disputable):
     exited_on: date | None
     exit_reason: ListExitReason | None
     state: ListEntryState = strawberry.field(
-        description="IN_NOTICE until it takes effect; OBJECTED while an objection is pending "
-        "or once one is upheld; IN_FORCE from its effective date; EXITED from its exit date. "
-        "Derived from the dates as of today."
+        description="IN_NOTICE until it takes effect (the day after its notice period, unless "
+        "objected to); OBJECTED while an objection is pending or once one is upheld; IN_FORCE "
+        "from then; EXITED from its exit date. Derived from the dates as of today."
     )
+    in_force_from: date | None = strawberry.field(
+        description="The day it takes or took effect: the day after its notice period, or the "
+        "day the listing body recorded; null while an objection holds it or after one upheld."
+    )
+    today: strawberry.Private[date]
 
     @classmethod
     def from_row(cls, row: Row, *, today: date) -> ListEntry:
         outcome = row["objection_outcome"]
-        state = list_entry_state(
-            objection_filed_on=row["objection_filed_on"],
-            objection_outcome=None if outcome is None else ObjectionOutcome(outcome),
-            effective_on=row["effective_on"],
-            exited_on=row["exited_on"],
-            today=today,
+        dates: dict[str, Any] = {
+            "notice_ends_on": row["notice_ends_on"],
+            "objection_filed_on": row["objection_filed_on"],
+            "objection_outcome": None if outcome is None else ObjectionOutcome(outcome),
+            "effective_on": row["effective_on"],
+        }
+        state = list_entry_state(**dates, exited_on=row["exited_on"], today=today)
+        return build_record(
+            cls, row, state=state, in_force_from=in_force_from(**dates), today=today
         )
-        return build_record(cls, row, state=state)
 
     @property
     def black_in_force(self) -> bool:
         return self.colour is ListColour.BLACK and self.state is ListEntryState.IN_FORCE
+
+    def dates(self) -> notices.Entry:
+        """What notices are worked out from."""
+        return notices.Entry(
+            id=int(self.id),
+            colour=self.colour.value,
+            list_name=self.list_name,
+            authority_name=self.authority_name,
+            in_force_from=self.in_force_from,
+            exited_on=self.exited_on,
+            exit_reason=None if self.exit_reason is None else self.exit_reason.value,
+        )
+
+    @strawberry.field(
+        description="The joint measures this entry triggers today: while it is in force, every "
+        "measure of the catalogue for its list that applies today; otherwise none."
+    )
+    def measures(self) -> list[JointMeasure]:
+        if self.state is not ListEntryState.IN_FORCE:
+            return []
+        found = catalogue.applied().triggered(self.colour.value, self.list_name, self.today)
+        return [JointMeasure.of(m) for m in found]
+
+    @strawberry.field(description="The subject's objection in the notice period, if any.")
+    async def objection(self, info: Info) -> ListObjection | None:
+        rows = await info.context.loader(dl.list_objections).load(int(self.id))
+        return ListObjection.from_row(rows[0]) if rows else None
+
+    @strawberry.field(description="The subject's applications for credit repair, oldest first.")
+    async def repair_applications(self, info: Info) -> list[RepairApplication] | None:
+        rows = await info.context.loader(dl.repair_applications).load(int(self.id))
+        return [RepairApplication.from_row(row) for row in rows]
+
+
+@strawberry.type(
+    description="A notice of joint measures sent to an institution that lends to the subject "
+    "(金融惩戒告知书 for a black list): due the day a list entry came into force, and again "
+    "the day it ended by credit repair. The subject sees every notice about them; a bank its own."
+)
+class MeasureNotice:
+    id: strawberry.ID = strawberry.field(
+        description="entry id, kind and institution code: the same notice keeps its id."
+    )
+    kind: NoticeKind
+    due_on: date = strawberry.field(description="The day the notice became due.")
+    entry_id: strawberry.ID = strawberry.field(description="The list entry's id.")
+    colour: ListColour
+    list_name: str
+    authority_name: str = strawberry.field(description="The listing body.")
+    institution_code: str = strawberry.field(
+        description="The notified institution's unified social credit code."
+    )
+    institution_name: str
+    measures: list[JointMeasure] = strawberry.field(
+        description="The measures lenders apply, with their legal basis, as of the day the "
+        "entry came into force."
+    )
+
+    @classmethod
+    def of(cls, notice: notices.Notice) -> MeasureNotice:
+        return cls(
+            id=strawberry.ID(notice.id),
+            kind=NoticeKind(notice.kind),
+            due_on=notice.due_on,
+            entry_id=strawberry.ID(str(notice.entry_id)),
+            colour=ListColour(notice.colour),
+            list_name=notice.list_name,
+            authority_name=notice.authority_name,
+            institution_code=notice.institution_code,
+            institution_name=notice.institution_name,
+            measures=[JointMeasure.of(m) for m in notice.measures],
+        )
 
 
 # -- subject ------------------------------------------------------------------
@@ -445,6 +632,24 @@ class Subject:
     ) -> list[ListEntry] | None:
         entries = await self._list_entries(info)
         return entries if colour is None else [e for e in entries if e.colour is colour]
+
+    @strawberry.field(
+        description="Notices of joint measures sent to institutions lending to the subject, "
+        "newest first: each when a list entry came into force, and again when one ended by "
+        "credit repair."
+    )
+    async def measure_notices(self, info: Info) -> list[MeasureNotice] | None:
+        entries, lenders = await asyncio.gather(
+            self._list_entries(info),
+            info.context.loader(dl.notice_recipients).load(self.identifier),
+        )
+        due = notices.due(
+            [entry.dates() for entry in entries],
+            [notices.Lending.from_row(row) for row in lenders],
+            catalogue.applied(),
+            today=date.today(),
+        )
+        return [MeasureNotice.of(notice) for notice in due]
 
     # what summaries read
 

@@ -41,7 +41,8 @@ def _organisation(builder: Builder, key: str, established_on: date, industry: st
 
 
 def reference_data(builder: Builder) -> dict[str, int]:
-    """Institutions, their requester records, government mandates and score models.
+    """Institutions, their requester records, government mandates, notice subscriptions and
+    score models.
 
     Returns the score model ids by scale.
     """
@@ -49,6 +50,10 @@ def reference_data(builder: Builder) -> dict[str, int]:
     builder.mandate(XIHU_COURT, "JUDICIAL_ENFORCEMENT", "民事诉讼法 Civil Procedure Law, art. 255")
     for agency in (TAX_BUREAU, MARKET_REGULATOR):
         builder.mandate(agency, "PUBLIC_CREDIT_CHECK", "社会信用体系建设 social credit regulations")
+    # Eastbridge receives notices of joint measures for the subjects it lends to
+    builder.rows.add(
+        "public_records.notice_subscriptions", (EASTBRIDGE_BANK.code, date(2020, 1, 1))
+    )
     return scoring.models(builder)
 
 
@@ -136,7 +141,8 @@ def cast(builder: Builder) -> list[Subject]:
         date(2022, 9, 1),
         800_000_000,
         Conduct.OCCASIONAL,
-        term_months=48,
+        # five years: still open, so Eastbridge is told when the firm's black listing takes effect
+        term_months=60,
         purpose="BUSINESS",
     )
     builder.tax_arrear(yuanhang, TAX_BUREAU, "VAT", 46_000_000, date(2026, 1, 1))
@@ -182,6 +188,8 @@ def cast(builder: Builder) -> list[Subject]:
     )
 
     late = _person(builder, "late_payer")
+    # Yuanhang acts through him: he objects and applies for credit repair in its name
+    builder.principal(yuanhang, late, "LEGAL_REPRESENTATIVE", date(2018, 5, 1))
     builder.account(
         "CAR_LOAN",
         WESTLAKE_BANK,

@@ -176,6 +176,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "exited_on",
         "exit_reason",
     ),
+    "public_records.notice_subscriptions": ("institution_code", "subscribed_on"),
     "public_records.civil_judgments": (
         "id",
         "subject_identifier",
