@@ -39,3 +39,9 @@ async def reasons(pool: asyncpg.Pool, observation_ids: list[int]) -> list[list[R
     return await rows_per_key(
         pool, SQL["reasons_by_observation"], observation_ids, "observation_id"
     )
+
+
+async def dimensions(pool: asyncpg.Pool, observation_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(
+        pool, SQL["dimensions_by_observation"], observation_ids, "observation_id"
+    )

@@ -33,3 +33,19 @@ select observation_id, rank, code, description, impact
 from scores.reasons
 where observation_id = any($1::bigint[])
 order by observation_id, rank;
+
+-- name: dimensions_by_observation
+-- Each dimension with the factors that cost it points (an empty array when none), in order.
+select d.observation_id, d.ordinal, d.code, d.name, d.value, d.points,
+       coalesce(array_agg(r.code order by r.rank) filter (where r.code is not null), '{}')
+           as reason_codes,
+       coalesce(array_agg(r.description order by r.rank) filter (where r.code is not null), '{}')
+           as reason_descriptions,
+       coalesce(array_agg(r.impact order by r.rank) filter (where r.code is not null), '{}')
+           as reason_impacts
+from scores.dimensions d
+left join scores.dimension_reasons r
+    on r.observation_id = d.observation_id and r.dimension = d.code
+where d.observation_id = any($1::bigint[])
+group by d.observation_id, d.ordinal, d.code, d.name, d.value, d.points
+order by d.observation_id, d.ordinal;

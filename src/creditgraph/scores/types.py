@@ -78,6 +78,38 @@ class ScoreReason:
     )
 
 
+@strawberry.type(
+    description="One dimension of a score built from several (the city score's five: "
+    "docs/city-scorecard.md): what it scored out of its points, and the factors that cost it."
+)
+class ScoreDimension:
+    code: str = strawberry.field(
+        description="IDENTITY, LAW_ABIDING, SOCIAL_CREDIT, COMMERCIAL_CREDIT or PRO_SOCIAL."
+    )
+    name: str
+    value: int
+    points: int = strawberry.field(description="The most the dimension can score.")
+    reasons: list[ScoreReason] = strawberry.field(
+        description="The factors that cost the dimension points, costliest first."
+    )
+
+    @classmethod
+    def from_row(cls, row: Row) -> ScoreDimension:
+        reasons = zip(
+            row["reason_codes"], row["reason_descriptions"], row["reason_impacts"], strict=True
+        )
+        return cls(
+            code=row["code"],
+            name=row["name"],
+            value=row["value"],
+            points=row["points"],
+            reasons=[
+                ScoreReason(rank=rank, code=code, description=description, impact=impact)
+                for rank, (code, description, impact) in enumerate(reasons, start=1)
+            ],
+        )
+
+
 @strawberry.type(description="A score as observed: which model rated the subject, when, how.")
 class ScoreObservation:
     id: strawberry.ID
@@ -107,6 +139,15 @@ class ScoreObservation:
             )
             for r in rows
         ]
+
+    @strawberry.field(
+        description="The score's dimensions, for a model built from several (the city score's "
+        "five), each with its reason codes; empty for a single-table model and for earlier "
+        "observations recorded without them."
+    )
+    async def dimensions(self, info: Info) -> list[ScoreDimension] | None:
+        rows = await info.context.loader(dl.dimensions).load(self.pk)
+        return [ScoreDimension.from_row(row) for row in rows]
 
 
 def on_scale(rows: list[Row], scale: ScoreScale | None) -> list[ScoreObservation]:

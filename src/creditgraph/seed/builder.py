@@ -55,8 +55,10 @@ class Facts:
     revolving_limit: int = 0
     revolving_balance: int = 0
     public_records: int = 0
+    public_dues: int = 0  # unsettled tax and utility arrears, counted in public_records too
     hard_inquiries_6m: int = 0
     red_listed: bool = False
+    awards: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,6 +495,8 @@ class Builder:
         )
         if kind == "PENALTY":
             self.facts[subject.id].public_records += 1
+        else:
+            self.facts[subject.id].awards += 1
 
     def tax_arrear(
         self,
@@ -526,6 +530,7 @@ class Builder:
         )
         if settled_on is None:
             self.facts[subject.id].public_records += 1
+            self.facts[subject.id].public_dues += 1
 
     def list_entry(
         self,
@@ -619,6 +624,7 @@ class Builder:
             ),
         )
         self.facts[subject.id].public_records += 1
+        self.facts[subject.id].public_dues += 1
 
     def licence(
         self, subject: Subject, licence_type: str, authority: str, issued_on: date, years: int

@@ -23,7 +23,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from creditgraph.bureau import signals
-from creditgraph.scores import scorecard
+from creditgraph.scores import city_scorecard, scorecard
 from creditgraph.seed.builder import Builder, Facts, Subject
 from creditgraph.seed.calendar import DATA_MONTH, moment, month_start
 from creditgraph.seed.personas import CITY_SCORER, COMMERCIAL_SCORER, CREDIT_BUREAU, Institution
@@ -61,19 +61,13 @@ MODELS = (
     ),
     Model(
         CITY_SCORER,
-        "Hangzhou City Credit Score",
-        "2024",
-        "CITY",
-        0,
-        1000,
-        "City score over identity, law-abidance, public and commercial credit, pro-social acts.",
-        (
-            ("NEEDS_IMPROVEMENT", 0, 550),
-            ("FAIR", 550, 600),
-            ("GOOD", 600, 700),
-            ("EXCELLENT", 700, 750),
-            ("OUTSTANDING", 750, 1000),
-        ),
+        city_scorecard.NAME,
+        city_scorecard.VERSION,
+        city_scorecard.SCALE,
+        city_scorecard.LOW,
+        city_scorecard.HIGH,
+        city_scorecard.DESCRIPTION,
+        city_scorecard.BANDS,
         persons_only=True,
     ),
     Model(
@@ -129,16 +123,6 @@ def _penalties(facts: Facts) -> dict[str, float]:
 
 # share of the scale each factor can cost, per model scale
 _WEIGHTS: dict[str, dict[str, float]] = {
-    "CITY": {
-        "BAD_DEBT": 0.15,
-        "CURRENT_OVERDUE": 0.05,
-        "SERIOUS_DELINQUENCY": 0.05,
-        "RECENT_DELINQUENCY": 0.03,
-        "HIGH_UTILISATION": 0.02,
-        "PUBLIC_RECORDS": 0.30,
-        "SHORT_HISTORY": 0.05,
-        "RECENT_INQUIRIES": 0.02,
-    },
     "COMMERCIAL": {
         "BAD_DEBT": 0.25,
         "CURRENT_OVERDUE": 0.12,
@@ -150,7 +134,6 @@ _WEIGHTS: dict[str, dict[str, float]] = {
         "RECENT_INQUIRIES": 0.06,
     },
 }
-_CITY_BASE = 0.78  # a city score starts mid-scale and rises with pro-social records
 
 
 def bureau_facts(facts: Facts) -> scorecard.ScorecardFacts:
@@ -169,6 +152,22 @@ def bureau_facts(facts: Facts) -> scorecard.ScorecardFacts:
         utilisation=utilisation,
         history_months=0 if facts.first_month is None else DATA_MONTH - facts.first_month + 1,
         hard_inquiries_6m=facts.hard_inquiries_6m,
+    )
+
+
+def city_facts(facts: Facts) -> city_scorecard.CityFacts:
+    """The city scorecard's inputs from the builder's running totals (as bureau_facts)."""
+    bureau = bureau_facts(facts)
+    return city_scorecard.CityFacts(
+        history_months=bureau.history_months,
+        bad_debt_accounts=bureau.bad_debt_accounts,
+        current_overdue_accounts=bureau.current_overdue_accounts,
+        serious_accounts=bureau.serious_accounts,
+        overdue_months=bureau.overdue_months,
+        utilisation=bureau.utilisation,
+        adverse_legal_records=facts.public_records - facts.public_dues,
+        unpaid_public_dues=facts.public_dues,
+        pro_social_records=int(facts.red_listed) + facts.awards,
     )
 
 
@@ -197,27 +196,30 @@ def models(builder: Builder) -> dict[str, int]:
     return ids
 
 
-def _points(model: Model, facts: Facts) -> tuple[int, list[scorecard.Cost]]:
-    """A model's score for `facts` on the data date, and its reason codes."""
+def _points(
+    model: Model, facts: Facts
+) -> tuple[int, list[scorecard.Cost], tuple[city_scorecard.DimensionScore, ...]]:
+    """A model's score for `facts` on the data date, its reason codes and its dimensions."""
     if model.scale == scorecard.SCALE:
         assessment = scorecard.assess(bureau_facts(facts))
-        return assessment.value, list(assessment.reasons)
+        return assessment.value, list(assessment.reasons), ()
+    if model.scale == city_scorecard.SCALE:
+        city = city_scorecard.assess(city_facts(facts))
+        return city.value, list(city.reasons), city.dimensions
     span = model.high - model.low
     weights = _WEIGHTS[model.scale]
     costs = {code: round(span * weights[code] * share) for code, share in _penalties(facts).items()}
-    top = model.low + span * (
-        _CITY_BASE + (0.12 if facts.red_listed else 0.0) if model.scale == "CITY" else 1.0
-    )
     ranked = sorted(((c, code) for code, c in costs.items() if c > 0), reverse=True)[:4]
     reasons = [scorecard.Cost(code, _FACTORS[code], cost) for cost, code in ranked]
-    return int(top) - 1 - sum(costs.values()), reasons
+    return model.high - 1 - sum(costs.values()), reasons, ()
 
 
 def observe(builder: Builder, model_ids: dict[str, int], subject: Subject) -> None:
     """Three observations a year apart per model, the latest on the data date.
 
-    The latest is the model's score for the file as it stands; the earlier
-    two drift a little from it, as a file does over a year.
+    The latest is the model's score for the file as it stands, with its
+    dimensions when the model has them (the city score); the earlier two drift
+    a little from it, as a file does over a year, and keep only their reasons.
     """
     rng: random.Random = builder.rng
     facts = builder.facts[subject.id]
@@ -225,9 +227,10 @@ def observe(builder: Builder, model_ids: dict[str, int], subject: Subject) -> No
         if model.persons_only and subject.kind != "PERSON":
             continue
         span = model.high - model.low
-        # only the bureau's scorecard reaches its maximum: the others top out below it
-        highest = model.high if model.scale == scorecard.SCALE else model.high - 1
-        score, reasons = _points(model, facts)
+        # only the scorecards reach their maximum: the commercial model tops out below it
+        scorecards = (scorecard.SCALE, city_scorecard.SCALE)
+        highest = model.high if model.scale in scorecards else model.high - 1
+        score, reasons, dimensions = _points(model, facts)
         for years_ago in (2, 1, 0):
             drift = rng.randint(-span // 50, span // 50) if years_ago else 0
             value = max(model.low, min(highest, score + drift))
@@ -248,3 +251,18 @@ def observe(builder: Builder, model_ids: dict[str, int], subject: Subject) -> No
                 builder.rows.add(
                     "scores.reasons", (oid, rank, reason.code, reason.description, reason.impact)
                 )
+            if years_ago == 0:
+                dimension_rows(builder, oid, dimensions)
+
+
+def dimension_rows(
+    builder: Builder, oid: int, dimensions: tuple[city_scorecard.DimensionScore, ...]
+) -> None:
+    """Each dimension of observation `oid`, with the factors that cost it points."""
+    for ordinal, d in enumerate(dimensions, start=1):
+        builder.rows.add("scores.dimensions", (oid, ordinal, d.code, d.name, d.value, d.points))
+        for rank, cost in enumerate(d.reasons, start=1):
+            builder.rows.add(
+                "scores.dimension_reasons",
+                (oid, d.code, rank, cost.code, cost.description, cost.impact),
+            )

@@ -246,6 +246,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "scores.bands": ("model_id", "name", "lower", "upper", "ordinal"),
     "scores.observations": ("id", "model_id", "subject_identifier", "value", "band", "observed_at"),
     "scores.reasons": ("observation_id", "rank", "code", "description", "impact"),
+    "scores.dimensions": ("observation_id", "ordinal", "code", "name", "value", "points"),
+    "scores.dimension_reasons": (
+        "observation_id",
+        "dimension",
+        "rank",
+        "code",
+        "description",
+        "impact",
+    ),
     "gateway.requesters": ("id", "role", "identifier", "name", "created_at"),
     "gateway.mandates": ("id", "agency_id", "purpose", "edition", "legal_basis", "valid_from"),
     "gateway.consent_grants": (

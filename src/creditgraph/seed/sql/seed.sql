@@ -14,8 +14,10 @@ truncate
     public_records.consumption_restrictions, public_records.administrative_actions,
     public_records.tax_arrears, public_records.list_entries, public_records.civil_judgments,
     public_records.utility_arrears, public_records.social_insurance, public_records.housing_fund,
-    public_records.licences,
-    scores.models, scores.bands, scores.observations, scores.reasons,
+    public_records.licences, public_records.list_objections,
+    public_records.repair_applications, public_records.notice_subscriptions,
+    scores.models, scores.bands, scores.observations, scores.reasons, scores.dimensions,
+    scores.dimension_reasons,
     gateway.requesters, gateway.consent_grants, gateway.mandates, gateway.inquiries,
     gateway.counted_inquiries, gateway.inquiry_tallies
 restart identity
