@@ -68,6 +68,7 @@ _MASK_EXTRAS: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
     "Guarantee": (("account", "lender", "code"),),
     "Inquiry": (("requesterCode",),),
     "ConsentGrant": (("granteeCode",),),
+    "MeasureNotice": (("institutionCode",),),
     "ScoreObservation": (("model", "scale"),),
 }
 
@@ -355,6 +356,7 @@ MASKS: Final[Mapping[str, Callable[[str, Any, Mapping[str, Any], Viewer], Any]]]
 FILTERS: Final[Mapping[str, Callable[[Mapping[str, Any], Viewer], bool]]] = {
     "bureau_score": lambda item, viewer: read_one(item, ("model", "scale")) == "BUREAU",
     "own_grants": lambda item, viewer: read_one(item, ("granteeCode",)) == viewer.code,
+    "own_notices": lambda item, viewer: read_one(item, ("institutionCode",)) == viewer.code,
 }
 
 _REFERENCE = re.compile(

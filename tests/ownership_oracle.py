@@ -60,6 +60,7 @@ EXTRAS: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
     "Institution": (("code",),),
     "Inquiry": (("requesterCode",),),
     "ConsentGrant": (("granteeCode",),),
+    "MeasureNotice": (("institutionCode",),),
     "ScoreObservation": (("model", "scale"),),
 }
 
@@ -114,7 +115,18 @@ _SUBJECT_SECTIONS: Final[Mapping[str, frozenset[str]]] = {
     "scores": PRIVATE,
     "scoreHistory": frozenset({S}),
     "consentGrants": PRIVATE,
+    # whom the subject borrows from is private: a bank sees the notices sent to it
+    "measureNotices": PRIVATE,
 }
+# parts of a section only the subject sees: what they said to a listing body and its answer,
+# and how their city score breaks down
+_SUBJECTS_OWN: Final = frozenset(
+    {
+        ("ListEntry", "objection"),
+        ("ListEntry", "repairApplications"),
+        ("ScoreObservation", "dimensions"),
+    }
+)
 # what of a section an edition sees in part: society sees guarantees as totals; lenders and
 # society see disputes as marks only, since what was said may name another lender
 _PARTLY: Final[Mapping[tuple[str, str], frozenset[str]]] = {
@@ -323,6 +335,8 @@ class OwnershipOracle:
             return False  # who employs the subject is the identity section's, wherever named
         if type_name == "Subject":
             return edition in _SUBJECT_SECTIONS.get(name, frozenset())
+        if (type_name, name) in _SUBJECTS_OWN and edition != S:
+            return False
         section = node.section
         if section is None:
             # an account or a guarantee seen as itself: credit detail
@@ -436,6 +450,12 @@ class OwnershipOracle:
                 item
                 for item in value
                 if read_one(item, ("granteeCode",)) == self.requester.identifier
+            ]
+        if type_name == "Subject" and name == "measureNotices":
+            return [
+                item
+                for item in value
+                if read_one(item, ("institutionCode",)) == self.requester.identifier
             ]
         return value
 
