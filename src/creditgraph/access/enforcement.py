@@ -53,9 +53,8 @@ from creditgraph.db.faults import database_fault
 from creditgraph.gateway import writes
 from creditgraph.gateway.engine import Gateway, PreparedOperation
 from creditgraph.gateway.errors import BAD_USER_INPUT, Path, error
-from creditgraph.gateway.introspection import introspect
+from creditgraph.gateway.introspection import introspect, needs_no_subgraph
 from creditgraph.gateway.operation import CollectedField, Field, Operation, Selection
-from creditgraph.gateway.planner import INTROSPECTION_FIELDS
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_identifier
 
@@ -247,7 +246,7 @@ class PolicyGateway:
         roots: list[tuple[CollectedField, str, str, Path]] = []
         fields = operation.collect(operation.selections, "Query", self.gateway.planner.possible)
         for collected in fields:
-            if collected.name != "__typename" and collected.name not in INTROSPECTION_FIELDS:
+            if not needs_no_subgraph(collected.name):
                 key = collected.response_key
                 asked = self._root_subject(request, collected)
                 data[key] = None
@@ -576,9 +575,9 @@ class PolicyGateway:
         for collected in fields:
             if collected.name == "__typename":
                 data[collected.response_key] = "Query"
-        if not any(item.name in INTROSPECTION_FIELDS for item in fields):
-            return []
-        found, problems = await introspect(self.gateway.schema, operation, variables)
+        found, problems = await introspect(
+            self.gateway.schema, operation, self.gateway.planner.possible, variables
+        )
         data.update(found)
         return problems
 
@@ -744,6 +743,4 @@ def _relocated(
 
 def _only_introspection(operation: Operation, gateway: Gateway) -> bool:
     fields = operation.collect(operation.selections, "Query", gateway.planner.possible)
-    return operation.kind == "query" and all(
-        item.name == "__typename" or item.name in INTROSPECTION_FIELDS for item in fields
-    )
+    return operation.kind == "query" and all(needs_no_subgraph(item.name) for item in fields)

@@ -132,10 +132,11 @@ class Gateway:
     ) -> dict[str, Any]:
         """Run a prepared operation; `variables` as the client sent them, for the subgraphs."""
         execution = await self.fetch(prepared.plan, variables, transport)
-        if prepared.plan.introspection:
-            found, problems = await introspect(self.schema, prepared.operation, variables)
-            execution.data.update(found)
-            execution.errors.extend(problems)
+        found, problems = await introspect(
+            self.schema, prepared.operation, self.planner.possible, variables
+        )
+        execution.data.update(found)
+        execution.errors.extend(problems)
         errors = execution.errors
         data = self.shaper.shape(prepared.operation, execution.data, errors)
         response: dict[str, Any] = {}

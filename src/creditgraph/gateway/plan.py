@@ -192,7 +192,6 @@ class Fetch:
 @dataclass(eq=False)
 class Plan:
     stages: list[list[Fetch]]
-    introspection: bool = False
 
     def fetches(self) -> list[Fetch]:
         return [fetch for stage in self.stages for fetch in stage]

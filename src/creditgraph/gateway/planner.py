@@ -40,6 +40,7 @@ from graphql import (
     print_ast,
 )
 
+from creditgraph.gateway.introspection import needs_no_subgraph
 from creditgraph.gateway.operation import (
     CollectedField,
     Field,
@@ -50,7 +51,6 @@ from creditgraph.gateway.operation import (
 from creditgraph.gateway.plan import Builder, EntityTarget, Fetch, PathStep, Plan, Shape
 from creditgraph.gateway.supergraph import FieldJoin, Key, Supergraph
 
-INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 INTERNAL_ALIAS_PREFIX = "_cg_"
 
 
@@ -111,7 +111,6 @@ class _PlanBuilder:
         self.roots: dict[str, Fetch] = {}
         # (builder, field) pairs being requested: a key that needs itself to be fetched
         self._requesting: set[tuple[int, str]] = set()
-        self.introspection = False
         self._next_id = 0
 
     # -- the plan ------------------------------------------------------------------------
@@ -123,10 +122,7 @@ class _PlanBuilder:
         client_keys = {item.response_key: item for item in fields}
         stages: list[list[Fetch]] = []
         for collected in fields:
-            if collected.name in INTROSPECTION_FIELDS:
-                self.introspection = True
-                continue
-            if collected.name == "__typename":
+            if needs_no_subgraph(collected.name):
                 continue
             graph = self._root_graph(root_type, collected)
             if operation.kind == "mutation":
@@ -143,7 +139,7 @@ class _PlanBuilder:
         for stage in stages:
             for fetch in stage:
                 self._finish(fetch)
-        return Plan(stages=stages, introspection=self.introspection)
+        return Plan(stages=stages)
 
     def _root_graph(self, root_type: str, collected: CollectedField) -> str:
         """The subgraph a root field is asked of: of those that resolve it, the one whose

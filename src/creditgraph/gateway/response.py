@@ -29,8 +29,8 @@ from graphql import (
 )
 
 from creditgraph.gateway.errors import Path, error
+from creditgraph.gateway.introspection import is_introspection
 from creditgraph.gateway.operation import Operation, PossibleTypes, Selection
-from creditgraph.gateway.planner import INTROSPECTION_FIELDS
 
 
 class _Null(Exception):
@@ -100,7 +100,7 @@ class _Walk:
             if name == "__typename":
                 result[key] = type_.name
                 continue
-            if name in INTROSPECTION_FIELDS:
+            if is_introspection(name):
                 result[key] = source.get(key)
                 continue
             field_type = fields[name].type
