@@ -174,3 +174,77 @@ async def test_a_bank_uploads_and_the_next_report_shows_it(
         ("FURNISHER", EASTBRIDGE_BANK.code, "DENIED", None),
         ("FURNISHER", XIHU_COURT.code, "DENIED", "0"),
     ]
+
+
+SCORE_AND_SIGNALS = """
+query($id: String!) {
+  subject(identifier: $id, purpose: POST_LOAN_MANAGEMENT) {
+    scores(scale: BUREAU) { value reasons { code impact } }
+    creditSummary { overdueMonths24m currentOverdueAccounts }
+    accounts { nodes { account { repaymentGrid { latestMonth statuses } } } }
+  }
+}
+"""
+
+
+async def test_what_is_accepted_shows_at_once_in_the_report_the_signals_and_the_score(
+    tmp_path: Path, writable_pool: asyncpg.Pool
+) -> None:
+    """No job runs between the upload and the next look: the month, the summary counting it
+    and the bureau score the scorecard gives the file with it are all there."""
+    gateway = in_process_gateway(writable_pool)
+    access = Access(
+        TokenVerifier.from_settings(tmp_path, NO_ENV),
+        PolicyGateway(gateway, Policy.load(policy_path()), writable_pool),
+        TokenVerifier.from_settings(tmp_path, NO_ENV, furnishing=True),
+    )
+    app = build_app(gateway, pool=writable_pool, access=access)
+    bank = furnisher(tmp_path, EASTBRIDGE_BANK.code)
+    officer = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "officer")
+
+    async def look() -> dict[str, Any]:
+        response = await client.post(
+            "/graphql",
+            json={"query": SCORE_AND_SIGNALS, "variables": {"id": NEW_PERSON}},
+            headers=officer,
+        )
+        assert "errors" not in response.json(), response.json()
+        found: dict[str, Any] = response.json()["data"]["subject"]
+        return found
+
+    async def upload(lines: list[Any]) -> dict[str, Any]:
+        response = await client.post(
+            "/furnish", content=body(lines), headers={**bank, "content-type": "application/jsonl"}
+        )
+        rejected, summary = answers(response)
+        assert rejected == []
+        return summary
+
+    async with uvicorn_serving(app) as url, httpx.AsyncClient(base_url=url) as client:
+        await upload([ACCOUNT, month("2026-09")])
+        before = await look()
+        ((score_before),) = before["scores"]
+        assert before["creditSummary"] == {"overdueMonths24m": 0, "currentOverdueAccounts": 0}
+        assert "RECENT_DELINQUENCY" not in [r["code"] for r in score_before["reasons"]]
+
+        overdue = month("2026-10", "1", "2600.00", subjectNotifiedOn="2026-10-20")
+        batch = [{**ACCOUNT, "status": "OVERDUE", "subjectNotifiedOn": "2026-10-20"}, overdue]
+        await upload(batch)
+        after = await look()
+        # the same records again change nothing, the score included: no new observation
+        assert (await upload(batch))["unchanged"] == 2
+        assert await look() == after
+
+    (node,) = after["accounts"]["nodes"]
+    assert node["account"]["repaymentGrid"]["statuses"].startswith("1N")
+    assert after["creditSummary"] == {"overdueMonths24m": 1, "currentOverdueAccounts": 1}
+    (score_after,) = after["scores"]
+    assert score_after["value"] < score_before["value"]
+    codes = [r["code"] for r in score_after["reasons"]]
+    assert "CURRENT_OVERDUE" in codes
+    assert "RECENT_DELINQUENCY" in codes
+    async with writable_pool.acquire() as conn:
+        observations = await conn.fetchval(
+            "select count(*) from scores.observations where subject_identifier = $1", NEW_PERSON
+        )
+    assert observations == 2

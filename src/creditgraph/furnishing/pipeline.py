@@ -7,6 +7,10 @@ sequence, an overdue month states when the subject was told...). What passes is 
 the bureau's tables in a few statements. A record is accepted whole or not at all: a line
 with any problem is left out entirely and answered with a (line, field, reason) row.
 
+The bureau scores of the subjects a part added or corrected records of are recomputed in
+the part's own transaction (`rescore_subjects`), so the score a lender reads next is the
+score of the file it reads, never one waiting for a nightly run.
+
 Each part commits with its audit entry, so a batch cut short (the process killed) keeps every
 part that committed and loses nothing it had answered as accepted; sent again, the parts
 already in change nothing (the same record again is UNCHANGED), and the rest go in. With
@@ -29,6 +33,7 @@ from creditgraph.access.tokens import Furnisher
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
 from creditgraph.furnishing.kinds import kinds_for, public_book, record_kinds
+from creditgraph.scores.recompute import rescore_subjects
 
 SQL = load_queries(Path(__file__).with_name("pipeline.sql"))
 CHECKS = load_queries(Path(__file__).with_name("checks.sql"))
@@ -148,6 +153,7 @@ async def furnish(
         async for part in _parts(records, part_lines):
             async with conn.transaction():
                 done = await _part(conn, who, submission, part)
+                await rescore_subjects(conn, done.touched)
                 await _record(conn, who, submission, done, "ALLOWED")
             await _tell(done, summary, on_rejection)
     return summary
@@ -171,6 +177,7 @@ async def _all_or_nothing(
             parts.append(done)
             await _tell(done, summary, on_rejection)
         if not summary.rejected:
+            await rescore_subjects(conn, summary.touched)
             for done in parts:
                 await _record(conn, who, summary.submission, done, "ALLOWED")
     except BaseException:

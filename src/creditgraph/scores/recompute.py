@@ -1,7 +1,9 @@
-"""Rescoring every subject with the bureau scorecard.
+"""Rescoring with the bureau scorecard: every subject, or just the ones new data touched.
 
 A score is an observation, never corrected in place: a recompute adds one new
-BUREAU observation per subject, stamped `at`, beside the ones before it. The
+BUREAU observation per subject, stamped `at`, beside the ones before it; an
+incremental rescore (`rescore_subjects`, run as furnished records are merged)
+adds one for each subject it is given whose score or reasons changed. The
 facts are gathered with a few statements that each answer for the whole
 population (the account rows are streamed, so memory does not grow with the
 bureau), inside one repeatable-read transaction, so every subject is judged on
@@ -13,12 +15,13 @@ leaves nothing half-written.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from creditgraph.bureau import signals
 from creditgraph.db.queries import load_queries
@@ -50,17 +53,65 @@ class RecomputeReport:
 
 
 async def _files(
-    conn: asyncpg.Connection,
+    conn: asyncpg.Connection | PoolConnectionProxy, sql: str, *args: object
 ) -> AsyncIterator[tuple[int, str, list[asyncpg.Record]]]:
     """(subject id, identifier, account rows) per subject, in subject order."""
     current: list[asyncpg.Record] = []
-    async for row in conn.cursor(SQL["file_accounts"], prefetch=_PREFETCH):
+    async for row in conn.cursor(sql, *args, prefetch=_PREFETCH):
         if current and row["subject_id"] != current[0]["subject_id"]:
             yield current[0]["subject_id"], current[0]["identifier"], current
             current = []
         current.append(row)
     if current:
         yield current[0]["subject_id"], current[0]["identifier"], current
+
+
+_Scored = tuple[str, int, str, tuple[scorecard.Cost, ...]]
+"""What is written back of one subject: identifier, value, band, reasons. Only that: a whole
+Assessment per subject would hold every factor's cost for the whole population."""
+
+
+def _score(
+    subject_id: int, identifier: str, rows: list[asyncpg.Record], hard: int, guarantees: int
+) -> _Scored:
+    summary = signals.summarise(signals.account_facts(rows), hard_inquiries_6m=hard)
+    facts = scorecard.ScorecardFacts.from_summary(summary, active_guarantees=guarantees)
+    assessment = scorecard.assess(facts)
+    return identifier, assessment.value, assessment.band, assessment.reasons
+
+
+async def _write(
+    conn: asyncpg.Connection | PoolConnectionProxy,
+    model_id: int,
+    observed_at: datetime,
+    scored: list[_Scored],
+) -> None:
+    """The observations and their reasons, copied in beside each other."""
+    ids = await conn.fetchval(SQL["reserve_observation_ids"], len(scored))
+    observations = []
+    reasons = []
+    for oid, (identifier, value, band, costs) in zip(ids, scored, strict=True):
+        observations.append((oid, model_id, identifier, value, band, observed_at))
+        reasons += [
+            (oid, rank, cost.code, cost.description, cost.impact)
+            for rank, cost in enumerate(costs, start=1)
+        ]
+    await conn.copy_records_to_table(
+        "observations",
+        schema_name="scores",
+        columns=("id", "model_id", "subject_identifier", "value", "band", "observed_at"),
+        records=observations,
+    )
+    await conn.copy_records_to_table(
+        "reasons",
+        schema_name="scores",
+        columns=("observation_id", "rank", "code", "description", "impact"),
+        records=reasons,
+    )
+
+
+def _model() -> str:
+    return f"{scorecard.NAME} {scorecard.VERSION}"
 
 
 async def recompute_bureau_scores(
@@ -74,7 +125,6 @@ async def recompute_bureau_scores(
     observed_at = datetime.now(UTC) if at is None else at
     if observed_at.tzinfo is None:
         raise ScoringError(f"the scoring time {observed_at.isoformat()} needs a time zone")
-    model = f"{scorecard.NAME} {scorecard.VERSION}"
     started = time.perf_counter()
     bands = {name: 0 for name, _, _ in scorecard.BANDS}
     try:
@@ -82,7 +132,7 @@ async def recompute_bureau_scores(
             model_id = await conn.fetchval(SQL["bureau_model"], scorecard.NAME, scorecard.VERSION)
             if model_id is None:
                 raise ScoringError(
-                    f"the scores schema does not hold the model {model}; "
+                    f"the scores schema does not hold the model {_model()}; "
                     "`creditgraph seed` loads it with the other reference data"
                 )
             hard: dict[str, int] = {
@@ -95,48 +145,74 @@ async def recompute_bureau_scores(
                 r["guarantor_id"]: r["active_guarantees"]
                 for r in await conn.fetch(SQL["active_guarantee_counts"])
             }
-            # only what is written back: a whole Assessment per subject would
-            # hold every factor's cost for the whole population
-            scored: list[tuple[str, int, str, tuple[scorecard.Cost, ...]]] = []
-            async for subject_id, identifier, rows in _files(conn):
-                summary = signals.summarise(
-                    signals.account_facts(rows), hard_inquiries_6m=hard.get(identifier, 0)
+            scored = [
+                _score(
+                    subject_id,
+                    identifier,
+                    rows,
+                    hard.get(identifier, 0),
+                    guarantees.get(subject_id, 0),
                 )
-                facts = scorecard.ScorecardFacts.from_summary(
-                    summary, active_guarantees=guarantees.get(subject_id, 0)
-                )
-                assessment = scorecard.assess(facts)
-                scored.append((identifier, assessment.value, assessment.band, assessment.reasons))
-            ids = await conn.fetchval(SQL["reserve_observation_ids"], len(scored))
-            observations = []
-            reasons = []
-            for oid, (identifier, value, band, costs) in zip(ids, scored, strict=True):
-                bands[band] += 1
-                observations.append((oid, model_id, identifier, value, band, observed_at))
-                reasons += [
-                    (oid, rank, cost.code, cost.description, cost.impact)
-                    for rank, cost in enumerate(costs, start=1)
-                ]
-            await conn.copy_records_to_table(
-                "observations",
-                schema_name="scores",
-                columns=("id", "model_id", "subject_identifier", "value", "band", "observed_at"),
-                records=observations,
-            )
-            await conn.copy_records_to_table(
-                "reasons",
-                schema_name="scores",
-                columns=("observation_id", "rank", "code", "description", "impact"),
-                records=reasons,
-            )
+                async for subject_id, identifier, rows in _files(conn, SQL["file_accounts"])
+            ]
+            await _write(conn, model_id, observed_at, scored)
     except asyncpg.UniqueViolationError:
         raise ScoringError(
-            f"{model} already has observations at {observed_at.isoformat()}; score at another time"
+            f"{_model()} already has observations at {observed_at.isoformat()}; "
+            "score at another time"
         ) from None
+    for _, _, band, _ in scored:
+        bands[band] += 1
     return RecomputeReport(
-        model=model,
+        model=_model(),
         observed_at=observed_at,
         subjects=len(scored),
         bands=bands,
         seconds=time.perf_counter() - started,
     )
+
+
+async def rescore_subjects(
+    conn: asyncpg.Connection | PoolConnectionProxy, identifiers: Collection[str]
+) -> int:
+    """Rescore just these subjects with the bureau scorecard, in the caller's transaction, the
+    moment what they are scored on changed (furnishing calls it as each part of a batch is
+    merged), so a lender's next look reads the score of the file it sees, not last night's.
+
+    A new observation is added, stamped with the transaction's time, only for a subject whose
+    score or reasons differ from its latest: data that changes nothing the scorecard reads
+    writes nothing. Identifiers the bureau does not know are passed over, and so is the whole
+    call on a database without the scorecard's model. Returns how many observations it added.
+    """
+    if not identifiers:
+        return 0
+    model_id = await conn.fetchval(SQL["bureau_model"], scorecard.NAME, scorecard.VERSION)
+    if model_id is None:
+        return 0
+    wanted = sorted(identifiers)
+    observed_at: datetime = await conn.fetchval(SQL["scoring_time"])
+    hard: dict[str, int] = {
+        r["subject_identifier"]: r["hard_inquiries"]
+        for r in await conn.fetch(
+            SQL["hard_inquiry_counts_of"], observed_at, scorecard.INQUIRY_WINDOW, wanted
+        )
+    }
+    guarantees: dict[int, int] = {
+        r["guarantor_id"]: r["active_guarantees"]
+        for r in await conn.fetch(SQL["active_guarantee_counts_of"], wanted)
+    }
+    latest: dict[str, tuple[int, str, list[str]]] = {
+        r["subject_identifier"]: (r["value"], r["band"], list(r["reasons"]))
+        for r in await conn.fetch(SQL["latest_observations_of"], model_id, wanted)
+    }
+    changed: list[_Scored] = []
+    async for subject_id, identifier, rows in _files(conn, SQL["file_accounts_of"], wanted):
+        scored = _score(
+            subject_id, identifier, rows, hard.get(identifier, 0), guarantees.get(subject_id, 0)
+        )
+        _, value, band, costs = scored
+        if latest.get(identifier) != (value, band, [f"{c.code}:{c.impact}" for c in costs]):
+            changed.append(scored)
+    if changed:
+        await _write(conn, model_id, observed_at, changed)
+    return len(changed)
