@@ -52,7 +52,7 @@ from creditgraph.access.walk import CONSENT_REQUIRED, FORBIDDEN_FIELD, Reached, 
 from creditgraph.db.faults import database_fault
 from creditgraph.gateway import writes
 from creditgraph.gateway.engine import Gateway, PreparedOperation
-from creditgraph.gateway.errors import BAD_USER_INPUT, Path, error
+from creditgraph.gateway.errors import BAD_USER_INPUT, Path, error, response
 from creditgraph.gateway.introspection import introspect, needs_no_subgraph
 from creditgraph.gateway.operation import CollectedField, Field, Operation, Selection
 from creditgraph.gateway.supergraph import Supergraph
@@ -211,16 +211,10 @@ class PolicyGateway:
             if _only_introspection(operation, self.gateway):
                 return await self._introspection_only(operation, variables)
             errors = [error("send a bearer token to see any report", UNAUTHENTICATED)]
-            return {
-                "errors": await self.refuse(request_id, None, operation.name, errors),
-                "data": None,
-            }
+            return response(None, await self.refuse(request_id, None, operation.name, errors))
         if uses_reserved_key(operation.selections):
             errors = [error(f"response keys starting {NEED_PREFIX} are reserved", BAD_USER_INPUT)]
-            return {
-                "errors": await self.refuse(request_id, requester, operation.name, errors),
-                "data": None,
-            }
+            return response(None, await self.refuse(request_id, requester, operation.name, errors))
         async with self.pool.acquire() as conn:
             who = await editions.principal(conn, requester)
         if operation.kind == "mutation":
@@ -230,13 +224,7 @@ class PolicyGateway:
         errors = request.errors
         shaped = self.gateway.shaper.shape(operation, data, errors)
         unrecorded = await self._recorded(request, request_id)
-        if unrecorded is not None:
-            return unrecorded
-        response: dict[str, Any] = {}
-        if errors:
-            response["errors"] = errors
-        response["data"] = shaped
-        return response
+        return response(shaped, errors) if unrecorded is None else unrecorded
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -519,8 +507,7 @@ class PolicyGateway:
                 for item in refused
             ]
             request.denied = len(refused)
-            response: dict[str, Any] = {"errors": request.errors, "data": None}
-            return await self._recorded(request, request_id) or response
+            return await self._recorded(request, request_id) or response(None, request.errors)
         return await self._write(request, request_id)
 
     async def _write(self, request: _Request, request_id: str) -> dict[str, Any]:
@@ -537,10 +524,10 @@ class PolicyGateway:
                 await writes.settle(conn)
                 async with conn.transaction():
                     with writes.lending(unit):
-                        response = await self.gateway.run(
+                        answer = await self.gateway.run(
                             self._planned(request.operation), request.variables, transport
                         )
-                    request.errors = list(response.get("errors") or [])
+                    request.errors = list(answer.get("errors") or [])
                     held = await writes.pending(conn, unit)
                     await writes.decide(conn, held)
                     await recording.write(conn, [_record(request, request_id)])
@@ -555,7 +542,7 @@ class PolicyGateway:
             # decided and recorded: a failure here leaves the writes to `writes.settle`
             with contextlib.suppress(asyncpg.PostgresError, OSError):
                 await writes.finish(conn, held, "COMMIT")
-        return response
+        return answer
 
     def _planned(self, operation: Operation) -> PreparedOperation:
         found = self.mutations.get(operation)
@@ -586,11 +573,7 @@ class PolicyGateway:
     ) -> dict[str, Any]:
         data: dict[str, Any] = {}
         errors = await self._schema_fields(operation, variables, data)
-        response: dict[str, Any] = {}
-        if errors:
-            response["errors"] = errors
-        response["data"] = self.gateway.shaper.shape(operation, data, errors)
-        return response
+        return response(self.gateway.shaper.shape(operation, data, errors), errors)
 
     # -- the record ------------------------------------------------------------------------
 
@@ -707,10 +690,9 @@ async def _abandon(conn: PoolConnectionProxy[asyncpg.Record], unit: writes.Write
 
 
 def _unrecorded() -> dict[str, Any]:
-    return {
-        "errors": [error("the request could not be recorded, so nothing is returned", INTERNAL)],
-        "data": None,
-    }
+    return response(
+        None, [error("the request could not be recorded, so nothing is returned", INTERNAL)]
+    )
 
 
 def _tighter(first: int | None, second: int | None) -> int | None:

@@ -27,6 +27,7 @@ from creditgraph.access import audit
 from creditgraph.access.tokens import TokenVerifier, Unauthenticated
 from creditgraph.furnishing.pipeline import FurnishingRefused, Rejection, furnish
 from creditgraph.furnishing.sources import UnreadableBatch, format_of_media_type, records
+from creditgraph.gateway.errors import error, request_errors
 from creditgraph.observability.request_log import current_request_id
 
 _SPOOL_BYTES: Final = 1 << 20
@@ -106,9 +107,7 @@ async def _sent(answer: IO[bytes]) -> AsyncIterator[bytes]:
 
 
 def _error(status: int, message: str, code: str) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
-    )
+    return JSONResponse(request_errors([error(message, code)]), status_code=status)
 
 
 async def _refused(

@@ -16,7 +16,13 @@ from graphql.execution.values import get_variable_values
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.cache import LRUCache
 from creditgraph.gateway.documents import DocumentCache
-from creditgraph.gateway.errors import BAD_USER_INPUT, QUERY_PLANNING_FAILED, RequestError
+from creditgraph.gateway.errors import (
+    BAD_USER_INPUT,
+    QUERY_PLANNING_FAILED,
+    RequestError,
+    request_errors,
+    response,
+)
 from creditgraph.gateway.executor import Execution, ExecutionSettings
 from creditgraph.gateway.introspection import introspect
 from creditgraph.gateway.operation import Operation, condition_key, normalize, select_operation
@@ -68,7 +74,7 @@ class Gateway:
         try:
             prepared = self.prepare(query, variables or {}, operation_name)
         except RequestError as exc:
-            return {"errors": exc.formatted()}
+            return request_errors(exc.formatted())
         return await self.run(prepared, dict(variables or {}))
 
     def prepare(
@@ -138,12 +144,7 @@ class Gateway:
         execution.data.update(found)
         execution.errors.extend(problems)
         errors = execution.errors
-        data = self.shaper.shape(prepared.operation, execution.data, errors)
-        response: dict[str, Any] = {}
-        if errors:
-            response["errors"] = errors
-        response["data"] = data
-        return response
+        return response(self.shaper.shape(prepared.operation, execution.data, errors), errors)
 
     async def aclose(self) -> None:
         await self.transport.aclose()

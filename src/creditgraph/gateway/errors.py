@@ -43,6 +43,22 @@ class RequestError(Exception):
         return [error(message, self.code) for message in self.messages]
 
 
+def response(data: dict[str, Any] | None, errors: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """A GraphQL response that ran (or was refused after its operation was known): `errors`
+    only when there are any, then `data`, null when nothing could be answered."""
+    envelope: dict[str, Any] = {}
+    if errors:
+        envelope["errors"] = list(errors)
+    envelope["data"] = data
+    return envelope
+
+
+def request_errors(errors: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """A response to a request refused before execution: errors and no `data` at all, as the
+    GraphQL spec says of a request error."""
+    return {"errors": list(errors)}
+
+
 def error(message: str, code: str | None = None, path: Path | None = None) -> dict[str, Any]:
     """One entry of a response's `errors`, shaped as the GraphQL spec says."""
     entry: dict[str, Any] = {"message": message}

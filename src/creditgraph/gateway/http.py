@@ -42,6 +42,7 @@ from creditgraph.gateway.errors import (
     SERVICE_UNAVAILABLE,
     RequestError,
     error,
+    request_errors,
 )
 from creditgraph.gateway.persisted_queries import SHARED, PersistedQueries, Refused, owner_of
 from creditgraph.negotiation import weighted
@@ -183,7 +184,7 @@ class _Refusals:
             errors = await self.access.policy.refuse(
                 self.request_id, self.requester, self.operation, errors
             )
-        return _respond({"errors": errors}, status, self.media_type)
+        return _respond(request_errors(errors), status, self.media_type)
 
     async def unauthenticated(self, exc: Unauthenticated) -> Response:
         response = await self.answer([error(str(exc), "UNAUTHENTICATED")], 401)
@@ -220,12 +221,8 @@ async def handle(
             response = _failed(media_type)
         else:
             _log.warning("database unavailable: %s", reason)
-            body = {
-                "errors": [
-                    error("the service is unavailable; try again shortly", SERVICE_UNAVAILABLE)
-                ]
-            }
-            response = _respond(body, 503, media_type)
+            body = [error("the service is unavailable; try again shortly", SERVICE_UNAVAILABLE)]
+            response = _respond(request_errors(body), 503, media_type)
             response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
     except Exception:
         response = _failed(media_type)
@@ -236,9 +233,8 @@ async def handle(
 def _failed(media_type: str) -> Response:
     """A bug: logged once, with its stack (observability/logs.py keeps messages out)."""
     _log.exception("internal failure")
-    return _respond(
-        {"errors": [error("internal server error", INTERNAL_SERVER_ERROR)]}, 500, media_type
-    )
+    failure = [error("internal server error", INTERNAL_SERVER_ERROR)]
+    return _respond(request_errors(failure), 500, media_type)
 
 
 async def _answer(

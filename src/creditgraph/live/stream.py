@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from creditgraph.access.tokens import Requester, TokenVerifier, Unauthenticated
-from creditgraph.gateway.errors import error
+from creditgraph.gateway.errors import error, request_errors
 from creditgraph.live.hub import CLOSED, LiveFull, LiveHub
 
 MAX_SECONDS: Final = 600.0
@@ -45,7 +45,7 @@ def _refused(message: str, code: str, status: int) -> JSONResponse:
     headers = {"cache-control": "no-store"}
     if status == 401:
         headers["www-authenticate"] = "Bearer"
-    return JSONResponse({"errors": [error(message, code)]}, status_code=status, headers=headers)
+    return JSONResponse(request_errors([error(message, code)]), status_code=status, headers=headers)
 
 
 class _Following(StreamingResponse):
