@@ -12,9 +12,9 @@ import asyncpg
 
 from creditgraph.db.queries import load_queries
 from creditgraph.subgraphs.batching import row_per_key, rows_per_key
+from creditgraph.subgraphs.records import Row
 
 SQL = load_queries(Path(__file__).with_name("queries.sql"))
-Row = asyncpg.Record
 
 
 async def subject_by_id(pool: asyncpg.Pool, ids: list[int]) -> list[Row | None]:

@@ -20,17 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Final, TypeAlias
+from typing import Final
 
 import strawberry
 from strawberry.types.base import get_object_definition
 
 from creditgraph.bureau import dataloaders as dl
-from creditgraph.subgraphs.context import SubgraphContext
+from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.errors import BadUserInput, check_id
 from creditgraph.subgraphs.records import build_record
-
-Info: TypeAlias = strawberry.Info[SubgraphContext, None]
 
 #: The record types a subject can dispute: GraphQL type name -> the kind `bureau.disputes` stores.
 DISPUTABLE: Final[Mapping[str, str]] = {

@@ -10,11 +10,11 @@ from creditgraph.bureau.mutations import Mutation
 from creditgraph.bureau.types import (
     CreditAccount,
     Guarantee,
-    Info,
     Institution,
     Subject,
     limit_history,
 )
+from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.errors import check_id
 from creditgraph.subgraphs.schema import federation_schema
 

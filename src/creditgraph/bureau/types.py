@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeAlias
 
-import asyncpg
 import strawberry
 
 from creditgraph.bureau import dataloaders as dl
@@ -34,7 +32,7 @@ from creditgraph.bureau.enums import (
     UtilisationLevel,
 )
 from creditgraph.bureau.marks import Disputable, record_reference
-from creditgraph.subgraphs.context import SubgraphContext
+from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.errors import BadUserInput, check_id, check_identifier, check_range
 from creditgraph.subgraphs.pagination import (
     Connection,
@@ -44,10 +42,7 @@ from creditgraph.subgraphs.pagination import (
     page_size,
     paginate,
 )
-from creditgraph.subgraphs.records import build_record
-
-Info: TypeAlias = strawberry.Info[SubgraphContext, None]
-Row: TypeAlias = asyncpg.Record
+from creditgraph.subgraphs.records import Row, build_record
 
 DEFAULT_PHONES = 5  # the report lists the last five mobile numbers
 MAX_HISTORY_MONTHS = 60

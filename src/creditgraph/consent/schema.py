@@ -8,7 +8,8 @@ import strawberry
 
 from creditgraph.bureau.enums import Edition, InquiryPurpose
 from creditgraph.consent import mutations
-from creditgraph.consent.types import ConsentGrant, ConsentState, Info, Subject
+from creditgraph.consent.types import ConsentGrant, ConsentState, Subject
+from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.errors import check_identifier
 from creditgraph.subgraphs.schema import federation_schema
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TypeAlias
 
 import strawberry
 
 from creditgraph.bureau.enums import Edition, InquiryPurpose
 from creditgraph.consent import dataloaders as dl
-from creditgraph.subgraphs.context import SubgraphContext
+from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.records import build_record
-
-Info: TypeAlias = strawberry.Info[SubgraphContext, None]
 
 
 @strawberry.enum(

@@ -15,9 +15,9 @@ import asyncpg
 from creditgraph.db.queries import load_queries
 from creditgraph.subgraphs.batching import rows_per_key
 from creditgraph.subgraphs.context import BatchFunction
+from creditgraph.subgraphs.records import Row
 
 SQL = load_queries(Path(__file__).with_name("queries.sql"))
-Row: TypeAlias = asyncpg.Record
 Batch: TypeAlias = BatchFunction[str, list[Row]]
 KEY = "subject_identifier"
 

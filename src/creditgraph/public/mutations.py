@@ -28,8 +28,9 @@ import strawberry
 
 from creditgraph.db.queries import load_queries
 from creditgraph.public.enums import ListEntryState, ObjectionOutcome
-from creditgraph.public.types import Info, ListObjection, RepairApplication, list_entry_state
+from creditgraph.public.types import ListObjection, RepairApplication, list_entry_state
 from creditgraph.subgraphs import writing
+from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.errors import BadUserInput, check_id
 
 SQL = load_queries(Path(__file__).with_name("writes.sql"))

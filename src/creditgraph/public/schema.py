@@ -5,7 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from creditgraph.public.mutations import Mutation
-from creditgraph.public.types import Info, Subject
+from creditgraph.public.types import Subject
+from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.schema import federation_schema
 
 

@@ -14,9 +14,8 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeVar
 
-import asyncpg
 import strawberry
 
 from creditgraph.bureau.marks import Disputable
@@ -45,13 +44,11 @@ from creditgraph.public.enums import (
     TaxType,
     UtilityService,
 )
-from creditgraph.subgraphs.context import SubgraphContext
+from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.errors import check_identifier
 from creditgraph.subgraphs.pagination import Connection, paginate
-from creditgraph.subgraphs.records import build_record
+from creditgraph.subgraphs.records import Row, build_record
 
-Info: TypeAlias = strawberry.Info[SubgraphContext, None]
-Row: TypeAlias = asyncpg.Record
 T = TypeVar("T")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from creditgraph.scores import dataloaders as dl
-from creditgraph.scores.types import Info, ScoreModel, Subject
+from creditgraph.scores.types import ScoreModel, Subject
+from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.schema import federation_schema
 
 

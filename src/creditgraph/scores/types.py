@@ -11,20 +11,15 @@ observations and reasons it holds.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeAlias
 
-import asyncpg
 import strawberry
 
 from creditgraph.scores import dataloaders as dl
 from creditgraph.scores.enums import ScoreScale
-from creditgraph.subgraphs.context import SubgraphContext
+from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.errors import check_id, check_identifier
 from creditgraph.subgraphs.pagination import Connection, paginate
-from creditgraph.subgraphs.records import build_record
-
-Info: TypeAlias = strawberry.Info[SubgraphContext, None]
-Row: TypeAlias = asyncpg.Record
+from creditgraph.subgraphs.records import Row, build_record
 
 
 @strawberry.type(

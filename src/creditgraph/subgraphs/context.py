@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
+import strawberry
 from aiodataloader import DataLoader
 from asyncpg.pool import PoolConnectionProxy
 from graphql import GraphQLError
@@ -78,3 +79,7 @@ class SubgraphContext:
             found = DataLoader(partial(batch, self.pool))
             self._loaders[batch] = found
         return found
+
+
+# what every resolver of a subgraph is handed, as its `info` argument
+Info: TypeAlias = strawberry.Info[SubgraphContext, None]

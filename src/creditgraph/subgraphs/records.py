@@ -13,8 +13,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from enum import Enum
-from typing import Any, Protocol, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
+import asyncpg
 import strawberry
 from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
 from strawberry.types.enum import StrawberryEnumDefinition
@@ -22,8 +23,8 @@ from strawberry.types.enum import StrawberryEnumDefinition
 T = TypeVar("T")
 
 
-class Row(Protocol):
-    def __getitem__(self, column: str, /) -> Any: ...
+# a row as the database returns it, everywhere a subgraph reads one
+Row: TypeAlias = asyncpg.Record
 
 
 def _converter(kind: object) -> Callable[[Any], Any] | None:

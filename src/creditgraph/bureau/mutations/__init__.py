@@ -10,7 +10,8 @@ from __future__ import annotations
 import strawberry
 
 from creditgraph.bureau.mutations import disputes, fraud_alerts, statements
-from creditgraph.bureau.types import Dispute, FraudAlert, Info, Statement
+from creditgraph.bureau.types import Dispute, FraudAlert, Statement
+from creditgraph.subgraphs.context import Info
 
 
 @strawberry.type
