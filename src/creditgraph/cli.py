@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ import click
 import orjson
 import uvloop
 from asyncpg import Connection
+from click.core import ParameterSource
 
 from creditgraph import __version__
 from creditgraph.access import mandates
@@ -52,6 +53,10 @@ from creditgraph.commands import (
     run_subgraph,
     run_up,
 )
+from creditgraph.config import SCHEMA, Option
+from creditgraph.config import options as o
+from creditgraph.config.docs import render as render_config
+from creditgraph.config.docs import splice as splice_config
 from creditgraph.db.connect import database
 from creditgraph.errors import ConfigurationError, CreditgraphError
 from creditgraph.furnishing.batch import furnish_file, furnisher_from_token
@@ -62,7 +67,7 @@ from creditgraph.identifiers import normalise_identifier
 from creditgraph.measures import catalogue, decisions
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.load import MAX_SUBJECTS
-from creditgraph.settings import Settings, ensure_home
+from creditgraph.settings import Settings, ensure_home, redact
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
 from creditgraph.subgraphs.sdl import write_sdl
 
@@ -99,9 +104,30 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
         return runner.run(work)
 
 
-def _with_database(work: Callable[[str, Settings], Coroutine[Any, Any, T]]) -> T:
+def _settings(flags: Mapping[Option[Any], object] | None = None) -> Settings:
+    """The settings: the configuration file (`--config`, else `$CREDITGRAPH_CONFIG`), the
+    environment over it, and the command line's `flags` over both."""
+    context = click.get_current_context(silent=True)
+    path = None if context is None else context.find_root().obj
+    return Settings.load(path, None, flags)
+
+
+def _given(**options: Option[Any]) -> dict[Option[Any], object]:
+    """The values of this command's parameters that were given on its command line, each for
+    the option it overrides (a parameter left at its default leaves the option alone)."""
+    context = click.get_current_context()
+    return {
+        option: context.params[name]
+        for name, option in options.items()
+        if context.get_parameter_source(name) == ParameterSource.COMMANDLINE
+    }
+
+
+def _with_database(
+    work: Callable[[str, Settings], Coroutine[Any, Any, T]], settings: Settings | None = None
+) -> T:
     """Run `work` against the configured or embedded database, stopping it on the way out."""
-    settings = Settings.from_env()
+    settings = settings or _settings()
     with _stoppable(), database(settings) as dsn:
         return _run(work(dsn, settings))
 
@@ -123,8 +149,18 @@ def _subjects_option(help_text: str) -> Callable[[Callable[..., None]], Callable
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="creditgraph")
-def cli() -> None:
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The configuration file (TOML); default: $CREDITGRAPH_CONFIG, else none. "
+    "Environment variables and flags override it.",
+)
+@click.pass_context
+def cli(context: click.Context, config_path: Path | None) -> None:
     """creditgraph: one graph over a subject's credit life."""
+    context.obj = config_path
 
 
 @cli.command()
@@ -233,9 +269,12 @@ def token(
     if role == "furnisher":
         if identifier is not None or representative is not None or institution is None:
             raise ConfigurationError("--role furnisher takes --institution CODE (and --operator)")
-        home = ensure_home(Settings.from_env().home)
+        settings = _settings()
         code = normalise_identifier(institution)
-        click.echo(mint_furnisher_token(home, code, operator, lifetime_seconds=ttl))
+        home = ensure_home(settings.home)
+        click.echo(
+            mint_furnisher_token(home, code, operator, lifetime_seconds=ttl, settings=settings.jwt)
+        )
         return
     requester_role = _TOKEN_ROLES[role]
     if requester_role == "SUBJECT" and operator is not None:
@@ -245,11 +284,18 @@ def token(
     if requester_role == "BANK" and operator is None:
         raise ConfigurationError("--role bank needs --operator NAME")
     subject = _token_identifier(requester_role, identifier, institution)
-    home = ensure_home(Settings.from_env().home)
+    settings = _settings()
+    home = ensure_home(settings.home)
     person = None if representative is None else normalise_identifier(representative)
     click.echo(
         mint_demo_token(
-            home, requester_role, subject, operator, lifetime_seconds=ttl, representative=person
+            home,
+            requester_role,
+            subject,
+            operator,
+            lifetime_seconds=ttl,
+            settings=settings.jwt,
+            representative=person,
         )
     )
 
@@ -257,13 +303,24 @@ def token(
 _trusted_only_option = click.option(
     "--trusted-only",
     is_flag=True,
-    help="Run only the trusted operations in graphql/operations (by hash or exact text).",
+    help="Run only the trusted operations in graphql/operations (by hash or exact text); "
+    "gateway.trusted_only.",
+)
+_host_option = click.option(
+    "--host", default=o.HOST.default, show_default=True, help="Address to listen on; server.host."
+)
+_port_option = click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=o.PORT.default,
+    show_default=True,
+    help="Port to listen on; server.port.",
 )
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True)
+@_host_option
+@_port_option
 @_subjects_option("Subjects to generate when the database is empty.")
 @_trusted_only_option
 @click.option(
@@ -274,17 +331,20 @@ _trusted_only_option = click.option(
 )
 def up(host: str, port: int, subjects: int, trusted_only: bool, demo_tokens: bool) -> None:
     """Start everything: database, migrations, demo data, server."""
-    check_port_free(host, port)
+    settings = _settings(_given(host=o.HOST, port=o.PORT, trusted_only=o.TRUSTED_ONLY))
+    config = settings.config
+    check_port_free(config[o.HOST], config[o.PORT])
     _with_database(
         lambda dsn, settings: run_up(
             dsn,
-            host=host,
-            port=port,
+            host=config[o.HOST],
+            port=config[o.PORT],
             subjects=subjects,
             settings=settings,
-            trusted_only=trusted_only,
+            trusted_only=config[o.TRUSTED_ONLY],
             demo_tokens=demo_tokens,
-        )
+        ),
+        settings,
     )
 
 
@@ -337,10 +397,10 @@ def _subgraph_urls(pairs: tuple[str, ...]) -> dict[str, str]:
     "supergraph_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="A Federation v2 supergraph SDL file. Default: creditgraph's own.",
+    help="A Federation v2 supergraph SDL file; gateway.supergraph. Default: creditgraph's own.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True)
+@_host_option
+@_port_option
 @click.option(
     "--no-policy",
     is_flag=True,
@@ -351,7 +411,8 @@ def _subgraph_urls(pairs: tuple[str, ...]) -> dict[str, str]:
     "policy_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="The edition policy (TOML) to enforce. Default: creditgraph's own, for its own graph.",
+    help="The edition policy (TOML) to enforce; gateway.policy. Default: creditgraph's own, "
+    "for its own graph.",
 )
 @click.option(
     "--subgraph",
@@ -368,9 +429,10 @@ def _subgraph_urls(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--timeout",
     type=click.FloatRange(0.01, 600),
-    default=10.0,
+    default=o.SUBGRAPH_TIMEOUT.default,
     show_default=True,
-    help="Seconds a subgraph has to answer before its fields are SUBGRAPH_UNAVAILABLE.",
+    help="Seconds a subgraph has to answer before its fields are SUBGRAPH_UNAVAILABLE; "
+    "gateway.subgraph_timeout.",
 )
 @_trusted_only_option
 @click.option(
@@ -391,9 +453,21 @@ def serve(
     portal: bool,
 ) -> None:
     """Serve the gateway over a supergraph: HTTP subgraphs, or ours in-process."""
-    supergraph = load_supergraph(supergraph_file or supergraph_path())
-    policy = policy_for(supergraph, no_policy=no_policy, policy_file=policy_file)
+    settings = _settings(
+        _given(
+            supergraph_file=o.SUPERGRAPH,
+            host=o.HOST,
+            port=o.PORT,
+            policy_file=o.POLICY,
+            timeout=o.SUBGRAPH_TIMEOUT,
+            trusted_only=o.TRUSTED_ONLY,
+        )
+    )
+    config = settings.config
+    supergraph = load_supergraph(config[o.SUPERGRAPH] or supergraph_path())
+    policy = policy_for(supergraph, no_policy=no_policy, policy_file=config[o.POLICY])
     overrides = _subgraph_urls(subgraph_urls)
+    host, port = config[o.HOST], config[o.PORT]
     check_port_free(host, port)
     if in_process and overrides:
         raise ConfigurationError("--subgraph and --in-process do not go together")
@@ -409,23 +483,24 @@ def serve(
                 policy=policy,
                 host=host,
                 port=port,
-                subgraph_timeout=timeout,
+                subgraph_timeout=config[o.SUBGRAPH_TIMEOUT],
                 overrides=None if in_process else overrides,
-                trusted_only=trusted_only,
+                trusted_only=config[o.TRUSTED_ONLY],
                 portal=portal,
-            )
+            ),
+            settings,
         )
         return
     with _stoppable():
         _run(
             run_plain_serve(
-                Settings.from_env(),
+                settings,
                 supergraph=supergraph,
                 host=host,
                 port=port,
-                subgraph_timeout=timeout,
+                subgraph_timeout=config[o.SUBGRAPH_TIMEOUT],
                 overrides=overrides,
-                trusted_only=trusted_only,
+                trusted_only=config[o.TRUSTED_ONLY],
             )
         )
 
@@ -642,7 +717,7 @@ def furnish_command(file: Path, token: str, all_or_nothing: bool) -> None:
     Prints each rejected line as {"line", "field", "reason"} and then {"summary": ...}, one
     JSON object a line; exits 0 when every line was taken, 2 when any was rejected.
     """
-    home = ensure_home(Settings.from_env().home)
+    home = ensure_home(_settings().home)
     furnisher = furnisher_from_token(home, token)
     summary = _on_migrated(
         lambda conn: furnish_file(conn, furnisher, file, all_or_nothing=all_or_nothing)
@@ -890,6 +965,49 @@ def repairs_decide(application_id: int, decision: str, reasons: str) -> None:
     )
 
 
+@cli.group("config")
+def config_group() -> None:
+    """The configuration file: check one, and the reference generated from its schema."""
+
+
+@config_group.command("check")
+def config_check() -> None:
+    """Check the configuration (file, environment) and print every setting in force.
+
+    Exits 1 listing every mistake, one line each, as `serve` and `up` would at start.
+    """
+    settings = _settings()
+    config = settings.config
+    click.echo(f"configuration file: {config.path or 'none'}; every setting is valid")
+    for section in SCHEMA.sections:
+        groups = config.names(section.name).items() if section.per_name else [(None, None)]
+        for name, named in groups:
+            values = named if named is not None else config.section(section.name)
+            for option in section.options:
+                key = section.key(option, name)
+                shown = option.kind.show(values[option])
+                if option is o.DATABASE_URL and values[option] is not None:
+                    shown = f'"{redact(values[option])}"'
+                source = config.sources.get(key, "default")
+                click.echo(f"{key} = {shown}  ({source})")
+
+
+@config_group.command("doc")
+@click.option(
+    "--readme",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Rewrite the generated block of this README in place instead of printing it.",
+)
+def config_doc(readme: Path | None) -> None:
+    """The configuration reference as Markdown, from the schema that checks the file."""
+    if readme is None:
+        click.echo(render_config(SCHEMA), nl=False)
+        return
+    readme.write_text(splice_config(readme.read_text(encoding="utf-8"), SCHEMA), encoding="utf-8")
+    click.echo(f"wrote {readme}")
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
@@ -904,5 +1022,7 @@ def main() -> None:
         click.echo("stopped", err=True)
         sys.exit(0 if isinstance(exc, Terminated) else 130)
     except CreditgraphError as exc:
-        click.echo(f"error: {exc}", err=True)
+        # a configuration names every mistake it holds, one line each
+        for line in str(exc).splitlines() or [""]:
+            click.echo(f"error: {line}", err=True)
         sys.exit(1)

@@ -200,7 +200,7 @@ async def run_up(
     tokens_in_page = hands_out_tokens(host, demo_tokens=demo_tokens)
     pool = await create_pool(dsn, limits=settings.limits)
     supergraph, metrics = load_supergraph(supergraph_path()), Metrics()
-    gateway = in_process_gateway(supergraph, pool, metrics=metrics)
+    gateway = in_process_gateway(supergraph, pool, metrics=metrics, limits=settings.operations)
     try:
         queries = load_persisted_queries(trusted_only=trusted_only)
         access = enforcing(gateway, Policy.load(policy_path()), pool, settings)
@@ -288,8 +288,8 @@ def guarded(
 def enforcing(gateway: Gateway, policy: Policy, pool: asyncpg.Pool, settings: Settings) -> Access:
     """The policy layer and token check in front of `gateway`."""
     home = ensure_home(settings.home)
-    verifier = TokenVerifier.from_settings(home)
-    furnishing = TokenVerifier.from_settings(home, furnishing=True)
+    verifier = TokenVerifier.from_settings(home, settings=settings.jwt)
+    furnishing = TokenVerifier.from_settings(home, furnishing=True, settings=settings.jwt)
     return Access(verifier, PolicyGateway(gateway, policy, pool), furnishing)
 
 
@@ -303,10 +303,12 @@ def in_process_gateway(
     *,
     timeout: float = 10.0,
     metrics: Metrics | None = None,
+    limits: OperationLimits | None = None,
 ) -> Gateway:
     """The gateway with creditgraph's own subgraphs mounted in this process.
 
-    With `metrics`, each fetch from a subgraph is timed and its failures counted there.
+    With `metrics`, each fetch from a subgraph is timed and its failures counted there;
+    `limits` are the operation limits (the defaults when not given).
     """
     names = {graph.name for graph in supergraph.graphs.values()}
     foreign = sorted(names - set(SUBGRAPH_NAMES))
@@ -320,7 +322,7 @@ def in_process_gateway(
         supergraph,
         _metered(transport, metrics),
         default_timeout=timeout,
-        limits=OperationLimits.from_env(),
+        limits=limits,
     )
 
 
@@ -346,17 +348,19 @@ def http_gateway(
     secret: bytes | None,
     timeout: float = 10.0,
     metrics: Metrics | None = None,
+    limits: OperationLimits | None = None,
 ) -> Gateway:
     """The gateway over HTTP subgraphs, at the supergraph's URLs unless overridden.
 
-    With `metrics`, each fetch from a subgraph is timed and its failures counted there.
+    With `metrics`, each fetch from a subgraph is timed and its failures counted there;
+    `limits` are the operation limits (the defaults when not given).
     """
     transport = HTTPTransport(subgraph_urls(supergraph, overrides), secret=secret)
     return Gateway(
         supergraph,
         _metered(transport, metrics),
         default_timeout=timeout,
-        limits=OperationLimits.from_env(),
+        limits=limits,
     )
 
 
@@ -420,7 +424,11 @@ async def run_serve(
     try:
         if overrides is None:
             gateway = in_process_gateway(
-                supergraph, pool, timeout=subgraph_timeout, metrics=metrics
+                supergraph,
+                pool,
+                timeout=subgraph_timeout,
+                metrics=metrics,
+                limits=settings.operations,
             )
         else:
             gateway = _over_http(supergraph, overrides, settings, subgraph_timeout, metrics)
@@ -479,7 +487,12 @@ def _over_http(
 ) -> Gateway:
     secret = credential.load_secret(ensure_home(settings.home))
     return http_gateway(
-        supergraph, overrides=overrides, secret=secret, timeout=timeout, metrics=metrics
+        supergraph,
+        overrides=overrides,
+        secret=secret,
+        timeout=timeout,
+        metrics=metrics,
+        limits=settings.operations,
     )
 
 

@@ -175,17 +175,23 @@ class TokenVerifier:
 
     @classmethod
     def from_settings(
-        cls, home: Path, env: Mapping[str, str] | None = None, *, furnishing: bool = False
+        cls,
+        home: Path,
+        env: Mapping[str, str] | None = None,
+        *,
+        furnishing: bool = False,
+        settings: JwtSettings | None = None,
     ) -> TokenVerifier:
         """The verifier the settings describe; in demo mode this creates the demo key if needed.
 
         `furnishing`: check furnishers' tokens (their own audience) instead of requesters'.
         The keys are the same either way: one identity provider issues both kinds.
+        `settings`: the configuration's (a server passes its own); else read from `env`.
 
         Raises ConfigurationError when a configured key file cannot be read or holds no usable
         key.
         """
-        settings = JwtSettings.from_env(env)
+        settings = settings or JwtSettings.from_env(env)
         audience = settings.furnishing_audience if furnishing else settings.audience
         if settings.public_key is not None:
             key = _load_public_key(settings.public_key)
@@ -262,6 +268,7 @@ def mint_demo_token(
     *,
     lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS,
     env: Mapping[str, str] | None = None,
+    settings: JwtSettings | None = None,
     now: float | None = None,
     representative: str | None = None,
 ) -> str:
@@ -275,7 +282,7 @@ def mint_demo_token(
     missing operator, a lifetime out of range) and when an identity provider is configured:
     then only that provider issues tokens.
     """
-    settings = _demo_settings(env)
+    settings = _demo_settings(settings or JwtSettings.from_env(env))
     claim_role = _claim_role(role)
     try:
         if role == "SUBJECT" and representative is None:
@@ -313,6 +320,7 @@ def mint_furnisher_token(
     *,
     lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS,
     env: Mapping[str, str] | None = None,
+    settings: JwtSettings | None = None,
     now: float | None = None,
 ) -> str:
     """A demo furnishing token for an institution, signed with the demo key under `home`.
@@ -320,7 +328,7 @@ def mint_furnisher_token(
     Its audience is the furnishing one, so it opens no report; the gateway's reading tokens
     open no furnishing. Raises ConfigurationError as `mint_demo_token` does.
     """
-    settings = _demo_settings(env)
+    settings = _demo_settings(settings or JwtSettings.from_env(env))
     try:
         validate_uscc(institution)
     except InvalidIdentifier as exc:
@@ -343,9 +351,8 @@ def mint_furnisher_token(
     return jwt.encode(claims, _demo_secret(home), algorithm=_DEMO_ALGORITHM)
 
 
-def _demo_settings(env: Mapping[str, str] | None) -> JwtSettings:
+def _demo_settings(settings: JwtSettings) -> JwtSettings:
     """The settings, refused when an identity provider (not creditgraph) issues tokens."""
-    settings = JwtSettings.from_env(env)
     if not settings.demo:
         variable = "CREDITGRAPH_JWT_PUBLIC_KEY" if settings.public_key else "CREDITGRAPH_JWT_JWKS"
         raise ConfigurationError(

@@ -1,0 +1,315 @@
+"""Every setting of creditgraph, declared once: the configuration file's schema.
+
+A section is a table of the TOML file; each option says its kind, default, environment
+variable, overriding flag and meaning. The loader (config/schema.py) checks a file against
+these declarations, the README's configuration section is rendered from them
+(`creditgraph config doc`), and the code reads each value through its option
+(`config[JWT_ISSUER]`), typed. To add a setting, declare it in its section here (or add a
+section, and list it in `SCHEMA`), then regenerate the README; nothing else needs to know.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from creditgraph.config.schema import (
+    FilePath,
+    Flag,
+    Integer,
+    Invalid,
+    Number,
+    Option,
+    Optional,
+    Schema,
+    Section,
+    Text,
+    Values,
+)
+
+# -- server -------------------------------------------------------------------------------
+
+HOST = Option(
+    "host",
+    Text(),
+    "127.0.0.1",
+    "the address `up` and `serve` listen on",
+    env="CREDITGRAPH_HOST",
+    flag="--host",
+)
+PORT = Option(
+    "port",
+    Integer(1, 65535),
+    4000,
+    "the port `up` and `serve` listen on",
+    env="CREDITGRAPH_PORT",
+    flag="--port",
+)
+
+SERVER = Section("server", "Where the gateway listens.", (HOST, PORT))
+
+# -- gateway ------------------------------------------------------------------------------
+
+SUPERGRAPH = Option(
+    "supergraph",
+    FilePath(),
+    None,
+    "the Federation v2 supergraph SDL `serve` serves; unset: creditgraph's own",
+    env="CREDITGRAPH_SUPERGRAPH",
+    flag="--supergraph",
+)
+POLICY = Option(
+    "policy",
+    FilePath(),
+    None,
+    "the edition policy (TOML) `serve` enforces; unset: creditgraph's own, for its own graph",
+    env="CREDITGRAPH_POLICY",
+    flag="--policy",
+)
+SUBGRAPH_TIMEOUT = Option(
+    "subgraph_timeout",
+    Number(above=0, at_most=600, unit="seconds"),
+    10.0,
+    "how long a subgraph has to answer before its fields are `SUBGRAPH_UNAVAILABLE`",
+    env="CREDITGRAPH_SUBGRAPH_TIMEOUT",
+    flag="--timeout",
+)
+
+TRUSTED_ONLY = Option(
+    "trusted_only",
+    Flag(),
+    False,
+    "run only the trusted operations in graphql/operations (by hash or exact text)",
+    env="CREDITGRAPH_TRUSTED_ONLY",
+    flag="--trusted-only",
+)
+
+GATEWAY = Section(
+    "gateway",
+    "What the gateway serves, and how long it waits for a subgraph.",
+    (SUPERGRAPH, POLICY, SUBGRAPH_TIMEOUT, TRUSTED_ONLY),
+)
+
+# -- files --------------------------------------------------------------------------------
+
+HOME = Option(
+    "home",
+    FilePath(),
+    None,
+    "where creditgraph keeps its files (the demo signing key, the internal credential, the "
+    "embedded database); unset: the per-user data directory (`~/.local/share/creditgraph` on "
+    "Linux)",
+    env="CREDITGRAPH_HOME",
+)
+
+FILES = Section("files", "Where creditgraph keeps its own files.", (HOME,))
+
+# -- database -----------------------------------------------------------------------------
+
+_POSTGRES_SCHEMES = frozenset({"postgres", "postgresql"})
+
+
+class DatabaseUrl(Text):
+    """A `postgresql://` URL: the scheme, a numeric port and a host or database are checked
+    here, so a typo stops the start with one line instead of a driver's traceback."""
+
+    def read(self, value: object) -> str:
+        url = super().read(value)
+        try:
+            parts = urlsplit(url)
+            port = parts.port  # raises ValueError on a non-numeric or out-of-range port
+        except ValueError as exc:
+            raise Invalid(f"is malformed: {exc}") from None
+        if parts.scheme not in _POSTGRES_SCHEMES:
+            shown = parts.scheme + "://" if parts.scheme else "no scheme"
+            raise Invalid(f"must start with postgresql:// or postgres://, got {shown}")
+        if not parts.path.strip("/") and port is None and not parts.hostname and not parts.query:
+            raise Invalid("names no host and no database")
+        return url
+
+    def describe(self) -> str:
+        return "`postgresql://` URL"
+
+    def show(self, value: str) -> str:
+        return f'"{value}"'
+
+
+_SECONDS = Number(above=0, at_most=3600, unit="seconds")
+
+DATABASE_URL = Option(
+    "url",
+    Optional(DatabaseUrl()),
+    None,
+    "the PostgreSQL database. Unset: creditgraph starts an embedded PostgreSQL 18 over "
+    "`<home>/pgdata`, listening only on a Unix socket inside that directory, and stops it on "
+    "exit; a second start reuses the data",
+    env="DATABASE_URL",
+)
+STATEMENT_TIMEOUT = Option(
+    "statement_timeout",
+    _SECONDS,
+    5.0,
+    "how long any one statement of a server's database work may take, waiting for an answer "
+    "included (PostgreSQL's `statement_timeout`, and the client's own limit, which also "
+    "catches a frozen server)",
+    env="CREDITGRAPH_DB_STATEMENT_TIMEOUT",
+)
+LOCK_TIMEOUT = Option(
+    "lock_timeout",
+    _SECONDS,
+    2.0,
+    "how long a statement may wait for a lock (`lock_timeout`)",
+    env="CREDITGRAPH_DB_LOCK_TIMEOUT",
+)
+ACQUIRE_TIMEOUT = Option(
+    "acquire_timeout",
+    _SECONDS,
+    5.0,
+    "how long a request may wait for a pooled connection, a new connection's start included",
+    env="CREDITGRAPH_DB_ACQUIRE_TIMEOUT",
+)
+
+DATABASE = Section(
+    "database",
+    "Where the data is, and how long a server's database work may wait before it gives up: "
+    "a request that meets a fault answers within roughly the statement plus the acquire "
+    "timeout.",
+    (DATABASE_URL, STATEMENT_TIMEOUT, LOCK_TIMEOUT, ACQUIRE_TIMEOUT),
+)
+
+# -- jwt ----------------------------------------------------------------------------------
+
+JWT_ISSUER = Option(
+    "issuer",
+    Text(),
+    "creditgraph",
+    "the `iss` every token must carry",
+    env="CREDITGRAPH_JWT_ISSUER",
+)
+JWT_AUDIENCE = Option(
+    "audience",
+    Text(),
+    "creditgraph-gateway",
+    "the `aud` every requester's token must carry",
+    env="CREDITGRAPH_JWT_AUDIENCE",
+)
+JWT_FURNISHING_AUDIENCE = Option(
+    "furnishing_audience",
+    Text(),
+    "creditgraph-furnishing",
+    "the `aud` a furnisher's token carries; it must differ from `audience`, so a token that "
+    "reads reports is never one that reports records",
+    env="CREDITGRAPH_JWT_FURNISHING_AUDIENCE",
+)
+JWT_PUBLIC_KEY = Option(
+    "public_key",
+    FilePath(),
+    None,
+    "a PEM public key file: RSA (2048 bits or more) for RS256 tokens, or EC P-256 for ES256",
+    env="CREDITGRAPH_JWT_PUBLIC_KEY",
+)
+JWT_JWKS = Option(
+    "jwks",
+    FilePath(),
+    None,
+    "a JWKS file; each token's `kid` picks its key (RSA keys verify RS256, EC P-256 keys "
+    "ES256; symmetric and encryption keys are ignored)",
+    env="CREDITGRAPH_JWT_JWKS",
+)
+
+
+def _one_key_source(values: Values) -> list[str]:
+    if values[JWT_PUBLIC_KEY] is not None and values[JWT_JWKS] is not None:
+        return [
+            f"set {_named(values, JWT_PUBLIC_KEY)} or {_named(values, JWT_JWKS)}, not both: "
+            "which one a token is checked against must never be a guess"
+        ]
+    return []
+
+
+def _audiences_differ(values: Values) -> list[str]:
+    if values[JWT_AUDIENCE] == values[JWT_FURNISHING_AUDIENCE]:
+        return [
+            f"{_named(values, JWT_FURNISHING_AUDIENCE)} must differ from "
+            f"{_named(values, JWT_AUDIENCE)}: a token that reads reports must never be one "
+            "that reports records"
+        ]
+    return []
+
+
+def _named(values: Values, option: Option[Any]) -> str:
+    """How a message names an option: its variable as well when it has one, since the
+    operator may have set either."""
+    key = values.key(option)
+    return key if option.env is None else f"{key} ({option.env})"
+
+
+JWT = Section(
+    "jwt",
+    "What a requester's token must say and who may have signed it. With neither `public_key` "
+    "nor `jwks`, creditgraph runs in demo mode and signs its own tokens (see Requester "
+    "tokens).",
+    (JWT_ISSUER, JWT_AUDIENCE, JWT_FURNISHING_AUDIENCE, JWT_PUBLIC_KEY, JWT_JWKS),
+    checks=(_one_key_source, _audiences_differ),
+)
+
+# -- operation limits ---------------------------------------------------------------------
+
+
+def _limit(name: str, default: int, env: str, doc: str) -> Option[int]:
+    return Option(name, Integer(minimum=1), default, doc, env=env)
+
+
+MAX_TOKENS = _limit(
+    "max_tokens",
+    2_000,
+    "CREDITGRAPH_MAX_TOKENS",
+    "tokens of a document, comments included (counted before parsing)",
+)
+MAX_NESTING = _limit(
+    "max_nesting",
+    30,
+    "CREDITGRAPH_MAX_NESTING",
+    "braces nested in the text (selection sets, inline fragments, object values)",
+)
+MAX_FRAGMENT_SPREADS = _limit(
+    "max_fragment_spreads", 100, "CREDITGRAPH_MAX_FRAGMENT_SPREADS", "fragment spreads, expanded"
+)
+MAX_DEPTH = _limit("max_depth", 15, "CREDITGRAPH_MAX_DEPTH", "nesting of fields")
+MAX_ALIASES = _limit("max_aliases", 30, "CREDITGRAPH_MAX_ALIASES", "aliased fields, expanded")
+MAX_ROOT_FIELDS = _limit("max_root_fields", 20, "CREDITGRAPH_MAX_ROOT_FIELDS", "root fields")
+MAX_SUBJECTS = _limit(
+    "max_subjects",
+    5,
+    "CREDITGRAPH_MAX_SUBJECTS",
+    "`me` and `subject` root fields: each is a report and an inquiry",
+)
+MAX_FIELD_REPEATS = _limit(
+    "max_field_repeats",
+    10,
+    "CREDITGRAPH_MAX_FIELD_REPEATS",
+    "fields written under one response key in one selection set",
+)
+MAX_COST = _limit("max_cost", 60_000, "CREDITGRAPH_MAX_COST", "the estimated cost")
+
+OPERATION_LIMITS = Section(
+    "operation_limits",
+    "The most an operation may ask for before it is refused, unprepared, with "
+    "`QUERY_TOO_COMPLEX` (see The gateway: Operation limits, for how each is measured).",
+    (
+        MAX_TOKENS,
+        MAX_NESTING,
+        MAX_FRAGMENT_SPREADS,
+        MAX_DEPTH,
+        MAX_ALIASES,
+        MAX_ROOT_FIELDS,
+        MAX_SUBJECTS,
+        MAX_FIELD_REPEATS,
+        MAX_COST,
+    ),
+)
+
+# -- the schema ---------------------------------------------------------------------------
+
+SCHEMA = Schema([SERVER, GATEWAY, FILES, DATABASE, JWT, OPERATION_LIMITS])
+"""Every section, in the order the README shows them."""
