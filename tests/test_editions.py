@@ -377,7 +377,7 @@ async def test_a_client_cannot_borrow_the_gateways_own_keys(guarded: PolicyGatew
         """
         query($id: String!) {
           subject(identifier: $id, purpose: POST_LOAN_MANAGEMENT) {
-            accounts { nodes { account { parties { subject { _policy_key: name } } } } }
+            accounts { nodes { account { parties { subject { _cg_policy_key: name } } } } }
           }
         }
         """,

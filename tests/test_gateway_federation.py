@@ -1102,7 +1102,7 @@ def test_a_field_the_subgraph_types_differently_is_aliased_under_a_type_conditio
     (studio,) = fetches(gateway, case.query)
     # studio's `Painting.code: String!` beside `Sculpture.code: String`: the first is aliased
     assert studio.selection == (
-        "{ exhibits { __typename ... on Painting { _cg_code__String_NN: code title } "
+        "{ exhibits { __typename ... on Painting { _cg_plan_code__String_NN: code title } "
         "... on Sculpture { code material } } }"
     )
 

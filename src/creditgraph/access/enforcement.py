@@ -47,10 +47,11 @@ from creditgraph.access.editions import Entitlement, Principal
 from creditgraph.access.masks import Viewer
 from creditgraph.access.policy import SUBJECT_TYPE, Policy, PolicyError
 from creditgraph.access.tokens import Requester
-from creditgraph.access.views import NEED_PREFIX, Restrictor, View, uses_reserved_key
+from creditgraph.access.views import Restrictor, View
 from creditgraph.access.walk import CONSENT_REQUIRED, FORBIDDEN_FIELD, Reached, Walk
 from creditgraph.db.faults import database_fault
 from creditgraph.gateway import writes
+from creditgraph.gateway.aliases import POLICY, RESERVED, alias, uses_reserved_key
 from creditgraph.gateway.engine import Gateway, PreparedOperation
 from creditgraph.gateway.errors import BAD_USER_INPUT, Path, error, response
 from creditgraph.gateway.introspection import introspect, needs_no_subgraph
@@ -60,8 +61,8 @@ from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, val
 
 UNAUTHENTICATED: Final = "UNAUTHENTICATED"
 INTERNAL: Final = "INTERNAL_SERVER_ERROR"
-RECORDS_KEY: Final = "_policy_records"
-KEYS_VARIABLE: Final = "_policy_keys"
+RECORDS_KEY: Final = alias(POLICY, "records")
+KEYS_VARIABLE: Final = alias(POLICY, "keys")
 # when one requester is entitled to several owners of a record, the edition that shows most
 _PREFERENCE: Final = ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT")
 
@@ -213,7 +214,7 @@ class PolicyGateway:
             errors = [error("send a bearer token to see any report", UNAUTHENTICATED)]
             return response(None, await self.refuse(request_id, None, operation.name, errors))
         if uses_reserved_key(operation.selections):
-            errors = [error(f"response keys starting {NEED_PREFIX} are reserved", BAD_USER_INPUT)]
+            errors = [error(f"response keys starting {RESERVED} are reserved", BAD_USER_INPUT)]
             return response(None, await self.refuse(request_id, requester, operation.name, errors))
         async with self.pool.acquire() as conn:
             who = await editions.principal(conn, requester)

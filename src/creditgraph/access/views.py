@@ -20,13 +20,12 @@ from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 
 from creditgraph.access.masks import FILTERS, MASKS, NeedPath
 from creditgraph.access.policy import Policy, RecordRule
+from creditgraph.gateway.aliases import POLICY, alias
 from creditgraph.gateway.operation import Field, Fragment, Selection
 
-# the gateway's own response keys, all starting with NEED_PREFIX: a client's response key may
-# not (the policy layer refuses such a document), and they are never returned, since the
-# response is shaped from the client's selection
-KEY_ALIAS: Final = "_policy_key"
-NEED_PREFIX: Final = "_policy_"
+# the key a record is fetched under, beside its owners and the values masks read (need_alias),
+# all in the policy's own namespace of the gateway's names (gateway/aliases.py)
+KEY_ALIAS: Final = alias(POLICY, "key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,19 +71,8 @@ class View:
         return not shown_anyway and policy.sees(type_name, field, self.own)
 
 
-def uses_reserved_key(selections: list[Selection]) -> bool:
-    """Whether a client's response key could be mistaken for one of the gateway's own."""
-    for item in selections:
-        if isinstance(item, Fragment):
-            if uses_reserved_key(item.selections):
-                return True
-        elif item.response_key.startswith(NEED_PREFIX) or uses_reserved_key(item.selections or []):
-            return True
-    return False
-
-
 def need_alias(path: NeedPath) -> str:
-    return NEED_PREFIX + "_".join(path)
+    return alias(POLICY, "need_" + "_".join(path))
 
 
 def need_field(path: NeedPath) -> Field:

@@ -21,6 +21,7 @@ from creditgraph.access.policy import Policy
 from creditgraph.access.views import KEY_ALIAS, View, read_need, read_owners
 from creditgraph.gateway.errors import Path, error
 from creditgraph.gateway.operation import Operation, PossibleTypes, Selection
+from creditgraph.gateway.tree import Where, flatten, spelled
 
 CONSENT_REQUIRED = "CONSENT_REQUIRED"
 FORBIDDEN_FIELD = "FORBIDDEN_FIELD"
@@ -133,7 +134,12 @@ class Walk:
                 continue
             child = get_named_type(type_.fields[name].type).name
             record = self.policy.record(child)
-            for item, item_path in _objects(value, here):
+            below: list[tuple[Any, Where]] = []
+            flatten(value, None, below)
+            for item, where in below:
+                if not isinstance(item, dict):
+                    continue
+                item_path = [*here, *spelled(where)]
                 if record is None:
                     self._object(child, item, collected.selections, view.part(edition), item_path)
                     continue
@@ -154,15 +160,3 @@ class Walk:
                             view.history,
                         )
                     )
-
-
-def _objects(value: Any, path: Path) -> list[tuple[dict[str, Any], Path]]:
-    """The objects in a field's value, however deep its lists nest, with their paths."""
-    if isinstance(value, dict):
-        return [(value, path)]
-    if isinstance(value, list):
-        found: list[tuple[dict[str, Any], Path]] = []
-        for index, item in enumerate(value):
-            found += _objects(item, [*path, index])
-        return found
-    return []

@@ -20,15 +20,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any
 
 import orjson
 
-from creditgraph.gateway.errors import SUBGRAPH_UNAVAILABLE, Path, error
+from creditgraph.gateway.aliases import BATCH, alias, is_reserved
+from creditgraph.gateway.errors import SUBGRAPH_UNAVAILABLE, error
 from creditgraph.gateway.plan import Fetch, PathStep, Plan, Shape
-from creditgraph.gateway.planner import INTERNAL_ALIAS_PREFIX
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import SubgraphUnavailable, Transport
+from creditgraph.gateway.tree import Where, flatten, spelled
 
 # one unavailable subgraph under a long list would otherwise bury the response in errors
 _MAX_UNAVAILABLE_ERRORS = 100
@@ -50,7 +51,7 @@ class _Batch:
 
     fetch: Fetch
     representations: list[dict[str, Any]]
-    owners: list[list[tuple[dict[str, Any], _Where]]]
+    owners: list[list[tuple[dict[str, Any], Where]]]
     alias: str
 
 
@@ -176,7 +177,7 @@ class Execution:
         parts = []
         variables: dict[str, Any] = {}
         for number, batch in enumerate(batches):
-            batch.alias = f"_{number}"
+            batch.alias = alias(BATCH, str(number))
             name = f"representations{number}"
             declared[name] = f"${name}: [_Any!]!"
             variables[name] = batch.representations
@@ -196,7 +197,7 @@ class Execution:
 
     def _batch(self, fetch: Fetch) -> _Batch:
         representations: list[dict[str, Any]] = []
-        owners: list[list[tuple[dict[str, Any], _Where]]] = []
+        owners: list[list[tuple[dict[str, Any], Where]]] = []
         seen: dict[bytes, int] = {}
         for owner, path in _objects_at(self.data, fetch.path):
             typename = owner.get("__typename")
@@ -253,7 +254,7 @@ class Execution:
             batch = batches[path[0]]
             if 0 <= path[1] < len(batch.owners):
                 for _, owner_path in batch.owners[path[1]]:
-                    self.errors.append(_clean(item, [*_spelled(owner_path), *path[2:]]))
+                    self.errors.append(_clean(item, [*spelled(owner_path), *path[2:]]))
                 return
         self.errors.append(_clean(item, None))
 
@@ -268,7 +269,7 @@ class Execution:
                 for key in keys:
                     if reported == _MAX_UNAVAILABLE_ERRORS:
                         return
-                    path = [*_spelled(where), key]
+                    path = [*spelled(where), key]
                     self.errors.append(error(message, SUBGRAPH_UNAVAILABLE, path))
                     reported += 1
 
@@ -285,47 +286,23 @@ def _by_request(ready: list[Fetch]) -> list[list[Fetch]]:
     return alone + list(groups.values())
 
 
-# Where an object sits in the response, as a chain of (parent, step) pairs: one pair per
-# step costs O(1), where a list copied at every step costs the depth, for every object of
-# every entity fetch; only an error needs the path, and `_spelled` writes it out then.
-_Where: TypeAlias = "tuple[_Where, str | int] | None"
-
-
-def _spelled(where: _Where) -> Path:
-    """The response path `where` stands for, root first."""
-    steps: Path = []
-    while where is not None:
-        where, step = where
-        steps.append(step)
-    steps.reverse()
-    return steps
-
-
 def _objects_at(
     data: dict[str, Any], path: tuple[PathStep, ...]
-) -> Iterator[tuple[dict[str, Any], _Where]]:
+) -> Iterator[tuple[dict[str, Any], Where]]:
     """Every object at `path`, lists flattened, each with where it sits in the response."""
-    current: list[tuple[Any, _Where]] = [(data, None)]
+    current: list[tuple[Any, Where]] = [(data, None)]
     for step in path:
-        following: list[tuple[Any, _Where]] = []
+        following: list[tuple[Any, Where]] = []
         for value, where in current:
             if not isinstance(value, dict):
                 continue
             if step.only is not None and value.get("__typename") not in step.only:
                 continue
-            _flatten(value.get(step.key), (where, step.key), following)
+            flatten(value.get(step.key), (where, step.key), following)
         current = following
     for value, where in current:
         if isinstance(value, dict):
             yield value, where
-
-
-def _flatten(value: Any, where: _Where, into: list[tuple[Any, _Where]]) -> None:
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            _flatten(item, (where, index), into)
-    elif value is not None:
-        into.append((value, where))
 
 
 def _project(source: dict[str, Any], shape: Shape, into: dict[str, Any], *, nulls: bool) -> bool:
@@ -368,9 +345,7 @@ def _project(source: dict[str, Any], shape: Shape, into: dict[str, Any], *, null
 
 
 def _visible_keys(fields: Mapping[str, Any]) -> list[str]:
-    return [
-        key for key in fields if key != "__typename" and not key.startswith(INTERNAL_ALIAS_PREFIX)
-    ]
+    return [key for key in fields if key != "__typename" and not is_reserved(key)]
 
 
 def _unavailable_message(graph_name: str, reason: str) -> str:

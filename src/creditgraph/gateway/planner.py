@@ -40,6 +40,7 @@ from graphql import (
     print_ast,
 )
 
+from creditgraph.gateway.aliases import PLAN, alias
 from creditgraph.gateway.introspection import needs_no_subgraph
 from creditgraph.gateway.operation import (
     CollectedField,
@@ -50,8 +51,6 @@ from creditgraph.gateway.operation import (
 )
 from creditgraph.gateway.plan import Builder, EntityTarget, Fetch, PathStep, Plan, Shape
 from creditgraph.gateway.supergraph import FieldJoin, Key, Supergraph
-
-INTERNAL_ALIAS_PREFIX = "_cg_"
 
 
 class PlanningError(Exception):
@@ -375,7 +374,7 @@ class _PlanBuilder:
         info = self.supergraph.field_info(position.type_name, collected.name)
         if info is None or join.type == info.type_text:
             return None
-        return f"{INTERNAL_ALIAS_PREFIX}{collected.response_key}__{_type_tag(join.type)}"
+        return alias(PLAN, f"{collected.response_key}__{_type_tag(join.type)}")
 
     def _jump(
         self, position: _Position, collected: CollectedField
@@ -674,19 +673,19 @@ class _PlanBuilder:
         `@requires` of `price(currency: "USD")` beside the client's `price(currency: "EUR")`,
         or beside another `@requires` of `price(currency: "EUR")`)."""
         printed = _print_arguments(arguments)
-        alias = INTERNAL_ALIAS_PREFIX + name
+        internal = alias(PLAN, name)
         if arguments:
-            alias += "_" + hashlib.sha1(printed.encode()).hexdigest()[:8]
+            internal += "_" + hashlib.sha1(printed.encode()).hexdigest()[:8]
         if position.client_keys is None:
-            return alias
+            return internal
         used = position.client_keys.get(name)
         if used is not None and (used.name != name or _print_arguments(used.arguments) != printed):
-            return alias
+            return internal
         built = position.builder.fields.get(name)
         if built is not None and (
             built.name != name or _print_arguments(built.arguments) != printed
         ):
-            return alias
+            return internal
         return name
 
     # -- documents -----------------------------------------------------------------------
