@@ -9,9 +9,10 @@ holds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 import strawberry
 
@@ -32,7 +33,7 @@ from creditgraph.bureau.enums import (
     UtilisationLevel,
 )
 from creditgraph.bureau.marks import Disputable, record_reference
-from creditgraph.subgraphs.context import Info
+from creditgraph.subgraphs.context import BatchFunction, Info, K
 from creditgraph.subgraphs.errors import BadUserInput, check_id, check_identifier, check_range
 from creditgraph.subgraphs.pagination import (
     Connection,
@@ -54,6 +55,34 @@ DEFAULT_CHAIN_DEPTH = 4
 # -- institutions -------------------------------------------------------------
 
 
+R = TypeVar("R")
+
+
+async def _loaded(
+    info: Info, batch: BatchFunction[K, Row | None], key: K | None, build: Callable[[Row], R]
+) -> R | None:
+    """The record `batch` finds for `key` (None for no key or no row), batched per request."""
+    if key is None:
+        return None
+    row = await info.context.loader(batch).load(key)
+    return None if row is None else build(row)
+
+
+async def _each_loaded(
+    info: Info, batch: BatchFunction[K, Row | None], keys: Sequence[K], build: Callable[[Row], R]
+) -> list[R | None]:
+    """One record per key asked, None where there is none, batched per request."""
+    rows = await info.context.loader(batch).load_many(keys)
+    return [None if row is None else build(row) for row in rows]
+
+
+async def _existing(info: Info, subject_id: int) -> Subject:
+    """A subject a foreign key guarantees exists."""
+    found = await Subject.load(info, subject_id)
+    assert found is not None
+    return found
+
+
 @strawberry.federation.type(keys=["code"], description="A lender, court, agency or scorer.")
 class Institution:
     code: str = strawberry.field(description="Unified social credit code.")
@@ -66,15 +95,11 @@ class Institution:
 
     @classmethod
     async def resolve_reference(cls, info: Info, code: str) -> Institution | None:
-        row = await info.context.loader(dl.institution_by_code).load(code)
-        return None if row is None else cls.from_row(row)
+        return await _loaded(info, dl.institution_by_code, code, cls.from_row)
 
 
 async def _institution(info: Info, institution_id: int | None) -> Institution | None:
-    if institution_id is None:
-        return None
-    row = await info.context.loader(dl.institution_by_id).load(institution_id)
-    return None if row is None else Institution.from_row(row)
+    return await _loaded(info, dl.institution_by_id, institution_id, Institution.from_row)
 
 
 # -- identity -----------------------------------------------------------------
@@ -132,9 +157,7 @@ class Marriage(Disputable):
 
     @strawberry.field
     async def partner(self, info: Info) -> Subject:
-        partner = await Subject.load(info, self.partner_id)
-        assert partner is not None  # a foreign key guarantees it
-        return partner
+        return await _existing(info, self.partner_id)
 
 
 @strawberry.type(description="A person's role in an organisation (legal representative, …).")
@@ -152,15 +175,11 @@ class Principal:
 
     @strawberry.field
     async def organisation(self, info: Info) -> Subject:
-        found = await Subject.load(info, self.organisation_id)
-        assert found is not None
-        return found
+        return await _existing(info, self.organisation_id)
 
     @strawberry.field
     async def person(self, info: Info) -> Subject:
-        found = await Subject.load(info, self.person_id)
-        assert found is not None
-        return found
+        return await _existing(info, self.person_id)
 
 
 # -- subject's own records ----------------------------------------------------
@@ -264,9 +283,7 @@ class AccountParty:
 
     @strawberry.field
     async def subject(self, info: Info) -> Subject:
-        found = await Subject.load(info, self.subject_id)
-        assert found is not None
-        return found
+        return await _existing(info, self.subject_id)
 
 
 def _check_months(info: Info, months: int) -> int:
@@ -314,13 +331,11 @@ class CreditAccount(Disputable):
     @classmethod
     async def by_ids(cls, info: Info, ids: Sequence[int]) -> list[CreditAccount | None]:
         """One per id asked, None where there is no such account."""
-        rows = await info.context.loader(dl.account_by_id).load_many(ids)
-        return [None if row is None else cls.from_row(row) for row in rows]
+        return await _each_loaded(info, dl.account_by_id, ids, cls.from_row)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> CreditAccount | None:
-        found = await cls.load_many(info, [check_id(str(id))])
-        return found[0] if found else None
+        return await _loaded(info, dl.account_by_id, check_id(str(id)), cls.from_row)
 
     @strawberry.field
     async def lender(self, info: Info) -> Institution:
@@ -409,19 +424,15 @@ class Guarantee(Disputable):
     @classmethod
     async def by_ids(cls, info: Info, ids: Sequence[int]) -> list[Guarantee | None]:
         """One per id asked, None where there is no such guarantee."""
-        rows = await info.context.loader(dl.guarantee_by_id).load_many(ids)
-        return [None if row is None else cls.from_row(row) for row in rows]
+        return await _each_loaded(info, dl.guarantee_by_id, ids, cls.from_row)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Guarantee | None:
-        found = await cls.load_many(info, [check_id(str(id))])
-        return found[0] if found else None
+        return await _loaded(info, dl.guarantee_by_id, check_id(str(id)), cls.from_row)
 
     @strawberry.field
     async def guarantor(self, info: Info) -> Subject:
-        found = await Subject.load(info, self.guarantor_id)
-        assert found is not None
-        return found
+        return await _existing(info, self.guarantor_id)
 
     @strawberry.field
     async def account(self, info: Info) -> CreditAccount:
@@ -433,9 +444,7 @@ class Guarantee(Disputable):
         parties = await info.context.loader(dl.parties).load(self.account_id)
         primary = [p["subject_id"] for p in parties if p["role"] == "PRIMARY_BORROWER"]
         # the schema gives every account exactly one primary borrower
-        found = await Subject.load(info, primary[0])
-        assert found is not None
-        return found
+        return await _existing(info, primary[0])
 
 
 @strawberry.type(description="One guarantee on a chain, `depth` links from the subject.")
@@ -452,15 +461,11 @@ class ExposureLink:
 
     @strawberry.field
     async def guarantor(self, info: Info) -> Subject:
-        found = await Subject.load(info, self.guarantor_id)
-        assert found is not None
-        return found
+        return await _existing(info, self.guarantor_id)
 
     @strawberry.field
     async def borrower(self, info: Info) -> Subject:
-        found = await Subject.load(info, self.borrower_id)
-        assert found is not None
-        return found
+        return await _existing(info, self.borrower_id)
 
 
 @strawberry.type(
@@ -635,10 +640,7 @@ class Subject:
 
     @classmethod
     async def load(cls, info: Info, subject_id: int | None) -> Subject | None:
-        if subject_id is None:
-            return None
-        row = await info.context.loader(dl.subject_by_id).load(subject_id)
-        return None if row is None else cls.from_row(row)
+        return await _loaded(info, dl.subject_by_id, subject_id, cls.from_row)
 
     @classmethod
     async def load_many(cls, info: Info, ids: Sequence[int]) -> list[Subject]:
@@ -647,8 +649,9 @@ class Subject:
 
     @classmethod
     async def by_identifier(cls, info: Info, identifier: str) -> Subject | None:
-        row = await info.context.loader(dl.subject_by_identifier).load(check_identifier(identifier))
-        return None if row is None else cls.from_row(row)
+        return await _loaded(
+            info, dl.subject_by_identifier, check_identifier(identifier), cls.from_row
+        )
 
     @classmethod
     async def resolve_reference(
@@ -658,15 +661,16 @@ class Subject:
         identifier: str | None = None,
         blacklisted: bool | None = None,
     ) -> Subject | None:
+        def build(row: Row) -> Subject:
+            return cls.from_row(row, blacklisted=blacklisted)
+
         if id is not None:
-            row = await info.context.loader(dl.subject_by_id).load(check_id(str(id)))
-        elif identifier is not None:
-            row = await info.context.loader(dl.subject_by_identifier).load(
-                check_identifier(identifier)
+            return await _loaded(info, dl.subject_by_id, check_id(str(id)), build)
+        if identifier is not None:
+            return await _loaded(
+                info, dl.subject_by_identifier, check_identifier(identifier), build
             )
-        else:
-            raise BadUserInput("a Subject representation needs an id or an identifier")
-        return None if row is None else cls.from_row(row, blacklisted=blacklisted)
+        raise BadUserInput("a Subject representation needs an id or an identifier")
 
     @strawberry.federation.field(
         external=True, description="Listed as a dishonest debtor or on a black list (public)."
