@@ -14,6 +14,7 @@ from creditgraph.access.tokens import Requester
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.composition import compose_ours
 from creditgraph.gateway.transports import InProcessTransport, SubgraphUnavailable, Transport
+from creditgraph.gateway.transports.resilient import FetchPolicy, Resilience
 from creditgraph.resources import supergraph_path
 from creditgraph.seed.personas import PERSONA
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
@@ -58,7 +59,9 @@ def supergraph() -> Supergraph:
 async def gateway(supergraph: Supergraph, seeded_pool: asyncpg.Pool) -> tuple[Gateway, Recording]:
     schemas = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES}
     recording = Recording(InProcessTransport(schemas, seeded_pool))
-    return Gateway(supergraph, recording, default_timeout=1.0), recording
+    return Gateway(
+        supergraph, recording, resilience=Resilience(FetchPolicy(timeout=1.0, retries=0))
+    ), recording
 
 
 def test_committed_supergraph_matches_the_subgraphs(repo_root: Path, interop_dir: Path) -> None:

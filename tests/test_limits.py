@@ -39,6 +39,7 @@ from creditgraph.gateway.documents import DocumentCache
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.limits import TooComplex, check, over_text_limits
 from creditgraph.gateway.operation import Field, Fragment, Selection, collect, normalize
+from creditgraph.gateway.transports.resilient import FetchPolicy, Resilience
 from creditgraph.resources import operations_root, policy_path, supergraph_path
 from creditgraph.server import build_app
 from creditgraph.settings import LIMIT_VARIABLES, OperationLimits
@@ -183,7 +184,9 @@ async def test_a_client_that_disconnects_cancels_its_work() -> None:
     transport = StallingTransport()
     # no fetch timeout that could cancel the fetch in the client's place
     gateway = Gateway(
-        Supergraph(supergraph_path().read_text(encoding="utf-8")), transport, default_timeout=3600
+        Supergraph(supergraph_path().read_text(encoding="utf-8")),
+        transport,
+        resilience=Resilience(FetchPolicy(timeout=3600)),
     )
     async with uvicorn_serving(build_app(gateway)) as url:
         port = int(url.rsplit(":", 1)[1])

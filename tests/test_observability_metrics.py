@@ -20,6 +20,7 @@ from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import load_persisted_queries
 from creditgraph.gateway.transports import InProcessTransport
+from creditgraph.gateway.transports.resilient import FetchPolicy, Resilience
 from creditgraph.gateway.trusted import sha256_hex
 from creditgraph.observability import MeteredTransport, Metrics
 from creditgraph.resources import policy_path, supergraph_path
@@ -114,7 +115,10 @@ async def test_each_subgraph_fetch_is_timed_and_none_failed(plain: httpx.AsyncCl
 async def test_a_subgraph_that_fails_shows_as_its_own_fetch_errors(
     supergraph: Supergraph, seeded_pool: asyncpg.Pool
 ) -> None:
-    """`scores` is not mounted: its fetches fail, and the metrics name it and only it."""
+    """`scores` is not mounted: its fetches fail, and the metrics name it and only it.
+
+    The report's one fetch from it is a query, so it is tried three times (the default two
+    retries): each attempt is a fetch of its own in the metrics."""
     schemas = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES if name != "scores"}
     metrics = Metrics()
     transport = MeteredTransport(InProcessTransport(schemas, seeded_pool), metrics)
@@ -125,9 +129,9 @@ async def test_a_subgraph_that_fails_shows_as_its_own_fetch_errors(
     assert body["data"]["subject"]["scores"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["SUBGRAPH_UNAVAILABLE"]
     errors = "creditgraph_subgraph_fetch_errors_total"
-    assert value(text, errors, subgraph="scores", reason="unavailable") == 1
-    assert value(text, errors) == 1
-    assert fetches(text, ["scores"]) == {"scores": 1}
+    assert value(text, errors, subgraph="scores", reason="unavailable") == 3
+    assert value(text, errors) == 3
+    assert fetches(text, ["scores"]) == {"scores": 3}
 
 
 @pytest.fixture
@@ -145,7 +149,11 @@ async def test_a_subgraph_past_the_timeout_counts_as_a_cancelled_fetch(
     metrics = Metrics()
     overrides = dict.fromkeys(SUBGRAPH_NAMES, silent_url)
     gateway = http_gateway(
-        supergraph, overrides=overrides, secret=None, timeout=0.2, metrics=metrics
+        supergraph,
+        overrides=overrides,
+        secret=None,
+        resilience=Resilience(FetchPolicy(timeout=0.2, retries=0)),
+        metrics=metrics,
     )
     try:
         async with client(build_app(gateway, metrics=metrics)) as http:

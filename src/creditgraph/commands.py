@@ -36,6 +36,7 @@ from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import load_persisted_queries
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
+from creditgraph.gateway.transports.resilient import FetchPolicy, Resilience
 from creditgraph.graphiql import graphiql_routes
 from creditgraph.live import LiveHub, live_routes
 from creditgraph.observability import MeteredTransport, Metrics, RequestLog, Subgraphs, log_config
@@ -301,14 +302,14 @@ def in_process_gateway(
     supergraph: Supergraph,
     pool: asyncpg.Pool,
     *,
-    timeout: float = 10.0,
+    resilience: Resilience | None = None,
     metrics: Metrics | None = None,
     limits: OperationLimits | None = None,
 ) -> Gateway:
     """The gateway with creditgraph's own subgraphs mounted in this process.
 
-    With `metrics`, each fetch from a subgraph is timed and its failures counted there;
-    `limits` are the operation limits (the defaults when not given).
+    With `metrics`, each fetch from a subgraph (each attempt) is timed and its failures
+    counted there; `limits` are the operation limits (the defaults when not given).
     """
     names = {graph.name for graph in supergraph.graphs.values()}
     foreign = sorted(names - set(SUBGRAPH_NAMES))
@@ -321,7 +322,7 @@ def in_process_gateway(
     return Gateway(
         supergraph,
         _metered(transport, metrics),
-        default_timeout=timeout,
+        resilience=resilience,
         limits=limits,
     )
 
@@ -346,20 +347,20 @@ def http_gateway(
     *,
     overrides: dict[str, str],
     secret: bytes | None,
-    timeout: float = 10.0,
+    resilience: Resilience | None = None,
     metrics: Metrics | None = None,
     limits: OperationLimits | None = None,
 ) -> Gateway:
     """The gateway over HTTP subgraphs, at the supergraph's URLs unless overridden.
 
-    With `metrics`, each fetch from a subgraph is timed and its failures counted there;
-    `limits` are the operation limits (the defaults when not given).
+    With `metrics`, each fetch from a subgraph (each attempt) is timed and its failures
+    counted there; `limits` are the operation limits (the defaults when not given).
     """
     transport = HTTPTransport(subgraph_urls(supergraph, overrides), secret=secret)
     return Gateway(
         supergraph,
         _metered(transport, metrics),
-        default_timeout=timeout,
+        resilience=resilience,
         limits=limits,
     )
 
@@ -426,7 +427,7 @@ async def run_serve(
             gateway = in_process_gateway(
                 supergraph,
                 pool,
-                timeout=subgraph_timeout,
+                resilience=_resilience(subgraph_timeout),
                 metrics=metrics,
                 limits=settings.operations,
             )
@@ -490,10 +491,15 @@ def _over_http(
         supergraph,
         overrides=overrides,
         secret=secret,
-        timeout=timeout,
+        resilience=_resilience(timeout),
         metrics=metrics,
         limits=settings.operations,
     )
+
+
+def _resilience(timeout: float) -> Resilience:
+    """How `serve` calls its subgraphs: the defaults, each attempt within `--timeout`."""
+    return Resilience(FetchPolicy(timeout=timeout))
 
 
 async def run_subgraph(dsn: str, *, name: str, host: str, port: int, settings: Settings) -> None:

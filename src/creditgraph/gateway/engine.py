@@ -23,7 +23,7 @@ from creditgraph.gateway.errors import (
     request_errors,
     response,
 )
-from creditgraph.gateway.executor import Execution, ExecutionSettings
+from creditgraph.gateway.executor import Execution
 from creditgraph.gateway.introspection import introspect
 from creditgraph.gateway.operation import Operation, condition_key, normalize, select_operation
 from creditgraph.gateway.plan import Plan
@@ -31,6 +31,7 @@ from creditgraph.gateway.planner import Planner, PlanningError
 from creditgraph.gateway.response import ResponseShaper
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import Transport
+from creditgraph.gateway.transports.resilient import Resilience, ResilientTransport
 from creditgraph.settings import OperationLimits
 
 PlanKey = tuple[str, str | None, tuple[bool, ...]]
@@ -48,21 +49,23 @@ class Gateway:
         supergraph: Supergraph,
         transport: Transport,
         *,
-        timeouts: Mapping[str, float] | None = None,
-        default_timeout: float = 10.0,
+        resilience: Resilience | None = None,
         cache_size: int = 1000,
         limits: OperationLimits | None = None,
     ) -> None:
-        """`limits`: how big an operation may be (gateway/limits.py); the defaults when None."""
+        """`limits`: how big an operation may be (gateway/limits.py); the defaults when None.
+
+        `transport` is always called through the timeouts, retries, circuit breakers and
+        deduplication `resilience` sets per subgraph (the defaults when None), so no
+        deployment can leave a subgraph's fetches unbounded."""
         self.supergraph = supergraph
-        self.transport = transport
+        self.transport: Transport = ResilientTransport(transport, resilience or Resilience())
         self.schema = api_schema(supergraph)
         self.planner = Planner(supergraph)
         self.shaper = ResponseShaper(self.schema, self.planner.possible)
         self.documents = DocumentCache(self.schema, limits or OperationLimits(), cache_size)
         self.operations: LRUCache[PlanKey, Operation] = LRUCache(cache_size)
         self.plans: LRUCache[PlanKey, PreparedOperation] = LRUCache(cache_size)
-        self.settings = ExecutionSettings(dict(timeouts or {}), default_timeout)
 
     async def execute(
         self,
@@ -124,9 +127,7 @@ class Gateway:
         self, plan: Plan, variables: dict[str, Any], transport: Transport | None = None
     ) -> Execution:
         """Run a plan's fetches and merge their answers, without shaping a response."""
-        execution = Execution(
-            plan, self.supergraph, transport or self.transport, variables, self.settings
-        )
+        execution = Execution(plan, self.supergraph, transport or self.transport, variables)
         await execution.run()
         return execution
 

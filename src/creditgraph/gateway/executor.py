@@ -8,7 +8,8 @@ objects at its path in the merged tree, turns each into a representation
 (deduplicated: one per distinct entity), and merges each answer back into
 every object that produced it.
 
-A subgraph that fails or is too slow costs only its own fields: they stay
+A subgraph that fails or is too slow (the transport's timeouts, retries and circuit
+breaker decide: transports/resilient.py) costs only its own fields: they stay
 null, with a `SUBGRAPH_UNAVAILABLE` error at each of their paths, and every
 fetch that does not need its answer still runs. Errors a subgraph reports are
 passed on with their paths rewritten from `_entities` positions to response
@@ -36,15 +37,6 @@ _MAX_UNAVAILABLE_ERRORS = 100
 _HIDDEN_EXTENSIONS = frozenset({"stacktrace", "exception"})
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutionSettings:
-    timeouts: Mapping[str, float]
-    default_timeout: float = 10.0
-
-    def timeout(self, graph_name: str) -> float:
-        return self.timeouts.get(graph_name, self.default_timeout)
-
-
 @dataclass(slots=True)
 class _Batch:
     """One fetch's part of a request: its representations and who produced each."""
@@ -64,13 +56,11 @@ class Execution:
         supergraph: Supergraph,
         transport: Transport,
         variables: Mapping[str, Any],
-        settings: ExecutionSettings,
     ) -> None:
         self.plan = plan
         self.supergraph = supergraph
         self.transport = transport
         self.variables = variables
-        self.settings = settings
         self.data: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
         self._abstract = supergraph.abstract_names
@@ -120,7 +110,7 @@ class Execution:
         else:
             document, variables = self._combined(batches)
         try:
-            response = await self._call(graph.name, document, variables)
+            response = await self.transport.send(graph.name, document, variables)
         except SubgraphUnavailable as exc:
             for batch in batches:
                 self._unavailable_entities(batch, graph.name, exc.reason)
@@ -142,7 +132,7 @@ class Execution:
 
     async def _send_root(self, fetch: Fetch, graph_name: str) -> None:
         try:
-            response = await self._call(graph_name, fetch.document, self._variables(fetch))
+            response = await self.transport.send(graph_name, fetch.document, self._variables(fetch))
         except SubgraphUnavailable as exc:
             message = _unavailable_message(graph_name, exc.reason)
             for key in _visible_keys(fetch.builder.fields):
@@ -155,16 +145,6 @@ class Execution:
             self._merge(self.data, data)
         for item in response.get("errors") or ():
             self.errors.append(_clean(item, item.get("path")))
-
-    async def _call(
-        self, graph_name: str, document: str, variables: dict[str, Any]
-    ) -> dict[str, Any]:
-        timeout = self.settings.timeout(graph_name)
-        try:
-            async with asyncio.timeout(timeout):
-                return await self.transport.send(graph_name, document, variables)
-        except TimeoutError:
-            raise SubgraphUnavailable(f"no answer within {timeout:g} s") from None
 
     def _variables(self, fetch: Fetch) -> dict[str, Any]:
         return {
