@@ -14,9 +14,9 @@ from creditgraph.access.tokens import Requester
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.composition import compose_ours
 from creditgraph.gateway.transports import InProcessTransport, SubgraphUnavailable, Transport
-from creditgraph.gateway.transports.resilient import FetchPolicy, Resilience
 from creditgraph.resources import supergraph_path
 from creditgraph.seed.personas import PERSONA
+from creditgraph.settings import FetchPolicy, Resilience
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 
 HUSBAND = PERSONA["husband"].identifier

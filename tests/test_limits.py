@@ -39,10 +39,9 @@ from creditgraph.gateway.documents import DocumentCache
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.limits import TooComplex, check, over_text_limits
 from creditgraph.gateway.operation import Field, Fragment, Selection, collect, normalize
-from creditgraph.gateway.transports.resilient import FetchPolicy, Resilience
 from creditgraph.resources import operations_root, policy_path, supergraph_path
 from creditgraph.server import build_app
-from creditgraph.settings import LIMIT_VARIABLES, OperationLimits
+from creditgraph.settings import LIMIT_VARIABLES, FetchPolicy, OperationLimits, Resilience
 from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
 from tests.policy_harness import HUSBAND
 

@@ -20,12 +20,12 @@ from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import load_persisted_queries
 from creditgraph.gateway.transports import InProcessTransport
-from creditgraph.gateway.transports.resilient import FetchPolicy, Resilience
 from creditgraph.gateway.trusted import sha256_hex
 from creditgraph.observability import MeteredTransport, Metrics
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import BANKS, PERSONA
 from creditgraph.server import build_app
+from creditgraph.settings import FetchPolicy, Resilience
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 
 HUSBAND = PERSONA["husband"].identifier

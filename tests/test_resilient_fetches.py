@@ -25,11 +25,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from creditgraph.access.tokens import Requester
 from creditgraph.commands import http_gateway
+from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import HTTPTransport
-from creditgraph.gateway.transports.resilient import FetchPolicy, Resilience, ResilientTransport
+from creditgraph.gateway.transports.resilient import ResilientTransport
 from creditgraph.resources import supergraph_path
 from creditgraph.seed.personas import PERSONA
+from creditgraph.settings import FetchPolicy, Resilience, Settings
 from creditgraph.subgraphs import credential
 from creditgraph.subgraphs.app import build_subgraph_app
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
@@ -339,3 +341,49 @@ def _named(secret: bytes, token: str) -> str:
     requester = credential.verify(secret, "scores", token)
     assert requester is not None
     return requester.identifier
+
+
+def test_the_configuration_file_sets_the_defaults_and_each_subgraph_apart(tmp_path: Path) -> None:
+    path = tmp_path / "creditgraph.toml"
+    path.write_text(
+        "[gateway]\nsubgraph_timeout = 4\n"
+        "[fetch]\nretries = 1\ncool_off = 30\n"
+        "[subgraphs.scores]\ntimeout = 0.5\nretries = 0\ndeduplicate = false\n",
+        encoding="utf-8",
+    )
+    resilience = Settings.load(path, {}).resilience
+    assert resilience.policy("bureau") == FetchPolicy(timeout=4, retries=1, cool_off=30)
+    assert resilience.policy("scores") == FetchPolicy(
+        timeout=0.5, retries=0, cool_off=30, deduplicate=False
+    )
+
+
+def test_bad_fetch_settings_are_refused_one_line_each(tmp_path: Path) -> None:
+    path = tmp_path / "creditgraph.toml"
+    path.write_text(
+        "[fetch]\nretries = -1\n[subgraphs.scores]\ntimeout = 0\nretry = 2\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.load(path, {"CREDITGRAPH_FETCH_COOL_OFF": "soon"})
+    problems = str(caught.value).splitlines()
+    assert len(problems) == 4, problems
+    for fragment in (
+        "fetch.retries must be from 0 to 10, got -1",
+        "subgraphs.scores.timeout must be more than 0",
+        "unknown key 'subgraphs.scores.retry' (did you mean 'retries'?)",
+        "CREDITGRAPH_FETCH_COOL_OFF must be a number",
+    ):
+        assert any(fragment in problem for problem in problems), (fragment, problems)
+
+
+def test_settings_for_a_subgraph_the_supergraph_lacks_stop_the_start(tmp_path: Path) -> None:
+    path = tmp_path / "creditgraph.toml"
+    path.write_text("[subgraphs.score]\ntimeout = 1\n", encoding="utf-8")
+    supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
+    with pytest.raises(ConfigurationError, match=r"\[subgraphs\.score\] but the supergraph"):
+        http_gateway(
+            supergraph,
+            overrides={},
+            secret=None,
+            resilience=Settings.load(path, {}).resilience,
+        )

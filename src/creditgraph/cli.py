@@ -431,7 +431,8 @@ def _subgraph_urls(pairs: tuple[str, ...]) -> dict[str, str]:
     type=click.FloatRange(0.01, 600),
     default=o.SUBGRAPH_TIMEOUT.default,
     show_default=True,
-    help="Seconds a subgraph has to answer before its fields are SUBGRAPH_UNAVAILABLE; "
+    help="Seconds one attempt at a subgraph fetch may take (a query's is retried, see "
+    "[fetch]); "
     "gateway.subgraph_timeout.",
 )
 @_trusted_only_option
@@ -483,7 +484,6 @@ def serve(
                 policy=policy,
                 host=host,
                 port=port,
-                subgraph_timeout=config[o.SUBGRAPH_TIMEOUT],
                 overrides=None if in_process else overrides,
                 trusted_only=config[o.TRUSTED_ONLY],
                 portal=portal,
@@ -498,7 +498,6 @@ def serve(
                 supergraph=supergraph,
                 host=host,
                 port=port,
-                subgraph_timeout=config[o.SUBGRAPH_TIMEOUT],
                 overrides=overrides,
                 trusted_only=config[o.TRUSTED_ONLY],
             )

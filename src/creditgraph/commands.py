@@ -36,7 +36,6 @@ from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import load_persisted_queries
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
-from creditgraph.gateway.transports.resilient import FetchPolicy, Resilience
 from creditgraph.graphiql import graphiql_routes
 from creditgraph.live import LiveHub, live_routes
 from creditgraph.observability import MeteredTransport, Metrics, RequestLog, Subgraphs, log_config
@@ -45,7 +44,7 @@ from creditgraph.resources import migrations_root, policy_path, supergraph_path
 from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
 from creditgraph.server import build_app
-from creditgraph.settings import OperationLimits, Settings, ensure_home, redact
+from creditgraph.settings import OperationLimits, Resilience, Settings, ensure_home, redact
 from creditgraph.subgraphs import credential
 from creditgraph.subgraphs.app import build_subgraph_app
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
@@ -201,7 +200,13 @@ async def run_up(
     tokens_in_page = hands_out_tokens(host, demo_tokens=demo_tokens)
     pool = await create_pool(dsn, limits=settings.limits)
     supergraph, metrics = load_supergraph(supergraph_path()), Metrics()
-    gateway = in_process_gateway(supergraph, pool, metrics=metrics, limits=settings.operations)
+    gateway = in_process_gateway(
+        supergraph,
+        pool,
+        resilience=settings.resilience,
+        metrics=metrics,
+        limits=settings.operations,
+    )
     try:
         queries = load_persisted_queries(trusted_only=trusted_only)
         access = enforcing(gateway, Policy.load(policy_path()), pool, settings)
@@ -410,7 +415,6 @@ async def run_serve(
     policy: Policy | None,
     host: str,
     port: int,
-    subgraph_timeout: float,
     overrides: dict[str, str] | None = None,
     trusted_only: bool = False,
     portal: bool = False,
@@ -427,12 +431,12 @@ async def run_serve(
             gateway = in_process_gateway(
                 supergraph,
                 pool,
-                resilience=_resilience(subgraph_timeout),
+                resilience=settings.resilience,
                 metrics=metrics,
                 limits=settings.operations,
             )
         else:
-            gateway = _over_http(supergraph, overrides, settings, subgraph_timeout, metrics)
+            gateway = _over_http(supergraph, overrides, settings, metrics)
         access = guarded(gateway, policy, pool, settings)
         await serve_gateway(
             gateway,
@@ -462,7 +466,6 @@ async def run_plain_serve(
     supergraph: Supergraph,
     host: str,
     port: int,
-    subgraph_timeout: float,
     overrides: dict[str, str],
     trusted_only: bool = False,
 ) -> None:
@@ -470,7 +473,7 @@ async def run_plain_serve(
     so no database."""
     metrics = Metrics()
     await serve_gateway(
-        _over_http(supergraph, overrides, settings, subgraph_timeout, metrics),
+        _over_http(supergraph, overrides, settings, metrics),
         host=host,
         port=port,
         trusted_only=trusted_only,
@@ -483,7 +486,6 @@ def _over_http(
     supergraph: Supergraph,
     overrides: dict[str, str],
     settings: Settings,
-    timeout: float,
     metrics: Metrics,
 ) -> Gateway:
     secret = credential.load_secret(ensure_home(settings.home))
@@ -491,15 +493,10 @@ def _over_http(
         supergraph,
         overrides=overrides,
         secret=secret,
-        resilience=_resilience(timeout),
+        resilience=settings.resilience,
         metrics=metrics,
         limits=settings.operations,
     )
-
-
-def _resilience(timeout: float) -> Resilience:
-    """How `serve` calls its subgraphs: the defaults, each attempt within `--timeout`."""
-    return Resilience(FetchPolicy(timeout=timeout))
 
 
 async def run_subgraph(dsn: str, *, name: str, host: str, port: int, settings: Settings) -> None:

@@ -14,8 +14,8 @@ give the rest of the code the values it needs, in the shape it needs them.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -96,6 +96,87 @@ class Settings:
     @property
     def operations(self) -> OperationLimits:
         return OperationLimits.from_config(self.config)
+
+    @property
+    def resilience(self) -> Resilience:
+        return Resilience.from_config(self.config)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPolicy:
+    """How the gateway calls one subgraph (gateway/transports/resilient.py does it).
+
+    Each field is an option of `[fetch]` (or `gateway.subgraph_timeout`), which one
+    subgraph's `[subgraphs.<name>]` table may override.
+    """
+
+    timeout: float = o.SUBGRAPH_TIMEOUT.default
+    """Seconds one attempt may take."""
+    retries: int = o.FETCH_RETRIES.default
+    """Further attempts after a failed query fetch (never for a mutation)."""
+    backoff: float = o.FETCH_BACKOFF.default
+    """Seconds before the first retry, at most; doubled for each one after."""
+    max_backoff: float = o.FETCH_MAX_BACKOFF.default
+    """The longest wait between two attempts."""
+    failures_to_open: int = o.FETCH_FAILURES_TO_OPEN.default
+    """Failed attempts in a row that open the circuit."""
+    cool_off: float = o.FETCH_COOL_OFF.default
+    """Seconds the circuit stays open before one probe is let through."""
+    deduplicate: bool = o.FETCH_DEDUPLICATE.default
+    """Share the answer of an identical query fetch in flight for the same requester."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resilience:
+    """The fetch policy of every subgraph: `default`, unless `subgraphs` names it."""
+
+    default: FetchPolicy = FetchPolicy()
+    subgraphs: Mapping[str, FetchPolicy] = field(default_factory=dict)
+
+    def policy(self, subgraph: str) -> FetchPolicy:
+        return self.subgraphs.get(subgraph, self.default)
+
+    def check(self, subgraphs: Iterable[str]) -> None:
+        """Refuse settings for a subgraph the supergraph does not have: a misspelt name
+        would otherwise leave the subgraph meant on the defaults without a word."""
+        unknown = sorted(set(self.subgraphs) - set(subgraphs))
+        if unknown:
+            raise ConfigurationError(
+                "the configuration sets [subgraphs."
+                + "], [subgraphs.".join(unknown)
+                + "] but the supergraph has no such subgraph"
+            )
+
+    @classmethod
+    def from_config(cls, config: Config) -> Resilience:
+        default = FetchPolicy(
+            timeout=config[o.SUBGRAPH_TIMEOUT],
+            retries=config[o.FETCH_RETRIES],
+            backoff=config[o.FETCH_BACKOFF],
+            max_backoff=config[o.FETCH_MAX_BACKOFF],
+            failures_to_open=config[o.FETCH_FAILURES_TO_OPEN],
+            cool_off=config[o.FETCH_COOL_OFF],
+            deduplicate=config[o.FETCH_DEDUPLICATE],
+        )
+        subgraphs = {}
+        for name, values in config.names(o.SUBGRAPHS.name).items():
+            given = {
+                field_name: values[option]
+                for field_name, option in _SUBGRAPH_OPTIONS.items()
+                if values[option] is not None
+            }
+            subgraphs[name] = replace(default, **given)
+        return cls(default, subgraphs)
+
+
+#: The options of `[subgraphs.<name>]`, by the `FetchPolicy` field each overrides.
+_SUBGRAPH_OPTIONS: dict[str, Option[Any]] = {
+    "timeout": o.SUBGRAPH_FETCH_TIMEOUT,
+    "retries": o.SUBGRAPH_FETCH_RETRIES,
+    "failures_to_open": o.SUBGRAPH_FETCH_FAILURES_TO_OPEN,
+    "cool_off": o.SUBGRAPH_FETCH_COOL_OFF,
+    "deduplicate": o.SUBGRAPH_FETCH_DEDUPLICATE,
+}
 
 
 DEFAULT_JWT_ISSUER = o.JWT_ISSUER.default

@@ -10,7 +10,7 @@ section, and list it in `SCHEMA`), then regenerate the README; nothing else need
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from creditgraph.config.schema import (
@@ -26,6 +26,8 @@ from creditgraph.config.schema import (
     Text,
     Values,
 )
+
+T = TypeVar("T")
 
 # -- server -------------------------------------------------------------------------------
 
@@ -70,7 +72,9 @@ SUBGRAPH_TIMEOUT = Option(
     "subgraph_timeout",
     Number(above=0, at_most=600, unit="seconds"),
     10.0,
-    "how long a subgraph has to answer before its fields are `SUBGRAPH_UNAVAILABLE`",
+    "how long one attempt at a subgraph fetch may take; past it the attempt fails (a query's "
+    "is retried, see `[fetch]`) and, with no attempt left, the subgraph's fields are "
+    "`SUBGRAPH_UNAVAILABLE`",
     env="CREDITGRAPH_SUBGRAPH_TIMEOUT",
     flag="--timeout",
 )
@@ -309,7 +313,105 @@ OPERATION_LIMITS = Section(
     ),
 )
 
+# -- subgraph fetches ---------------------------------------------------------------------
+
+_PAUSE = Number(above=0, at_most=60, unit="seconds")
+
+FETCH_RETRIES = Option(
+    "retries",
+    Integer(0, 10),
+    2,
+    "further attempts after a query fetch fails or times out, each after a jittered backoff; "
+    "a mutation, and every fetch of a request that writes, is sent once",
+    env="CREDITGRAPH_FETCH_RETRIES",
+)
+FETCH_BACKOFF = Option(
+    "backoff",
+    _PAUSE,
+    0.1,
+    "the longest wait before the first retry; doubled for each retry after it",
+    env="CREDITGRAPH_FETCH_BACKOFF",
+)
+FETCH_MAX_BACKOFF = Option(
+    "max_backoff",
+    _PAUSE,
+    2.0,
+    "the longest wait between two attempts",
+    env="CREDITGRAPH_FETCH_MAX_BACKOFF",
+)
+FETCH_FAILURES_TO_OPEN = Option(
+    "failures_to_open",
+    Integer(1, 10_000),
+    5,
+    "failed attempts in a row that open a subgraph's circuit: its fields are then "
+    "`SUBGRAPH_UNAVAILABLE` at once, without calling it",
+    env="CREDITGRAPH_FETCH_FAILURES_TO_OPEN",
+)
+FETCH_COOL_OFF = Option(
+    "cool_off",
+    Number(above=0, at_most=3600, unit="seconds"),
+    10.0,
+    "how long an open circuit stays open before one request is let through as a probe "
+    "(its success closes the circuit, its failure opens it again)",
+    env="CREDITGRAPH_FETCH_COOL_OFF",
+)
+FETCH_DEDUPLICATE = Option(
+    "deduplicate",
+    Flag(),
+    True,
+    "identical query fetches in flight for the same requester share one request and its answer",
+    env="CREDITGRAPH_FETCH_DEDUPLICATE",
+)
+
+FETCH = Section(
+    "fetch",
+    "How the gateway calls every subgraph, unless `[subgraphs.<name>]` says otherwise for "
+    "one. Each attempt is bounded by `gateway.subgraph_timeout`.",
+    (
+        FETCH_RETRIES,
+        FETCH_BACKOFF,
+        FETCH_MAX_BACKOFF,
+        FETCH_FAILURES_TO_OPEN,
+        FETCH_COOL_OFF,
+        FETCH_DEDUPLICATE,
+    ),
+)
+
+
+def _for_one(option: Option[T], doc: str, name: str | None = None) -> Option[T | None]:
+    """`option` for one subgraph: unset unless its table sets it."""
+    return Option(name or option.name, Optional(option.kind), None, doc)
+
+
+SUBGRAPH_FETCH_TIMEOUT = _for_one(
+    SUBGRAPH_TIMEOUT, "seconds one attempt may take; unset: `gateway.subgraph_timeout`", "timeout"
+)
+SUBGRAPH_FETCH_RETRIES = _for_one(FETCH_RETRIES, "further attempts; unset: `fetch.retries`")
+SUBGRAPH_FETCH_FAILURES_TO_OPEN = _for_one(
+    FETCH_FAILURES_TO_OPEN, "failures that open its circuit; unset: `fetch.failures_to_open`"
+)
+SUBGRAPH_FETCH_COOL_OFF = _for_one(
+    FETCH_COOL_OFF, "seconds its circuit stays open; unset: `fetch.cool_off`"
+)
+SUBGRAPH_FETCH_DEDUPLICATE = _for_one(
+    FETCH_DEDUPLICATE, "share identical fetches in flight; unset: `fetch.deduplicate`"
+)
+
+SUBGRAPHS = Section(
+    "subgraphs",
+    "One subgraph's own fetch settings, by its name in the supergraph "
+    "(`[subgraphs.scores]`); what a table leaves unset is as the defaults say.",
+    (
+        SUBGRAPH_FETCH_TIMEOUT,
+        SUBGRAPH_FETCH_RETRIES,
+        SUBGRAPH_FETCH_FAILURES_TO_OPEN,
+        SUBGRAPH_FETCH_COOL_OFF,
+        SUBGRAPH_FETCH_DEDUPLICATE,
+    ),
+    per_name=True,
+)
+
 # -- the schema ---------------------------------------------------------------------------
 
-SCHEMA = Schema([SERVER, GATEWAY, FILES, DATABASE, JWT, OPERATION_LIMITS])
+SCHEMA = Schema([SERVER, GATEWAY, FETCH, SUBGRAPHS, FILES, DATABASE, JWT, OPERATION_LIMITS])
 """Every section, in the order the README shows them."""

@@ -31,8 +31,8 @@ from creditgraph.gateway.planner import Planner, PlanningError
 from creditgraph.gateway.response import ResponseShaper
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import Transport
-from creditgraph.gateway.transports.resilient import Resilience, ResilientTransport
-from creditgraph.settings import OperationLimits
+from creditgraph.gateway.transports.resilient import ResilientTransport
+from creditgraph.settings import OperationLimits, Resilience
 
 PlanKey = tuple[str, str | None, tuple[bool, ...]]
 
@@ -59,7 +59,9 @@ class Gateway:
         deduplication `resilience` sets per subgraph (the defaults when None), so no
         deployment can leave a subgraph's fetches unbounded."""
         self.supergraph = supergraph
-        self.transport: Transport = ResilientTransport(transport, resilience or Resilience())
+        resilience = resilience or Resilience()
+        resilience.check(graph.name for graph in supergraph.graphs.values())
+        self.transport: Transport = ResilientTransport(transport, resilience)
         self.schema = api_schema(supergraph)
         self.planner = Planner(supergraph)
         self.shaper = ResponseShaper(self.schema, self.planner.possible)

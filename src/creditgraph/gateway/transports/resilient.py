@@ -1,7 +1,9 @@
 """Fetches that survive a flaky subgraph: timeouts, retries, a circuit breaker, deduplication.
 
 `ResilientTransport` wraps any transport (in-process or HTTP, metered or not) and
-knows nothing above it: it sees a subgraph's name, a document and its variables.
+knows nothing above it: it sees a subgraph's name, a document and its variables. What
+it does for each subgraph is that subgraph's `FetchPolicy` (settings.py: `[fetch]` and
+`[subgraphs.<name>]` in the configuration file).
 
 - **Timeout**, per subgraph: each attempt gets `timeout` seconds; past it, the attempt
   is cancelled and counts as a failure.
@@ -30,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,37 +40,7 @@ import orjson
 from creditgraph.access.tokens import Requester
 from creditgraph.gateway import writes
 from creditgraph.gateway.transports._base import SubgraphUnavailable, Transport
-
-
-@dataclass(frozen=True, slots=True)
-class FetchPolicy:
-    """How one subgraph is called: the defaults, or what the configuration says for it."""
-
-    timeout: float = 10.0
-    """Seconds one attempt may take."""
-    retries: int = 2
-    """Further attempts after a failed query fetch (never for a mutation)."""
-    backoff: float = 0.1
-    """Seconds before the first retry, at most; doubled for each one after."""
-    max_backoff: float = 2.0
-    """The longest wait between two attempts."""
-    failures_to_open: int = 5
-    """Failed attempts in a row that open the circuit."""
-    cool_off: float = 10.0
-    """Seconds the circuit stays open before one probe is let through."""
-    deduplicate: bool = True
-    """Share the answer of an identical query fetch in flight for the same requester."""
-
-
-@dataclass(frozen=True, slots=True)
-class Resilience:
-    """The fetch policy of every subgraph: `default`, unless `subgraphs` names it."""
-
-    default: FetchPolicy = FetchPolicy()
-    subgraphs: Mapping[str, FetchPolicy] = field(default_factory=dict)
-
-    def policy(self, subgraph: str) -> FetchPolicy:
-        return self.subgraphs.get(subgraph, self.default)
+from creditgraph.settings import FetchPolicy, Resilience
 
 
 class _Circuit:
