@@ -52,7 +52,7 @@ def test_every_mistake_of_a_file_is_named_on_its_own_line(tmp_path: Path) -> Non
         "database.statement_timeout must be a number of seconds, got a string",
         "database.lock_timeout must be more than 0 and at most 3600, got 0",
         "jwt.issuer has leading or trailing whitespace",
-        "not both",
+        "are set together",
         "unknown key 'operation_limit' (did you mean 'operation_limits'?)",
         "CREDITGRAPH_MAX_COST must be a whole number, got 'lots'",
     ]

@@ -625,7 +625,7 @@ def test_public_key_configuration_errors(home: Path, rsa_keys: RSAKeys) -> None:
 
 
 def test_settings_refuse_both_provider_forms_and_padded_names() -> None:
-    with pytest.raises(ConfigurationError, match="not both"):
+    with pytest.raises(ConfigurationError, match="are set together"):
         JwtSettings.from_env({"CREDITGRAPH_JWT_PUBLIC_KEY": "a.pem", "CREDITGRAPH_JWT_JWKS": "b"})
     with pytest.raises(ConfigurationError, match="CREDITGRAPH_JWT_ISSUER has leading or trailing"):
         JwtSettings.from_env({"CREDITGRAPH_JWT_ISSUER": "creditgraph "})

@@ -207,6 +207,7 @@ async def run_up(
         metrics=metrics,
         limits=settings.operations,
     )
+    access: Access | None = None
     try:
         queries = load_persisted_queries(trusted_only=trusted_only)
         access = enforcing(gateway, Policy.load(policy_path()), pool, settings)
@@ -240,6 +241,8 @@ async def run_up(
         console.print("Ctrl-C stops it.")
         await server.serve()
     finally:
+        if access is not None:
+            access.verifier.close()
         await gateway.aclose()
         await pool.close()
 
@@ -295,7 +298,7 @@ def enforcing(gateway: Gateway, policy: Policy, pool: asyncpg.Pool, settings: Se
     """The policy layer and token check in front of `gateway`."""
     home = ensure_home(settings.home)
     verifier = TokenVerifier.from_settings(home, settings=settings.jwt)
-    furnishing = TokenVerifier.from_settings(home, furnishing=True, settings=settings.jwt)
+    furnishing = verifier.for_furnishing()
     return Access(verifier, PolicyGateway(gateway, policy, pool), furnishing)
 
 
@@ -404,6 +407,8 @@ async def serve_gateway(
     try:
         await uvicorn.Server(config).serve()
     finally:
+        if access is not None:
+            access.verifier.close()
         await gateway.aclose()
 
 

@@ -190,10 +190,11 @@ DEFAULT_FURNISHING_AUDIENCE = o.JWT_FURNISHING_AUDIENCE.default
 class JwtSettings:
     """What a requester's token must say and who may have signed it.
 
-    `public_key` (a PEM file) or `jwks` (a JWKS JSON file) names an identity provider's
-    verification keys; with neither, creditgraph runs in demo mode and signs its own tokens.
-    Setting both is refused (config/options.py): which one a token is checked against must
-    never be a guess.
+    `public_key` (a PEM file), `jwks` (a JWKS JSON file) or `jwks_url` (the provider's JWKS
+    URL, fetched every `jwks_refresh` seconds and for a token naming an unknown key at most
+    once per `jwks_cooldown` seconds) names an identity provider's verification keys; with
+    none, creditgraph runs in demo mode and signs its own tokens. Setting two is refused
+    (config/options.py): which one a token is checked against must never be a guess.
     """
 
     issuer: str
@@ -202,11 +203,14 @@ class JwtSettings:
     jwks: Path | None
     furnishing_audience: str = DEFAULT_FURNISHING_AUDIENCE
     """The `aud` a furnisher's token carries (`jwt.furnishing_audience`)."""
+    jwks_url: str | None = None
+    jwks_refresh: float = o.JWT_JWKS_REFRESH.default
+    jwks_cooldown: float = o.JWT_JWKS_COOLDOWN.default
 
     @property
     def demo(self) -> bool:
         """Whether tokens are the demo ones creditgraph signs itself (no provider configured)."""
-        return self.public_key is None and self.jwks is None
+        return self.public_key is None and self.jwks is None and self.jwks_url is None
 
     @classmethod
     def from_config(cls, config: Config) -> JwtSettings:
@@ -216,6 +220,9 @@ class JwtSettings:
             public_key=config[o.JWT_PUBLIC_KEY],
             jwks=config[o.JWT_JWKS],
             furnishing_audience=config[o.JWT_FURNISHING_AUDIENCE],
+            jwks_url=config[o.JWT_JWKS_URL],
+            jwks_refresh=config[o.JWT_JWKS_REFRESH],
+            jwks_cooldown=config[o.JWT_JWKS_COOLDOWN],
         )
 
     @classmethod

@@ -18,8 +18,9 @@ Two modes, chosen by settings (`creditgraph.settings.JwtSettings`):
 * demo (nothing configured): HS256 over a random key created once under CREDITGRAPH_HOME
   (`jwt-signing.key`), minted by `creditgraph token` and `creditgraph up`;
 * a real identity provider: RS256 or ES256, checked against `CREDITGRAPH_JWT_PUBLIC_KEY` (a PEM
-  file) or `CREDITGRAPH_JWT_JWKS` (a JWKS file, the key picked by the token's `kid`). Demo tokens
-  are then refused, and nothing here can mint a token.
+  file), `CREDITGRAPH_JWT_JWKS` (a JWKS file) or `CREDITGRAPH_JWT_JWKS_URL` (the provider's JWKS
+  URL, fetched and kept fresh by access/keys.py); a JWKS's key is picked by the token's `kid`.
+  Demo tokens are then refused, and nothing here can mint a token.
 
 The algorithm is fixed by the key, never read from the token: a token that names another one
 (`none`, or HS256 signed with the provider's public key as the HMAC secret, the classic key
@@ -39,11 +40,10 @@ from typing import Any, Final, Literal
 
 import jwt
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, EllipticCurvePublicKey
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from jwt.exceptions import InvalidSubjectError
 
+from creditgraph.access.keys import RemoteKeySet, VerificationKey, keys_from_jwks, pinned
 from creditgraph.errors import ConfigurationError, CreditgraphError
 from creditgraph.identifiers import (
     InvalidIdentifier,
@@ -53,7 +53,7 @@ from creditgraph.identifiers import (
     validate_uscc,
 )
 from creditgraph.secret_files import load_or_create_secret
-from creditgraph.settings import JwtSettings
+from creditgraph.settings import DEFAULT_FURNISHING_AUDIENCE, JwtSettings
 
 __all__ = [
     "DEFAULT_LIFETIME_SECONDS",
@@ -87,7 +87,6 @@ FURNISHER_ROLE_CLAIM: Final = "furnisher"
 SIGNING_KEY_FILE: Final = "jwt-signing.key"
 _MIN_SECRET_BYTES: Final = 32
 _DEMO_ALGORITHM: Final = "HS256"
-_RSA_MIN_BITS: Final = 2048
 
 #: Clock skew tolerated between the token's issuer and this gateway, in seconds.
 LEEWAY_SECONDS: Final = 30
@@ -143,12 +142,8 @@ class Unauthenticated(CreditgraphError):
     """The request's token is not acceptable; the message is safe to show the client."""
 
 
-@dataclass(frozen=True, slots=True)
-class _VerificationKey:
-    """A key together with the one algorithm tokens signed by it must use."""
-
-    key: bytes | RSAPublicKey | EllipticCurvePublicKey
-    algorithm: str
+class _UnknownKey(Unauthenticated):
+    """The token names a kid the verifier does not hold (yet: a key set at a URL may)."""
 
 
 class TokenVerifier:
@@ -156,6 +151,9 @@ class TokenVerifier:
 
     Built once (its keys are read at construction, so a bad key file stops the server from
     starting rather than refusing every request later) and then used for every request.
+    With a JWKS URL (`remote`) the keys are fetched and kept fresh by `RemoteKeySet`; the
+    server's requests go through `authenticate`, which fetches the set at once, off the event
+    loop, when a token names a key it does not hold yet.
     """
 
     def __init__(
@@ -163,15 +161,19 @@ class TokenVerifier:
         *,
         issuer: str,
         audience: str,
-        key: _VerificationKey | None = None,
-        keys_by_id: Mapping[str, _VerificationKey] | None = None,
+        key: VerificationKey | None = None,
+        keys_by_id: Mapping[str, VerificationKey] | None = None,
+        remote: RemoteKeySet | None = None,
+        furnishing_audience: str = DEFAULT_FURNISHING_AUDIENCE,
     ) -> None:
-        if (key is None) == (keys_by_id is None):
-            raise ValueError("give one key, or keys by id, not both")
+        if sum(given is not None for given in (key, keys_by_id, remote)) != 1:
+            raise ValueError("give one key, keys by id, or a remote key set")
         self._issuer = issuer
         self._audience = audience
+        self._furnishing_audience = furnishing_audience
         self._key = key
         self._keys_by_id = dict(keys_by_id or {})
+        self._remote = remote
 
     @classmethod
     def from_settings(
@@ -184,29 +186,58 @@ class TokenVerifier:
     ) -> TokenVerifier:
         """The verifier the settings describe; in demo mode this creates the demo key if needed.
 
-        `furnishing`: check furnishers' tokens (their own audience) instead of requesters'.
-        The keys are the same either way: one identity provider issues both kinds.
-        `settings`: the configuration's (a server passes its own); else read from `env`.
+        `furnishing`: check furnishers' tokens (their own audience) instead of requesters'
+        (see `for_furnishing`). `settings`: the configuration's (a server passes its own);
+        else read from `env`.
 
         Raises ConfigurationError when a configured key file cannot be read or holds no usable
-        key.
+        key. A JWKS URL starts being fetched here, on a thread of its own.
         """
         settings = settings or JwtSettings.from_env(env)
-        audience = settings.furnishing_audience if furnishing else settings.audience
+        common: dict[str, Any] = {
+            "issuer": settings.issuer,
+            "audience": settings.audience,
+            "furnishing_audience": settings.furnishing_audience,
+        }
         if settings.public_key is not None:
-            key = _load_public_key(settings.public_key)
-            return cls(issuer=settings.issuer, audience=audience, key=key)
-        if settings.jwks is not None:
-            keys = _load_jwks(settings.jwks)
-            return cls(issuer=settings.issuer, audience=audience, keys_by_id=keys)
-        demo = _VerificationKey(_demo_secret(home), _DEMO_ALGORITHM)
-        return cls(issuer=settings.issuer, audience=audience, key=demo)
+            verifier = cls(key=_load_public_key(settings.public_key), **common)
+        elif settings.jwks_url is not None:
+            remote = RemoteKeySet(
+                settings.jwks_url,
+                refresh_seconds=settings.jwks_refresh,
+                cooldown_seconds=settings.jwks_cooldown,
+            )
+            verifier = cls(remote=remote, **common)
+        elif settings.jwks is not None:
+            verifier = cls(keys_by_id=_load_jwks(settings.jwks), **common)
+        else:
+            demo = VerificationKey(_demo_secret(home), _DEMO_ALGORITHM)
+            verifier = cls(key=demo, **common)
+        return verifier.for_furnishing() if furnishing else verifier
+
+    def for_furnishing(self) -> TokenVerifier:
+        """A verifier of furnishers' tokens: their own audience, the same keys, since one
+        identity provider issues both kinds (and a JWKS URL is then fetched once, not twice)."""
+        return TokenVerifier(
+            issuer=self._issuer,
+            audience=self._furnishing_audience,
+            key=self._key,
+            keys_by_id=self._keys_by_id if self._key is None and self._remote is None else None,
+            remote=self._remote,
+            furnishing_audience=self._furnishing_audience,
+        )
+
+    def close(self) -> None:
+        """Stop keeping a JWKS URL's keys fresh (nothing to do for keys read from files)."""
+        if self._remote is not None:
+            self._remote.close()
 
     def verify(self, authorization: str | None) -> Requester | None:
         """The requester the header proves; None when there is no header (anonymous).
 
         A header that is present but wrong in any way raises Unauthenticated: a client that
-        tried to authenticate and failed must hear so, not be served as anonymous.
+        tried to authenticate and failed must hear so, not be served as anonymous. Only the
+        keys held now are used; `authenticate` may fetch a JWKS URL's new key first.
         """
         if authorization is None:
             return None
@@ -220,6 +251,26 @@ class TokenVerifier:
         if authorization is None:
             raise Unauthenticated("furnishing needs a furnisher's token")
         return _furnisher(self._claims(authorization))
+
+    async def authenticate(self, authorization: str | None) -> Requester | None:
+        """`verify`, for a server: a token naming a key not held yet fetches the JWKS URL."""
+        try:
+            return self.verify(authorization)
+        except _UnknownKey:
+            if self._remote is None:
+                raise
+            await self._remote.fetch_unknown()
+        return self.verify(authorization)
+
+    async def authenticate_furnisher(self, authorization: str | None) -> Furnisher:
+        """`verify_furnisher`, for a server, fetching a new key as `authenticate` does."""
+        try:
+            return self.verify_furnisher(authorization)
+        except _UnknownKey:
+            if self._remote is None:
+                raise
+            await self._remote.fetch_unknown()
+        return self.verify_furnisher(authorization)
 
     def _claims(self, authorization: str) -> dict[str, Any]:
         """The claims of the header's token, once its signature, issuer, audience and times hold."""
@@ -239,7 +290,7 @@ class TokenVerifier:
             raise Unauthenticated(_refusal(exc)) from None
         return claims
 
-    def _key_for(self, token: str) -> _VerificationKey:
+    def _key_for(self, token: str) -> VerificationKey:
         """The key this token must be signed with; the token's own header only picks by `kid`."""
         try:
             header = jwt.get_unverified_header(token)
@@ -251,13 +302,23 @@ class TokenVerifier:
             kid = header.get("kid")
             if not isinstance(kid, str) or not kid:
                 raise Unauthenticated("token names no signing key (kid)")
-            found = self._keys_by_id.get(kid)
+            held = self._keys_by_id if self._remote is None else self._remote.keys
+            found = held.get(kid)
             if found is None:
-                raise Unauthenticated("token signing key (kid) unknown")
+                raise _UnknownKey(self._unknown_kid())
             key = found
         if header.get("alg") != key.algorithm:
             raise Unauthenticated("token algorithm not accepted")
         return key
+
+    def _unknown_kid(self) -> str:
+        """Why a kid is not found: unknown, or the provider's key set could not be had."""
+        if self._remote is not None and self._remote.failure is not None:
+            return (
+                "token signing key (kid) unknown: the identity provider's key set "
+                "could not be fetched"
+            )
+        return "token signing key (kid) unknown"
 
 
 def mint_demo_token(
@@ -354,10 +415,15 @@ def mint_furnisher_token(
 def _demo_settings(settings: JwtSettings) -> JwtSettings:
     """The settings, refused when an identity provider (not creditgraph) issues tokens."""
     if not settings.demo:
-        variable = "CREDITGRAPH_JWT_PUBLIC_KEY" if settings.public_key else "CREDITGRAPH_JWT_JWKS"
+        if settings.public_key is not None:
+            variable = "CREDITGRAPH_JWT_PUBLIC_KEY"
+        elif settings.jwks is not None:
+            variable = "CREDITGRAPH_JWT_JWKS"
+        else:
+            variable = "CREDITGRAPH_JWT_JWKS_URL"
         raise ConfigurationError(
             f"{variable} is set, so tokens come from that identity provider; "
-            "creditgraph can mint only demo tokens, with neither setting"
+            "creditgraph can mint only demo tokens, with no provider configured"
         )
     return settings
 
@@ -506,86 +572,24 @@ def _representative_problem(role: Role, representative: object) -> str | None:
 # --- loading an identity provider's keys ------------------------------------------------------
 
 
-def _load_public_key(path: Path) -> _VerificationKey:
+def _load_public_key(path: Path) -> VerificationKey:
     origin = f"CREDITGRAPH_JWT_PUBLIC_KEY {path}"
     data = _read(path, origin)
     try:
         key = load_pem_public_key(data)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise ConfigurationError(f"{origin} is not a PEM public key") from None
-    return _pinned(key, origin)
+    return pinned(key, origin)
 
 
-def _load_jwks(path: Path) -> dict[str, _VerificationKey]:
-    """The JWKS's signing keys by kid, each pinned to RS256 or ES256.
-
-    Keys meant for something else (encryption, another algorithm or curve) are passed over, as
-    a provider's JWKS may well hold some; symmetric (`oct`) keys always are, since a secret
-    published in a key set would let anyone sign. A key we would use but cannot (no kid, a
-    duplicate kid, private material, a broken key) is a mistake in the file and stops here.
-    """
+def _load_jwks(path: Path) -> dict[str, VerificationKey]:
+    """The signing keys of a JWKS file (`keys_from_jwks` says which are taken)."""
     origin = f"CREDITGRAPH_JWT_JWKS {path}"
     try:
         document = json.loads(_read(path, origin))
     except ValueError:
         raise ConfigurationError(f"{origin} is not JSON") from None
-    entries = document.get("keys") if isinstance(document, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise ConfigurationError(f'{origin} is not a JWKS: it needs a non-empty "keys" list')
-    keys: dict[str, _VerificationKey] = {}
-    for position, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            raise ConfigurationError(f"{origin}: key {position} is not a JSON object")
-        algorithm = _jwk_algorithm(entry)
-        if algorithm is None:
-            continue
-        kid = entry.get("kid")
-        if not isinstance(kid, str) or not kid:
-            raise ConfigurationError(
-                f"{origin}: key {position} has no kid, so no token can name it"
-            )
-        if kid in keys:
-            raise ConfigurationError(f"{origin}: kid {kid!r} names two keys")
-        if "d" in entry:
-            raise ConfigurationError(
-                f"{origin}: key {kid!r} holds private key material; publish the public key only"
-            )
-        try:
-            jwk = jwt.PyJWK(entry, algorithm=algorithm)
-        except jwt.PyJWTError:
-            raise ConfigurationError(f"{origin}: key {kid!r} is not a valid key") from None
-        keys[kid] = _pinned(jwk.key, f"{origin}: key {kid!r}")
-    if not keys:
-        raise ConfigurationError(f"{origin} holds no RS256 or ES256 signing key")
-    return keys
-
-
-def _jwk_algorithm(entry: Mapping[str, Any]) -> str | None:
-    """RS256 or ES256 when creditgraph would verify tokens with this JWK, else None."""
-    if entry.get("use", "sig") != "sig":
-        return None
-    kty = entry.get("kty")
-    if kty == "RSA":
-        algorithm = "RS256"
-    elif kty == "EC" and entry.get("crv") == "P-256":
-        algorithm = "ES256"
-    else:
-        return None
-    declared = entry.get("alg")
-    return algorithm if declared is None or declared == algorithm else None
-
-
-def _pinned(key: object, origin: str) -> _VerificationKey:
-    """The key with the one algorithm it may verify, or ConfigurationError naming why not."""
-    if isinstance(key, RSAPublicKey):
-        if key.key_size < _RSA_MIN_BITS:
-            raise ConfigurationError(
-                f"{origin} is a {key.key_size}-bit RSA key; at least {_RSA_MIN_BITS} bits needed"
-            )
-        return _VerificationKey(key, "RS256")
-    if isinstance(key, EllipticCurvePublicKey) and isinstance(key.curve, SECP256R1):
-        return _VerificationKey(key, "ES256")
-    raise ConfigurationError(f"{origin} is neither an RSA key (RS256) nor an EC P-256 key (ES256)")
+    return keys_from_jwks(document, origin)
 
 
 def _read(path: Path, origin: str) -> bytes:

@@ -222,10 +222,61 @@ JWT_JWKS = Option(
 )
 
 
+class HttpUrl(Text):
+    """An http(s) URL with a host: the only kind PyJWT's JWKS client will fetch."""
+
+    def read(self, value: object) -> str:
+        url = super().read(value)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 -- raises ValueError on a non-numeric or out-of-range port
+        except ValueError as exc:
+            raise Invalid(f"is malformed: {exc}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise Invalid(f"must be an http:// or https:// URL with a host, got {url!r}")
+        return url
+
+    def describe(self) -> str:
+        return "`https://` URL"
+
+    def show(self, value: str) -> str:
+        return f'"{value}"'
+
+
+JWT_JWKS_URL = Option(
+    "jwks_url",
+    Optional(HttpUrl()),
+    None,
+    "the identity provider's JWKS URL, fetched with PyJWT's JWKS client at start and every "
+    "`jwks_refresh` seconds, and at once for a token naming an unknown `kid`; a key the "
+    "provider removed is refused from the next fetch on (see Requester tokens)",
+    env="CREDITGRAPH_JWT_JWKS_URL",
+)
+JWT_JWKS_REFRESH = Option(
+    "jwks_refresh",
+    Number(above=0, at_most=86400, unit="seconds"),
+    300.0,
+    "how often `jwks_url` is fetched again",
+    env="CREDITGRAPH_JWT_JWKS_REFRESH",
+)
+JWT_JWKS_COOLDOWN = Option(
+    "jwks_cooldown",
+    Number(above=0, at_most=3600, unit="seconds"),
+    30.0,
+    "the least time between two fetches of `jwks_url` made for tokens naming an unknown "
+    "`kid` (clients choose the `kid`: they must not make the gateway hammer its provider)",
+    env="CREDITGRAPH_JWT_JWKS_COOLDOWN",
+)
+
+_KEY_SOURCES: tuple[Option[Any], ...] = (JWT_PUBLIC_KEY, JWT_JWKS, JWT_JWKS_URL)
+
+
 def _one_key_source(values: Values) -> list[str]:
-    if values[JWT_PUBLIC_KEY] is not None and values[JWT_JWKS] is not None:
+    given = [option for option in _KEY_SOURCES if values[option] is not None]
+    if len(given) > 1:
+        named = " and ".join(_named(values, option) for option in given)
         return [
-            f"set {_named(values, JWT_PUBLIC_KEY)} or {_named(values, JWT_JWKS)}, not both: "
+            f"{named} are set together; set one of public_key, jwks and jwks_url: "
             "which one a token is checked against must never be a guess"
         ]
     return []
@@ -250,10 +301,19 @@ def _named(values: Values, option: Option[Any]) -> str:
 
 JWT = Section(
     "jwt",
-    "What a requester's token must say and who may have signed it. With neither `public_key` "
-    "nor `jwks`, creditgraph runs in demo mode and signs its own tokens (see Requester "
-    "tokens).",
-    (JWT_ISSUER, JWT_AUDIENCE, JWT_FURNISHING_AUDIENCE, JWT_PUBLIC_KEY, JWT_JWKS),
+    "What a requester's token must say and who may have signed it. With none of `public_key`, "
+    "`jwks` and `jwks_url`, creditgraph runs in demo mode and signs its own tokens (see "
+    "Requester tokens).",
+    (
+        JWT_ISSUER,
+        JWT_AUDIENCE,
+        JWT_FURNISHING_AUDIENCE,
+        JWT_PUBLIC_KEY,
+        JWT_JWKS,
+        JWT_JWKS_URL,
+        JWT_JWKS_REFRESH,
+        JWT_JWKS_COOLDOWN,
+    ),
     checks=(_one_key_source, _audiences_differ),
 )
 

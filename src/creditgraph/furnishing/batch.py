@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import uuid
 from collections.abc import Mapping
@@ -20,9 +21,11 @@ def furnisher_from_token(home: Path, token: str, env: Mapping[str, str] | None =
     """The furnisher a furnishing token proves (the same keys as requesters' tokens)."""
     verifier = TokenVerifier.from_settings(home, env, furnishing=True)
     try:
-        return verifier.verify_furnisher(f"Bearer {token.strip()}")
+        return asyncio.run(verifier.authenticate_furnisher(f"Bearer {token.strip()}"))
     except Unauthenticated as exc:
         raise ConfigurationError(f"furnishing token refused: {exc}") from None
+    finally:
+        verifier.close()
 
 
 async def furnish_file(

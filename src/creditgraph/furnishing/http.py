@@ -44,7 +44,7 @@ def furnishing_routes(pool: asyncpg.Pool, verifier: TokenVerifier) -> list[BaseR
     async def upload(request: Request) -> Response:
         request_id = current_request_id() or "unknown"
         try:
-            furnisher = verifier.verify_furnisher(request.headers.get("authorization"))
+            furnisher = await verifier.authenticate_furnisher(request.headers.get("authorization"))
         except Unauthenticated as exc:
             await _refused(pool, request_id, None, str(exc), "UNAUTHENTICATED")
             return _error(401, str(exc), "UNAUTHENTICATED")

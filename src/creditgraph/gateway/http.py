@@ -192,10 +192,10 @@ class _Refusals:
         return response
 
 
-def _requester_if_any(access: Access, request: Request) -> Requester | None:
+async def _requester_if_any(access: Access, request: Request) -> Requester | None:
     """Who a request refused before its token was read says it is, for its audit entry only."""
     try:
-        return access.verifier.verify(request.headers.get("authorization"))
+        return await access.verifier.authenticate(request.headers.get("authorization"))
     except Unauthenticated:
         return None
 
@@ -251,12 +251,12 @@ async def _answer(
         params = _checked(await _params(request))
     except _BadRequest as exc:
         if access is not None:
-            refusals.requester = _requester_if_any(access, request)
+            refusals.requester = await _requester_if_any(access, request)
         return await refusals.answer([error(exc.message, BAD_USER_INPUT)], exc.status)
     requester = None
     if access is not None:
         try:
-            requester = access.verifier.verify(request.headers.get("authorization"))
+            requester = await access.verifier.authenticate(request.headers.get("authorization"))
         except Unauthenticated as exc:
             return await refusals.unauthenticated(exc)
     refusals.requester = requester

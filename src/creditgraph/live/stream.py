@@ -71,7 +71,7 @@ def live_routes(
 
     async def live(request: Request) -> Response:
         try:
-            requester = verifier.verify(request.headers.get("authorization"))
+            requester = await verifier.authenticate(request.headers.get("authorization"))
         except Unauthenticated as exc:
             return _refused(str(exc), "UNAUTHENTICATED", 401)
         if requester is None:
