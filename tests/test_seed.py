@@ -10,17 +10,44 @@ from creditgraph.seed import PERSONAS, seed_database
 from creditgraph.seed.personas import PERSONA
 from creditgraph.seed.tables import COLUMNS
 
+# what the database derives from the seeded inquiries as they are recorded
+DERIVED = {
+    "gateway.counted_inquiries": ("grant_id", "inquiry_id", "subject_identifier", "inquired_at"),
+    "gateway.inquiry_tallies": ("subject_identifier", "looks"),
+}
+
 
 async def _fingerprint(db: asyncpg.Connection) -> dict[str, str]:
     """A digest of every seeded column of every seeded table (not the load-time clocks)."""
     digests = {}
-    for table, columns in COLUMNS.items():
+    for table, columns in {**COLUMNS, **DERIVED}.items():
         row = ", ".join(columns)
         digests[table] = await db.fetchval(
             f"select md5(coalesce(string_agg(r::text, '|' order by r::text), ''))"
             f" from (select row({row}) as r from {table}) rows"
         )
     return digests
+
+
+async def _schema(db: asyncpg.Connection) -> list[str]:
+    """Every key, constraint, index and trigger (with whether it is on) of the seeded schemas."""
+    rows = await db.fetch(
+        """
+        select format('%s %s %s valid=%s', conrelid::regclass, conname,
+                      pg_get_constraintdef(oid), convalidated) as item
+        from pg_constraint
+        where connamespace::regnamespace::text in ('bureau', 'public_records', 'scores', 'gateway')
+        union all
+        select indexdef from pg_indexes
+        where schemaname in ('bureau', 'public_records', 'scores', 'gateway')
+        union all
+        select format('%s %s enabled=%s', tgrelid::regclass, tgname, tgenabled)
+        from pg_trigger
+        where not tgisinternal
+        order by 1
+        """
+    )
+    return [r["item"] for r in rows]
 
 
 async def _subject_id(db: asyncpg.Connection, key: str) -> int:
@@ -40,6 +67,41 @@ async def test_same_arguments_give_the_same_data(db: asyncpg.Connection) -> None
     other = await _fingerprint(db)
     assert other["bureau.subjects"] != first["bureau.subjects"]
     assert other["bureau.repayments"] != first["bureau.repayments"]
+
+
+async def test_the_seed_leaves_every_key_index_and_trigger_as_it_found_them(
+    db: asyncpg.Connection,
+) -> None:
+    # the seed loads without them and builds them again: none may go missing or change
+    before = await _schema(db)
+    assert any("repayments_pkey" in item for item in before)
+    await seed_database(db, subjects=200, seed=5)
+    assert await _schema(db) == before
+    await seed_database(db, subjects=200, seed=5, force=True)
+    assert await _schema(db) == before
+
+
+async def test_counted_inquiries_and_tallies_are_what_recording_each_look_makes(
+    db: asyncpg.Connection,
+) -> None:
+    """The seed derives them in bulk; recording the same looks one by one must agree."""
+    await seed_database(db, subjects=400, seed=9)
+    seeded = await _fingerprint(db)
+    assert await db.fetchval("select count(*) from gateway.counted_inquiries") > 100
+    columns = ", ".join(COLUMNS["gateway.inquiries"])
+    await db.execute(
+        f"""
+        create temporary table looks as select {columns} from gateway.inquiries;
+        delete from gateway.counted_inquiries;
+        delete from gateway.inquiry_tallies;
+        delete from gateway.inquiries;
+        insert into gateway.inquiries ({columns}) overriding system value
+        select {columns} from looks order by id;
+        """
+    )
+    recorded = await _fingerprint(db)
+    for table in DERIVED:
+        assert recorded[table] == seeded[table], table
 
 
 async def test_a_non_empty_database_is_refused_without_force(db: asyncpg.Connection) -> None:

@@ -33,13 +33,15 @@ from creditgraph.seed.calendar import (
 )
 from creditgraph.seed.histories import Conduct, grid
 from creditgraph.seed.personas import BANKS, INSTITUTIONS, Institution
-from creditgraph.seed.tables import Rows
+from creditgraph.seed.tables import Rows, money_text
 
 LOAN_KINDS = ("MORTGAGE", "CAR_LOAN", "CONSUMER_LOAN", "BUSINESS_LOAN", "SPECIAL_INSTALMENT")
 
 
-def money(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
+# the first day of each month of the history window, as COPY reads a date
+_MONTH_TEXT = tuple(
+    month_start(number).isoformat() for number in range(FIRST_HISTORY_MONTH, DATA_MONTH + 1)
+)
 
 
 @dataclass(slots=True)
@@ -89,6 +91,7 @@ class Builder:
         self.requester_ids: dict[str, int] = {}
         self.subjects: list[Subject] = []
         self._uuid_rng = random.Random(rng.getrandbits(64))
+        self._repayment_lines = rows.lines("bureau.repayments")
 
     # -- reference data -------------------------------------------------
 
@@ -146,7 +149,7 @@ class Builder:
                 None,
                 established_on,
                 industry,
-                money(capital),
+                money_text(capital),
                 LOADED_AT,
             ),
         )
@@ -262,6 +265,9 @@ class Builder:
 
         instalment = amount // term_months if loan and term_months else 0
         balance = amount
+        lines = self._repayment_lines
+        months = _MONTH_TEXT
+        getrandbits = rng.getrandbits
         for offset, symbol in enumerate(statuses):
             month = first_month + offset
             if loan:
@@ -269,7 +275,18 @@ class Builder:
                 balance = max(amount - instalment * elapsed, 0)
                 due = instalment if balance or symbol != "N" else 0
             else:
-                balance = 0 if symbol == "*" else rng.randint(amount // 20 + 100, amount * 9 // 10)
+                if symbol == "*":
+                    balance = 0
+                else:
+                    # rng.randint(amount // 20 + 100, amount * 9 // 10), drawn exactly as
+                    # Random.randint draws it (getrandbits of the width's bit length until one
+                    # falls below the width), inline: this runs for every month of every card
+                    width = amount * 9 // 10 - amount // 20 - 100 + 1
+                    bits = width.bit_length()
+                    drawn = getrandbits(bits)
+                    while drawn >= width:
+                        drawn = getrandbits(bits)
+                    balance = amount // 20 + 100 + drawn
                 due = balance // 10
             if symbol == "C":
                 due, paid, overdue, balance = 0, balance, 0, 0
@@ -281,17 +298,12 @@ class Builder:
                 due, paid, overdue = 0, 0, 0
             else:
                 paid, overdue = due, 0
-            self.rows.add(
-                "bureau.repayments",
-                (
-                    aid,
-                    month_start(month),
-                    symbol,
-                    money(due),
-                    money(paid),
-                    money(overdue),
-                    money(balance),
-                ),
+            # the most numerous row by far, so written as its COPY line here (money_text's
+            # format, inline: every amount here is zero or more)
+            lines.append(
+                f"{aid}\t{months[month - FIRST_HISTORY_MONTH]}\t{symbol}"
+                f"\t{due // 100}.{due % 100:02d}\t{paid // 100}.{paid % 100:02d}"
+                f"\t{overdue // 100}.{overdue % 100:02d}\t{balance // 100}.{balance % 100:02d}\n"
             )
 
         last = statuses[-1] if statuses else "N"
@@ -317,9 +329,9 @@ class Builder:
                 f"{lender.code[8:12]}{aid:010d}",
                 kind,
                 purpose,
-                money(amount) if loan else None,
-                None if loan else money(amount),
-                money(balance),
+                money_text(amount) if loan else None,
+                None if loan else money_text(amount),
+                money_text(balance),
                 term_months if loan else None,
                 "EQUAL_INSTALMENT" if loan else "MINIMUM_PAYMENT",
                 "MORTGAGE" if kind == "MORTGAGE" else "NONE",
@@ -373,7 +385,7 @@ class Builder:
                 account_id,
                 f"GC{gid:08d}",
                 "JOINT_AND_SEVERAL",
-                money(amount),
+                money_text(amount),
                 starts_on,
                 ends_on,
                 "ACTIVE" if ends_on > DATA_DATE else "RELEASED",
@@ -408,8 +420,8 @@ class Builder:
                 applicant,
                 "借款合同纠纷 loan contract dispute",
                 filed_on,
-                money(amount),
-                money(0 if concluded else amount),
+                money_text(amount),
+                money_text(0 if concluded else amount),
                 status,
                 closed_on,
             ),
@@ -488,7 +500,7 @@ class Builder:
                 f"杭市监{decided_on.year}{aid:05d}号",
                 category,
                 description,
-                money(amount) if amount is not None else None,
+                money_text(amount) if amount is not None else None,
                 decided_on,
                 add_months(decided_on, 36) if kind == "PENALTY" else None,
             ),
@@ -521,7 +533,7 @@ class Builder:
                 authority.code,
                 authority.name,
                 tax_type,
-                money(amount),
+                money_text(amount),
                 period_start,
                 period_end,
                 recorded_on,
@@ -604,7 +616,7 @@ class Builder:
                 filed_on,
                 filed_on + timedelta(days=120),
                 "JUDGMENT",
-                money(amount),
+                money_text(amount),
             ),
         )
 
@@ -618,7 +630,7 @@ class Builder:
                 subject.identifier,
                 provider,
                 service,
-                money(amount),
+                money_text(amount),
                 month_start(month_number(since)),
                 since + timedelta(days=90),
             ),
@@ -660,7 +672,7 @@ class Builder:
                     scheme,
                     started_on,
                     last_paid,
-                    money(base),
+                    money_text(base),
                     "PAYING",
                     DATA_DATE,
                 ),
@@ -674,7 +686,7 @@ class Builder:
                 employer,
                 started_on,
                 last_paid,
-                money(base * 12 // 100),
+                money_text(base * 12 // 100),
                 "PAYING",
                 DATA_DATE,
             ),

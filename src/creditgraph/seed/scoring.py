@@ -21,12 +21,14 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from creditgraph.bureau import signals
 from creditgraph.scores import city_scorecard, scorecard
 from creditgraph.seed.builder import Builder, Facts, Subject
 from creditgraph.seed.calendar import DATA_MONTH, moment, month_start
 from creditgraph.seed.personas import CITY_SCORER, COMMERCIAL_SCORER, CREDIT_BUREAU, Institution
+from creditgraph.seed.tables import copy_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,15 +198,21 @@ def models(builder: Builder) -> dict[str, int]:
     return ids
 
 
+# Many files have the same facts (no credit, or a few clean cards): each distinct set of facts
+# is assessed once. The scorecards are pure functions of their facts.
+_assess_bureau = lru_cache(maxsize=1 << 16)(scorecard.assess)
+_assess_city = lru_cache(maxsize=1 << 16)(city_scorecard.assess)
+
+
 def _points(
     model: Model, facts: Facts
 ) -> tuple[int, list[scorecard.Cost], tuple[city_scorecard.DimensionScore, ...]]:
     """A model's score for `facts` on the data date, its reason codes and its dimensions."""
     if model.scale == scorecard.SCALE:
-        assessment = scorecard.assess(bureau_facts(facts))
+        assessment = _assess_bureau(bureau_facts(facts))
         return assessment.value, list(assessment.reasons), ()
     if model.scale == city_scorecard.SCALE:
-        city = city_scorecard.assess(city_facts(facts))
+        city = _assess_city(city_facts(facts))
         return city.value, list(city.reasons), city.dimensions
     span = model.high - model.low
     weights = _WEIGHTS[model.scale]
@@ -214,15 +222,27 @@ def _points(
     return model.high - 1 - sum(costs.values()), reasons, ()
 
 
+# when each of a subject's three observations was made, as COPY reads it: 2, 1 and 0 years
+# before the data date, on the 28th of the data month
+_OBSERVED = {
+    years_ago: copy_line((moment(month_start(DATA_MONTH - 12 * years_ago)) + timedelta(days=27),))
+    for years_ago in (2, 1, 0)
+}
+
+
 def observe(builder: Builder, model_ids: dict[str, int], subject: Subject) -> None:
     """Three observations a year apart per model, the latest on the data date.
 
     The latest is the model's score for the file as it stands, with its
     dimensions when the model has them (the city score); the earlier two drift
     a little from it, as a file does over a year, and keep only their reasons.
+    Every subject has these rows, so they are written as COPY lines here.
     """
     rng: random.Random = builder.rng
     facts = builder.facts[subject.id]
+    observations = builder.rows.lines("scores.observations")
+    reason_lines = builder.rows.lines("scores.reasons")
+    identifier = copy_line((subject.identifier,))[:-1]
     for model in MODELS:
         if model.persons_only and subject.kind != "PERSON":
             continue
@@ -231,26 +251,21 @@ def observe(builder: Builder, model_ids: dict[str, int], subject: Subject) -> No
         scorecards = (scorecard.SCALE, city_scorecard.SCALE)
         highest = model.high if model.scale in scorecards else model.high - 1
         score, reasons, dimensions = _points(model, facts)
+        model_id = model_ids[model.scale]
+        # each observation's reasons, but for the observation's id in front
+        reasons_text = [
+            copy_line((rank, reason.code, reason.description, reason.impact))
+            for rank, reason in enumerate(reasons, start=1)
+        ]
         for years_ago in (2, 1, 0):
             drift = rng.randint(-span // 50, span // 50) if years_ago else 0
             value = max(model.low, min(highest, score + drift))
             oid = builder.ids.next("observations")
-            observed = moment(month_start(DATA_MONTH - 12 * years_ago)) + timedelta(days=27)
-            builder.rows.add(
-                "scores.observations",
-                (
-                    oid,
-                    model_ids[model.scale],
-                    subject.identifier,
-                    value,
-                    model.band(value),
-                    observed,
-                ),
+            observations.append(
+                f"{oid}\t{model_id}\t{identifier}\t{value}\t{model.band(value)}"
+                f"\t{_OBSERVED[years_ago]}"
             )
-            for rank, reason in enumerate(reasons, start=1):
-                builder.rows.add(
-                    "scores.reasons", (oid, rank, reason.code, reason.description, reason.impact)
-                )
+            reason_lines.extend(f"{oid}\t{text}" for text in reasons_text)
             if years_ago == 0:
                 dimension_rows(builder, oid, dimensions)
 
@@ -259,10 +274,11 @@ def dimension_rows(
     builder: Builder, oid: int, dimensions: tuple[city_scorecard.DimensionScore, ...]
 ) -> None:
     """Each dimension of observation `oid`, with the factors that cost it points."""
+    lines = builder.rows.lines("scores.dimensions")
+    reason_lines = builder.rows.lines("scores.dimension_reasons")
     for ordinal, d in enumerate(dimensions, start=1):
-        builder.rows.add("scores.dimensions", (oid, ordinal, d.code, d.name, d.value, d.points))
+        lines.append(f"{oid}\t{copy_line((ordinal, d.code, d.name, d.value, d.points))}")
         for rank, cost in enumerate(d.reasons, start=1):
-            builder.rows.add(
-                "scores.dimension_reasons",
-                (oid, d.code, rank, cost.code, cost.description, cost.impact),
+            reason_lines.append(
+                f"{oid}\t{copy_line((d.code, rank, cost.code, cost.description, cost.impact))}"
             )

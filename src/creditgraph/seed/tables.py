@@ -6,8 +6,14 @@ One declaration serves the generator (row tuples follow it) and the loader
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
+
+from asyncpg import Range
 
 Row = tuple[Any, ...]
 
@@ -283,24 +289,87 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Foreign keys are checked row by row inside the one seed transaction, so
-# tables are loaded parents first.
+
+# COPY's text format: a tab between fields, a newline after each row, \N for null, and a
+# backslash before any backslash, tab, newline or carriage return inside a value.
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _text(value: str) -> str:
+    if value.isprintable() and "\\" not in value:  # tab, newline and return are not printable
+        return value
+    return _SPECIAL.sub(lambda match: _ESCAPES[match.group()], value)
+
+
+def _range(value: Range[Any]) -> str:
+    lower = "" if value.lower is None else _field(value.lower)
+    upper = "" if value.upper is None else _field(value.upper)
+    opening = "[" if value.lower_inc else "("
+    closing = "]" if value.upper_inc else ")"
+    return f"{opening}{lower},{upper}{closing}"
+
+
+def _array(value: list[str]) -> str:
+    # every element quoted, so commas, braces and spaces inside one stay in it
+    quoted = ('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in value)
+    return _text("{" + ",".join(quoted) + "}")
+
+
+_FORMATS: dict[type, Callable[[Any], str]] = {
+    type(None): lambda _: "\\N",
+    str: _text,
+    int: str,
+    Decimal: str,
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+    UUID: str,
+    Range: _range,
+    list: _array,
+}
+
+
+def _field(value: Any) -> str:
+    return _FORMATS[type(value)](value)
+
+
+def copy_line(row: Row) -> str:
+    """One row as a line of COPY's text format (booleans and floats are not seeded)."""
+    return "\t".join([_FORMATS[type(value)](value) for value in row]) + "\n"
+
+
+def money_text(cents: int) -> str:
+    """An amount in cents as the numeric text COPY reads: 12345 is 123.45."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+# The tables are loaded with their keys, indexes and foreign keys set aside and built after
+# (load.py), so the order is only the order of the COPY statements.
 LOAD_ORDER: tuple[str, ...] = tuple(COLUMNS)
 
 
 class Rows:
-    """Rows waiting to be copied, per table."""
+    """Rows waiting to be copied, per table, already in COPY's text format."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, list[Row]] = {table: [] for table in COLUMNS}
+        self._lines: dict[str, list[str]] = {table: [] for table in COLUMNS}
 
     def add(self, table: str, row: Row) -> None:
-        self._rows[table].append(row)
+        self._lines[table].append(copy_line(row))
 
-    def drain(self) -> Iterator[tuple[str, list[Row]]]:
-        """Hand over every non-empty table in load order, leaving this empty."""
+    def lines(self, table: str) -> list[str]:
+        """The table's waiting lines, for a maker that formats its rows itself (the hot
+        tables: see Builder.account); the list stays the table's across drains."""
+        return self._lines[table]
+
+    def drain(self) -> Iterator[tuple[str, int, bytes]]:
+        """Hand over every non-empty table in load order (rows, COPY data), leaving this empty."""
         for table in LOAD_ORDER:
-            rows = self._rows[table]
-            if rows:
-                self._rows[table] = []
-                yield table, rows
+            lines = self._lines[table]
+            if lines:
+                data = "".join(lines).encode()
+                count = len(lines)
+                lines.clear()
+                yield table, count, data

@@ -1,9 +1,15 @@
 -- name: subject_count
 select count(*) from bureau.subjects
 
--- name: empty_seeded_tables
--- Everything the seed writes; not the audit log (append-only by design) nor
--- the migration ledger.
+-- name: prepare_bulk_load
+-- Everything the seed writes, emptied (not the audit log, append-only by design, nor the
+-- migration ledger): emptied in the seed's transaction, the tables may be copied into
+-- FREEZE. The triggers that keep the counted inquiries and tallies as looks are recorded one
+-- by one, and tell open portals of each new look, are paused: derive_inquiry_tables does
+-- their work for the whole load at once, and loading demo data is no look at anyone's report.
+-- Index builds get the memory to sort a large table at once.
+set local maintenance_work_mem = '512MB';
+alter table gateway.inquiries disable trigger count_inquiry, disable trigger inquiries_live_notice;
 truncate
     bureau.institutions, bureau.subjects, bureau.organisation_principals, bureau.phones,
     bureau.addresses, bureau.employments, bureau.educations, bureau.marriages,
@@ -20,7 +26,58 @@ truncate
     scores.dimension_reasons,
     gateway.requesters, gateway.consent_grants, gateway.mandates, gateway.inquiries,
     gateway.counted_inquiries, gateway.inquiry_tallies
-restart identity
+restart identity;
+
+-- name: keys_of_seeded_tables
+-- The keys, unique and exclusion constraints, indexes and foreign keys of the tables $1
+-- names, and the foreign keys into them, each as the statement that drops it and the one
+-- that makes it again, in the order to drop them (foreign keys first, then the constraints
+-- they lean on, then plain indexes): the seed loads without them and builds them after.
+with seeded as (
+    select c.oid
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname || '.' || c.relname = any($1::text[])
+), keys as (
+    select 1 as phase, con.conrelid::regclass::text as relation, con.conname::text as name,
+           format('alter table %s drop constraint %I', con.conrelid::regclass, con.conname)
+               as drop_statement,
+           format('alter table %s add constraint %I %s',
+                  con.conrelid::regclass, con.conname, pg_get_constraintdef(con.oid))
+               as create_statement
+    from pg_constraint con
+    where con.contype = 'f'
+      and (con.conrelid in (select oid from seeded) or con.confrelid in (select oid from seeded))
+  union all
+    select 2, con.conrelid::regclass::text, con.conname::text,
+           format('alter table %s drop constraint %I', con.conrelid::regclass, con.conname),
+           format('alter table %s add constraint %I %s',
+                  con.conrelid::regclass, con.conname, pg_get_constraintdef(con.oid))
+    from pg_constraint con
+    where con.contype in ('p', 'u', 'x') and con.conrelid in (select oid from seeded)
+  union all
+    select 3, i.indrelid::regclass::text, i.indexrelid::regclass::text,
+           format('drop index %s', i.indexrelid::regclass),
+           pg_get_indexdef(i.indexrelid)
+    from pg_index i
+    where i.indrelid in (select oid from seeded)
+      and not exists (
+          select from pg_constraint con
+          where con.conindid = i.indexrelid and con.contype in ('p', 'u', 'x')
+      )
+)
+select drop_statement, create_statement from keys order by phase, relation, name
+
+-- name: derive_inquiry_tables
+-- What the paused triggers would have written: each subject's tally of looks, and each
+-- grant's first hard look (the first recorded) as its counted one. Then the triggers again.
+insert into gateway.inquiry_tallies (subject_identifier, looks)
+select subject_identifier, count(*) from gateway.inquiries group by subject_identifier;
+insert into gateway.counted_inquiries (grant_id, inquiry_id, subject_identifier, inquired_at)
+select distinct on (grant_id) grant_id, id, subject_identifier, inquired_at
+from gateway.inquiries
+where hard and grant_id is not null
+order by grant_id, id;
+alter table gateway.inquiries enable trigger count_inquiry, enable trigger inquiries_live_notice;
 
 -- name: advance_identities
 -- Move every identity sequence of the seeded schemas past the ids the
