@@ -52,6 +52,7 @@ from creditgraph.commands import (
     run_serve,
     run_subgraph,
     run_up,
+    traced,
 )
 from creditgraph.config import SCHEMA, Option
 from creditgraph.config import options as o
@@ -130,6 +131,18 @@ def _with_database(
     settings = settings or _settings()
     with _stoppable(), database(settings) as dsn:
         return _run(work(dsn, settings))
+
+
+def _serving(
+    work: Callable[[str, Settings], Coroutine[Any, Any, None]],
+    settings: Settings,
+    subgraph: str | None = None,
+) -> None:
+    """Run a server (`work`) as `_with_database` does, traced as configured (`[tracing]`):
+    as the gateway, or as `subgraph` served apart (`creditgraph-bureau`)."""
+    service = settings.config[o.SERVICE_NAME]
+    with traced(settings, service if subgraph is None else f"{service}-{subgraph}"):
+        _with_database(work, settings)
 
 
 def _on_migrated(work: Callable[[Connection], Awaitable[T]]) -> T:
@@ -334,7 +347,7 @@ def up(host: str, port: int, subjects: int, trusted_only: bool, demo_tokens: boo
     settings = _settings(_given(host=o.HOST, port=o.PORT, trusted_only=o.TRUSTED_ONLY))
     config = settings.config
     check_port_free(config[o.HOST], config[o.PORT])
-    _with_database(
+    _serving(
         lambda dsn, settings: run_up(
             dsn,
             host=config[o.HOST],
@@ -355,8 +368,10 @@ def up(host: str, port: int, subjects: int, trusted_only: bool, demo_tokens: boo
 def subgraph(name: str, host: str, port: int) -> None:
     """Serve one subgraph alone over HTTP (for the gateway: it demands its credential)."""
     check_port_free(host, port)
-    _with_database(
-        lambda dsn, settings: run_subgraph(dsn, name=name, host=host, port=port, settings=settings)
+    _serving(
+        lambda dsn, settings: run_subgraph(dsn, name=name, host=host, port=port, settings=settings),
+        _settings(),
+        subgraph=name,
     )
 
 
@@ -476,7 +491,7 @@ def serve(
         raise ConfigurationError("--portal needs the edition policy: it shows a subject's report")
     if in_process or policy is not None:
         # the policy reads grants and writes inquiries and the audit log: it needs the database
-        _with_database(
+        _serving(
             lambda dsn, settings: run_serve(
                 dsn,
                 settings,
@@ -491,7 +506,7 @@ def serve(
             settings,
         )
         return
-    with _stoppable():
+    with _stoppable(), traced(settings, config[o.SERVICE_NAME]):
         _run(
             run_plain_serve(
                 settings,

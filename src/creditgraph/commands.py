@@ -5,7 +5,8 @@ from __future__ import annotations
 import errno
 import gc
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier
+from creditgraph.config import options as o
 from creditgraph.db.connect import connect, create_pool
 from creditgraph.db.migrations import MigrationReport, migrate
 from creditgraph.demo import (
@@ -38,7 +40,14 @@ from creditgraph.gateway.persisted_queries import load_persisted_queries
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
 from creditgraph.graphiql import graphiql_routes
 from creditgraph.live import LiveHub, live_routes
-from creditgraph.observability import MeteredTransport, Metrics, RequestLog, Subgraphs, log_config
+from creditgraph.observability import (
+    MeteredTransport,
+    Metrics,
+    RequestLog,
+    Subgraphs,
+    log_config,
+    tracing,
+)
 from creditgraph.portal import portal_routes
 from creditgraph.resources import migrations_root, policy_path, supergraph_path
 from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
@@ -245,6 +254,19 @@ async def run_up(
             access.verifier.close()
         await gateway.aclose()
         await pool.close()
+
+
+@contextmanager
+def traced(settings: Settings, service: str) -> Iterator[None]:
+    """Tracing as configured (`[tracing]`), while a server runs: set up before its pool (whose
+    connections then trace their statements), and the spans still queued sent at its end."""
+    provider = tracing.configure(settings.config[o.OTLP_ENDPOINT], service)
+    try:
+        yield
+    finally:
+        if provider is not None:
+            provider.shutdown()
+        tracing.use(None)
 
 
 def load_supergraph(path: Path) -> Supergraph:

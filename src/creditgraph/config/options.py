@@ -223,7 +223,8 @@ JWT_JWKS = Option(
 
 
 class HttpUrl(Text):
-    """An http(s) URL with a host: the only kind PyJWT's JWKS client will fetch."""
+    """An http(s) URL with a host: the only kind PyJWT's JWKS client will fetch, and where
+    the OTLP exporter sends spans."""
 
     def read(self, value: object) -> str:
         url = super().read(value)
@@ -471,7 +472,37 @@ SUBGRAPHS = Section(
     per_name=True,
 )
 
+# -- tracing ------------------------------------------------------------------------------
+
+
+OTLP_ENDPOINT = Option(
+    "otlp_endpoint",
+    Optional(HttpUrl()),
+    None,
+    "where spans are sent over OTLP/HTTP (protobuf), the traces path included "
+    "(`http://collector:4318/v1/traces`); unset: nothing is traced. OpenTelemetry's own "
+    "`OTEL_EXPORTER_OTLP_TRACES_HEADERS` and the like are honoured",
+    env="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+)
+SERVICE_NAME = Option(
+    "service_name",
+    Text(),
+    "creditgraph",
+    "the `service.name` of the gateway's spans; a subgraph served apart adds its own name "
+    "(`creditgraph-bureau`)",
+    env="OTEL_SERVICE_NAME",
+)
+
+TRACING = Section(
+    "tracing",
+    "OpenTelemetry traces: a span per request, continuing the client's `traceparent`, with "
+    "spans for preparing and planning, each subgraph fetch and each database statement.",
+    (OTLP_ENDPOINT, SERVICE_NAME),
+)
+
 # -- the schema ---------------------------------------------------------------------------
 
-SCHEMA = Schema([SERVER, GATEWAY, FETCH, SUBGRAPHS, FILES, DATABASE, JWT, OPERATION_LIMITS])
+SCHEMA = Schema(
+    [SERVER, GATEWAY, FETCH, SUBGRAPHS, TRACING, FILES, DATABASE, JWT, OPERATION_LIMITS]
+)
 """Every section, in the order the README shows them."""

@@ -18,6 +18,7 @@ import asyncpg
 
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.errors import DatabaseUnavailable
+from creditgraph.observability import tracing
 from creditgraph.settings import DatabaseLimits, Settings, ensure_home, redact
 
 
@@ -91,6 +92,10 @@ class BoundedPool(asyncpg.Pool):
         return super().acquire(timeout=self._acquire_timeout if timeout is None else timeout)
 
 
+async def _watched(connection: asyncpg.Connection) -> None:
+    tracing.watch_statements(connection)
+
+
 async def create_pool(
     dsn: str,
     *,
@@ -111,6 +116,8 @@ async def create_pool(
         loop=None,
         connection_class=StatelessConnection,
         record_class=asyncpg.Record,
+        # each new connection's statements traced, when tracing is configured
+        init=_watched,
         # the wait for a new connection, and the client's wait for any statement's answer:
         # the server's own statement_timeout cannot fire when the server is frozen
         timeout=limits.acquire,

@@ -32,6 +32,7 @@ from creditgraph.gateway.response import ResponseShaper
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import Transport
 from creditgraph.gateway.transports.resilient import ResilientTransport
+from creditgraph.observability import tracing
 from creditgraph.settings import OperationLimits, Resilience
 
 PlanKey = tuple[str, str | None, tuple[bool, ...]]
@@ -94,16 +95,30 @@ class Gateway:
         return prepared
 
     def plan(self, operation: Operation) -> Plan:
-        try:
-            return self.planner.plan(operation)
-        except PlanningError as exc:
-            raise RequestError(str(exc), QUERY_PLANNING_FAILED) from None
+        with tracing.span("plan", attributes={"graphql.operation.type": operation.kind}) as span:
+            try:
+                plan = self.planner.plan(operation)
+            except PlanningError as exc:
+                tracing.failed(span, QUERY_PLANNING_FAILED)
+                raise RequestError(str(exc), QUERY_PLANNING_FAILED) from None
+            span.set_attribute("creditgraph.fetches", len(plan.fetches()))
+            return plan
 
     def operation(
         self, query: str, variables: Mapping[str, Any], operation_name: str | None
     ) -> tuple[PlanKey, Operation, dict[str, Any]]:
         """The validated, normalised operation, the key of everything derived from it, and
         the variables coerced to their types (an absent one at its default)."""
+        with tracing.span("prepare") as span:
+            try:
+                return self._operation(query, variables, operation_name)
+            except RequestError as exc:
+                tracing.failed(span, exc.code)
+                raise
+
+    def _operation(
+        self, query: str, variables: Mapping[str, Any], operation_name: str | None
+    ) -> tuple[PlanKey, Operation, dict[str, Any]]:
         parsed = self.documents.get(query)
         definition = select_operation(parsed.document, operation_name)
         values = get_variable_values(

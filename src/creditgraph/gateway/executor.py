@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from opentelemetry.trace import SpanKind
 
 from creditgraph.gateway.aliases import BATCH, alias, is_reserved
 from creditgraph.gateway.errors import SUBGRAPH_UNAVAILABLE, error
@@ -31,6 +32,7 @@ from creditgraph.gateway.plan import Fetch, PathStep, Plan, Shape
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import SubgraphUnavailable, Transport
 from creditgraph.gateway.tree import Where, flatten, spelled
+from creditgraph.observability import tracing
 
 # one unavailable subgraph under a long list would otherwise bury the response in errors
 _MAX_UNAVAILABLE_ERRORS = 100
@@ -110,7 +112,7 @@ class Execution:
         else:
             document, variables = self._combined(batches)
         try:
-            response = await self.transport.send(graph.name, document, variables)
+            response = await self._fetch(graph.name, document, variables, len(batches))
         except SubgraphUnavailable as exc:
             for batch in batches:
                 self._unavailable_entities(batch, graph.name, exc.reason)
@@ -132,7 +134,7 @@ class Execution:
 
     async def _send_root(self, fetch: Fetch, graph_name: str) -> None:
         try:
-            response = await self.transport.send(graph_name, fetch.document, self._variables(fetch))
+            response = await self._fetch(graph_name, fetch.document, self._variables(fetch), 0)
         except SubgraphUnavailable as exc:
             message = _unavailable_message(graph_name, exc.reason)
             for key in _visible_keys(fetch.builder.fields):
@@ -145,6 +147,25 @@ class Execution:
             self._merge(self.data, data)
         for item in response.get("errors") or ():
             self.errors.append(_clean(item, item.get("path")))
+
+    async def _fetch(
+        self, graph_name: str, document: str, variables: dict[str, Any], entity_fetches: int
+    ) -> dict[str, Any]:
+        """One request to a subgraph, as a span of the request's trace (when tracing)."""
+        attributes: dict[str, Any] = {
+            tracing.SUBGRAPH_ATTRIBUTE: graph_name,
+            "graphql.operation.type": document.split("(", 1)[0].split(" ", 1)[0],
+        }
+        if entity_fetches:
+            attributes["creditgraph.entity_fetches"] = entity_fetches
+        with tracing.span(
+            f"fetch {graph_name}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            try:
+                return await self.transport.send(graph_name, document, variables)
+            except SubgraphUnavailable as exc:
+                tracing.failed(span, exc.reason)
+                raise
 
     def _variables(self, fetch: Fetch) -> dict[str, Any]:
         return {

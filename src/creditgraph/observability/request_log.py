@@ -8,6 +8,9 @@ in the response's `x-request-id`, so a client can quote it. While the request
 is served it is also `current_request_id()`, which the HTTP transport sends on
 to the subgraphs, so their log lines carry the gateway's id.
 
+When tracing is configured (observability/tracing.py), the request is a server span
+continuing the client's `traceparent`, with the request id on it.
+
 The log line holds the method, the path (never the query string: a GraphQL
 GET carries the query and its variables there), the status and the duration;
 never a header, a token, a subject or a query.
@@ -20,8 +23,10 @@ import time
 import uuid
 from contextvars import ContextVar
 
+from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from creditgraph.observability import tracing
 from creditgraph.observability.logs import FIELDS
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -78,7 +83,22 @@ class RequestLog:
         started = time.perf_counter()
         serving = _current.set(rid)
         try:
-            await self.app(scope, receive, send_with_id)
+            with tracing.span(
+                f"{scope['method']} {scope['path']}",
+                kind=SpanKind.SERVER,
+                context=tracing.extract(headers) if tracing.enabled() else None,
+                attributes={
+                    tracing.REQUEST_ID_ATTRIBUTE: rid,
+                    "http.request.method": scope["method"],
+                    "url.path": scope["path"],
+                },
+            ) as span:
+                try:
+                    await self.app(scope, receive, send_with_id)
+                finally:
+                    span.set_attribute("http.response.status_code", status)
+                    if status >= 500:
+                        tracing.failed(span, f"HTTP {status}")
         finally:
             _current.reset(serving)
             fields = {

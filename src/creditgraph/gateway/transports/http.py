@@ -39,6 +39,7 @@ import orjson
 from creditgraph.access.tokens import Requester
 from creditgraph.gateway import writes
 from creditgraph.gateway.transports._base import SubgraphUnavailable, Transport
+from creditgraph.observability import tracing
 from creditgraph.observability.request_log import REQUEST_ID_HEADER, current_request_id
 from creditgraph.subgraphs import credential
 
@@ -122,11 +123,14 @@ class HTTPTransport:
             raise SubgraphUnavailable(f"no URL is configured for subgraph {subgraph!r}")
         # built from scratch for every request: of what a client sent the gateway, only the
         # request id is passed on (RequestLog has checked it is short, printable ASCII), so
-        # a subgraph's log line for this fetch carries the id the client was given
+        # a subgraph's log line for this fetch carries the id the client was given; and the
+        # trace, as the fetch's own span
         headers = {"content-type": "application/json", "accept": _ACCEPT}
         request_id = current_request_id()
         if request_id is not None:
             headers[REQUEST_ID_HEADER] = request_id
+        # the fetch's span, so a subgraph served apart continues the request's trace
+        tracing.inject(headers)
         unit = writes.lent()
         if self._credentials is not None:
             headers[credential.HEADER] = (
