@@ -150,6 +150,13 @@ def writable_seeded_database_url(
     yield from _fresh_database(pg_server, seeded_template)
 
 
+@pytest.fixture(scope="module")
+def module_seeded_database_url(pg_server: EmbeddedPostgres, seeded_template: str) -> Iterator[str]:
+    """A copy of the seeded database shared by one module's tests: for a gateway served under
+    the policy, which writes inquiries and the audit log."""
+    yield from _fresh_database(pg_server, seeded_template)
+
+
 @pytest.fixture
 async def seeded_pool(seeded_database_url: str) -> AsyncIterator[asyncpg.Pool]:
     async with _pool(seeded_database_url) as pool:

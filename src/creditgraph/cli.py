@@ -319,6 +319,14 @@ _trusted_only_option = click.option(
     help="Run only the trusted operations in graphql/operations (by hash or exact text); "
     "gateway.trusted_only.",
 )
+_manifest_option = click.option(
+    "--manifest",
+    "manifests",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A client operation manifest (Apollo's or Relay's) whose documents are served by id, "
+    "in trusted-only mode too (repeatable); gateway.manifests.",
+)
 _host_option = click.option(
     "--host", default=o.HOST.default, show_default=True, help="Address to listen on; server.host."
 )
@@ -336,15 +344,25 @@ _port_option = click.option(
 @_port_option
 @_subjects_option("Subjects to generate when the database is empty.")
 @_trusted_only_option
+@_manifest_option
 @click.option(
     "--demo-tokens",
     is_flag=True,
     help="Put working demo tokens in GraphiQL's tabs even when --host is not a loopback "
     "address: anyone who reaches the page can then act as the demo requesters.",
 )
-def up(host: str, port: int, subjects: int, trusted_only: bool, demo_tokens: bool) -> None:
+def up(
+    host: str,
+    port: int,
+    subjects: int,
+    trusted_only: bool,
+    manifests: tuple[Path, ...],
+    demo_tokens: bool,
+) -> None:
     """Start everything: database, migrations, demo data, server."""
-    settings = _settings(_given(host=o.HOST, port=o.PORT, trusted_only=o.TRUSTED_ONLY))
+    settings = _settings(
+        _given(host=o.HOST, port=o.PORT, trusted_only=o.TRUSTED_ONLY, manifests=o.MANIFESTS)
+    )
     config = settings.config
     check_port_free(config[o.HOST], config[o.PORT])
     _serving(
@@ -451,6 +469,7 @@ def _subgraph_urls(pairs: tuple[str, ...]) -> dict[str, str]:
     "gateway.subgraph_timeout.",
 )
 @_trusted_only_option
+@_manifest_option
 @click.option(
     "--portal",
     is_flag=True,
@@ -466,6 +485,7 @@ def serve(
     in_process: bool,
     timeout: float,
     trusted_only: bool,
+    manifests: tuple[Path, ...],
     portal: bool,
 ) -> None:
     """Serve the gateway over a supergraph: HTTP subgraphs, or ours in-process."""
@@ -477,6 +497,7 @@ def serve(
             policy_file=o.POLICY,
             timeout=o.SUBGRAPH_TIMEOUT,
             trusted_only=o.TRUSTED_ONLY,
+            manifests=o.MANIFESTS,
         )
     )
     config = settings.config

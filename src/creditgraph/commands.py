@@ -218,7 +218,11 @@ async def run_up(
     )
     access: Access | None = None
     try:
-        queries = load_persisted_queries(trusted_only=trusted_only)
+        queries = load_persisted_queries(
+            trusted_only=trusted_only,
+            manifests=settings.config[o.MANIFESTS],
+            check=gateway.documents.get,
+        )
         access = enforcing(gateway, Policy.load(policy_path()), pool, settings)
         await ensure_social_consent(access.policy)
         app = build_app(
@@ -410,6 +414,7 @@ async def serve_gateway(
     pool: asyncpg.Pool | None = None,
     access: Access | None = None,
     trusted_only: bool = False,
+    manifests: tuple[Path, ...] = (),
     metrics: Metrics | None = None,
     subgraphs: Subgraphs | None = None,
     pages: Sequence[BaseRoute] = (),
@@ -421,7 +426,9 @@ async def serve_gateway(
         access=access,
         metrics=metrics,
         subgraphs=subgraphs,
-        queries=load_persisted_queries(trusted_only=trusted_only),
+        queries=load_persisted_queries(
+            trusted_only=trusted_only, manifests=manifests, check=gateway.documents.get
+        ),
         pages=pages,
     )
     config = _server_config(app, host, port)
@@ -472,6 +479,7 @@ async def run_serve(
             pool=pool,
             access=access,
             trusted_only=trusted_only,
+            manifests=settings.config[o.MANIFESTS],
             metrics=metrics,
             subgraphs=serving_subgraphs(supergraph, overrides),
             pages=portal_pages(pool, access) if portal else (),
@@ -504,6 +512,7 @@ async def run_plain_serve(
         host=host,
         port=port,
         trusted_only=trusted_only,
+        manifests=settings.config[o.MANIFESTS],
         metrics=metrics,
         subgraphs=serving_subgraphs(supergraph, overrides),
     )

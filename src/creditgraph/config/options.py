@@ -21,6 +21,7 @@ from creditgraph.config.schema import (
     Number,
     Option,
     Optional,
+    PathList,
     Schema,
     Section,
     Text,
@@ -88,10 +89,22 @@ TRUSTED_ONLY = Option(
     flag="--trusted-only",
 )
 
+MANIFESTS = Option(
+    "manifests",
+    PathList(),
+    (),
+    "client operation manifests (Apollo's persisted query manifest, Relay's persisted queries "
+    "file) whose documents are served by id, in trusted-only mode too; each document is "
+    "checked against the schema and the limits at start (see Trusted operations and persisted "
+    "queries)",
+    env="CREDITGRAPH_MANIFESTS",
+    flag="--manifest",
+)
+
 GATEWAY = Section(
     "gateway",
     "What the gateway serves, and how long it waits for a subgraph.",
-    (SUPERGRAPH, POLICY, SUBGRAPH_TIMEOUT, TRUSTED_ONLY),
+    (SUPERGRAPH, POLICY, SUBGRAPH_TIMEOUT, TRUSTED_ONLY, MANIFESTS),
 )
 
 # -- files --------------------------------------------------------------------------------

@@ -233,6 +233,31 @@ class FilePath(Kind[Path | None]):
 
 
 @dataclass(frozen=True, slots=True)
+class PathList(Kind[tuple[Path, ...]]):
+    """An array of paths, each taken as `FilePath` takes one; in the environment,
+    comma-separated."""
+
+    def read(self, value: object) -> tuple[Path, ...]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise Invalid(f"must be an array of paths (strings), got {_type_name(value)}")
+        paths = []
+        for item in value:
+            if not item.strip():
+                raise Invalid("must hold no empty path")
+            paths.append(Path(item.strip()).expanduser().absolute())
+        return tuple(paths)
+
+    def parse(self, text: str) -> tuple[Path, ...]:
+        return self.read([part for part in text.split(",") if part.strip()])
+
+    def describe(self) -> str:
+        return "array of paths"
+
+    def show(self, value: tuple[Path, ...]) -> str:
+        return "[" + ", ".join(f'"{path}"' for path in value) + "]"
+
+
+@dataclass(frozen=True, slots=True)
 class TextList(Kind[tuple[str, ...]]):
     """An array of strings; in the environment, comma-separated."""
 

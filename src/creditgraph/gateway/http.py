@@ -9,9 +9,10 @@ well-formed request answers 200, as legacy clients expect. Responses are
 serialised with orjson.
 
 `extensions.persistedQuery` (automatic persisted queries, see
-gateway/persisted_queries.py) may stand in for the query text, on `GET` as
-on `POST`; a gateway in trusted-only mode runs nothing but the trusted
-operations. A client that disconnects while its operation runs cancels it.
+gateway/persisted_queries.py) or `documentId` (a client manifest's document)
+may stand in for the query text, on `GET` as on `POST`; a gateway in
+trusted-only mode runs nothing but the trusted operations and the manifests'
+documents. A client that disconnects while its operation runs cancels it.
 
 Every answer is a GraphQL response carrying `Cache-Control: no-store`: a report
 must never be kept by a browser or a proxy. When the gateway's database cannot
@@ -44,6 +45,7 @@ from creditgraph.gateway.errors import (
     error,
     request_errors,
 )
+from creditgraph.gateway.manifests import MAX_ID_CHARS
 from creditgraph.gateway.persisted_queries import SHARED, PersistedQueries, Refused, owner_of
 from creditgraph.negotiation import weighted
 from creditgraph.observability.request_log import current_request_id
@@ -138,6 +140,7 @@ class _Params:
     variables: dict[str, Any]
     operation_name: str | None
     extensions: dict[str, Any] | None
+    document_id: str | None
 
 
 def _checked(params: dict[str, Any]) -> _Params:
@@ -145,6 +148,11 @@ def _checked(params: dict[str, Any]) -> _Params:
     variables = params.get("variables")
     operation_name = params.get("operationName")
     extensions = params.get("extensions")
+    document_id = params.get("documentId")
+    if document_id is not None and (
+        not isinstance(document_id, str) or not 0 < len(document_id) <= MAX_ID_CHARS
+    ):
+        raise _BadRequest(f"documentId must be a string of 1 to {MAX_ID_CHARS} characters")
     if query is not None and (not isinstance(query, str) or not query):
         raise _BadRequest("query must be a non-empty string")
     if variables is None:
@@ -155,7 +163,7 @@ def _checked(params: dict[str, Any]) -> _Params:
         raise _BadRequest("operationName must be a string")
     if extensions is not None and not isinstance(extensions, dict):
         raise _BadRequest("extensions must be a JSON object")
-    return _Params(query, variables, operation_name, extensions)
+    return _Params(query, variables, operation_name, extensions, document_id)
 
 
 def _refused_status(media_type: str) -> int:
@@ -267,7 +275,9 @@ async def _answer(
     else:
         owner = owner_of(requester.role, requester.identifier, requester.operator)
     try:
-        resolved = queries.resolve(params.query, params.extensions, owner=owner)
+        resolved = queries.resolve(
+            params.query, params.extensions, owner=owner, document_id=params.document_id
+        )
     except Refused as exc:
         errors = [error(exc.message, exc.code)]
         return await refusals.answer(errors, 400 if exc.malformed else _refused_status(media_type))

@@ -22,8 +22,16 @@ anonymous caller of a gateway under a policy has no store at all. A gateway
 serving without a policy has no requesters, so its callers share one
 (`SHARED`), as in Apollo's gateway.
 
-In trusted-only mode the gateway runs the trusted operations and nothing
-else: by hash, or as their exact text. An unknown hash is still
+The documents of the client manifests the gateway was given (gateway/manifests.py,
+Apollo's and Relay's) are known too: by their id, sent as `documentId` (the
+GraphQL-over-HTTP persisted documents form, which Relay's clients use) or, for an id
+that is a SHA-256, as `extensions.persistedQuery.sha256Hash` (Apollo Client's
+persisted-query link). `documentId` also finds a trusted operation by its hash
+(plain, or `sha256:<hash>`). `documentId` goes alone: with a query or a
+persistedQuery it is `BAD_USER_INPUT`; unknown, it is `PERSISTED_QUERY_NOT_FOUND`.
+
+In trusted-only mode the gateway runs the trusted operations and the manifests'
+documents, and nothing else: by hash or id, or as their exact text. An unknown hash is still
 `PERSISTED_QUERY_NOT_FOUND` (nothing is learnt from clients); any other text
 is `BAD_USER_INPUT`, not `PERSISTED_QUERY_NOT_FOUND`, because resending it
 cannot help and an APQ client would only retry.
@@ -32,11 +40,14 @@ cannot help and an APQ client would only retry.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from creditgraph.gateway.cache import LRUCache
 from creditgraph.gateway.errors import BAD_USER_INPUT
+from creditgraph.gateway.manifests import ManifestOperation, load_manifests
 from creditgraph.gateway.trusted import TrustedOperations, sha256_hex
 from creditgraph.resources import operations_root
 
@@ -73,22 +84,43 @@ class Resolved:
 
 class PersistedQueries:
     def __init__(
-        self, trusted: TrustedOperations, *, trusted_only: bool = False, size: int = DEFAULT_SIZE
+        self,
+        trusted: TrustedOperations,
+        *,
+        trusted_only: bool = False,
+        size: int = DEFAULT_SIZE,
+        manifests: Mapping[str, ManifestOperation] | None = None,
     ) -> None:
         self.trusted = trusted
         self.trusted_only = trusted_only
+        self.manifests = dict(manifests or {})
+        self._manifest_texts = frozenset(operation.text for operation in self.manifests.values())
         # keyed by (owner, hash): one requester's texts are never another's to find
         self.store: LRUCache[tuple[str, str], str] = LRUCache(size)
 
     def resolve(
-        self, query: str | None, extensions: dict[str, Any] | None, *, owner: str | None
+        self,
+        query: str | None,
+        extensions: dict[str, Any] | None,
+        *,
+        owner: str | None,
+        document_id: str | None = None,
     ) -> Resolved:
-        """The document a request asks to run, from its query text and its extensions.
+        """The document a request asks to run, from its query text, its extensions and its
+        `documentId`.
 
         `owner` says whose remembered texts the request may find and add to: a requester's
         own key (`owner_of`), `SHARED` on a gateway without requesters, or None for a
         caller with no store (anonymous under a policy).
         """
+        if document_id is not None:
+            if query is not None or (extensions is not None and "persistedQuery" in extensions):
+                raise Refused(
+                    "send documentId alone, without query or extensions.persistedQuery",
+                    BAD_USER_INPUT,
+                    malformed=True,
+                )
+            return Resolved(self._by_document_id(document_id))
         sha256 = _requested_hash(extensions)
         if sha256 is None:
             if query is None:
@@ -116,19 +148,39 @@ class PersistedQueries:
         trusted = self.trusted.get(sha256)
         if trusted is not None:
             return trusted.text
+        listed = self.manifests.get(sha256)
+        if listed is not None:
+            return listed.text
         stored = None if self.trusted_only or owner is None else self.store.get((owner, sha256))
         if stored is None:
-            raise Refused("PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND, malformed=False)
+            raise _not_found()
         return stored
 
+    def _by_document_id(self, document_id: str) -> str:
+        """A manifest's document by its id, or a trusted operation by its (prefixed) hash."""
+        listed = self.manifests.get(document_id)
+        if listed is not None:
+            return listed.text
+        trusted = self.trusted.get(document_id.removeprefix("sha256:").lower())
+        if trusted is not None:
+            return trusted.text
+        raise _not_found()
+
     def _check_trusted_text(self, query: str) -> None:
-        if self.trusted_only and not self.trusted.holds_text(query):
+        if self.trusted_only and not (
+            self.trusted.holds_text(query) or query in self._manifest_texts
+        ):
             raise Refused(
-                "this gateway runs only its trusted operations (graphql/operations): "
-                "send one by its persistedQuery sha256Hash or as its exact text",
+                "this gateway runs only its trusted operations (graphql/operations) and its "
+                "client manifests' documents: send one by its persistedQuery sha256Hash, its "
+                "documentId, or as its exact text",
                 BAD_USER_INPUT,
                 malformed=False,
             )
+
+
+def _not_found() -> Refused:
+    return Refused("PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND, malformed=False)
 
 
 def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
@@ -158,6 +210,19 @@ def owner_of(role: str, identifier: str, operator: str | None) -> str:
     return "\x1f".join((role, identifier, operator or ""))
 
 
-def load_persisted_queries(*, trusted_only: bool = False) -> PersistedQueries:
-    """A store that knows creditgraph's trusted operations, read now, at start."""
-    return PersistedQueries(TrustedOperations.load(operations_root()), trusted_only=trusted_only)
+def load_persisted_queries(
+    *,
+    trusted_only: bool = False,
+    manifests: tuple[Path, ...] = (),
+    check: Callable[[str], object] | None = None,
+) -> PersistedQueries:
+    """A store that knows creditgraph's trusted operations and the client `manifests`, read
+    now, at start; `check` prepares each manifest document as a request's would be (see
+    gateway/manifests.py), and is needed when there are manifests."""
+    paths = list(manifests)
+    if paths and check is None:
+        raise ValueError("client manifests are checked against the gateway's schema: give check")
+    listed = load_manifests(paths, check) if check is not None else {}
+    return PersistedQueries(
+        TrustedOperations.load(operations_root()), trusted_only=trusted_only, manifests=listed
+    )
