@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import Role, TokenVerifier, mint_demo_token
+from creditgraph.config import Config
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import PersistedQueries
@@ -68,9 +69,13 @@ def _guarded(gateway: Gateway, pool: asyncpg.Pool, home: Path) -> Access:
 
 
 @asynccontextmanager
-async def listening(gateway: Gateway, pool: asyncpg.Pool, home: Path) -> AsyncIterator[str]:
-    """The app under the policy, served by uvicorn on 127.0.0.1: its GraphQL URL."""
-    app = build_app(gateway, pool=pool, access=_guarded(gateway, pool, home))
+async def listening(
+    gateway: Gateway, pool: asyncpg.Pool, home: Path, config: Config | None = None
+) -> AsyncIterator[str]:
+    """The app under the policy, served by uvicorn on 127.0.0.1: its GraphQL URL.
+
+    `config`: the configuration the app's HTTP layer reads (the defaults when not given)."""
+    app = build_app(gateway, pool=pool, access=_guarded(gateway, pool, home), config=config)
     async with uvicorn_serving(app) as url:
         yield f"{url}/graphql"
 

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier
+from creditgraph.config import Config
 from creditgraph.config import options as o
 from creditgraph.db.connect import connect, create_pool
 from creditgraph.db.migrations import MigrationReport, migrate
@@ -237,6 +238,7 @@ async def run_up(
                 *portal_routes((lambda: portal_personas(home)) if tokens_in_page else None),
                 *live_routes(LiveHub(pool), access.verifier),
             ],
+            config=settings.config,
         )
         config = _server_config(app, host, port)
         server = uvicorn.Server(config)
@@ -418,6 +420,7 @@ async def serve_gateway(
     metrics: Metrics | None = None,
     subgraphs: Subgraphs | None = None,
     pages: Sequence[BaseRoute] = (),
+    config: Config | None = None,
 ) -> None:
     console = Console(stderr=True)
     app = build_app(
@@ -430,11 +433,12 @@ async def serve_gateway(
             trusted_only=trusted_only, manifests=manifests, check=gateway.documents.get
         ),
         pages=pages,
+        config=config,
     )
-    config = _server_config(app, host, port)
+    server_config = _server_config(app, host, port)
     console.print(f"creditgraph gateway at http://{host}:{port}/graphql (Ctrl-C stops it)")
     try:
-        await uvicorn.Server(config).serve()
+        await uvicorn.Server(server_config).serve()
     finally:
         if access is not None:
             access.verifier.close()
@@ -483,6 +487,7 @@ async def run_serve(
             metrics=metrics,
             subgraphs=serving_subgraphs(supergraph, overrides),
             pages=portal_pages(pool, access) if portal else (),
+            config=settings.config,
         )
     finally:
         await pool.close()
@@ -515,6 +520,7 @@ async def run_plain_serve(
         manifests=settings.config[o.MANIFESTS],
         metrics=metrics,
         subgraphs=serving_subgraphs(supergraph, overrides),
+        config=settings.config,
     )
 
 

@@ -12,7 +12,9 @@
 - `POST /furnish` takes a furnisher's batch upload (furnishing/http.py) when the app serves
   creditgraph's own graph under its policy.
 
-Every request gets a request id and one JSON log line (observability/request_log.py).
+Every request gets a request id and one JSON log line (observability/request_log.py);
+browser apps on the origins the configuration allows may call it (middleware/cors.py), and
+`/graphql` answers are compressed for clients that accept it (middleware/compression.py).
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from creditgraph.config import SCHEMA, Config
 from creditgraph.furnishing.http import furnishing_routes
 from creditgraph.gateway import Gateway
 from creditgraph.gateway.http import Access, handle
 from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
+from creditgraph.middleware.compression import Compression, CompressionPolicy
+from creditgraph.middleware.cors import Cors, CorsPolicy
 from creditgraph.observability import Metrics, Readiness, RequestLog, Subgraphs
 
 
@@ -42,6 +47,7 @@ def build_app(
     subgraphs: Subgraphs | None = None,
     queries: PersistedQueries | None = None,
     pages: Sequence[BaseRoute] = (),
+    config: Config | None = None,
 ) -> Starlette:
     """The probes and metrics, and `/graphql` when there is a gateway to serve.
 
@@ -50,8 +56,10 @@ def build_app(
     the gateway's subgraphs (when not given, it checks only the database);
     `queries` is the persisted-query store and mode (when not given, APQ with
     creditgraph's trusted operations known by hash, any operation accepted);
-    `pages` are routes for people rather than clients (GraphiQL at `/`).
+    `pages` are routes for people rather than clients (GraphiQL at `/`); `config` is the
+    configuration the HTTP layer reads its sections from (the defaults when not given).
     """
+    config = config or SCHEMA.defaults()
     metrics = metrics or Metrics()
     readiness = Readiness(pool, subgraphs or Subgraphs())
 
@@ -82,4 +90,17 @@ def build_app(
     if access is not None and access.furnishing is not None and pool is not None:
         routes.extend(furnishing_routes(pool, access.furnishing))
     routes.extend(pages)
-    return Starlette(routes=routes, middleware=[Middleware(RequestLog)])
+    return Starlette(routes=routes, middleware=http_middleware(config))
+
+
+def http_middleware(config: Config) -> list[Middleware]:
+    """The middleware around every route, outermost first: each request logged (preflights
+    and refusals included), then CORS, then compression."""
+    stack = [Middleware(RequestLog)]
+    cors = CorsPolicy.from_config(config)
+    if cors is not None:
+        stack.append(Middleware(Cors, policy=cors))
+    compression = CompressionPolicy.from_config(config)
+    if compression is not None:
+        stack.append(Middleware(Compression, policy=compression))
+    return stack

@@ -25,6 +25,7 @@ from creditgraph.config.schema import (
     Schema,
     Section,
     Text,
+    TextList,
     Values,
 )
 
@@ -513,9 +514,160 @@ TRACING = Section(
     (OTLP_ENDPOINT, SERVICE_NAME),
 )
 
+# -- cors ---------------------------------------------------------------------------------
+
+
+def _origin_problem(origin: str) -> str | None:
+    """Why `origin` cannot be an allowlist entry, or None: `*`, or scheme://host[:port] with
+    no path, where the host may start with `*.` for any subdomain."""
+    if origin == "*":
+        return None
+    try:
+        parts = urlsplit(origin)
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        return f"{origin!r} is not an origin"
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host or parts.path or parts.query:
+        return f"{origin!r} is not an origin (scheme://host[:port], no path or trailing slash)"
+    if "*" in host.removeprefix("*."):
+        return f"{origin!r}: a wildcard may only stand for the first labels (https://*.example.com)"
+    return None
+
+
+class Origins(TextList):
+    """Origins a browser may call from: exact, `*.` subdomain patterns, or `*`."""
+
+    def read(self, value: object) -> tuple[str, ...]:
+        origins = tuple(origin.lower() for origin in super().read(value))
+        for origin in origins:
+            problem = _origin_problem(origin)
+            if problem is not None:
+                raise Invalid(f"must hold origins: {problem}")
+        return origins
+
+    def describe(self) -> str:
+        return "array of origins"
+
+
+CORS_ALLOW_ORIGINS = Option(
+    "allow_origins",
+    Origins(),
+    (),
+    "the origins browser apps may call the gateway from: `https://app.example.com`, "
+    "`https://*.example.com` (any subdomain), or `*` (any origin, never with credentials). "
+    "Empty: no cross-origin call is allowed and preflights are not answered",
+    env="CREDITGRAPH_CORS_ALLOW_ORIGINS",
+)
+CORS_ALLOW_CREDENTIALS = Option(
+    "allow_credentials",
+    Flag(),
+    False,
+    "answer `Access-Control-Allow-Credentials: true`, so the browser sends cookies and "
+    "client certificates; refused with `*` among the origins",
+    env="CREDITGRAPH_CORS_ALLOW_CREDENTIALS",
+)
+CORS_ALLOW_HEADERS = Option(
+    "allow_headers",
+    TextList(),
+    ("authorization", "content-type", "traceparent", "tracestate"),
+    "the request headers a cross-origin request may send (besides the CORS-safelisted ones)",
+    env="CREDITGRAPH_CORS_ALLOW_HEADERS",
+)
+CORS_EXPOSE_HEADERS = Option(
+    "expose_headers",
+    TextList(),
+    ("x-request-id", "retry-after"),
+    "the response headers the browser app may read",
+    env="CREDITGRAPH_CORS_EXPOSE_HEADERS",
+)
+CORS_MAX_AGE = Option(
+    "max_age",
+    Integer(0, 86_400),
+    600,
+    "seconds a browser may keep a preflight's answer",
+    env="CREDITGRAPH_CORS_MAX_AGE",
+)
+
+
+def _no_credentials_with_any_origin(values: Values) -> list[str]:
+    if values[CORS_ALLOW_CREDENTIALS] and "*" in values[CORS_ALLOW_ORIGINS]:
+        return [
+            f'{_named(values, CORS_ALLOW_CREDENTIALS)} cannot be true with "*" in '
+            f"{_named(values, CORS_ALLOW_ORIGINS)}: any site could act with the user's "
+            "credentials; list the origins"
+        ]
+    return []
+
+
+CORS = Section(
+    "cors",
+    "Which browser apps on other origins may call the gateway (middleware/cors.py). Methods "
+    "are `GET` and `POST`; a preflight from an allowed origin is answered `204`, one from any "
+    "other origin `403`.",
+    (
+        CORS_ALLOW_ORIGINS,
+        CORS_ALLOW_CREDENTIALS,
+        CORS_ALLOW_HEADERS,
+        CORS_EXPOSE_HEADERS,
+        CORS_MAX_AGE,
+    ),
+    checks=(_no_credentials_with_any_origin,),
+)
+
+# -- compression --------------------------------------------------------------------------
+
+COMPRESSION_ENABLED = Option(
+    "enabled",
+    Flag(),
+    True,
+    "compress `/graphql` answers for clients that accept it",
+    env="CREDITGRAPH_COMPRESSION",
+)
+COMPRESSION_MIN_SIZE = Option(
+    "min_size",
+    Integer(0, 1 << 30),
+    1024,
+    "bytes below which an answer goes out as it is (compressing it would gain too little)",
+    env="CREDITGRAPH_COMPRESSION_MIN_SIZE",
+)
+COMPRESSION_GZIP_LEVEL = Option(
+    "gzip_level",
+    Integer(1, 9),
+    6,
+    "gzip's level: higher is smaller and slower",
+    env="CREDITGRAPH_COMPRESSION_GZIP_LEVEL",
+)
+COMPRESSION_BROTLI_QUALITY = Option(
+    "brotli_quality",
+    Integer(0, 11),
+    4,
+    "brotli's quality: higher is smaller and slower (above 6 it costs far more CPU)",
+    env="CREDITGRAPH_COMPRESSION_BROTLI_QUALITY",
+)
+
+COMPRESSION = Section(
+    "compression",
+    "Compression of `/graphql` answers (middleware/compression.py): brotli (`br`) or gzip, "
+    "whichever the client's `Accept-Encoding` prefers (brotli on a tie).",
+    (COMPRESSION_ENABLED, COMPRESSION_MIN_SIZE, COMPRESSION_GZIP_LEVEL, COMPRESSION_BROTLI_QUALITY),
+)
+
 # -- the schema ---------------------------------------------------------------------------
 
 SCHEMA = Schema(
-    [SERVER, GATEWAY, FETCH, SUBGRAPHS, TRACING, FILES, DATABASE, JWT, OPERATION_LIMITS]
+    [
+        SERVER,
+        GATEWAY,
+        FETCH,
+        SUBGRAPHS,
+        TRACING,
+        FILES,
+        DATABASE,
+        JWT,
+        OPERATION_LIMITS,
+        CORS,
+        COMPRESSION,
+    ]
 )
 """Every section, in the order the README shows them."""

@@ -429,10 +429,15 @@ class Schema:
             path = Path(env[CONFIG_ENV].strip()).expanduser()
         loader = _Loader(self, env, dict(flags or {}))
         document = loader.read_file(path) if path is not None else {}
-        config = loader.build(document, path)
-        if loader.problems:
-            raise ConfigurationError("\n".join(loader.problems))
-        return config
+        return loader.finish(document, path)
+
+    def from_document(
+        self, document: Mapping[str, Any], env: Mapping[str, str] | None = None
+    ) -> Config:
+        """The settings a parsed file holds (over `env`, none by default): for a program that
+        builds its configuration itself, as the tests do. Raises as `load` does."""
+        loader = _Loader(self, {} if env is None else env, {})
+        return loader.finish(dict(document), None)
 
     def defaults(self) -> Config:
         """Every option at its default: what an empty file and an empty environment give."""
@@ -483,6 +488,12 @@ class _Loader:
         except tomllib.TOMLDecodeError as exc:
             self.problems.append(f"{path}: not valid TOML: {exc}")
         return {}
+
+    def finish(self, document: dict[str, Any], path: Path | None) -> Config:
+        config = self.build(document, path)
+        if self.problems:
+            raise ConfigurationError("\n".join(self.problems))
+        return config
 
     def build(self, document: dict[str, Any], path: Path | None) -> Config:
         found: dict[tuple[str, str | None], dict[Option[Any], object]] = {}
