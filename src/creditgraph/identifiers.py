@@ -4,8 +4,9 @@ A person is identified by an 18-character resident identity number (GB 11643-199
 organisation by an 18-character unified social credit code (GB 32100-2015). Input validation,
 the demo-data generator and the database all need the same answer to "is this a real
 identifier?", so the rules live here once. The database cannot import Python, so
-`migrations/common/0001_identifiers.sql` holds a twin of the structural rules below for CHECK
-constraints; `tests/test_identifiers.py` runs both over thousands of values and proves they agree.
+`migrations/common/` holds a twin of the structural rules below for CHECK constraints (written
+in 0001_identifiers.sql, as SQL expressions since 0003_identifier_checks_inlined.sql);
+`tests/test_identifiers.py` runs both over thousands of values and proves they agree.
 Change one and you must change the other.
 
 The rules are deliberately those that can be checked from the string alone:
