@@ -117,6 +117,11 @@ _SUBJECT_SECTIONS: Final[Mapping[str, frozenset[str]]] = {
     "consentGrants": PRIVATE,
     # whom the subject borrows from is private: a bank sees the notices sent to it
     "measureNotices": PRIVATE,
+    # the yes/no answers the subject shares, and those given: the subject's alone (the
+    # institution that asked holds its own answer, from the root field, and nothing more)
+    "eligibilityShares": frozenset({S}),
+    "eligibilityAnswers": frozenset({S}),
+    "eligibilityCatalogue": frozenset({S}),
 }
 # parts of a section only the subject sees: what they said to a listing body and its answer,
 # and how their city score breaks down
@@ -504,6 +509,7 @@ class OwnershipOracle:
             "requesterName",
             "operator",
             "grantId",
+            "answerId",
         ):
             code = str(read_one(node.full, ("requesterCode",)))
         elif name in ("reportedBy", "applicantName"):

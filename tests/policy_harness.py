@@ -119,12 +119,39 @@ select m.id, s.id, m.during from m, bureau.subjects s where s.identifier in ($1,
 """
 
 
+# a yes/no answer the husband shared with Westlake, and Westlake's answer: an ELIGIBILITY
+# look on his list naming it, which no other bank may see the id of
+ELIGIBILITY_ANSWERED = """
+with r as (select id from gateway.requesters where role = 'BANK' and identifier = $2),
+share as (
+    insert into gateway.eligibility_shares
+        (id, subject_identifier, grantor_identifier, requester_id, predicate, purpose,
+         valid_from, valid_until)
+    select gen_random_uuid(), $1, $1, r.id, 'NOTHING_OVERDUE', 'CREDIT_APPLICATION',
+           now() - interval '2 days', now() + interval '30 days'
+    from r
+    returning id, requester_id
+),
+answer as (
+    insert into gateway.eligibility_answers
+        (id, share_id, subject_identifier, requester_id, operator, predicate, purpose, holds)
+    select gen_random_uuid(), share.id, $1, share.requester_id, 'operator-9',
+           'NOTHING_OVERDUE', 'CREDIT_APPLICATION', true
+    from share
+    returning id, requester_id
+)
+insert into gateway.inquiries (subject_identifier, requester_id, operator, purpose, answer_id)
+select $1, answer.requester_id, 'operator-9', 'ELIGIBILITY', answer.id from answer
+"""
+
+
 async def set_up_world(conn: asyncpg.Connection | asyncpg.Pool) -> None:
-    """The test's grant state and a former marriage over the seeded personas; the seed's own
-    grants (behind its inquiries) stay as they are."""
+    """The test's grant state, a former marriage and an eligibility answer over the seeded
+    personas; the seed's own grants (behind its inquiries) stay as they are."""
     for grant in GRANTS:
         await conn.execute(_INSERT_GRANT, *grant)
     await conn.execute(FORMER_MARRIAGE, HUSBAND, DEBTOR)
+    await conn.execute(ELIGIBILITY_ANSWERED, HUSBAND, WESTLAKE_BANK.code)
 
 
 @dataclass

@@ -48,6 +48,7 @@ def _look(requester_id: int) -> tuple[object, ...]:
         "BANK",
         None,
         None,
+        None,
     )
 
 

@@ -3,8 +3,9 @@ server only, in two languages, and used for real in Chromium (driven by Playwrig
 
 The fast tests read the page and its files the way a browser would; the slow one signs in
 as the demo husband, reads the picture of his graph, clicks a node, grants and revokes a
-consent, files a dispute and switches to Chinese, with every request the browser makes
-noted: none may leave this server.
+consent, files a dispute, sees a bank's look arrive live, shares a yes/no answer with the
+bank, sees the bank's answer arrive and withdraws the share, and switches to Chinese, with
+every request the browser makes noted: none may leave this server.
 """
 
 from __future__ import annotations
@@ -209,10 +210,17 @@ def _node_ids(page: Any) -> list[str]:
     return ids
 
 
-def use_portal(chromium: str, url: str, shots: Path, look: Callable[[], None]) -> dict[str, Any]:
+def use_portal(
+    chromium: str,
+    url: str,
+    shots: Path,
+    look: Callable[[], None],
+    ask: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
     """Sign in as the husband and use every panel, as a person would: what the browser saw.
 
-    `look` has a bank look at his report while the portal is open on who looked."""
+    `look` has a bank look at his report while the portal is open on who looked; `ask` has
+    the bank ask the yes/no answer he shares with it (its answer, as the bank received it)."""
     from playwright.sync_api import sync_playwright
 
     seen: dict[str, Any] = {"requests": [], "console": []}
@@ -287,6 +295,27 @@ def use_portal(chromium: str, url: str, shots: Path, look: Callable[[], None]) -
             seen["not_reloaded"] = page.evaluate("document.body.dataset.loadedOnce")
             page.screenshot(path=shots / "portal-inquiries.png", full_page=True)
 
+            # a yes/no answer shared with the bank, asked by the bank, and seen here live
+            page.click("nav [data-panel=eligibility]")
+            page.get_by_label(re.compile("Institution asking")).fill(EASTBRIDGE_BANK.code)
+            page.get_by_label("Statement").select_option("CITY_SCORE_650")
+            page.get_by_label("For", exact=True).select_option("DEPOSIT_FREE_RENTAL")
+            page.get_by_role("button", name="Share", exact=True).click()
+            page.wait_for_selector("[data-withdraw]")
+            seen["shared"] = page.locator("#panel-eligibility tbody tr").first.inner_text()
+            seen["asked"] = ask()
+            answer_id = seen["asked"]["data"]["eligibility"]["answerId"]
+            page.wait_for_selector(f"#panel-eligibility code >> text={answer_id}")
+            seen["answer"] = page.locator("tr", has=page.locator(f"text={answer_id}")).inner_text()
+            page.screenshot(path=shots / "portal-eligibility.png", full_page=True)
+            page.click("[data-withdraw]")
+            page.wait_for_selector("#status >> text=Withdrawn")
+            seen["withdrawn"] = page.locator("#panel-eligibility tbody tr").first.inner_text()
+            seen["asked_after"] = ask()
+            page.click("nav [data-panel=inquiries]")
+            page.wait_for_selector(f".timeline li >> text={answer_id}")
+            seen["answer_look"] = page.locator(".timeline li", has_text=answer_id).inner_text()
+
             page.select_option("#language", "zh")
             page.wait_for_selector("nav >> text=我的关系图")
             seen["chinese"] = page.inner_text("nav")
@@ -331,6 +360,11 @@ async def test_a_person_uses_the_portal_in_a_browser_with_no_other_host(
     app = portal_app(lambda: portal_personas(tmp_path, NO_ENV), gateway, writable_pool, access)
     bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "loan officer 7")
     look = {"query": demo_query("POST_LOAN_MANAGEMENT")}
+    eligible = {
+        "query": 'query($s: String!) { eligibility(subject: $s, predicate: "CITY_SCORE_650", '
+        'purpose: "DEPOSIT_FREE_RENTAL") { answerId holds } }',
+        "variables": {"s": HUSBAND.identifier},
+    }
     try:
         async with uvicorn_serving(app) as url:
 
@@ -338,7 +372,12 @@ async def test_a_person_uses_the_portal_in_a_browser_with_no_other_host(
                 answer = httpx.post(f"{url}/graphql", json=look, headers=bank, timeout=30)
                 assert answer.json()["data"]["subject"]["name"] == HUSBAND.name
 
-            seen = await asyncio.to_thread(use_portal, chromium, url, shots, bank_looks)
+            def bank_asks() -> dict[str, Any]:
+                answer = httpx.post(f"{url}/graphql", json=eligible, headers=bank, timeout=30)
+                found: dict[str, Any] = answer.json()
+                return found
+
+            seen = await asyncio.to_thread(use_portal, chromium, url, shots, bank_looks, bank_asks)
     finally:
         await gateway.aclose()
 
@@ -378,6 +417,17 @@ async def test_a_person_uses_the_portal_in_a_browser_with_no_other_host(
     assert "我的关系图" in seen["chinese"]
     assert "授权" in seen["chinese"]
     assert seen["first_tab"] == "skip"
+    # the yes/no answer: shared with the bank, answered yes and nothing else, seen by him live
+    assert EASTBRIDGE_BANK.name in seen["shared"]
+    assert "active" in seen["shared"]
+    assert seen["asked"]["data"]["eligibility"]["holds"] is True
+    assert "740" not in json.dumps(seen["asked"])
+    assert EASTBRIDGE_BANK.name in seen["answer"]
+    assert "yes" in seen["answer"]
+    assert "withdrawn" in seen["withdrawn"]
+    assert seen["asked_after"]["data"] == {"eligibility": None}
+    assert [e["extensions"]["code"] for e in seen["asked_after"]["errors"]] == ["CONSENT_REQUIRED"]
+    assert "yes/no answer" in seen["answer_look"]
     assert HUSBAND.name in seen["keyboard_picked"]  # from the wife's own graph, as her spouse
     # nothing left this server, nothing was refused by the policy, nothing failed
     origins = {urlsplit(request).netloc for request in seen["requests"]}

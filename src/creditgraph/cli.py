@@ -59,6 +59,7 @@ from creditgraph.config import options as o
 from creditgraph.config.docs import render as render_config
 from creditgraph.config.docs import splice as splice_config
 from creditgraph.db.connect import database
+from creditgraph.eligibility import catalogue as eligibility_catalogue
 from creditgraph.errors import ConfigurationError, CreditgraphError
 from creditgraph.furnishing.batch import furnish_file, furnisher_from_token
 from creditgraph.furnishing.docs import render as render_formats
@@ -551,6 +552,24 @@ def policy(out: Path | None) -> None:
     """The edition policy the gateway enforces, as a Markdown table per type."""
     loaded = Policy.load(policy_path())
     loaded.check(api_schema(load_supergraph(supergraph_path())))
+    if out is None:
+        click.echo(loaded.markdown(), nl=False)
+        return
+    out.write_text(loaded.markdown(), encoding="utf-8")
+    click.echo(f"wrote {out}")
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the document here instead of printing it (docs/predicates.md is this output).",
+)
+def predicates(out: Path | None) -> None:
+    """The predicates a subject may share as yes/no answers, checked and as Markdown."""
+    loaded = eligibility_catalogue.load()
+    loaded.check(api_schema(load_supergraph(supergraph_path())), Policy.load(policy_path()))
     if out is None:
         click.echo(loaded.markdown(), nl=False)
         return

@@ -25,6 +25,7 @@ import contextlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
 from weakref import WeakKeyDictionary
 
@@ -39,6 +40,7 @@ from graphql import (
     ObjectTypeDefinitionNode,
     VariableDefinitionNode,
     VariableNode,
+    parse,
     value_from_ast,
 )
 
@@ -50,12 +52,26 @@ from creditgraph.access.tokens import Requester
 from creditgraph.access.views import Restrictor, View
 from creditgraph.access.walk import CONSENT_REQUIRED, FORBIDDEN_FIELD, Reached, Walk
 from creditgraph.db.faults import database_fault
+from creditgraph.eligibility import answers as answering
+from creditgraph.eligibility import catalogue
 from creditgraph.gateway import writes
 from creditgraph.gateway.aliases import POLICY, RESERVED, alias, uses_reserved_key
 from creditgraph.gateway.engine import Gateway, PreparedOperation
-from creditgraph.gateway.errors import BAD_USER_INPUT, Path, error, response
+from creditgraph.gateway.errors import (
+    BAD_USER_INPUT,
+    SUBGRAPH_UNAVAILABLE,
+    Path,
+    error,
+    response,
+)
 from creditgraph.gateway.introspection import introspect, needs_no_subgraph
-from creditgraph.gateway.operation import CollectedField, Field, Operation, Selection
+from creditgraph.gateway.operation import (
+    CollectedField,
+    Field,
+    Operation,
+    Selection,
+    normalize,
+)
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_identifier
 
@@ -69,6 +85,9 @@ _PREFERENCE: Final = ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT")
 
 # the internal roots' argument holding a request's history to a grant's data period
 HISTORY_ARGUMENT: Final = "historyMonths"
+# the root field answering a yes/no question the subject shared (eligibility/)
+ELIGIBILITY: Final = "eligibility"
+ELIGIBILITY_RESULT: Final = "EligibilityResult"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +184,8 @@ class _Request:
     subjects: dict[str, None] = field(default_factory=dict)
     returned: set[str] = field(default_factory=set)
     denied: int = 0
+    # the eligibility answers given, recorded with the request
+    answers: list[answering.Answer] = field(default_factory=list)
 
 
 class PolicyGateway:
@@ -186,6 +207,46 @@ class PolicyGateway:
         )
         # per client mutation, likewise: its own plan
         self.mutations: WeakKeyDictionary[Operation, PreparedOperation] = WeakKeyDictionary()
+        self.predicates = self._predicates()
+        self.purposes = catalogue.shipped().purposes if self.predicates else {}
+
+    def _predicates(self) -> dict[str, tuple[catalogue.Predicate, PreparedOperation]]:
+        """Each shareable predicate with the fetch that reads its data, planned once.
+
+        Only where the schema serves `eligibility`: the catalogue is checked against the
+        schema and this policy first, so a predicate that could not be answered stops the
+        gateway at start. Each reads the subject through the internal root that fetches
+        subjects by key, in the SUBJECT edition's view, and reaches no record of another
+        owner (checked), so the one fetch is all an answer needs.
+        """
+        query = self.gateway.schema.query_type
+        if query is None or ELIGIBILITY not in query.fields:
+            return {}
+        found = catalogue.shipped()
+        found.check(self.gateway.schema, self.policy)
+        fetch = self.fetches[SUBJECT_TYPE]
+        plans: dict[str, tuple[catalogue.Predicate, PreparedOperation]] = {}
+        for predicate in found.predicates.values():
+            parsed = normalize(parse(f"{{ me {{ {predicate.select} }} }}"), None, {})
+            (me,) = parsed.selections
+            assert isinstance(me, Field)
+            assert me.selections is not None
+            root = Field(
+                RECORDS_KEY, fetch.field, fetch.arguments(View(catalogue.EDITION)), me.selections
+            )
+            synthetic = Operation(
+                kind="query",
+                name=None,
+                selections=[root],
+                variable_definitions={KEYS_VARIABLE: fetch.declaration},
+                definition=parsed.definition,
+                fragments={},
+            )
+            plans[predicate.code] = (
+                predicate,
+                PreparedOperation(synthetic, self.gateway.plan(synthetic)),
+            )
+        return plans
 
     def prepare(
         self, query: str, variables: Mapping[str, Any], operation_name: str | None
@@ -233,9 +294,13 @@ class PolicyGateway:
         operation = request.operation
         data: dict[str, Any] = {}
         roots: list[tuple[CollectedField, str, str, Path]] = []
+        eligible: list[CollectedField] = []
         fields = operation.collect(operation.selections, "Query", self.gateway.planner.possible)
         for collected in fields:
-            if not needs_no_subgraph(collected.name):
+            if collected.name == ELIGIBILITY:
+                data[collected.response_key] = None
+                eligible.append(collected)
+            elif not needs_no_subgraph(collected.name):
                 key = collected.response_key
                 asked = self._root_subject(request, collected)
                 data[key] = None
@@ -243,6 +308,8 @@ class PolicyGateway:
                     request.subjects[asked[0]] = None  # asked for: recorded, refused or not
                     roots.append((collected, *asked, [key]))
         request.errors += await self._schema_fields(operation, request.variables, data)
+        for collected in eligible:
+            await self._eligibility(request, collected, data)
         wave = await self._entitle_roots(request, roots, data)
         while wave:
             reached = await self._fetch_wave(request, wave)
@@ -274,6 +341,101 @@ class PolicyGateway:
             request.errors.append(error(f"identifier: {exc}", BAD_USER_INPUT, path))
             return None
         return identifier, str(arguments.get("purpose"))
+
+    async def _eligibility(
+        self, request: _Request, root: CollectedField, data: dict[str, Any]
+    ) -> None:
+        """Answer one `eligibility` ask into `data`, or leave it null with the refusal.
+
+        Fails closed at every step: only an institution asks; the subject, predicate and
+        purpose must be ones there are; a live share from the subject to this institution
+        for this predicate and purpose must exist (CONSENT_REQUIRED, saying why not); the
+        data the predicate reads must all be there (SUBGRAPH_UNAVAILABLE: no answer is
+        better than one on missing data). Only the answer leaves: the data it was read from
+        is never put in the response.
+        """
+        path: Path = [root.response_key]
+        who = request.principal
+        requester = who.requester
+        if requester.role == "SUBJECT":
+            request.errors.append(
+                error(
+                    "eligibility is asked by an institution a subject shared an answer with; "
+                    "your own report is `me`",
+                    FORBIDDEN_FIELD,
+                    path,
+                )
+            )
+            request.denied += 1
+            return
+        arguments = self._arguments(request, root, self.gateway.schema.query_type)
+        try:
+            identifier = normalise_identifier(str(arguments.get("subject")))
+            validate_identifier(identifier)
+        except InvalidIdentifier as exc:
+            request.errors.append(error(f"subject: {exc}", BAD_USER_INPUT, path))
+            return
+        code = str(arguments.get("predicate")).strip().upper()
+        purpose = str(arguments.get("purpose")).strip().upper()
+        for argument, value, known in (
+            ("predicate", code, self.predicates),
+            ("purpose", purpose, self.purposes),
+        ):
+            if value not in known:
+                request.errors.append(
+                    error(f"{argument} must be one of {', '.join(known)}", BAD_USER_INPUT, path)
+                )
+                return
+        request.subjects[identifier] = None  # asked about: recorded, refused or not
+        try:
+            async with self.pool.acquire() as conn:
+                share = await answering.live_share(conn, identifier, who.id, code, purpose)
+        except answering.Refused as refused:
+            request.errors.append(error(str(refused), CONSENT_REQUIRED, path))
+            request.denied += 1
+            return
+        assert who.id is not None  # a live share names an institution on record
+        holds = await self._holds(code, identifier)
+        if holds is None:
+            request.errors.append(
+                error(
+                    "the data this answer rests on could not all be read: no answer is given",
+                    SUBGRAPH_UNAVAILABLE,
+                    path,
+                )
+            )
+            return
+        answer = answering.Answer(
+            uuid.uuid4(),
+            share,
+            identifier,
+            who.id,
+            requester.actor,
+            code,
+            purpose,
+            holds,
+            datetime.now(UTC),
+        )
+        request.answers.append(answer)
+        request.returned.add(f"Query.{ELIGIBILITY}")
+        result = answer.result()
+        found = request.operation.collect(
+            root.sub_selections(), ELIGIBILITY_RESULT, self.gateway.planner.possible
+        )
+        data[root.response_key] = {item.response_key: result[item.name] for item in found}
+
+    async def _holds(self, code: str, identifier: str) -> bool | None:
+        """Whether the predicate holds of the subject; None when its data could not all be
+        read (a subgraph failed, or a value it reads is null)."""
+        predicate, prepared = self.predicates[code]
+        execution = await self.gateway.fetch(prepared.plan, {KEYS_VARIABLE: [identifier]})
+        if execution.errors:
+            return None
+        (fetched,) = execution.data.get(RECORDS_KEY) or [None]
+        try:
+            return predicate.holds(fetched or {})
+        except catalogue.Unanswerable:
+            return None
 
     def _arguments(
         self, request: _Request, root: CollectedField, parent: GraphQLObjectType | None
@@ -640,9 +802,19 @@ def _record(request: _Request, request_id: str) -> recording.Record:
                 entitlement.edition,
                 entitlement.grant_id,
                 entitlement.mandate_id,
+                None,
             )
             for (identifier, _), entitlement in request.looked.items()
         )
+        inquiries += tuple(answer.inquiry() for answer in request.answers)
+    detail: dict[str, Any] = {
+        "editions": {
+            identifier: found.edition for (identifier, _), found in request.looked.items()
+        },
+        "errors": _codes(request.errors),
+    }
+    if request.answers:
+        detail["answers"] = [str(answer.id) for answer in request.answers]
     entry = audit.AuditEntry(
         request_id=request_id,
         role=requester.role,
@@ -652,14 +824,10 @@ def _record(request: _Request, request_id: str) -> recording.Record:
         subjects=tuple(request.subjects),
         fields=tuple(sorted(request.returned)),
         decision=_decision(request),
-        detail={
-            "editions": {
-                identifier: found.edition for (identifier, _), found in request.looked.items()
-            },
-            "errors": _codes(request.errors),
-        },
+        detail=detail,
     )
-    return recording.Record(entry, inquiries)
+    answered = tuple(answer.row() for answer in request.answers)
+    return recording.Record(entry, inquiries, answered)
 
 
 def _codes(errors: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -176,7 +176,7 @@ MASKS: Final[Mapping[str, Mask]] = {
     ),
     "other_inquirer": Mask(
         "an inquiry by anyone but the asking bank shows an anonymised inquirer (a reference "
-        "of this response only) and no operator or grant",
+        "of this response only) and no operator, grant or eligibility answer",
         (_INQUIRER_CODE,),
         _other_inquirer,
     ),

@@ -301,7 +301,30 @@ class Policy:
         lines += ["", "## Mutations", "", "| mutation | who may call it |", "|---|---|"]
         for name, roles in self.mutations.items():
             lines.append(f"| `{name}` | {', '.join(sorted(roles))} |")
+        lines += ["", "## Root fields", "", "| root field | who asks | what comes back |"]
+        lines.append("|---|---|---|")
+        lines += [f"| `{name}` | {who} | {what} |" for name, who, what in _ROOTS]
         return "\n".join(lines) + "\n"
+
+
+# the root fields and how the gateway decides them (access/enforcement.py), for the document
+_ROOTS: Final = (
+    ("me", "a subject", "their own report, in the SUBJECT edition (a SELF inquiry)"),
+    (
+        "subject",
+        "anyone",
+        "the edition the requester's grant or mandate gives for the purpose, as the tables "
+        "above show it; without one, null with `CONSENT_REQUIRED`",
+    ),
+    (
+        "eligibility",
+        "a bank or government body",
+        "only `holds` (true or false) and the answer's id, when the subject shared that "
+        "predicate (`graphql/predicates.toml`) with it for that purpose and the share is live; "
+        "else null with `CONSENT_REQUIRED`. The data it is read from stays in the gateway; the "
+        "answer is an ELIGIBILITY inquiry on the subject's list",
+    ),
+)
 
 
 def _cell(rule: FieldRule, edition: str) -> str:

@@ -34,5 +34,6 @@ limit 1;
 
 -- name: record_inquiry
 insert into gateway.inquiries
-    (subject_identifier, requester_id, operator, purpose, edition, grant_id, mandate_id)
-values ($1, $2, $3, $4, $5, $6, $7);
+    (subject_identifier, requester_id, operator, purpose, edition, grant_id, mandate_id,
+     answer_id)
+values ($1, $2, $3, $4, $5, $6, $7, $8);

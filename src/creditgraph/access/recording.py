@@ -40,31 +40,39 @@ from asyncpg.pool import PoolConnectionProxy
 
 from creditgraph.access import audit, editions
 from creditgraph.db.faults import database_fault
+from creditgraph.eligibility import answers as eligibility_answers
 
 MAX_GROUP: Final = 512
 """Records per transaction at most: bounds one transaction's size and its lock hold."""
 
 Inquiry = tuple[object, ...]
 """One inquiry row, as `record_inquiry` binds it: subject, requester id, operator, purpose,
-edition, grant id, mandate id."""
+edition, grant id, mandate id, eligibility answer id."""
 
 _Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """What one request leaves behind: the looks it made, and its audit entry."""
+    """What one request leaves behind: the looks it made, and its audit entry.
+
+    `answers` are the eligibility answers it gave (rows of `record_answer`), written before
+    the inquiries that name them."""
 
     entry: audit.AuditEntry
     inquiries: tuple[Inquiry, ...] = ()
+    answers: tuple[tuple[object, ...], ...] = ()
 
 
 async def write(conn: _Connection, records: Sequence[Record]) -> list[int]:
     """Write `records` inside the caller's transaction; the seqs of their audit entries.
 
-    The inquiries go in first, before the chain's lock is taken, so the lock is
-    held only for the audit entries themselves.
+    The answers and inquiries go in first, before the chain's lock is taken, so the lock
+    is held only for the audit entries themselves.
     """
+    answers = [row for record in records for row in record.answers]
+    if answers:
+        await conn.executemany(eligibility_answers.SQL["record_answer"], answers)
     inquiries = [row for record in records for row in record.inquiries]
     if inquiries:
         await conn.executemany(editions.SQL["record_inquiry"], inquiries)

@@ -92,6 +92,8 @@ class InquiryPurpose(Enum):
     CORPORATE_PRINCIPAL_CHECK = "CORPORATE_PRINCIPAL_CHECK"
     PUBLIC_CREDIT_CHECK = "PUBLIC_CREDIT_CHECK"
     JUDICIAL_ENFORCEMENT = "JUDICIAL_ENFORCEMENT"
+    # a yes/no answer the subject shared (eligibility): an inquiry that showed no report
+    ELIGIBILITY = "ELIGIBILITY"
 
 
 @strawberry.enum

@@ -154,7 +154,7 @@ group by guarantor_id;
 select k.ord, k.after_id is null or a.id is not null as found,
        coalesce(t.looks, 0) as looks,
        i.id, i.requester_role, i.requester_code, i.requester_name, i.operator, i.purpose,
-       i.edition, i.grant_id, i.inquired_at, i.hard, i.counted
+       i.edition, i.grant_id, i.inquired_at, i.hard, i.counted, i.answer_id
 from unnest($1::text[], $2::int[], $3::bigint[]) with ordinality
      as k(identifier, size, after_id, ord)
 left join gateway.inquiry_record a on a.id = k.after_id and a.subject_identifier = k.identifier

@@ -192,8 +192,15 @@ class Inquiry(Disputable):
     requester_name: str
     operator: str | None
     purpose: InquiryPurpose
-    edition: Edition
+    edition: Edition | None = strawberry.field(
+        description="The report edition the look was given; none for an ELIGIBILITY look, "
+        "which was given a yes or a no and no part of the report."
+    )
     grant_id: strawberry.ID | None
+    answer_id: strawberry.ID | None = strawberry.field(
+        description="For an ELIGIBILITY look: the answer given, as the subject's "
+        "eligibilityAnswers and the institution know it."
+    )
     inquired_at: datetime
     hard: bool = strawberry.field(
         description="A lender's credit decision; counts against the file."

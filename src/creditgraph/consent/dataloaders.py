@@ -16,3 +16,20 @@ async def grants_by_subject(
     pool: asyncpg.Pool, identifiers: list[str]
 ) -> list[list[asyncpg.Record]]:
     return await rows_per_key(pool, SQL["grants_by_subject"], identifiers, "subject_identifier")
+
+
+async def shares_by_subject(
+    pool: asyncpg.Pool, identifiers: list[str]
+) -> list[list[asyncpg.Record]]:
+    return await rows_per_key(pool, SQL["shares_by_subject"], identifiers, "subject_identifier")
+
+
+async def answers_by_subject(
+    pool: asyncpg.Pool, keys: list[tuple[str, int]]
+) -> list[list[asyncpg.Record]]:
+    """The newest answers per (subject, how many)."""
+    identifiers, sizes = zip(*keys, strict=True)
+    found: list[list[asyncpg.Record]] = [[] for _ in keys]
+    for row in await pool.fetch(SQL["answers_by_subject"], identifiers, sizes):
+        found[row["ord"] - 1].append(row)
+    return found

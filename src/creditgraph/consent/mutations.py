@@ -19,13 +19,15 @@ its legal representative, who is then recorded as the grantor.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Final
 
 from creditgraph.bureau.enums import Edition, InquiryPurpose
 from creditgraph.bureau.types import MAX_HISTORY_MONTHS
 from creditgraph.consent.dataloaders import SQL
-from creditgraph.consent.types import ConsentGrant, ConsentState
+from creditgraph.consent.types import ConsentGrant, ConsentState, EligibilityShare
+from creditgraph.eligibility import catalogue
 from creditgraph.subgraphs import writing
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.errors import BadUserInput, check_identifier, check_range
@@ -34,7 +36,13 @@ from creditgraph.subgraphs.records import build_record
 GRANTABLE_EDITIONS: Final = frozenset({Edition.BANK, Edition.SOCIAL})
 # government bodies act under a mandate, and SELF needs no one's consent
 _NOT_BY_CONSENT: Final = frozenset(
-    {InquiryPurpose.SELF, InquiryPurpose.PUBLIC_CREDIT_CHECK, InquiryPurpose.JUDICIAL_ENFORCEMENT}
+    {
+        InquiryPurpose.SELF,
+        InquiryPurpose.PUBLIC_CREDIT_CHECK,
+        InquiryPurpose.JUDICIAL_ENFORCEMENT,
+        # a yes/no answer is shared (shareEligibility), never a report
+        InquiryPurpose.ELIGIBILITY,
+    }
 )
 _EVIDENCE_LENGTH: Final = (8, 500)
 
@@ -237,3 +245,93 @@ async def answer_authorisation(
                 argument="id",
             )
         return build_record(ConsentGrant, row)
+
+
+def _share_id(share: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(share)
+    except ValueError:
+        raise BadUserInput(f"{share!r} is not a share id", argument="id") from None
+
+
+def _listed(argument: str, code: str, known: Collection[str]) -> str:
+    code = code.strip().upper()
+    if code not in known:
+        raise BadUserInput(
+            f"{argument} must be one of {', '.join(known)}, got {code!r}", argument=argument
+        )
+    return code
+
+
+async def _share(conn: writing.Connection, share_id: uuid.UUID) -> EligibilityShare:
+    row = await conn.fetchrow(SQL["share_by_id"], share_id)
+    assert row is not None, "a share just written or checked is there"
+    return build_record(EligibilityShare, row)
+
+
+async def share_eligibility(
+    context: SubgraphContext,
+    requester: str,
+    predicate: str,
+    purpose: str,
+    valid_until: datetime | None,
+) -> EligibilityShare:
+    """The subject lets one institution ask one predicate for one purpose until validUntil.
+
+    One live share per institution, predicate and purpose: a second is refused until the
+    first is withdrawn or has expired, so what is live is always one row to read.
+    """
+    subject = context.acting_as("SUBJECT")
+    known = catalogue.shipped()
+    code = _listed("predicate", predicate, list(known.predicates))
+    reason = _listed("purpose", purpose, list(known.purposes))
+    share_id = uuid.uuid4()
+    async with writing.write(context) as conn:
+        now = await _transaction_time(conn)
+        until = _valid_until(now, valid_until)
+        row = await conn.fetchrow(
+            SQL["requester_by_code"], requester.strip().upper(), ["BANK", "GOVERNMENT"]
+        )
+        if row is None:
+            raise BadUserInput(
+                f"no institution has the code {requester.strip()}", argument="requester"
+            )
+        if await conn.fetchval(
+            SQL["live_share_exists"], subject.identifier, row["id"], code, reason
+        ):
+            raise BadUserInput(
+                f"{code} is already shared with {row['name']} for {reason}: withdraw that "
+                "share first",
+                argument="predicate",
+            )
+        await conn.execute(
+            SQL["insert_share"],
+            share_id,
+            subject.identifier,
+            subject.person,
+            row["id"],
+            code,
+            reason,
+            now,
+            until,
+        )
+        return await _share(conn, share_id)
+
+
+async def withdraw_eligibility(context: SubgraphContext, share: str) -> EligibilityShare:
+    """The subject withdraws a live share: from this moment it answers nothing."""
+    subject = context.acting_as("SUBJECT")
+    share_id = _share_id(share)
+    async with writing.write(context) as conn:
+        changed = await conn.execute(
+            SQL["withdraw_share"], share_id, subject.identifier, await _transaction_time(conn)
+        )
+        row = await conn.fetchrow(SQL["share_by_id"], share_id)
+        if row is None or row["subject_identifier"] != subject.identifier:
+            raise BadUserInput(f"you have no share with id {share}", argument="id")
+        if changed == "UPDATE 0":
+            raise BadUserInput(
+                f"share {share} is {row['state']}: only an ACTIVE share can be withdrawn",
+                argument="id",
+            )
+        return build_record(EligibilityShare, row)

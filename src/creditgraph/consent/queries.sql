@@ -44,3 +44,44 @@ where id = $1 and subject_identifier = $2 and status = 'PENDING' and valid_until
 update gateway.consent_grants
 set status = 'REVOKED', revoked_at = $3, revocation_channel = $4
 where id = $1 and subject_identifier = $2 and status = 'ACTIVE';
+
+-- name: shares_by_subject
+select *
+from gateway.eligibility_share_record
+where subject_identifier = any($1::text[])
+order by subject_identifier, valid_from desc, id;
+
+-- name: share_by_id
+select * from gateway.eligibility_share_record where id = $1;
+
+-- name: live_share_exists
+-- one live share per requester, predicate and purpose: a second waits for the first to end
+select exists (
+    select 1 from gateway.eligibility_shares
+    where subject_identifier = $1 and requester_id = $2 and predicate = $3 and purpose = $4
+      and withdrawn_at is null and valid_until > now()
+);
+
+-- name: insert_share
+insert into gateway.eligibility_shares
+    (id, subject_identifier, grantor_identifier, requester_id, predicate, purpose,
+     valid_from, valid_until)
+values ($1, $2, $3, $4, $5, $6, $7, $8);
+
+-- name: withdraw_share
+update gateway.eligibility_shares
+set withdrawn_at = $3
+where id = $1 and subject_identifier = $2 and withdrawn_at is null and valid_until > $3;
+
+-- name: answers_by_subject
+-- the newest answers given about each subject, up to the size asked ($2, per key)
+select k.ord, a.*
+from unnest($1::text[], $2::int[]) with ordinality as k(identifier, size, ord)
+cross join lateral (
+    select *
+    from gateway.eligibility_answer_record r
+    where r.subject_identifier = k.identifier
+    order by r.answered_at desc, r.id
+    limit k.size
+) a
+order by k.ord, a.answered_at desc, a.id;

@@ -5,13 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from graphql import GraphQLError
 
 from creditgraph.bureau.enums import Edition, InquiryPurpose
 from creditgraph.consent import mutations
-from creditgraph.consent.types import ConsentGrant, ConsentState, Subject
+from creditgraph.consent.types import ConsentGrant, ConsentState, EligibilityShare, Subject
 from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.errors import check_identifier
 from creditgraph.subgraphs.schema import federation_schema
+
+
+@strawberry.type(description="An eligibility answer as the institution that asked receives it.")
+class EligibilityResult:
+    answer_id: strawberry.ID = strawberry.field(description="The id the subject sees it by.")
+    subject: str
+    predicate: str
+    purpose: str
+    holds: bool
+    answered_at: datetime
 
 
 @strawberry.type
@@ -29,6 +40,22 @@ class Query:
     )
     def subject(self, info: Info, identifier: str, purpose: InquiryPurpose) -> Subject | None:
         return Subject(identifier=check_identifier(identifier))
+
+    @strawberry.field(
+        description="Whether a predicate the subject shared with you for a purpose holds: "
+        "true or false and an answer id the subject sees, nothing of the data it was read "
+        "from. Refused (CONSENT_REQUIRED) unless the subject shared that predicate with your "
+        "institution for that purpose and has not withdrawn it, and it has not expired. "
+        "Answered by the gateway, which reads the predicate's data from the subgraphs."
+    )
+    def eligibility(
+        self, info: Info, subject: str, predicate: str, purpose: str
+    ) -> EligibilityResult | None:
+        # the gateway answers it under its policy (access/enforcement.py) and never sends it
+        # here; anything that does is refused rather than answered without the share checked
+        raise GraphQLError(
+            "eligibility is answered by the gateway", extensions={"code": "FORBIDDEN_FIELD"}
+        )
 
 
 @strawberry.type
@@ -86,5 +113,28 @@ class Mutation:
     async def refuse_authorisation(self, info: Info, id: strawberry.ID) -> ConsentGrant:
         return await mutations.answer_authorisation(info.context, str(id), ConsentState.REFUSED)
 
+    @strawberry.mutation(
+        description="The subject lets one institution ask one predicate of "
+        "graphql/predicates.toml for one purpose, until validUntil (at most 12 months, 12 when "
+        "not given); it gets only yes or no, and every answer is on the subject's record."
+    )
+    async def share_eligibility(
+        self,
+        info: Info,
+        requester: str,
+        predicate: str,
+        purpose: str,
+        valid_until: datetime | None = None,
+    ) -> EligibilityShare:
+        return await mutations.share_eligibility(
+            info.context, requester, predicate, purpose, valid_until
+        )
 
-schema = federation_schema(query=Query, mutation=Mutation, types=[Subject, ConsentGrant])
+    @strawberry.mutation(description="The subject withdraws a share: it answers nothing more.")
+    async def withdraw_eligibility(self, info: Info, id: strawberry.ID) -> EligibilityShare:
+        return await mutations.withdraw_eligibility(info.context, str(id))
+
+
+schema = federation_schema(
+    query=Query, mutation=Mutation, types=[Subject, ConsentGrant, EligibilityShare]
+)

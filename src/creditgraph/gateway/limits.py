@@ -61,8 +61,9 @@ from creditgraph.settings import OperationLimits
 DEFAULT_LIST_SIZE: Final = 10
 # arguments that bound how many items a list field answers
 SIZE_ARGUMENTS: Final = frozenset({"first", "last", "months", "limit"})
-# root fields that each ask for one subject's report (and record an inquiry)
-SUBJECT_ROOTS: Final = frozenset({"me", "subject"})
+# root fields that each ask about one subject (a report, or a yes/no answer) and record an
+# inquiry
+SUBJECT_ROOTS: Final = frozenset({"me", "subject", "eligibility"})
 
 
 class TooComplex(RequestError):

@@ -3,7 +3,7 @@
 import { ApiError } from "./api.js";
 import { field, h, recordList, select } from "./dom.js";
 import { draw } from "./graph.js";
-import { t, term } from "./i18n.js";
+import { language, t, term } from "./i18n.js";
 import * as Q from "./queries.js";
 
 const PANELS = ["graph", "report", "inquiries", "consents", "rights", "eligibility"];
@@ -283,13 +283,15 @@ function inquiries(state) {
         h(
           "p",
           {},
-          t("inquiries.line", {
-            purpose: term("purpose", q.purpose),
-            edition: term("edition", q.edition),
-            grant: q.grantId ? t("inquiries.grant", { id: q.grantId }) : t("inquiries.noGrant"),
-            kind: q.hard ? t("inquiries.hard") : t("inquiries.soft"),
-            counted: q.counted ? t("inquiries.counted") : t("inquiries.notCounted"),
-          }),
+          q.purpose === "ELIGIBILITY"
+            ? t("inquiries.answered", { id: q.answerId ?? "—" })
+            : t("inquiries.line", {
+                purpose: term("purpose", q.purpose),
+                edition: term("edition", q.edition),
+                grant: q.grantId ? t("inquiries.grant", { id: q.grantId }) : t("inquiries.noGrant"),
+                kind: q.hard ? t("inquiries.hard") : t("inquiries.soft"),
+                counted: q.counted ? t("inquiries.counted") : t("inquiries.notCounted"),
+              }),
         ),
       ),
     ),
@@ -457,6 +459,73 @@ function rights(state, actions) {
   return h("div", {}, disputes, disputeForm, statementForm, alertPart);
 }
 
-function eligibility() {
-  return h("p", {}, t("eligibility.intro"));
+// ---- yes/no answers ---------------------------------------------------------------------
+
+// A predicate's or purpose's words in the portal's language, from the catalogue the API serves.
+function words(list, code) {
+  const found = (list ?? []).find((item) => item.code === code);
+  return found ? found[language()] ?? found.en : code;
+}
+
+function eligibility(state, actions) {
+  const me = state.me;
+  const known = me.eligibilityCatalogue ?? { predicates: [], purposes: [] };
+  const question = (code) => words(known.predicates, code);
+  const purposeOf = (code) => words(known.purposes, code);
+  const shares = table(
+    t("eligibility.shares"),
+    [t("eligibility.question"), t("consents.institution"), t("eligibility.purpose"), t("consents.validity"), t("consents.state"), ""],
+    (me.eligibilityShares ?? []).map((s) => [
+      question(s.predicate),
+      h("span", {}, s.requesterName, h("br"), h("small", {}, s.requesterCode)),
+      purposeOf(s.purpose),
+      `${date(s.validFrom)} – ${date(s.validUntil)}`,
+      h("span", { class: `state state-${s.state}` }, term("shareState", s.state)),
+      s.state === "ACTIVE"
+        ? h(
+            "button",
+            { type: "button", dataset: { withdraw: s.id }, onclick: () => write(actions, state, Q.WITHDRAW_ELIGIBILITY, { id: s.id }, t("eligibility.withdrawn")) },
+            t("eligibility.withdraw"),
+          )
+        : "",
+    ]),
+  );
+  const institutions = knownInstitutions(me);
+  const requester = h("input", { name: "requester", required: true, list: "eligibility-institutions", autocomplete: "off", pattern: "[0-9A-HJ-NPQRTUWXY]{18}" });
+  const predicate = select("predicate", known.predicates.map((p) => [p.code, question(p.code)]));
+  const purpose = select("purpose", known.purposes.map((p) => [p.code, purposeOf(p.code)]));
+  const until = h("input", { name: "validUntil", type: "date" });
+  const form = h(
+    "form",
+    {
+      id: "share-form",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const variables = { requester: requester.value.trim(), predicate: predicate.value, purpose: purpose.value };
+        if (until.value) variables.validUntil = `${until.value}T00:00:00+08:00`;
+        write(actions, state, Q.SHARE_ELIGIBILITY, variables, t("eligibility.shared"));
+      },
+    },
+    h("h3", {}, t("eligibility.share")),
+    field(t("eligibility.requester"), requester),
+    h("datalist", { id: "eligibility-institutions" }, [...institutions].map(([code, name]) => h("option", { value: code }, name))),
+    field(t("eligibility.question"), predicate),
+    field(t("eligibility.purpose"), purpose),
+    field(t("consents.validUntil"), until),
+    h("p", { class: "hint" }, t("consents.validHint")),
+    h("button", { type: "submit" }, t("eligibility.shareButton")),
+  );
+  const answers = table(
+    t("eligibility.answers"),
+    [t("eligibility.when"), t("consents.institution"), t("eligibility.question"), t("eligibility.purpose"), t("eligibility.answer"), t("eligibility.answerId")],
+    (me.eligibilityAnswers ?? []).map((a) => [
+      h("time", { datetime: a.answeredAt }, String(a.answeredAt).replace("T", " ").slice(0, 16)),
+      h("span", {}, a.requesterName, a.operator ? ` · ${a.operator}` : ""),
+      question(a.predicate),
+      purposeOf(a.purpose),
+      h("strong", { class: a.holds ? "pass" : "fail" }, a.holds ? t("yes") : t("no")),
+      h("code", {}, a.id),
+    ]),
+  );
+  return h("div", {}, h("p", {}, t("eligibility.intro")), h("p", { class: "hint" }, t("eligibility.how")), shares, form, answers);
 }

@@ -40,12 +40,15 @@ export const PORTAL = `query Portal {
       model { id name providerName scale min max description bands { name lower upper } }
       reasons { rank code description impact } }
     inquiries(first: 50) { totalCount nodes { id requesterRole requesterCode requesterName operator
-      purpose edition grantId inquiredAt hard counted } }
+      purpose edition grantId answerId inquiredAt hard counted } }
     disputes { id recordType recordId reason filedAt respondBy status outcome resolution resolvedAt }
     statements { id text addedAt withdrawnAt }
     fraudAlerts { id kind contactPhone note placedAt expiresAt liftedAt active }
     consentGrants { id granteeCode granteeName purpose edition dataPeriodMonths validFrom validUntil
       state recordedVia recordedBy evidence revokedAt answeredAt }
+    eligibilityShares { id requesterCode requesterName predicate purpose validFrom validUntil state withdrawnAt }
+    eligibilityAnswers(first: 50) { id shareId requesterCode requesterName operator predicate purpose holds answeredAt }
+    eligibilityCatalogue { predicates { code en zh } purposes { code en zh } }
   }
 }`;
 
@@ -65,3 +68,10 @@ export const PLACE_ALERT = `mutation Alert($contactPhone: String!, $note: String
   placeFraudAlert(contactPhone: $contactPhone, note: $note) { id active expiresAt }
 }`;
 export const LIFT_ALERT = `mutation Lift($id: ID!) { liftFraudAlert(id: $id) { id active liftedAt } }`;
+
+const SHARE = "id requesterCode requesterName predicate purpose validUntil state";
+
+export const SHARE_ELIGIBILITY = `mutation Share($requester: String!, $predicate: String!, $purpose: String!, $validUntil: DateTime) {
+  shareEligibility(requester: $requester, predicate: $predicate, purpose: $purpose, validUntil: $validUntil) { ${SHARE} }
+}`;
+export const WITHDRAW_ELIGIBILITY = `mutation Withdraw($id: ID!) { withdrawEligibility(id: $id) { ${SHARE} } }`;

@@ -25,7 +25,8 @@ truncate
     scores.models, scores.bands, scores.observations, scores.reasons, scores.dimensions,
     scores.dimension_reasons,
     gateway.requesters, gateway.consent_grants, gateway.mandates, gateway.inquiries,
-    gateway.counted_inquiries, gateway.inquiry_tallies
+    gateway.counted_inquiries, gateway.inquiry_tallies, gateway.eligibility_shares,
+    gateway.eligibility_answers
 restart identity;
 
 -- name: keys_of_seeded_tables
