@@ -37,6 +37,7 @@ from typing import Any
 
 import asyncpg
 from peers_report import section_markers, write_section
+from svg_chart import Series, line_chart
 
 from creditgraph.access import audit, recording
 from creditgraph.access.enforcement import PolicyGateway
@@ -210,6 +211,25 @@ def _section(
             f"{one.per_second:.0f} | {one.p50_ms:.1f} | "
             f"{group.per_second / one.per_second:.2f}× |"
         )
+    if args.out is not None:
+        chart = args.out.parent / "audit-scaling.svg"
+        line_chart(
+            chart,
+            title="Audited requests per second against concurrent clients",
+            x_label="concurrent clients",
+            y_label="requests per second",
+            xs=CONCURRENCY,
+            series=(
+                Series(
+                    "group commit", tuple(scaling[("group", c)].per_second for c in CONCURRENCY)
+                ),
+                Series(
+                    "one transaction each",
+                    tuple(scaling[("one", c)].per_second for c in CONCURRENCY),
+                ),
+            ),
+        )
+        lines += ["", f"![audited requests per second against clients]({chart.name})"]
     plain = statistics.median(rate.per_second for rate in rounds["plain"])
     enforced = statistics.median(rate.per_second for rate in rounds["policy"])
     spread = [

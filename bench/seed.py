@@ -1,10 +1,11 @@
 """How long `creditgraph seed` takes, on a throwaway embedded PostgreSQL.
 
-    python bench/seed.py --subjects 100000 [--seed 1]
+    python bench/seed.py --subjects 100000 [--seed 1] [--out docs/benchmarks.md]
 
 Prints the elapsed time, the CPU time it took (this process and the generator process it
 starts, and PostgreSQL's server processes), and the rows loaded per table. On a shared
-machine the elapsed time moves with whatever else runs; the CPU time much less.
+machine the elapsed time moves with whatever else runs; the CPU time much less. With
+`--out` the figures go into that page's `seed` section.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import asyncpg
+from peers_report import section_markers, write_section
 
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.migrations import migrate
@@ -62,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="creditgraph-bench-") as scratch,
@@ -82,6 +85,44 @@ def main() -> None:
     )
     for table, count in sorted(report.rows.items()):
         print(f"  {table:<42} {count:>12,}")
+    if args.out is not None:
+        write_section(args.out, "seed", _section(args, report, elapsed, own, database))
+
+
+def _section(
+    args: argparse.Namespace, report: SeedReport, elapsed: float, own: float, database: float
+) -> str:
+    start, end = section_markers("seed")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    rows = sum(report.rows.values())
+    repayments = report.rows.get("bureau.repayments", 0)
+    return "\n".join(
+        [
+            start,
+            "",
+            "## Seeding",
+            "",
+            f"`creditgraph seed --subjects {args.subjects} --seed {args.seed}`'s work on a fresh",
+            f"embedded PostgreSQL: {report.rows.get('bureau.subjects', 0):,} subjects, {rows:,}"
+            f" rows ({repayments:,} of them monthly repayment records).",
+            "",
+            "| elapsed s | CPU s | generator and loader CPU s | PostgreSQL CPU s |",
+            "|---|---|---|---|",
+            f"| {elapsed:.1f} | {own + database:.1f} | {own:.1f} | {database:.1f} |",
+            "",
+            "The generator (a process of its own) and PostgreSQL each keep a core busy while the",
+            "rows stream; the keys, indexes and foreign keys are built once the rows are in.",
+            "Elapsed time is what a user waits and moves with whatever else the machine runs;",
+            f"the CPU time much less. Load average at the end: {load} (2 cores).",
+            "",
+            "```sh",
+            f".venv/bin/python bench/seed.py --subjects {args.subjects} --out docs/benchmarks.md",
+            "```",
+            "",
+            end,
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,318 @@
+"""Whether the underwriting report costs more in a larger population.
+
+    python bench/population_growth.py [--sizes 10000,100000,1000000] [--rounds 5]
+                                      [--sample 200] [--out docs/benchmarks.md]
+
+A bank's report on one subject should cost the same whether the bureau holds ten thousand
+subjects or a million: every statement it runs reaches the subject's rows through an
+index, never by reading a table whose size grows with the population. For each size this
+seeds an embedded PostgreSQL with `creditgraph seed`'s code (seed 1; the database is kept
+between runs, as bench/peers.py keeps its own, keyed by the size and by what decides the
+rows) and times the bank underwriting operation
+(graphql/operations/bank_underwriting.graphql) through the in-process gateway without a
+policy, as `creditgraph serve --in-process --no-policy` runs it: one request at a time,
+for `--sample` subjects spread over the population (the same rule picks them at every
+size), once to warm the caches and then `--rounds` times each. It reports the median
+(p50) and the 90th percentile of those requests, and this process's CPU time per report
+(PostgreSQL's work is in the elapsed figures only), each as a ratio to the smallest size.
+
+Then it records every SQL statement the report sends (asyncpg's query logger, for a few
+subjects of the largest size) and writes each one's plan (`EXPLAIN (COSTS OFF)`, with the
+parameters it was sent with) into the page: the plans show how each row is reached. A
+sequential scan of a table the seed fills per subject is flagged.
+
+With `--out` the figures, the plans and a chart (SVG, drawn here) go into that page's
+`population_growth` section (bench/peers_report.py's section writer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from peers_db import Seeding, cache_dir, ensure_seeded
+from peers_report import section_markers, write_section
+from svg_chart import Guide, Series, line_chart
+
+from creditgraph.commands import in_process_gateway
+from creditgraph.db.connect import StatelessConnection, create_pool
+from creditgraph.db.embedded import EmbeddedPostgres
+from creditgraph.gateway import Supergraph
+from creditgraph.resources import operations_root, supergraph_path
+from creditgraph.seed.tables import COLUMNS
+
+START, END = section_markers("population_growth")
+OPERATION = "BankUnderwriting"
+# the same subjects' share of the population at every size: an md5 order, not the ids
+_SAMPLE = """
+select identifier from bureau.subjects
+order by md5('population-growth' || identifier)
+limit $1
+"""
+_SIZE = """
+select sum(c.reltuples)::bigint
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where c.relkind = 'r' and n.nspname in ('bureau', 'public_records', 'scores', 'gateway')
+"""
+# tables whose rows grow with the population (as EXPLAIN names them, without the schema):
+# a sequential scan of one is a defect
+_REFERENCE = {
+    "bureau.institutions",
+    "gateway.requesters",
+    "gateway.mandates",
+    "scores.models",
+    "scores.bands",
+    "public_records.notice_subscriptions",
+}
+_PER_SUBJECT = frozenset(table.split(".")[1] for table in set(COLUMNS) - _REFERENCE)
+_SCHEMAS = ("bureau.", "public_records.", "scores.", "gateway.")
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    subjects: int
+    rows: int
+    seeding: Seeding
+    p50_ms: float
+    p90_ms: float
+    cpu_ms: float
+    requests: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    statement: str
+    plan: str
+    sequential: tuple[str, ...]
+
+
+def _query() -> str:
+    return (operations_root() / "bank_underwriting.graphql").read_text(encoding="utf-8")
+
+
+async def _measure(dsn: str, size: int, args: argparse.Namespace, seeding: Seeding) -> Point:
+    pool = await create_pool(dsn, max_size=4)
+    try:
+        sample = [row["identifier"] for row in await pool.fetch(_SAMPLE, args.sample)]
+        rows = int(await pool.fetchval(_SIZE))
+        gateway = in_process_gateway(Supergraph(supergraph_path().read_text("utf-8")), pool)
+        prepared = gateway.prepare(_query(), {"identifier": sample[0]}, OPERATION)
+        for identifier in sample:  # warm: every subject's pages read once, every path run
+            answer = await gateway.run(prepared, {"identifier": identifier})
+            if "errors" in answer:
+                raise RuntimeError(f"the report failed for {identifier}: {answer['errors']}")
+        elapsed: list[float] = []
+        cpu: list[float] = []
+        for _ in range(args.rounds):
+            for identifier in sample:
+                started, used = time.perf_counter(), time.process_time()
+                await gateway.run(prepared, {"identifier": identifier})
+                elapsed.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - used)
+        await gateway.aclose()
+    finally:
+        await pool.close()
+    deciles = statistics.quantiles(elapsed, n=10)
+    return Point(
+        subjects=size,
+        rows=rows,
+        seeding=seeding,
+        p50_ms=statistics.median(elapsed) * 1000,
+        p90_ms=deciles[-1] * 1000,
+        cpu_ms=statistics.median(cpu) * 1000,
+        requests=len(elapsed),
+    )
+
+
+def _sequential(plan: str) -> tuple[str, ...]:
+    """The per-subject tables the plan reads whole."""
+    scanned = []
+    for line in plan.splitlines():
+        text = line.strip().removeprefix("->").strip()
+        if text.startswith(("Seq Scan on ", "Parallel Seq Scan on ")):
+            table = text.split(" on ", 1)[1].split()[0]
+            if table in _PER_SUBJECT:
+                scanned.append(table)
+    return tuple(scanned)
+
+
+async def _plans(dsn: str, sample: int) -> list[Plan]:
+    """Every distinct statement the report sends, with its plan for the first parameters sent."""
+    sent: dict[str, tuple[Any, ...]] = {}
+
+    def log(record: asyncpg.connection.LoggedQuery) -> None:
+        # the report's statements, not asyncpg's own look-ups of types in the catalog
+        if record.exception is None and any(schema in record.query for schema in _SCHEMAS):
+            sent.setdefault(record.query, tuple(record.args))
+
+    async def watch(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(log)
+
+    pool = await asyncpg.create_pool(
+        dsn, min_size=1, max_size=2, init=watch, connection_class=StatelessConnection
+    )
+    assert pool is not None
+    try:
+        identifiers = [row["identifier"] for row in await pool.fetch(_SAMPLE, sample)]
+        sent.clear()  # the sample's own query is not the report's
+        gateway = in_process_gateway(Supergraph(supergraph_path().read_text("utf-8")), pool)
+        prepared = gateway.prepare(_query(), {"identifier": identifiers[0]}, OPERATION)
+        for identifier in identifiers:
+            await gateway.run(prepared, {"identifier": identifier})
+        await gateway.aclose()
+        statements = dict(sent)
+        plans = []
+        async with pool.acquire() as conn:
+            for statement, parameters in statements.items():
+                rows = await conn.fetch(f"explain (costs off) {statement}", *parameters)
+                plan = "\n".join(row[0] for row in rows)
+                plans.append(Plan(statement.strip(), plan, _sequential(plan)))
+    finally:
+        await pool.close()
+    return plans
+
+
+def _chart(points: list[Point], path: Path) -> None:
+    """p50 and CPU per report against the population, each as a ratio to the smallest size:
+    a flat line at 1 is cost independent of population."""
+    base = points[0]
+    line_chart(
+        path,
+        title="Underwriting report cost against population",
+        x_label="subjects (log scale)",
+        y_label="ratio to the smallest population",
+        xs=tuple(point.subjects for point in points),
+        series=(
+            Series("p50 latency", tuple(point.p50_ms / base.p50_ms for point in points)),
+            Series("CPU per report", tuple(point.cpu_ms / base.cpu_ms for point in points)),
+        ),
+        guide=Guide(1.2, "target: 1.2×"),
+        log_x=True,
+    )
+
+
+def _section(
+    points: list[Point], plans: list[Plan], args: argparse.Namespace, chart: Path | None
+) -> str:
+    base = points[0]
+    last = points[-1]
+    met = last.p50_ms / base.p50_ms <= 1.2
+    scanned = sorted({table for plan in plans for table in plan.sequential})
+    lines = [
+        START,
+        "",
+        "## Cost independent of population",
+        "",
+        "The bank underwriting operation through the in-process gateway without a policy, one",
+        f"request at a time, for the same {args.sample} subjects' share of each population",
+        f"(an md5 order of their identifiers), warmed once and then asked {args.rounds} times",
+        "each. CPU is this process's time per report (the gateway and the subgraphs); PostgreSQL's",
+        "work shows in the elapsed figures only.",
+        "",
+        "| subjects | rows | seeded in s | p50 ms | × | p90 ms | × | CPU ms per report | × |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for point in points:
+        lines.append(
+            f"| {point.subjects:,} | {point.rows:,} | {point.seeding.seconds:.0f} | "
+            f"{point.p50_ms:.1f} | {point.p50_ms / base.p50_ms:.2f}× | "
+            f"{point.p90_ms:.1f} | {point.p90_ms / base.p90_ms:.2f}× | "
+            f"{point.cpu_ms:.1f} | {point.cpu_ms / base.cpu_ms:.2f}× |"
+        )
+    lines += [""]
+    if chart is not None:
+        lines += [f"![report cost against population]({chart.name})", ""]
+    lines += [
+        f"Target: p50 at the largest size within 1.2× of the smallest: "
+        f"{last.p50_ms / base.p50_ms:.2f}× at {last.subjects:,} subjects, "
+        + ("met." if met else "not met."),
+        "",
+        f"The report sends {len(plans)} distinct statements; their plans at "
+        f"{last.subjects:,} subjects follow, each for the parameters it was first sent with. "
+        + (
+            "Sequential scans of tables that grow with the population: none."
+            if not scanned
+            else "Sequential scans of tables that grow with the population: "
+            + ", ".join(f"`{table}`" for table in scanned)
+            + "."
+        ),
+        "",
+    ]
+    for number, plan in enumerate(plans, start=1):
+        lines += [
+            "<details>",
+            f"<summary>statement {number}</summary>",
+            "",
+            "```sql",
+            plan.statement,
+            "```",
+            "",
+            "```",
+            plan.plan,
+            "```",
+            "",
+            "</details>",
+            "",
+        ]
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    sizes = ",".join(str(point.subjects) for point in points)
+    lines += [
+        f"Load average at the end: {load} (2 cores, shared with other work: elapsed figures move",
+        "with it, the ratios side by side less). The seeded databases are kept between runs.",
+        "",
+        "```sh",
+        f".venv/bin/python bench/population_growth.py --sizes {sizes} --rounds {args.rounds} "
+        f"--sample {args.sample} --out docs/benchmarks.md",
+        "```",
+        "",
+        END,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> str:
+    points: list[Point] = []
+    plans: list[Plan] = []
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+    for size in sizes:
+        directory = cache_dir(size, 1, args.cache_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        with EmbeddedPostgres(directory / "pgdata") as database:
+            seeding = asyncio.run(ensure_seeded(database.dsn, directory, subjects=size, seed=1))
+            print(f"{size:,} subjects: seeded in {seeding.seconds:.0f} s", flush=True)
+            point = asyncio.run(_measure(database.dsn, size, args, seeding))
+            print(point, flush=True)
+            points.append(point)
+            if size == sizes[-1]:
+                plans = asyncio.run(_plans(database.dsn, 5))
+    chart = None
+    if args.out is not None:
+        chart = args.out.parent / "population-growth.svg"
+        _chart(points, chart)
+    return _section(points, plans, args, chart)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sample", type=int, default=200)
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    text = run(args)
+    print(text)
+    if args.out is not None:
+        write_section(args.out, "population_growth", text)
+
+
+if __name__ == "__main__":
+    main()
