@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
+from creditgraph.access.rate_limits import RateLimits
 from creditgraph.access.tokens import TokenVerifier
 from creditgraph.config import Config
 from creditgraph.config import options as o
@@ -327,7 +328,8 @@ def enforcing(gateway: Gateway, policy: Policy, pool: asyncpg.Pool, settings: Se
     home = ensure_home(settings.home)
     verifier = TokenVerifier.from_settings(home, settings=settings.jwt)
     furnishing = verifier.for_furnishing()
-    return Access(verifier, PolicyGateway(gateway, policy, pool), furnishing)
+    limits = RateLimits.from_config(settings.config, pool)
+    return Access(verifier, PolicyGateway(gateway, policy, pool), furnishing, limits)
 
 
 def _metered(transport: Transport, metrics: Metrics | None) -> Transport:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from creditgraph.config.schema import (
+    Choice,
     FilePath,
     Flag,
     Integer,
@@ -653,6 +654,63 @@ COMPRESSION = Section(
     (COMPRESSION_ENABLED, COMPRESSION_MIN_SIZE, COMPRESSION_GZIP_LEVEL, COMPRESSION_BROTLI_QUALITY),
 )
 
+# -- rate limits --------------------------------------------------------------------------
+
+RATE_LIMITS_ENABLED = Option(
+    "enabled",
+    Flag(),
+    False,
+    "limit each requester's rate (a token bucket each, by role: the tables below); off, "
+    "any requester may send as many requests as the gateway can take",
+    env="CREDITGRAPH_RATE_LIMITS",
+)
+RATE_LIMITS_STORE = Option(
+    "store",
+    Choice(("process", "postgresql")),
+    "process",
+    "where the buckets live: `process` (each replica counts alone, so N replicas let a "
+    "requester through at up to N times its rate) or `postgresql` (one row per bucket in "
+    "the gateway's database, shared by every replica: one statement per request)",
+    env="CREDITGRAPH_RATE_LIMIT_STORE",
+)
+
+RATE_LIMITS = Section(
+    "rate_limits",
+    "Limits per requester (access/rate_limits.py): a request over its bucket is refused "
+    "with `429`, `Retry-After` and `RATE_LIMITED`, and recorded in the audit log.",
+    (RATE_LIMITS_ENABLED, RATE_LIMITS_STORE),
+)
+
+
+def _rate_section(role: str, whose: str, per_second: float, burst: int) -> Section:
+    variable = f"CREDITGRAPH_RATE_LIMIT_{role.upper()}"
+    rate = Option(
+        "per_second",
+        Number(above=0, at_most=100_000, unit="requests a second"),
+        per_second,
+        "the rate the bucket refills at: the requests a second sustained",
+        env=f"{variable}_PER_SECOND",
+    )
+    size = Option(
+        "burst",
+        Integer(1, 1_000_000),
+        burst,
+        "the most tokens the bucket holds: the requests that may come at once",
+        env=f"{variable}_BURST",
+    )
+    RATE_LIMIT_RULES[role] = (rate, size)
+    return Section(f"rate_limits.{role}", f"The bucket of {whose}.", (rate, size))
+
+
+#: Each role's options (its rate, its burst), by the role's name in `[rate_limits.<role>]`.
+RATE_LIMIT_RULES: dict[str, tuple[Option[float], Option[int]]] = {}
+RATE_LIMIT_SECTIONS = (
+    _rate_section("subject", "each subject (a person or an organisation) asking", 2, 30),
+    _rate_section("bank", "each bank, shared by its operators", 20, 200),
+    _rate_section("government", "each government body, shared by its operators", 20, 200),
+    _rate_section("anonymous", "each client address sending requests without a token", 2, 30),
+)
+
 # -- the schema ---------------------------------------------------------------------------
 
 SCHEMA = Schema(
@@ -668,6 +726,8 @@ SCHEMA = Schema(
         OPERATION_LIMITS,
         CORS,
         COMPRESSION,
+        RATE_LIMITS,
+        *RATE_LIMIT_SECTIONS,
     ]
 )
 """Every section, in the order the README shows them."""

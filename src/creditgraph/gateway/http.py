@@ -14,6 +14,11 @@ may stand in for the query text, on `GET` as on `POST`; a gateway in
 trusted-only mode runs nothing but the trusted operations and the manifests'
 documents. A client that disconnects while its operation runs cancels it.
 
+Under the policy a request passes authenticate (the bearer token), limit (the requester's
+rate, access/rate_limits.py: `429` with `Retry-After` and `RATE_LIMITED` when over it),
+then authorise, plan, execute, shape and record (access/enforcement.py); a request refused
+at any stage is recorded in the audit log all the same.
+
 Every answer is a GraphQL response carrying `Cache-Control: no-store`: a report
 must never be kept by a browser or a proxy. When the gateway's database cannot
 answer (down, frozen, locked; db/faults.py) the answer is `SERVICE_UNAVAILABLE`
@@ -34,6 +39,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from creditgraph.access.rate_limits import RateLimits
 from creditgraph.access.tokens import Requester, TokenVerifier, Unauthenticated
 from creditgraph.db.faults import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_fault
 from creditgraph.gateway.engine import Gateway
@@ -71,6 +77,8 @@ class Access:
     policy: PolicyGateway
     furnishing: TokenVerifier | None = None
     """Checks furnishers' tokens (their own audience) for `POST /furnish`; None: no uploads."""
+    limits: RateLimits | None = None
+    """The limit stage: each requester's rate (access/rate_limits.py); None: no limit."""
 
 
 class _BadRequest(Exception):
@@ -268,6 +276,14 @@ async def _answer(
         except Unauthenticated as exc:
             return await refusals.unauthenticated(exc)
     refusals.requester = requester
+    if access is not None and access.limits is not None:
+        # the limit stage: after who is asking is known, before anything is done for them
+        address = None if request.client is None else request.client.host
+        limited = await access.limits.check(requester, address)
+        if limited is not None:
+            response = await refusals.answer(limited.errors(), 429)
+            response.headers["retry-after"] = str(limited.retry_after)
+            return response
     if access is None:
         owner: str | None = SHARED  # no requesters: one store for all
     elif requester is None:
