@@ -95,10 +95,15 @@ where account_id = any($1::bigint[])
 order by account_id, role desc, subject_id;
 
 -- name: repayments_by_account
-select account_id, month, status, amount_due, amount_paid, overdue_amount, balance
-from bureau.repayments
-where account_id = any($1::bigint[])
-order by account_id, month desc;
+-- Every month on the reports today: a negative month leaves five years after the behaviour
+-- it records ended (migration 0013), by the one clock, read from the account's own rows.
+select r.account_id, r.month, r.status, r.amount_due, r.amount_paid, r.overdue_amount,
+       r.balance
+from bureau.repayments r
+join bureau.credit_accounts a on a.id = r.account_id
+where r.account_id = any($1::bigint[])
+  and bureau.month_shown(r.account_id, r.month, r.status, a.closed_on, common.today())
+order by r.account_id, r.month desc;
 
 -- name: guarantees_by_id
 select id, guarantor_id, account_id, contract_number, kind, amount, currency, starts_on,

@@ -2,12 +2,18 @@
 -- identifiers and answers for all of them at once (the dataloaders batch a
 -- request's keys), so the number of statements a query runs never grows with
 -- the number of subjects or records.
+--
+-- Negative records age out (migration 0005): each read keeps only those whose day to leave,
+-- ages_out_on, is still to come by the one clock, common.today(). The comparison is made on
+-- the subject's own rows, found through the subject's index, so it costs nothing as records
+-- accumulate, and a record leaves every report on its day without anything having to run.
 
 -- name: enforcement_cases_by_subject
 select subject_identifier, id, case_number, court_code, court_name, subject_name,
        applicant_name, cause, filed_on, amount, amount_outstanding, currency, status, closed_on
 from public_records.enforcement_cases
 where subject_identifier = any($1::text[])
+  and (ages_out_on is null or ages_out_on > common.today())
 order by subject_identifier, filed_on desc, id desc;
 
 -- name: dishonest_listings_by_subject
@@ -15,6 +21,7 @@ select subject_identifier, id, subject_name, case_number, court_code, court_name
        performance, reasons, published_on, removed_on, removal_reason
 from public_records.dishonest_listings
 where subject_identifier = any($1::text[])
+  and (ages_out_on is null or ages_out_on > common.today())
 order by subject_identifier, published_on desc, id desc;
 
 -- name: consumption_restrictions_by_subject
@@ -25,7 +32,8 @@ select w.identifier as bound_identifier, r.subject_identifier, r.id, r.subject_n
        r.court_name, r.restrictions, r.issued_on, r.lifted_on
 from unnest($1::text[]) as w(identifier)
 join public_records.consumption_restrictions r
-  on r.subject_identifier = w.identifier or r.restricted_person_identifier = w.identifier
+  on (r.subject_identifier = w.identifier or r.restricted_person_identifier = w.identifier)
+ and (r.ages_out_on is null or r.ages_out_on > common.today())
 order by w.identifier, r.issued_on desc, r.id desc;
 
 -- name: administrative_actions_by_subject
@@ -33,6 +41,7 @@ select subject_identifier, id, kind, subject_name, authority_code, authority_nam
        decision_number, category, description, amount, decided_on, publish_until, repaired_on
 from public_records.administrative_actions
 where subject_identifier = any($1::text[])
+  and (ages_out_on is null or ages_out_on > common.today())
 order by subject_identifier, decided_on desc, id desc;
 
 -- name: tax_arrears_by_subject
@@ -40,6 +49,7 @@ select subject_identifier, id, subject_name, authority_code, authority_name, tax
        period_start, period_end, recorded_on, settled_on
 from public_records.tax_arrears
 where subject_identifier = any($1::text[])
+  and (ages_out_on is null or ages_out_on > common.today())
 order by subject_identifier, recorded_on desc, id desc;
 
 -- name: list_entries_by_subject
@@ -48,6 +58,7 @@ select subject_identifier, id, colour, list_name, subject_name, authority_code, 
        effective_on, exited_on, exit_reason
 from public_records.list_entries
 where subject_identifier = any($1::text[])
+  and (ages_out_on is null or ages_out_on > common.today())
 order by subject_identifier, notice_starts_on desc, id desc;
 
 -- name: civil_judgments_by_subject
@@ -55,6 +66,7 @@ select subject_identifier, id, subject_name, case_number, court_code, court_name
        filed_on, judged_on, outcome, amount
 from public_records.civil_judgments
 where subject_identifier = any($1::text[])
+  and (ages_out_on is null or ages_out_on > common.today())
 order by subject_identifier, filed_on desc, id desc;
 
 -- name: utility_arrears_by_subject
@@ -62,6 +74,7 @@ select subject_identifier, id, provider_name, service, amount, since_month, reco
        settled_on
 from public_records.utility_arrears
 where subject_identifier = any($1::text[])
+  and (ages_out_on is null or ages_out_on > common.today())
 order by subject_identifier, recorded_on desc, id desc;
 
 -- name: social_insurance_by_subject

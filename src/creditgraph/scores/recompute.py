@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import asyncpg
@@ -66,18 +66,28 @@ async def _files(
         yield current[0]["subject_id"], current[0]["identifier"], current
 
 
-_Scored = tuple[str, int, str, tuple[scorecard.Cost, ...]]
-"""What is written back of one subject: identifier, value, band, reasons. Only that: a whole
-Assessment per subject would hold every factor's cost for the whole population."""
+_Scored = tuple[str, int, str, tuple[scorecard.Cost, ...], date | None]
+"""What is written back of one subject: identifier, value, band, reasons, and the day it stops
+being shown. Only that: a whole Assessment per subject would hold every factor's cost for the
+whole population."""
 
 
 def _score(
     subject_id: int, identifier: str, rows: list[asyncpg.Record], hard: int, guarantees: int
 ) -> _Scored:
+    """The subject's score, shown until the first of the negative months it counted ages out
+    (the rows' `counted_until`; a score counting none is shown until a newer one)."""
     summary = signals.summarise(signals.account_facts(rows), hard_inquiries_6m=hard)
     facts = scorecard.ScorecardFacts.from_summary(summary, active_guarantees=guarantees)
     assessment = scorecard.assess(facts)
-    return identifier, assessment.value, assessment.band, assessment.reasons
+    until = [row["counted_until"] for row in rows if row["counted_until"] is not None]
+    return (
+        identifier,
+        assessment.value,
+        assessment.band,
+        assessment.reasons,
+        min(until, default=None),
+    )
 
 
 async def _write(
@@ -90,8 +100,8 @@ async def _write(
     ids = await conn.fetchval(SQL["reserve_observation_ids"], len(scored))
     observations = []
     reasons = []
-    for oid, (identifier, value, band, costs) in zip(ids, scored, strict=True):
-        observations.append((oid, model_id, identifier, value, band, observed_at))
+    for oid, (identifier, value, band, costs, until) in zip(ids, scored, strict=True):
+        observations.append((oid, model_id, identifier, value, band, observed_at, until))
         reasons += [
             (oid, rank, cost.code, cost.description, cost.impact)
             for rank, cost in enumerate(costs, start=1)
@@ -99,7 +109,15 @@ async def _write(
     await conn.copy_records_to_table(
         "observations",
         schema_name="scores",
-        columns=("id", "model_id", "subject_identifier", "value", "band", "observed_at"),
+        columns=(
+            "id",
+            "model_id",
+            "subject_identifier",
+            "value",
+            "band",
+            "observed_at",
+            "shown_until",
+        ),
         records=observations,
     )
     await conn.copy_records_to_table(
@@ -115,12 +133,14 @@ def _model() -> str:
 
 
 async def recompute_bureau_scores(
-    conn: asyncpg.Connection, *, at: datetime | None = None
+    conn: asyncpg.Connection | PoolConnectionProxy, *, at: datetime | None = None
 ) -> RecomputeReport:
     """Add a BUREAU observation, with its reasons, for every subject, as of `at` (default: now).
 
     `at` stamps the observations and ends the hard-inquiry window; accounts,
-    repayments and guarantees are read as the bureau holds them.
+    repayments and guarantees are read as the reports show them on `at`'s day (negative
+    months that have aged out by then left out), and each observation is shown until the
+    first negative month it counted ages out.
     """
     observed_at = datetime.now(UTC) if at is None else at
     if observed_at.tzinfo is None:
@@ -153,7 +173,9 @@ async def recompute_bureau_scores(
                     hard.get(identifier, 0),
                     guarantees.get(subject_id, 0),
                 )
-                async for subject_id, identifier, rows in _files(conn, SQL["file_accounts"])
+                async for subject_id, identifier, rows in _files(
+                    conn, SQL["file_accounts"], observed_at
+                )
             ]
             await _write(conn, model_id, observed_at, scored)
     except asyncpg.UniqueViolationError:
@@ -161,7 +183,7 @@ async def recompute_bureau_scores(
             f"{_model()} already has observations at {observed_at.isoformat()}; "
             "score at another time"
         ) from None
-    for _, _, band, _ in scored:
+    for _, _, band, _, _ in scored:
         bands[band] += 1
     return RecomputeReport(
         model=_model(),
@@ -201,17 +223,19 @@ async def rescore_subjects(
         r["guarantor_id"]: r["active_guarantees"]
         for r in await conn.fetch(SQL["active_guarantee_counts_of"], wanted)
     }
-    latest: dict[str, tuple[int, str, list[str]]] = {
-        r["subject_identifier"]: (r["value"], r["band"], list(r["reasons"]))
+    latest: dict[str, tuple[int, str, list[str], date | None]] = {
+        r["subject_identifier"]: (r["value"], r["band"], list(r["reasons"]), r["shown_until"])
         for r in await conn.fetch(SQL["latest_observations_of"], model_id, wanted)
     }
     changed: list[_Scored] = []
-    async for subject_id, identifier, rows in _files(conn, SQL["file_accounts_of"], wanted):
+    files = _files(conn, SQL["file_accounts_of"], wanted)
+    async for subject_id, identifier, rows in files:
         scored = _score(
             subject_id, identifier, rows, hard.get(identifier, 0), guarantees.get(subject_id, 0)
         )
-        _, value, band, costs = scored
-        if latest.get(identifier) != (value, band, [f"{c.code}:{c.impact}" for c in costs]):
+        _, value, band, costs, until = scored
+        reasons = [f"{c.code}:{c.impact}" for c in costs]
+        if latest.get(identifier) != (value, band, reasons, until):
             changed.append(scored)
     if changed:
         await _write(conn, model_id, observed_at, changed)

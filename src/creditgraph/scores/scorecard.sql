@@ -9,15 +9,17 @@ select id from scores.models where scale = 'BUREAU' and name = $1 and version = 
 -- name: file_accounts
 -- Every subject with each account it is party to (a single row with empty
 -- account columns when it has none), ordered by subject so the caller can
--- stream it; the account columns come from the view the credit summary reads.
+-- stream it; the account columns are what the credit summary reads, as the
+-- reports show them on the day of the scoring time $1 (aged-out months left out).
 select s.id as subject_id, s.identifier, a.*
 from bureau.subjects s
 left join bureau.account_parties p on p.subject_id = s.id
-left join bureau.account_signals a on a.account_id = p.account_id
+left join bureau.account_signals_on($1::timestamptz::date) a on a.account_id = p.account_id
 order by s.id, a.account_id;
 
 -- name: file_accounts_of
--- The same, for the subjects with the identifiers in $1 only (an incremental rescore).
+-- The same, for the subjects with the identifiers in $1 only (an incremental rescore), as
+-- the reports show them today.
 select s.id as subject_id, s.identifier, a.*
 from bureau.subjects s
 left join bureau.account_parties p on p.subject_id = s.id
@@ -56,14 +58,16 @@ where g.status = 'ACTIVE' and s.identifier = any($1::text[])
 group by g.guarantor_id;
 
 -- name: latest_observations_of
--- Each of the subjects' latest observation by model $1, with its reasons' codes and impacts
--- in rank order: an incremental rescore adds one only where the score or its reasons differ.
+-- Each of the subjects' latest observation by model $1 still shown, with its reasons' codes
+-- and impacts in rank order: an incremental rescore adds one only where the score, its
+-- reasons or the day it stops being shown differ.
 select distinct on (o.subject_identifier)
-       o.subject_identifier, o.value, o.band,
+       o.subject_identifier, o.value, o.band, o.shown_until,
        array(select r.code || ':' || r.impact from scores.reasons r
              where r.observation_id = o.id order by r.rank) as reasons
 from scores.observations o
 where o.model_id = $1 and o.subject_identifier = any($2::text[])
+  and (o.shown_until is null or o.shown_until > common.today())
 order by o.subject_identifier, o.observed_at desc, o.id desc;
 
 -- name: reserve_observation_ids
