@@ -47,7 +47,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionNode,
     SelectionSetNode,
-    execute,
+    experimental_execute_incrementally,
     get_named_type,
     is_leaf_type,
 )
@@ -448,7 +448,8 @@ class Oracle:
         operation_name: str | None,
         full: Mapping[str, Any],
     ) -> ExecutionResult:
-        result = execute(
+        # the API schema declares @defer, which graphql-core executes only this way
+        result = experimental_execute_incrementally(
             self.schema,
             document,
             root_value=full,

@@ -37,7 +37,7 @@ from graphql import (
     DocumentNode,
     GraphQLResolveInfo,
     GraphQLSchema,
-    execute,
+    experimental_execute_incrementally,
     get_named_type,
     is_leaf_type,
 )
@@ -289,7 +289,8 @@ class OwnershipOracle:
             if (item.get("extensions") or {}).get("code")
             not in ("FORBIDDEN_FIELD", "CONSENT_REQUIRED")
         ]
-        execute(
+        # the API schema declares @defer, which graphql-core executes only this way
+        experimental_execute_incrementally(
             self.schema,
             document,
             root_value=(full, answer.get("data") or {}),

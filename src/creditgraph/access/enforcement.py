@@ -266,8 +266,13 @@ class PolicyGateway:
         variables: dict[str, Any],
         requester: Requester | None,
         request_id: str,
+        inquired: set[tuple[str, str]] | None = None,
     ) -> dict[str, Any]:
-        """The answer to the client's operation (from `prepare`); `variables` as sent."""
+        """The answer to the client's operation (from `prepare`); `variables` as sent.
+
+        `inquired`: the (subject, purpose) looks an earlier part of the same request has
+        recorded as inquiries (a deferred fragment's part: gateway/defer.py), not recorded
+        again; the looks this run records are added to it. Each part has its audit entry."""
         operation = client.operation
         if requester is None:
             if _only_introspection(operation, self.gateway):
@@ -285,7 +290,9 @@ class PolicyGateway:
         data = await self._query(request)
         errors = request.errors
         shaped = self.gateway.shaper.shape(operation, data, errors)
-        unrecorded = await self._recorded(request, request_id)
+        unrecorded = await self._durably(_record(request, request_id, inquired or set()))
+        if inquired is not None:
+            inquired.update(request.looked)
         return response(shaped, errors) if unrecorded is None else unrecorded
 
     # -- queries ---------------------------------------------------------------------------
@@ -787,8 +794,12 @@ class PolicyGateway:
         return errors if unrecorded is None else list(unrecorded["errors"])
 
 
-def _record(request: _Request, request_id: str) -> recording.Record:
-    """The inquiries and audit entry of `request`."""
+def _record(
+    request: _Request,
+    request_id: str,
+    inquired: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+) -> recording.Record:
+    """The inquiries and audit entry of `request`, but for the looks already `inquired`."""
     who = request.principal
     requester = who.requester
     inquiries: tuple[recording.Inquiry, ...] = ()
@@ -804,7 +815,8 @@ def _record(request: _Request, request_id: str) -> recording.Record:
                 entitlement.mandate_id,
                 None,
             )
-            for (identifier, _), entitlement in request.looked.items()
+            for (identifier, purpose), entitlement in request.looked.items()
+            if (identifier, purpose) not in inquired
         )
         inquiries += tuple(answer.inquiry() for answer in request.answers)
     detail: dict[str, Any] = {

@@ -5,7 +5,8 @@ the `join__*` and `link__*` definitions, the `@inaccessible` elements and the
 federation internals (`_entities`, `_service`, `_Any`, `_Entity`) are removed,
 and so are every directive usage on type-system elements except the ones the
 GraphQL spec defines (`@deprecated`, `@specifiedBy`, `@oneOf`). Custom
-executable directives stay declared, so documents that use them validate.
+executable directives stay declared, so documents that use them validate; `@defer`
+is declared whatever the supergraph says, as the gateway delivers deferred fragments.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from graphql import (
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
     build_ast_schema,
+    parse,
 )
 
 from creditgraph.gateway.supergraph import Supergraph, named_type
@@ -62,6 +64,12 @@ N = TypeVar("N", bound=Node)
 
 def api_schema(supergraph: Supergraph) -> GraphQLSchema:
     return build_ast_schema(api_document(supergraph), assume_valid_sdl=True)
+
+
+# the gateway answers deferred fragments itself (gateway/defer.py), whatever the subgraphs do
+_DEFER = parse(
+    "directive @defer(label: String, if: Boolean! = true) on FRAGMENT_SPREAD | INLINE_FRAGMENT"
+).definitions[0]
 
 
 def api_document(supergraph: Supergraph) -> DocumentNode:
@@ -96,6 +104,11 @@ def api_document(supergraph: Supergraph) -> DocumentNode:
                 kept.append(definition)
         elif isinstance(definition, TypeDefinitionNode) and definition.name.value not in hidden:
             kept.append(_type_definition(definition, visible, hidden))
+    if not any(
+        isinstance(definition, DirectiveDefinitionNode) and definition.name.value == "defer"
+        for definition in kept
+    ):
+        kept.append(_DEFER)
     return DocumentNode(definitions=tuple(kept))
 
 

@@ -31,17 +31,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Coroutine
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Coroutine
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
+from graphql import DocumentNode
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from creditgraph.access.rate_limits import RateLimits
 from creditgraph.access.tokens import Requester, TokenVerifier, Unauthenticated
 from creditgraph.db.faults import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_fault
+from creditgraph.gateway import defer
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.errors import (
     BAD_USER_INPUT,
@@ -318,6 +320,15 @@ async def _answer(
         )
         response.headers["allow"] = "POST"
         return response
+    if operation.kind == "query" and _accepts_multipart(request):
+        parsed = gateway.documents.get(resolved.query).document
+        _, _, coerced = gateway.operation(resolved.query, variables, params.operation_name)
+        if defer.deferring(parsed, params.operation_name, coerced):
+            runner = _Runner(gateway, access, requester, request_id, params.operation_name)
+            return StreamingResponse(
+                _parts(runner, parsed, resolved.query, variables, coerced),
+                media_type=defer.CONTENT_TYPE,
+            )
     if access is None:
         work = gateway.run(prepared, variables)
     else:
@@ -330,6 +341,66 @@ async def _answer(
         refusals.operation = operation.name
         return await refusals.unauthenticated(exc)
     return _respond(answer, 200, media_type)
+
+
+def _accepts_multipart(request: Request) -> bool:
+    """Whether the client reads incremental delivery (`multipart/mixed` in its Accept)."""
+    accept = request.headers.get("accept") or ""
+    return any(media == defer.MULTIPART and quality > 0 for media, quality in weighted(accept))
+
+
+@dataclass(frozen=True, slots=True)
+class _Runner:
+    """Runs each part's document as any request's operation runs: under the policy when
+    there is one, the looks recorded as inquiries once for the whole request."""
+
+    gateway: Gateway
+    access: Access | None
+    requester: Requester | None
+    request_id: str
+    operation_name: str | None
+    inquired: set[tuple[str, str]] = field(default_factory=set)
+
+    async def run(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        await self.gateway.documents.prepare_unseen(query)
+        try:
+            if self.access is None:
+                prepared = self.gateway.prepare(query, variables, self.operation_name)
+                return await self.gateway.run(prepared, variables)
+            policy = self.access.policy
+            client = policy.prepare(query, variables, self.operation_name)
+            return await policy.run(
+                client, variables, self.requester, self.request_id, self.inquired
+            )
+        except RequestError as exc:
+            return request_errors(exc.formatted())
+
+
+async def _parts(
+    runner: _Runner,
+    document: DocumentNode,
+    query: str,
+    variables: dict[str, Any],
+    coerced: dict[str, Any],
+) -> AsyncIterator[bytes]:
+    """The multipart answer: the operation without its deferred fragments, then the deferred
+    fragments' data taken from the whole operation's answer (gateway/defer.py)."""
+    try:
+        first = await runner.run(defer.initial(document, coerced), variables)
+        yield defer.part({**first, "hasNext": True})
+        whole = await runner.run(query, variables)
+        entries = defer.increments(document, runner.operation_name, coerced, whole)
+        yield defer.part({"incremental": entries, "hasNext": False})
+    except DATABASE_ERRORS as exc:
+        reason = database_fault(exc)
+        if reason is None:
+            _log.exception("internal failure")
+            failure = error("internal server error", INTERNAL_SERVER_ERROR)
+        else:
+            _log.warning("database unavailable: %s", reason)
+            failure = error("the service is unavailable; try again shortly", SERVICE_UNAVAILABLE)
+        yield defer.part({"errors": [failure], "hasNext": False})
+    yield defer.end()
 
 
 class ClientGone(Exception):

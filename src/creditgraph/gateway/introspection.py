@@ -35,7 +35,7 @@ from graphql import (
     OperationType,
     SelectionNode,
     SelectionSetNode,
-    execute,
+    experimental_execute_incrementally,
 )
 
 from creditgraph.gateway.operation import Field, Operation, PossibleTypes, Selection
@@ -83,7 +83,11 @@ async def introspect(
         selection_set=SelectionSetNode(selections=fields),
     )
     document = DocumentNode(definitions=(only,))
-    result = await asyncio.to_thread(execute, schema, document, variable_values=variables)
+    # graphql-core refuses a schema declaring @defer to its plain `execute`; this document
+    # defers nothing, so the incremental executor answers it in one result
+    result = await asyncio.to_thread(
+        experimental_execute_incrementally, schema, document, variable_values=variables
+    )
     assert isinstance(result, ExecutionResult), "introspection never awaits"
     data = result.data or {}
     errors = [dict(error.formatted) for error in result.errors or ()]
