@@ -149,7 +149,7 @@ def test_a_start_with_a_bad_file_lists_every_mistake_and_starts_nothing(tmp_path
     assert not (tmp_path / "home" / "pgdata").exists()
 
 
-def test_serve_takes_its_port_and_limits_from_the_file_under_the_variables(
+def test_serve_takes_its_port_limits_and_http_layer_from_the_file_under_the_variables(
     tmp_path: Path,
 ) -> None:
     """Over real HTTP: the file's port is where it listens, a variable overrides the file's
@@ -157,7 +157,8 @@ def test_serve_takes_its_port_and_limits_from_the_file_under_the_variables(
     port = free_port()
     path = tmp_path / "creditgraph.toml"
     path.write_text(
-        f"[server]\nport = {port}\n[operation_limits]\nmax_depth = 2\nmax_root_fields = 1\n",
+        f"[server]\nport = {port}\n[operation_limits]\nmax_depth = 2\nmax_root_fields = 1\n"
+        "[cors]\nallow_origins = ['https://app.example']\n[compression]\nmin_size = 0\n",
         encoding="utf-8",
     )
     dead = f"http://127.0.0.1:{free_port()}/graphql"
@@ -174,8 +175,17 @@ def test_serve_takes_its_port_and_limits_from_the_file_under_the_variables(
         assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
         assert (error["extensions"]["limit"], error["extensions"]["maximum"]) == ("maxDepth", 3)
         two = "{ a: __typename b: __typename }"
-        answer = httpx.post(f"{base}/graphql", json={"query": two}, timeout=30).json()
-        assert answer["errors"][0]["extensions"]["limit"] == "maxRootFields"
+        gzip = {"accept-encoding": "gzip"}
+        answer = httpx.post(f"{base}/graphql", json={"query": two}, headers=gzip, timeout=30)
+        assert answer.json()["errors"][0]["extensions"]["limit"] == "maxRootFields"
+        assert answer.headers["content-encoding"] == "gzip"  # [compression] min_size = 0
+        preflight = httpx.options(
+            f"{base}/graphql",
+            headers={"origin": "https://app.example", "access-control-request-method": "POST"},
+            timeout=30,
+        )
+        assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-origin"] == "https://app.example"
     finally:
         stop_cli(proc)
 
