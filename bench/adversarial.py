@@ -55,13 +55,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import Requester, mint_demo_token
+from creditgraph.access.tokens import mint_demo_token
 from creditgraph.commands import enforcing, in_process_gateway
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.migrations import migrate
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.errors import RequestError
 from creditgraph.gateway.transports import SubgraphUnavailable
+from creditgraph.requester import Requester
 from creditgraph.resources import migrations_root, operations_root, policy_path, supergraph_path
 from creditgraph.seed import seed_database
 from creditgraph.seed.personas import PERSONA, TAX_BUREAU

@@ -42,12 +42,12 @@ from svg_chart import Series, line_chart
 from creditgraph.access import audit, recording
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import Requester
 from creditgraph.commands import in_process_gateway
 from creditgraph.db.connect import create_pool
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.migrations import migrate
 from creditgraph.gateway import Supergraph
+from creditgraph.requester import Requester
 from creditgraph.resources import migrations_root, operations_root, policy_path, supergraph_path
 from creditgraph.seed import seed_database
 from creditgraph.seed.personas import WESTLAKE_BANK

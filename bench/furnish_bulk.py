@@ -28,11 +28,11 @@ from pathlib import Path
 import asyncpg
 from peers_report import section_markers, write_section
 
-from creditgraph.access.tokens import Furnisher
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.migrations import migrate
 from creditgraph.furnishing.pipeline import Rejection, Summary, furnish
 from creditgraph.furnishing.sources import file_chunks, records
+from creditgraph.requester import Furnisher
 from creditgraph.resources import migrations_root
 from creditgraph.seed import seed_database
 from creditgraph.seed.personas import EASTBRIDGE_BANK, HARBOUR_FINANCE, WESTLAKE_BANK

@@ -35,11 +35,11 @@ import asyncpg
 import orjson
 from graphql import ExecutionResult, execute, parse
 
-from creditgraph.access.tokens import Requester
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.migrations import migrate
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport
+from creditgraph.requester import Requester
 from creditgraph.resources import migrations_root, supergraph_path
 from creditgraph.seed import seed_database
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema

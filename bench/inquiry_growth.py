@@ -28,11 +28,11 @@ import asyncpg
 
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import Requester
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.migrations import migrate
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport
+from creditgraph.requester import Requester
 from creditgraph.resources import migrations_root, policy_path, supergraph_path
 from creditgraph.seed import seed_database
 from creditgraph.seed.personas import PERSONA, WESTLAKE_BANK

@@ -46,11 +46,11 @@ import strawberry
 from gateway_fast_path import count_fields
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from creditgraph.access.tokens import Requester
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.migrations import migrate
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport
+from creditgraph.requester import Requester
 from creditgraph.resources import migrations_root, supergraph_path
 from creditgraph.seed import seed_database
 from creditgraph.subgraphs.context import SubgraphContext

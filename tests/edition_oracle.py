@@ -53,7 +53,7 @@ from graphql import (
 )
 
 from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import Requester
+from creditgraph.requester import Requester
 
 SUBJECT: Final = "Subject"
 ANONYMISED_CODE: Final = "anonymised"

@@ -42,7 +42,7 @@ from graphql import (
     is_leaf_type,
 )
 
-from creditgraph.access.tokens import Requester
+from creditgraph.requester import Requester
 from tests.edition_oracle import World, read_one
 
 S, B, SO, G = "SUBJECT", "BANK", "SOCIAL", "GOVERNMENT"

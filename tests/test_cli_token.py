@@ -12,7 +12,8 @@ from pathlib import Path
 import jwt
 import pytest
 
-from creditgraph.access.tokens import SIGNING_KEY_FILE, Requester, TokenVerifier
+from creditgraph.access.tokens import SIGNING_KEY_FILE, TokenVerifier
+from creditgraph.requester import Requester
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONAS, TAX_BUREAU, XIHU_COURT
 from tests.cli_helpers import assert_one_line_error, cli_env, run_cli
 

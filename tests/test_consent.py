@@ -18,7 +18,7 @@ import asyncpg
 import httpx
 import pytest
 
-from creditgraph.access.tokens import Requester
+from creditgraph.requester import Requester
 from creditgraph.resources import operations_root
 from creditgraph.seed.calendar import LOADED_AT
 from creditgraph.seed.personas import PERSONA, WESTLAKE_BANK

@@ -16,9 +16,9 @@ from creditgraph.access import audit
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.masks import ANONYMISED_NAME
 from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import Requester
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport, Transport
+from creditgraph.requester import Requester
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU, WESTLAKE_BANK
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema

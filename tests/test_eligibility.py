@@ -17,11 +17,11 @@ import asyncpg
 import pytest
 
 from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import Requester
 from creditgraph.eligibility import catalogue
 from creditgraph.eligibility.catalogue import PredicateError, Unanswerable
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.supergraph import Supergraph
+from creditgraph.requester import Requester
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU, WESTLAKE_BANK
 from tests.http_app import in_process_gateway, listening

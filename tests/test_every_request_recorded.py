@@ -19,7 +19,8 @@ import httpx
 import orjson
 import pytest
 
-from creditgraph.access.tokens import Requester, mint_demo_token
+from creditgraph.access.tokens import mint_demo_token
+from creditgraph.requester import Requester
 from creditgraph.seed.personas import PERSONA, WESTLAKE_BANK
 from tests.test_requester_forwarding import Stack, running_stack
 from tests.test_requester_forwarding import db as _writable_db

@@ -29,11 +29,12 @@ import psutil
 import pytest
 from graphql import GraphQLError
 
-from creditgraph.access.tokens import Role, mint_demo_token
+from creditgraph.access.tokens import mint_demo_token
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.db.faults import database_fault
 from creditgraph.gateway.trusted import sha256_hex
 from creditgraph.observability.logs import JSONFormatter
+from creditgraph.requester import Role
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA
 from creditgraph.subgraphs import credential
 from creditgraph.subgraphs.errors import BadUserInput

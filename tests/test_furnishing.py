@@ -13,8 +13,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from creditgraph.access.tokens import TokenVerifier, Unauthenticated
+from creditgraph.access.tokens import TokenVerifier
 from creditgraph.furnishing.kinds import record_kinds
+from creditgraph.requester import Unauthenticated
 from creditgraph.seed.personas import EASTBRIDGE_BANK, TAX_BUREAU, WESTLAKE_BANK, XIHU_COURT
 from tests.cli_helpers import cli_env, run_cli
 

@@ -10,10 +10,10 @@ import asyncpg
 import pytest
 from graphql import print_schema
 
-from creditgraph.access.tokens import Requester
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.composition import compose_ours
 from creditgraph.gateway.transports import InProcessTransport, SubgraphUnavailable, Transport
+from creditgraph.requester import Requester
 from creditgraph.resources import supergraph_path
 from creditgraph.seed.personas import PERSONA
 from creditgraph.settings import FetchPolicy, Resilience

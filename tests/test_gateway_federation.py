@@ -39,12 +39,12 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from strawberry.asgi import GraphQL
 
-from creditgraph.access.tokens import Requester
 from creditgraph.gateway.composition import compose
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.plan import Fetch
 from creditgraph.gateway.supergraph import Supergraph, override_applies
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport
+from creditgraph.requester import Requester
 from tests import federation_fixtures
 from tests.cli_helpers import free_port
 from tests.federation_fixtures import SCHEMAS

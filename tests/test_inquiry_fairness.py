@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from creditgraph.access.tokens import Requester
+from creditgraph.requester import Requester
 from creditgraph.scores.recompute import recompute_bureau_scores
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, WESTLAKE_BANK
 from tests.test_requester_forwarding import Stack, running_stack

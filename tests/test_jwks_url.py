@@ -19,8 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from creditgraph.access.tokens import Requester, TokenVerifier, Unauthenticated, mint_demo_token
+from creditgraph.access.tokens import TokenVerifier, mint_demo_token
 from creditgraph.errors import ConfigurationError
+from creditgraph.requester import Requester, Unauthenticated
 from creditgraph.seed.personas import EASTBRIDGE_BANK
 from creditgraph.settings import JwtSettings
 from tests.cli_helpers import cli_env, free_port, start_cli, stop_cli, wait_for_http

@@ -17,9 +17,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from creditgraph.access.tokens import Requester
 from creditgraph.gateway.trusted import sha256_hex
 from creditgraph.identifiers import make_resident_id
+from creditgraph.requester import Requester
 from creditgraph.seed.personas import EASTBRIDGE_BANK, HARBOUR_FINANCE, WESTLAKE_BANK
 from tests.http_app import bearer, in_process_gateway, serving
 from tests.policy_harness import (

@@ -31,7 +31,7 @@ from graphql import (
 
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import Requester, TokenVerifier
+from creditgraph.access.tokens import TokenVerifier
 from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.api_schema import api_schema
@@ -39,6 +39,7 @@ from creditgraph.gateway.documents import DocumentCache
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.limits import TooComplex, check, over_text_limits
 from creditgraph.gateway.operation import Field, Fragment, Selection, collect, normalize
+from creditgraph.requester import Requester
 from creditgraph.resources import operations_root, policy_path, supergraph_path
 from creditgraph.server import build_app
 from creditgraph.settings import LIMIT_VARIABLES, FetchPolicy, OperationLimits, Resilience

@@ -16,10 +16,11 @@ import pytest
 from creditgraph.access import mandates
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import Requester, TokenVerifier, mint_demo_token
+from creditgraph.access.tokens import TokenVerifier, mint_demo_token
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport
 from creditgraph.identifiers import make_uscc
+from creditgraph.requester import Requester
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema

@@ -33,10 +33,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from creditgraph.access.tokens import Requester
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.gateway import Supergraph
 from creditgraph.gateway.api_schema import api_schema
+from creditgraph.requester import Requester
 from creditgraph.resources import supergraph_path
 from creditgraph.seed.personas import INSTITUTIONS, PERSONA, PERSONAS
 from tests.conftest import dsn_for

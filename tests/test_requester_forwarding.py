@@ -29,9 +29,10 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import Requester, Role, mint_demo_token
+from creditgraph.access.tokens import mint_demo_token
 from creditgraph.commands import guarded, http_gateway, in_process_gateway
 from creditgraph.gateway import Supergraph, writes
+from creditgraph.requester import Requester, Role
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU, WESTLAKE_BANK
 from creditgraph.server import build_app

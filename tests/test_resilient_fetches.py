@@ -23,12 +23,12 @@ import orjson
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from creditgraph.access.tokens import Requester
 from creditgraph.commands import http_gateway
 from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import HTTPTransport
 from creditgraph.gateway.transports.resilient import ResilientTransport
+from creditgraph.requester import Requester
 from creditgraph.resources import supergraph_path
 from creditgraph.seed.personas import PERSONA
 from creditgraph.settings import FetchPolicy, Resilience, Settings

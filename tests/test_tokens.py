@@ -28,12 +28,11 @@ from creditgraph.access.tokens import (
     LEEWAY_SECONDS,
     MAX_LIFETIME_SECONDS,
     SIGNING_KEY_FILE,
-    Requester,
     TokenVerifier,
-    Unauthenticated,
     mint_demo_token,
 )
 from creditgraph.errors import ConfigurationError
+from creditgraph.requester import Requester, Unauthenticated
 from creditgraph.secret_files import load_or_create_secret
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONAS, TAX_BUREAU
 from creditgraph.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, JwtSettings

@@ -33,7 +33,6 @@ from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import (
     DEFAULT_LIFETIME_SECONDS,
     MAX_LIFETIME_SECONDS,
-    Role,
     mint_demo_token,
     mint_furnisher_token,
 )
@@ -66,7 +65,9 @@ from creditgraph.furnishing.docs import render as render_formats
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.composition import compose_ours
 from creditgraph.identifiers import normalise_identifier
-from creditgraph.measures import catalogue, decisions
+from creditgraph.measures import catalogue
+from creditgraph.public import decisions
+from creditgraph.requester import Role
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.load import MAX_SUBJECTS
 from creditgraph.settings import Settings, ensure_home, redact

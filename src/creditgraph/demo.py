@@ -22,11 +22,12 @@ from typing import Any, Final
 
 from rich.console import Console
 
-from creditgraph.access.enforcement import PolicyGateway
-from creditgraph.access.tokens import Requester, mint_demo_token
+from creditgraph.access.tokens import mint_demo_token
 from creditgraph.errors import CreditgraphError
+from creditgraph.gateway.http import PolicyStage
 from creditgraph.gateway.persisted_queries import PersistedQueries
 from creditgraph.graphiql import ExampleTab, OperationPreset, tabs_from_operations
+from creditgraph.requester import Requester
 from creditgraph.resources import operations_root
 from creditgraph.seed.personas import (
     EASTBRIDGE_BANK,
@@ -96,7 +97,7 @@ class DemoRequesters:
 _GRANTS = "query { me { consentGrants { granteeCode purpose edition state } } }"
 
 
-async def ensure_social_consent(policy: PolicyGateway) -> None:
+async def ensure_social_consent(policy: PolicyStage) -> None:
     """The husband grants Harbour Consumer Finance the SOCIAL edition, unless he has.
 
     Done through the gateway itself, as the husband would from GraphiQL, so the
@@ -125,7 +126,7 @@ async def ensure_social_consent(policy: PolicyGateway) -> None:
 
 
 async def _ask(
-    policy: PolicyGateway, requester: Requester, query: str, variables: dict[str, Any]
+    policy: PolicyStage, requester: Requester, query: str, variables: dict[str, Any]
 ) -> dict[str, Any]:
     answer = await policy.run(policy.prepare(query, variables, None), variables, requester, "demo")
     if answer.get("errors"):

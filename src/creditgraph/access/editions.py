@@ -24,8 +24,8 @@ from pathlib import Path
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from creditgraph.access.tokens import Requester, Unauthenticated
 from creditgraph.db.queries import load_queries
+from creditgraph.requester import Requester, Unauthenticated
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 SQL = load_queries(Path(__file__).with_name("queries.sql"))

@@ -48,7 +48,6 @@ from creditgraph.access import audit, editions, recording
 from creditgraph.access.editions import Entitlement, Principal
 from creditgraph.access.masks import Viewer
 from creditgraph.access.policy import SUBJECT_TYPE, Policy, PolicyError
-from creditgraph.access.tokens import Requester
 from creditgraph.access.views import Restrictor, View
 from creditgraph.access.walk import CONSENT_REQUIRED, FORBIDDEN_FIELD, Reached, Walk
 from creditgraph.db.faults import database_fault
@@ -56,7 +55,7 @@ from creditgraph.eligibility import answers as answering
 from creditgraph.eligibility import catalogue
 from creditgraph.gateway import writes
 from creditgraph.gateway.aliases import POLICY, RESERVED, alias, uses_reserved_key
-from creditgraph.gateway.engine import Gateway, PreparedOperation
+from creditgraph.gateway.engine import ClientOperation, Gateway, PreparedOperation
 from creditgraph.gateway.errors import (
     BAD_USER_INPUT,
     SUBGRAPH_UNAVAILABLE,
@@ -74,6 +73,7 @@ from creditgraph.gateway.operation import (
 )
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_identifier
+from creditgraph.requester import Requester
 
 UNAUTHENTICATED: Final = "UNAUTHENTICATED"
 INTERNAL: Final = "INTERNAL_SERVER_ERROR"
@@ -154,18 +154,6 @@ class _Checkpoint:
     # the requester's own entitlement the view rests on, and the owner it is to
     entitlement: Entitlement | None
     owner: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ClientOperation:
-    """The client's operation, validated and normalised, and its variables as coerced.
-
-    The gateway coerces the variables once, when it prepares the operation; the policy
-    reads root arguments (`subject(identifier:, purpose:)`) from them, not coercing again.
-    """
-
-    operation: Operation
-    coerced: dict[str, Any]
 
 
 @dataclass(slots=True)

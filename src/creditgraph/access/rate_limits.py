@@ -27,10 +27,10 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from creditgraph.access.tokens import Requester
 from creditgraph.config import Config
 from creditgraph.config import options as o
 from creditgraph.db.queries import load_queries
+from creditgraph.requester import Requester
 
 SQL = load_queries(Path(__file__).with_name("rate_limits.sql"))
 RATE_LIMITED = "RATE_LIMITED"

@@ -34,9 +34,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import jwt
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -44,7 +43,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from jwt.exceptions import InvalidSubjectError
 
 from creditgraph.access.keys import RemoteKeySet, VerificationKey, keys_from_jwks, pinned
-from creditgraph.errors import ConfigurationError, CreditgraphError
+from creditgraph.errors import ConfigurationError
 from creditgraph.identifiers import (
     InvalidIdentifier,
     is_resident_id,
@@ -52,6 +51,7 @@ from creditgraph.identifiers import (
     validate_resident_id,
     validate_uscc,
 )
+from creditgraph.requester import Furnisher, Requester, Role, Unauthenticated
 from creditgraph.secret_files import load_or_create_secret
 from creditgraph.settings import DEFAULT_FURNISHING_AUDIENCE, JwtSettings
 
@@ -61,16 +61,10 @@ __all__ = [
     "LEEWAY_SECONDS",
     "MAX_LIFETIME_SECONDS",
     "SIGNING_KEY_FILE",
-    "Furnisher",
-    "Requester",
-    "Role",
     "TokenVerifier",
-    "Unauthenticated",
     "mint_demo_token",
     "mint_furnisher_token",
 ]
-
-Role = Literal["SUBJECT", "BANK", "GOVERNMENT"]
 
 #: The role claim is lower-case in the token (DESIGN.md), upper-case in the code.
 _ROLE_CLAIMS: Final[Mapping[str, Role]] = {
@@ -97,49 +91,6 @@ MAX_LIFETIME_SECONDS: Final = 30 * 24 * 3600
 # Bounds that keep a hostile header cheap to refuse and an operator's name fit for an audit log.
 _MAX_AUTHORIZATION_CHARS: Final = 8192
 _MAX_OPERATOR_CHARS: Final = 128
-
-
-@dataclass(frozen=True, slots=True)
-class Requester:
-    """The authenticated party behind a request."""
-
-    role: Role
-    identifier: str
-    """The subject's resident identity number (SUBJECT), else the institution's unified social
-    credit code."""
-    operator: str | None
-    """For an institution, the person operating (always set for BANK); None for a subject."""
-    representative: str | None = None
-    """For an organisation acting as a subject (identifier a unified social credit code), the
-    resident identity number of the person claiming to be its legal representative."""
-
-    @property
-    def person(self) -> str:
-        """The identifier of whoever acts: the representative for an organisation."""
-        return self.representative or self.identifier
-
-    @property
-    def actor(self) -> str | None:
-        """Who acts for the requester, as inquiries and the audit log name them: an
-        institution's operator, an organisation's representative; None for a person acting
-        for themself."""
-        return self.operator or self.representative
-
-
-@dataclass(frozen=True, slots=True)
-class Furnisher:
-    """An institution reporting records (a bank, a court, an agency), proven by its furnishing
-    token. Which records it may report is decided from the institution's kind in the bureau
-    (`furnishing.kinds`), not from the token."""
-
-    institution: str
-    """The institution's unified social credit code."""
-    operator: str | None
-    """The person or system sending the records, when the token names one."""
-
-
-class Unauthenticated(CreditgraphError):
-    """The request's token is not acceptable; the message is safe to show the client."""
 
 
 class _UnknownKey(Unauthenticated):

@@ -11,10 +11,11 @@ from pathlib import Path
 import asyncpg
 import orjson
 
-from creditgraph.access.tokens import Furnisher, TokenVerifier, Unauthenticated
+from creditgraph.access.tokens import TokenVerifier
 from creditgraph.errors import ConfigurationError
 from creditgraph.furnishing.pipeline import Rejection, Summary, furnish
 from creditgraph.furnishing.sources import file_chunks, format_of_path, records
+from creditgraph.requester import Furnisher, Unauthenticated
 
 
 def furnisher_from_token(home: Path, token: str, env: Mapping[str, str] | None = None) -> Furnisher:

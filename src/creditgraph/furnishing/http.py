@@ -24,11 +24,11 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from creditgraph.access import audit
-from creditgraph.access.tokens import TokenVerifier, Unauthenticated
 from creditgraph.furnishing.pipeline import FurnishingRefused, Rejection, furnish
 from creditgraph.furnishing.sources import UnreadableBatch, format_of_media_type, records
 from creditgraph.gateway.errors import error, request_errors
-from creditgraph.observability.request_log import current_request_id
+from creditgraph.request_id import current_request_id
+from creditgraph.requester import FurnisherVerifier, Unauthenticated
 
 _SPOOL_BYTES: Final = 1 << 20
 #: The largest upload taken: a monthly batch of a few million statements. Bigger batches are
@@ -38,7 +38,7 @@ MAX_UPLOAD_BYTES: Final = 4 << 30
 _NDJSON: Final = "application/x-ndjson"
 
 
-def furnishing_routes(pool: asyncpg.Pool, verifier: TokenVerifier) -> list[BaseRoute]:
+def furnishing_routes(pool: asyncpg.Pool, verifier: FurnisherVerifier) -> list[BaseRoute]:
     """The upload endpoint, checking furnishers' tokens with `verifier` (furnishing audience)."""
 
     async def upload(request: Request) -> Response:

@@ -29,10 +29,10 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from creditgraph.access import audit
-from creditgraph.access.tokens import Furnisher
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
 from creditgraph.furnishing.kinds import kinds_for, public_book, record_kinds
+from creditgraph.requester import Furnisher
 from creditgraph.scores.recompute import rescore_subjects
 
 SQL = load_queries(Path(__file__).with_name("pipeline.sql"))

@@ -44,6 +44,18 @@ class PreparedOperation:
     plan: Plan
 
 
+@dataclass(frozen=True, slots=True)
+class ClientOperation:
+    """The client's operation, validated and normalised, and its variables as coerced.
+
+    The gateway coerces the variables once, when it prepares the operation; the policy
+    reads root arguments (`subject(identifier:, purpose:)`) from them, not coercing again.
+    """
+
+    operation: Operation
+    coerced: dict[str, Any]
+
+
 class Gateway:
     def __init__(
         self,

@@ -31,20 +31,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 from graphql import DocumentNode
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from creditgraph.access.rate_limits import RateLimits
-from creditgraph.access.tokens import Requester, TokenVerifier, Unauthenticated
 from creditgraph.db.faults import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_fault
 from creditgraph.gateway import defer
-from creditgraph.gateway.engine import Gateway
+from creditgraph.gateway.engine import ClientOperation, Gateway
 from creditgraph.gateway.errors import (
     BAD_USER_INPUT,
     INTERNAL_SERVER_ERROR,
@@ -56,10 +54,13 @@ from creditgraph.gateway.errors import (
 from creditgraph.gateway.manifests import MAX_ID_CHARS
 from creditgraph.gateway.persisted_queries import SHARED, PersistedQueries, Refused, owner_of
 from creditgraph.negotiation import weighted
-from creditgraph.observability.request_log import current_request_id
-
-if TYPE_CHECKING:
-    from creditgraph.access.enforcement import PolicyGateway
+from creditgraph.request_id import current_request_id
+from creditgraph.requester import (
+    FurnisherVerifier,
+    Requester,
+    RequesterVerifier,
+    Unauthenticated,
+)
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -71,15 +72,56 @@ T = TypeVar("T")
 _log = logging.getLogger("creditgraph.gateway")
 
 
+class PolicyStage(Protocol):
+    """What a requester may see: the edition policy's seam (access/enforcement.py's
+    PolicyGateway), so that the handler needs the stage, not the authorisation package."""
+
+    def prepare(
+        self, query: str, variables: Mapping[str, Any], operation_name: str | None
+    ) -> ClientOperation: ...
+
+    async def run(
+        self,
+        client: ClientOperation,
+        variables: dict[str, Any],
+        requester: Requester | None,
+        request_id: str,
+        inquired: set[tuple[str, str]] | None = None,
+    ) -> dict[str, Any]: ...
+
+    async def refuse(
+        self,
+        request_id: str,
+        requester: Requester | None,
+        operation: str | None,
+        errors: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]: ...
+
+
+class Limited(Protocol):
+    """A request refused for its rate: when to come back, and the errors that say so."""
+
+    @property
+    def retry_after(self) -> int: ...
+
+    def errors(self) -> list[dict[str, Any]]: ...
+
+
+class LimitStage(Protocol):
+    """Each requester's rate (access/rate_limits.py's RateLimits), through this seam."""
+
+    async def check(self, requester: Requester | None, client: str | None) -> Limited | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Access:
     """Who is asking (the token verifier) and what they may see (the policy layer)."""
 
-    verifier: TokenVerifier
-    policy: PolicyGateway
-    furnishing: TokenVerifier | None = None
+    verifier: RequesterVerifier
+    policy: PolicyStage
+    furnishing: FurnisherVerifier | None = None
     """Checks furnishers' tokens (their own audience) for `POST /furnish`; None: no uploads."""
-    limits: RateLimits | None = None
+    limits: LimitStage | None = None
     """The limit stage: each requester's rate (access/rate_limits.py); None: no limit."""
 
 

@@ -25,9 +25,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from creditgraph.access.tokens import Requester, TokenVerifier, Unauthenticated
 from creditgraph.gateway.errors import error, request_errors
 from creditgraph.live.hub import CLOSED, LiveFull, LiveHub
+from creditgraph.requester import Requester, RequesterVerifier, Unauthenticated
 
 MAX_SECONDS: Final = 600.0
 MAX_NOTICES: Final = 1000
@@ -65,7 +65,7 @@ class _Following(StreamingResponse):
 
 
 def live_routes(
-    hub: LiveHub, verifier: TokenVerifier, topic: Topic = subject_topic
+    hub: LiveHub, verifier: RequesterVerifier, topic: Topic = subject_topic
 ) -> list[BaseRoute]:
     """`/live` over `hub`, each requester's topic named by `topic`."""
 

@@ -10,7 +10,8 @@ from creditgraph.observability.logs import JSONFormatter, log_config
 from creditgraph.observability.metered_transport import MeteredTransport
 from creditgraph.observability.metrics import Metrics
 from creditgraph.observability.readiness import Readiness, Subgraphs
-from creditgraph.observability.request_log import REQUEST_ID_HEADER, RequestLog
+from creditgraph.observability.request_log import RequestLog
+from creditgraph.request_id import REQUEST_ID_HEADER
 
 __all__ = [
     "REQUEST_ID_HEADER",

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from creditgraph.observability.metrics import Metrics
 
 if TYPE_CHECKING:  # the HTTP transport reads the request id from this package
-    from creditgraph.access.tokens import Requester
     from creditgraph.gateway.transports import Transport
+    from creditgraph.requester import Requester
 
 
 class MeteredTransport:

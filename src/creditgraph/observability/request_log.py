@@ -5,7 +5,7 @@ The id is the client's `x-request-id` when it is one we can safely repeat
 into the request's own headers, so whatever reads `x-request-id` further in
 (the audit log's entry for the request) sees the same id, and it is returned
 in the response's `x-request-id`, so a client can quote it. While the request
-is served it is also `current_request_id()`, which the HTTP transport sends on
+is served it is also `current_request_id()` (request_id.py), which the HTTP transport sends on
 to the subgraphs, so their log lines carry the gateway's id.
 
 When tracing is configured (observability/tracing.py), the request is a server span
@@ -21,27 +21,18 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from contextvars import ContextVar
 
 from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from creditgraph.observability import tracing
 from creditgraph.observability.logs import FIELDS
+from creditgraph.request_id import CURRENT, REQUEST_ID_HEADER
 
-REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID = 128
 _HEADER = REQUEST_ID_HEADER.encode("latin-1")
 
 logger = logging.getLogger("creditgraph.requests")
-
-# the id of the request this task (and every task it starts) is serving
-_current: ContextVar[str | None] = ContextVar("creditgraph_request_id", default=None)
-
-
-def current_request_id() -> str | None:
-    """The id of the HTTP request being served, None outside one (a command, a test)."""
-    return _current.get()
 
 
 def request_id(offered: bytes | None) -> str:
@@ -81,7 +72,7 @@ class RequestLog:
             await send(message)
 
         started = time.perf_counter()
-        serving = _current.set(rid)
+        serving = CURRENT.set(rid)
         try:
             with tracing.span(
                 f"{scope['method']} {scope['path']}",
@@ -100,7 +91,7 @@ class RequestLog:
                     if status >= 500:
                         tracing.failed(span, f"HTTP {status}")
         finally:
-            _current.reset(serving)
+            CURRENT.reset(serving)
             fields = {
                 "request_id": rid,
                 "method": scope["method"],

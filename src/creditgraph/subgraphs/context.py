@@ -18,7 +18,7 @@ from aiodataloader import DataLoader
 from asyncpg.pool import PoolConnectionProxy
 from graphql import GraphQLError
 
-from creditgraph.access.tokens import Requester, Role
+from creditgraph.requester import Requester, Role
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

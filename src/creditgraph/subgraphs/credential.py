@@ -58,9 +58,9 @@ from typing import Any, Final, get_args
 
 import jwt
 
-from creditgraph.access.tokens import Requester, Role
 from creditgraph.errors import ConfigurationError
 from creditgraph.identifiers import is_resident_id, is_uscc
+from creditgraph.requester import Requester, Role
 from creditgraph.secret_files import load_or_create_secret
 
 HEADER = "creditgraph-gateway-credential"

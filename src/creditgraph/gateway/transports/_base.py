@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from creditgraph.access.tokens import Requester
+from creditgraph.requester import Requester
 
 
 class SubgraphUnavailable(Exception):

@@ -36,11 +36,11 @@ from typing import Any, Final
 import aiohttp
 import orjson
 
-from creditgraph.access.tokens import Requester
 from creditgraph.gateway import writes
 from creditgraph.gateway.transports._base import SubgraphUnavailable, Transport
 from creditgraph.observability import tracing
-from creditgraph.observability.request_log import REQUEST_ID_HEADER, current_request_id
+from creditgraph.request_id import REQUEST_ID_HEADER, current_request_id
+from creditgraph.requester import Requester
 from creditgraph.subgraphs import credential
 
 _ACCEPT = "application/graphql-response+json, application/json"

@@ -17,9 +17,9 @@ from typing import Any
 import asyncpg
 import strawberry
 
-from creditgraph.access.tokens import Requester
 from creditgraph.gateway import writes
 from creditgraph.gateway.transports._base import SubgraphUnavailable
+from creditgraph.requester import Requester
 from creditgraph.subgraphs.context import SubgraphContext
 
 

@@ -37,9 +37,9 @@ from typing import Any
 
 import orjson
 
-from creditgraph.access.tokens import Requester
 from creditgraph.gateway import writes
 from creditgraph.gateway.transports._base import SubgraphUnavailable, Transport
+from creditgraph.requester import Requester
 from creditgraph.settings import FetchPolicy, Resilience
 
 

@@ -1,5 +1,5 @@
 -- The listing body's answers to objections and repair applications, and the
--- institutions' subscriptions to notices (measures/decisions.py).
+-- institutions' subscriptions to notices (public/decisions.py).
 
 -- name: today
 select current_date;

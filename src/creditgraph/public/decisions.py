@@ -1,7 +1,7 @@
 """The listing body's side: answering objections, deciding credit repair, and who is notified.
 
 A subject objects to a list entry in its notice period and applies for credit
-repair of an entry in force through the API (public/mutations.py). The
+repair of an entry in force through the API (mutations.py). The
 listing body's answers come in through the operator, as the data sources'
 answers to disputes do (`creditgraph objections answer`, `creditgraph repairs
 decide`):
@@ -11,7 +11,7 @@ decide`):
   period, or the day of the answer when that is later;
 - a repair APPROVED: the entry exits that day (reason REPAIRED), its measures
   end with it and the institutions told when it came into force are told
-  again (notices.py); REFUSED: the entry stands.
+  again (measures/notices.py); REFUSED: the entry stands.
 
 Institutions subscribe to notices with `creditgraph measures subscribe`. Each
 command is one transaction that checks everything first: a refusal writes
