@@ -47,7 +47,7 @@ from tests.strategies import (
     usccs,
 )
 
-# The domain brief's known-valid vectors, checked independently of this code: a woman born
+# Published known-valid vectors, checked independently of this code: a woman born
 # 1949-12-31 in Chaoyang, Beijing (check character X), and an enterprise registered in Beijing.
 RESIDENT_VECTOR = "11010519491231002X"
 USCC_VECTOR = "91110000600037341L"

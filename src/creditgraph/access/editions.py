@@ -1,6 +1,6 @@
 """Deciding the edition: which report a requester gets of a subject, for a purpose.
 
-The rules (DOMAIN.md, issue "consent grants and report editions"):
+The rules (docs/domain.md, "Who may see what"):
 - the subject themself gets SUBJECT, recorded as a SELF look;
 - a bank gets the edition of a live grant from the subject for (bank,
   purpose); for post-loan management it needs none when it already holds an

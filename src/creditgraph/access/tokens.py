@@ -66,7 +66,8 @@ __all__ = [
     "mint_furnisher_token",
 ]
 
-#: The role claim is lower-case in the token (DESIGN.md), upper-case in the code.
+#: The role claim is lower-case in the token (README.md, "Requester tokens"), upper-case in the
+#: code.
 _ROLE_CLAIMS: Final[Mapping[str, Role]] = {
     "subject": "SUBJECT",
     "bank": "BANK",

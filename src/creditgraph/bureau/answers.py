@@ -1,7 +1,7 @@
 """The data source's answer to a dispute, as the bureau's operator records it.
 
 A subject disputes a record with `fileDispute`; the data source that reported
-the record must verify it within 20 days (DOMAIN.md) and say what became of
+the record must verify it within 20 days (docs/domain.md) and say what became of
 it, and the bureau records that answer (`creditgraph disputes answer`):
 
 - CORRECTED: the record was wrong and the data source has corrected it;

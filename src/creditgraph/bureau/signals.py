@@ -1,4 +1,4 @@
-"""The signals lenders read first, derived from an account list (DOMAIN.md).
+"""The signals lenders read first, derived from an account list (docs/domain.md).
 
 Pure functions over plain values, so the seed's scoring, the scorecard and
 the subgraph's `creditSummary` all judge a file by the same rules. Every

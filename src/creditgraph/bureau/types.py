@@ -546,7 +546,7 @@ class FourNots:
     not_messy: NotCheck = strawberry.field(description="Few recent hard inquiries.")
 
 
-@strawberry.type(description="Derived signals lenders read first (DOMAIN.md).")
+@strawberry.type(description="Derived signals lenders read first (docs/domain.md).")
 class CreditSummary:
     data_month: date | None = strawberry.field(
         description="The month the 24-month window ends: the bureau's data month."

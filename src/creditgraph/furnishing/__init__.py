@@ -1,4 +1,4 @@
-"""Data coming in: banks, courts and agencies furnish records (issue: furnishing).
+"""Data coming in: banks, courts and agencies furnish records (docs/furnishing.md).
 
 - `kinds`: the record formats (JSON Schema, `graphql/furnishing/`) and which furnisher may
   report which kind;

@@ -1,6 +1,6 @@
 """What the gateway reports when it cannot answer, and the codes clients branch on.
 
-The codes are part of the public contract (DESIGN.md): a client branches on
+The codes are part of the public contract (README.md, "Error codes"): a client branches on
 `errors[].extensions.code`, never on a message.
 """
 

@@ -1,4 +1,5 @@
-"""Errors a subgraph reports to its caller, with the codes of DESIGN.md.
+"""Errors a subgraph reports to its caller, with the gateway's public codes (README.md,
+"Error codes").
 
 Input is checked at the edge: a resolver that finds a bad argument raises
 `BadUserInput`, which reaches the client as a GraphQL error whose

@@ -4,7 +4,7 @@ The record is named by its typed id (see creditgraph.bureau.marks) and must
 be on the requester's report; a record that does not exist and one on
 someone else's report are refused alike, so the answer never tells whether
 another subject's record exists. The data source must answer within 20
-days (China's credit-reporting regulation; DOMAIN.md), and until it does the
+days (China's credit-reporting regulation; docs/domain.md), and until it does the
 record carries a mark in every edition that sees it.
 """
 
