@@ -48,7 +48,8 @@ def _imports(path: Path) -> Iterator[str]:
 def package_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for path in sorted(SOURCE.rglob("*.py")):
-        source = _package(".".join(path.relative_to(SOURCE.parent).with_suffix("").parts))
+        parts = path.relative_to(SOURCE.parent).with_suffix("").parts
+        source = _package(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
         if source is None:
             continue
         targets = graph.setdefault(source, set())

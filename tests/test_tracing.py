@@ -28,12 +28,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from creditgraph import tracing
 from creditgraph.commands import http_gateway, in_process_gateway
 from creditgraph.config import options as o
 from creditgraph.db.connect import create_pool
 from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Supergraph
-from creditgraph.observability import RequestLog, tracing
+from creditgraph.observability import RequestLog
 from creditgraph.resources import supergraph_path
 from creditgraph.seed.personas import PERSONA
 from creditgraph.server import build_app

@@ -18,6 +18,7 @@ from rich.table import Table
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from creditgraph import tracing
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.rate_limits import RateLimits
@@ -48,7 +49,6 @@ from creditgraph.observability import (
     RequestLog,
     Subgraphs,
     log_config,
-    tracing,
 )
 from creditgraph.portal import portal_routes
 from creditgraph.resources import migrations_root, policy_path, supergraph_path

@@ -16,9 +16,9 @@ from typing import Any
 
 import asyncpg
 
+from creditgraph import tracing
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.errors import DatabaseUnavailable
-from creditgraph.observability import tracing
 from creditgraph.settings import DatabaseLimits, Settings, ensure_home, redact
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from graphql.execution.values import get_variable_values
 
+from creditgraph import tracing
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.cache import LRUCache
 from creditgraph.gateway.documents import DocumentCache
@@ -32,7 +33,6 @@ from creditgraph.gateway.response import ResponseShaper
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import Transport
 from creditgraph.gateway.transports.resilient import ResilientTransport
-from creditgraph.observability import tracing
 from creditgraph.settings import OperationLimits, Resilience
 
 PlanKey = tuple[str, str | None, tuple[bool, ...]]

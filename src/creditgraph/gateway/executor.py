@@ -26,13 +26,13 @@ from typing import Any
 import orjson
 from opentelemetry.trace import SpanKind
 
+from creditgraph import tracing
 from creditgraph.gateway.aliases import BATCH, alias, is_reserved
 from creditgraph.gateway.errors import SUBGRAPH_UNAVAILABLE, error
 from creditgraph.gateway.plan import Fetch, PathStep, Plan, Shape
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import SubgraphUnavailable, Transport
 from creditgraph.gateway.tree import Where, flatten, spelled
-from creditgraph.observability import tracing
 
 # one unavailable subgraph under a long list would otherwise bury the response in errors
 _MAX_UNAVAILABLE_ERRORS = 100

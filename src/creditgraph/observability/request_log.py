@@ -8,7 +8,7 @@ in the response's `x-request-id`, so a client can quote it. While the request
 is served it is also `current_request_id()` (request_id.py), which the HTTP transport sends on
 to the subgraphs, so their log lines carry the gateway's id.
 
-When tracing is configured (observability/tracing.py), the request is a server span
+When tracing is configured (tracing.py), the request is a server span
 continuing the client's `traceparent`, with the request id on it.
 
 The log line holds the method, the path (never the query string: a GraphQL
@@ -25,7 +25,7 @@ import uuid
 from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from creditgraph.observability import tracing
+from creditgraph import tracing
 from creditgraph.observability.logs import FIELDS
 from creditgraph.request_id import CURRENT, REQUEST_ID_HEADER
 

@@ -36,9 +36,9 @@ from typing import Any, Final
 import aiohttp
 import orjson
 
+from creditgraph import tracing
 from creditgraph.gateway import writes
 from creditgraph.gateway.transports._base import SubgraphUnavailable, Transport
-from creditgraph.observability import tracing
 from creditgraph.request_id import REQUEST_ID_HEADER, current_request_id
 from creditgraph.requester import Requester
 from creditgraph.subgraphs import credential

@@ -15,6 +15,10 @@ every server (`up`, `serve`, `subgraph`) makes
 
 Unconfigured, the tracer is OpenTelemetry's no-op one, no `traceparent` is sent, and the
 statement hook is never installed: what remains is a no-op call per span.
+
+It stands apart from observability/ (whose metrics know the gateway's internals) because
+the gateway and the database layer themselves open spans: neither has to import the other
+for it.
 """
 
 from __future__ import annotations
