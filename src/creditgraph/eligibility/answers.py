@@ -16,10 +16,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
-from creditgraph.access.editions import Connection
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
 from creditgraph.db.queries import load_queries
+
+# a connection of its own or one the policy layer's transaction lends
+Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
 
 SQL = load_queries(Path(__file__).with_name("queries.sql"))
 PURPOSE: Final = "ELIGIBILITY"

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from graphql import (
     FieldNode,
@@ -35,9 +35,22 @@ from graphql import (
     validate,
 )
 
-from creditgraph.access.policy import SUBJECT_TYPE, Policy
 from creditgraph.errors import ConfigurationError
 from creditgraph.resources import graphql_root
+
+SUBJECT_TYPE: Final = "Subject"
+
+
+class Policy(Protocol):
+    """What a predicate is checked against: the edition policy (access/policy.py), read
+    through this seam so that the policy stage, which answers eligibility, and this
+    catalogue do not import each other."""
+
+    @property
+    def records(self) -> Mapping[str, object]: ...
+
+    def sees(self, type_name: str, field: str, edition: str) -> bool: ...
+
 
 TESTS: Final = ("at_least", "at_most", "equals", "none")
 _COMPARING: Final = frozenset({"at_least", "at_most"})
