@@ -39,10 +39,10 @@ from creditgraph.access.tokens import (
 from creditgraph.bureau import answers
 from creditgraph.commands import (
     check_port_free,
+    load_graph,
     load_supergraph,
     on_migrated_database,
     personas_document,
-    policy_for,
     print_personas,
     run_migrations,
     run_plain_serve,
@@ -110,9 +110,15 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
 def _settings(flags: Mapping[Option[Any], object] | None = None) -> Settings:
     """The settings: the configuration file (`--config`, else `$CREDITGRAPH_CONFIG`), the
     environment over it, and the command line's `flags` over both."""
+    return _reloading(flags or {})()
+
+
+def _reloading(flags: Mapping[Option[Any], object]) -> Callable[[], Settings]:
+    """How a reload reads the settings again: the same file (`--config`, else
+    `$CREDITGRAPH_CONFIG`) and environment, under the same command-line flags."""
     context = click.get_current_context(silent=True)
     path = None if context is None else context.find_root().obj
-    return Settings.load(path, None, flags)
+    return lambda: Settings.load(path, None, flags)
 
 
 def _given(**options: Option[Any]) -> dict[Option[Any], object]:
@@ -477,6 +483,12 @@ def _subgraph_urls(pairs: tuple[str, ...]) -> dict[str, str]:
     is_flag=True,
     help="Also serve the subject's portal at /portal (visitors sign in with their own token).",
 )
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Also reload, as SIGHUP does, when the configuration file, the supergraph, the "
+    "policy, a manifest or a key file changes.",
+)
 def serve(
     supergraph_file: Path | None,
     host: str,
@@ -489,55 +501,51 @@ def serve(
     trusted_only: bool,
     manifests: tuple[Path, ...],
     portal: bool,
+    watch: bool,
 ) -> None:
-    """Serve the gateway over a supergraph: HTTP subgraphs, or ours in-process."""
-    settings = _settings(
-        _given(
-            supergraph_file=o.SUPERGRAPH,
-            host=o.HOST,
-            port=o.PORT,
-            policy_file=o.POLICY,
-            timeout=o.SUBGRAPH_TIMEOUT,
-            trusted_only=o.TRUSTED_ONLY,
-            manifests=o.MANIFESTS,
-        )
+    """Serve the gateway over a supergraph: HTTP subgraphs, or ours in-process.
+
+    SIGHUP reloads the configuration, the supergraph, the policy and the manifests without
+    dropping a request; a reload whose files are wrong is refused with one log line."""
+    flags = _given(
+        supergraph_file=o.SUPERGRAPH,
+        host=o.HOST,
+        port=o.PORT,
+        policy_file=o.POLICY,
+        timeout=o.SUBGRAPH_TIMEOUT,
+        trusted_only=o.TRUSTED_ONLY,
+        manifests=o.MANIFESTS,
     )
-    config = settings.config
-    supergraph = load_supergraph(config[o.SUPERGRAPH] or supergraph_path())
-    policy = policy_for(supergraph, no_policy=no_policy, policy_file=config[o.POLICY])
+    settings = _settings(flags)
+    graph = load_graph(settings, no_policy=no_policy)
     overrides = _subgraph_urls(subgraph_urls)
-    host, port = config[o.HOST], config[o.PORT]
+    host, port = settings.config[o.HOST], settings.config[o.PORT]
     check_port_free(host, port)
     if in_process and overrides:
         raise ConfigurationError("--subgraph and --in-process do not go together")
-    if portal and policy is None:
+    if portal and graph[1] is None:
         raise ConfigurationError("--portal needs the edition policy: it shows a subject's report")
-    if in_process or policy is not None:
+    reload_settings = _reloading(flags)
+    if in_process or graph[1] is not None:
         # the policy reads grants and writes inquiries and the audit log: it needs the database
-        _serving(
+        _with_database(
             lambda dsn, settings: run_serve(
                 dsn,
                 settings,
-                supergraph=supergraph,
-                policy=policy,
-                host=host,
-                port=port,
+                graph,
+                reload_settings=reload_settings,
+                no_policy=no_policy,
                 overrides=None if in_process else overrides,
-                trusted_only=config[o.TRUSTED_ONLY],
                 portal=portal,
+                watch=watch,
             ),
             settings,
         )
         return
-    with _stoppable(), traced(settings, config[o.SERVICE_NAME]):
+    with _stoppable():
         _run(
             run_plain_serve(
-                settings,
-                supergraph=supergraph,
-                host=host,
-                port=port,
-                overrides=overrides,
-                trusted_only=config[o.TRUSTED_ONLY],
+                settings, graph, reload_settings=reload_settings, overrides=overrides, watch=watch
             )
         )
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import gc
+import signal
 import socket
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +25,6 @@ from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.rate_limits import RateLimits
 from creditgraph.access.tokens import TokenVerifier
-from creditgraph.config import Config
 from creditgraph.config import options as o
 from creditgraph.db.connect import connect, create_pool
 from creditgraph.db.migrations import MigrationReport, migrate
@@ -51,6 +52,7 @@ from creditgraph.observability import (
     log_config,
 )
 from creditgraph.portal import portal_routes
+from creditgraph.reloading import Generation, Reloader, Swappable
 from creditgraph.resources import migrations_root, policy_path, supergraph_path
 from creditgraph.scores.recompute import RecomputeReport, recompute_bureau_scores
 from creditgraph.seed import INSTITUTIONS, PERSONAS, SeedReport, seed_database
@@ -410,64 +412,51 @@ def serving_subgraphs(supergraph: Supergraph, overrides: dict[str, str] | None) 
     return Subgraphs.over_http(subgraph_urls(supergraph, overrides))
 
 
-async def serve_gateway(
-    gateway: Gateway,
-    *,
-    host: str,
-    port: int,
-    pool: asyncpg.Pool | None = None,
-    access: Access | None = None,
-    trusted_only: bool = False,
-    manifests: tuple[Path, ...] = (),
-    metrics: Metrics | None = None,
-    subgraphs: Subgraphs | None = None,
-    pages: Sequence[BaseRoute] = (),
-    config: Config | None = None,
-) -> None:
-    console = Console(stderr=True)
-    app = build_app(
-        gateway,
-        pool=pool,
-        access=access,
-        metrics=metrics,
-        subgraphs=subgraphs,
-        queries=load_persisted_queries(
-            trusted_only=trusted_only, manifests=manifests, check=gateway.documents.get
-        ),
-        pages=pages,
-        config=config,
+Graph = tuple[Supergraph, Policy | None]
+
+
+def load_graph(settings: Settings, *, no_policy: bool) -> Graph:
+    """The supergraph `serve` serves and the policy it enforces, as the settings name them."""
+    supergraph = load_supergraph(settings.config[o.SUPERGRAPH] or supergraph_path())
+    policy = policy_for(supergraph, no_policy=no_policy, policy_file=settings.config[o.POLICY])
+    return supergraph, policy
+
+
+def _watched(settings: Settings) -> tuple[Path, ...]:
+    """The files a generation is built from that an operator edits, for `serve --watch`."""
+    config = settings.config
+    named = (
+        config.path,
+        config[o.SUPERGRAPH],
+        config[o.POLICY],
+        config[o.JWT_PUBLIC_KEY],
+        config[o.JWT_JWKS],
+        *config[o.MANIFESTS],
     )
-    server_config = _server_config(app, host, port)
-    console.print(f"creditgraph gateway at http://{host}:{port}/graphql (Ctrl-C stops it)")
-    try:
-        await uvicorn.Server(server_config).serve()
-    finally:
-        if access is not None:
-            access.verifier.close()
-        await gateway.aclose()
+    return tuple(path for path in named if path is not None)
 
 
-async def run_serve(
-    dsn: str,
-    settings: Settings,
+def generations(
     *,
-    supergraph: Supergraph,
-    policy: Policy | None,
-    host: str,
-    port: int,
-    overrides: dict[str, str] | None = None,
-    trusted_only: bool = False,
-    portal: bool = False,
-) -> None:
-    """Serve with the database open: subgraphs in-process (no `overrides`), or over HTTP.
+    pool: asyncpg.Pool | None,
+    overrides: dict[str, str] | None,
+    no_policy: bool,
+    portal: bool,
+    metrics: Metrics,
+) -> Callable[[Settings, Graph | None], Awaitable[Generation]]:
+    """How `serve` builds what it serves from the settings, at start and at each reload.
 
-    `portal`: serve the subject's portal too, as a deployment does: no demo personas, the
-    visitor brings their identity provider's token."""
-    await run_migrations(dsn)
-    pool = await create_pool(dsn, limits=settings.limits)
-    metrics = Metrics()
-    try:
+    Subgraphs in-process (no `overrides`, with the `pool`) or over HTTP; the policy unless
+    `no_policy`; the portal and its live channel when asked. `graph` is the supergraph and
+    policy when already loaded (at start), else they are loaded from the settings.
+    """
+    hub = LiveHub(pool) if portal and pool is not None else None
+
+    async def build(settings: Settings, graph: Graph | None = None) -> Generation:
+        supergraph, policy = graph or load_graph(settings, no_policy=no_policy)
         if overrides is None:
+            if pool is None:
+                raise ConfigurationError("in-process subgraphs need the database")
             gateway = in_process_gateway(
                 supergraph,
                 pool,
@@ -477,53 +466,117 @@ async def run_serve(
             )
         else:
             gateway = _over_http(supergraph, overrides, settings, metrics)
-        access = guarded(gateway, policy, pool, settings)
-        await serve_gateway(
-            gateway,
-            host=host,
-            port=port,
-            pool=pool,
-            access=access,
-            trusted_only=trusted_only,
-            manifests=settings.config[o.MANIFESTS],
-            metrics=metrics,
-            subgraphs=serving_subgraphs(supergraph, overrides),
-            pages=portal_pages(pool, access) if portal else (),
-            config=settings.config,
+        access: Access | None = None
+
+        async def close() -> None:
+            if access is not None:
+                access.verifier.close()
+            await gateway.aclose()
+
+        try:
+            access = guarded(gateway, policy, pool, settings)
+            queries = load_persisted_queries(
+                trusted_only=settings.config[o.TRUSTED_ONLY],
+                manifests=settings.config[o.MANIFESTS],
+                check=gateway.documents.get,
+            )
+            pages = portal_pages(hub, access) if portal else ()
+            app = build_app(
+                gateway,
+                pool=pool,
+                access=access,
+                metrics=metrics,
+                subgraphs=serving_subgraphs(supergraph, overrides),
+                queries=queries,
+                pages=pages,
+                config=settings.config,
+            )
+        except BaseException:
+            await close()
+            raise
+        return Generation(settings, app, close, _watched(settings))
+
+    return build
+
+
+async def serve_gateway(
+    build: Callable[[Settings, Graph | None], Awaitable[Generation]],
+    settings: Settings,
+    graph: Graph,
+    *,
+    reload_settings: Callable[[], Settings],
+    watch: bool = False,
+) -> None:
+    """Serve what `build` makes, until stopped; `SIGHUP` (and, with `watch`, a change to a
+    file it was built from) builds it again from `reload_settings()` (reloading.py)."""
+    console = Console(stderr=True)
+    front = Swappable(await build(settings, graph))
+    reloader = Reloader(front, lambda fresh: build(fresh, None), reload_settings)
+    host, port = settings.config[o.HOST], settings.config[o.PORT]
+    config = _server_config(front, host, port)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, reloader.request)
+    watching = asyncio.ensure_future(reloader.watch()) if watch else None
+    console.print(
+        f"creditgraph gateway at http://{host}:{port}/graphql "
+        "(Ctrl-C stops it, SIGHUP reloads its configuration)"
+    )
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)
+        if watching is not None:
+            watching.cancel()
+        await front.aclose()
+
+
+async def run_serve(
+    dsn: str,
+    settings: Settings,
+    graph: Graph,
+    *,
+    reload_settings: Callable[[], Settings],
+    no_policy: bool,
+    overrides: dict[str, str] | None = None,
+    portal: bool = False,
+    watch: bool = False,
+) -> None:
+    """Serve with the database open: subgraphs in-process (no `overrides`), or over HTTP.
+
+    `portal`: serve the subject's portal too, as a deployment does: no demo personas, the
+    visitor brings their identity provider's token."""
+    await run_migrations(dsn)
+    pool = await create_pool(dsn, limits=settings.limits)
+    try:
+        build = generations(
+            pool=pool, overrides=overrides, no_policy=no_policy, portal=portal, metrics=Metrics()
         )
+        await serve_gateway(build, settings, graph, reload_settings=reload_settings, watch=watch)
     finally:
         await pool.close()
 
 
-def portal_pages(pool: asyncpg.Pool, access: Access | None) -> list[BaseRoute]:
+def portal_pages(hub: LiveHub | None, access: Access | None) -> list[BaseRoute]:
     """The portal as a deployment serves it (no demo personas), with its live channel."""
-    if access is None:
+    if access is None or hub is None:
         raise ConfigurationError("the portal needs the edition policy: it shows a subject's report")
-    return [*portal_routes(None), *live_routes(LiveHub(pool), access.verifier)]
+    return [*portal_routes(None), *live_routes(hub, access.verifier)]
 
 
 async def run_plain_serve(
     settings: Settings,
+    graph: Graph,
     *,
-    supergraph: Supergraph,
-    host: str,
-    port: int,
+    reload_settings: Callable[[], Settings],
     overrides: dict[str, str],
-    trusted_only: bool = False,
+    watch: bool = False,
 ) -> None:
     """Serve a supergraph over its HTTP subgraphs as a plain federation gateway: no policy,
     so no database."""
-    metrics = Metrics()
-    await serve_gateway(
-        _over_http(supergraph, overrides, settings, metrics),
-        host=host,
-        port=port,
-        trusted_only=trusted_only,
-        manifests=settings.config[o.MANIFESTS],
-        metrics=metrics,
-        subgraphs=serving_subgraphs(supergraph, overrides),
-        config=settings.config,
+    build = generations(
+        pool=None, overrides=overrides, no_policy=True, portal=False, metrics=Metrics()
     )
+    await serve_gateway(build, settings, graph, reload_settings=reload_settings, watch=watch)
 
 
 def _over_http(

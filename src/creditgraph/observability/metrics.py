@@ -54,6 +54,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._caches: _CacheCollector | None = None
         self.requests = Counter(
             "creditgraph_graphql_requests",
             "GraphQL requests answered, by HTTP status class and operation kind.",
@@ -80,8 +81,12 @@ class Metrics:
         )
 
     def watch_caches(self, gateway: Gateway, persisted: PersistedQueries) -> None:
-        """Report the caches of one app; once per registry (a second would repeat them)."""
-        self.registry.register(_CacheCollector(gateway, persisted))
+        """Report the caches of the app being served: a reload's new app (reloading.py)
+        replaces the one before, whose caches go with it."""
+        if self._caches is not None:
+            self.registry.unregister(self._caches)
+        self._caches = _CacheCollector(gateway, persisted)
+        self.registry.register(self._caches)
 
     def record_fetch(self, subgraph: str, seconds: float, failure: BaseException | None) -> None:
         self.fetch_seconds.labels(subgraph).observe(seconds)
