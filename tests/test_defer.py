@@ -8,6 +8,7 @@ boundary, each a JSON payload, the first with `data`, the later ones with `incre
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,32 @@ async def test_a_fragment_deferred_inside_a_list_comes_once_per_item(
         ["subject", "accounts", "nodes", index] for index in range(len(nodes))
     ]
     assert merged([first, later])["data"] == whole.json()["data"]
+
+
+async def test_apollo_client_reads_the_parts_as_it_reads_any_deferred_answer(
+    gateway_url: str, tmp_path: Path, interop_dir: Path
+) -> None:
+    """Apollo Client (interop/apollo_defer.mjs) delivers the first part, then the whole."""
+    query = tmp_path / "report.graphql"
+    query.write_text(REPORT, encoding="utf-8")
+    variables = {"id": HUSBAND, "purpose": "POST_LOAN_MANAGEMENT"}
+    bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "operator-7")
+    node = await asyncio.create_subprocess_exec(
+        "node",
+        "apollo_defer.mjs",
+        gateway_url,
+        str(query),
+        orjson.dumps(variables).decode(),
+        "--header",
+        f"Authorization: {bank['authorization']}",
+        cwd=interop_dir,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(node.communicate(), NO_HANG)
+    assert node.returncode == 0, err.decode()
+    results = [orjson.loads(line) for line in out.splitlines()]
+    whole = await post(gateway_url, bank, variables, "application/json")
+    assert len(results) >= 2, results
+    assert results[0]["data"] == {"subject": {"name": PERSONA["husband"].name}}
+    assert results[-1] == {"data": whole.json()["data"], "errors": []}
