@@ -40,7 +40,7 @@ from creditgraph.demo import (
 from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.http import Access
-from creditgraph.gateway.persisted_queries import load_persisted_queries
+from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
 from creditgraph.graphiql import graphiql_routes
 from creditgraph.live import LiveHub, live_routes
@@ -452,7 +452,9 @@ def generations(
     """
     hub = LiveHub(pool) if portal and pool is not None else None
 
-    async def build(settings: Settings, graph: Graph | None = None) -> Generation:
+    def prepare(settings: Settings, graph: Graph | None) -> tuple[Graph, Gateway, PersistedQueries]:
+        """The part that only reads files and computes: tenths of a second of parsing and
+        validating that a reload does in a worker thread, off the event loop."""
         supergraph, policy = graph or load_graph(settings, no_policy=no_policy)
         if overrides is None:
             if pool is None:
@@ -466,6 +468,16 @@ def generations(
             )
         else:
             gateway = _over_http(supergraph, overrides, settings, metrics)
+        # a gateway that has fetched nothing holds no connection: left behind, it costs nothing
+        queries = load_persisted_queries(
+            trusted_only=settings.config[o.TRUSTED_ONLY],
+            manifests=settings.config[o.MANIFESTS],
+            check=gateway.documents.get,
+        )
+        return (supergraph, policy), gateway, queries
+
+    async def build(settings: Settings, graph: Graph | None = None) -> Generation:
+        (supergraph, policy), gateway, queries = await asyncio.to_thread(prepare, settings, graph)
         access: Access | None = None
 
         async def close() -> None:
@@ -475,11 +487,6 @@ def generations(
 
         try:
             access = guarded(gateway, policy, pool, settings)
-            queries = load_persisted_queries(
-                trusted_only=settings.config[o.TRUSTED_ONLY],
-                manifests=settings.config[o.MANIFESTS],
-                check=gateway.documents.get,
-            )
             pages = portal_pages(hub, access) if portal else ()
             app = build_app(
                 gateway,
