@@ -1,6 +1,7 @@
 """Hot reload: a real `creditgraph serve` under concurrent load takes a new policy and a new
 configuration on SIGHUP (or, with --watch, when a file changes) without failing a request,
-and refuses a broken file with one log line, serving on with what it had.
+and refuses a broken file with one log line, serving on with what it had; a key removed from
+a JWKS file is refused once the file is read again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from creditgraph.resources import policy_path
 from creditgraph.seed.personas import PERSONA
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
 from tests.cli_helpers import cli_env, free_port, stop_cli, wait_for_http
+from tests.jwks_server import SigningKey
 
 WIFE = PERSONA["wife"]
 QUERY = {"query": "{ me { name birthDate } }"}
@@ -196,5 +198,34 @@ def test_watch_reloads_a_changed_configuration_file(tmp_path: Path) -> None:
         assert "gateway.trusted_only must be true or false" in refusal
         still = httpx.post(f"{base}/graphql", json=ask).json()
         assert still["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    finally:
+        stop_cli(proc)
+
+
+def test_a_key_removed_from_the_jwks_file_is_refused_after_a_reload(
+    tmp_path: Path, database_url: str
+) -> None:
+    old, new = SigningKey("2026-01"), SigningKey("2026-02")
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [old.jwk(), new.jwk()]}), encoding="utf-8")
+    env = cli_env(home=tmp_path, database_url=database_url)
+    env["CREDITGRAPH_JWT_JWKS"] = str(jwks)
+    proc, base = _start(tmp_path, env, "--in-process", "--watch")
+    log = ServerLog(proc)
+
+    def ask(key: SigningKey) -> httpx.Response:
+        headers = {"authorization": f"Bearer {key.bank_token()}"}
+        return httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, headers=headers)
+
+    try:
+        wait_for_http(proc, f"{base}/healthz")
+        assert ask(old).status_code == 200
+        before = len(log.lines)
+        jwks.write_text(json.dumps({"keys": [new.jwk()]}), encoding="utf-8")
+        log.wait_for("reloaded the configuration", after=before)
+        refused = ask(old)
+        assert refused.status_code == 401
+        assert refused.json()["errors"][0]["message"] == "token signing key (kid) unknown"
+        assert ask(new).status_code == 200
     finally:
         stop_cli(proc)
