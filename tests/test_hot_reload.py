@@ -229,3 +229,51 @@ def test_a_key_removed_from_the_jwks_file_is_refused_after_a_reload(
         assert ask(new).status_code == 200
     finally:
         stop_cli(proc)
+
+
+SHOP = """
+schema @link(url: "https://specs.apollo.dev/link/v1.0")
+  @link(url: "https://specs.apollo.dev/join/v0.3", for: EXECUTION) {{ query: Query }}
+enum join__Graph {{
+  SHOP @join__graph(name: "shop", url: "{url}")
+}}
+type Query @join__type(graph: SHOP) {{
+{fields}
+}}
+"""
+
+
+def test_sighup_reloads_the_supergraph(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/graphql"
+    supergraph = tmp_path / "supergraph.graphql"
+    hello = "  hello: String @join__field(graph: SHOP)"
+    supergraph.write_text(SHOP.format(url=dead, fields=hello), encoding="utf-8")
+    proc, base = _start(
+        tmp_path, cli_env(home=tmp_path), "--no-policy", "--supergraph", str(supergraph)
+    )
+    log = ServerLog(proc)
+    ask = {"query": "{ __schema { queryType { fields { name } } } }"}
+
+    def root_fields() -> list[str]:
+        answer = httpx.post(f"{base}/graphql", json=ask).json()
+        return [field["name"] for field in answer["data"]["__schema"]["queryType"]["fields"]]
+
+    try:
+        wait_for_http(proc, f"{base}/healthz")
+        assert root_fields() == ["hello"]
+
+        goodbye = "  goodbye: String @join__field(graph: SHOP)"
+        supergraph.write_text(SHOP.format(url=dead, fields=f"{hello}\n{goodbye}"), "utf-8")
+        before = len(log.lines)
+        proc.send_signal(signal.SIGHUP)
+        log.wait_for("reloaded the configuration", after=before)
+        assert root_fields() == ["hello", "goodbye"]
+
+        supergraph.write_text("type Query {", encoding="utf-8")
+        before = len(log.lines)
+        proc.send_signal(signal.SIGHUP)
+        refusal = log.wait_for("reload refused", after=before)
+        assert f"{supergraph}: the supergraph is not valid GraphQL" in refusal, refusal
+        assert root_fields() == ["hello", "goodbye"]
+    finally:
+        stop_cli(proc)

@@ -39,6 +39,7 @@ from creditgraph.demo import (
 )
 from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
+from creditgraph.gateway.errors import SupergraphError
 from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
@@ -283,7 +284,10 @@ def load_supergraph(path: Path) -> Supergraph:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(f"cannot read the supergraph {path}: {exc.strerror}") from None
-    return Supergraph(text)
+    try:
+        return Supergraph(text)
+    except SupergraphError as exc:
+        raise SupergraphError(f"{path}: {exc}") from None
 
 
 def policy_for(
