@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,9 @@ async def test_what_is_accepted_shows_at_once_in_the_report_the_signals_and_the_
         # the same records again change nothing, the score included: no new observation
         assert (await upload(batch))["unchanged"] == 2
         assert await look() == after
+        # a month back in order ends the run: the score is made again, to be shown until the
+        # overdue month it counts ages out, five years after the run ended
+        await upload([month("2026-11")])
 
     (node,) = after["accounts"]["nodes"]
     assert node["account"]["repaymentGrid"]["statuses"].startswith("1N")
@@ -244,7 +248,9 @@ async def test_what_is_accepted_shows_at_once_in_the_report_the_signals_and_the_
     assert "CURRENT_OVERDUE" in codes
     assert "RECENT_DELINQUENCY" in codes
     async with writable_pool.acquire() as conn:
-        observations = await conn.fetchval(
-            "select count(*) from scores.observations where subject_identifier = $1", NEW_PERSON
+        observations = await conn.fetch(
+            "select shown_until from scores.observations where subject_identifier = $1 "
+            "order by observed_at",
+            NEW_PERSON,
         )
-    assert observations == 2
+    assert [o["shown_until"] for o in observations] == [None, None, date(2031, 11, 30)]

@@ -7,9 +7,12 @@ sequence, an overdue month states when the subject was told...). What passes is 
 the bureau's tables in a few statements. A record is accepted whole or not at all: a line
 with any problem is left out entirely and answered with a (line, field, reason) row.
 
-The bureau scores of the subjects a part added or corrected records of are recomputed in
-the part's own transaction (`rescore_subjects`), so the score a lender reads next is the
-score of the file it reads, never one waiting for a nightly run.
+The bureau scores of the subjects a part changed records of are recomputed in the part's own
+transaction (`rescore_subjects`), so the score a lender reads next is the score of the file
+it reads, never one waiting for a nightly run. A statement counts only when its month is or
+was overdue, or follows an overdue month (it may end a run, which dates when the months the
+score counted age out): the scorecard reads months only as overdue or not, so any other
+normal month cannot move a score, and a monthly batch is mostly those.
 
 Each part commits with its audit entry, so a batch cut short (the process killed) keeps every
 part that committed and loses nothing it had answered as accepted; sent again, the parts
@@ -20,7 +23,9 @@ batch back; the answer still names every rejected line.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Awaitable, Callable
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
@@ -29,6 +34,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from creditgraph.access import audit
+from creditgraph.bureau.signals import OVERDUE_SYMBOLS
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
 from creditgraph.furnishing.kinds import kinds_for, public_book, record_kinds
@@ -47,6 +53,8 @@ PART_LINES: Final = 200_000
 #: The longest any one statement of a part may take (a pool's own limit is for reports, a few
 #: seconds; a part of a monthly batch is far more work, and still bounded).
 PART_SECONDS: Final = 300.0
+#: A month the scorecard counts as overdue (bureau.signals), as a pattern for SQL.
+_OVERDUE_MONTH: Final = f"^[{''.join(sorted(OVERDUE_SYMBOLS))}]$"
 #: The audit entry names the subjects a part touched, up to this many (a monthly batch touches
 #: hundreds of thousands: the entry then gives their number).
 _AUDIT_SUBJECTS: Final = 1000
@@ -107,6 +115,8 @@ class _Part:
     rejected: int
     rejections: list[Rejection]
     touched: frozenset[str]
+    rescore: frozenset[str]
+    """The subjects whose changes the bureau score reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,12 +160,13 @@ async def furnish(
     if all_or_nothing:
         await _all_or_nothing(conn, who, records, summary, on_rejection, part_lines)
     else:
-        async for part in _parts(records, part_lines):
-            async with conn.transaction():
-                done = await _part(conn, who, submission, part)
-                await rescore_subjects(conn, done.touched)
-                await _record(conn, who, submission, done, "ALLOWED")
-            await _tell(done, summary, on_rejection)
+        async with aclosing(_parts(records, part_lines)) as parts:
+            async for part in parts:
+                async with conn.transaction():
+                    done = await _part(conn, who, submission, part)
+                    await rescore_subjects(conn, done.rescore)
+                    await _record(conn, who, submission, done, "ALLOWED")
+                await _tell(done, summary, on_rejection)
     return summary
 
 
@@ -172,12 +183,13 @@ async def _all_or_nothing(
     transaction = conn.transaction()
     await transaction.start()
     try:
-        async for lines in _parts(records, part_lines):
-            done = await _part(conn, who, summary.submission, lines)
-            parts.append(done)
-            await _tell(done, summary, on_rejection)
+        async with aclosing(_parts(records, part_lines)) as chunks:
+            async for lines in chunks:
+                done = await _part(conn, who, summary.submission, lines)
+                parts.append(done)
+                await _tell(done, summary, on_rejection)
         if not summary.rejected:
-            await rescore_subjects(conn, summary.touched)
+            await rescore_subjects(conn, frozenset().union(*(done.rescore for done in parts)))
             for done in parts:
                 await _record(conn, who, summary.submission, done, "ALLOWED")
     except BaseException:
@@ -194,7 +206,7 @@ async def _all_or_nothing(
         await conn.execute(
             SQL["count_submission"], summary.submission, summary.lines, 0, 0, 0, summary.rejected
         )
-        refused = _Part(summary.lines, 0, 0, 0, summary.rejected, [], frozenset())
+        refused = _Part(summary.lines, 0, 0, 0, summary.rejected, [], frozenset(), frozenset())
         await _record(conn, who, summary.submission, refused, "DENIED")
 
 
@@ -212,7 +224,25 @@ async def _tell(done: _Part, summary: Summary, on_rejection: OnRejection | None)
 
 async def _parts(
     records: AsyncIterable[tuple[int, str]], size: int
-) -> AsyncIterable[list[tuple[int, str]]]:
+) -> AsyncGenerator[list[tuple[int, str]]]:
+    """The records a part at a time, the next part read while the caller has the database
+    check and merge this one: reading and splitting lines is this process's work and checking
+    them the database's, so they overlap instead of taking turns. At most two parts are held."""
+    parts = _split(records, size)
+    ahead: asyncio.Future[list[tuple[int, str]] | None] = asyncio.ensure_future(anext(parts, None))
+    try:
+        while (part := await ahead) is not None:
+            ahead = asyncio.ensure_future(anext(parts, None))
+            yield part
+    finally:
+        ahead.cancel()
+        await asyncio.gather(ahead, return_exceptions=True)
+        await parts.aclose()
+
+
+async def _split(
+    records: AsyncIterable[tuple[int, str]], size: int
+) -> AsyncGenerator[list[tuple[int, str]]]:
     part: list[tuple[int, str]] = []
     async for record in records:
         part.append(record)
@@ -269,12 +299,13 @@ async def _part(conn: Conn, who: _Who, submission: int, lines: list[tuple[int, s
         schema_name="pg_temp",
         timeout=PART_SECONDS,
     )
-    kinds = (list(record_kinds()), list(who.kinds), who.kind)
+    every_kind, its_kinds = list(record_kinds()), list(who.kinds)
     try:
         async with conn.transaction():  # a savepoint: a line the reader let by undoes only this
-            await run("parse", *kinds, True)
+            await run("parse", every_kind, its_kinds, True)
     except asyncpg.DataError:
-        await run("parse", *kinds, False)
+        await run("parse", every_kind, its_kinds, False)
+    await run("parse_rejects", every_kind, who.kind)
     await run("analyse_docs")
     for kind in who.kinds:
         await conn.execute(CHECKS[f"check_{kind.lower()}"], timeout=PART_SECONDS)
@@ -288,7 +319,7 @@ async def _part(conn: Conn, who: _Who, submission: int, lines: list[tuple[int, s
         await run("analyse_statements")
         await run("statements_check")
         await run("statements_sequence")
-        await run("statements_merge", submission, code, operator)
+        await run("statements_merge", submission, code, operator, _OVERDUE_MONTH)
     public = [name for name in who.kinds if record_kinds()[name].public]
     if public:
         await run("public_stage", code, who.name, public, public_book())
@@ -308,6 +339,7 @@ async def _part(conn: Conn, who: _Who, submission: int, lines: list[tuple[int, s
         rejected=counts["rejected"],
         rejections=rejections,
         touched=frozenset(counts["touched"] or ()),
+        rescore=frozenset(counts["rescore"] or ()),
     )
     await conn.execute(
         SQL["count_submission"],

@@ -2,20 +2,24 @@
 -- (pg_temp), checked there as one set, and merged into the bureau's and the public records'
 -- tables in a few statements. A line is rejected with (line, field, reason) rows in
 -- furnish_rejects; a line that passes every check gets one outcome in furnish_outcomes
--- (ACCEPTED: new, CORRECTED: changed, UNCHANGED: the same record again).
+-- (ACCEPTED: new, CORRECTED: changed, UNCHANGED: the same record again), and whether the
+-- change is one the bureau score reads (`rescore`: its subjects are rescored at once).
 
 -- name: create_staging
 create temp table if not exists furnish_raw (line integer not null, raw text not null);
-create temp table if not exists furnish_docs (line integer primary key, kind text not null, doc jsonb not null);
+create temp table if not exists furnish_docs (line integer not null, kind text, doc jsonb);
 create temp table if not exists furnish_rejects (line integer not null, field text, reason text not null);
-create temp table if not exists furnish_outcomes (line integer not null, outcome text not null, subjects text[] not null);
+create temp table if not exists furnish_outcomes (
+    line integer not null, outcome text not null, subjects text[] not null,
+    rescore boolean not null default true
+);
 create temp table if not exists furnish_statements (
     line integer primary key, account_number text, month date, status text,
     amount_due numeric(18, 2), amount_paid numeric(18, 2), overdue_amount numeric(18, 2),
     balance numeric(18, 2), notified_on date, first_line integer,
     account_id bigint, opened_on date, latest_month date, subjects text[],
     old_status text, old_amount_due numeric(18, 2), old_amount_paid numeric(18, 2),
-    old_overdue_amount numeric(18, 2), old_balance numeric(18, 2)
+    old_overdue_amount numeric(18, 2), old_balance numeric(18, 2), latest_status text
 );
 create temp table if not exists furnish_public (
     line integer primary key, kind text not null, key text not null, subject text not null,
@@ -54,17 +58,32 @@ set lines = lines + $2, accepted = accepted + $3, unchanged = unchanged + $4,
 where id = $1;
 
 -- name: parse
--- $1: every record kind; $2: the kinds this furnisher may report; $3: what the furnisher is
--- (BANK, COURT, AGENCY); $4: whether every line that is not empty is known to be JSON the
--- database takes (sources.py checks as it reads: then each line is parsed once, not twice)
-with parsed as (
+-- $1: every record kind; $2: the kinds this furnisher may report; $3: whether every line
+-- that is not empty is known to be JSON the database takes (sources.py checks as it reads:
+-- then each line is parsed once, not twice).
+-- Every line is kept with its parsed document; `kind` only for a line that is an object
+-- naming a kind this furnisher reports, which is all the checks after this one read
+-- (parse_rejects answers the others). One pass, one parse, nothing held twice.
+insert into furnish_docs (line, kind, doc)
+select line,
+       case when jsonb_typeof(doc) = 'object' and jsonb_typeof(doc->'kind') = 'string'
+                 and (doc->>'kind') = any($1::text[]) and (doc->>'kind') = any($2::text[])
+            then doc->>'kind' end,
+       doc
+from (select line,
+             case when raw = '' then null
+                  when $3 then raw::jsonb
+                  when pg_input_is_valid(raw, 'jsonb') then raw::jsonb end as doc
+      from furnish_raw
+      offset 0) parsed; -- a fence: each line parsed once, however often doc is read above
+
+-- name: parse_rejects
+-- The lines parse left without a kind, each with its reason. $1: every record kind; $2: what
+-- the furnisher is.
+insert into furnish_rejects (line, field, reason)
+select line, case when malformed is null then 'kind' end, coalesce(malformed, bad_kind)
+from (
     select line,
-           case when raw = '' then null
-                when $4 then raw::jsonb
-                when pg_input_is_valid(raw, 'jsonb') then raw::jsonb end as doc
-    from furnish_raw
-), judged as (
-    select line, doc,
            case
                when doc is null then 'not valid JSON'
                when jsonb_typeof(doc) <> 'object' then 'not a JSON object'
@@ -75,20 +94,11 @@ with parsed as (
                    'required: every record names its kind'
                when not (doc->>'kind') = any($1::text[]) then
                    format('no record kind %s (kinds: %s)', doc->>'kind', array_to_string($1::text[], ', '))
-               when not (doc->>'kind') = any($2::text[]) then
-                   format('%s records are not a %s''s to furnish', doc->>'kind', lower($3))
+               else format('%s records are not a %s''s to furnish', doc->>'kind', lower($2))
            end as bad_kind
-    from parsed
-), rejected as (
-    insert into furnish_rejects (line, field, reason)
-    select line, case when malformed is null then 'kind' end, coalesce(malformed, bad_kind)
-    from judged
-    where malformed is not null or bad_kind is not null
-)
-insert into furnish_docs (line, kind, doc)
-select line, doc->>'kind', doc
-from judged
-where malformed is null and bad_kind is null;
+    from furnish_docs
+    where kind is null
+) judged;
 
 -- name: analyse_docs
 analyze furnish_docs;
@@ -102,27 +112,34 @@ select count(*) filter (where outcome = 'ACCEPTED') as accepted,
        count(*) filter (where outcome = 'CORRECTED') as corrected,
        (select count(distinct line) from furnish_rejects) as rejected,
        (select array_agg(distinct s) from furnish_outcomes o2, unnest(o2.subjects) s
-        where o2.outcome <> 'UNCHANGED') as touched
+        where o2.outcome <> 'UNCHANGED') as touched,
+       (select array_agg(distinct s) from furnish_outcomes o3, unnest(o3.subjects) s
+        where o3.outcome <> 'UNCHANGED' and o3.rescore) as rescore
 from furnish_outcomes;
 
 -- name: statements_stage
 -- $1: the furnisher's institution id. Typed lines with their account (the furnisher's own,
--- by number), its borrowers, the latest month on record and what is on record for the month.
+-- by number), its borrowers, the latest month on record (and its status) and what is on
+-- record for the month.
 insert into furnish_statements
 select d.line, d.doc->>'accountNumber', to_date(d.doc->>'period', 'YYYY-MM'), d.doc->>'status',
        (d.doc->>'amountDue')::numeric(18, 2), (d.doc->>'amountPaid')::numeric(18, 2),
        (d.doc->>'overdueAmount')::numeric(18, 2), (d.doc->>'balance')::numeric(18, 2),
        (d.doc->>'subjectNotifiedOn')::date,
        min(d.line) over (partition by d.doc->>'accountNumber', d.doc->>'period'),
-       a.id, a.opened_on,
-       (select max(r.month) from bureau.repayments r where r.account_id = a.id),
+       a.id, a.opened_on, latest.month,
        (select array_agg(s.identifier order by p.role desc, s.identifier)
         from bureau.account_parties p join bureau.subjects s on s.id = p.subject_id
         where p.account_id = a.id),
-       old.status, old.amount_due, old.amount_paid, old.overdue_amount, old.balance
+       old.status, old.amount_due, old.amount_paid, old.overdue_amount, old.balance,
+       latest.status
 from furnish_docs d
 left join bureau.credit_accounts a
        on a.lender_id = $1 and a.account_number = d.doc->>'accountNumber'
+left join lateral (
+    select r.month, r.status from bureau.repayments r
+    where r.account_id = a.id order by r.month desc limit 1
+) latest on true
 left join bureau.repayments old
        on old.account_id = a.id and old.month = to_date(d.doc->>'period', 'YYYY-MM')
 where d.kind = 'STATEMENT'
@@ -170,7 +187,10 @@ from candidates
 where month <> (base + make_interval(months => k::integer))::date;
 
 -- name: statements_merge
--- $1: the submission; $2: the furnisher's code; $3: its operator
+-- $1: the submission; $2: the furnisher's code; $3: its operator; $4: the overdue month
+-- symbols as a pattern. The scorecard reads a month only as overdue or not (its runs and
+-- totals), and a run's end only for when the months it counted age out, so a month is
+-- rescored only when it is or was overdue, or follows an overdue month (it may end a run).
 with ready as (
     select s.* from furnish_statements s
     where not exists (select from furnish_rejects r where r.line = s.line)
@@ -212,12 +232,13 @@ with ready as (
     on conflict (record_type, record_id, period) do update
         set notified_on = excluded.notified_on, submission_id = excluded.submission_id
 )
-insert into furnish_outcomes (line, outcome, subjects)
+insert into furnish_outcomes (line, outcome, subjects, rescore)
 select r.line,
        case when r.old_status is null then 'ACCEPTED'
             when c.line is not null then 'CORRECTED'
             else 'UNCHANGED' end,
-       r.subjects
+       r.subjects,
+       r.status ~ $4 or coalesce(r.old_status ~ $4 or r.latest_status ~ $4, false)
 from ready r left join changed c on c.line = r.line;
 
 -- name: accounts_stage
