@@ -28,7 +28,7 @@ from creditgraph.gateway.executor import Execution
 from creditgraph.gateway.introspection import introspect
 from creditgraph.gateway.operation import Operation, condition_key, normalize, select_operation
 from creditgraph.gateway.plan import Plan
-from creditgraph.gateway.planner import Planner, PlanningError
+from creditgraph.gateway.planning import Planner, PlanningError
 from creditgraph.gateway.response import ResponseShaper
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import Transport

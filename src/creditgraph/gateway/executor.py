@@ -27,9 +27,9 @@ import orjson
 from opentelemetry.trace import SpanKind
 
 from creditgraph import tracing
-from creditgraph.gateway.aliases import BATCH, alias, is_reserved
+from creditgraph.gateway.aliases import BATCH, alias
 from creditgraph.gateway.errors import SUBGRAPH_UNAVAILABLE, error
-from creditgraph.gateway.plan import Fetch, PathStep, Plan, Shape
+from creditgraph.gateway.plan import Fetch, FieldSet, PathStep, Plan
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import SubgraphUnavailable, Transport
 from creditgraph.gateway.tree import Where, flatten, spelled
@@ -68,11 +68,11 @@ class Execution:
         self._abstract = supergraph.abstract_names
 
     async def run(self) -> None:
-        done: set[Fetch] = set()
+        done: set[int] = set()
         for stage in self.plan.stages:
             await self._run_stage(stage, done)
 
-    async def _run_stage(self, stage: list[Fetch], done: set[Fetch]) -> None:
+    async def _run_stage(self, stage: tuple[Fetch, ...], done: set[int]) -> None:
         pending = list(stage)
         running: dict[asyncio.Task[None], list[Fetch]] = {}
         while pending or running:
@@ -91,7 +91,7 @@ class Execution:
                     task.cancel()
                 raise
             for task in finished:
-                done.update(running.pop(task))
+                done.update(fetch.id for fetch in running.pop(task))
                 task.result()
 
     # -- one request to one subgraph -----------------------------------------------------
@@ -123,8 +123,8 @@ class Execution:
             results = data.get(batch.alias)
             if not isinstance(results, list):
                 continue
-            if batch.fetch.renames:
-                batch.fetch.builder.restore(results)
+            if batch.fetch.wire_keys is not None:
+                batch.fetch.wire_keys.restore(results)
             for index, result in enumerate(results):
                 if isinstance(result, dict) and index < len(batch.owners):
                     for owner, _ in batch.owners[index]:
@@ -137,13 +137,13 @@ class Execution:
             response = await self._fetch(graph_name, fetch.document, self._variables(fetch), 0)
         except SubgraphUnavailable as exc:
             message = _unavailable_message(graph_name, exc.reason)
-            for key in _visible_keys(fetch.builder.fields):
+            for key in fetch.visible_keys:
                 self.errors.append(error(message, SUBGRAPH_UNAVAILABLE, [key]))
             return
         data = response.get("data")
         if isinstance(data, dict):
-            if fetch.renames:
-                fetch.builder.restore(data)
+            if fetch.wire_keys is not None:
+                fetch.wire_keys.restore(data)
             self._merge(self.data, data)
         for item in response.get("errors") or ():
             self.errors.append(_clean(item, item.get("path")))
@@ -261,9 +261,7 @@ class Execution:
 
     def _unavailable_entities(self, batch: _Batch, graph_name: str, reason: str) -> None:
         message = _unavailable_message(graph_name, reason)
-        keys: list[str] = []
-        for builder in batch.fetch.builder.fragments.values():
-            keys.extend(key for key in _visible_keys(builder.fields) if key not in keys)
+        keys = batch.fetch.visible_keys
         reported = 0
         for owners in batch.owners:
             for _, where in owners:
@@ -306,7 +304,7 @@ def _objects_at(
             yield value, where
 
 
-def _project(source: dict[str, Any], shape: Shape, into: dict[str, Any], *, nulls: bool) -> bool:
+def _project(source: dict[str, Any], shape: FieldSet, into: dict[str, Any], *, nulls: bool) -> bool:
     """Copy a shape's fields from the merged response into a representation.
 
     False when a field is missing (or, for a key, null): such an object cannot
@@ -343,10 +341,6 @@ def _project(source: dict[str, Any], shape: Shape, into: dict[str, Any], *, null
                 return False
             into[name] = nested
     return True
-
-
-def _visible_keys(fields: Mapping[str, Any]) -> list[str]:
-    return [key for key in fields if key != "__typename" and not is_reserved(key)]
 
 
 def _unavailable_message(graph_name: str, reason: str) -> str:

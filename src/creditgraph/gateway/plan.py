@@ -1,6 +1,6 @@
-"""A query plan: the subgraph fetches one operation needs, and their order.
+"""A query plan: the subgraph fetches one operation needs, and their order, as plain data.
 
-A plan is a list of stages run one after another (a query has one stage; a
+A plan is a tuple of stages run one after another (a query has one stage; a
 mutation has one per run of root fields on the same subgraph, because the
 spec runs mutation fields in order). A stage is a set of `Fetch`es forming a
 directed acyclic graph: a fetch starts when every fetch it depends on is
@@ -8,17 +8,20 @@ done. A root fetch asks a subgraph for root fields; an entity fetch finds the
 objects at its `path` in the merged response, sends their representations to
 the subgraph's `_entities` field and merges what comes back into them.
 
-A plan holds only text and small structures: it is built once per
-(document, operation, conditions) and shared by every request that matches.
+Everything here is frozen: the planner (gateway/planning/) builds a plan once
+per (document, operation, conditions), and every request that matches runs
+the same plan, so nothing that runs it may change it, and nothing in it points
+back at the planner's working state.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
-from graphql import ArgumentNode, VariableNode, print_ast
-from graphql.language import Visitor, visit
+_NO_TYPES: Mapping[str, FieldSet] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,172 +32,90 @@ class PathStep:
     only: frozenset[str] | None = None
 
 
-@dataclass(slots=True, eq=False)
-class Shape:
-    """Where a representation's fields live in the merged response.
+@dataclass(frozen=True, slots=True)
+class FieldSet:
+    """Where a representation's fields (a key, a `@requires`) live in the merged response.
 
-    The planner requests key and `@requires` fields under their own names,
-    or under an internal alias when the client already uses that name for
-    something else; the shape remembers which, so representations are built
-    from the right keys.
+    The planner requests key and `@requires` fields under their own names, or under
+    an internal alias when the client already uses that name for something else;
+    each entry is (field name, response key, the field set below it), so
+    representations are built from the right keys. An abstract position has one
+    field set per concrete type instead (`by_type`).
     """
 
-    fields: list[tuple[str, str, Shape | None]] = field(default_factory=list)
-    by_type: dict[str, Shape] = field(default_factory=dict)
+    fields: tuple[tuple[str, str, FieldSet | None], ...] = ()
+    by_type: Mapping[str, FieldSet] = field(default_factory=lambda: _NO_TYPES)
 
 
-@dataclass(slots=True, eq=False)
-class BuiltField:
-    name: str
-    arguments: tuple[ArgumentNode, ...]
-    child: Builder | None
-    # the key the subgraph is asked to answer under, when it is not the response key: two
-    # type conditions may select one response key with types the subgraph cannot merge
-    wire_key: str | None = None
+@dataclass(frozen=True, slots=True)
+class WireKeys:
+    """The fields of a fetch's selection that a subgraph answers under a key of their own.
 
+    Two type conditions may select one response key with types a subgraph cannot
+    merge, so the planner asks for one of them under a wire key; `restore` puts the
+    answers back under their response keys, so that everything downstream reads
+    one naming. Entries: (response key, wire key or None, what lies below).
+    """
 
-@dataclass(slots=True, eq=False)
-class Builder:
-    """The selection set one fetch sends for one object position."""
-
-    fields: dict[str, BuiltField] = field(default_factory=dict)
-    fragments: dict[str, Builder] = field(default_factory=dict)
-    # a type condition's selection, beside others on other types under the same position
-    exclusive: bool = False
-
-    def field(
-        self,
-        response_key: str,
-        name: str,
-        arguments: tuple[ArgumentNode, ...],
-        composite: bool,
-        wire_key: str | None = None,
-    ) -> BuiltField:
-        found = self.fields.get(response_key)
-        if found is None:
-            found = BuiltField(name, arguments, Builder() if composite else None, wire_key)
-            self.fields[response_key] = found
-        return found
-
-    def typename(self) -> None:
-        self.field("__typename", "__typename", (), composite=False)
-
-    def fragment(self, type_condition: str) -> Builder:
-        found = self.fragments.get(type_condition)
-        if found is None:
-            found = self.fragments[type_condition] = Builder(exclusive=True)
-        return found
-
-    def print(self) -> str:
-        parts: list[str] = []
-        for key, built in self.fields.items():
-            wire_key = built.wire_key or key
-            text = wire_key if wire_key == built.name else f"{wire_key}: {built.name}"
-            if built.arguments:
-                text += (
-                    "("
-                    + ", ".join(
-                        f"{argument.name.value}: {print_ast(argument.value)}"
-                        for argument in built.arguments
-                    )
-                    + ")"
-                )
-            if built.child is not None:
-                text += " " + built.child.print_or_typename()
-            parts.append(text)
-        for type_condition, builder in self.fragments.items():
-            parts.append(f"... on {type_condition} {builder.print_or_typename()}")
-        return "{ " + " ".join(parts) + " }"
-
-    def print_or_typename(self) -> str:
-        """A selection set that is never empty (a position the client asked nothing of)."""
-        if not self.fields and not self.fragments:
-            self.typename()
-        return self.print()
-
-    def renames(self) -> bool:
-        """Whether any field here or below answers under a wire key of its own."""
-        return any(
-            built.wire_key is not None or (built.child is not None and built.child.renames())
-            for built in self.fields.values()
-        ) or any(builder.renames() for builder in self.fragments.values())
+    fields: tuple[tuple[str, str | None, WireKeys | None], ...]
+    fragments: tuple[WireKeys, ...]
 
     def restore(self, answer: Any) -> None:
-        """Put the fields of a subgraph's answer that came under wire keys back under their
-        response keys, so that everything downstream reads one naming."""
         if isinstance(answer, list):
             for item in answer:
                 self.restore(item)
             return
         if not isinstance(answer, dict):
             return
-        for key, built in self.fields.items():
-            if built.wire_key is not None and built.wire_key in answer:
-                answer[key] = answer.pop(built.wire_key)
-            if built.child is not None:
-                built.child.restore(answer.get(key))
-        for builder in self.fragments.values():
-            builder.restore(answer)
-
-    def variables(self) -> set[str]:
-        found: set[str] = set()
-        for built in self.fields.values():
-            for argument in built.arguments:
-                found |= _variables_in(argument)
-            if built.child is not None:
-                found |= built.child.variables()
-        for builder in self.fragments.values():
-            found |= builder.variables()
-        return found
+        for key, wire_key, below in self.fields:
+            if wire_key is not None and wire_key in answer:
+                answer[key] = answer.pop(wire_key)
+            if below is not None:
+                below.restore(answer.get(key))
+        for fragment in self.fragments:
+            fragment.restore(answer)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(frozen=True, slots=True)
 class EntityTarget:
     """How objects of one type at a fetch's path become representations."""
 
     representation_type: str
-    key: Shape
-    requires: Shape | None = None
+    key: FieldSet
+    requires: FieldSet | None = None
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, slots=True, eq=False)
 class Fetch:
+    """One request's worth of work for one subgraph, ready to send."""
+
     id: int
     graph: str
     path: tuple[PathStep, ...]
-    builder: Builder = field(default_factory=Builder)
-    entity: bool = False
-    targets: dict[str, EntityTarget] = field(default_factory=dict)
-    depends_on: set[Fetch] = field(default_factory=set)
-    operation_kind: str = "query"
-    document: str = ""
-    variable_names: tuple[str, ...] = ()
-    # the client's variables this fetch uses, declared as the operation declares them
-    variable_definitions: tuple[str, ...] = ()
-    selection_text: str = ""
-    # whether the answer must have wire keys renamed back (`Builder.restore`)
-    renames: bool = False
-
-    def __hash__(self) -> int:
-        return self.id
-
-    def ancestors(self) -> set[Fetch]:
-        seen: set[Fetch] = set()
-        stack = list(self.depends_on)
-        while stack:
-            current = stack.pop()
-            if current not in seen:
-                seen.add(current)
-                stack.extend(current.depends_on)
-        return seen
+    entity: bool
+    operation_kind: str
+    # the ids of the fetches of the same stage that must be done first
+    depends_on: frozenset[int]
+    # for an entity fetch: per type of object at `path`, how it becomes a representation
+    targets: Mapping[str, EntityTarget]
+    # the selection set sent (under `_entities` for an entity fetch), and the whole document
+    selection_text: str
+    document: str
+    # the client's variables this fetch uses, and their definitions as the operation has them
+    variable_names: tuple[str, ...]
+    variable_definitions: tuple[str, ...]
+    # the client's response keys this fetch answers: where a SUBGRAPH_UNAVAILABLE error goes
+    visible_keys: tuple[str, ...]
+    # None when the subgraph answers everything under its response key
+    wire_keys: WireKeys | None
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, slots=True)
 class Plan:
-    stages: list[list[Fetch]]
+    stages: tuple[tuple[Fetch, ...], ...]
 
-    def fetches(self) -> list[Fetch]:
-        return [fetch for stage in self.stages for fetch in stage]
+    def fetches(self) -> tuple[Fetch, ...]:
+        return tuple(fetch for stage in self.stages for fetch in stage)
 
     def describe(self) -> str:
         """The plan as text, one fetch per line: for tests and for people reading logs."""
@@ -202,9 +123,7 @@ class Plan:
         for number, stage in enumerate(self.stages):
             lines.append(f"stage {number}")
             for fetch in stage:
-                after = ",".join(
-                    str(other.id) for other in sorted(fetch.depends_on, key=lambda other: other.id)
-                )
+                after = ",".join(str(other) for other in sorted(fetch.depends_on))
                 where = ".".join(step.key for step in fetch.path) or "root"
                 kind = "entities" if fetch.entity else fetch.operation_kind
                 lines.append(
@@ -213,18 +132,3 @@ class Plan:
                     + f": {fetch.selection_text}"
                 )
         return "\n".join(lines)
-
-
-class _VariableFinder(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: set[str] = set()
-
-    def enter_variable(self, node: VariableNode, *_: object) -> None:
-        self.found.add(node.name.value)
-
-
-def _variables_in(argument: ArgumentNode) -> set[str]:
-    finder = _VariableFinder()
-    visit(argument, finder)
-    return finder.found
