@@ -138,13 +138,20 @@ def test_a_section_keyed_by_name_reads_each_name_and_refuses_unknown_ones(tmp_pa
 
 def test_a_start_with_a_bad_file_lists_every_mistake_and_starts_nothing(tmp_path: Path) -> None:
     path = tmp_path / "creditgraph.toml"
-    path.write_text("[server]\nport = 0\n[gateway]\nsubgraph_timeout = -1\n", encoding="utf-8")
+    path.write_text(
+        "[server]\nport = 0\n[gateway]\nsubgraph_timeout = -1\n"
+        "[cors]\nallow_origins = ['*']\nallow_credentials = true\n",
+        encoding="utf-8",
+    )
     result = run_cli("--config", str(path), "up", env=cli_env(home=tmp_path / "home"))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines == [
         f"error: {path}: server.port must be from 1 to 65535, got 0",
         f"error: {path}: gateway.subgraph_timeout must be more than 0 and at most 600, got -1",
+        "error: cors.allow_credentials (CREDITGRAPH_CORS_ALLOW_CREDENTIALS) cannot be true with "
+        '"*" in cors.allow_origins (CREDITGRAPH_CORS_ALLOW_ORIGINS): any site could act with '
+        "the user's credentials; list the origins",
     ]
     assert not (tmp_path / "home" / "pgdata").exists()
 

@@ -19,7 +19,7 @@ import difflib
 import math
 import os
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
@@ -72,14 +72,12 @@ class Text(Kind[str]):
     """A string, exactly as given: surrounding whitespace is refused, not stripped, since
     a value compared with a token's claim would otherwise never match, with no clue why."""
 
-    allow_empty: bool = False
-
     def read(self, value: object) -> str:
         if not isinstance(value, str):
             raise Invalid(f"must be a string, got {_type_name(value)}")
         if value != value.strip():
             raise Invalid("has leading or trailing whitespace")
-        if not value and not self.allow_empty:
+        if not value:
             raise Invalid("must not be empty")
         return value
 
@@ -443,19 +441,6 @@ class Schema:
         """Every option at its default: what an empty file and an empty environment give."""
         return self.load(None, {}, {})
 
-    def option_by_env(self, variable: str) -> Option[Any]:
-        for section in self.sections:
-            for option in section.options:
-                if option.env == variable:
-                    return option
-        raise KeyError(variable)
-
-    def key_of(self, option: Option[Any]) -> str:
-        for section in self.sections:
-            if option in section.options:
-                return section.key(option)
-        raise KeyError(option.name)
-
     def children(self, path: tuple[str, ...]) -> set[str]:
         """The next words of the declared section paths below `path`."""
         depth = len(path)
@@ -592,9 +577,3 @@ class _Loader:
         for check in section.checks:
             self.problems.extend(check(settled))
         return settled
-
-
-def iter_options(schema: Schema) -> Iterator[tuple[Section, Option[Any]]]:
-    for section in schema.sections:
-        for option in section.options:
-            yield section, option
