@@ -38,7 +38,7 @@ from creditgraph.observability import RequestLog
 from creditgraph.resources import supergraph_path
 from creditgraph.seed.personas import PERSONA
 from creditgraph.server import build_app
-from creditgraph.settings import Settings
+from creditgraph.settings import FetchPolicy, Resilience, Settings
 from creditgraph.subgraphs.app import build_subgraph_app
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 from tests.http_app import bearer, listening, uvicorn_serving
@@ -179,34 +179,44 @@ async def test_a_request_is_one_trace_continuing_the_clients(
 
 
 class _HeaderLog:
-    """ASGI middleware keeping the headers of every GraphQL request reaching a subgraph."""
+    """ASGI middleware keeping the headers of every GraphQL request reaching a subgraph, and
+    answering the first `failures` of them 503 itself."""
 
-    def __init__(self, app: ASGIApp, seen: list[dict[str, str]]) -> None:
+    def __init__(self, app: ASGIApp, seen: list[dict[str, str]], failures: int = 0) -> None:
         self.app = app
         self.seen = seen
+        self.failures = failures
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/graphql":
             self.seen.append(
                 {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             )
+            if self.failures:
+                self.failures -= 1
+                await send({"type": "http.response.start", "status": 503, "headers": []})
+                await send({"type": "http.response.body", "body": b"unavailable"})
+                return
         await self.app(scope, receive, send)
 
 
 async def _report_over_http_subgraphs(
-    pool: asyncpg.Pool, home: Path
+    pool: asyncpg.Pool, home: Path, failing: dict[str, int] | None = None
 ) -> dict[str, list[dict[str, str]]]:
     """A report through the policy gateway over subgraphs served apart (each behind the
-    request log, as `creditgraph subgraph` serves it): the headers each subgraph was sent."""
+    request log, as `creditgraph subgraph` serves it): the headers each subgraph was sent.
+    `failing`: how many of its first requests a subgraph answers 503."""
     seen: dict[str, list[dict[str, str]]] = {name: [] for name in SUBGRAPH_NAMES}
     secret = b"s" * 32
     async with AsyncExitStack() as stack:
         urls = {}
         for name in SUBGRAPH_NAMES:
             app = RequestLog(build_subgraph_app(name, subgraph_schema(name), pool, secret=secret))
-            base = await stack.enter_async_context(uvicorn_serving(_HeaderLog(app, seen[name])))
+            switch = _HeaderLog(app, seen[name], (failing or {}).get(name, 0))
+            base = await stack.enter_async_context(uvicorn_serving(switch))
             urls[name] = f"{base}/graphql"
-        gateway = http_gateway(supergraph(), overrides=urls, secret=secret)
+        resilience = Resilience(FetchPolicy(backoff=0.01))
+        gateway = http_gateway(supergraph(), overrides=urls, secret=secret, resilience=resilience)
         stack.push_async_callback(gateway.aclose)
         url = await stack.enter_async_context(listening(gateway, pool, home))
         async with httpx.AsyncClient() as client:
@@ -244,6 +254,19 @@ async def test_the_trace_reaches_subgraphs_served_over_http(
         if span.parent is not None and f"{span.parent.span_id:016x}" in fetch_ids
     ]
     assert len(continued) == sum(len(headers) for headers in seen.values())
+
+
+async def test_a_retried_fetch_shows_each_failed_attempt_on_its_span(
+    spans: InMemorySpanExporter, writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    seen = await _report_over_http_subgraphs(writable_pool, tmp_path, failing={"scores": 2})
+    assert len(seen["scores"]) == 3
+    [fetch] = [span for span in spans.get_finished_spans() if span.name == "fetch scores"]
+    assert [(event.name, dict(event.attributes or {})) for event in fetch.events] == [
+        ("fetch attempt failed", {"attempt": 1, "reason": "HTTP 503 without a GraphQL response"}),
+        ("fetch attempt failed", {"attempt": 2, "reason": "HTTP 503 without a GraphQL response"}),
+    ]
+    assert fetch.status.is_ok
 
 
 async def test_unconfigured_nothing_is_traced_or_sent_on(

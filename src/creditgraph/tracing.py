@@ -10,6 +10,8 @@ every server (`up`, `serve`, `subgraph`) makes
 - a span for each preparation and each planning of an operation (gateway/engine.py);
 - a client span for each subgraph fetch (gateway/executor.py), whose context the HTTP
   transport sends on as `traceparent`, so a subgraph served apart continues the trace;
+  each failed attempt is an event of it (`fetch attempt failed`, with the attempt's number
+  and reason, gateway/transports/resilient.py), and so is a refusal by an open circuit;
 - a span for each database statement (db/connect.py's pooled connections, through
   asyncpg's query logger: its text, never its parameters).
 
@@ -110,6 +112,12 @@ def span(
 def failed(current: Span, reason: str) -> None:
     """Mark `current` as failed, saying why in words (never an exception's message)."""
     current.set_status(Status(StatusCode.ERROR, reason))
+
+
+def event(name: str, attributes: Mapping[str, Any]) -> None:
+    """Note something that happened in the current span (a failed attempt before its retry)."""
+    if enabled():
+        trace.get_current_span().add_event(name, attributes)
 
 
 def watch_statements(connection: asyncpg.Connection) -> None:

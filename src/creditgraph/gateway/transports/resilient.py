@@ -37,6 +37,7 @@ from typing import Any
 
 import orjson
 
+from creditgraph import tracing
 from creditgraph.gateway import writes
 from creditgraph.gateway.transports._base import SubgraphUnavailable, Transport
 from creditgraph.requester import Requester
@@ -215,7 +216,9 @@ class ResilientTransport:
         attempt = 0
         while True:
             if not circuit.admit(policy):
-                raise circuit.refusal(policy)
+                refusal = circuit.refusal(policy)
+                tracing.event("circuit open", {"reason": refusal.reason})
+                raise refusal
             try:
                 async with asyncio.timeout(policy.timeout):
                     answer = await self._inner.send(subgraph, document, variables)
@@ -230,6 +233,9 @@ class ResilientTransport:
                 circuit.succeeded()
                 return answer
             circuit.failed(policy)
+            tracing.event(
+                "fetch attempt failed", {"attempt": attempt + 1, "reason": failure.reason}
+            )
             if not read or attempt >= policy.retries or circuit.open_until is not None:
                 raise failure
             ceiling = min(policy.max_backoff, policy.backoff * 2**attempt)
