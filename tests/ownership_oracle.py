@@ -98,6 +98,9 @@ _SUBJECT_SECTIONS: Final[Mapping[str, frozenset[str]]] = {
     "disputes": SUMMARY,
     "statements": PRIVATE,
     "fraudAlerts": PRIVATE,
+    # furnishers' corrections, with who made them: the subject's alone, since they name
+    # every lender the subject has
+    "corrections": frozenset({S}),
     # public records: everyone; social insurance and housing fund are not public credit
     "enforcementCases": ALL,
     "dishonestListings": ALL,

@@ -12,11 +12,18 @@ handlers need something that proves a requester, not the token package.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 from creditgraph.errors import CreditgraphError
 
-Role = Literal["SUBJECT", "BANK", "GOVERNMENT"]
+Role = Literal["SUBJECT", "BANK", "GOVERNMENT", "FURNISHER"]
+"""Who a request acts as. FURNISHER comes only from a furnishing token (gateway/http.py's
+`Access.authenticate`): a furnisher reports records through the furnishing mutations and
+reads nothing."""
+
+#: The refusal of a token made for another audience (a furnisher's at a reading verifier):
+#: on it, the gateway tries the token as a furnisher's.
+AUDIENCE_REFUSED: Final = "token audience not accepted"
 
 
 @dataclass(frozen=True, slots=True)

@@ -270,6 +270,12 @@ class PolicyGateway:
         if uses_reserved_key(operation.selections):
             errors = [error(f"response keys starting {RESERVED} are reserved", BAD_USER_INPUT)]
             return response(None, await self.refuse(request_id, requester, operation.name, errors))
+        if requester.role == "FURNISHER" and operation.kind != "mutation":
+            message = (
+                "a furnisher's token reports records (the furnishing mutations) and reads nothing"
+            )
+            errors = [error(message, FORBIDDEN_FIELD)]
+            return response(None, await self.refuse(request_id, requester, operation.name, errors))
         async with self.pool.acquire() as conn:
             who = await editions.principal(conn, requester)
         if operation.kind == "mutation":

@@ -23,7 +23,7 @@ from creditgraph.errors import ConfigurationError
 
 Edition = Literal["SUBJECT", "BANK", "SOCIAL", "GOVERNMENT"]
 EDITIONS: Final[tuple[Edition, ...]] = ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT")
-ROLES: Final = frozenset({"SUBJECT", "BANK", "GOVERNMENT"})
+ROLES: Final = frozenset({"SUBJECT", "BANK", "GOVERNMENT", "FURNISHER"})
 SUBJECT_TYPE: Final = "Subject"
 _DEFAULT: Final = "*"
 _MARK: Final = "dispute"

@@ -123,7 +123,12 @@ class Limited:
 
 
 #: Whose bucket a request takes from, by the requester's role: the words the messages use.
-_WHO = {"SUBJECT": "subject", "BANK": "institution", "GOVERNMENT": "institution"}
+_WHO = {
+    "SUBJECT": "subject",
+    "BANK": "institution",
+    "GOVERNMENT": "institution",
+    "FURNISHER": "institution",
+}
 
 
 class RateLimits:

@@ -51,7 +51,7 @@ from creditgraph.identifiers import (
     validate_resident_id,
     validate_uscc,
 )
-from creditgraph.requester import Furnisher, Requester, Role, Unauthenticated
+from creditgraph.requester import AUDIENCE_REFUSED, Furnisher, Requester, Role, Unauthenticated
 from creditgraph.secret_files import load_or_create_secret
 from creditgraph.settings import DEFAULT_FURNISHING_AUDIENCE, JwtSettings
 
@@ -430,7 +430,7 @@ def _refusal(exc: jwt.PyJWTError) -> str:
     if isinstance(exc, jwt.InvalidIssuerError):
         return "token issuer not accepted"
     if isinstance(exc, jwt.InvalidAudienceError):
-        return "token audience not accepted"
+        return AUDIENCE_REFUSED
     if isinstance(exc, jwt.InvalidIssuedAtError):
         return "token iat claim invalid"
     if isinstance(exc, InvalidSubjectError):

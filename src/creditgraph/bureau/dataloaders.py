@@ -127,6 +127,11 @@ async def statements(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Ro
     return await rows_per_key(pool, SQL["statements_by_subject"], subject_ids, "subject_id")
 
 
+async def corrections(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[Row]]:
+    """Furnishers' corrections of each subject's records (by identifier, as they keep them)."""
+    return await rows_per_key(pool, SQL["corrections_by_subject"], identifiers, "subject")
+
+
 async def fraud_alerts(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
     return await rows_per_key(pool, SQL["fraud_alerts_by_subject"], subject_ids, "subject_id")
 

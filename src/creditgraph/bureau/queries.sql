@@ -187,6 +187,18 @@ from bureau.statements
 where subject_id = any($1::bigint[])
 order by subject_id, added_at desc, id desc;
 
+-- name: corrections_by_subject
+-- A corrected statement is shown as a correction of its account, with the month.
+select s.identifier as subject, c.id,
+       case c.record_type when 'REPAYMENT' then 'CREDIT_ACCOUNT' else c.record_type end
+           as record_type,
+       c.record_id, c.period, c.furnisher, i.name as furnisher_name, c.corrected_at,
+       c.changes::text as changes
+from unnest($1::text[]) s(identifier)
+join furnishing.corrections c on c.subject_identifiers @> array[s.identifier]
+left join bureau.institutions i on i.code = c.furnisher
+order by s.identifier, c.corrected_at desc, c.id desc;
+
 -- name: fraud_alerts_by_subject
 select subject_id, id, kind, contact_phone, note, placed_at, expires_at, lifted_at
 from bureau.fraud_alerts

@@ -1,12 +1,14 @@
-"""The bureau subgraph's schema: its root fields, its entities and the subject's writes."""
+"""The bureau subgraph's schema: its root fields, its entities, the subject's writes and the
+furnishers' records coming in (furnishing/mutations.py)."""
 
 from __future__ import annotations
 
 import asyncio
 
 import strawberry
+from strawberry.tools import merge_types
 
-from creditgraph.bureau.mutations import Mutation
+from creditgraph.bureau.mutations import Mutation as SubjectMutation
 from creditgraph.bureau.types import (
     CreditAccount,
     Guarantee,
@@ -14,6 +16,7 @@ from creditgraph.bureau.types import (
     Subject,
     limit_history,
 )
+from creditgraph.furnishing.mutations import FurnishingMutation
 from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.errors import check_id
 from creditgraph.subgraphs.schema import federation_schema
@@ -65,6 +68,8 @@ class Query:
     async def institution(self, info: Info, code: str) -> Institution | None:
         return await Institution.resolve_reference(info, code)
 
+
+Mutation = merge_types("Mutation", (SubjectMutation, FurnishingMutation))
 
 schema = federation_schema(
     query=Query, mutation=Mutation, types=[Subject, CreditAccount, Guarantee, Institution]

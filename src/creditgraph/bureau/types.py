@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
+import orjson
 import strawberry
 
 from creditgraph.bureau import dataloaders as dl
@@ -33,6 +34,7 @@ from creditgraph.bureau.enums import (
     UtilisationLevel,
 )
 from creditgraph.bureau.marks import Disputable, record_reference
+from creditgraph.furnishing.mutations import FieldChange, field_changes
 from creditgraph.subgraphs.context import BatchFunction, Info, K
 from creditgraph.subgraphs.errors import BadUserInput, check_id, check_identifier, check_range
 from creditgraph.subgraphs.pagination import (
@@ -230,6 +232,36 @@ class Dispute:
     def from_row(cls, row: Row) -> Dispute:
         return build_record(
             cls, row, record_id=record_reference(row["record_type"], row["record_id"])
+        )
+
+
+@strawberry.type(
+    description="A furnisher's correction of a record on the report: who, when, what changed."
+)
+class Correction:
+    id: strawberry.ID
+    record_id: str = strawberry.field(
+        description="The record corrected, by type and id (CreditAccount:42, EnforcementCase:7), "
+        "as a dispute names it."
+    )
+    period: date | None = strawberry.field(
+        description="For a monthly repayment statement, the month corrected."
+    )
+    furnisher: str = strawberry.field(description="The furnisher's unified social credit code.")
+    furnisher_name: str | None
+    corrected_at: datetime
+    changes: list[FieldChange]
+
+    @classmethod
+    def from_row(cls, row: Row) -> Correction:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            record_id=record_reference(row["record_type"], str(row["record_id"])),
+            period=row["period"],
+            furnisher=row["furnisher"],
+            furnisher_name=row["furnisher_name"],
+            corrected_at=row["corrected_at"],
+            changes=field_changes(orjson.loads(row["changes"])),
         )
 
 
@@ -802,6 +834,13 @@ class Subject:
     async def disputes(self, info: Info) -> list[Dispute] | None:
         rows = await info.context.loader(dl.disputes).load(self.pk)
         return [Dispute.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="Furnishers' corrections of the records on this report, newest first."
+    )
+    async def corrections(self, info: Info) -> list[Correction] | None:
+        rows = await info.context.loader(dl.corrections).load(self.identifier)
+        return [Correction.from_row(r) for r in rows]
 
     @strawberry.field
     async def statements(self, info: Info) -> list[Statement] | None:

@@ -708,6 +708,9 @@ RATE_LIMIT_SECTIONS = (
     _rate_section("subject", "each subject (a person or an organisation) asking", 2, 30),
     _rate_section("bank", "each bank, shared by its operators", 20, 200),
     _rate_section("government", "each government body, shared by its operators", 20, 200),
+    _rate_section(
+        "furnisher", "each furnisher reporting by mutation, shared by its operators", 20, 200
+    ),
     _rate_section("anonymous", "each client address sending requests without a token", 2, 30),
 )
 

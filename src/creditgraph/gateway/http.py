@@ -56,6 +56,7 @@ from creditgraph.gateway.persisted_queries import SHARED, PersistedQueries, Refu
 from creditgraph.negotiation import weighted
 from creditgraph.request_id import current_request_id
 from creditgraph.requester import (
+    AUDIENCE_REFUSED,
     FurnisherVerifier,
     Requester,
     RequesterVerifier,
@@ -120,9 +121,29 @@ class Access:
     verifier: RequesterVerifier
     policy: PolicyStage
     furnishing: FurnisherVerifier | None = None
-    """Checks furnishers' tokens (their own audience) for `POST /furnish`; None: no uploads."""
+    """Checks furnishers' tokens (their own audience) for `POST /furnish` and the furnishing
+    mutations; None: no furnishing."""
     limits: LimitStage | None = None
     """The limit stage: each requester's rate (access/rate_limits.py); None: no limit."""
+
+    async def authenticate(self, authorization: str | None) -> Requester | None:
+        """The requester the header proves (None: anonymous): a reading token's, or else a
+        furnisher's, who may then call the furnishing mutations alone (graphql/policy.toml).
+
+        A token refused by both is answered with the reading verifier's reason, unless it
+        was for the furnishing audience: then with the furnishing verifier's.
+        """
+        try:
+            return await self.verifier.authenticate(authorization)
+        except Unauthenticated as refused:
+            reading = refused
+        if self.furnishing is None or authorization is None:
+            raise reading
+        try:
+            furnisher = await self.furnishing.authenticate_furnisher(authorization)
+        except Unauthenticated as refused:
+            raise (reading if str(refused) == AUDIENCE_REFUSED else refused) from None
+        return Requester("FURNISHER", furnisher.institution, furnisher.operator)
 
 
 class _BadRequest(Exception):
@@ -255,7 +276,7 @@ class _Refusals:
 async def _requester_if_any(access: Access, request: Request) -> Requester | None:
     """Who a request refused before its token was read says it is, for its audit entry only."""
     try:
-        return await access.verifier.authenticate(request.headers.get("authorization"))
+        return await access.authenticate(request.headers.get("authorization"))
     except Unauthenticated:
         return None
 
@@ -316,7 +337,7 @@ async def _answer(
     requester = None
     if access is not None:
         try:
-            requester = await access.verifier.authenticate(request.headers.get("authorization"))
+            requester = await access.authenticate(request.headers.get("authorization"))
         except Unauthenticated as exc:
             return await refusals.unauthenticated(exc)
     refusals.requester = requester

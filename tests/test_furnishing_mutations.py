@@ -1,0 +1,356 @@
+"""Furnishing one record by GraphQL mutation, over real HTTP (uvicorn on a socket).
+
+A bank, a court and an agency each report an event as it happens with their furnishing
+token; what they send passes the batch's own checks, keys and corrections, commits with its
+audit entry, and shows in the subject's next report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from creditgraph.access.enforcement import PolicyGateway
+from creditgraph.access.policy import Policy
+from creditgraph.access.tokens import TokenVerifier, mint_furnisher_token
+from creditgraph.furnishing.kinds import record_kinds
+from creditgraph.gateway.http import Access
+from creditgraph.resources import operations_root, policy_path
+from creditgraph.seed.personas import EASTBRIDGE_BANK, TAX_BUREAU, WESTLAKE_BANK, XIHU_COURT
+from creditgraph.server import build_app
+from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
+from tests.test_requester_forwarding import running_stack
+
+NEW_PERSON = "110101199003070011"
+CARD = "CC-2026-7001"
+
+
+def trusted(name: str) -> str:
+    """One of the trusted operations (graphql/operations), as a furnisher's client sends it."""
+    return (operations_root() / f"{name}.graphql").read_text(encoding="utf-8")
+
+
+FURNISH_ACCOUNT = trusted("furnish_account")
+FURNISH_STATEMENT = trusted("furnish_statement")
+FURNISH_CASE = trusted("furnish_enforcement_case")
+FURNISH_ARREAR = trusted("furnish_tax_arrear")
+
+CARD_ACCOUNT = {
+    "accountNumber": CARD,
+    "accountType": "CREDIT_CARD",
+    "creditLimit": "50000.00",
+    "balance": "1280.55",
+    "openedOn": "2026-03-02",
+    "status": "NORMAL",
+    "reportedOn": "2026-10-31",
+    "borrowerIdentifier": NEW_PERSON,
+    "borrowerName": "Zhao Lei",
+}
+SEPTEMBER = {
+    "accountNumber": CARD,
+    "period": "2026-09",
+    "status": "N",
+    "amountDue": "100.00",
+    "amountPaid": "100.00",
+    "overdueAmount": "0",
+    "balance": "1280.55",
+}
+
+
+def example(kind: str) -> dict[str, Any]:
+    """A published example of the kind, as a mutation's record (no `kind`: the mutation says)."""
+    found = dict(record_kinds()[kind].schema["examples"][0])
+    del found["kind"]
+    return found
+
+
+def furnisher(home: Path, institution: str) -> dict[str, str]:
+    token = mint_furnisher_token(home, institution, "teller 4", env=NO_ENV)
+    return {"authorization": f"Bearer {token}"}
+
+
+@asynccontextmanager
+async def gateway_client(home: Path, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the gateway `creditgraph up` serves (furnishing tokens accepted)."""
+    gateway = in_process_gateway(pool)
+    access = Access(
+        TokenVerifier.from_settings(home, NO_ENV),
+        PolicyGateway(gateway, Policy.load(policy_path()), pool),
+        TokenVerifier.from_settings(home, NO_ENV, furnishing=True),
+    )
+    app = build_app(gateway, pool=pool, access=access)
+    async with uvicorn_serving(app) as url, httpx.AsyncClient(base_url=url) as client:
+        yield client
+
+
+async def send(
+    client: httpx.AsyncClient, headers: dict[str, str], query: str, record: dict[str, Any]
+) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": {"record": record}}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def snapshot(pool: asyncpg.Pool) -> list[list[tuple[Any, ...]]]:
+    """Every record a furnisher can write, and the furnishing's own books."""
+    tables = [
+        "bureau.subjects",
+        "bureau.credit_accounts",
+        "bureau.account_parties",
+        "bureau.repayments",
+        "public_records.enforcement_cases",
+        "public_records.tax_arrears",
+        "furnishing.submissions",
+        "furnishing.record_keys",
+        "furnishing.corrections",
+        # when the subject was told; the notice names the last submission that said so
+        "furnishing.negative_notices",
+    ]
+    async with pool.acquire() as conn:
+        return [
+            [
+                tuple(row)
+                for row in await conn.fetch(
+                    f"select * from {table} order by 1"
+                    if table != "furnishing.negative_notices"
+                    else f"select record_type, record_id, period, notified_on from {table} "
+                    "order by 1, 2, 3"
+                )
+            ]
+            for table in tables
+        ]
+
+
+async def test_a_bank_a_court_and_an_agency_furnish_by_mutation(
+    tmp_path: Path, writable_pool: asyncpg.Pool
+) -> None:
+    bank = furnisher(tmp_path, EASTBRIDGE_BANK.code)
+    court = furnisher(tmp_path, XIHU_COURT.code)
+    agency = furnisher(tmp_path, TAX_BUREAU.code)
+    async with gateway_client(tmp_path, writable_pool) as client:
+        # the bank opens a card for a person the bureau did not know, and reports a month
+        answer = await send(client, bank, FURNISH_ACCOUNT, CARD_ACCOUNT)
+        assert "errors" not in answer, answer
+        opened = answer["data"]["furnishAccount"]
+        assert (opened["kind"], opened["key"], opened["outcome"]) == ("ACCOUNT", CARD, "ACCEPTED")
+        answer = await send(client, bank, FURNISH_STATEMENT, SEPTEMBER)
+        assert answer["data"]["furnishStatement"]["outcome"] == "ACCEPTED"
+        assert answer["data"]["furnishStatement"]["period"] == "2026-09"
+
+        # the court its enforcement case, the tax bureau its arrear
+        answer = await send(client, court, FURNISH_CASE, example("ENFORCEMENT_CASE"))
+        assert answer["data"]["furnishEnforcementCase"]["outcome"] == "ACCEPTED", answer
+        answer = await send(client, agency, FURNISH_ARREAR, example("TAX_ARREAR"))
+        assert answer["data"]["furnishTaxArrear"]["outcome"] == "ACCEPTED", answer
+
+        # the subject's next report shows the account, its month and the case
+        query = """{ me {
+            accounts { nodes { account { accountNumber repayments { nodes { month status } } } } }
+            enforcementCases { nodes { caseNumber status } } } }"""
+        report = await client.post(
+            "/graphql", json={"query": query}, headers=bearer(tmp_path, "SUBJECT", NEW_PERSON)
+        )
+        assert "errors" not in report.json(), report.json()
+        me = report.json()["data"]["me"]
+        (node,) = me["accounts"]["nodes"]
+        assert node["account"]["accountNumber"] == CARD
+        assert node["account"]["repayments"]["nodes"] == [{"month": "2026-09-01", "status": "N"}]
+        assert [case["status"] for case in me["enforcementCases"]["nodes"]] == ["IN_PROGRESS"]
+
+        # each write is in the audit log as the furnisher's, with the pipeline's own entry
+        async with writable_pool.acquire() as conn:
+            entries = await conn.fetch(
+                "select role, requester, operator, operation, decision, subjects "
+                "from gateway.audit_log where role = 'FURNISHER' order by seq"
+            )
+        assert [(e["requester"], e["operation"], e["decision"]) for e in entries] == [
+            (code, operation, "ALLOWED")
+            for code, mutation in (
+                (EASTBRIDGE_BANK.code, "FurnishAccount"),
+                (EASTBRIDGE_BANK.code, "FurnishStatement"),
+                (XIHU_COURT.code, "FurnishEnforcementCase"),
+                (TAX_BUREAU.code, "FurnishTaxArrear"),
+            )
+            for operation in ("furnish", mutation)
+        ]
+        assert entries[0]["subjects"] == [NEW_PERSON]
+        assert {e["operator"] for e in entries} == {"teller 4"}
+
+
+async def test_a_replay_changes_nothing_and_a_correction_shows_its_history(
+    tmp_path: Path, writable_pool: asyncpg.Pool
+) -> None:
+    bank = furnisher(tmp_path, EASTBRIDGE_BANK.code)
+    court = furnisher(tmp_path, XIHU_COURT.code)
+    async with gateway_client(tmp_path, writable_pool) as client:
+        await send(client, bank, FURNISH_ACCOUNT, CARD_ACCOUNT)
+        await send(client, court, FURNISH_CASE, example("ENFORCEMENT_CASE"))
+        before = await snapshot(writable_pool)
+
+        # sent again: unchanged, and no record, key or correction is written
+        answer = await send(client, bank, FURNISH_ACCOUNT, CARD_ACCOUNT)
+        assert answer["data"]["furnishAccount"]["outcome"] == "UNCHANGED"
+        answer = await send(client, court, FURNISH_CASE, example("ENFORCEMENT_CASE"))
+        assert answer["data"]["furnishEnforcementCase"]["outcome"] == "UNCHANGED"
+        after = await snapshot(writable_pool)
+        submissions = 6
+        assert [t for i, t in enumerate(after) if i != submissions] == [
+            t for i, t in enumerate(before) if i != submissions
+        ]
+        # (the submissions book counts the replays, and only that)
+        assert len(after[submissions]) == len(before[submissions]) + 2
+
+        # a different balance under the same account number is a correction
+        answer = await send(client, bank, FURNISH_ACCOUNT, {**CARD_ACCOUNT, "balance": "980.00"})
+        corrected = answer["data"]["furnishAccount"]
+        assert corrected["outcome"] == "CORRECTED"
+        assert corrected["changes"] == [
+            {"field": "balance", "before": "1280.55", "after": "980.00"}
+        ]
+        concluded = {**example("ENFORCEMENT_CASE"), "status": "CONCLUDED", "closedOn": "2026-11-30"}
+        answer = await send(client, court, FURNISH_CASE, concluded)
+        assert answer["data"]["furnishEnforcementCase"]["changes"] == [
+            {"field": "closedOn", "before": None, "after": "2026-11-30"},
+            {"field": "status", "before": "IN_PROGRESS", "after": "CONCLUDED"},
+        ]
+
+        # the subject reads both corrections: who made them, when, what changed
+        query = """{ me { corrections { recordId period furnisher furnisherName correctedAt
+            changes { field before after } } accounts { nodes { account { id balance } } } } }"""
+        report = await client.post(
+            "/graphql", json={"query": query}, headers=bearer(tmp_path, "SUBJECT", NEW_PERSON)
+        )
+        me = report.json()["data"]["me"]
+        (node,) = me["accounts"]["nodes"]
+        assert node["account"]["balance"] == "980.00"
+        newest, oldest = me["corrections"]
+        assert newest["recordId"].startswith("EnforcementCase:")
+        assert newest["furnisher"] == XIHU_COURT.code
+        assert oldest == {
+            "recordId": f"CreditAccount:{node['account']['id']}",
+            "period": None,
+            "furnisher": EASTBRIDGE_BANK.code,
+            "furnisherName": EASTBRIDGE_BANK.name,
+            "correctedAt": oldest["correctedAt"],
+            "changes": [{"field": "balance", "before": "1280.55", "after": "980.00"}],
+        }
+        # a lender does not read the subject's correction history
+        bank_reader = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "loan officer 7")
+        report = await client.post(
+            "/graphql",
+            json={
+                "query": f'{{ subject(identifier: "{NEW_PERSON}", purpose: POST_LOAN_MANAGEMENT) '
+                "{ corrections { recordId } } }"
+            },
+            headers=bank_reader,
+        )
+        assert report.json()["data"]["subject"]["corrections"] is None
+        assert {e["extensions"]["code"] for e in report.json()["errors"]} == {"FORBIDDEN_FIELD"}
+
+
+async def test_another_s_record_and_bad_input_are_refused_naming_the_field(
+    tmp_path: Path, writable_pool: asyncpg.Pool
+) -> None:
+    bank = furnisher(tmp_path, EASTBRIDGE_BANK.code)
+    async with gateway_client(tmp_path, writable_pool) as client:
+        await send(client, bank, FURNISH_ACCOUNT, CARD_ACCOUNT)
+        before = await snapshot(writable_pool)
+
+        # another bank reports a month of Eastbridge's card
+        other = furnisher(tmp_path, WESTLAKE_BANK.code)
+        answer = await send(client, other, FURNISH_STATEMENT, SEPTEMBER)
+        assert answer["data"] is None
+        (problem,) = answer["errors"]
+        assert problem["extensions"]["code"] == "BAD_USER_INPUT"
+        assert problem["extensions"]["field"] == "accountNumber"
+        assert problem["message"] == (
+            "record.accountNumber: no account of yours has this number: report its ACCOUNT first"
+        )
+        # a court reports no accounts: refused, naming the record
+        court = furnisher(tmp_path, XIHU_COURT.code)
+        answer = await send(
+            client, court, FURNISH_ACCOUNT, {**CARD_ACCOUNT, "accountNumber": "CC-9"}
+        )
+        assert answer["errors"][0]["message"] == (
+            "record.kind: ACCOUNT records are not a court's to furnish"
+        )
+        # bad values: each field named, with its reason, and nothing of the record kept
+        bad = {**SEPTEMBER, "amountDue": "100.005", "period": "2026-13"}
+        answer = await send(client, bank, FURNISH_STATEMENT, bad)
+        (problem,) = answer["errors"]
+        assert problem["extensions"]["code"] == "BAD_USER_INPUT"
+        assert problem["extensions"]["problems"] == [
+            {
+                "field": "amountDue",
+                "reason": 'not an amount: digits, at most 2 decimals, no sign ("1280.55")',
+            },
+            {"field": "period", "reason": "not a month (YYYY-MM)"},
+        ]
+        assert await snapshot(writable_pool) == before
+
+        # only a furnisher's token furnishes, and a furnisher's token reads nothing
+        reader = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "loan officer 7")
+        answer = await send(client, reader, FURNISH_STATEMENT, SEPTEMBER)
+        assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN_FIELD"
+        response = await client.post("/graphql", json={"query": "{ me { name } }"}, headers=bank)
+        assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN_FIELD"
+        assert await snapshot(writable_pool) == before
+
+        # every refusal is recorded
+        async with writable_pool.acquire() as conn:
+            refused = await conn.fetch(
+                "select role, requester, decision, detail->'errors' as codes "
+                "from gateway.audit_log where decision <> 'ALLOWED' order by seq"
+            )
+        assert [json.loads(r["codes"]) for r in refused] == [["BAD_USER_INPUT"]] * 3 + [
+            ["FORBIDDEN_FIELD"]
+        ] * 2
+        assert [(r["role"], r["requester"], r["decision"]) for r in refused] == [
+            ("FURNISHER", WESTLAKE_BANK.code, "PARTIAL"),
+            ("FURNISHER", XIHU_COURT.code, "PARTIAL"),
+            ("FURNISHER", EASTBRIDGE_BANK.code, "PARTIAL"),
+            ("BANK", EASTBRIDGE_BANK.code, "PARTIAL"),
+            ("FURNISHER", EASTBRIDGE_BANK.code, "DENIED"),
+        ]
+
+
+async def test_with_the_bureau_served_over_http_a_furnishing_mutation_is_refused_whole(
+    writable_seeded_database_url: str, tmp_path: Path
+) -> None:
+    """A subgraph over HTTP writes in a prepared transaction, where PostgreSQL allows no
+    staging table: the mutation is refused with a code, and nothing is written or left
+    pending."""
+    for stack in running_stack(writable_seeded_database_url, tmp_path / "home"):
+        conn = await asyncpg.connect(writable_seeded_database_url)
+        try:
+            accounts = await conn.fetchval("select count(*) from bureau.credit_accounts")
+            token = mint_furnisher_token(stack.home, EASTBRIDGE_BANK.code, "teller 4")
+            answer = await stack.ask(
+                None,
+                FURNISH_ACCOUNT,
+                {"record": CARD_ACCOUNT},
+                headers={"authorization": f"Bearer {token}"},
+            )
+            assert answer["data"] is None
+            assert [item["extensions"]["code"] for item in answer["errors"]] == [
+                "SUBGRAPH_UNAVAILABLE"
+            ]
+            assert "POST /furnish" in answer["errors"][0]["message"]
+            assert await conn.fetchval("select count(*) from bureau.credit_accounts") == accounts
+            assert await conn.fetchval("select count(*) from furnishing.submissions") == 0
+            assert await conn.fetchval("select count(*) from pg_prepared_xacts") == 0
+            (entry,) = await conn.fetch(
+                "select role, requester from gateway.audit_log where role = 'FURNISHER'"
+            )
+            assert tuple(entry) == ("FURNISHER", EASTBRIDGE_BANK.code)
+        finally:
+            await conn.close()
