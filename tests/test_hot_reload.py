@@ -193,6 +193,13 @@ def test_watch_reloads_a_changed_configuration_file(tmp_path: Path) -> None:
         assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
         before = len(log.lines)
+        held = "[database]\nstatement_timeout = 9\n[gateway]\ntrusted_only = true\n"
+        config.write_text(held, encoding="utf-8")
+        restart = log.wait_for("take effect at the next start only", after=before)
+        assert restart.endswith('only: CREDITGRAPH_DB_STATEMENT_TIMEOUT"}'), restart
+        log.wait_for("reloaded the configuration", after=before)
+
+        before = len(log.lines)
         config.write_text("[gateway]\ntrusted_only = 'sometimes'\n", encoding="utf-8")
         refusal = log.wait_for("reload refused", after=before)
         assert "gateway.trusted_only must be true or false" in refusal

@@ -12,8 +12,8 @@ once its last request is answered.
 --watch`). Anything wrong in the new files (a configuration mistake, a supergraph or policy
 that does not load, a manifest document that would be refused) refuses the reload with one
 log line and leaves the running generation serving. Some settings are held by the process
-itself (where it listens, the database and its pool, its home): a reload that changes one
-says, in one line, that it takes effect at the next start.
+itself (where it listens, the database and its pool, its home, where traces go): a reload
+that changes one says, in one line, that it takes effect at the next start.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ RESTART_ONLY: tuple[Option[Any], ...] = (
     o.STATEMENT_TIMEOUT,
     o.LOCK_TIMEOUT,
     o.ACQUIRE_TIMEOUT,
+    o.OTLP_ENDPOINT,
+    o.SERVICE_NAME,
 )
 
 
