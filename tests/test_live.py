@@ -3,7 +3,9 @@ from a real database's notices.
 
 A look by someone else and a new negative record each reach the subject's open stream; the
 subject's own looks do not (the portal's reload would announce itself for ever); the
-stream is the token's subject's alone, and bounded before it starts.
+stream is the token's subject's alone, and bounded before it starts. A bank's stream hears
+of the joint-measure notices due to it: when an entry about a subject it lends to comes
+into force by the calendar, and when one is ended by an approved credit repair.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from creditgraph.demo import demo_query
-from creditgraph.live import LiveHub, live_routes
-from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, XIHU_COURT
+from creditgraph.live import LiveHub, MeasureNotices, live_routes
+from creditgraph.public import decisions
+from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, WESTLAKE_BANK, XIHU_COURT
 from creditgraph.server import build_app
 from tests.http_app import _guarded, bearer, in_process_gateway, uvicorn_serving
+from tests.test_measures import FIRM, list_entry, today
 
 HUSBAND = PERSONA["husband"].identifier
 WIFE = PERSONA["wife"].identifier
@@ -96,7 +101,7 @@ async def test_a_look_and_a_negative_record_reach_the_subjects_open_stream(
     assert hub.streams == 0
 
 
-async def test_only_a_subject_with_a_valid_token_gets_a_stream(
+async def test_only_a_valid_token_gets_a_stream(
     writable_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     hub = LiveHub(writable_pool)
@@ -106,17 +111,84 @@ async def test_only_a_subject_with_a_valid_token_gets_a_stream(
     ):
         anonymous = await client.get("/live")
         forged = await client.get("/live", headers={"authorization": "Bearer a.b.c"})
-        bank = await client.get(
-            "/live", headers=bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "officer")
-        )
-    for refused, status, code in (
-        (anonymous, 401, "UNAUTHENTICATED"),
-        (forged, 401, "UNAUTHENTICATED"),
-        (bank, 403, "FORBIDDEN"),
-    ):
-        assert refused.status_code == status
-        assert refused.json()["errors"][0]["extensions"]["code"] == code
+    for refused in (anonymous, forged):
+        assert refused.status_code == 401
+        assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert hub.streams == 0
+
+
+async def test_a_bank_hears_of_the_notice_due_when_an_entry_comes_into_force(
+    writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    # an entry on Yuanhang, whose notice period ends today: it comes into force tomorrow,
+    # by the calendar alone, and Eastbridge (which lends to it and subscribes) is told then
+    day = await today(writable_pool)
+    await list_entry(writable_pool, FIRM, day - timedelta(9), day)
+    calendar = [day]
+    relay = MeasureNotices(writable_pool, today=lambda: calendar[0], interval=0.05)
+    hub = LiveHub(writable_pool, relays=(relay,))
+    bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "post-loan desk")
+    async with (
+        served(writable_pool, tmp_path, hub) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+        client.stream("GET", "/live", headers=bank) as stream,
+    ):
+        assert stream.status_code == 200
+        lines = stream.aiter_lines()
+        calendar[0] = day + timedelta(days=1)
+        notice = await asyncio.wait_for(next_notice(lines), 30)
+        assert notice == {"kind": "measureNotice", "subject": FIRM.identifier}
+        # what it is told to ask about: the entry the API says takes effect that day
+        looked = await client.post(
+            "/graphql",
+            json={"query": ENTRIES, "variables": {"id": FIRM.identifier}},
+            headers=bank,
+        )
+    entries = looked.json()["data"]["subject"]["listEntries"]
+    assert (day + timedelta(days=1)).isoformat() in [item["inForceFrom"] for item in entries]
+
+
+ENTRIES = """query($id: String!) { subject(identifier: $id, purpose: POST_LOAN_MANAGEMENT) {
+  listEntries { id inForceFrom } } }"""
+
+
+async def test_a_bank_hears_of_an_approved_repair_and_another_bank_does_not(
+    writable_pool: asyncpg.Pool, writable_seeded_database_url: str, tmp_path: Path
+) -> None:
+    day = await today(writable_pool)
+    entry = await list_entry(writable_pool, FIRM, day - timedelta(20), day - timedelta(10))
+    application: int = await writable_pool.fetchval(
+        "insert into public_records.repair_applications (entry_id, evidence)"
+        " values ($1, 'all taxes paid') returning id",
+        entry,
+    )
+    hub = LiveHub(writable_pool, relays=(MeasureNotices(writable_pool, interval=3600),))
+    eastbridge = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "post-loan desk")
+    westlake = bearer(tmp_path, "BANK", WESTLAKE_BANK.code, "post-loan desk")
+    async with (
+        served(writable_pool, tmp_path, hub) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+        client.stream("GET", "/live", headers=westlake) as other,
+        client.stream("GET", "/live", headers=eastbridge) as stream,
+    ):
+        assert (stream.status_code, other.status_code) == (200, 200)
+        lines = stream.aiter_lines()
+        # the listing body approves it, as `creditgraph repairs decide` does
+        conn = await asyncpg.connect(writable_seeded_database_url)
+        try:
+            async with conn.transaction():
+                await decisions.decide_repair(conn, application, "APPROVED", "all paid")
+        finally:
+            await conn.close()
+        notice = await asyncio.wait_for(next_notice(lines), 30)
+        assert notice == {"kind": "measureNotice", "subject": FIRM.identifier}
+        # Westlake lends nothing to Yuanhang: nothing was queued for it when Eastbridge's
+        # notice was (one relay run delivers them all at once), so the first it hears is this
+        await writable_pool.execute(
+            "select pg_notify('creditgraph_live', $1)",
+            json.dumps({"topic": f"institution:{WESTLAKE_BANK.code}", "kind": "marker"}),
+        )
+        assert await asyncio.wait_for(next_notice(other.aiter_lines()), 30) == {"kind": "marker"}
 
 
 async def test_streams_are_bounded_per_subject(writable_pool: asyncpg.Pool, tmp_path: Path) -> None:

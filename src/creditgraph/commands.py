@@ -44,7 +44,7 @@ from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
 from creditgraph.graphiql import graphiql_routes
-from creditgraph.live import LiveHub, live_routes
+from creditgraph.live import LiveHub, live_routes, served_hub
 from creditgraph.observability import (
     MeteredTransport,
     Metrics,
@@ -240,7 +240,7 @@ async def run_up(
             pages=[
                 *graphiql_routes(lambda: demo_tabs(home, tokens=tokens_in_page)),
                 *portal_routes((lambda: portal_personas(home)) if tokens_in_page else None),
-                *live_routes(LiveHub(pool), access.verifier),
+                *live_routes(served_hub(pool), access.verifier),
             ],
             config=settings.config,
         )
@@ -454,7 +454,7 @@ def generations(
     `no_policy`; the portal and its live channel when asked. `graph` is the supergraph and
     policy when already loaded (at start), else they are loaded from the settings.
     """
-    hub = LiveHub(pool) if portal and pool is not None else None
+    hub = served_hub(pool) if portal and pool is not None else None
 
     def prepare(settings: Settings, graph: Graph | None) -> tuple[Graph, Gateway, PersistedQueries]:
         """The part that only reads files and computes: tenths of a second of parsing and

@@ -1,15 +1,18 @@
 """`GET /live`: a requester's notices as server-sent events, authenticated by their token.
 
 The token travels in the Authorization header, as for `/graphql` (a browser reads the
-stream with fetch; EventSource cannot send the header). Today the topics are subjects'
-own: a subject token follows its subject's notices; any other requester is refused with
-FORBIDDEN until a topic is defined for it. Every stream is bounded before it starts: the
-hub's room (RATE_LIMITED past it), a lifetime of `MAX_SECONDS` after which the stream
-ends (the client reconnects, with a token that must still be valid) and `MAX_NOTICES`
-notices. A comment line every `KEEPALIVE_SECONDS` keeps proxies from closing it.
+stream with fetch; EventSource cannot send the header). A subject token follows its
+subject's notices; a bank's or a government body's token follows its institution's
+(`institution:CODE`: the joint-measure notices due to it, live/measures.py). Every stream is
+bounded before it starts: the hub's room (RATE_LIMITED past it), a lifetime of
+`MAX_SECONDS` after which the stream ends (the client reconnects, with a token that must
+still be valid) and `MAX_NOTICES` notices. A comment line every `KEEPALIVE_SECONDS` keeps
+proxies from closing it.
 
 Each event is `event: notice` with `data: {"kind": "inquiry"|"record"}`: what changed,
-never what it is. The client asks the API again for that.
+never what it is. The client asks the API again for that. An institution's event names the
+subject it is about, `{"kind": "measureNotice", "subject": …}`: it follows many, and the
+API shows it that subject's notices only as its edition allows.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 
 from creditgraph.gateway.errors import error, request_errors
 from creditgraph.live.hub import CLOSED, LiveFull, LiveHub
+from creditgraph.live.measures import institution_topic
 from creditgraph.requester import Requester, RequesterVerifier, Unauthenticated
 
 MAX_SECONDS: Final = 600.0
@@ -36,9 +40,11 @@ KEEPALIVE_SECONDS: Final = 15.0
 Topic = Callable[[Requester], str | None]
 
 
-def subject_topic(requester: Requester) -> str | None:
-    """A subject follows their own notices; no one else has a topic yet."""
-    return requester.identifier if requester.role == "SUBJECT" else None
+def requester_topic(requester: Requester) -> str | None:
+    """A subject follows their own notices; an institution the notices due to it."""
+    if requester.role == "SUBJECT":
+        return requester.identifier
+    return institution_topic(requester.identifier)
 
 
 def _refused(message: str, code: str, status: int) -> JSONResponse:
@@ -65,7 +71,7 @@ class _Following(StreamingResponse):
 
 
 def live_routes(
-    hub: LiveHub, verifier: RequesterVerifier, topic: Topic = subject_topic
+    hub: LiveHub, verifier: RequesterVerifier, topic: Topic = requester_topic
 ) -> list[BaseRoute]:
     """`/live` over `hub`, each requester's topic named by `topic`."""
 
@@ -97,7 +103,10 @@ def live_routes(
                 if notice is CLOSED:
                     return
                 sent += 1
-                yield f"event: notice\ndata: {json.dumps({'kind': notice.kind})}\n\n"
+                data = {"kind": notice.kind}
+                if notice.subject is not None:
+                    data["subject"] = notice.subject
+                yield f"event: notice\ndata: {json.dumps(data)}\n\n"
 
         async def release() -> None:
             await stream.__aexit__(None, None, None)

@@ -7,6 +7,7 @@ statements are in queries.sql beside this file.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TypeAlias
 
@@ -77,3 +78,9 @@ async def list_objections(pool: asyncpg.Pool, entry_ids: list[int]) -> list[list
 
 async def repair_applications(pool: asyncpg.Pool, entry_ids: list[int]) -> list[list[Row]]:
     return await rows_per_key(pool, SQL["repair_applications_by_entry"], entry_ids, "entry_id")
+
+
+async def subjects_coming_into_force(pool: asyncpg.Pool, day: date) -> list[str]:
+    """The subjects with a list entry that takes effect on `day` by its dates alone."""
+    rows = await pool.fetch(SQL["subjects_coming_into_force"], day)
+    return [str(row["subject_identifier"]) for row in rows]

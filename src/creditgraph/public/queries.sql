@@ -120,3 +120,11 @@ from bureau.lending_periods l
 join public_records.notice_subscriptions n on n.institution_code = l.lender_code
 where l.subject_identifier = any($1::text[])
 order by l.subject_identifier, l.lender_code, l.opened_on;
+
+-- name: subjects_coming_into_force
+-- The subjects with a list entry taking effect on day $1 by the calendar alone: the day after
+-- its notice period with no objection, or the day the listing body recorded.
+select distinct subject_identifier
+from public_records.list_entries
+where effective_on = $1 or (notice_ends_on = $1::date - 1 and objection_filed_on is null)
+order by subject_identifier;
