@@ -260,6 +260,8 @@ def use_portal(
             page.click("nav [data-panel=report]")
             page.wait_for_selector("#panel-report .grid")
             seen["grids"] = page.locator("#panel-report .grid").count()
+            city = page.locator("#panel-report .score", has_text="Hangzhou City Credit")
+            seen["city"] = city.inner_text()
             page.screenshot(path=shots / "portal-report.png", full_page=True)
 
             page.click("nav [data-panel=consents]")
@@ -381,14 +383,34 @@ async def test_a_person_uses_the_portal_in_a_browser_with_no_other_host(
     finally:
         await gateway.aclose()
 
-    # the picture: the husband at the centre, his wife, the joint mortgage and its lender
+    # the picture: the husband at the centre, his wife, each of his accounts (the joint
+    # mortgage and his card) and each lender, as the bureau holds them; nothing else
+    async with writable_pool.acquire() as conn:
+        held = await conn.fetch(
+            "select a.id, i.code from bureau.credit_accounts a"
+            " join bureau.institutions i on i.id = a.lender_id"
+            " join bureau.account_parties p on p.account_id = a.id"
+            " join bureau.subjects s on s.id = p.subject_id where s.identifier = $1",
+            HUSBAND.identifier,
+        )
     nodes = set(seen["nodes"])
     assert set(seen["drawn"]) == nodes
-    assert {f"subject:{HUSBAND.identifier}", f"subject:{WIFE.identifier}"} <= nodes
-    assert sum(node.startswith("account:") for node in nodes) == 2  # mortgage and card
-    assert sum(node.startswith("lender:") for node in nodes) == 2
+    assert len(held) == 2
+    assert nodes == {
+        f"subject:{HUSBAND.identifier}",
+        f"subject:{WIFE.identifier}",
+        *(f"account:{row['id']}" for row in held),
+        *(f"lender:{row['code']}" for row in held),
+    }
     assert WIFE.name in seen["picked"]
     assert seen["grids"] == 2
+    # the city score explained: its band by name, its five dimensions with their reason codes
+    assert "740 (excellent)" in seen["city"]
+    for dimension in ("identity", "law-abidance", "social credit use", "commercial credit use"):
+        assert f"{dimension} (" in seen["city"]
+    assert "pro-social behaviour" in seen["city"]
+    assert "NO_PRO_SOCIAL_RECORD" in seen["city"]
+    assert "full marks" in seen["city"]
     # the consent granted, then revoked, through the API with his own token
     assert "active" in seen["granted"]
     assert "revoked" in seen["revoked"]

@@ -146,6 +146,28 @@ function check(name, value) {
   );
 }
 
+// A score built from several dimensions (the city score's five): each with its points out of
+// its most and the factors that cost it points, with their reason codes.
+function dimensions(score) {
+  const list = score.dimensions ?? [];
+  if (!list.length) return null;
+  return h(
+    "div",
+    { class: "dimensions" },
+    table(
+      t("score.dimensions"),
+      [t("score.dimension"), t("score.points"), t("score.reasons")],
+      list.map((d) => [
+        `${term("dimension", d.code)} (${d.name})`,
+        t("score.outOf", { value: d.value, points: d.points }),
+        d.reasons.length
+          ? h("ul", {}, d.reasons.map((r) => h("li", {}, h("code", {}, r.code), ` ${r.description} (${r.impact})`)))
+          : t("score.fullMarks"),
+      ]),
+    ),
+  );
+}
+
 function report(state) {
   const me = state.me;
   const s = me.creditSummary;
@@ -196,14 +218,15 @@ function report(state) {
       h(
         "article",
         { class: "score" },
-        h("h4", {}, `${score.model.providerName} · ${score.model.name}: ${score.value} (${score.band})`),
+        h("h4", {}, `${score.model.providerName} · ${score.model.name}: ${score.value} (${term("band", score.band)})`),
         h("p", {}, t("score.scale", { min: score.model.min, max: score.model.max, when: date(score.observedAt) }), " ", score.model.description),
-        h("p", {}, t("score.bands"), " ", score.model.bands.map((b) => `${b.name} ${b.lower}–${b.upper}`).join(" · ")),
+        h("p", {}, t("score.bands"), " ", score.model.bands.map((b) => `${term("band", b.name)} ${b.lower}–${b.upper}`).join(" · ")),
         table(
           t("score.reasons"),
           [t("score.rank"), t("score.code"), t("score.reason"), t("score.impact")],
           score.reasons.map((r) => [String(r.rank), r.code, r.description, String(r.impact)]),
         ),
+        dimensions(score),
       ),
     ),
   );

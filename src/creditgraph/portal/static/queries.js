@@ -38,7 +38,8 @@ export const PORTAL = `query Portal {
     listEntries { id colour listName authorityCode authorityName reason noticeStartsOn noticeEndsOn objectionFiledOn objectionOutcome effectiveOn state ${MARK} }
     scores { id value band observedAt
       model { id name providerName scale min max description bands { name lower upper } }
-      reasons { rank code description impact } }
+      reasons { rank code description impact }
+      dimensions { code name value points reasons { rank code description impact } } }
     inquiries(first: 50) { totalCount nodes { id requesterRole requesterCode requesterName operator
       purpose edition grantId answerId inquiredAt hard counted } }
     disputes { id recordType recordId reason filedAt respondBy status outcome resolution resolvedAt }
