@@ -12,7 +12,9 @@ rows) and times the bank underwriting operation
 (graphql/operations/bank_underwriting.graphql) through the in-process gateway without a
 policy, as `creditgraph serve --in-process --no-policy` runs it: one request at a time,
 for `--sample` subjects spread over the population (the same rule picks them at every
-size), once to warm the caches and then `--rounds` times each. It reports the median
+size), once to warm the caches and then `--rounds` times each, every size's database up at
+once and its pass taken in turn within each round, so whatever else the machine is doing
+weighs on every size alike. It reports the median
 (p50) and the 90th percentile of those requests, and this process's CPU time per report
 (PostgreSQL's work is in the elapsed figures only), each as a ratio to the smallest size.
 
@@ -32,6 +34,7 @@ import asyncio
 import os
 import statistics
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,38 +101,68 @@ def _query() -> str:
     return (operations_root() / "bank_underwriting.graphql").read_text(encoding="utf-8")
 
 
-async def _measure(dsn: str, size: int, args: argparse.Namespace, seeding: Seeding) -> Point:
-    pool = await create_pool(dsn, max_size=4)
-    try:
-        sample = [row["identifier"] for row in await pool.fetch(_SAMPLE, args.sample)]
-        rows = int(await pool.fetchval(_SIZE))
-        gateway = in_process_gateway(Supergraph(supergraph_path().read_text("utf-8")), pool)
-        prepared = gateway.prepare(_query(), {"identifier": sample[0]}, OPERATION)
-        for identifier in sample:  # warm: every subject's pages read once, every path run
-            answer = await gateway.run(prepared, {"identifier": identifier})
+class _Target:
+    """One population's database, gateway and sample, timed a pass at a time."""
+
+    def __init__(self, size: int, seeding: Seeding, pool: asyncpg.Pool) -> None:
+        self.size, self.seeding, self.pool = size, seeding, pool
+        self.elapsed: list[float] = []
+        self.cpu: list[float] = []
+
+    async def open(self, sample: int) -> None:
+        self.sample = [row["identifier"] for row in await self.pool.fetch(_SAMPLE, sample)]
+        self.rows = int(await self.pool.fetchval(_SIZE))
+        supergraph = Supergraph(supergraph_path().read_text("utf-8"))
+        self.gateway = in_process_gateway(supergraph, self.pool)
+        self.prepared = self.gateway.prepare(_query(), {"identifier": self.sample[0]}, OPERATION)
+
+    async def one_pass(self, *, timed: bool) -> None:
+        """Every sampled subject's report once; the warm-up pass is not kept."""
+        for identifier in self.sample:
+            started, used = time.perf_counter(), time.process_time()
+            answer = await self.gateway.run(self.prepared, {"identifier": identifier})
+            if timed:
+                self.elapsed.append(time.perf_counter() - started)
+                self.cpu.append(time.process_time() - used)
             if "errors" in answer:
                 raise RuntimeError(f"the report failed for {identifier}: {answer['errors']}")
-        elapsed: list[float] = []
-        cpu: list[float] = []
+
+    def point(self) -> Point:
+        deciles = statistics.quantiles(self.elapsed, n=10)
+        return Point(
+            subjects=self.size,
+            rows=self.rows,
+            seeding=self.seeding,
+            p50_ms=statistics.median(self.elapsed) * 1000,
+            p90_ms=deciles[-1] * 1000,
+            cpu_ms=statistics.median(self.cpu) * 1000,
+            requests=len(self.elapsed),
+        )
+
+
+async def _measure(
+    databases: list[tuple[int, Seeding, str]], args: argparse.Namespace
+) -> list[Point]:
+    """Every size's passes in turn, round after round, so what else the machine is doing at
+    any moment weighs on every size alike."""
+    pools = [await create_pool(dsn, max_size=4) for _, _, dsn in databases]
+    targets = [
+        _Target(size, seeding, pool)
+        for (size, seeding, _), pool in zip(databases, pools, strict=True)
+    ]
+    try:
+        for target in targets:
+            await target.open(args.sample)
+            await target.one_pass(timed=False)  # every subject's pages read once, every path run
         for _ in range(args.rounds):
-            for identifier in sample:
-                started, used = time.perf_counter(), time.process_time()
-                await gateway.run(prepared, {"identifier": identifier})
-                elapsed.append(time.perf_counter() - started)
-                cpu.append(time.process_time() - used)
-        await gateway.aclose()
+            for target in targets:
+                await target.one_pass(timed=True)
+        for target in targets:
+            await target.gateway.aclose()
     finally:
-        await pool.close()
-    deciles = statistics.quantiles(elapsed, n=10)
-    return Point(
-        subjects=size,
-        rows=rows,
-        seeding=seeding,
-        p50_ms=statistics.median(elapsed) * 1000,
-        p90_ms=deciles[-1] * 1000,
-        cpu_ms=statistics.median(cpu) * 1000,
-        requests=len(elapsed),
-    )
+        for pool in pools:
+            await pool.close()
+    return [target.point() for target in targets]
 
 
 def _sequential(plan: str) -> tuple[str, ...]:
@@ -220,8 +253,9 @@ def _section(
         "The bank underwriting operation through the in-process gateway without a policy, one",
         f"request at a time, for the same {args.sample} subjects' share of each population",
         f"(an md5 order of their identifiers), warmed once and then asked {args.rounds} times",
-        "each. CPU is this process's time per report (the gateway and the subgraphs); PostgreSQL's",
-        "work shows in the elapsed figures only.",
+        "each, every size's pass in turn in each round (so whatever else the machine was doing",
+        "weighed on every size alike). CPU is this process's time per report (the gateway and",
+        "the subgraphs); PostgreSQL's work shows in the elapsed figures only.",
         "",
         "| subjects | rows | seeded in s | p50 ms | × | p90 ms | × | CPU ms per report | × |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -288,20 +322,20 @@ def _section(
 
 
 def run(args: argparse.Namespace) -> str:
-    points: list[Point] = []
-    plans: list[Plan] = []
     sizes = sorted(int(size) for size in args.sizes.split(","))
-    for size in sizes:
-        directory = cache_dir(size, 1, args.cache_dir)
-        directory.mkdir(parents=True, exist_ok=True)
-        with EmbeddedPostgres(directory / "pgdata") as database:
+    with ExitStack() as servers:
+        databases = []
+        for size in sizes:
+            directory = cache_dir(size, 1, args.cache_dir)
+            directory.mkdir(parents=True, exist_ok=True)
+            database = servers.enter_context(EmbeddedPostgres(directory / "pgdata"))
             seeding = asyncio.run(ensure_seeded(database.dsn, directory, subjects=size, seed=1))
             print(f"{size:,} subjects: seeded in {seeding.seconds:.0f} s", flush=True)
-            point = asyncio.run(_measure(database.dsn, size, args, seeding))
+            databases.append((size, seeding, database.dsn))
+        points = asyncio.run(_measure(databases, args))
+        for point in points:
             print(point, flush=True)
-            points.append(point)
-            if size == sizes[-1]:
-                plans = asyncio.run(_plans(database.dsn, 5))
+        plans = asyncio.run(_plans(databases[-1][2], 5))
     chart = None
     if args.out is not None:
         chart = args.out.parent / "population-growth.svg"
