@@ -201,10 +201,12 @@ async def rescore_subjects(
     moment what they are scored on changed (furnishing calls it as each part of a batch is
     merged), so a lender's next look reads the score of the file it sees, not last night's.
 
-    A new observation is added, stamped with the transaction's time, only for a subject whose
-    score or reasons differ from its latest: data that changes nothing the scorecard reads
-    writes nothing. Identifiers the bureau does not know are passed over, and so is the whole
-    call on a database without the scorecard's model. Returns how many observations it added.
+    A new observation is added, stamped with the clock as it scores, only for a subject whose
+    score, reasons or day to stop being shown differ from its latest still shown: data that
+    changes nothing the scorecard reads writes nothing. The file is read as the reports show
+    it today (`bureau.account_signals`). Identifiers the bureau does not know are passed over,
+    and so is the whole call on a database without the scorecard's model. Returns how many
+    observations it added.
     """
     if not identifiers:
         return 0
