@@ -41,6 +41,9 @@ def test_the_trusted_operations_are_where_the_contract_says() -> None:
         "add_statement",
         "place_fraud_alert",
         "lift_fraud_alert",
+        "share_eligibility",
+        "withdraw_eligibility",
+        "eligibility",
     }
 
 
@@ -183,6 +186,35 @@ async def test_the_subject_exercises_their_rights_with_the_trusted_operations(
         await post(client, subject, operation("lift_fraud_alert"), {"id": alert})
     )
     assert lifted["liftFraudAlert"]["active"] is False
+
+
+async def test_a_yes_or_no_is_shared_asked_and_withdrawn_with_the_trusted_operations(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    subject = bearer(tmp_path, "SUBJECT", HUSBAND)
+    bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "rental desk 3")
+    asked = {"predicate": "NOTHING_OVERDUE", "purpose": "DEPOSIT_FREE_RENTAL"}
+    shared = assert_fits_its_edition(
+        await post(
+            client,
+            subject,
+            operation("share_eligibility"),
+            {"requester": EASTBRIDGE_BANK.code, **asked},
+        )
+    )
+    answered = assert_fits_its_edition(
+        await post(client, bank, operation("eligibility"), {"subject": HUSBAND, **asked})
+    )
+    assert answered["eligibility"]["holds"] is True
+    withdrawn = assert_fits_its_edition(
+        await post(
+            client,
+            subject,
+            operation("withdraw_eligibility"),
+            {"id": shared["shareEligibility"]["id"]},
+        )
+    )
+    assert withdrawn["withdrawEligibility"]["state"] == "WITHDRAWN"
 
 
 async def test_a_government_body_checks_public_credit(
