@@ -64,9 +64,8 @@ from typing import Literal
 
 import asyncpg
 import orjson
-from asyncpg.pool import PoolConnectionProxy
 
-from creditgraph.db.connect import connect
+from creditgraph.db.connect import DatabaseConnection, connect
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
 
@@ -81,7 +80,6 @@ _LOCK_KEY = int.from_bytes(b"cg:audit", "big")
 _WALK_PREFETCH = 1000
 """Rows `verify` fetches per round trip: few round trips, flat memory however long the log."""
 
-_Connection = asyncpg.Connection | PoolConnectionProxy
 """A connection of our own or one lent by a pool: `append` and `verify` take either."""
 
 
@@ -177,13 +175,13 @@ def entry_hash(
     return hashlib.sha256(canonical.encode("utf-8")).digest()
 
 
-async def append(conn: _Connection, entry: AuditEntry) -> int:
+async def append(conn: DatabaseConnection, entry: AuditEntry) -> int:
     """Add `entry` to the end of the chain; return its seq (`append_many` of one)."""
     (seq,) = await append_many(conn, [entry])
     return seq
 
 
-async def append_many(conn: _Connection, entries: Sequence[AuditEntry]) -> list[int]:
+async def append_many(conn: DatabaseConnection, entries: Sequence[AuditEntry]) -> list[int]:
     """Add `entries`, in order, to the end of the chain; return their seqs.
 
     Must run inside the caller's transaction (refused otherwise): the entries
@@ -293,7 +291,7 @@ def _check(row: asyncpg.Record, expected_seq: int, expected_prev: bytes) -> str 
 @asynccontextmanager
 async def _connection(
     conn_or_pool: asyncpg.Connection | asyncpg.Pool,
-) -> AsyncIterator[_Connection]:
+) -> AsyncIterator[DatabaseConnection]:
     if isinstance(conn_or_pool, asyncpg.Pool):
         async with conn_or_pool.acquire() as conn:
             yield conn
@@ -301,7 +299,7 @@ async def _connection(
         yield conn_or_pool
 
 
-async def _walk(conn: _Connection) -> Verification:
+async def _walk(conn: DatabaseConnection) -> Verification:
     checked = 0
     expected_prev = GENESIS
     async for row in conn.cursor(SQL["walk"], prefetch=_WALK_PREFETCH):

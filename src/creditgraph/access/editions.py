@@ -21,13 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
-
+from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.queries import load_queries
 from creditgraph.requester import Requester, Unauthenticated
 
-Connection = asyncpg.Connection | PoolConnectionProxy
 SQL = load_queries(Path(__file__).with_name("queries.sql"))
 
 SELF = "SELF"
@@ -49,7 +46,7 @@ class Entitlement:
 
 
 @dataclass(frozen=True, slots=True)
-class Principal:
+class KnownRequester:
     """The requester as the gateway's records know it (None id: an unknown institution)."""
 
     requester: Requester
@@ -57,7 +54,7 @@ class Principal:
     name: str | None
 
 
-async def principal(conn: Connection, requester: Requester) -> Principal:
+async def principal(conn: DatabaseConnection, requester: Requester) -> KnownRequester:
     """The requester's record; an organisation's claimed representative is checked first.
 
     Raises Unauthenticated when the person a token names for an organisation is not its legal
@@ -75,12 +72,12 @@ async def principal(conn: Connection, requester: Requester) -> Principal:
         await conn.execute(SQL["enrol_subject"], requester.identifier)
         row = await conn.fetchrow(SQL["requester"], requester.role, requester.identifier)
     if row is None:
-        return Principal(requester, None, None)
-    return Principal(requester, int(row["id"]), str(row["name"]))
+        return KnownRequester(requester, None, None)
+    return KnownRequester(requester, int(row["id"]), str(row["name"]))
 
 
 async def decide(
-    conn: Connection, who: Principal, identifiers: Sequence[str], purpose: str
+    conn: DatabaseConnection, who: KnownRequester, identifiers: Sequence[str], purpose: str
 ) -> dict[str, Entitlement]:
     """Each subject the requester is entitled to see for `purpose`; the others are absent."""
     requester = who.requester

@@ -45,7 +45,7 @@ from graphql import (
 )
 
 from creditgraph.access import audit, editions, recording
-from creditgraph.access.editions import Entitlement, Principal
+from creditgraph.access.editions import Entitlement, KnownRequester
 from creditgraph.access.masks import Viewer
 from creditgraph.access.policy import SUBJECT_TYPE, Policy, PolicyError
 from creditgraph.access.views import Restrictor, View
@@ -163,7 +163,7 @@ class _Request:
     operation: Operation
     variables: dict[str, Any]
     coerced: dict[str, Any]
-    principal: Principal
+    principal: KnownRequester
     viewer: Viewer
     errors: list[dict[str, Any]] = field(default_factory=list)
     looked: dict[tuple[str, str], Entitlement] = field(default_factory=dict)
@@ -639,7 +639,7 @@ class PolicyGateway:
         self,
         client: ClientOperation,
         variables: dict[str, Any],
-        who: Principal,
+        who: KnownRequester,
         request_id: str,
     ) -> dict[str, Any]:
         """A mutation runs only when the policy lets the requester's role call every field of it."""
@@ -876,7 +876,7 @@ def _tighter(first: int | None, second: int | None) -> int | None:
     return min(limits) if limits else None
 
 
-def _viewer(who: Principal) -> Viewer:
+def _viewer(who: KnownRequester) -> Viewer:
     """The requester as masks see it, with this response's own opaque references."""
     return Viewer(who.requester.identifier, who.name)
 

@@ -22,8 +22,8 @@ from typing import Any, Final, TypeVar
 
 import asyncpg
 
-from creditgraph.access.editions import Connection
 from creditgraph.bureau.enums import InquiryPurpose
+from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
 from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_uscc
@@ -114,18 +114,18 @@ def _since(valid_until: date | None) -> str:
     return "with no end" if valid_until is None else f"until {valid_until} (exclusive)"
 
 
-async def list_mandates(conn: Connection) -> list[Mandate]:
+async def list_mandates(conn: DatabaseConnection) -> list[Mandate]:
     """Every mandate, live or not, by agency code, purpose and start."""
     return [Mandate(**dict(row)) for row in await conn.fetch(SQL["mandates"], None)]
 
 
-async def _mandate(conn: Connection, mandate_id: int) -> Mandate:
+async def _mandate(conn: DatabaseConnection, mandate_id: int) -> Mandate:
     row = await conn.fetchrow(SQL["mandates"], mandate_id)
     assert row is not None  # written in this same transaction
     return Mandate(**dict(row))
 
 
-async def _agency_id(conn: Connection, code: str, name: str | None) -> tuple[int, bool]:
+async def _agency_id(conn: DatabaseConnection, code: str, name: str | None) -> tuple[int, bool]:
     """The government requester under `code`, registered under `name` when there is none."""
     rows = await conn.fetch(SQL["requesters_by_code"], code)
     for row in rows:
@@ -152,7 +152,7 @@ async def _agency_id(conn: Connection, code: str, name: str | None) -> tuple[int
 
 
 async def grant(
-    conn: Connection,
+    conn: DatabaseConnection,
     *,
     agency: str,
     purpose: str,
@@ -194,7 +194,9 @@ async def grant(
         return Granted(await _mandate(conn, int(mandate_id)), registered)
 
 
-async def end(conn: Connection, *, agency: str, purpose: str, on: date | None = None) -> Mandate:
+async def end(
+    conn: DatabaseConnection, *, agency: str, purpose: str, on: date | None = None
+) -> Mandate:
     """End the agency's mandate for `purpose`: from `on` (default today) it no longer applies.
 
     The mandate is the one live today or, when none is, the next to begin; ending that one

@@ -27,6 +27,7 @@ from creditgraph.bureau.enums import Edition, InquiryPurpose
 from creditgraph.bureau.types import MAX_HISTORY_MONTHS
 from creditgraph.consent.dataloaders import SQL
 from creditgraph.consent.types import ConsentGrant, ConsentState, EligibilityShare
+from creditgraph.db.connect import DatabaseConnection
 from creditgraph.eligibility import catalogue
 from creditgraph.subgraphs import writing
 from creditgraph.subgraphs.context import SubgraphContext
@@ -91,14 +92,14 @@ def _purpose(purpose: InquiryPurpose) -> InquiryPurpose:
     return purpose
 
 
-async def _bank_id(conn: writing.Connection, code: str) -> int:
+async def _bank_id(conn: DatabaseConnection, code: str) -> int:
     row = await conn.fetchrow(SQL["requester_by_code"], code, ["BANK"])
     if row is None:
         raise BadUserInput(f"no bank has the code {code}", argument="grantee")
     return int(row["id"])
 
 
-async def _transaction_time(conn: writing.Connection) -> datetime:
+async def _transaction_time(conn: DatabaseConnection) -> datetime:
     """Now, by the clock a grant's state is read with: the start of the writing transaction.
 
     In process that transaction is the gateway's, begun before the subgraph was called, so
@@ -108,7 +109,7 @@ async def _transaction_time(conn: writing.Connection) -> datetime:
     return moment
 
 
-async def _grant(conn: writing.Connection, grant_id: uuid.UUID) -> ConsentGrant:
+async def _grant(conn: DatabaseConnection, grant_id: uuid.UUID) -> ConsentGrant:
     row = await conn.fetchrow(SQL["grant_by_id"], grant_id)
     assert row is not None, "a grant just written or checked is there"
     return build_record(ConsentGrant, row)
@@ -263,7 +264,7 @@ def _listed(argument: str, code: str, known: Collection[str]) -> str:
     return code
 
 
-async def _share(conn: writing.Connection, share_id: uuid.UUID) -> EligibilityShare:
+async def _share(conn: DatabaseConnection, share_id: uuid.UUID) -> EligibilityShare:
     row = await conn.fetchrow(SQL["share_by_id"], share_id)
     assert row is not None, "a share just written or checked is there"
     return build_record(EligibilityShare, row)

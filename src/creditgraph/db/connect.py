@@ -12,9 +12,10 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from creditgraph import tracing
 from creditgraph.db.embedded import EmbeddedPostgres
@@ -46,6 +47,9 @@ def _explain(dsn: str, exc: BaseException) -> DatabaseUnavailable:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return DatabaseUnavailable(f"cannot reach the database at {redact(dsn)}: {reason}")
 
+
+# a connection of its own or one borrowed from a pool: what every query function takes
+DatabaseConnection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
 
 _CONNECT_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError)
 

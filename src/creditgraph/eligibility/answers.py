@@ -16,15 +16,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, TypeAlias
+from typing import Any, Final
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
-
+from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.queries import load_queries
-
-# a connection of its own or one the policy layer's transaction lends
-Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
 
 SQL = load_queries(Path(__file__).with_name("queries.sql"))
 PURPOSE: Final = "ELIGIBILITY"
@@ -81,7 +76,7 @@ class Answer:
 
 
 async def live_share(
-    conn: Connection, subject: str, requester_id: int | None, predicate: str, purpose: str
+    conn: DatabaseConnection, subject: str, requester_id: int | None, predicate: str, purpose: str
 ) -> uuid.UUID:
     """The live share the ask rests on; Refused, saying why, when there is none.
 

@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Final, Literal
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from creditgraph.access import audit
 from creditgraph.bureau.signals import OVERDUE_SYMBOLS
+from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
 from creditgraph.furnishing.kinds import kinds_for, public_book, record_kinds
@@ -45,7 +45,6 @@ SQL = load_queries(Path(__file__).with_name("pipeline.sql"))
 CHECKS = load_queries(Path(__file__).with_name("checks.sql"))
 
 Channel = Literal["FILE", "UPLOAD", "MUTATION"]
-Conn = asyncpg.Connection | PoolConnectionProxy
 """A connection of the command's own or one lent by the gateway's pool."""
 
 #: Lines checked and merged together: one COPY, one set of statements, one commit.
@@ -133,7 +132,7 @@ OnRejection = Callable[[Rejection], Awaitable[None]]
 
 
 async def furnish(
-    conn: Conn,
+    conn: DatabaseConnection,
     furnisher: Furnisher,
     records: AsyncIterable[tuple[int, str]],
     *,
@@ -171,7 +170,7 @@ async def furnish(
 
 
 async def _all_or_nothing(
-    conn: Conn,
+    conn: DatabaseConnection,
     who: _Who,
     records: AsyncIterable[tuple[int, str]],
     summary: Summary,
@@ -253,7 +252,9 @@ async def _split(
         yield part
 
 
-async def _who(conn: Conn, furnisher: Furnisher, request_id: str, channel: Channel) -> _Who:
+async def _who(
+    conn: DatabaseConnection, furnisher: Furnisher, request_id: str, channel: Channel
+) -> _Who:
     """The institution behind the token and what it may furnish, or FurnishingRefused (the
     refusal recorded in the audit log)."""
     row = await conn.fetchrow(SQL["institution"], furnisher.institution)
@@ -283,7 +284,9 @@ async def _who(conn: Conn, furnisher: Furnisher, request_id: str, channel: Chann
     return _Who(furnisher, row["id"], row["name"], row["kind"], kinds, request_id)
 
 
-async def _part(conn: Conn, who: _Who, submission: int, lines: list[tuple[int, str]]) -> _Part:
+async def _part(
+    conn: DatabaseConnection, who: _Who, submission: int, lines: list[tuple[int, str]]
+) -> _Part:
     """Check and merge one part, inside the caller's transaction."""
     code, operator = who.furnisher.institution, who.furnisher.operator
 
@@ -354,7 +357,7 @@ async def _part(conn: Conn, who: _Who, submission: int, lines: list[tuple[int, s
 
 
 async def _record(
-    conn: Conn, who: _Who, submission: int, done: _Part, decision: audit.Decision
+    conn: DatabaseConnection, who: _Who, submission: int, done: _Part, decision: audit.Decision
 ) -> None:
     """The part's audit entry, in its transaction."""
     subjects = tuple(sorted(done.touched)) if len(done.touched) <= _AUDIT_SUBJECTS else ()

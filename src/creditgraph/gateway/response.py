@@ -62,14 +62,14 @@ class ResponseShaper:
     ) -> dict[str, Any] | None:
         root = self.schema.get_root_type(OperationType(operation.kind))
         assert root is not None
-        walk = _Walk(self, operation, errors)
+        shaping = _Shaping(self, operation, errors)
         try:
-            return walk.object(root, operation.selections, data, [])
+            return shaping.object(root, operation.selections, data, [])
         except _Null:
             return None
 
 
-class _Walk:
+class _Shaping:
     __slots__ = ("below", "errors", "explained", "operation", "shaper")
 
     def __init__(

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Final, Literal
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
+from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.queries import load_queries
 from creditgraph.subgraphs.credential import LIFETIME_SECONDS
 from creditgraph.subgraphs.writing import GID_PREFIX, hold_prefix
@@ -49,7 +49,6 @@ KEEP_DECISIONS_SECONDS: Final = 3600.0
 
 _GID: Final = re.compile(re.escape(GID_PREFIX) + r"[0-9a-f]{32}\.[0-9]+")
 
-Connection = asyncpg.Connection | PoolConnectionProxy
 Outcome = Literal["COMMIT", "ROLLBACK"]
 
 
@@ -57,7 +56,7 @@ Outcome = Literal["COMMIT", "ROLLBACK"]
 class WriteUnit:
     """One mutation's unit of work: the gateway's open transaction and the request's hold."""
 
-    connection: Connection
+    connection: DatabaseConnection
     hold: str
 
     @property
@@ -84,18 +83,18 @@ def lent() -> WriteUnit | None:
     return _LENT.get()
 
 
-async def pending(conn: Connection, unit: WriteUnit) -> list[str]:
+async def pending(conn: DatabaseConnection, unit: WriteUnit) -> list[str]:
     """The ids of the writes subgraphs left pending under `unit`'s hold."""
     return [row["gid"] for row in await conn.fetch(SQL["pending"], unit.prefix)]
 
 
-async def decide(conn: Connection, gids: list[str]) -> None:
+async def decide(conn: DatabaseConnection, gids: list[str]) -> None:
     """Record the decision to commit `gids`, inside the transaction that appends the audit entry."""
     if gids:
         await conn.execute(SQL["decide"], gids, "COMMIT")
 
 
-async def finish(conn: Connection, gids: list[str], outcome: Outcome) -> None:
+async def finish(conn: DatabaseConnection, gids: list[str], outcome: Outcome) -> None:
     """Commit or roll back pending writes (their decision is kept: see `settle`)."""
     for gid in gids:
         # COMMIT/ROLLBACK PREPARED take no bound parameter; the id is checked against the one
@@ -105,7 +104,7 @@ async def finish(conn: Connection, gids: list[str], outcome: Outcome) -> None:
         await conn.execute(f"{outcome} prepared '{gid}'")
 
 
-async def settle(conn: Connection, older_than: float = STALE_SECONDS) -> None:
+async def settle(conn: DatabaseConnection, older_than: float = STALE_SECONDS) -> None:
     """Finish writes a crash left pending: decided ones committed, the rest rolled back.
 
     Only writes older than `older_than` seconds are touched, so a request still

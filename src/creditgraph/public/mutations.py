@@ -26,6 +26,7 @@ from typing import Final
 
 import strawberry
 
+from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.queries import load_queries
 from creditgraph.public.enums import ListEntryState, ObjectionOutcome
 from creditgraph.public.types import ListObjection, RepairApplication, list_entry_state
@@ -39,7 +40,7 @@ MAX_TEXT: Final = 2000
 
 @dataclass(frozen=True, slots=True)
 class OwnEntry:
-    conn: writing.Connection
+    conn: DatabaseConnection
     id: int
     state: ListEntryState
     notice_starts_on: date

@@ -29,17 +29,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 from graphql import GraphQLError
 
+from creditgraph.db.connect import DatabaseConnection
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.credential import HOLD_PATTERN
 
 GID_PREFIX: Final = "creditgraph:"
 """Every transaction id a pending write prepares under starts so; nothing else of ours does."""
 
-Connection = asyncpg.Connection | PoolConnectionProxy
 """The gateway's own connection (in process) or one of the subgraph's pool."""
 
 
@@ -54,7 +52,7 @@ def transaction_id(hold: str, number: int) -> str:
 
 
 @asynccontextmanager
-async def write(context: SubgraphContext) -> AsyncIterator[Connection]:
+async def write(context: SubgraphContext) -> AsyncIterator[DatabaseConnection]:
     """A connection in a transaction that commits only with the gateway's audit entry."""
     if context.connection is not None:
         async with context.connection.transaction():

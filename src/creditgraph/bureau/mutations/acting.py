@@ -21,6 +21,7 @@ from typing import Final
 
 import asyncpg
 
+from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.queries import load_queries
 from creditgraph.subgraphs import writing
 from creditgraph.subgraphs.context import SubgraphContext
@@ -45,7 +46,7 @@ _LIMITS: Final[Mapping[str, tuple[str, str]]] = {
 class OwnFile:
     """The open transaction of one write, on the requesting subject's file."""
 
-    conn: writing.Connection
+    conn: DatabaseConnection
     subject_id: int
     identifier: str
 
