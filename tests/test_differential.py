@@ -137,7 +137,17 @@ _ARGUMENTS: dict[str, str] = {
     "purpose": "SELF",
     "code": f'"{INSTITUTIONS[0].code}"',
     "id": '"1"',
+    # eligibility names its subject and purpose as strings: no share stands behind them here,
+    # so both gateways must give the same refusal
+    "subject": f'"{IDENTIFIERS[0]}"',
+    "predicate": '"NO_DISHONEST_LISTING"',
+    "eligibility.purpose": '"DEPOSIT_FREE_RENTAL"',
 }
+
+
+def _argument(field: str, argument: str) -> str:
+    """The literal a required argument takes: the field's own where it has one."""
+    return _ARGUMENTS.get(f"{field}.{argument}") or _ARGUMENTS[argument]
 
 
 def _selection(schema: GraphQLSchema, type_: GraphQLObjectType, depth: int) -> str:
@@ -146,7 +156,7 @@ def _selection(schema: GraphQLSchema, type_: GraphQLObjectType, depth: int) -> s
     for name, field in type_.fields.items():
         target = get_named_type(field.type)
         arguments = [
-            f"{arg_name}: {_ARGUMENTS[arg_name]}"
+            f"{arg_name}: {_argument(name, arg_name)}"
             for arg_name, arg in field.args.items()
             if isinstance(arg.type, GraphQLNonNull) and arg.default_value is None
         ]
@@ -170,7 +180,7 @@ def _every_field_documents(schema: GraphQLSchema) -> list[tuple[str, str]]:
         needs_id = "identifier" in field.args
         header = "query Every($id: String!)" if needs_id else "query Every"
         arguments = ", ".join(
-            f"{arg_name}: {_ARGUMENTS[arg_name]}"
+            f"{arg_name}: {_argument(name, arg_name)}"
             for arg_name, arg in field.args.items()
             if isinstance(arg.type, GraphQLNonNull)
         )
