@@ -34,14 +34,13 @@ from typing import Any
 import asyncpg
 import orjson
 from graphql import ExecutionResult, experimental_execute_incrementally, parse
+from seeded_world import seed_and_find_busiest
 
 from creditgraph.db.embedded import EmbeddedPostgres
-from creditgraph.db.migrations import migrate
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport
 from creditgraph.requester import Requester
-from creditgraph.resources import migrations_root, supergraph_path
-from creditgraph.seed import seed_database
+from creditgraph.resources import supergraph_path
 from creditgraph.settings import OperationLimits
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 
@@ -138,17 +137,7 @@ async def timed_async(rounds: int, work: Callable[[], Any]) -> float:
 
 
 async def _run(dsn: str, months: int, rounds: int) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn, migrations_root())
-        await seed_database(conn, subjects=200, seed=1)
-        busiest = await conn.fetchval(
-            """select s.identifier from bureau.subjects s
-               join bureau.account_parties p on p.subject_id = s.id
-               group by s.identifier order by count(*) desc, s.identifier limit 1"""
-        )
-    finally:
-        await conn.close()
+    busiest = await seed_and_find_busiest(dsn)
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
     assert pool is not None
     supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))

@@ -28,33 +28,22 @@ import asyncpg
 import orjson
 from gateway_fast_path import REPORT, Recorder, timed, timed_async
 from peers_report import section_markers, write_section
+from seeded_world import seed_and_find_busiest
 from starlette.types import Message, Receive, Scope, Send
 
 from creditgraph.access.rate_limits import PostgresBuckets, ProcessBuckets, Rule
 from creditgraph.config import SCHEMA
 from creditgraph.db.embedded import EmbeddedPostgres
-from creditgraph.db.migrations import migrate
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport
 from creditgraph.middleware.compression import Compression, CompressionPolicy
-from creditgraph.resources import migrations_root, supergraph_path
-from creditgraph.seed import seed_database
+from creditgraph.resources import supergraph_path
 from creditgraph.settings import OperationLimits
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 
 
 async def _answer(dsn: str, months: int) -> dict[str, Any]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn, migrations_root())
-        await seed_database(conn, subjects=200, seed=1)
-        busiest = await conn.fetchval(
-            """select s.identifier from bureau.subjects s
-               join bureau.account_parties p on p.subject_id = s.id
-               group by s.identifier order by count(*) desc, s.identifier limit 1"""
-        )
-    finally:
-        await conn.close()
+    busiest = await seed_and_find_busiest(dsn)
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     assert pool is not None
     try:

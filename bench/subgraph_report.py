@@ -44,15 +44,14 @@ import asyncpg
 import orjson
 import strawberry
 from gateway_fast_path import count_fields
+from seeded_world import seed_and_find_busiest
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from creditgraph.db.embedded import EmbeddedPostgres
-from creditgraph.db.migrations import migrate
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport
 from creditgraph.requester import Requester
-from creditgraph.resources import migrations_root, supergraph_path
-from creditgraph.seed import seed_database
+from creditgraph.resources import supergraph_path
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 
@@ -96,23 +95,8 @@ async def timed(rounds: int, work: Callable[[], Awaitable[object]]) -> tuple[flo
     return statistics.median(elapsed), statistics.median(cpu)
 
 
-async def _busiest(dsn: str, subjects: int) -> str:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn, migrations_root())
-        await seed_database(conn, subjects=subjects, seed=1)
-        busiest: str = await conn.fetchval(
-            """select s.identifier from bureau.subjects s
-               join bureau.account_parties p on p.subject_id = s.id
-               group by s.identifier order by count(*) desc, s.identifier limit 1"""
-        )
-    finally:
-        await conn.close()
-    return busiest
-
-
 async def _run(dsn: str, subjects: int, rounds: int, profile: int) -> None:
-    identifier = await _busiest(dsn, subjects)
+    identifier = await seed_and_find_busiest(dsn, subjects)
     query = OPERATION.read_text(encoding="utf-8")
     variables: dict[str, Any] = {"identifier": identifier}
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)

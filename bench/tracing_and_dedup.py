@@ -19,26 +19,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+from gateway_fast_path import timed_async
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from seeded_world import seed_and_find_busiest
 
 from creditgraph import tracing
 from creditgraph.db.connect import create_pool
 from creditgraph.db.embedded import EmbeddedPostgres
-from creditgraph.db.migrations import migrate
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport, Transport
 from creditgraph.requester import Requester
-from creditgraph.resources import migrations_root, supergraph_path
-from creditgraph.seed import seed_database
+from creditgraph.resources import supergraph_path
 from creditgraph.settings import FetchPolicy, Resilience
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 
@@ -83,27 +80,8 @@ class _Counting:
         await self.inner.aclose()
 
 
-async def _median(rounds: int, work: Callable[[], Awaitable[object]]) -> float:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        await work()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
 async def _run(dsn: str, rounds: int, clients: int) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn, migrations_root())
-        await seed_database(conn, subjects=200, seed=1)
-        busiest = await conn.fetchval(
-            """select s.identifier from bureau.subjects s
-               join bureau.account_parties p on p.subject_id = s.id
-               group by s.identifier order by count(*) desc, s.identifier limit 1"""
-        )
-    finally:
-        await conn.close()
+    busiest = await seed_and_find_busiest(dsn)
     supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
     schemas = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES}
     variables = {"id": busiest}
@@ -118,7 +96,7 @@ async def _run(dsn: str, rounds: int, clients: int) -> None:
         try:
             gateway = Gateway(supergraph, InProcessTransport(schemas, pool))
             assert "errors" not in await gateway.execute(REPORT, variables)
-            return await _median(rounds, lambda: gateway.execute(REPORT, variables))
+            return await timed_async(rounds, lambda: gateway.execute(REPORT, variables))
         finally:
             await pool.close()
             tracing.use(None)
@@ -145,7 +123,7 @@ async def _run(dsn: str, rounds: int, clients: int) -> None:
 
             await together()
             counter[0] = 0
-            seconds = await _median(rounds, together)
+            seconds = await timed_async(rounds, together)
             return seconds, counter[0] / rounds
         finally:
             await pool.close()
