@@ -12,8 +12,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from creditgraph import signals
 from creditgraph.bureau import dataloaders as bureau
-from creditgraph.bureau import signals
 from creditgraph.scores import scorecard
 from creditgraph.scores.recompute import ScoringError, recompute_bureau_scores
 from creditgraph.scores.scorecard import ScorecardFacts, assess

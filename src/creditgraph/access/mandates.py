@@ -22,7 +22,6 @@ from typing import Any, Final, TypeVar
 
 import asyncpg
 
-from creditgraph.bureau.enums import InquiryPurpose
 from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
@@ -30,11 +29,9 @@ from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, val
 
 SQL = load_queries(Path(__file__).with_name("mandates.sql"))
 
-#: The purposes a mandate can cover (the table's CHECK says the same).
-PURPOSES: Final = (
-    InquiryPurpose.PUBLIC_CREDIT_CHECK.value,
-    InquiryPurpose.JUDICIAL_ENFORCEMENT.value,
-)
+#: The purposes a mandate can cover (the table's CHECK says the same), as the policy stage
+#: reads purposes everywhere: the names of the schema's InquiryPurpose values (editions.py)
+PURPOSES: Final = ("PUBLIC_CREDIT_CHECK", "JUDICIAL_ENFORCEMENT")
 MAX_LEGAL_BASIS_CHARS: Final = 500
 MAX_AGENCY_NAME_CHARS: Final = 200
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TypeVar
 
-from creditgraph.bureau.signals import month_number
+from creditgraph.signals import month_number
 from creditgraph.subgraphs.records import Row
 
 R = TypeVar("R", bound=Row)

@@ -17,8 +17,9 @@ from typing import TypeVar
 import orjson
 import strawberry
 
+from creditgraph import signals
 from creditgraph.bureau import dataloaders as dl
-from creditgraph.bureau import history, signals
+from creditgraph.bureau import history
 from creditgraph.bureau.enums import (
     AccountKind,
     AccountStatus,

@@ -38,8 +38,6 @@ from graphql import (
 from creditgraph.errors import ConfigurationError
 from creditgraph.resources import graphql_root
 
-SUBJECT_TYPE: Final = "Subject"
-
 
 class Policy(Protocol):
     """What a predicate is checked against: the edition policy (access/policy.py), read
@@ -290,7 +288,9 @@ def _problems(predicate: Predicate, schema: GraphQLSchema, policy: Policy) -> li
         return [f"{where}.select: {item.message}" for item in invalid]
     problems: list[str] = []
     leaves: dict[tuple[str, ...], str] = {}
-    subject = schema.type_map[SUBJECT_TYPE]
+    # the type `me` answers with: a predicate's select is read as `{ me { select } }`
+    assert schema.query_type is not None
+    subject = get_named_type(schema.query_type.fields["me"].type)
     assert isinstance(subject, GraphQLObjectType)
     _walk(selection(predicate), subject, (), policy, where, problems, leaves)
     leaf = leaves.get(predicate.path)

@@ -33,13 +33,13 @@ from typing import Final, Literal
 import asyncpg
 
 from creditgraph.access import audit
-from creditgraph.bureau.signals import OVERDUE_SYMBOLS
 from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
 from creditgraph.furnishing.kinds import kinds_for, public_book, record_kinds
 from creditgraph.requester import Furnisher
 from creditgraph.scores.recompute import rescore_subjects
+from creditgraph.signals import OVERDUE_SYMBOLS
 
 SQL = load_queries(Path(__file__).with_name("pipeline.sql"))
 CHECKS = load_queries(Path(__file__).with_name("checks.sql"))
@@ -52,7 +52,7 @@ PART_LINES: Final = 200_000
 #: The longest any one statement of a part may take (a pool's own limit is for reports, a few
 #: seconds; a part of a monthly batch is far more work, and still bounded).
 PART_SECONDS: Final = 300.0
-#: A month the scorecard counts as overdue (bureau.signals), as a pattern for SQL.
+#: A month the scorecard counts as overdue (signals.py), as a pattern for SQL.
 _OVERDUE_MONTH: Final = f"^[{''.join(sorted(OVERDUE_SYMBOLS))}]$"
 #: The audit entry names the subjects a part touched, up to this many (a monthly batch touches
 #: hundreds of thousands: the entry then gives their number).

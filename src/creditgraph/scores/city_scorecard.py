@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from creditgraph.bureau import signals
+from creditgraph import signals
 from creditgraph.scores.scorecard import Cost, _any, _steps
 
 NAME = "Hangzhou City Credit Score"

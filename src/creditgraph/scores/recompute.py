@@ -23,7 +23,7 @@ from pathlib import Path
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from creditgraph.bureau import signals
+from creditgraph import signals
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
 from creditgraph.scores import scorecard

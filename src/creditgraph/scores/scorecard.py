@@ -4,7 +4,7 @@ A lender must be able to tell an applicant the key factors behind an adverse
 decision, so the bureau's model is deliberately plain: every file starts at
 the top of the scale and loses points per adverse factor, each factor's rule
 is one sentence, and the factors that cost the most become the reason codes.
-The rules read the signals of `creditgraph.bureau.signals` (连三累六, the
+The rules read the signals of `creditgraph.signals` (连三累六, the
 utilisation and inquiry thresholds, the thin-file length), so the score and
 the report's credit summary never disagree about what counts as serious.
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from creditgraph.bureau import signals
+from creditgraph import signals
 
 NAME = "Galaxy Bureau Score"
 VERSION = "3.0"

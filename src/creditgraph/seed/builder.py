@@ -19,7 +19,6 @@ from typing import Literal
 
 from asyncpg import Range
 
-from creditgraph.bureau.signals import overdue_runs
 from creditgraph.seed.calendar import (
     DATA_DATE,
     DATA_MONTH,
@@ -34,6 +33,7 @@ from creditgraph.seed.calendar import (
 from creditgraph.seed.histories import Conduct, grid
 from creditgraph.seed.personas import BANKS, INSTITUTIONS, Institution
 from creditgraph.seed.tables import Rows, money_text
+from creditgraph.signals import overdue_runs
 
 LOAN_KINDS = ("MORTGAGE", "CAR_LOAN", "CONSUMER_LOAN", "BUSINESS_LOAN", "SPECIAL_INSTALMENT")
 

@@ -23,7 +23,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from creditgraph.bureau import signals
+from creditgraph import signals
 from creditgraph.scores import city_scorecard, scorecard
 from creditgraph.seed.builder import Builder, Facts, Subject
 from creditgraph.seed.calendar import DATA_MONTH, moment, month_start

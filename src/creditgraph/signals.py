@@ -2,7 +2,9 @@
 
 Pure functions over plain values, so the seed's scoring, the scorecard and
 the subgraph's `creditSummary` all judge a file by the same rules. Every
-threshold is named here once.
+threshold is named here once. It stands at the top of the package, not in
+bureau/, because furnishing reads it too and the bureau's schema mounts
+furnishing's mutations.
 """
 
 from __future__ import annotations
