@@ -17,8 +17,10 @@ import asyncpg
 import httpx
 import orjson
 import pytest
+from graphql import parse
 
 from creditgraph.access.masks import ANONYMISED_NAME
+from creditgraph.gateway import defer
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU, WESTLAKE_BANK
 from tests.http_app import bearer, in_process_gateway, listening
 
@@ -228,3 +230,32 @@ async def test_apollo_client_reads_the_parts_as_it_reads_any_deferred_answer(
     assert len(results) >= 2, results
     assert results[0]["data"] == {"subject": {"name": PERSONA["husband"].name}}
     assert results[-1] == {"data": whole.json()["data"], "errors": []}
+
+
+def test_an_error_that_nulls_a_deferred_fragments_object_still_reaches_the_client() -> None:
+    """The deferred fragment's object was nulled by an error inside it: no entry can carry
+    the error, so the last payload says it at its top level; errors the first part already
+    gave are not said twice."""
+    document = parse(
+        "{ subject(identifier: $id, purpose: SELF) { name ... @defer { spouse { name } } } "
+        "other: subject(identifier: $id, purpose: SELF) { name } }"
+    )
+    first_error = {"message": "no such subject", "path": ["other"]}
+    nulled = {"message": "spouse.name is not null", "path": ["subject", "spouse", "name"]}
+    whole = {"data": {"subject": None, "other": None}, "errors": [dict(first_error), nulled]}
+    entries = defer.increments(document, None, {}, whole)
+    assert entries == []
+    assert defer.unplaced(whole, entries, [first_error]) == [nulled]
+
+
+def test_an_error_inside_a_deferred_fragment_travels_in_its_entry_only() -> None:
+    document = parse(
+        "{ subject(identifier: $id, purpose: SELF) { name ... @defer { spouse { name } } } }"
+    )
+    inside = {"message": "forbidden", "path": ["subject", "spouse", "name"]}
+    whole = {"data": {"subject": {"name": "A", "spouse": {"name": None}}}, "errors": [inside]}
+    entries = defer.increments(document, None, {}, whole)
+    assert entries == [
+        {"data": {"spouse": {"name": None}}, "path": ["subject"], "errors": [inside]}
+    ]
+    assert defer.unplaced(whole, entries, []) == []

@@ -19,7 +19,7 @@ deferred data is what the policy let through for the whole operation, masks appl
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -213,6 +213,29 @@ def increments(
         if under:
             entry["errors"] = under
     return entries
+
+
+def unplaced(
+    answer: Mapping[str, Any],
+    entries: Sequence[Mapping[str, Any]],
+    delivered: Sequence[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """The whole answer's errors that neither an entry carries nor the first part delivered.
+
+    An error that nulled the object a deferred fragment applies to leaves that fragment no
+    entry to travel in; it goes at the last payload's top level instead of being lost."""
+    carried = {id(item) for entry in entries for item in entry.get("errors", ())}
+    said = {_said(item) for item in delivered}
+    return [
+        item
+        for item in answer.get("errors") or ()
+        if isinstance(item, dict) and id(item) not in carried and _said(item) not in said
+    ]
+
+
+def _said(item: Mapping[str, Any]) -> tuple[str, str]:
+    """An error as a client tells it from another: its message at its path."""
+    return str(item.get("message")), repr(item.get("path"))
 
 
 def _collect(

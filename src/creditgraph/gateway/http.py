@@ -453,7 +453,10 @@ async def _parts(
         yield defer.part({**first, "hasNext": True})
         whole = await runner.run(query, variables)
         entries = defer.increments(document, runner.operation_name, coerced, whole)
-        yield defer.part({"incremental": entries, "hasNext": False})
+        last: dict[str, Any] = {"incremental": entries, "hasNext": False}
+        if lost := defer.unplaced(whole, entries, first.get("errors") or ()):
+            last["errors"] = lost
+        yield defer.part(last)
     except DATABASE_ERRORS as exc:
         reason = database_fault(exc)
         if reason is None:
