@@ -101,6 +101,9 @@ _SUBJECT_SECTIONS: Final[Mapping[str, frozenset[str]]] = {
     # furnishers' corrections, with who made them: the subject's alone, since they name
     # every lender the subject has
     "corrections": frozenset({S}),
+    # when a furnisher told the subject of negative information: the subject's, as the
+    # corrections, since they name the lenders that reported the subject late
+    "negativeNotices": frozenset({S}),
     # public records: everyone; social insurance and housing fund are not public credit
     "enforcementCases": ALL,
     "dishonestListings": ALL,

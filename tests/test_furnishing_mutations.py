@@ -257,6 +257,45 @@ async def test_a_replay_changes_nothing_and_a_correction_shows_its_history(
         assert {e["extensions"]["code"] for e in report.json()["errors"]} == {"FORBIDDEN_FIELD"}
 
 
+async def test_the_subject_sees_when_each_furnisher_told_them_of_negative_information(
+    tmp_path: Path, writable_pool: asyncpg.Pool
+) -> None:
+    court = furnisher(tmp_path, XIHU_COURT.code)
+    bank = furnisher(tmp_path, EASTBRIDGE_BANK.code)
+    query = "{ me { negativeNotices { recordId period notifiedOn furnisher furnisherName } } }"
+    subject = bearer(tmp_path, "SUBJECT", NEW_PERSON)
+    async with gateway_client(tmp_path, writable_pool) as client:
+        await send(client, court, FURNISH_CASE, example("ENFORCEMENT_CASE"))
+        await send(client, bank, FURNISH_ACCOUNT, CARD_ACCOUNT)  # not negative: no notice
+
+        cases = "{ me { enforcementCases { nodes { id } } } }"
+        report = await client.post("/graphql", json={"query": cases}, headers=subject)
+        (case,) = report.json()["data"]["me"]["enforcementCases"]["nodes"]
+        report = await client.post("/graphql", json={"query": query}, headers=subject)
+        assert "errors" not in report.json(), report.json()
+        assert report.json()["data"]["me"]["negativeNotices"] == [
+            {
+                "recordId": f"EnforcementCase:{case['id']}",
+                "period": None,
+                "notifiedOn": example("ENFORCEMENT_CASE")["subjectNotifiedOn"],
+                "furnisher": XIHU_COURT.code,
+                "furnisherName": XIHU_COURT.name,
+            }
+        ]
+        # a lender does not read them: they name whoever else reported the subject late
+        bank_reader = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "loan officer 7")
+        report = await client.post(
+            "/graphql",
+            json={
+                "query": f'{{ subject(identifier: "{NEW_PERSON}", purpose: POST_LOAN_MANAGEMENT) '
+                "{ negativeNotices { recordId notifiedOn } } }"
+            },
+            headers=bank_reader,
+        )
+        assert report.json()["data"]["subject"]["negativeNotices"] is None
+        assert {e["extensions"]["code"] for e in report.json()["errors"]} == {"FORBIDDEN_FIELD"}
+
+
 async def test_another_s_record_and_bad_input_are_refused_naming_the_field(
     tmp_path: Path, writable_pool: asyncpg.Pool
 ) -> None:

@@ -132,6 +132,11 @@ async def corrections(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[R
     return await rows_per_key(pool, SQL["corrections_by_subject"], identifiers, "subject")
 
 
+async def negative_notices(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[Row]]:
+    """When furnishers told each subject of negative information (by identifier, as kept)."""
+    return await rows_per_key(pool, SQL["negative_notices_by_subject"], identifiers, "subject")
+
+
 async def fraud_alerts(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
     return await rows_per_key(pool, SQL["fraud_alerts_by_subject"], subject_ids, "subject_id")
 

@@ -199,6 +199,19 @@ join furnishing.corrections c on c.subject_identifiers @> array[s.identifier]
 left join bureau.institutions i on i.code = c.furnisher
 order by s.identifier, c.corrected_at desc, c.id desc;
 
+-- name: negative_notices_by_subject
+-- When each furnisher says it told the subject of negative information before reporting it;
+-- a statement's notice names its account and month, as a correction does.
+select s.identifier as subject,
+       case n.record_type when 'REPAYMENT' then 'CREDIT_ACCOUNT' else n.record_type end
+           as record_type,
+       n.record_id, nullif(n.period, '-infinity') as period, n.notified_on, n.furnisher,
+       i.name as furnisher_name
+from unnest($1::text[]) s(identifier)
+join furnishing.negative_notices n on n.subject_identifiers @> array[s.identifier]
+left join bureau.institutions i on i.code = n.furnisher
+order by s.identifier, n.notified_on desc, n.record_type, n.record_id, n.period desc;
+
 -- name: fraud_alerts_by_subject
 select subject_id, id, kind, contact_phone, note, placed_at, expires_at, lifted_at
 from bureau.fraud_alerts

@@ -266,6 +266,34 @@ class Correction:
         )
 
 
+@strawberry.type(
+    description="A furnisher's word that it told the subject of negative information (an "
+    "overdue month, bad debt, an enforcement case, a dishonest listing, a black-list entry) "
+    "before reporting it: negative information is reported only after notice."
+)
+class NegativeNotice:
+    record_id: str = strawberry.field(
+        description="The negative record, by type and id (CreditAccount:42, EnforcementCase:7), "
+        "as a dispute names it."
+    )
+    period: date | None = strawberry.field(
+        description="For an overdue repayment statement, its month."
+    )
+    notified_on: date = strawberry.field(description="When the furnisher told the subject.")
+    furnisher: str = strawberry.field(description="The furnisher's unified social credit code.")
+    furnisher_name: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> NegativeNotice:
+        return cls(
+            record_id=record_reference(row["record_type"], str(row["record_id"])),
+            period=row["period"],
+            notified_on=row["notified_on"],
+            furnisher=row["furnisher"],
+            furnisher_name=row["furnisher_name"],
+        )
+
+
 @strawberry.type(description="A personal statement (本人声明) on the report.")
 class Statement:
     id: strawberry.ID
@@ -842,6 +870,14 @@ class Subject:
     async def corrections(self, info: Info) -> list[Correction] | None:
         rows = await info.context.loader(dl.corrections).load(self.identifier)
         return [Correction.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="When each furnisher told the subject of negative information it reports, "
+        "latest notice first."
+    )
+    async def negative_notices(self, info: Info) -> list[NegativeNotice] | None:
+        rows = await info.context.loader(dl.negative_notices).load(self.identifier)
+        return [NegativeNotice.from_row(r) for r in rows]
 
     @strawberry.field
     async def statements(self, info: Info) -> list[Statement] | None:
