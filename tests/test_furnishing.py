@@ -158,10 +158,14 @@ async def test_a_bank_furnishes_an_account_and_its_months(
         ("FURNISHER", EASTBRIDGE_BANK.code, "batch job", "ALLOWED", [NEW_PERSON])
     ]
 
-    # the same batch again changes nothing
+    # the same batch again changes nothing: no correction, and the notice still names the
+    # submission that first said it, as it was
+    every_notice = "select * from furnishing.negative_notices order by 1, 2, 3"
+    told = await rows(dsn, every_notice)
     status, rejected, summary = furnish(tmp_path, dsn, EASTBRIDGE_BANK.code, batch)
     assert (status, rejected, summary["unchanged"], summary["accepted"]) == (0, [], 3, 0)
     assert await rows(dsn, "select * from furnishing.corrections") == []
+    assert await rows(dsn, every_notice) == told
 
     # a different month is a correction, kept with what changed
     status, _, summary = furnish(

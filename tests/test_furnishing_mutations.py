@@ -112,20 +112,12 @@ async def snapshot(pool: asyncpg.Pool) -> list[list[tuple[Any, ...]]]:
         "furnishing.submissions",
         "furnishing.record_keys",
         "furnishing.corrections",
-        # when the subject was told; the notice names the last submission that said so
+        # when the subject was told, and the submission that said so
         "furnishing.negative_notices",
     ]
     async with pool.acquire() as conn:
         return [
-            [
-                tuple(row)
-                for row in await conn.fetch(
-                    f"select * from {table} order by 1"
-                    if table != "furnishing.negative_notices"
-                    else f"select record_type, record_id, period, notified_on from {table} "
-                    "order by 1, 2, 3"
-                )
-            ]
+            [tuple(row) for row in await conn.fetch(f"select * from {table} order by 1, 2, 3")]
             for table in tables
         ]
 

@@ -231,6 +231,7 @@ with ready as (
     from ready where notified_on is not null
     on conflict (record_type, record_id, period) do update
         set notified_on = excluded.notified_on, submission_id = excluded.submission_id
+        where negative_notices.notified_on is distinct from excluded.notified_on
 )
 insert into furnish_outcomes (line, outcome, subjects, rescore)
 select r.line,
@@ -390,6 +391,7 @@ with ready as (
     where r.notified_on is not null
     on conflict (record_type, record_id, period) do update
         set notified_on = excluded.notified_on, submission_id = excluded.submission_id
+        where negative_notices.notified_on is distinct from excluded.notified_on
 )
 insert into furnish_outcomes (line, outcome, subjects)
 select r.line,
