@@ -17,9 +17,9 @@ from typing import Final, Literal, Protocol
 from creditgraph.errors import CreditgraphError
 
 Role = Literal["SUBJECT", "BANK", "GOVERNMENT", "FURNISHER"]
-"""Who a request acts as. FURNISHER comes only from a furnishing token (gateway/http.py's
-`Access.authenticate`): a furnisher reports records through the furnishing mutations and
-reads nothing."""
+"""Who a request acts as. FURNISHER comes only from a furnishing token (the `Authenticator`
+of middleware/authentication.py): a furnisher reports records through the furnishing
+mutations and reads nothing."""
 
 #: The refusal of a token made for another audience (a furnisher's at a reading verifier):
 #: on it, the gateway tries the token as a furnisher's.

@@ -33,6 +33,7 @@ from creditgraph.furnishing.http import furnishing_routes
 from creditgraph.gateway import Gateway
 from creditgraph.gateway.http import Access, handle
 from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
+from creditgraph.middleware.authentication import Authentication
 from creditgraph.middleware.compression import Compression, CompressionPolicy
 from creditgraph.middleware.cors import Cors, CorsPolicy
 from creditgraph.observability import Metrics, Readiness, RequestLog, Subgraphs
@@ -86,7 +87,15 @@ def build_app(
         async def graphql(request: Request) -> Response:
             return await handle(served, request, persisted, access)
 
-        routes.append(Route("/graphql", metrics.measured(graphql), methods=["GET", "POST"]))
+        # the first stage, authenticate, wraps the route: the probes and pages never need it
+        stages = (
+            []
+            if access is None
+            else [Middleware(Authentication, authenticator=access.authenticator)]
+        )
+        routes.append(
+            Route("/graphql", metrics.measured(graphql), methods=["GET", "POST"], middleware=stages)
+        )
     if access is not None and access.furnishing is not None and pool is not None:
         routes.extend(furnishing_routes(pool, access.furnishing))
     routes.extend(pages)

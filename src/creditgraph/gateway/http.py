@@ -14,7 +14,8 @@ may stand in for the query text, on `GET` as on `POST`; a gateway in
 trusted-only mode runs nothing but the trusted operations and the manifests'
 documents. A client that disconnects while its operation runs cancels it.
 
-Under the policy a request passes authenticate (the bearer token), limit (the requester's
+Under the policy a request passes authenticate (the bearer token, proven before the handler
+by middleware/authentication.py and read here from the ASGI scope), limit (the requester's
 rate, access/rate_limits.py: `429` with `Retry-After` and `RATE_LIMITED` when over it),
 then authorise, plan, execute, shape and record (access/enforcement.py); a request refused
 at any stage is recorded in the audit log all the same.
@@ -53,10 +54,10 @@ from creditgraph.gateway.errors import (
 )
 from creditgraph.gateway.manifests import MAX_ID_CHARS
 from creditgraph.gateway.persisted_queries import SHARED, PersistedQueries, Refused, owner_of
+from creditgraph.middleware.authentication import Authenticator, authenticated
 from creditgraph.negotiation import weighted
 from creditgraph.request_id import current_request_id
 from creditgraph.requester import (
-    AUDIENCE_REFUSED,
     FurnisherVerifier,
     Requester,
     RequesterVerifier,
@@ -126,24 +127,11 @@ class Access:
     limits: LimitStage | None = None
     """The limit stage: each requester's rate (access/rate_limits.py); None: no limit."""
 
-    async def authenticate(self, authorization: str | None) -> Requester | None:
-        """The requester the header proves (None: anonymous): a reading token's, or else a
-        furnisher's, who may then call the furnishing mutations alone (graphql/policy.toml).
-
-        A token refused by both is answered with the reading verifier's reason, unless it
-        was for the furnishing audience: then with the furnishing verifier's.
-        """
-        try:
-            return await self.verifier.authenticate(authorization)
-        except Unauthenticated as refused:
-            reading = refused
-        if self.furnishing is None or authorization is None:
-            raise reading
-        try:
-            furnisher = await self.furnishing.authenticate_furnisher(authorization)
-        except Unauthenticated as refused:
-            raise (reading if str(refused) == AUDIENCE_REFUSED else refused) from None
-        return Requester("FURNISHER", furnisher.institution, furnisher.operator)
+    @property
+    def authenticator(self) -> Authenticator:
+        """The authentication stage's verifiers (middleware/authentication.py): reading
+        tokens, then furnishing ones when there is furnishing."""
+        return Authenticator(self.verifier, self.furnishing)
 
 
 class _BadRequest(Exception):
@@ -273,14 +261,6 @@ class _Refusals:
         return response
 
 
-async def _requester_if_any(access: Access, request: Request) -> Requester | None:
-    """Who a request refused before its token was read says it is, for its audit entry only."""
-    try:
-        return await access.authenticate(request.headers.get("authorization"))
-    except Unauthenticated:
-        return None
-
-
 async def handle(
     gateway: Gateway,
     request: Request,
@@ -328,18 +308,16 @@ async def _answer(
     # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
     request_id = current_request_id() or uuid.uuid4().hex
     refusals = _Refusals(access, request_id, media_type)
+    # the authentication stage ran before the handler (middleware/authentication.py)
+    who = None if access is None else authenticated(request.scope)
     try:
         params = _checked(await _params(request))
     except _BadRequest as exc:
-        if access is not None:
-            refusals.requester = await _requester_if_any(access, request)
+        refusals.requester = None if who is None else who.claimed
         return await refusals.answer([error(exc.message, BAD_USER_INPUT)], exc.status)
-    requester = None
-    if access is not None:
-        try:
-            requester = await access.authenticate(request.headers.get("authorization"))
-        except Unauthenticated as exc:
-            return await refusals.unauthenticated(exc)
+    if who is not None and who.refusal is not None:
+        return await refusals.unauthenticated(who.refusal)
+    requester = None if who is None else who.requester
     refusals.requester = requester
     if access is not None and access.limits is not None:
         # the limit stage: after who is asking is known, before anything is done for them
