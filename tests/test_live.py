@@ -36,7 +36,12 @@ WIFE = PERSONA["wife"].identifier
 async def served(pool: asyncpg.Pool, home: Path, hub: LiveHub) -> AsyncIterator[str]:
     gateway = in_process_gateway(pool)
     access = _guarded(gateway, pool, home)
-    app = build_app(gateway, pool=pool, access=access, pages=live_routes(hub, access.verifier))
+    app = build_app(
+        gateway,
+        pool=pool,
+        access=access,
+        pages=live_routes(hub, access.verifier, access.policy.confirm),
+    )
     try:
         async with uvicorn_serving(app) as url:
             yield url
@@ -115,6 +120,35 @@ async def test_only_a_valid_token_gets_a_stream(
         assert refused.status_code == 401
         assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert hub.streams == 0
+
+
+async def test_a_token_naming_someone_else_as_a_firms_representative_follows_nothing(
+    writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """A signed token that names a person for an organisation is followed only when that
+    person is its legal representative: the demo's Wang Deming is Mingde Textiles', Chen
+    Jianguo is no one's. /graphql refuses the husband's claim; /live refused it too."""
+    mingde = PERSONA["circle_a"].identifier
+    hub = LiveHub(writable_pool)
+    async with (
+        served(writable_pool, tmp_path, hub) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        claimed = bearer(tmp_path, "SUBJECT", mingde, representative=HUSBAND)
+        async with client.stream("GET", "/live", headers=claimed) as refused:
+            assert refused.status_code == 401
+            body = json.loads(await refused.aread())
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert hub.streams == 0
+        asked = await client.post("/graphql", json={"query": "{ me { name } }"}, headers=claimed)
+        assert asked.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        # the firm's own representative follows its notices
+        rightful = bearer(
+            tmp_path, "SUBJECT", mingde, representative=PERSONA["guarantor"].identifier
+        )
+        async with client.stream("GET", "/live", headers=rightful) as stream:
+            assert stream.status_code == 200
+            assert hub.streams == 1
 
 
 async def test_a_bank_hears_of_the_notice_due_when_an_entry_comes_into_force(

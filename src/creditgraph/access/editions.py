@@ -54,12 +54,13 @@ class KnownRequester:
     name: str | None
 
 
-async def principal(conn: DatabaseConnection, requester: Requester) -> KnownRequester:
-    """The requester's record; an organisation's claimed representative is checked first.
+async def confirm(conn: DatabaseConnection, requester: Requester) -> None:
+    """Check the claims of a token that only the database can check; Unauthenticated if one fails.
 
-    Raises Unauthenticated when the person a token names for an organisation is not its legal
-    representative today (the bureau's principals): the token is genuine, but who it says is
-    acting cannot act for that file.
+    The one such claim is an organisation's representative: the person a token names must be
+    its legal representative today (the bureau's principals). The token is genuine, but who it
+    says is acting cannot act for that file otherwise. Every way in that takes a token
+    (`/graphql` through `principal`, `/live`) checks it here before acting on it.
     """
     if requester.representative is not None and not await conn.fetchval(
         SQL["legal_representative"], requester.identifier, requester.representative
@@ -67,6 +68,11 @@ async def principal(conn: DatabaseConnection, requester: Requester) -> KnownRequ
         raise Unauthenticated(
             "token refused: its representative is not the organisation's legal representative"
         )
+
+
+async def principal(conn: DatabaseConnection, requester: Requester) -> KnownRequester:
+    """The requester's record, once its claims are confirmed (`confirm`)."""
+    await confirm(conn, requester)
     row = await conn.fetchrow(SQL["requester"], requester.role, requester.identifier)
     if row is None and requester.role == "SUBJECT":
         await conn.execute(SQL["enrol_subject"], requester.identifier)

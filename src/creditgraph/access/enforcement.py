@@ -236,6 +236,12 @@ class PolicyGateway:
             )
         return plans
 
+    async def confirm(self, requester: Requester) -> None:
+        """The token's claims only the database can check, checked (editions.confirm): for the
+        ways in that act on a token without running an operation (`GET /live`)."""
+        async with self.pool.acquire() as conn:
+            await editions.confirm(conn, requester)
+
     def prepare(
         self, query: str, variables: Mapping[str, Any], operation_name: str | None
     ) -> ClientOperation:

@@ -99,6 +99,8 @@ class PolicyStage(Protocol):
         errors: list[dict[str, Any]],
     ) -> list[dict[str, Any]]: ...
 
+    async def confirm(self, requester: Requester) -> None: ...
+
 
 class Limited(Protocol):
     """A request refused for its rate: when to come back, and the errors that say so."""

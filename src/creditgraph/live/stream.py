@@ -38,6 +38,9 @@ MAX_NOTICES: Final = 1000
 KEEPALIVE_SECONDS: Final = 15.0
 
 Topic = Callable[[Requester], str | None]
+Confirm = Callable[[Requester], Awaitable[None]]
+"""Checks the claims of a token that only the database can check (an organisation's
+representative), raising Unauthenticated, as `/graphql` does before it runs anything."""
 
 
 def requester_topic(requester: Requester) -> str | None:
@@ -71,13 +74,19 @@ class _Following(StreamingResponse):
 
 
 def live_routes(
-    hub: LiveHub, verifier: RequesterVerifier, topic: Topic = requester_topic
+    hub: LiveHub, verifier: RequesterVerifier, confirm: Confirm, topic: Topic = requester_topic
 ) -> list[BaseRoute]:
-    """`/live` over `hub`, each requester's topic named by `topic`."""
+    """`/live` over `hub`, each requester's topic named by `topic`.
+
+    A token is followed only once `confirm` holds its claims: a signed token naming a person
+    for an organisation who is not its legal representative follows nothing of it, here as
+    at `/graphql`."""
 
     async def live(request: Request) -> Response:
         try:
             requester = await verifier.authenticate(request.headers.get("authorization"))
+            if requester is not None:
+                await confirm(requester)
         except Unauthenticated as exc:
             return _refused(str(exc), "UNAUTHENTICATED", 401)
         if requester is None:
