@@ -129,6 +129,29 @@ async def test_anonymous_requests_share_their_client_address_bucket(
     assert (entry["role"], entry["detail"]) == (None, {"errors": ["RATE_LIMITED"]})
 
 
+async def test_a_bad_token_or_a_malformed_body_takes_from_the_client_address_bucket(
+    writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """Every refusal is recorded in the audit log, so a refusal is work: a request whose
+    token is forged, or whose body is not GraphQL, is limited like any anonymous one (they
+    went unlimited, each writing its audit entry, however fast they came)."""
+    limits = {"enabled": True, "anonymous": {"burst": 1, "per_second": 0.01}}
+    forged = {"authorization": "Bearer a.b.c"}
+    async with (
+        _gateways(writable_pool, tmp_path, limits) as (url,),
+        httpx.AsyncClient(timeout=30) as client,
+    ):
+        tokens = [await _ask(url, forged) for _ in range(3)]
+        malformed = [
+            await client.post(url, content=b"{", headers={"content-type": "application/json"})
+            for _ in range(2)
+        ]
+    assert [answer.status_code for answer in tokens] == [401, 429, 429]
+    assert [answer.status_code for answer in malformed] == [429, 429]
+    entry = await _audit(writable_pool, tokens[1])
+    assert (entry["role"], entry["detail"]) == (None, {"errors": ["RATE_LIMITED"]})
+
+
 async def test_no_limit_applies_unless_switched_on(
     writable_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:

@@ -312,23 +312,24 @@ async def _answer(
     refusals = _Refusals(access, request_id, media_type)
     # the authentication stage ran before the handler (middleware/authentication.py)
     who = None if access is None else authenticated(request.scope)
-    try:
-        params = _checked(await _params(request))
-    except _BadRequest as exc:
-        refusals.requester = None if who is None else who.claimed
-        return await refusals.answer([error(exc.message, BAD_USER_INPUT)], exc.status)
-    if who is not None and who.refusal is not None:
-        return await refusals.unauthenticated(who.refusal)
     requester = None if who is None else who.requester
     refusals.requester = requester
     if access is not None and access.limits is not None:
-        # the limit stage: after who is asking is known, before anything is done for them
+        # the limit stage: once who is asking is known, before anything is done for them,
+        # a refusal included (each is recorded): a request whose token was refused takes from
+        # its client address's bucket, as an anonymous one does
         address = None if request.client is None else request.client.host
         limited = await access.limits.check(requester, address)
         if limited is not None:
             response = await refusals.answer(limited.errors(), 429)
             response.headers["retry-after"] = str(limited.retry_after)
             return response
+    try:
+        params = _checked(await _params(request))
+    except _BadRequest as exc:
+        return await refusals.answer([error(exc.message, BAD_USER_INPUT)], exc.status)
+    if who is not None and who.refusal is not None:
+        return await refusals.unauthenticated(who.refusal)
     if access is None:
         owner: str | None = SHARED  # no requesters: one store for all
     elif requester is None:

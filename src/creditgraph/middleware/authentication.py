@@ -37,12 +37,6 @@ class Authenticated:
     requester: Requester | None
     refusal: Unauthenticated | None = None
 
-    @property
-    def claimed(self) -> Requester | None:
-        """Who the request says it is, for the audit entry of a request refused before its
-        token mattered: the requester when proven, else no one."""
-        return self.requester if self.refusal is None else None
-
 
 @dataclass(frozen=True, slots=True)
 class Authenticator:
