@@ -125,6 +125,31 @@ async def test_a_report_comes_in_parts_that_add_up_to_the_whole(
     assert merged([first, later]) == {"data": whole.json()["data"], "errors": []}
 
 
+async def test_a_token_refused_for_its_representative_is_refused_and_recorded_when_deferring(
+    gateway_url: str, tmp_path: Path, writable_pool: asyncpg.Pool
+) -> None:
+    """A signed token naming the husband as Mingde Textiles' representative (he is no one's)
+    is refused 401 and recorded whether or not the query defers: the deferred answer failed
+    500 mid-stream with no audit entry."""
+    impostor = bearer(tmp_path, "SUBJECT", PERSONA["circle_a"].identifier, representative=HUSBAND)
+    query = "{ me { name ... @defer { kind } } }"
+    for accept in (ACCEPT_DEFER, "application/json"):
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(
+                gateway_url,
+                json={"query": query},
+                headers={**impostor, "accept": accept},
+                timeout=NO_HANG,
+            )
+        assert answer.status_code == 401, accept
+        assert answer.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        recorded = await writable_pool.fetchval(
+            "select count(*) from gateway.audit_log where request_id = $1",
+            answer.headers["x-request-id"],
+        )
+        assert recorded == 1, accept
+
+
 async def test_every_deferred_part_is_the_requesters_edition(
     gateway_url: str, tmp_path: Path
 ) -> None:

@@ -4,11 +4,11 @@ Right after a request is authenticated, and before anything is authorised, plann
 fetched, the requester takes one token from its bucket: an institution's (a bank's or a
 government body's, shared by all its operators), a subject's own, or, for an anonymous
 request or one whose token was refused, its client address's (before its body is read: a
-malformed request's refusal is recorded, so it is work too). A bucket holds at most `burst` tokens and refills at
-`per_second`, both set per role (`[rate_limits.<role>]`). With no token left the request
-is refused with `429`, a `Retry-After` saying in how many seconds a token will be there,
-and a GraphQL error coded `RATE_LIMITED`, and recorded in the audit log like any other
-refusal (gateway/http.py).
+malformed request's refusal is recorded, so it is work too). A bucket holds at most `burst`
+tokens and refills at `per_second`, both set per role (`[rate_limits.<role>]`). With no
+token left the request is refused with `429`, a `Retry-After` saying in how many seconds a
+token will be there, and a GraphQL error coded `RATE_LIMITED`, and recorded in the audit
+log like any other refusal (gateway/http.py).
 
 `RateLimits.check` is the stage's one seam; where the buckets live is a `BucketStore`:
 in the process (`ProcessBuckets`, the default: each replica counts alone, so N replicas

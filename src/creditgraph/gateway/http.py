@@ -368,6 +368,14 @@ async def _answer(
         parsed = gateway.documents.get(resolved.query).document
         _, _, coerced = gateway.operation(resolved.query, variables, params.operation_name)
         if defer.deferring(parsed, params.operation_name, coerced):
+            if access is not None and requester is not None:
+                # the answer streams once begun: a token the database refuses (a
+                # representative) is refused, and recorded, before the first part
+                try:
+                    await access.policy.confirm(requester)
+                except Unauthenticated as exc:
+                    refusals.operation = operation.name
+                    return await refusals.unauthenticated(exc)
             runner = _Runner(gateway, access, requester, request_id, params.operation_name)
             return StreamingResponse(
                 _parts(runner, parsed, resolved.query, variables, coerced),
