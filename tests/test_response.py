@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import build_schema, parse
+import pytest
+from graphql import ExecutionResult, build_schema, execute, parse
 
 from creditgraph.gateway.operation import normalize
 from creditgraph.gateway.response import ResponseShaper
@@ -98,3 +99,81 @@ def test_a_non_list_for_a_list_field_is_null_with_an_error() -> None:
     shaped, errors = shape("{ people { name } }", {"people": {"name": "A"}})
     assert shaped == {"people": None}
     assert errors[0]["path"] == ["people"]
+
+
+# The shaper compiles each operation once (what each object type under each selection
+# needs) and copies plain scalars wholesale; graphql-core completing the same answer
+# with its default resolvers is the reference for what comes out, nulls and errors
+# included. Each case is a document and a merged answer that reach one branch of it.
+WIDE = build_schema(
+    """
+    type Query { one: Item, many: [Item!], maybe: [Item], strict: Item!, node: Node,
+                 nodes: [Node!]! }
+    interface Node { id: ID! }
+    type Item implements Node {
+      id: ID!, label: String, count: Int!, tags: [String!], notes: [String],
+      moods: [Mood!], mood: Mood!, grid: [[Int!]!], child: Item, children: [Item!]!
+    }
+    type Other implements Node { id: ID!, code: String! }
+    enum Mood { HAPPY, GRUMPY }
+    """
+)
+WIDE_POSSIBLE = {"Node": {"Item", "Other"}}
+ITEM = {
+    "__typename": "Item",
+    "id": "i",
+    "label": "L",
+    "count": 1,
+    "tags": ["a", "b"],
+    "notes": ["x", None],
+    "moods": ["HAPPY"],
+    "mood": "GRUMPY",
+    "grid": [[1, 2], [3]],
+    "child": None,
+    "children": [],
+}
+ALL = "id label count tags notes moods mood grid __typename"
+CASES = [
+    ("{ one { " + ALL + " } }", {"one": ITEM}),
+    ("{ one { label id } many { count id } }", {"one": ITEM, "many": [ITEM, ITEM]}),
+    ("{ one { count label } }", {"one": {**ITEM, "count": None}}),
+    ("{ strict { count } }", {"strict": {**ITEM, "count": None}}),
+    ("{ one { tags } }", {"one": {**ITEM, "tags": ["a", None, "c"]}}),
+    ("{ one { notes } }", {"one": {**ITEM, "notes": [None, None]}}),
+    ("{ one { moods label } }", {"one": {**ITEM, "moods": ["HAPPY", "SLEEPY"]}}),
+    ("{ one { mood label } }", {"one": {**ITEM, "mood": "SLEEPY"}}),
+    ("{ one { grid } }", {"one": {**ITEM, "grid": [[1], [2, None], [3]]}}),
+    ("{ one { grid } }", {"one": {**ITEM, "grid": [[1], None]}}),
+    ("{ many { id count } }", {"many": [ITEM, {**ITEM, "count": None}, ITEM]}),
+    ("{ maybe { id count } }", {"maybe": [ITEM, {**ITEM, "count": None}, None]}),
+    ("{ many { id } }", {"many": [ITEM, None]}),
+    ("{ one { children { count } } }", {"one": {**ITEM, "children": [{**ITEM, "count": None}]}}),
+    ("{ one { child { child { mood } } } }", {"one": {**ITEM, "child": {**ITEM, "child": ITEM}}}),
+    ("{ one { label child { count } } }", {"one": {**ITEM, "child": {"count": None}}}),
+    ("{ node { id ... on Item { count tags } ... on Other { code } } }", {"node": ITEM}),
+    (
+        "{ nodes { __typename ... on Other { code } ... on Item { mood } } }",
+        {"nodes": [ITEM, {"__typename": "Other", "id": "o", "code": "C"}]},
+    ),
+    (
+        "{ nodes { ... on Other { code } } }",
+        {"nodes": [{"__typename": "Other", "id": "o", "code": None}]},
+    ),
+    ("{ one { tags } }", {"one": {**ITEM, "tags": "a"}}),
+]
+
+
+@pytest.mark.parametrize(("query", "data"), CASES)
+def test_the_shaper_completes_as_graphql_core_does(query: str, data: dict[str, Any]) -> None:
+    document = parse(query)
+    shaper = ResponseShaper(WIDE, lambda name: WIDE_POSSIBLE.get(name, {name}))
+    operation = normalize(document, None, {})
+    for _ in range(2):  # the second time through the shapes compiled by the first
+        errors: list[dict[str, Any]] = []
+        shaped = shaper.shape(operation, data, errors)
+        expected = execute(WIDE, document, root_value=data)
+        assert isinstance(expected, ExecutionResult)
+        assert shaped == expected.data
+        assert sorted(map(str, (error["path"] for error in errors))) == sorted(
+            str(error.path) for error in expected.errors or ()
+        )

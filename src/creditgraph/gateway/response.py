@@ -9,20 +9,33 @@ applies the spec's null propagation: a null in a non-null position nulls
 the nearest nullable parent, with an error unless one already explains it.
 It costs a dictionary lookup or two per field, where re-running graphql-core's
 execution would cost ~12 µs per field.
+
+What the walk needs of the schema and the selections is compiled once per
+operation (the operation is cached with its plan, so a repeated request finds
+it compiled): each object type under each selection becomes a tuple of
+entries (response key, what answers it, how its value completes), with every
+type wrapper, enum and abstract type read once. The walk then does no
+CollectFields, no isinstance chain over GraphQL types and no path copies: an
+object's place is a (parent, step) chain (gateway/tree.py), spelled out only
+for an error.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
+from weakref import WeakKeyDictionary
 
 from graphql import (
     GraphQLEnumType,
     GraphQLInterfaceType,
     GraphQLList,
+    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLUnionType,
     OperationType,
     is_abstract_type,
     is_leaf_type,
@@ -31,6 +44,7 @@ from graphql import (
 from creditgraph.gateway.errors import Path, error
 from creditgraph.gateway.introspection import is_introspection
 from creditgraph.gateway.operation import Operation, PossibleTypes, Selection
+from creditgraph.gateway.tree import Where, spelled
 
 
 class _Null(Exception):
@@ -41,9 +55,48 @@ class _Null(Exception):
 
 _NULL = _Null()
 
+# what a position's value is, decided once per operation instead of once per value
+_SCALAR, _ENUM, _LIST, _OBJECT, _ABSTRACT = range(5)
+# what answers an entry of an object: the type's name, introspection, or the merged answer
+_TYPENAME, _INTROSPECTION, _FIELD = range(3)
+# at an abstract position: a `__typename` that names no possible type of it
+_UNKNOWN: Final = "unknown"
+
+
+@dataclass(slots=True, eq=False)
+class _Completion:
+    """How the value at one position completes: its wrappers and kind, read once.
+
+    An object position's shape is compiled when an answer first reaches it (one per
+    concrete type at an abstract position), so only what answers reach is compiled."""
+
+    non_null: bool
+    kind: int
+    type_: GraphQLNamedType | None = None
+    item: _Completion | None = None
+    enum_values: frozenset[str] = frozenset()
+    selections: list[Selection] = field(default_factory=list)
+    shape: _ObjectShape | None = None
+    by_type: dict[str, _ObjectShape | str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, eq=False)
+class _ObjectShape:
+    """One object type under one selection.
+
+    `keys`: every response key in the client's order, each first copied from the merged
+    answer as it is (all a nullable scalar or an introspection field needs); `rest`: the
+    entries that need more, each (response key, what answers it, the type's name or how
+    the value completes), whose results overwrite the copies in place (a dict keeps a
+    key's position when its value is replaced)."""
+
+    keys: tuple[str, ...]
+    rest: tuple[tuple[str, int, Any], ...]
+
 
 class ResponseShaper:
-    """Knows the API schema's field types; holds nothing per request."""
+    """Knows the API schema's field types; holds nothing per request but the compiled
+    shapes of the operations still in use."""
 
     def __init__(self, schema: GraphQLSchema, possible: PossibleTypes) -> None:
         self.schema = schema
@@ -53,6 +106,7 @@ class ResponseShaper:
             for name, type_ in schema.type_map.items()
             if isinstance(type_, GraphQLEnumType)
         }
+        self._compiled: WeakKeyDictionary[Operation, _ObjectShape] = WeakKeyDictionary()
 
     def shape(
         self,
@@ -60,13 +114,90 @@ class ResponseShaper:
         data: dict[str, Any],
         errors: list[dict[str, Any]],
     ) -> dict[str, Any] | None:
-        root = self.schema.get_root_type(OperationType(operation.kind))
-        assert root is not None
+        compiled = self._compiled.get(operation)
+        if compiled is None:
+            root = self.schema.get_root_type(OperationType(operation.kind))
+            assert root is not None
+            compiled = self._compiled[operation] = self._object_shape(
+                operation, root, operation.selections
+            )
         shaping = _Shaping(self, operation, errors)
         try:
-            return shaping.object(root, operation.selections, data, [])
+            return shaping.object(compiled, data, None)
         except _Null:
             return None
+
+    def _object_shape(
+        self,
+        operation: Operation,
+        type_: GraphQLObjectType | GraphQLInterfaceType,
+        selections: list[Selection],
+    ) -> _ObjectShape:
+        entries: list[tuple[str, int, Any]] = []
+        fields = type_.fields
+        for collected in operation.collect(selections, type_.name, self.possible):
+            name = collected.name
+            if name == "__typename":
+                entries.append((collected.response_key, _TYPENAME, type_.name))
+            elif is_introspection(name):
+                entries.append((collected.response_key, _INTROSPECTION, None))
+            else:
+                completion = self._completion(fields[name].type, collected.selections or [])
+                entries.append((collected.response_key, _FIELD, completion))
+        rest = tuple(
+            entry
+            for entry in entries
+            if entry[1] is _TYPENAME
+            or (entry[1] is _FIELD and (entry[2].non_null or entry[2].kind is not _SCALAR))
+        )
+        return _ObjectShape(tuple(entry[0] for entry in entries), rest)
+
+    def _completion(self, type_: GraphQLOutputType, selections: list[Selection]) -> _Completion:
+        non_null = isinstance(type_, GraphQLNonNull)
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+        if isinstance(type_, GraphQLList):
+            return _Completion(non_null, _LIST, item=self._completion(type_.of_type, selections))
+        if is_leaf_type(type_):
+            if isinstance(type_, GraphQLEnumType):
+                return _Completion(non_null, _ENUM, type_, enum_values=self.enum_values[type_.name])
+            return _Completion(non_null, _SCALAR, type_)
+        kind = _ABSTRACT if is_abstract_type(type_) else _OBJECT
+        assert isinstance(type_, GraphQLNamedType)
+        return _Completion(non_null, kind, type_, selections=selections)
+
+    def object_shape(self, operation: Operation, completion: _Completion) -> _ObjectShape:
+        """The shape of an object position's type, compiled on first use."""
+        shape = completion.shape
+        if shape is None:
+            assert isinstance(completion.type_, GraphQLObjectType)
+            shape = completion.shape = self._object_shape(
+                operation, completion.type_, completion.selections
+            )
+        return shape
+
+    def concrete_shape(
+        self, operation: Operation, completion: _Completion, typename: str
+    ) -> _ObjectShape | str:
+        """The shape of an abstract position's object whose `__typename` is `typename`,
+        or `_UNKNOWN` when that names no possible type of the position."""
+        found = completion.by_type.get(typename)
+        if found is None:
+            abstract = completion.type_
+            concrete = self.schema.type_map.get(typename)
+            if concrete is abstract and isinstance(abstract, GraphQLInterfaceType):
+                # an `@interfaceObject`'s answer, asked only for the interface's own fields
+                found = self._object_shape(operation, abstract, completion.selections)
+            elif (
+                isinstance(concrete, GraphQLObjectType)
+                and isinstance(abstract, GraphQLInterfaceType | GraphQLUnionType)
+                and self.schema.is_sub_type(abstract, concrete)
+            ):
+                found = self._object_shape(operation, concrete, completion.selections)
+            else:
+                found = _UNKNOWN
+            completion.by_type[typename] = found
+        return found
 
 
 class _Shaping:
@@ -85,108 +216,108 @@ class _Shaping:
             if "path" in item:
                 self.explain(item["path"])
 
-    def object(
-        self,
-        type_: GraphQLObjectType | GraphQLInterfaceType,
-        selections: list[Selection],
-        source: dict[str, Any],
-        path: Path,
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        fields = type_.fields
-        for collected in self.operation.collect(selections, type_.name, self.shaper.possible):
-            key = collected.response_key
-            name = collected.name
-            if name == "__typename":
-                result[key] = type_.name
+    def object(self, shape: _ObjectShape, source: dict[str, Any], where: Where) -> dict[str, Any]:
+        get = source.get
+        result = {key: get(key) for key in shape.keys}
+        for key, what, payload in shape.rest:
+            if what is _TYPENAME:
+                result[key] = payload
                 continue
-            if is_introspection(name):
-                result[key] = source.get(key)
+            value = result[key]
+            if value is not None and payload.kind is _SCALAR:
                 continue
-            field_type = fields[name].type
-            value = source.get(key)
             try:
-                result[key] = self.value(field_type, value, collected.selections, path, key)
+                result[key] = self.value(payload, value, where, key)
             except _Null:
-                if isinstance(field_type, GraphQLNonNull):
+                if payload.non_null:
                     raise
                 result[key] = None
         return result
 
-    def value(
-        self,
-        type_: GraphQLOutputType,
-        value: Any,
-        selections: list[Selection] | None,
-        parent_path: Path,
-        key: str | int,
-    ) -> Any:
-        if isinstance(type_, GraphQLNonNull):
-            if value is None:
-                self.null_error(type_, [*parent_path, key])
-                raise _NULL
-            completed = self.value(type_.of_type, value, selections, parent_path, key)
-            if completed is None:
-                raise _NULL
-            return completed
+    def value(self, completion: _Completion, value: Any, parent: Where, key: str | int) -> Any:
+        """The completed value at `key` under `parent`; raises `_NULL` for a null (or a
+        value that completed to null) in a non-null position."""
         if value is None:
+            if completion.non_null:
+                self.null_error((parent, key))
+                raise _NULL
             return None
-        if isinstance(type_, GraphQLList):
-            if not isinstance(value, list):
+        completed = self._non_null_value(completion, value, parent, key)
+        if completed is None and completion.non_null:
+            raise _NULL
+        return completed
+
+    def _non_null_value(
+        self, completion: _Completion, value: Any, parent: Where, key: str | int
+    ) -> Any:
+        kind = completion.kind
+        if kind is _SCALAR:
+            return value
+        if kind is _ENUM:
+            if value not in completion.enum_values:
+                name = completion.type_.name if completion.type_ is not None else "enum"
                 self.errors.append(
-                    error(
-                        "a subgraph returned a non-list for a list field", path=[*parent_path, key]
-                    )
-                )
-                return None
-            item_type = type_.of_type
-            path = [*parent_path, key]
-            items = []
-            for index, item in enumerate(value):
-                try:
-                    items.append(self.value(item_type, item, selections, path, index))
-                except _Null:
-                    if isinstance(item_type, GraphQLNonNull):
-                        raise
-                    items.append(None)
-            return items
-        if is_leaf_type(type_):
-            if (
-                isinstance(type_, GraphQLEnumType)
-                and value not in self.shaper.enum_values[type_.name]
-            ):
-                self.errors.append(
-                    error(f"{type_.name} has no value {value!r} here", path=[*parent_path, key])
+                    error(f"{name} has no value {value!r} here", path=spelled((parent, key)))
                 )
                 return None
             return value
-        if not isinstance(value, dict):
-            return None
-        if is_abstract_type(type_):
-            typename = value.get("__typename")
-            concrete = (
-                self.shaper.schema.type_map.get(typename) if isinstance(typename, str) else None
-            )
-            if concrete is type_ and isinstance(type_, GraphQLInterfaceType):
-                # an `@interfaceObject`'s answer, asked only for the interface's own fields
-                return self.object(type_, selections or [], value, [*parent_path, key])
-            if not isinstance(concrete, GraphQLObjectType) or not self.shaper.schema.is_sub_type(
-                type_,
-                concrete,
-            ):
+        if kind is _LIST:
+            if not isinstance(value, list):
                 self.errors.append(
                     error(
-                        f"cannot tell which {type_} this object is",
-                        path=[*parent_path, key],
+                        "a subgraph returned a non-list for a list field",
+                        path=spelled((parent, key)),
                     )
                 )
                 return None
-            return self.object(concrete, selections or [], value, [*parent_path, key])
-        assert isinstance(type_, GraphQLObjectType)
-        return self.object(type_, selections or [], value, [*parent_path, key])
+            return self._list(completion.item, value, (parent, key))
+        if not isinstance(value, dict):
+            return None
+        if kind is _OBJECT:
+            return self.object(
+                self.shaper.object_shape(self.operation, completion), value, (parent, key)
+            )
+        typename = value.get("__typename")
+        shape = (
+            self.shaper.concrete_shape(self.operation, completion, typename)
+            if isinstance(typename, str)
+            else _UNKNOWN
+        )
+        if isinstance(shape, str):
+            self.errors.append(
+                error(
+                    f"cannot tell which {completion.type_} this object is",
+                    path=spelled((parent, key)),
+                )
+            )
+            return None
+        return self.object(shape, value, (parent, key))
 
-    def null_error(self, type_: GraphQLNonNull[Any], path: Path) -> None:
+    def _list(self, item: _Completion | None, value: list[Any], where: Where) -> list[Any]:
+        assert item is not None
+        if item.kind is _SCALAR:
+            # a list of scalars is copied whole; only a null in a non-null item is news
+            if item.non_null and None in value:
+                self.null_error((where, value.index(None)))
+                raise _NULL
+            return list(value)
+        shape = self.shaper.object_shape(self.operation, item) if item.kind is _OBJECT else None
+        items: list[Any] = []
+        for index, element in enumerate(value):
+            try:
+                if shape is not None and element.__class__ is dict:
+                    items.append(self.object(shape, element, (where, index)))
+                else:
+                    items.append(self.value(item, element, where, index))
+            except _Null:
+                if item.non_null:
+                    raise
+                items.append(None)
+        return items
+
+    def null_error(self, where: Where) -> None:
         """Explain a null in a non-null position, unless an error at, above or below does."""
+        path = spelled(where)
         if tuple(path) in self.below or any(
             tuple(path[:length]) in self.explained for length in range(1, len(path))
         ):
