@@ -45,6 +45,7 @@ from creditgraph.seed.personas import (
 )
 from creditgraph.seed.tables import COLUMNS, Rows
 from creditgraph.server import build_app
+from tests.bureau_clock import set_bureau_day
 from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
 
 SEED_SQL = load_queries(Path(seed.__file__).parent / "sql" / "seed.sql")
@@ -84,7 +85,7 @@ def fragment(edition: str) -> str:
           repaymentGrid { statuses }
           repayments { nodes { month status } }
         } } }
-        scores(scale: BUREAU) { value reasons { code } }
+        scores(scale: BUREAU) { value observedAt reasons { code } }
     """
     history = "scoreHistory(scale: BUREAU) { nodes { value reasons { code } } }"
     shown = {
@@ -279,6 +280,149 @@ async def bureau(migrated_pool: asyncpg.Pool) -> asyncpg.Pool:
     return migrated_pool
 
 
+class Desk:
+    """The bureau's HTTP app seen from outside: furnishers send files, readers ask."""
+
+    def __init__(self, client: httpx.AsyncClient, home: Path) -> None:
+        self.client = client
+        self.home = home
+
+    async def furnish(self, institution: str, lines: list[dict[str, Any]]) -> None:
+        token = mint_furnisher_token(self.home, institution, "ageing", env=NO_ENV)
+        response = await self.client.post(
+            "/furnish",
+            content=body(lines),
+            headers={"authorization": f"Bearer {token}", "content-type": "application/jsonl"},
+        )
+        answers = [json.loads(line) for line in response.text.splitlines()]
+        assert answers[-1]["summary"]["rejected"] == 0, answers
+
+    async def ask(self, headers: dict[str, str], query: str, **variables: str) -> dict[str, Any]:
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+        answer: dict[str, Any] = response.json()
+        assert "errors" not in answer, answer
+        data: dict[str, Any] = answer["data"]
+        return data
+
+    async def file_of(self, pool: asyncpg.Pool, who: str, ended: date) -> None:
+        """Every kind of negative record of `who`, ended on `ended`, and consent for the
+        BANK and SOCIAL editions."""
+        await self.furnish(EASTBRIDGE_BANK.code, bank_file(who, ended))
+        await self.furnish(XIHU_COURT.code, court_file(who, ended))
+        await self.furnish(TAX_BUREAU.code, agency_file(who, ended))
+        async with pool.acquire() as conn:
+            await conn.execute(CIVIL_JUDGMENT, who, ended, XIHU_COURT.code)
+            await conn.execute(UTILITY_ARREAR, who, ended)
+        subject = bearer(self.home, "SUBJECT", who)
+        for grantee, edition in ((EASTBRIDGE_BANK, "BANK"), (HARBOUR_FINANCE, "SOCIAL")):
+            grant = (
+                "mutation($to: String!, $edition: Edition!) { grantConsent(grantee: $to, "
+                "purpose: LOAN_APPROVAL, edition: $edition) { id } }"
+            )
+            await self.ask(subject, grant, to=grantee.code, edition=edition)
+
+    async def reports(self, who: str, extra: str = "") -> dict[str, dict[str, Any]]:
+        """`who`'s report in every edition (the SUBJECT's with `extra` fields besides)."""
+        found: dict[str, dict[str, Any]] = {}
+        for edition, headers, purpose in (
+            ("SUBJECT", bearer(self.home, "SUBJECT", who), None),
+            ("BANK", bearer(self.home, "BANK", EASTBRIDGE_BANK.code, "o"), "LOAN_APPROVAL"),
+            ("SOCIAL", bearer(self.home, "BANK", HARBOUR_FINANCE.code, "o"), "LOAN_APPROVAL"),
+            (
+                "GOVERNMENT",
+                bearer(self.home, "GOVERNMENT", TAX_BUREAU.code),
+                "PUBLIC_CREDIT_CHECK",
+            ),
+        ):
+            if purpose is None:
+                own = "query { me { ...report " + extra + " } }"
+                found[edition] = (await self.ask(headers, own + fragment(edition)))["me"]
+            else:
+                query = REPORT + fragment(edition)
+                data = await self.ask(headers, query, id=who, purpose=purpose)
+                found[edition] = data["subject"]
+        return found
+
+
+def serving(tmp_path: Path, pool: asyncpg.Pool) -> Any:
+    """The gateway's app with the edition policy and furnishing, served over real HTTP."""
+    gateway = in_process_gateway(pool)
+    access = Access(
+        TokenVerifier.from_settings(tmp_path, NO_ENV),
+        PolicyGateway(gateway, Policy.load(policy_path()), pool),
+        TokenVerifier.from_settings(tmp_path, NO_ENV, furnishing=True),
+    )
+    return uvicorn_serving(build_app(gateway, pool=pool, access=access))
+
+
+def assert_kept(kept: dict[str, Any], edition: str) -> None:
+    """Every record is there, and what is derived from them (the day before)."""
+    assert len(kept["enforcementCases"]["nodes"]) == 1, edition
+    for field in (
+        "dishonestListings",
+        "consumptionRestrictions",
+        "taxArrears",
+        "civilJudgments",
+        "utilityArrears",
+    ):
+        assert len(kept[field]) == 1, (edition, field)
+    assert sorted(a["kind"] for a in kept["administrativeActions"]) == ["AWARD", "PENALTY"]
+    assert sorted(e["colour"] for e in kept["listEntries"]) == ["BLACK", "RED"]
+    # the adverse record count: the concluded case and the penalty
+    assert kept["publicRecordCount"] == 2, edition
+    if "creditSummary" in kept:
+        assert kept["creditSummary"] == {
+            "overdueMonths24m": 3,
+            "longestOverdueRun24m": 3,
+            "seriousDelinquency": True,
+            "fourNots": {"notBlack": {"passed": True}},
+        }, edition
+    if "accounts" in kept:
+        (account,) = kept["accounts"]["nodes"]
+        statuses = [m["status"] for m in account["account"]["repayments"]["nodes"]]
+        assert statuses == list("C321NN"), edition
+        assert account["account"]["repaymentGrid"]["statuses"].startswith("C321NN/")
+        (score,) = kept["scores"]
+        assert {r["code"] for r in score["reasons"]} >= DELINQUENCY
+
+
+def assert_gone(gone: dict[str, Any], edition: str) -> None:
+    """Only the positive records are left, and nothing derived from the negative ones."""
+    assert gone["enforcementCases"]["nodes"] == [], edition
+    for field in (
+        "dishonestListings",
+        "consumptionRestrictions",
+        "taxArrears",
+        "civilJudgments",
+        "utilityArrears",
+    ):
+        assert gone[field] == [], (edition, field)
+    assert [a["kind"] for a in gone["administrativeActions"]] == ["AWARD"]
+    assert [e["colour"] for e in gone["listEntries"]] == ["RED"]
+    assert gone["publicRecordCount"] == 0, edition
+    if "creditSummary" in gone:
+        assert gone["creditSummary"] == {
+            "overdueMonths24m": 0,
+            "longestOverdueRun24m": 0,
+            "seriousDelinquency": False,
+            "fourNots": {"notBlack": {"passed": True}},
+        }, edition
+    if "accounts" in gone:
+        (account,) = gone["accounts"]["nodes"]
+        # the overdue months leave; the months in order and the settlement stay
+        statuses = [m["status"] for m in account["account"]["repayments"]["nodes"]]
+        assert statuses == list("CNN"), edition
+        assert account["account"]["repaymentGrid"]["statuses"].startswith("C###NN/")
+        # a score is shown only if it counted none of them (none at all until one is made)
+        for score in gone["scores"]:
+            assert not DELINQUENCY & {r["code"] for r in score["reasons"]}, edition
+
+
+DELINQUENCY = {"SERIOUS_DELINQUENCY", "RECENT_DELINQUENCY"}
+
+
 async def test_negative_records_leave_every_edition_the_signals_and_the_scores_on_their_day(
     tmp_path: Path, bureau: asyncpg.Pool
 ) -> None:
@@ -292,129 +436,98 @@ async def test_negative_records_leave_every_edition_the_signals_and_the_scores_o
         }
     assert leaves == {LEAVES_TODAY: today, LEAVES_TOMORROW: today + timedelta(days=1)}
 
-    gateway = in_process_gateway(bureau)
-    access = Access(
-        TokenVerifier.from_settings(tmp_path, NO_ENV),
-        PolicyGateway(gateway, Policy.load(policy_path()), bureau),
-        TokenVerifier.from_settings(tmp_path, NO_ENV, furnishing=True),
-    )
-    app = build_app(gateway, pool=bureau, access=access)
-    async with uvicorn_serving(app) as url, httpx.AsyncClient(base_url=url) as client:
-
-        async def furnish(institution: str, lines: list[dict[str, Any]]) -> None:
-            token = mint_furnisher_token(tmp_path, institution, "ageing", env=NO_ENV)
-            response = await client.post(
-                "/furnish",
-                content=body(lines),
-                headers={"authorization": f"Bearer {token}", "content-type": "application/jsonl"},
-            )
-            answers = [json.loads(line) for line in response.text.splitlines()]
-            assert answers[-1]["summary"]["rejected"] == 0, answers
-
-        async def ask(headers: dict[str, str], query: str, **variables: str) -> dict[str, Any]:
-            response = await client.post(
-                "/graphql", json={"query": query, "variables": variables}, headers=headers
-            )
-            answer: dict[str, Any] = response.json()
-            assert "errors" not in answer, answer
-            data: dict[str, Any] = answer["data"]
-            return data
-
+    async with serving(tmp_path, bureau) as url, httpx.AsyncClient(base_url=url) as client:
+        desk = Desk(client, tmp_path)
         for who, day in ended.items():
-            await furnish(EASTBRIDGE_BANK.code, bank_file(who, day))
-            await furnish(XIHU_COURT.code, court_file(who, day))
-            await furnish(TAX_BUREAU.code, agency_file(who, day))
-            async with bureau.acquire() as conn:
-                await conn.execute(CIVIL_JUDGMENT, who, day, XIHU_COURT.code)
-                await conn.execute(UTILITY_ARREAR, who, day)
-            subject = bearer(tmp_path, "SUBJECT", who)
-            for grantee, edition in ((EASTBRIDGE_BANK, "BANK"), (HARBOUR_FINANCE, "SOCIAL")):
-                grant = (
-                    "mutation($to: String!, $edition: Edition!) { grantConsent(grantee: $to, "
-                    "purpose: LOAN_APPROVAL, edition: $edition) { id } }"
-                )
-                await ask(subject, grant, to=grantee.code, edition=edition)
-
+            await desk.file_of(bureau, who, day)
         # furnishing scored both today, with the months still on the reports; a score made
         # yesterday counted both files' overdue months
         async with bureau.acquire() as conn:
             yesterday = datetime.combine(today - timedelta(days=1), time(12), UTC)
             await recompute_bureau_scores(conn, at=yesterday)
-
-        reports: dict[tuple[str, str], dict[str, Any]] = {}
-        for who in ended:
-            for edition, headers, purpose in (
-                ("SUBJECT", bearer(tmp_path, "SUBJECT", who), None),
-                ("BANK", bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "o"), "LOAN_APPROVAL"),
-                ("SOCIAL", bearer(tmp_path, "BANK", HARBOUR_FINANCE.code, "o"), "LOAN_APPROVAL"),
-                (
-                    "GOVERNMENT",
-                    bearer(tmp_path, "GOVERNMENT", TAX_BUREAU.code),
-                    "PUBLIC_CREDIT_CHECK",
-                ),
-            ):
-                if purpose is None:
-                    data = await ask(headers, OWN_REPORT + fragment(edition))
-                    reports[who, edition] = data["me"]
-                else:
-                    data = await ask(headers, REPORT + fragment(edition), id=who, purpose=purpose)
-                    reports[who, edition] = data["subject"]
+        reports = {who: await desk.reports(who) for who in ended}
 
     for edition in ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT"):
-        kept, gone = reports[LEAVES_TOMORROW, edition], reports[LEAVES_TODAY, edition]
-        # the day before: every record is there; on the day: only the positive ones
-        assert len(kept["enforcementCases"]["nodes"]) == 1, edition
-        assert gone["enforcementCases"]["nodes"] == [], edition
-        for field in ("dishonestListings", "consumptionRestrictions", "taxArrears"):
-            assert len(kept[field]) == 1, (edition, field)
-            assert gone[field] == [], (edition, field)
-        assert sorted(a["kind"] for a in kept["administrativeActions"]) == ["AWARD", "PENALTY"]
-        assert [a["kind"] for a in gone["administrativeActions"]] == ["AWARD"]
-        assert sorted(e["colour"] for e in kept["listEntries"]) == ["BLACK", "RED"]
-        assert [e["colour"] for e in gone["listEntries"]] == ["RED"]
-        for field in ("civilJudgments", "utilityArrears"):
-            assert len(kept[field]) == 1, (edition, field)
-            assert gone[field] == [], (edition, field)
-        # the adverse record count: the concluded case and the penalty, then nothing
-        assert (kept["publicRecordCount"], gone["publicRecordCount"]) == (2, 0), edition
-
-    for edition in ("SUBJECT", "BANK", "SOCIAL"):
-        kept, gone = reports[LEAVES_TOMORROW, edition], reports[LEAVES_TODAY, edition]
-        assert kept["creditSummary"] == {
-            "overdueMonths24m": 3,
-            "longestOverdueRun24m": 3,
-            "seriousDelinquency": True,
-            "fourNots": {"notBlack": {"passed": True}},
-        }, edition
-        assert gone["creditSummary"] == {
-            "overdueMonths24m": 0,
-            "longestOverdueRun24m": 0,
-            "seriousDelinquency": False,
-            "fourNots": {"notBlack": {"passed": True}},
-        }, edition
-
+        kept, gone = reports[LEAVES_TOMORROW][edition], reports[LEAVES_TODAY][edition]
+        assert_kept(kept, edition)
+        assert_gone(gone, edition)
     for edition in ("SUBJECT", "BANK"):
-        kept, gone = reports[LEAVES_TOMORROW, edition], reports[LEAVES_TODAY, edition]
-        (kept_account,) = kept["accounts"]["nodes"]
-        (gone_account,) = gone["accounts"]["nodes"]
-        assert [m["status"] for m in kept_account["account"]["repayments"]["nodes"]] == list(
-            "C321NN"
-        )
-        # the overdue months leave; the months in order and the settlement stay
-        assert [m["status"] for m in gone_account["account"]["repayments"]["nodes"]] == list("CNN")
-        assert kept_account["account"]["repaymentGrid"]["statuses"].startswith("C321NN/")
-        assert gone_account["account"]["repaymentGrid"]["statuses"].startswith("C###NN/")
-        # the latest score counts the months the day before they leave, and not on the day
-        delinquency = {"SERIOUS_DELINQUENCY", "RECENT_DELINQUENCY"}
-        ((kept_score,), (score,)) = kept["scores"], gone["scores"]
-        assert delinquency <= {r["code"] for r in kept_score["reasons"]}
-        assert not delinquency & {r["code"] for r in score["reasons"]}
-        assert score["value"] > kept_score["value"]
+        kept, gone = reports[LEAVES_TOMORROW][edition], reports[LEAVES_TODAY][edition]
+        assert gone["scores"][0]["value"] > kept["scores"][0]["value"]
 
     # the score made yesterday counted the months: it is shown the day before they leave, and
     # no longer on the day they leave
-    kept, gone = reports[LEAVES_TOMORROW, "SUBJECT"], reports[LEAVES_TODAY, "SUBJECT"]
+    kept, gone = reports[LEAVES_TOMORROW]["SUBJECT"], reports[LEAVES_TODAY]["SUBJECT"]
     history = kept["scoreHistory"]["nodes"]
     assert len(history) == 2
-    assert all(delinquency <= {r["code"] for r in o["reasons"]} for o in history)
+    assert all({r["code"] for r in o["reasons"]} >= DELINQUENCY for o in history)
     assert [o["value"] for o in gone["scoreHistory"]["nodes"]] == [gone["scores"][0]["value"]]
+
+
+# another scorer's observation of one subject, made on the day $2 on the scale $3 (in its
+# first band, $4 above its bottom), which the bureau is told nothing of: what it counted is
+# unknown
+OTHER_SCORE = """
+insert into scores.observations (model_id, subject_identifier, value, band, observed_at)
+select m.id, $1, b.lower + $4::int, b.name, $2::date + time '12:00'
+from scores.models m
+join scores.bands b on b.model_id = m.id and b.ordinal = 1
+where m.scale = $3
+"""
+OTHER_SCORES = """
+    city: scores(scale: CITY) { value }
+    cityHistory: scoreHistory(scale: CITY) { nodes { value } }
+    commercial: scores(scale: COMMERCIAL) { value }
+"""
+
+
+async def test_one_record_read_the_day_before_and_the_day_it_ages_out_by_the_one_clock(
+    tmp_path: Path, bureau: asyncpg.Pool
+) -> None:
+    # one file, every negative record ended on one day: the bureau's clock is moved to the day
+    # before it ages out, then to the day it does, and the same file is read on both
+    ended = date(2020, 6, 15)
+    leaves = date(2025, 6, 15)
+    assert await bureau.fetchval("select common.ages_out_on($1)", ended) == leaves
+    await set_bureau_day(bureau, leaves - timedelta(days=1))
+
+    async with serving(tmp_path, bureau) as url, httpx.AsyncClient(base_url=url) as client:
+        desk = Desk(client, tmp_path)
+        await desk.file_of(bureau, LEAVES_TODAY, ended)  # furnishing scores it on that day
+        async with bureau.acquire() as conn:
+            for scale in ("CITY", "COMMERCIAL"):
+                # made while the records were on the file: shown until the first ages out
+                made = leaves - timedelta(days=30)
+                await conn.execute(OTHER_SCORE, LEAVES_TODAY, made, scale, 0)
+            # a city score made before any of the records began: it counted none of them
+            await conn.execute(OTHER_SCORE, LEAVES_TODAY, date(2018, 1, 10), "CITY", 1)
+        before = await desk.reports(LEAVES_TODAY, OTHER_SCORES)
+        await set_bureau_day(bureau, leaves)
+        on_the_day = await desk.reports(LEAVES_TODAY, OTHER_SCORES)
+        # the bureau scores everyone by the same clock: on the day, without the months
+        async with bureau.acquire() as conn:
+            await recompute_bureau_scores(conn)
+        rescored = await desk.reports(LEAVES_TODAY, OTHER_SCORES)
+
+    for edition in ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT"):
+        assert_kept(before[edition], edition)
+        assert_gone(on_the_day[edition], edition)
+    # furnishing scored the file the day before, counting the overdue months: that score is
+    # shown the day before and not on the day, until the bureau scores the file again
+    for edition in ("SUBJECT", "BANK"):
+        assert on_the_day[edition]["scores"] == [], edition
+        (score,) = rescored[edition]["scores"]
+        assert not DELINQUENCY & {r["code"] for r in score["reasons"]}, edition
+        assert score["observedAt"].startswith(leaves.isoformat()), edition
+        assert score["value"] > before[edition]["scores"][0]["value"], edition
+
+    # the city and commercial scores made while the records were on the file are shown the
+    # day before, and not on the day; the city score made before them stays
+    kept, gone = before["SUBJECT"], on_the_day["SUBJECT"]
+    (city,) = kept["city"]
+    (old_city,) = gone["city"]
+    assert old_city["value"] == city["value"] + 1
+    assert [o["value"] for o in kept["cityHistory"]["nodes"]] == [city["value"], city["value"] + 1]
+    assert [o["value"] for o in gone["cityHistory"]["nodes"]] == [city["value"] + 1]
+    assert len(kept["commercial"]) == 1
+    assert gone["commercial"] == []

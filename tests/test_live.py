@@ -14,7 +14,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -159,7 +159,12 @@ async def test_a_bank_hears_of_the_notice_due_when_an_entry_comes_into_force(
     day = await today(writable_pool)
     await list_entry(writable_pool, FIRM, day - timedelta(9), day)
     calendar = [day]
-    relay = MeasureNotices(writable_pool, today=lambda: calendar[0], interval=0.05)
+
+    async def calendar_day() -> date:
+        return calendar[0]
+
+    relay = MeasureNotices(writable_pool, today=calendar_day, interval=0.05)
+    assert await relay.tick() == []  # its first look notes the day
     hub = LiveHub(writable_pool, relays=(relay,))
     bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "post-loan desk")
     async with (

@@ -23,6 +23,7 @@ from creditgraph.access.tokens import mint_demo_token
 from creditgraph.measures import catalogue
 from creditgraph.measures.catalogue import CatalogueError
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU, WESTLAKE_BANK
+from tests.bureau_clock import set_bureau_day
 from tests.cli_helpers import assert_one_line_error, cli_env, free_port, run_cli
 from tests.test_subject_rights import Graph, error_codes
 from tests.test_subject_rights import graph as graph  # the fixture, shared
@@ -607,3 +608,52 @@ def test_subscriptions_are_kept_by_the_operator(
         (EASTBRIDGE_BANK.code, False),
         (WESTLAKE_BANK.code, True),
     }
+
+
+async def test_with_the_clock_moved_an_entrys_state_measures_notices_and_ageing_agree(
+    graph: Graph, writable_pool: asyncpg.Pool
+) -> None:
+    # an entry whose notice period is still to come by the calendar, which exits two months
+    # after it comes into force; the bureau's one clock is moved through its life, and every
+    # look agrees on where it stands: its state, its measures, the notice and its ageing
+    day = await today(writable_pool)
+    entry = await list_entry(writable_pool, FIRM, day + timedelta(20), day + timedelta(29))
+    exited = day + timedelta(60)
+    await writable_pool.execute(
+        "update public_records.list_entries set exited_on = $2, exit_reason = 'EXPIRED'"
+        " where id = $1",
+        entry,
+        exited,
+    )
+    leaves: date = await writable_pool.fetchval("select common.ages_out_on($1)", exited)
+
+    async def look(on: date) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        await set_bureau_day(writable_pool, on)
+        answer = await graph.ask(
+            graph.bank(EASTBRIDGE_BANK.code), BANK_LOOK, {"id": FIRM.identifier}
+        )
+        assert "errors" not in answer, answer
+        subject = answer["data"]["subject"]
+        return (
+            by_id(subject["listEntries"]).get(str(entry)),
+            by_id(subject["measureNotices"], "entryId").get(str(entry)),
+        )
+
+    in_notice, no_notice = await look(day + timedelta(29))
+    assert in_notice is not None
+    assert (in_notice["state"], in_notice["measures"], no_notice) == ("IN_NOTICE", [], None)
+
+    in_force, notice = await look(day + timedelta(30))
+    assert in_force is not None
+    assert notice is not None
+    assert in_force["state"] == "IN_FORCE"
+    assert [m["code"] for m in in_force["measures"]] == TAX_BLACK_MEASURES
+    assert notice["dueOn"] == (day + timedelta(30)).isoformat()
+    assert [m["code"] for m in notice["measures"]] == NOTIFIED_MEASURES
+
+    ended, _ = await look(leaves - timedelta(days=1))
+    assert ended is not None
+    assert (ended["state"], ended["measures"]) == ("EXITED", [])
+
+    # five years after it exited, the entry and what was derived from it leave together
+    assert await look(leaves) == (None, None)

@@ -159,10 +159,10 @@ cross join lateral (values
         when s.first_line <> s.line then
             format('the same account and month are already at line %s', s.first_line)
         when s.month < date_trunc('month', s.opened_on) then 'before the account opened'
-        when s.month > date_trunc('month', current_date) then 'a month still to come' end),
+        when s.month > date_trunc('month', common.today()) then 'a month still to come' end),
     ('overdueAmount', case when (s.status ~ '^[1-7]$') <> (s.overdue_amount > 0) then
         'above zero exactly when the month is overdue (1-7)' end),
-    ('subjectNotifiedOn', case when s.notified_on > current_date then 'a day still to come' end)
+    ('subjectNotifiedOn', case when s.notified_on > common.today() then 'a day still to come' end)
 ) c(field, reason)
 where c.reason is not null;
 
@@ -301,9 +301,9 @@ cross join lateral (values
     ('balance', case when a.status = 'CLOSED' and a.balance <> 0 then
         'a closed account owes nothing: 0' end),
     ('maturesOn', case when a.matures_on <= a.opened_on then 'after openedOn' end),
-    ('reportedOn', case when a.reported_on > current_date then 'a day still to come' end),
-    ('openedOn', case when a.opened_on > current_date then 'a day still to come' end),
-    ('subjectNotifiedOn', case when a.notified_on > current_date then 'a day still to come' end),
+    ('reportedOn', case when a.reported_on > common.today() then 'a day still to come' end),
+    ('openedOn', case when a.opened_on > common.today() then 'a day still to come' end),
+    ('subjectNotifiedOn', case when a.notified_on > common.today() then 'a day still to come' end),
     ('borrowerName', case when a.borrower_id is null and a.borrower_name is null then
         'required: the bureau does not know this borrower yet' end),
     ('coBorrowerName', case
@@ -430,7 +430,7 @@ where first_line <> line
 union all
 select line, 'subjectNotifiedOn', 'a day still to come'
 from furnish_public
-where notified_on > current_date;
+where notified_on > common.today();
 
 -- name: public_merge
 select furnishing.merge_public($1::jsonb, $2, $3, $4);

@@ -13,7 +13,7 @@ calendar: once a day turns, the entries that take effect that day by their dates
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from typing import Final
 
@@ -40,26 +40,31 @@ class MeasureNotices:
     topic = TOPIC
 
     def __init__(
-        self, pool: asyncpg.Pool, *, today: Callable[[], date] = date.today, interval: float = 60
+        self,
+        pool: asyncpg.Pool,
+        *,
+        today: Callable[[], Awaitable[date]] | None = None,
+        interval: float = 60,
     ) -> None:
-        """`today`: the calendar the notices are due by (the API's, date.today); `interval`:
-        seconds between looks at it."""
+        """`today`: the calendar the notices are due by (default: the API's, the bureau's day
+        `common.today()`); `interval`: seconds between looks at it. The first look only notes
+        the day; each later one that finds it turned works out what took effect on it."""
         self._pool = pool
-        self._today = today
+        self._today = today if today is not None else lambda: dl.today(pool)
         self.interval = interval
-        self._day = today()
+        self._day: date | None = None
 
     async def notified(self, payload: Mapping[str, object]) -> Sequence[Delivery]:
         subject = payload.get("subject")
         if not isinstance(subject, str):
             return []
-        return await self._due([subject], self._today())
+        return await self._due([subject], await self._today())
 
     async def tick(self) -> Sequence[Delivery]:
-        day = self._today()
-        if day == self._day:
+        day = await self._today()
+        last, self._day = self._day, day
+        if last is None or day == last:
             return []
-        self._day = day
         return await self._due(await dl.subjects_coming_into_force(self._pool, day), day)
 
     async def _due(self, subjects: list[str], day: date) -> list[Delivery]:

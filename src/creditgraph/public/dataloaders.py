@@ -84,3 +84,9 @@ async def subjects_coming_into_force(pool: asyncpg.Pool, day: date) -> list[str]
     """The subjects with a list entry that takes effect on `day` by its dates alone."""
     rows = await pool.fetch(SQL["subjects_coming_into_force"], day)
     return [str(row["subject_identifier"]) for row in rows]
+
+
+async def today(conn: asyncpg.Pool | asyncpg.Connection) -> date:
+    """The bureau's day (common.today()): the one clock the records' reads compare with."""
+    day: date = await conn.fetchval(SQL["today"])
+    return day

@@ -32,6 +32,7 @@ from asyncpg import Connection, Record
 from creditgraph.db.queries import load_queries
 from creditgraph.errors import CreditgraphError
 from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_uscc
+from creditgraph.public import dataloaders as dl
 from creditgraph.public.enums import ListEntryState, ObjectionOutcome
 from creditgraph.public.types import list_entry_state
 
@@ -159,7 +160,7 @@ async def subscribe(conn: Connection, institution: str, *, on: date | None = Non
     """The institution receives notices from `on` (default today); the day it starts."""
     code = institution_code(institution)
     async with conn.transaction():
-        today: date = await conn.fetchval(SQL["today"])
+        today = await dl.today(conn)
         start = on or today
         if start < today:
             raise DecisionRefused(
@@ -179,7 +180,7 @@ async def unsubscribe(conn: Connection, institution: str, *, on: date | None = N
     """From `on` (default today) the institution receives no new notices; the day it stops."""
     code = institution_code(institution)
     async with conn.transaction():
-        today: date = await conn.fetchval(SQL["today"])
+        today = await dl.today(conn)
         last = on or today
         if last < today:
             raise DecisionRefused(f"--on {last} is in the past: a subscription ends today or later")

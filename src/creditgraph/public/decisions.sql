@@ -1,9 +1,6 @@
 -- The listing body's answers to objections and repair applications, and the
 -- institutions' subscriptions to notices (public/decisions.py).
 
--- name: today
-select current_date;
-
 -- name: objections
 -- Objections (all, only the open ones when $1, or the one with id $2), open ones first,
 -- soonest notice end first.
@@ -24,14 +21,14 @@ returning entry_id;
 -- An upheld objection: the listing never takes effect, and the entry says why it ended.
 update public_records.list_entries
 set objection_outcome = 'UPHELD', effective_on = null,
-    exited_on = greatest(current_date, notice_starts_on), exit_reason = 'OBJECTION_UPHELD'
+    exited_on = greatest(common.today(), notice_starts_on), exit_reason = 'OBJECTION_UPHELD'
 where id = $1;
 
 -- name: dismiss_entry
 -- A dismissed objection: the listing takes effect the day after its notice period, or
 -- today when the answer comes later.
 update public_records.list_entries
-set objection_outcome = 'DISMISSED', effective_on = greatest(notice_ends_on + 1, current_date)
+set objection_outcome = 'DISMISSED', effective_on = greatest(notice_ends_on + 1, common.today())
 where id = $1;
 
 -- name: repairs
@@ -45,7 +42,7 @@ order by r.decision is not null, r.filed_at, r.id;
 -- name: lock_application_entry
 -- The entry an open application is for, locked, with what its state is read from.
 select e.id, e.notice_ends_on, e.objection_filed_on, e.objection_outcome, e.effective_on,
-       e.exited_on, current_date as today
+       e.exited_on, common.today() as today
 from public_records.repair_applications r
 join public_records.list_entries e on e.id = r.entry_id
 where r.id = $1 and r.decision is null
@@ -59,12 +56,12 @@ where id = $1 and decision is null;
 -- name: repair_entry
 -- An approved repair ends the entry today: from today it is EXITED and its measures end.
 update public_records.list_entries
-set exited_on = current_date, exit_reason = 'REPAIRED'
+set exited_on = common.today(), exit_reason = 'REPAIRED'
 where id = $1;
 
 -- name: subscriptions
 select institution_code, subscribed_on, ended_on,
-       subscribed_on <= current_date and (ended_on is null or current_date < ended_on) as live
+       subscribed_on <= common.today() and (ended_on is null or common.today() < ended_on) as live
 from public_records.notice_subscriptions
 order by institution_code, subscribed_on;
 
@@ -75,7 +72,7 @@ values ($1, $2);
 -- name: current_subscription
 select subscribed_on, ended_on
 from public_records.notice_subscriptions
-where institution_code = $1 and (ended_on is null or ended_on > current_date)
+where institution_code = $1 and (ended_on is null or ended_on > common.today())
 order by subscribed_on
 limit 1
 for update;

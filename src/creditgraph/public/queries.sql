@@ -53,9 +53,11 @@ where subject_identifier = any($1::text[])
 order by subject_identifier, recorded_on desc, id desc;
 
 -- name: list_entries_by_subject
+-- With the day they are read on (the one clock), which their state, the measures they trigger
+-- and the notices due of them are decided by, so all three agree with their ageing.
 select subject_identifier, id, colour, list_name, subject_name, authority_code, authority_name,
        reason, notice_starts_on, notice_ends_on, objection_filed_on, objection_outcome,
-       effective_on, exited_on, exit_reason
+       effective_on, exited_on, exit_reason, common.today() as today
 from public_records.list_entries
 where subject_identifier = any($1::text[])
   and (ages_out_on is null or ages_out_on > common.today())
@@ -128,3 +130,8 @@ select distinct subject_identifier
 from public_records.list_entries
 where effective_on = $1 or (notice_ends_on = $1::date - 1 and objection_filed_on is null)
 order by subject_identifier;
+
+-- name: today
+-- The bureau's day, the one clock (common.today()), for what is decided by the day outside a
+-- read of the records: the live relay's calendar, the listing body's commands.
+select common.today();

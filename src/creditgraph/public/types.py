@@ -563,8 +563,10 @@ class Subject:
         return [build(row) for row in rows]
 
     async def _list_entries(self, info: Info) -> list[ListEntry]:
-        today = date.today()
-        return await self._load(info, dl.list_entries, lambda r: ListEntry.from_row(r, today=today))
+        """The subject's entries as they stand on the bureau's day, read with them."""
+        return await self._load(
+            info, dl.list_entries, lambda r: ListEntry.from_row(r, today=r["today"])
+        )
 
     # court records
 
@@ -640,11 +642,13 @@ class Subject:
             self._list_entries(info),
             info.context.loader(dl.notice_recipients).load(self.identifier),
         )
+        if not entries:
+            return []  # no entry, no notice
         due = notices.due(
             [entry.dates() for entry in entries],
             [notices.Lending.from_row(row) for row in lenders],
             catalogue.applied(),
-            today=date.today(),
+            today=entries[0].today,  # the bureau's day, read with the entries
         )
         return [MeasureNotice.of(notice) for notice in due]
 

@@ -20,7 +20,9 @@ order by model_id, ordinal;
 
 -- name: observations_by_subject
 -- (An observation that counted negative information stops being shown the day that
--- information ages out: shown_until, by the one clock, migration 0003.)
+-- information ages out, by the one clock: a bureau observation on its shown_until, any other
+-- when the first negative record on its subject's file when it was made ages out; migrations
+-- 0003 and 0004.)
 -- Every observation of each subject, newest first: a subject's latest scores
 -- are read from the same rows as its history, so that a query asking for
 -- both loads their reasons and models in one wave, not one per list.
@@ -28,7 +30,8 @@ select o.subject_identifier, o.id, o.model_id, m.scale, o.value, o.band, o.obser
 from scores.observations o
 join scores.models m on m.id = o.model_id
 where o.subject_identifier = any($1::text[])
-  and (o.shown_until is null or o.shown_until > common.today())
+  and scores.shown_on(m.scale, o.subject_identifier, o.observed_at, o.shown_until,
+                      common.today())
 order by o.subject_identifier, o.observed_at desc, o.id desc;
 
 -- name: reasons_by_observation

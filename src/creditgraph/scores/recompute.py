@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import asyncpg
@@ -135,14 +135,15 @@ def _model() -> str:
 async def recompute_bureau_scores(
     conn: asyncpg.Connection | PoolConnectionProxy, *, at: datetime | None = None
 ) -> RecomputeReport:
-    """Add a BUREAU observation, with its reasons, for every subject, as of `at` (default: now).
+    """Add a BUREAU observation, with its reasons, for every subject, as of `at` (default: the
+    one clock's time, on the bureau's day `common.today()`).
 
     `at` stamps the observations and ends the hard-inquiry window; accounts,
     repayments and guarantees are read as the reports show them on `at`'s day (negative
     months that have aged out by then left out), and each observation is shown until the
     first negative month it counted ages out.
     """
-    observed_at = datetime.now(UTC) if at is None else at
+    observed_at: datetime = await conn.fetchval(SQL["scoring_time"]) if at is None else at
     if observed_at.tzinfo is None:
         raise ScoringError(f"the scoring time {observed_at.isoformat()} needs a time zone")
     started = time.perf_counter()

@@ -79,6 +79,7 @@ select array(
 );
 
 -- name: scoring_time
--- The time an incremental rescore stamps: the clock's as it scores (two rescores of one
--- subject in one transaction are two observations, not one time twice).
-select clock_timestamp();
+-- The time a scoring stamps: the one clock's as it scores (common.clock_timestamp, on the
+-- bureau's day, common.today()); two rescores of one subject in one transaction are two
+-- observations, not one time twice.
+select common.clock_timestamp();
