@@ -277,7 +277,10 @@ async def test_identical_concurrent_reports_fetch_from_a_subgraph_once(subgraphs
     """Ten identical reports in flight for one requester share each of their fetches."""
     scores = subgraphs.switches["scores"]
     scores.hold = asyncio.Event()
-    async with gateway_over(subgraphs, Resilience()) as stack, httpx.AsyncClient() as client:
+    # the held fetch must outlast the wait for all ten, however slow the machine, and no retry
+    # may stand in for a second sender: a second send is then the sharing's failure alone
+    unhurried = Resilience(FetchPolicy(timeout=NO_HANG, retries=0))
+    async with gateway_over(subgraphs, unhurried) as stack, httpx.AsyncClient() as client:
         reports = [
             asyncio.ensure_future(stack.post(client, REPORT, {"id": HUSBAND})) for _ in range(10)
         ]
