@@ -24,6 +24,7 @@ from creditgraph.gateway.http import Access
 from creditgraph.resources import operations_root, policy_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, TAX_BUREAU, WESTLAKE_BANK, XIHU_COURT
 from creditgraph.server import build_app
+from tests.cli_helpers import cli_env, run_cli
 from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
 from tests.test_requester_forwarding import running_stack
 
@@ -285,6 +286,101 @@ async def test_the_subject_sees_when_each_furnisher_told_them_of_negative_inform
             headers=bank_reader,
         )
         assert report.json()["data"]["subject"]["negativeNotices"] is None
+        assert {e["extensions"]["code"] for e in report.json()["errors"]} == {"FORBIDDEN_FIELD"}
+
+
+FILE_DISPUTE = """mutation($record: ID!, $reason: String!) {
+  fileDispute(recordId: $record, reason: $reason) { id } }"""
+MY_DISPUTES = """{ me { disputes { id outcome resolution
+  correction { id recordId furnisherName changes { field before after } } } } }"""
+
+
+async def test_a_dispute_answered_corrected_links_to_the_correction_that_answered_it(
+    tmp_path: Path, writable_seeded_database_url: str, writable_pool: asyncpg.Pool
+) -> None:
+    bank = furnisher(tmp_path, EASTBRIDGE_BANK.code)
+    court = furnisher(tmp_path, XIHU_COURT.code)
+    subject = bearer(tmp_path, "SUBJECT", NEW_PERSON)
+    env = cli_env(home=tmp_path, database_url=writable_seeded_database_url)
+    async with gateway_client(tmp_path, writable_pool) as client:
+        await send(client, bank, FURNISH_ACCOUNT, CARD_ACCOUNT)
+        await send(client, court, FURNISH_CASE, example("ENFORCEMENT_CASE"))
+        mine = "{ me { accounts { nodes { account { id } } } } }"
+        report = await client.post("/graphql", json={"query": mine}, headers=subject)
+        (node,) = report.json()["data"]["me"]["accounts"]["nodes"]
+        record = f"CreditAccount:{node['account']['id']}"
+        filed = await client.post(
+            "/graphql",
+            json={
+                "query": FILE_DISPUTE,
+                "variables": {"record": record, "reason": "I paid it down to 980.00."},
+            },
+            headers=subject,
+        )
+        dispute = filed.json()["data"]["fileDispute"]["id"]
+
+        # the bank corrects the balance, and the court its case (not the disputed record)
+        await send(client, bank, FURNISH_ACCOUNT, {**CARD_ACCOUNT, "balance": "980.00"})
+        concluded = {**example("ENFORCEMENT_CASE"), "status": "CONCLUDED", "closedOn": "2026-11-30"}
+        await send(client, court, FURNISH_CASE, concluded)
+        query = "{ me { corrections { id recordId } } }"
+        report = await client.post("/graphql", json={"query": query}, headers=subject)
+        by_record = {c["recordId"]: c["id"] for c in report.json()["data"]["me"]["corrections"]}
+        balance, case = by_record[record], next(i for r, i in by_record.items() if r != record)
+
+        # an answer naming a correction of another record, none, or with another outcome is
+        # refused with the reason, and answers nothing
+        for arguments, reason in (
+            (["--outcome", "CORRECTED", "--correction", case], "is of EnforcementCase:"),
+            (["--outcome", "CORRECTED", "--correction", "999999"], "no correction 999999"),
+            (["--outcome", "REMOVED", "--correction", balance], "only a CORRECTED answer"),
+        ):
+            refused = run_cli(
+                "disputes", "answer", dispute, *arguments, "--resolution", "Fixed.", env=env
+            )
+            assert refused.returncode != 0
+            assert reason in refused.stderr
+            assert "Traceback" not in refused.stderr
+        report = await client.post("/graphql", json={"query": MY_DISPUTES}, headers=subject)
+        assert report.json()["data"]["me"]["disputes"] == [
+            {"id": dispute, "outcome": None, "resolution": None, "correction": None}
+        ]
+
+        answered = run_cli(
+            "disputes", "answer", dispute, "--outcome", "CORRECTED", "--correction", balance,
+            "--resolution", "The balance was corrected to 980.00.", env=env,
+        )  # fmt: skip
+        assert answered.returncode == 0, answered.stderr
+        assert f"CORRECTED by correction {balance}" in answered.stdout
+
+        # the subject reads the answer and, beside it, the correction with what changed
+        report = await client.post("/graphql", json={"query": MY_DISPUTES}, headers=subject)
+        assert report.json()["data"]["me"]["disputes"] == [
+            {
+                "id": dispute,
+                "outcome": "CORRECTED",
+                "resolution": "The balance was corrected to 980.00.",
+                "correction": {
+                    "id": balance,
+                    "recordId": record,
+                    "furnisherName": EASTBRIDGE_BANK.name,
+                    "changes": [{"field": "balance", "before": "1280.55", "after": "980.00"}],
+                },
+            }
+        ]
+        # the lender sees that the dispute was answered, not the correction: the subject's
+        bank_reader = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "loan officer 7")
+        report = await client.post(
+            "/graphql",
+            json={
+                "query": f'{{ subject(identifier: "{NEW_PERSON}", purpose: POST_LOAN_MANAGEMENT) '
+                "{ disputes { outcome correction { id } } } }"
+            },
+            headers=bank_reader,
+        )
+        assert report.json()["data"]["subject"]["disputes"] == [
+            {"outcome": "CORRECTED", "correction": None}
+        ]
         assert {e["extensions"]["code"] for e in report.json()["errors"]} == {"FORBIDDEN_FIELD"}
 
 

@@ -728,6 +728,8 @@ def disputes_list(open_only: bool, as_json: bool) -> None:
         click.echo(f"  reason: {item.reason}")
         if item.resolution is not None:
             click.echo(f"  answer: {item.resolution}")
+        if item.correction_id is not None:
+            click.echo(f"  corrected by correction {item.correction_id}")
 
 
 @disputes_group.command("answer")
@@ -739,10 +741,22 @@ def disputes_list(open_only: bool, as_json: bool) -> None:
     help="CORRECTED or REMOVED: the record was wrong; KEPT_WITH_NOTE: it stands, marked.",
 )
 @click.option("--resolution", required=True, help="What the data source found, for the subject.")
-def disputes_answer(dispute_id: int, outcome: str, resolution: str) -> None:
+@click.option(
+    "--correction",
+    "correction_id",
+    type=int,
+    help="For CORRECTED: the id of the furnisher's correction of the disputed record that "
+    "answered it, shown to the subject with what changed.",
+)
+def disputes_answer(
+    dispute_id: int, outcome: str, resolution: str, correction_id: int | None
+) -> None:
     """Record the data source's answer to an open dispute (a refusal writes nothing)."""
-    case = _on_migrated(lambda conn: answers.answer(conn, dispute_id, outcome, resolution))
-    click.echo(f"answered dispute {case.id} on {case.record}: {case.outcome}")
+    case = _on_migrated(
+        lambda conn: answers.answer(conn, dispute_id, outcome, resolution, correction_id)
+    )
+    linked = "" if case.correction_id is None else f" by correction {case.correction_id}"
+    click.echo(f"answered dispute {case.id} on {case.record}: {case.outcome}{linked}")
 
 
 @cli.command("formats")

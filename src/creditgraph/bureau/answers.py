@@ -9,6 +9,14 @@ it, and the bureau records that answer (`creditgraph disputes answer`):
 - KEPT_WITH_NOTE: the data source stands by the record: it stays, and so does
   its mark, now saying it was disputed and kept.
 
+A CORRECTED answer names the furnisher's correction that answered the dispute
+(`--correction N`, the id `me { corrections }` and `creditgraph disputes list`
+show): the operator says which, since a correction of the record is not by
+itself an answer (a bank corrects a balance every month) and two disputes may
+be open on one record. The correction must be of the disputed record (a
+corrected month of a disputed account counts) and made after the dispute was
+filed; the subject reads it, with what changed, on the answered dispute.
+
 After a CORRECTED or REMOVED answer the record carries no mark. The record's
 own data is the data source's to change, through what it reports; the answer
 is the record of what it said, which the subject reads in `me.disputes`
@@ -57,6 +65,8 @@ class DisputeCase:
     resolved_at: datetime | None
     overdue: bool
     """Still open after its deadline."""
+    correction_id: int | None
+    """The furnisher's correction a CORRECTED answer named."""
 
     @classmethod
     def from_row(cls, row: Record) -> DisputeCase:
@@ -78,6 +88,7 @@ class DisputeCase:
             "resolution": self.resolution,
             "resolved_at": None if self.resolved_at is None else self.resolved_at.isoformat(),
             "overdue": self.overdue,
+            "correction_id": self.correction_id,
         }
 
 
@@ -87,10 +98,19 @@ async def list_disputes(conn: Connection, *, open_only: bool = False) -> list[Di
     return [DisputeCase.from_row(row) for row in rows]
 
 
-async def answer(conn: Connection, dispute_id: int, outcome: str, resolution: str) -> DisputeCase:
-    """Record the data source's answer to an open dispute, in one statement or not at all."""
+async def answer(
+    conn: Connection,
+    dispute_id: int,
+    outcome: str,
+    resolution: str,
+    correction_id: int | None = None,
+) -> DisputeCase:
+    """Record the data source's answer to an open dispute (and, for a CORRECTED one, the
+    correction that answered it) in one transaction, or nothing at all."""
     if outcome not in OUTCOMES:
         raise AnswerRefused(f"an answer is {', '.join(OUTCOMES)}, not {outcome!r}")
+    if correction_id is not None and outcome != "CORRECTED":
+        raise AnswerRefused(f"only a CORRECTED answer names a correction, not {outcome}")
     said = resolution.strip()
     if not said:
         raise AnswerRefused("the resolution must say what the data source found")
@@ -102,6 +122,28 @@ async def answer(conn: Connection, dispute_id: int, outcome: str, resolution: st
             if found is None:
                 raise AnswerRefused(f"there is no dispute {dispute_id}")
             raise AnswerRefused(f"dispute {dispute_id} is {found['status']}, not open")
+        if correction_id is not None:
+            await _link_correction(conn, dispute_id, correction_id)
         row = await conn.fetchrow(SQL["disputes"], False, dispute_id)
     assert row is not None  # answered just now, in this transaction
     return DisputeCase.from_row(row)
+
+
+async def _link_correction(conn: Connection, dispute_id: int, correction_id: int) -> None:
+    """Link the answered dispute to the correction, if that correction answers it."""
+    dispute = await conn.fetchrow(SQL["disputes"], False, dispute_id)
+    correction = await conn.fetchrow(SQL["correction"], correction_id)
+    assert dispute is not None  # answered just now, in this transaction
+    if correction is None:
+        raise AnswerRefused(f"there is no correction {correction_id}")
+    corrected = record_reference(correction["record_type"], correction["record_id"])
+    disputed = record_reference(dispute["record_type"], dispute["record_id"])
+    if corrected != disputed:
+        raise AnswerRefused(
+            f"correction {correction_id} is of {corrected}, not of the disputed {disputed}"
+        )
+    if correction["corrected_at"] < dispute["filed_at"]:
+        raise AnswerRefused(
+            f"correction {correction_id} was made before dispute {dispute_id} was filed"
+        )
+    await conn.execute(SQL["link_correction"], dispute_id, correction_id)

@@ -132,6 +132,11 @@ async def corrections(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[R
     return await rows_per_key(pool, SQL["corrections_by_subject"], identifiers, "subject")
 
 
+async def correction_by_id(pool: asyncpg.Pool, ids: list[int]) -> list[Row | None]:
+    """The corrections that answered disputes (a dispute names its answer's by id)."""
+    return await row_per_key(pool, SQL["corrections_by_id"], ids, "id")
+
+
 async def negative_notices(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[Row]]:
     """When furnishers told each subject of negative information (by identifier, as kept)."""
     return await rows_per_key(pool, SQL["negative_notices_by_subject"], identifiers, "subject")

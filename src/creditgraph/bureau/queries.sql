@@ -175,11 +175,13 @@ left join lateral (
 order by k.ord, i.inquired_at desc, i.id desc;
 
 -- name: disputes_by_subject
-select subject_id, id, record_type, record_id, reason, filed_at, respond_by, status, outcome,
-       resolution, resolved_at
-from bureau.disputes
-where subject_id = any($1::bigint[])
-order by subject_id, filed_at desc, id desc;
+-- with the correction that answered a CORRECTED dispute, when the answer named one
+select d.subject_id, d.id, d.record_type, d.record_id, d.reason, d.filed_at, d.respond_by,
+       d.status, d.outcome, d.resolution, d.resolved_at, l.correction_id
+from bureau.disputes d
+left join furnishing.dispute_corrections l on l.dispute_id = d.id
+where d.subject_id = any($1::bigint[])
+order by d.subject_id, d.filed_at desc, d.id desc;
 
 -- name: statements_by_subject
 select subject_id, id, text, added_at, withdrawn_at
@@ -198,6 +200,17 @@ from unnest($1::text[]) s(identifier)
 join furnishing.corrections c on c.subject_identifiers @> array[s.identifier]
 left join bureau.institutions i on i.code = c.furnisher
 order by s.identifier, c.corrected_at desc, c.id desc;
+
+-- name: corrections_by_id
+-- the corrections answering disputes, as corrections_by_subject shows them
+select c.id,
+       case c.record_type when 'REPAYMENT' then 'CREDIT_ACCOUNT' else c.record_type end
+           as record_type,
+       c.record_id, c.period, c.furnisher, i.name as furnisher_name, c.corrected_at,
+       c.changes::text as changes
+from furnishing.corrections c
+left join bureau.institutions i on i.code = c.furnisher
+where c.id = any($1::bigint[]);
 
 -- name: negative_notices_by_subject
 -- When each furnisher says it told the subject of negative information before reporting it;

@@ -228,12 +228,23 @@ class Dispute:
     outcome: str | None
     resolution: str | None
     resolved_at: datetime | None
+    correction_id: strawberry.Private[int | None]
 
     @classmethod
     def from_row(cls, row: Row) -> Dispute:
         return build_record(
             cls, row, record_id=record_reference(row["record_type"], row["record_id"])
         )
+
+    @strawberry.field(
+        description="For a CORRECTED answer, the furnisher's correction that answered the "
+        "dispute, with what changed (when the answer named one)."
+    )
+    async def correction(self, info: Info) -> Correction | None:
+        if self.correction_id is None:
+            return None
+        row = await info.context.loader(dl.correction_by_id).load(self.correction_id)
+        return None if row is None else Correction.from_row(row)
 
 
 @strawberry.type(

@@ -48,7 +48,7 @@ insert into bureau.disputes (subject_id, record_type, record_id, reason, respond
 values ($1, $2, $3, $4, (now() at time zone 'UTC')::date + $5::int)
 on conflict (subject_id, record_type, record_id) where status = 'OPEN' do nothing
 returning id, record_type, record_id, reason, filed_at, respond_by, status, outcome,
-          resolution, resolved_at;
+          resolution, resolved_at, null::bigint as correction_id;  -- answered later, if ever
 
 -- name: insert_statement
 insert into bureau.statements (subject_id, text)

@@ -15,7 +15,7 @@ truncate
     bureau.addresses, bureau.employments, bureau.educations, bureau.marriages,
     bureau.marriage_partners, bureau.credit_accounts, bureau.account_parties,
     bureau.repayments, bureau.guarantees, bureau.disputes, bureau.statements,
-    bureau.fraud_alerts,
+    bureau.fraud_alerts, furnishing.dispute_corrections,
     public_records.enforcement_cases, public_records.dishonest_listings,
     public_records.consumption_restrictions, public_records.administrative_actions,
     public_records.tax_arrears, public_records.list_entries, public_records.civil_judgments,
