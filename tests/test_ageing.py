@@ -478,6 +478,7 @@ OTHER_SCORES = """
     city: scores(scale: CITY) { value }
     cityHistory: scoreHistory(scale: CITY) { nodes { value } }
     commercial: scores(scale: COMMERCIAL) { value }
+    negativeNotices { recordId period }
 """
 
 
@@ -535,3 +536,8 @@ async def test_one_record_read_the_day_before_and_the_day_it_ages_out_by_the_one
     assert [o["value"] for o in gone["cityHistory"]["nodes"]] == [city["value"] + 1]
     assert len(kept["commercial"]) == 1
     assert gone["commercial"] == []
+
+    # the notices the furnishers gave of the negative records leave with them
+    told = {notice["recordId"].split(":")[0] for notice in kept["negativeNotices"]}
+    assert told >= {"CreditAccount", "EnforcementCase", "ListEntry"}, kept["negativeNotices"]
+    assert gone["negativeNotices"] == []

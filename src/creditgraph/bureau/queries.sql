@@ -199,6 +199,7 @@ select s.identifier as subject, c.id,
 from unnest($1::text[]) s(identifier)
 join furnishing.corrections c on c.subject_identifiers @> array[s.identifier]
 left join bureau.institutions i on i.code = c.furnisher
+where furnishing.still_shown(c.record_type, c.record_id, c.period)
 order by s.identifier, c.corrected_at desc, c.id desc;
 
 -- name: corrections_by_id
@@ -210,7 +211,7 @@ select c.id,
        c.changes::text as changes
 from furnishing.corrections c
 left join bureau.institutions i on i.code = c.furnisher
-where c.id = any($1::bigint[]);
+where c.id = any($1::bigint[]) and furnishing.still_shown(c.record_type, c.record_id, c.period);
 
 -- name: negative_notices_by_subject
 -- When each furnisher says it told the subject of negative information before reporting it;
@@ -223,6 +224,7 @@ select s.identifier as subject,
 from unnest($1::text[]) s(identifier)
 join furnishing.negative_notices n on n.subject_identifiers @> array[s.identifier]
 left join bureau.institutions i on i.code = n.furnisher
+where furnishing.still_shown(n.record_type, n.record_id, nullif(n.period, '-infinity'))
 order by s.identifier, n.notified_on desc, n.record_type, n.record_id, n.period desc;
 
 -- name: fraud_alerts_by_subject
