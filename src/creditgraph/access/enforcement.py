@@ -63,7 +63,7 @@ from creditgraph.gateway.errors import (
     error,
     response,
 )
-from creditgraph.gateway.introspection import introspect, needs_no_subgraph
+from creditgraph.gateway.introspection import needs_no_subgraph
 from creditgraph.gateway.operation import (
     CollectedField,
     Field,
@@ -289,11 +289,11 @@ class PolicyGateway:
         request = _Request(operation, variables, client.coerced, who, _viewer(who))
         data = await self._query(request)
         errors = request.errors
-        shaped = self.gateway.shaper.shape(operation, data, errors)
+        answer = self.gateway.respond(operation, data, errors)
         unrecorded = await self._durably(_record(request, request_id, inquired or set()))
         if inquired is not None:
             inquired.update(request.looked)
-        return response(shaped, errors) if unrecorded is None else unrecorded
+        return answer if unrecorded is None else unrecorded
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -302,7 +302,7 @@ class PolicyGateway:
         data: dict[str, Any] = {}
         roots: list[tuple[CollectedField, str, str, Path]] = []
         eligible: list[CollectedField] = []
-        fields = operation.collect(operation.selections, "Query", self.gateway.planner.possible)
+        fields = self.gateway.collect(operation, operation.selections, "Query")
         for collected in fields:
             if collected.name == ELIGIBILITY:
                 data[collected.response_key] = None
@@ -426,9 +426,7 @@ class PolicyGateway:
         request.answers.append(answer)
         request.returned.add(f"Query.{ELIGIBILITY}")
         result = answer.result()
-        found = request.operation.collect(
-            root.sub_selections(), ELIGIBILITY_RESULT, self.gateway.planner.possible
-        )
+        found = self.gateway.collect(request.operation, root.sub_selections(), ELIGIBILITY_RESULT)
         data[root.response_key] = {item.response_key: result[item.name] for item in found}
 
     async def _holds(self, code: str, identifier: str) -> bool | None:
@@ -578,8 +576,9 @@ class PolicyGateway:
         )
         keys = list(dict.fromkeys(member.key for member in members))
         variables = {**request.variables, KEYS_VARIABLE: keys}
-        transport = self.gateway.transport.acting_for(request.principal.requester)
-        execution = await self.gateway.fetch(prepared.plan, variables, transport)
+        execution = await self.gateway.fetch(
+            prepared.plan, variables, requester=request.principal.requester
+        )
         answers = execution.data.get(RECORDS_KEY) or []
         by_key = dict(zip(keys, answers, strict=False))
         for problem in execution.errors:
@@ -588,7 +587,7 @@ class PolicyGateway:
             self.gateway.schema,
             self.policy,
             request.operation,
-            self.gateway.planner.possible,
+            self.gateway.possible,
             request.viewer,
         )
         for member in members:
@@ -651,7 +650,7 @@ class PolicyGateway:
         """A mutation runs only when the policy lets the requester's role call every field of it."""
         requester = who.requester
         operation = client.operation
-        fields = operation.collect(operation.selections, "Mutation", self.gateway.planner.possible)
+        fields = self.gateway.collect(operation, operation.selections, "Mutation")
         refused = [
             item
             for item in fields
@@ -687,7 +686,6 @@ class PolicyGateway:
         process, this transaction itself; over HTTP, writes left pending under the unit's
         hold, decided in this transaction and committed once it has.
         """
-        transport = self.gateway.transport.acting_for(request.principal.requester)
         async with self.pool.acquire() as conn:
             unit = writes.WriteUnit(conn, uuid.uuid4().hex)
             try:
@@ -695,7 +693,9 @@ class PolicyGateway:
                 async with conn.transaction():
                     with writes.lending(unit):
                         answer = await self.gateway.run(
-                            self._planned(request.operation), request.variables, transport
+                            self._planned(request.operation),
+                            request.variables,
+                            requester=request.principal.requester,
                         )
                     request.errors = list(answer.get("errors") or [])
                     held = await writes.pending(conn, unit)
@@ -728,13 +728,11 @@ class PolicyGateway:
         self, operation: Operation, variables: dict[str, Any], data: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """`__typename`, `__schema` and `__type` at the root, answered into `data`."""
-        fields = operation.collect(operation.selections, "Query", self.gateway.planner.possible)
+        fields = self.gateway.collect(operation, operation.selections, "Query")
         for collected in fields:
             if collected.name == "__typename":
                 data[collected.response_key] = "Query"
-        found, problems = await introspect(
-            self.gateway.schema, operation, self.gateway.planner.possible, variables
-        )
+        found, problems = await self.gateway.introspect(operation, variables)
         data.update(found)
         return problems
 
@@ -743,7 +741,7 @@ class PolicyGateway:
     ) -> dict[str, Any]:
         data: dict[str, Any] = {}
         errors = await self._schema_fields(operation, variables, data)
-        return response(self.gateway.shaper.shape(operation, data, errors), errors)
+        return self.gateway.respond(operation, data, errors)
 
     # -- the record ------------------------------------------------------------------------
 
@@ -905,5 +903,5 @@ def _relocated(
 
 
 def _only_introspection(operation: Operation, gateway: Gateway) -> bool:
-    fields = operation.collect(operation.selections, "Query", gateway.planner.possible)
+    fields = gateway.collect(operation, operation.selections, "Query")
     return operation.kind == "query" and all(needs_no_subgraph(item.name) for item in fields)

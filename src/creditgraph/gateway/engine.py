@@ -26,13 +26,21 @@ from creditgraph.gateway.errors import (
 )
 from creditgraph.gateway.executor import Execution
 from creditgraph.gateway.introspection import introspect
-from creditgraph.gateway.operation import Operation, condition_key, normalize, select_operation
+from creditgraph.gateway.operation import (
+    CollectedField,
+    Operation,
+    Selection,
+    condition_key,
+    normalize,
+    select_operation,
+)
 from creditgraph.gateway.plan import Plan
 from creditgraph.gateway.planning import Planner, PlanningError
 from creditgraph.gateway.response import ResponseShaper
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import Transport
 from creditgraph.gateway.transports.resilient import ResilientTransport
+from creditgraph.requester import Requester
 from creditgraph.settings import OperationLimits, Resilience
 
 PlanKey = tuple[str, str | None, tuple[bool, ...]]
@@ -57,6 +65,14 @@ class ClientOperation:
 
 
 class Gateway:
+    """Plans and runs operations over the supergraph.
+
+    A stage in front of it (the edition policy, access/enforcement.py) uses only its public
+    surface: `operation` (validate and normalise), `collect` and `possible` (which fields an
+    object gets), `plan`, `fetch` and `run` for a requester, `introspect` and `respond`
+    (shape the data into a response); never its planner, shaper or transport.
+    """
+
     def __init__(
         self,
         supergraph: Supergraph,
@@ -152,11 +168,30 @@ class Gateway:
             self.operations.put(key, operation)
         return key, operation, coerced
 
+    def possible(self, type_name: str) -> set[str]:
+        """The concrete types an object of `type_name` may be."""
+        return self.planner.possible(type_name)
+
+    def collect(
+        self, operation: Operation, selections: list[Selection], type_name: str
+    ) -> list[CollectedField]:
+        """The fields an object of concrete type `type_name` gets from `selections`."""
+        return operation.collect(selections, type_name, self.planner.possible)
+
     async def fetch(
-        self, plan: Plan, variables: dict[str, Any], transport: Transport | None = None
+        self,
+        plan: Plan,
+        variables: dict[str, Any],
+        transport: Transport | None = None,
+        *,
+        requester: Requester | None = None,
     ) -> Execution:
-        """Run a plan's fetches and merge their answers, without shaping a response."""
-        execution = Execution(plan, self.supergraph, transport or self.transport, variables)
+        """Run a plan's fetches and merge their answers, without shaping a response.
+
+        With `requester`, the subgraphs are told on whose behalf each fetch is made."""
+        execution = Execution(
+            plan, self.supergraph, self._transport(transport, requester), variables
+        )
         await execution.run()
         return execution
 
@@ -165,16 +200,33 @@ class Gateway:
         prepared: PreparedOperation,
         variables: dict[str, Any],
         transport: Transport | None = None,
+        *,
+        requester: Requester | None = None,
     ) -> dict[str, Any]:
-        """Run a prepared operation; `variables` as the client sent them, for the subgraphs."""
-        execution = await self.fetch(prepared.plan, variables, transport)
-        found, problems = await introspect(
-            self.schema, prepared.operation, self.planner.possible, variables
-        )
+        """Run a prepared operation; `variables` as the client sent them, for the subgraphs;
+        with `requester`, on whose behalf."""
+        execution = await self.fetch(prepared.plan, variables, transport, requester=requester)
+        found, problems = await self.introspect(prepared.operation, variables)
         execution.data.update(found)
         execution.errors.extend(problems)
-        errors = execution.errors
-        return response(self.shaper.shape(prepared.operation, execution.data, errors), errors)
+        return self.respond(prepared.operation, execution.data, execution.errors)
+
+    async def introspect(
+        self, operation: Operation, variables: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The root `__schema` and `__type` fields' data, and their errors."""
+        return await introspect(self.schema, operation, self.planner.possible, variables)
+
+    def respond(
+        self, operation: Operation, data: dict[str, Any], errors: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The GraphQL response for `data`: shaped to the operation's selections (errors for
+        the nulls shaping makes added to `errors`)."""
+        return response(self.shaper.shape(operation, data, errors), errors)
+
+    def _transport(self, transport: Transport | None, requester: Requester | None) -> Transport:
+        chosen = transport or self.transport
+        return chosen if requester is None else chosen.acting_for(requester)
 
     async def aclose(self) -> None:
         await self.transport.aclose()
