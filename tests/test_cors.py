@@ -117,10 +117,14 @@ async def test_any_other_origin_is_refused_its_preflight_and_gets_no_cors_header
         call = await asyncio.to_thread(
             httpx.post, url, json={"query": ME}, headers={"origin": origin}, timeout=30
         )
+        plain = await asyncio.to_thread(httpx.post, url, json={"query": ME}, timeout=30)
     assert preflight.status_code == 403
     assert "is not allowed" in preflight.text
     assert "access-control-allow-origin" not in preflight.headers
     assert "access-control-allow-origin" not in call.headers
+    # an allowed origin's answer would differ, so a shared cache is told these depend on it
+    for answer in (preflight, call, plain):
+        assert "origin" in answer.headers.get("vary", "").lower(), answer.headers
 
 
 async def test_a_preflight_asking_for_a_header_or_method_not_allowed_is_refused(
@@ -147,7 +151,10 @@ async def test_any_origin_is_answered_with_a_star_and_credentials_with_the_origi
 ) -> None:
     async with _gateway(writable_pool, tmp_path, _config(allow_origins=["*"])) as url:
         anyone = await asyncio.to_thread(_preflight, url, "https://whoever.example")
+        plain = await asyncio.to_thread(httpx.post, url, json={"query": ME}, timeout=30)
     assert anyone.headers["access-control-allow-origin"] == "*"
+    # the same star for every origin: nothing to vary by
+    assert "origin" not in plain.headers.get("vary", "").lower()
     assert "access-control-allow-credentials" not in anyone.headers
     trusted = _config(allow_origins=[APP], allow_credentials=True)
     async with _gateway(writable_pool, tmp_path, trusted) as url:

@@ -83,14 +83,13 @@ class Cors:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if origin is None:
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        if origin is not None and (
+            scope["method"] == "OPTIONS" and "access-control-request-method" in headers
+        ):
             await self._preflight(origin, headers, send)
             return
-        if not self.policy.allows(origin):
-            await self.app(scope, receive, send)
+        if origin is None or not self.policy.allows(origin):
+            await self.app(scope, receive, self._varying(send))
             return
 
         async def send_with_cors(message: Message) -> None:
@@ -103,6 +102,20 @@ class Cors:
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
+
+    def _varying(self, send: Send) -> Send:
+        """`send`, saying `Vary: Origin` on an answer with no CORS headers whenever another
+        origin's answer would carry some: a shared cache must not hand this one to an allowed
+        origin, nor an allowed origin's to anyone else."""
+        if self.policy.allow_origin("") == "*":
+            return send
+
+        async def send_varying(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).add_vary_header("Origin")
+            await send(message)
+
+        return send_varying
 
     def _allow(self, response: MutableHeaders, origin: str) -> None:
         response["access-control-allow-origin"] = self.policy.allow_origin(origin)
