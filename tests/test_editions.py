@@ -1,18 +1,27 @@
-"""Report editions end to end: the same subject, four requesters, four different reports.
+"""Report editions: the decision table alone, then end to end.
 
-Every test runs the in-process gateway with the edition policy in front, over
-the seeded demo database, with real tokens: what a user of each kind would
-see over HTTP, minus the socket.
+The table (`editions.entitlement`) is tested first without a database: grants,
+mandates and open accounts are given as plain data, and the expected edition
+comes from an oracle written here from the README's "Editions" section, not
+from the model. Then every end-to-end test runs the in-process gateway with the
+edition policy in front, over the seeded demo database, with real tokens: what
+a user of each kind would see over HTTP, minus the socket.
 """
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from creditgraph.access import audit
+from creditgraph.access.editions import Entitlement, KnownRequester, LiveGrant, entitlement
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.masks import ANONYMISED_NAME
 from creditgraph.access.policy import Policy
@@ -29,6 +38,185 @@ SELF = Requester("SUBJECT", HUSBAND, None)
 EASTBRIDGE = Requester("BANK", EASTBRIDGE_BANK.code, "operator-7")
 WESTLAKE = Requester("BANK", WESTLAKE_BANK.code, "operator-9")
 AGENCY = Requester("GOVERNMENT", TAX_BUREAU.code, "inspector")
+
+
+# -- the decision table, without a database ---------------------------------------------------
+
+OTHER = PERSONA["wife"].identifier
+PURPOSES = ("SELF", "LOAN_APPROVAL", "POST_LOAN_MANAGEMENT", "PUBLIC_CREDIT_CHECK")
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row of the table: who asks (known to the gateway's records or not), about whom,
+    for what, and the facts the database would hold."""
+
+    role: str
+    identifier: str
+    known: bool
+    subject: str
+    purpose: str
+    grants: tuple[LiveGrant, ...] = ()
+    mandate: int | None = None
+    lends: bool = False
+
+    def decided(self) -> Entitlement | None:
+        operator = None if self.role == "SUBJECT" else "operator"
+        who = KnownRequester(
+            Requester(self.role, self.identifier, operator),  # type: ignore[arg-type]
+            7 if self.known else None,
+            "someone" if self.known else None,
+        )
+        return entitlement(
+            who,
+            self.subject,
+            self.purpose,
+            grants=self.grants,
+            mandate=self.mandate,
+            lends=self.lends,
+        )
+
+
+def documented(case: Case) -> tuple[str, str, uuid.UUID | None, int | None] | None:
+    """The README's table, as (edition, purpose recorded, grant, mandate), or None for nothing.
+
+    "the subject themself SUBJECT; a bank with a live grant for the purpose (or, for
+    POST_LOAN_MANAGEMENT, an open account with the subject) the grant's edition; a
+    government body with a mandate GOVERNMENT; otherwise the subject is null with
+    CONSENT_REQUIRED"; government bodies "see nothing by consent"; an institution the
+    gateway has no record of holds no grant or mandate; a look at one's own report is a
+    SELF inquiry, so no one else's report is had for that purpose. Of several live grants
+    the one showing most counts: a BANK grant over a SOCIAL one, then the one lasting longest.
+    """
+    if case.role == "SUBJECT" and case.subject == case.identifier:
+        return ("SUBJECT", "SELF", None, None)
+    if not case.known or case.purpose == "SELF":
+        return None
+    if case.role == "GOVERNMENT":
+        if case.mandate is None:
+            return None
+        return ("GOVERNMENT", case.purpose, None, case.mandate)
+    if case.grants:
+        banks = [grant for grant in case.grants if grant.edition == "BANK"]
+        candidates = banks or list(case.grants)
+        latest = sorted(candidates, key=lambda grant: grant.valid_until)[-1]
+        return (latest.edition, case.purpose, latest.id, None)
+    if case.role == "BANK" and case.purpose == "POST_LOAN_MANAGEMENT" and case.lends:
+        return ("BANK", case.purpose, None, None)
+    return None
+
+
+def _as_row(found: Entitlement | None) -> tuple[str, str, uuid.UUID | None, int | None] | None:
+    if found is None:
+        return None
+    return (found.edition, found.purpose, found.grant_id, found.mandate_id)
+
+
+def _grant(edition: str, days: int, months: int | None = None) -> LiveGrant:
+    return LiveGrant(uuid.uuid4(), edition, NOW + timedelta(days=days), months)
+
+
+_GRANTS = st.lists(
+    st.tuples(st.sampled_from(("BANK", "SOCIAL")), st.integers(1, 400)),
+    max_size=3,
+    unique_by=lambda item: item[1],
+).map(lambda items: tuple(_grant(edition, days) for edition, days in items))
+
+CASES = st.builds(
+    Case,
+    role=st.sampled_from(("SUBJECT", "BANK", "GOVERNMENT", "FURNISHER")),
+    identifier=st.sampled_from((HUSBAND, EASTBRIDGE_BANK.code, TAX_BUREAU.code)),
+    known=st.booleans(),
+    subject=st.sampled_from((HUSBAND, OTHER)),
+    purpose=st.sampled_from(PURPOSES),
+    grants=_GRANTS,
+    mandate=st.one_of(st.none(), st.integers(1, 50)),
+    lends=st.booleans(),
+)
+
+
+@given(CASES)
+def test_every_edition_decided_is_the_documented_one(case: Case) -> None:
+    assert _as_row(case.decided()) == documented(case)
+
+
+@pytest.mark.parametrize(
+    ("case", "edition"),
+    [
+        (Case("SUBJECT", HUSBAND, True, HUSBAND, "LOAN_APPROVAL"), "SUBJECT"),
+        (Case("SUBJECT", HUSBAND, False, HUSBAND, "SELF"), "SUBJECT"),
+        (Case("SUBJECT", HUSBAND, True, OTHER, "LOAN_APPROVAL"), None),
+        (Case("SUBJECT", HUSBAND, True, OTHER, "LOAN_APPROVAL", (_grant("SOCIAL", 9),)), "SOCIAL"),
+        (Case("BANK", EASTBRIDGE_BANK.code, True, HUSBAND, "LOAN_APPROVAL"), None),
+        (
+            Case(
+                "BANK", EASTBRIDGE_BANK.code, True, HUSBAND, "LOAN_APPROVAL", (_grant("BANK", 9),)
+            ),
+            "BANK",
+        ),
+        (
+            Case(
+                "BANK",
+                EASTBRIDGE_BANK.code,
+                True,
+                HUSBAND,
+                "LOAN_APPROVAL",
+                (_grant("SOCIAL", 300), _grant("BANK", 9)),
+            ),
+            "BANK",
+        ),
+        (
+            Case(
+                "BANK", EASTBRIDGE_BANK.code, False, HUSBAND, "LOAN_APPROVAL", (_grant("BANK", 9),)
+            ),
+            None,
+        ),
+        (Case("BANK", EASTBRIDGE_BANK.code, True, HUSBAND, "SELF", (_grant("BANK", 9),)), None),
+        (
+            Case("BANK", EASTBRIDGE_BANK.code, True, HUSBAND, "POST_LOAN_MANAGEMENT", lends=True),
+            "BANK",
+        ),
+        (Case("BANK", EASTBRIDGE_BANK.code, True, HUSBAND, "LOAN_APPROVAL", lends=True), None),
+        (
+            Case("GOVERNMENT", TAX_BUREAU.code, True, HUSBAND, "PUBLIC_CREDIT_CHECK", mandate=3),
+            "GOVERNMENT",
+        ),
+        (
+            Case(
+                "GOVERNMENT",
+                TAX_BUREAU.code,
+                True,
+                HUSBAND,
+                "PUBLIC_CREDIT_CHECK",
+                (_grant("BANK", 9),),
+            ),
+            None,
+        ),
+        (
+            Case(
+                "FURNISHER", EASTBRIDGE_BANK.code, True, HUSBAND, "POST_LOAN_MANAGEMENT", lends=True
+            ),
+            None,
+        ),
+    ],
+)
+def test_the_table_row_by_row(case: Case, edition: str | None) -> None:
+    decided = case.decided()
+    assert (None if decided is None else decided.edition) == edition
+    assert _as_row(decided) == documented(case)
+
+
+def test_a_grant_carries_its_data_period_into_the_entitlement() -> None:
+    case = Case(
+        "BANK", EASTBRIDGE_BANK.code, True, HUSBAND, "LOAN_APPROVAL", (_grant("BANK", 9, 24),)
+    )
+    decided = case.decided()
+    assert decided is not None
+    assert decided.data_period_months == 24
+
+
+# -- end to end ----------------------------------------------------------------------------------
 
 
 class Recording:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from creditgraph.db.connect import DatabaseConnection
@@ -60,7 +61,7 @@ async def confirm(conn: DatabaseConnection, requester: Requester) -> None:
     The one such claim is an organisation's representative: the person a token names must be
     its legal representative today (the bureau's principals). The token is genuine, but who it
     says is acting cannot act for that file otherwise. Every way in that takes a token
-    (`/graphql` through `principal`, `/live`) checks it here before acting on it.
+    (`/graphql` through `known_requester`, `/live`) checks it here before acting on it.
     """
     if requester.representative is not None and not await conn.fetchval(
         SQL["legal_representative"], requester.identifier, requester.representative
@@ -70,8 +71,9 @@ async def confirm(conn: DatabaseConnection, requester: Requester) -> None:
         )
 
 
-async def principal(conn: DatabaseConnection, requester: Requester) -> KnownRequester:
-    """The requester's record, once its claims are confirmed (`confirm`)."""
+async def known_requester(conn: DatabaseConnection, requester: Requester) -> KnownRequester:
+    """The requester's record, once its claims are confirmed (`confirm`); a subject signing in
+    for the first time is enrolled under the bureau's name."""
     await confirm(conn, requester)
     row = await conn.fetchrow(SQL["requester"], requester.role, requester.identifier)
     if row is None and requester.role == "SUBJECT":
@@ -82,33 +84,96 @@ async def principal(conn: DatabaseConnection, requester: Requester) -> KnownRequ
     return KnownRequester(requester, int(row["id"]), str(row["name"]))
 
 
+@dataclass(frozen=True, slots=True)
+class LiveGrant:
+    """A grant from a subject to the requester for one purpose that is live now (ACTIVE and
+    within its validity, on the database's clock), as `decide` reads it."""
+
+    id: uuid.UUID
+    edition: str
+    valid_until: datetime
+    data_period_months: int | None
+
+
+def entitlement(
+    who: KnownRequester,
+    subject: str,
+    purpose: str,
+    *,
+    grants: Sequence[LiveGrant] = (),
+    mandate: int | None = None,
+    lends: bool = False,
+) -> Entitlement | None:
+    """The decision table for one subject, from the facts read about it: the requester's
+    live `grants` from the subject for `purpose`, the requester's `mandate` for it (a
+    government body's), and whether the requester `lends` to the subject (an open account).
+
+    Pure, so that the table can be read and tested apart from how the facts are read.
+    With several live grants the one that shows most is used: BANK before SOCIAL, then the
+    longest-lived.
+    """
+    requester = who.requester
+    if requester.role == "SUBJECT" and requester.identifier == subject:
+        return Entitlement("SUBJECT", SELF)
+    if who.id is None or purpose == SELF:
+        return None  # an unknown institution, or another's report asked for as one's own
+    if requester.role == "GOVERNMENT":
+        return None if mandate is None else Entitlement("GOVERNMENT", purpose, mandate_id=mandate)
+    if grants:
+        best = min(
+            grants, key=lambda grant: (grant.edition != "BANK", -grant.valid_until.timestamp())
+        )
+        return Entitlement(
+            best.edition, purpose, grant_id=best.id, data_period_months=best.data_period_months
+        )
+    if requester.role == "BANK" and purpose == POST_LOAN and lends:
+        return Entitlement("BANK", purpose)
+    return None
+
+
 async def decide(
     conn: DatabaseConnection, who: KnownRequester, identifiers: Sequence[str], purpose: str
 ) -> dict[str, Entitlement]:
-    """Each subject the requester is entitled to see for `purpose`; the others are absent."""
+    """Each subject the requester is entitled to see for `purpose`; the others are absent.
+
+    Reads only the facts the table (`entitlement`) can use for this requester and purpose:
+    a government body's mandate, else the live grants, and a bank's open accounts for
+    post-loan management with the subjects no grant opens.
+    """
     requester = who.requester
+    subjects = list(dict.fromkeys(identifiers))
+    others = [
+        item
+        for item in subjects
+        if not (requester.role == "SUBJECT" and item == requester.identifier)
+    ]
+    grants: dict[str, list[LiveGrant]] = {}
+    mandate: int | None = None
+    lending: set[str] = set()
+    if others and who.id is not None and purpose != SELF:
+        if requester.role == "GOVERNMENT":
+            mandate = await conn.fetchval(SQL["mandate"], who.id, purpose)
+        else:
+            for row in await conn.fetch(SQL["live_grants"], others, who.id, purpose):
+                grants.setdefault(row["subject_identifier"], []).append(
+                    LiveGrant(
+                        row["id"], row["edition"], row["valid_until"], row["data_period_months"]
+                    )
+                )
+            if requester.role == "BANK" and purpose == POST_LOAN:
+                rest = [item for item in others if item not in grants]
+                rows = await conn.fetch(SQL["open_lending"], rest, requester.identifier)
+                lending = {row["subject_identifier"] for row in rows}
     found: dict[str, Entitlement] = {}
-    if requester.role == "SUBJECT" and requester.identifier in identifiers:
-        found[requester.identifier] = Entitlement("SUBJECT", SELF)
-    others = [item for item in dict.fromkeys(identifiers) if item not in found]
-    if not others or who.id is None or purpose == SELF:
-        return found
-    if requester.role == "GOVERNMENT":
-        mandate = await conn.fetchval(SQL["mandate"], who.id, purpose)
-        if mandate is not None:
-            found.update(
-                {item: Entitlement("GOVERNMENT", purpose, mandate_id=mandate) for item in others}
-            )
-        return found
-    for row in await conn.fetch(SQL["live_grants"], others, who.id, purpose):
-        found[row["subject_identifier"]] = Entitlement(
-            row["edition"],
+    for subject in subjects:
+        decided = entitlement(
+            who,
+            subject,
             purpose,
-            grant_id=row["id"],
-            data_period_months=row["data_period_months"],
+            grants=grants.get(subject, ()),
+            mandate=mandate,
+            lends=subject in lending,
         )
-    if requester.role == "BANK" and purpose == POST_LOAN:
-        rest = [item for item in others if item not in found]
-        for row in await conn.fetch(SQL["open_lending"], rest, requester.identifier):
-            found[row["subject_identifier"]] = Entitlement("BANK", purpose)
+        if decided is not None:
+            found[subject] = decided
     return found

@@ -163,7 +163,7 @@ class _Request:
     operation: Operation
     variables: dict[str, Any]
     coerced: dict[str, Any]
-    principal: KnownRequester
+    known: KnownRequester
     viewer: Viewer
     errors: list[dict[str, Any]] = field(default_factory=list)
     looked: dict[tuple[str, str], Entitlement] = field(default_factory=dict)
@@ -283,7 +283,7 @@ class PolicyGateway:
             errors = [error(message, FORBIDDEN_FIELD)]
             return response(None, await self.refuse(request_id, requester, operation.name, errors))
         async with self.pool.acquire() as conn:
-            who = await editions.principal(conn, requester)
+            who = await editions.known_requester(conn, requester)
         if operation.kind == "mutation":
             return await self._mutation(client, variables, who, request_id)
         request = _Request(operation, variables, client.coerced, who, _viewer(who))
@@ -325,7 +325,7 @@ class PolicyGateway:
 
     def _root_subject(self, request: _Request, root: CollectedField) -> tuple[str, str] | None:
         """The identifier and purpose a root field asks for, or None with the reason why not."""
-        requester = request.principal.requester
+        requester = request.known.requester
         path: Path = [root.response_key]
         if root.name == "me":
             if requester.role != "SUBJECT":
@@ -362,7 +362,7 @@ class PolicyGateway:
         is never put in the response.
         """
         path: Path = [root.response_key]
-        who = request.principal
+        who = request.known
         requester = who.requester
         if requester.role == "SUBJECT":
             request.errors.append(
@@ -502,7 +502,7 @@ class PolicyGateway:
         ]
         if missing:
             async with self.pool.acquire() as conn:
-                decided = await editions.decide(conn, request.principal, missing, purpose)
+                decided = await editions.decide(conn, request.known, missing, purpose)
             request.entitled.update({(item, purpose): decided.get(item) for item in missing})
         return {item: request.entitled[(item, purpose)] for item in identifiers}
 
@@ -577,7 +577,7 @@ class PolicyGateway:
         keys = list(dict.fromkeys(member.key for member in members))
         variables = {**request.variables, KEYS_VARIABLE: keys}
         execution = await self.gateway.fetch(
-            prepared.plan, variables, requester=request.principal.requester
+            prepared.plan, variables, requester=request.known.requester
         )
         answers = execution.data.get(RECORDS_KEY) or []
         by_key = dict(zip(keys, answers, strict=False))
@@ -695,7 +695,7 @@ class PolicyGateway:
                         answer = await self.gateway.run(
                             self._planned(request.operation),
                             request.variables,
-                            requester=request.principal.requester,
+                            requester=request.known.requester,
                         )
                     request.errors = list(answer.get("errors") or [])
                     held = await writes.pending(conn, unit)
@@ -798,7 +798,7 @@ def _record(
     inquired: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
 ) -> recording.Record:
     """The inquiries and audit entry of `request`, but for the looks already `inquired`."""
-    who = request.principal
+    who = request.known
     requester = who.requester
     inquiries: tuple[recording.Inquiry, ...] = ()
     if who.id is not None:

@@ -16,12 +16,11 @@ select exists (
 );
 
 -- name: live_grants
--- the best live grant per subject: BANK before SOCIAL, then the longest-lived
-select distinct on (subject_identifier) subject_identifier, id, edition, data_period_months
+-- every live grant per subject (which one counts is the edition table's choice: editions.py)
+select subject_identifier, id, edition, valid_until, data_period_months
 from gateway.consent_grants
 where subject_identifier = any($1::text[]) and grantee_id = $2 and purpose = $3
-  and status = 'ACTIVE' and valid_from <= now() and valid_until > now()
-order by subject_identifier, edition = 'BANK' desc, valid_until desc;
+  and status = 'ACTIVE' and valid_from <= now() and valid_until > now();
 
 -- name: open_lending
 select subject_identifier from bureau.open_lending

@@ -11,7 +11,7 @@ An organisation is a subject too, and acts through its legal representative: its
 the role `subject`, the organisation's unified social credit code as `sub` and the person's
 resident identity number as `representative`. The token only claims the role; the gateway
 checks it against the bureau's record of the organisation's principals on every request
-(`access.editions.principal`), so a representative replaced yesterday is refused today.
+(`access.editions.known_requester`), so a representative replaced yesterday is refused today.
 
 Two modes, chosen by settings (`creditgraph.settings.JwtSettings`):
 
