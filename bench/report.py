@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 BENCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("peers", ()),
     ("gateway_bound", ("--duration", "20", "--warmup", "15")),
+    ("gateway_fast_path", ()),
     ("audit_scaling", ()),
     ("adversarial", ()),
     ("furnish_bulk", ()),
