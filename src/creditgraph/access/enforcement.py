@@ -55,11 +55,12 @@ from creditgraph.eligibility import answers as answering
 from creditgraph.eligibility import catalogue
 from creditgraph.gateway import writes
 from creditgraph.gateway.aliases import POLICY, RESERVED, alias, uses_reserved_key
-from creditgraph.gateway.engine import ClientOperation, Gateway, PreparedOperation
+from creditgraph.gateway.engine import Gateway, PreparedOperation
 from creditgraph.gateway.errors import (
     BAD_USER_INPUT,
     SUBGRAPH_UNAVAILABLE,
     Path,
+    RequestError,
     error,
     response,
 )
@@ -244,19 +245,19 @@ class PolicyGateway:
 
     def prepare(
         self, query: str, variables: Mapping[str, Any], operation_name: str | None
-    ) -> ClientOperation:
+    ) -> Operation:
         """The client's operation, validated and normalised but not planned.
 
         A query is never fetched as the client wrote it: each subject reached is fetched
         through a view operation planned for it (`_view_operation`). Only a mutation runs
         as written, and is planned when it first runs (`_planned`).
         """
-        _, operation, coerced = self.gateway.operation(query, variables, operation_name)
-        return ClientOperation(operation, coerced)
+        _, operation, _ = self.gateway.operation(query, variables, operation_name)
+        return operation
 
     async def run(
         self,
-        client: ClientOperation,
+        operation: Operation,
         variables: dict[str, Any],
         requester: Requester | None,
         request_id: str,
@@ -264,10 +265,13 @@ class PolicyGateway:
     ) -> dict[str, Any]:
         """The answer to the client's operation (from `prepare`); `variables` as sent.
 
+        Every argument the policy reads (the subject asked for, the purpose, a mutation's
+        subject) is read from `variables`, the ones this request passes: one source, whatever
+        `prepare` was given.
+
         `inquired`: the (subject, purpose) looks an earlier part of the same request has
         recorded as inquiries (a deferred fragment's part: gateway/defer.py), not recorded
         again; the looks this run records are added to it. Each part has its audit entry."""
-        operation = client.operation
         if requester is None:
             if _only_introspection(operation, self.gateway):
                 return await self._introspection_only(operation, variables)
@@ -282,11 +286,17 @@ class PolicyGateway:
             )
             errors = [error(message, FORBIDDEN_FIELD)]
             return response(None, await self.refuse(request_id, requester, operation.name, errors))
+        try:
+            coerced = self.gateway.coerce(operation, variables)
+        except RequestError as exc:
+            return response(
+                None, await self.refuse(request_id, requester, operation.name, exc.formatted())
+            )
         async with self.pool.acquire() as conn:
             who = await editions.known_requester(conn, requester)
         if operation.kind == "mutation":
-            return await self._mutation(client, variables, who, request_id)
-        request = _Request(operation, variables, client.coerced, who, _viewer(who))
+            return await self._mutation(operation, variables, coerced, who, request_id)
+        request = _Request(operation, variables, coerced, who, _viewer(who))
         data = await self._query(request)
         errors = request.errors
         answer = self.gateway.respond(operation, data, errors)
@@ -642,21 +652,21 @@ class PolicyGateway:
 
     async def _mutation(
         self,
-        client: ClientOperation,
+        operation: Operation,
         variables: dict[str, Any],
+        coerced: dict[str, Any],
         who: KnownRequester,
         request_id: str,
     ) -> dict[str, Any]:
         """A mutation runs only when the policy lets the requester's role call every field of it."""
         requester = who.requester
-        operation = client.operation
         fields = self.gateway.collect(operation, operation.selections, "Mutation")
         refused = [
             item
             for item in fields
             if item.name != "__typename" and not self.policy.may_call(item.name, requester.role)
         ]
-        request = _Request(operation, variables, client.coerced, who, _viewer(who))
+        request = _Request(operation, variables, coerced, who, _viewer(who))
         called = [item for item in fields if item.name != "__typename"]
         request.returned = {f"Mutation.{item.name}" for item in called}
         # whose file each write changes: a subject's own, or the subject a bank names

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from graphql import OperationDefinitionNode
 from graphql.execution.values import get_variable_values
 
 from creditgraph import tracing
@@ -50,18 +51,6 @@ PlanKey = tuple[str, str | None, tuple[bool, ...]]
 class PreparedOperation:
     operation: Operation
     plan: Plan
-
-
-@dataclass(frozen=True, slots=True)
-class ClientOperation:
-    """The client's operation, validated and normalised, and its variables as coerced.
-
-    The gateway coerces the variables once, when it prepares the operation; the policy
-    reads root arguments (`subject(identifier:, purpose:)`) from them, not coercing again.
-    """
-
-    operation: Operation
-    coerced: dict[str, Any]
 
 
 class Gateway:
@@ -149,6 +138,25 @@ class Gateway:
     ) -> tuple[PlanKey, Operation, dict[str, Any]]:
         parsed = self.documents.get(query)
         definition = select_operation(parsed.document, operation_name)
+        coerced = self._coerced(definition, variables)
+        key: PlanKey = (query, operation_name, condition_key(parsed.conditions, coerced))
+        operation = self.operations.get(key)
+        if operation is None:
+            operation = normalize(parsed.document, operation_name, coerced)
+            if operation.kind == "subscription":
+                raise RequestError("subscriptions are not supported", BAD_USER_INPUT)
+            self.operations.put(key, operation)
+        return key, operation, coerced
+
+    def coerce(self, operation: Operation, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """`variables` coerced to the types `operation` declares (an absent one at its
+        default), for reading arguments as the subgraphs will; RequestError when they do not
+        fit."""
+        return self._coerced(operation.definition, variables)
+
+    def _coerced(
+        self, definition: OperationDefinitionNode, variables: Mapping[str, Any]
+    ) -> dict[str, Any]:
         values = get_variable_values(
             self.schema, definition.variable_definitions or (), dict(variables)
         )
@@ -158,15 +166,7 @@ class Gateway:
                 BAD_USER_INPUT,
                 more=[problem.message for problem in values[1:]],
             )
-        coerced = values.coerced
-        key: PlanKey = (query, operation_name, condition_key(parsed.conditions, coerced))
-        operation = self.operations.get(key)
-        if operation is None:
-            operation = normalize(parsed.document, operation_name, coerced)
-            if operation.kind == "subscription":
-                raise RequestError("subscriptions are not supported", BAD_USER_INPUT)
-            self.operations.put(key, operation)
-        return key, operation, coerced
+        return values.coerced
 
     def possible(self, type_name: str) -> set[str]:
         """The concrete types an object of `type_name` may be."""

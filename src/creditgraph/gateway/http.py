@@ -43,7 +43,7 @@ from starlette.responses import Response, StreamingResponse
 
 from creditgraph.db.faults import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_fault
 from creditgraph.gateway import defer
-from creditgraph.gateway.engine import ClientOperation, Gateway
+from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.errors import (
     BAD_USER_INPUT,
     INTERNAL_SERVER_ERROR,
@@ -53,6 +53,7 @@ from creditgraph.gateway.errors import (
     request_errors,
 )
 from creditgraph.gateway.manifests import MAX_ID_CHARS
+from creditgraph.gateway.operation import Operation
 from creditgraph.gateway.persisted_queries import SHARED, PersistedQueries, Refused, owner_of
 from creditgraph.middleware.authentication import Authenticator, authenticated
 from creditgraph.negotiation import weighted
@@ -80,11 +81,11 @@ class PolicyStage(Protocol):
 
     def prepare(
         self, query: str, variables: Mapping[str, Any], operation_name: str | None
-    ) -> ClientOperation: ...
+    ) -> Operation: ...
 
     async def run(
         self,
-        client: ClientOperation,
+        operation: Operation,
         variables: dict[str, Any],
         requester: Requester | None,
         request_id: str,
@@ -351,8 +352,7 @@ async def _answer(
             operation = prepared.operation
         else:
             # under the policy a query is fetched only through per-subject views: not planned
-            client = access.policy.prepare(resolved.query, variables, params.operation_name)
-            operation = client.operation
+            operation = access.policy.prepare(resolved.query, variables, params.operation_name)
     except RequestError as exc:
         return await refusals.answer(exc.formatted(), _refused_status(media_type))
     queries.remember(resolved)
@@ -384,7 +384,7 @@ async def _answer(
     if access is None:
         work = gateway.run(prepared, variables)
     else:
-        work = access.policy.run(client, variables, requester, request_id)
+        work = access.policy.run(operation, variables, requester, request_id)
     try:
         answer = await until_disconnected(request, work)
     except ClientGone:
@@ -420,9 +420,9 @@ class _Runner:
                 prepared = self.gateway.prepare(query, variables, self.operation_name)
                 return await self.gateway.run(prepared, variables)
             policy = self.access.policy
-            client = policy.prepare(query, variables, self.operation_name)
+            operation = policy.prepare(query, variables, self.operation_name)
             return await policy.run(
-                client, variables, self.requester, self.request_id, self.inquired
+                operation, variables, self.requester, self.request_id, self.inquired
             )
         except RequestError as exc:
             return request_errors(exc.formatted())
