@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from creditgraph.commands import http_gateway
 from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
-from creditgraph.gateway.transports import HTTPTransport
+from creditgraph.gateway.transports import HTTPTransport, SubgraphUnavailable
 from creditgraph.gateway.transports.resilient import ResilientTransport
 from creditgraph.requester import Requester
 from creditgraph.resources import supergraph_path
@@ -67,7 +67,8 @@ class FaultSwitch:
     failures: int = 0
     """Requests still to fail (503, no GraphQL body); -1 fails every one."""
     hold: asyncio.Event | None = None
-    """While set to an unset event, requests wait for it before reaching the subgraph."""
+    """While set to an unset event, requests wait for it before failing or reaching the
+    subgraph."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/graphql":
@@ -82,14 +83,14 @@ class FaultSwitch:
         body = b"".join(chunks)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         self.seen.append(Seen(orjson.loads(body), headers.get(credential.HEADER, "")))
+        if self.hold is not None:
+            await self.hold.wait()
         if self.failures:
             if self.failures > 0:
                 self.failures -= 1
             await send({"type": "http.response.start", "status": 503, "headers": []})
             await send({"type": "http.response.body", "body": b"service unavailable"})
             return
-        if self.hold is not None:
-            await self.hold.wait()
         replayed = False
 
         async def replay() -> Message:
@@ -338,6 +339,66 @@ async def test_identical_fetches_for_different_requesters_are_each_sent(
     assert all(answer == {"data": {"__typename": "Query"}} for answer in answers)
     named = sorted(_named(subgraphs.secret, item.credential) for item in scores.seen)
     assert named == sorted([HUSBAND, WIFE])
+
+
+async def test_a_sharer_that_goes_away_leaves_the_others_their_answer(subgraphs: Stack) -> None:
+    """The first of three identical fetches is cancelled (its client left) while its fetch is
+    held at the subgraph: the two waiting on it still get the answer, and once they too
+    leave, nothing is left in flight."""
+    scores = subgraphs.switches["scores"]
+    scores.hold = asyncio.Event()
+    http = HTTPTransport(subgraphs.urls, secret=subgraphs.secret)
+    transport = ResilientTransport(http, Resilience(FetchPolicy(timeout=NO_HANG, retries=0)))
+    husband = transport.acting_for(Requester("SUBJECT", HUSBAND, None))
+    document = "query { __typename }"
+    try:
+        first = asyncio.ensure_future(husband.send("scores", document, {}))
+        await _eventually(lambda: len(scores.seen) == 1)
+        others = [asyncio.ensure_future(husband.send("scores", document, {})) for _ in range(2)]
+        await _eventually(lambda: [waiting for _, waiting in transport.in_flight()] == [3])
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        assert [waiting for _, waiting in transport.in_flight()] == [2]
+        scores.hold.set()
+        async with asyncio.timeout(NO_HANG):
+            answers = await asyncio.gather(*others)
+        assert answers == [{"data": {"__typename": "Query"}}] * 2
+        assert answers[0] is not answers[1]
+        assert transport.in_flight() == []
+
+        scores.hold = asyncio.Event()
+        leaving = [asyncio.ensure_future(husband.send("scores", document, {})) for _ in range(3)]
+        await _eventually(lambda: [waiting for _, waiting in transport.in_flight()] == [3])
+        for fetch in leaving:
+            fetch.cancel()
+        await asyncio.gather(*leaving, return_exceptions=True)
+        await _eventually(lambda: transport.in_flight() == [])
+    finally:
+        scores.hold.set()
+        await transport.aclose()
+
+
+async def test_a_failed_shared_fetch_fails_every_sharer_alike(subgraphs: Stack) -> None:
+    """A fetch the subgraph refuses is refused to each fetch that shared it, none retried."""
+    scores = subgraphs.switches["scores"]
+    scores.hold = asyncio.Event()
+    scores.failures = -1
+    http = HTTPTransport(subgraphs.urls, secret=subgraphs.secret)
+    transport = ResilientTransport(http, Resilience(FetchPolicy(timeout=NO_HANG, retries=0)))
+    husband = transport.acting_for(Requester("SUBJECT", HUSBAND, None))
+    document = "query { __typename }"
+    try:
+        fetches = [asyncio.ensure_future(husband.send("scores", document, {})) for _ in range(3)]
+        await _eventually(lambda: [waiting for _, waiting in transport.in_flight()] == [3])
+        scores.hold.set()
+        outcomes = await asyncio.gather(*fetches, return_exceptions=True)
+    finally:
+        scores.hold.set()
+        await transport.aclose()
+    assert all(isinstance(outcome, SubgraphUnavailable) for outcome in outcomes)
+    assert len(scores.seen) == 1
+    assert transport.in_flight() == []
 
 
 def _named(secret: bytes, token: str) -> str:

@@ -25,6 +25,11 @@ it does for each subgraph is that subgraph's `FetchPolicy` (settings.py: `[fetch
   (`acting_for`), so both carry the same credential and the subgraph would answer both
   alike. Each sharer gets its own copy, since the executor merges answers in place. A
   fetch under a write unit is never shared: its credential carries the unit's hold.
+  The first of them fetches in its own task (no task of its own per fetch: nearly every
+  fetch is the only one of its kind, and a task, a shield and a done callback cost it
+  more than the rest of this module); the others wait on its answer. Should its request
+  be cancelled while others wait, the fetch is sent again in a task of its own for them,
+  which the last of them to leave cancels.
 """
 
 from __future__ import annotations
@@ -89,13 +94,18 @@ class _Circuit:
 
 
 class _Shared:
-    """A fetch in flight that identical fetches wait on, and how many are waiting."""
+    """A fetch in flight that identical fetches wait on, and how many wait on its answer
+    (the one fetching among them).
 
-    __slots__ = ("task", "waiting")
+    `task` is None while the first fetch is under way in its own request's task; it is the
+    fetch sent again for the others when that request was cancelled."""
 
-    def __init__(self, task: asyncio.Future[dict[str, Any]]) -> None:
-        self.task = task
-        self.waiting = 0
+    __slots__ = ("answer", "task", "waiting")
+
+    def __init__(self, answer: asyncio.Future[dict[str, Any]]) -> None:
+        self.answer = answer
+        self.task: asyncio.Future[dict[str, Any]] | None = None
+        self.waiting = 1
 
 
 @dataclass(slots=True)
@@ -154,54 +164,85 @@ class ResilientTransport:
             document,
             orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
         )
-        shared = self._state.in_flight.get(key)
-        if shared is None:
-            task = asyncio.ensure_future(self._leading(key, subgraph, document, variables, policy))
-            shared = self._state.in_flight[key] = _Shared(task)
-            # a task cancelled before it ever ran never reaches `_leading`'s own cleanup
-            task.add_done_callback(lambda done: self._forget(key, done))
-        return await self._wait(shared)
+        in_flight = self._state.in_flight
+        shared = in_flight.get(key)
+        if shared is not None:
+            return await self._follow(shared)
+        shared = in_flight[key] = _Shared(asyncio.get_running_loop().create_future())
+        try:
+            answer = await self._attempts(subgraph, document, variables, policy, read=True)
+        except asyncio.CancelledError:
+            shared.waiting -= 1
+            if shared.waiting:
+                self._hand_over(key, shared, subgraph, document, variables, policy)
+            else:
+                del in_flight[key]
+            raise
+        except BaseException as exc:
+            shared.waiting -= 1
+            del in_flight[key]
+            if shared.waiting:
+                shared.answer.set_exception(exc)
+            raise
+        shared.waiting -= 1
+        del in_flight[key]
+        if not shared.waiting:
+            return answer
+        shared.answer.set_result(answer)
+        return _copy(answer)  # the others read the original once this task has moved on
 
-    def _forget(self, key: tuple[Any, ...], task: asyncio.Future[Any]) -> None:
-        shared = self._state.in_flight.get(key)
-        if shared is not None and shared.task is task:
-            del self._state.in_flight[key]
-
-    async def _leading(
+    def _hand_over(
         self,
         key: tuple[Any, ...],
+        shared: _Shared,
         subgraph: str,
         document: str,
         variables: dict[str, Any],
         policy: FetchPolicy,
-    ) -> dict[str, Any]:
-        """The one fetch identical ones share; it stops taking sharers as soon as it ends."""
-        try:
-            return await self._attempts(subgraph, document, variables, policy, read=True)
-        finally:
-            task = asyncio.current_task()
-            if task is not None:
-                self._forget(key, task)
+    ) -> None:
+        """The first fetch's request was cancelled while others wait on its answer: send it
+        again in a task of its own, whose outcome becomes theirs."""
+        task = asyncio.ensure_future(
+            self._attempts(subgraph, document, variables, policy, read=True)
+        )
+        shared.task = task
 
-    async def _wait(self, shared: _Shared) -> dict[str, Any]:
+        def settle(done: asyncio.Future[dict[str, Any]]) -> None:
+            if self._state.in_flight.get(key) is shared:
+                del self._state.in_flight[key]
+            if shared.answer.done():
+                return
+            if done.cancelled():
+                shared.answer.cancel()
+            elif (failure := done.exception()) is not None:
+                shared.answer.set_exception(failure)
+            else:
+                shared.answer.set_result(done.result())
+
+        task.add_done_callback(settle)
+
+    async def _follow(self, shared: _Shared) -> dict[str, Any]:
         """The shared fetch's answer, a copy of it when another waiter has it too.
 
-        A waiter that is cancelled leaves the fetch to the others; the last one to leave
-        cancels it, so a fetch nobody waits for any more does not run on.
+        A waiter that is cancelled leaves the fetch to the others; the last one to leave a
+        fetch sent again for the waiters cancels it, so a fetch nobody waits for any more
+        does not run on.
         """
         shared.waiting += 1
         try:
-            answer = await asyncio.shield(shared.task)
+            answer = await asyncio.shield(shared.answer)
         except asyncio.CancelledError:
             shared.waiting -= 1
-            if shared.waiting == 0 and not shared.task.done():
+            if shared.waiting == 0 and shared.task is not None and not shared.task.done():
                 shared.task.cancel()
+            raise
+        except BaseException:
+            shared.waiting -= 1
             raise
         shared.waiting -= 1
         if shared.waiting == 0:
             return answer  # the last to read it: the original is its alone from now on
-        result: dict[str, Any] = orjson.loads(orjson.dumps(answer))
-        return result
+        return _copy(answer)
 
     async def _attempts(
         self,
@@ -244,6 +285,11 @@ class ResilientTransport:
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _copy(answer: dict[str, Any]) -> dict[str, Any]:
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(answer))
+    return copied
 
 
 def _is_query(document: str) -> bool:
