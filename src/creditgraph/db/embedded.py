@@ -185,6 +185,12 @@ class EmbeddedPostgres:
                 "-c max_prepared_transactions=200",
                 "-c shared_buffers=256MB",
                 "-c max_wal_size=4GB",
+                # one server on one machine, never replicated nor restored to a point in time:
+                # minimal WAL is all crash recovery needs, and a table filled in the transaction
+                # that emptied it (the seed's COPY, its index builds) is synced at commit
+                # instead of written twice
+                "-c wal_level=minimal",
+                "-c max_wal_senders=0",
             ]
         )
         log = self.data_dir / "server.log"

@@ -265,43 +265,64 @@ class Builder:
 
         instalment = amount // term_months if loan and term_months else 0
         balance = amount
+        # The most numerous row by far, so written as its COPY line here, money in
+        # money_text's format inline (every amount here is zero or more). Most months are
+        # normal ones ("N": the amount due paid, nothing overdue), whose loan instalment text
+        # is the same every month, so that case is spelled once per account.
         lines = self._repayment_lines
+        append = lines.append
         months = _MONTH_TEXT
         getrandbits = rng.getrandbits
+        head = f"{aid}\t"
+        instalment_text = f"{instalment // 100}.{instalment % 100:02d}"
+        normal_loan_due = f"\tN\t{instalment_text}\t{instalment_text}\t0.00\t"
+        # rng.randint(amount // 20 + 100, amount * 9 // 10) for a card's monthly balance,
+        # drawn exactly as Random.randint draws it (getrandbits of the width's bit length
+        # until one falls below the width), inline: this runs for every month of every card
+        low = amount // 20 + 100
+        width = amount * 9 // 10 - low + 1
+        bits = width.bit_length()
         for offset, symbol in enumerate(statuses):
             month = first_month + offset
+            month_text = months[month - FIRST_HISTORY_MONTH]
             if loan:
-                elapsed = month - open_month + 1
-                balance = max(amount - instalment * elapsed, 0)
-                due = instalment if balance or symbol != "N" else 0
+                balance = max(amount - instalment * (month - open_month + 1), 0)
+                if symbol == "N":
+                    if balance:
+                        append(
+                            f"{head}{month_text}{normal_loan_due}"
+                            f"{balance // 100}.{balance % 100:02d}\n"
+                        )
+                    else:
+                        append(f"{head}{month_text}\tN\t0.00\t0.00\t0.00\t0.00\n")
+                    continue
+                due = instalment
             else:
                 if symbol == "*":
                     balance = 0
                 else:
-                    # rng.randint(amount // 20 + 100, amount * 9 // 10), drawn exactly as
-                    # Random.randint draws it (getrandbits of the width's bit length until one
-                    # falls below the width), inline: this runs for every month of every card
-                    width = amount * 9 // 10 - amount // 20 - 100 + 1
-                    bits = width.bit_length()
                     drawn = getrandbits(bits)
                     while drawn >= width:
                         drawn = getrandbits(bits)
-                    balance = amount // 20 + 100 + drawn
+                    balance = low + drawn
                 due = balance // 10
+                if symbol == "N":
+                    due_text = f"{due // 100}.{due % 100:02d}"
+                    append(
+                        f"{head}{month_text}\tN\t{due_text}\t{due_text}\t0.00"
+                        f"\t{balance // 100}.{balance % 100:02d}\n"
+                    )
+                    continue
             if symbol == "C":
                 due, paid, overdue, balance = 0, balance, 0, 0
-            elif symbol in "1234567":
+            elif symbol == "*":
+                due, paid, overdue = 0, 0, 0
+            else:  # 1 to 7 months overdue
                 due = max(due, 100)
                 paid, overdue = 0, due * int(symbol)
                 balance = max(balance, overdue)  # what is overdue is still owed
-            elif symbol == "*":
-                due, paid, overdue = 0, 0, 0
-            else:
-                paid, overdue = due, 0
-            # the most numerous row by far, so written as its COPY line here (money_text's
-            # format, inline: every amount here is zero or more)
-            lines.append(
-                f"{aid}\t{months[month - FIRST_HISTORY_MONTH]}\t{symbol}"
+            append(
+                f"{head}{month_text}\t{symbol}"
                 f"\t{due // 100}.{due % 100:02d}\t{paid // 100}.{paid % 100:02d}"
                 f"\t{overdue // 100}.{overdue % 100:02d}\t{balance // 100}.{balance % 100:02d}\n"
             )

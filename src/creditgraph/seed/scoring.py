@@ -138,6 +138,16 @@ _WEIGHTS: dict[str, dict[str, float]] = {
 }
 
 
+# The scorecards read utilisation only as its level (signals.utilisation_level), so the seed
+# gives one value per level: files that differ only in how much of a level's range they use
+# then share one cached assessment (see _assess_bureau), with the same score and reasons.
+_LEVEL_UTILISATION: dict[str, Decimal | None] = {
+    "NORMAL": None,
+    "WARNING": signals.UTILISATION_HIGH_RISK,
+    "HIGH_RISK": Decimal(1),
+}
+
+
 def bureau_facts(facts: Facts) -> scorecard.ScorecardFacts:
     """The scorecard's inputs as far as the builder's running totals tell them."""
     utilisation = (
@@ -151,7 +161,7 @@ def bureau_facts(facts: Facts) -> scorecard.ScorecardFacts:
         current_overdue_accounts=int(facts.current_overdue or facts.bad_debt),
         serious_accounts=int(_serious(facts)),
         overdue_months=facts.overdue_months_24,
-        utilisation=utilisation,
+        utilisation=_LEVEL_UTILISATION[signals.utilisation_level(utilisation)],
         history_months=0 if facts.first_month is None else DATA_MONTH - facts.first_month + 1,
         hard_inquiries_6m=facts.hard_inquiries_6m,
     )
@@ -198,28 +208,61 @@ def models(builder: Builder) -> dict[str, int]:
     return ids
 
 
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """A model's score for one file, with its rows' COPY text but for the observation's id in
+    front: each reason's (rank, code, description, impact), and each dimension's row with the
+    rows of its reasons (the city score's; none for the others)."""
+
+    value: int
+    reasons: tuple[str, ...]
+    dimensions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def _reason_text(reasons: tuple[scorecard.Cost, ...] | list[scorecard.Cost]) -> tuple[str, ...]:
+    return tuple(
+        copy_line((rank, reason.code, reason.description, reason.impact))
+        for rank, reason in enumerate(reasons, start=1)
+    )
+
+
 # Many files have the same facts (no credit, or a few clean cards): each distinct set of facts
-# is assessed once. The scorecards are pure functions of their facts.
-_assess_bureau = lru_cache(maxsize=1 << 16)(scorecard.assess)
-_assess_city = lru_cache(maxsize=1 << 16)(city_scorecard.assess)
+# is assessed, and its rows spelled, once. The scorecards are pure functions of their facts
+# (utilisation given as its level's value: see bureau_facts).
+@lru_cache(maxsize=1 << 16)
+def _bureau_scored(facts: scorecard.ScorecardFacts) -> _Scored:
+    assessment = scorecard.assess(facts)
+    return _Scored(assessment.value, _reason_text(assessment.reasons))
 
 
-def _points(
-    model: Model, facts: Facts
-) -> tuple[int, list[scorecard.Cost], tuple[city_scorecard.DimensionScore, ...]]:
+@lru_cache(maxsize=1 << 16)
+def _city_scored(facts: city_scorecard.CityFacts) -> _Scored:
+    city = city_scorecard.assess(facts)
+    dimensions = tuple(
+        (
+            copy_line((ordinal, d.code, d.name, d.value, d.points)),
+            tuple(
+                copy_line((d.code, rank, cost.code, cost.description, cost.impact))
+                for rank, cost in enumerate(d.reasons, start=1)
+            ),
+        )
+        for ordinal, d in enumerate(city.dimensions, start=1)
+    )
+    return _Scored(city.value, _reason_text(city.reasons), dimensions)
+
+
+def _points(model: Model, facts: Facts) -> _Scored:
     """A model's score for `facts` on the data date, its reason codes and its dimensions."""
     if model.scale == scorecard.SCALE:
-        assessment = _assess_bureau(bureau_facts(facts))
-        return assessment.value, list(assessment.reasons), ()
+        return _bureau_scored(bureau_facts(facts))
     if model.scale == city_scorecard.SCALE:
-        city = _assess_city(city_facts(facts))
-        return city.value, list(city.reasons), city.dimensions
+        return _city_scored(city_facts(facts))
     span = model.high - model.low
     weights = _WEIGHTS[model.scale]
     costs = {code: round(span * weights[code] * share) for code, share in _penalties(facts).items()}
     ranked = sorted(((c, code) for code, c in costs.items() if c > 0), reverse=True)[:4]
     reasons = [scorecard.Cost(code, _FACTORS[code], cost) for cost, code in ranked]
-    return model.high - 1 - sum(costs.values()), reasons, ()
+    return _Scored(model.high - 1 - sum(costs.values()), _reason_text(reasons))
 
 
 # when each of a subject's three observations was made, as COPY reads it: 2, 1 and 0 years
@@ -242,6 +285,8 @@ def observe(builder: Builder, model_ids: dict[str, int], subject: Subject) -> No
     facts = builder.facts[subject.id]
     observations = builder.rows.lines("scores.observations")
     reason_lines = builder.rows.lines("scores.reasons")
+    dimension_lines = builder.rows.lines("scores.dimensions")
+    dimension_reason_lines = builder.rows.lines("scores.dimension_reasons")
     identifier = copy_line((subject.identifier,))[:-1]
     for model in MODELS:
         if model.persons_only and subject.kind != "PERSON":
@@ -250,35 +295,18 @@ def observe(builder: Builder, model_ids: dict[str, int], subject: Subject) -> No
         # only the scorecards reach their maximum: the commercial model tops out below it
         scorecards = (scorecard.SCALE, city_scorecard.SCALE)
         highest = model.high if model.scale in scorecards else model.high - 1
-        score, reasons, dimensions = _points(model, facts)
+        scored = _points(model, facts)
         model_id = model_ids[model.scale]
-        # each observation's reasons, but for the observation's id in front
-        reasons_text = [
-            copy_line((rank, reason.code, reason.description, reason.impact))
-            for rank, reason in enumerate(reasons, start=1)
-        ]
         for years_ago in (2, 1, 0):
             drift = rng.randint(-span // 50, span // 50) if years_ago else 0
-            value = max(model.low, min(highest, score + drift))
+            value = max(model.low, min(highest, scored.value + drift))
             oid = builder.ids.next("observations")
             observations.append(
                 f"{oid}\t{model_id}\t{identifier}\t{value}\t{model.band(value)}"
                 f"\t{_OBSERVED[years_ago]}"
             )
-            reason_lines.extend(f"{oid}\t{text}" for text in reasons_text)
+            reason_lines.extend(f"{oid}\t{text}" for text in scored.reasons)
             if years_ago == 0:
-                dimension_rows(builder, oid, dimensions)
-
-
-def dimension_rows(
-    builder: Builder, oid: int, dimensions: tuple[city_scorecard.DimensionScore, ...]
-) -> None:
-    """Each dimension of observation `oid`, with the factors that cost it points."""
-    lines = builder.rows.lines("scores.dimensions")
-    reason_lines = builder.rows.lines("scores.dimension_reasons")
-    for ordinal, d in enumerate(dimensions, start=1):
-        lines.append(f"{oid}\t{copy_line((ordinal, d.code, d.name, d.value, d.points))}")
-        for rank, cost in enumerate(d.reasons, start=1):
-            reason_lines.append(
-                f"{oid}\t{copy_line((d.code, rank, cost.code, cost.description, cost.impact))}"
-            )
+                for dimension, reasons in scored.dimensions:
+                    dimension_lines.append(f"{oid}\t{dimension}")
+                    dimension_reason_lines.extend(f"{oid}\t{text}" for text in reasons)

@@ -7,8 +7,10 @@ select count(*) from bureau.subjects
 -- FREEZE. The triggers that keep the counted inquiries and tallies as looks are recorded one
 -- by one, and tell open portals of each new look, are paused: derive_inquiry_tables does
 -- their work for the whole load at once, and loading demo data is no look at anyone's report.
--- Index builds get the memory to sort a large table at once.
+-- Index builds get the memory to sort a large table at once, and the joins that check each
+-- foreign key over a whole table the memory to hash the table it points to.
 set local maintenance_work_mem = '512MB';
+set local work_mem = '256MB';
 alter table gateway.inquiries disable trigger count_inquiry, disable trigger inquiries_live_notice;
 truncate
     bureau.institutions, bureau.subjects, bureau.organisation_principals, bureau.phones,
