@@ -26,8 +26,8 @@ from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier, mint_demo_token
 from creditgraph.config import Config
 from creditgraph.gateway import Gateway, Supergraph
-from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import PersistedQueries
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.gateway.transports import InProcessTransport
 from creditgraph.requester import Role
 from creditgraph.resources import policy_path, supergraph_path

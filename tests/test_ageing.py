@@ -31,7 +31,7 @@ from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier, mint_furnisher_token
 from creditgraph.db.queries import load_queries
-from creditgraph.gateway.http import Access
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.identifiers import make_resident_id
 from creditgraph.resources import policy_path
 from creditgraph.scores.recompute import recompute_bureau_scores

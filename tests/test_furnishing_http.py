@@ -14,7 +14,7 @@ import httpx
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier, mint_furnisher_token
-from creditgraph.gateway.http import Access
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.resources import policy_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, XIHU_COURT
 from creditgraph.server import build_app

@@ -20,7 +20,7 @@ from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier, mint_furnisher_token
 from creditgraph.furnishing.kinds import record_kinds
-from creditgraph.gateway.http import Access
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.resources import operations_root, policy_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, TAX_BUREAU, WESTLAKE_BANK, XIHU_COURT
 from creditgraph.server import build_app

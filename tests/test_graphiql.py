@@ -35,7 +35,7 @@ from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier, mint_demo_token
 from creditgraph.demo import demo_tabs, hands_out_tokens
 from creditgraph.gateway import Gateway
-from creditgraph.gateway.http import Access
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.gateway.trusted import TrustedOperations
 from creditgraph.graphiql import ExampleTab, OperationPreset, graphiql_routes, tabs_from_operations
 from creditgraph.graphiql.assets import STATIC, SUMS, VENDORED, recorded_sums, sha256_hex

@@ -36,9 +36,9 @@ from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.documents import DocumentCache
-from creditgraph.gateway.http import Access
 from creditgraph.gateway.limits import TooComplex, check, over_text_limits
 from creditgraph.gateway.operation import Field, Fragment, Selection, collect, normalize
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.requester import Requester
 from creditgraph.resources import operations_root, policy_path, supergraph_path
 from creditgraph.server import build_app

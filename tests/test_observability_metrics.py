@@ -17,8 +17,8 @@ from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier, mint_demo_token
 from creditgraph.commands import http_gateway, in_process_gateway
 from creditgraph.gateway import Gateway, Supergraph
-from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import load_persisted_queries
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.gateway.transports import InProcessTransport
 from creditgraph.gateway.trusted import sha256_hex
 from creditgraph.observability import MeteredTransport, Metrics

@@ -17,7 +17,7 @@ from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier, mint_demo_token
 from creditgraph.commands import in_process_gateway
 from creditgraph.gateway import Supergraph
-from creditgraph.gateway.http import Access
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.observability import JSONFormatter
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import PERSONA

@@ -31,7 +31,7 @@ from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import TokenVerifier
 from creditgraph.demo import demo_query, portal_personas
 from creditgraph.gateway import Gateway
-from creditgraph.gateway.http import Access
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.graphiql.assets import recorded_sums, sha256_hex
 from creditgraph.live import LiveHub, live_routes
 from creditgraph.portal import portal_routes

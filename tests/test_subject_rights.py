@@ -25,7 +25,7 @@ from creditgraph.access.tokens import TokenVerifier, mint_demo_token
 from creditgraph.bureau.marks import DISPUTABLE
 from creditgraph.bureau.schema import schema as bureau_schema
 from creditgraph.gateway import Gateway, Supergraph
-from creditgraph.gateway.http import Access
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.gateway.transports import InProcessTransport
 from creditgraph.public.schema import schema as public_schema
 from creditgraph.resources import policy_path, supergraph_path

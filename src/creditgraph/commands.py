@@ -40,8 +40,8 @@ from creditgraph.demo import (
 from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.errors import SupergraphError
-from creditgraph.gateway.http import Access
 from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
 from creditgraph.graphiql import graphiql_routes
 from creditgraph.live import LiveHub, live_routes, served_hub

@@ -24,8 +24,8 @@ from rich.console import Console
 
 from creditgraph.access.tokens import mint_demo_token
 from creditgraph.errors import CreditgraphError
-from creditgraph.gateway.http import PolicyStage
 from creditgraph.gateway.persisted_queries import PersistedQueries
+from creditgraph.gateway.stages.pipeline import PolicyStage
 from creditgraph.graphiql import ExampleTab, OperationPreset, tabs_from_operations
 from creditgraph.requester import Requester
 from creditgraph.resources import operations_root

@@ -31,8 +31,9 @@ from starlette.routing import BaseRoute, Route
 from creditgraph.config import SCHEMA, Config
 from creditgraph.furnishing.http import furnishing_routes
 from creditgraph.gateway import Gateway
-from creditgraph.gateway.http import Access, handle
+from creditgraph.gateway.http import handle
 from creditgraph.gateway.persisted_queries import PersistedQueries, load_persisted_queries
+from creditgraph.gateway.stages.pipeline import Access, Pipeline
 from creditgraph.middleware.authentication import Authentication
 from creditgraph.middleware.compression import Compression, CompressionPolicy
 from creditgraph.middleware.cors import Cors, CorsPolicy
@@ -83,18 +84,21 @@ def build_app(
     if gateway is not None:
         served, persisted = gateway, queries or load_persisted_queries()
         metrics.watch_caches(served, persisted)
+        # the stages every request passes: the edition policy's, or the open ones without it
+        pipeline = Pipeline.open(served) if access is None else access.pipeline()
 
         async def graphql(request: Request) -> Response:
-            return await handle(served, request, persisted, access)
+            return await handle(served, request, persisted, pipeline)
 
         # the first stage, authenticate, wraps the route: the probes and pages never need it
-        stages = (
-            []
-            if access is None
-            else [Middleware(Authentication, authenticator=access.authenticator)]
-        )
+        authenticate = [Middleware(Authentication, authenticator=pipeline.authenticate)]
         routes.append(
-            Route("/graphql", metrics.measured(graphql), methods=["GET", "POST"], middleware=stages)
+            Route(
+                "/graphql",
+                metrics.measured(graphql),
+                methods=["GET", "POST"],
+                middleware=authenticate,
+            )
         )
     if access is not None and access.furnishing is not None and pool is not None:
         routes.extend(furnishing_routes(pool, access.furnishing))

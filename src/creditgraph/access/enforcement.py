@@ -72,6 +72,7 @@ from creditgraph.gateway.operation import (
     Selection,
     normalize,
 )
+from creditgraph.gateway.persisted_queries import owner_of
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_identifier
 from creditgraph.requester import Requester
@@ -254,6 +255,17 @@ class PolicyGateway:
         """
         _, operation, _ = self.gateway.operation(query, variables, operation_name)
         return operation
+
+    def operation(self, prepared: Operation) -> Operation:
+        """What `prepare` keeps of an operation is the operation itself."""
+        return prepared
+
+    def query_owner(self, requester: Requester | None) -> str | None:
+        """Whose persisted queries `requester` may use: its own (gateway/persisted_queries.py);
+        an anonymous request none, nor anyone else's."""
+        if requester is None:
+            return None
+        return owner_of(requester.role, requester.identifier, requester.operator)
 
     async def run(
         self,

@@ -10,11 +10,11 @@ token left the request is refused with `429`, a `Retry-After` saying in how many
 token will be there, and a GraphQL error coded `RATE_LIMITED`, and recorded in the audit
 log like any other refusal (gateway/http.py).
 
-`RateLimits.check` is the stage's one seam; where the buckets live is a `BucketStore`:
-in the process (`ProcessBuckets`, the default: each replica counts alone, so N replicas
-behind a load balancer let a requester through at up to N times the rate), or in
-PostgreSQL (`PostgresBuckets`, `store = "postgresql"`: every replica takes from the same
-row, one statement per request, on the database's clock).
+`RateLimits.check` is the stage's one seam (gateway/stages/limit.py's `LimitStage`); where
+the buckets live is a `BucketStore`: in the process (`ProcessBuckets`, the default: each
+replica counts alone, so N replicas behind a load balancer let a requester through at up to
+N times the rate), or in PostgreSQL (`PostgresBuckets`, `store = "postgresql"`: every
+replica takes from the same row, one statement per request, on the database's clock).
 """
 
 from __future__ import annotations

@@ -14,11 +14,13 @@ may stand in for the query text, on `GET` as on `POST`; a gateway in
 trusted-only mode runs nothing but the trusted operations and the manifests'
 documents. A client that disconnects while its operation runs cancels it.
 
-Under the policy a request passes authenticate (the bearer token, proven before the handler
-by middleware/authentication.py and read here from the ASGI scope), limit (the requester's
-rate, access/rate_limits.py: `429` with `Retry-After` and `RATE_LIMITED` when over it),
-then authorise, plan, execute, shape and record (access/enforcement.py); a request refused
-at any stage is recorded in the audit log all the same.
+Every request passes the same stages in order, whatever the configuration
+(gateway/stages/): authenticate (the bearer token, proven before the handler by
+middleware/authentication.py and read here from the ASGI scope), limit (the requester's
+rate: `429` with `Retry-After` and `RATE_LIMITED` when over it), authorise, plan, execute
+and shape (`AuthoriseStage.prepare`, then `run`), and record; a request refused at any
+stage is recorded by the record stage all the same. With no edition policy the stages
+are open ones: no one is limited or recorded, and the operation is planned as prepared.
 
 Every answer is a GraphQL response carrying `Cache-Control: no-store`: a report
 must never be kept by a browser or a proxy. When the gateway's database cannot
@@ -32,9 +34,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 from graphql import DocumentNode
@@ -53,17 +55,14 @@ from creditgraph.gateway.errors import (
     request_errors,
 )
 from creditgraph.gateway.manifests import MAX_ID_CHARS
-from creditgraph.gateway.operation import Operation
-from creditgraph.gateway.persisted_queries import SHARED, PersistedQueries, Refused, owner_of
-from creditgraph.middleware.authentication import Authenticator, authenticated
+from creditgraph.gateway.persisted_queries import PersistedQueries, Refused
+from creditgraph.gateway.stages.authorise import AuthoriseStage, P
+from creditgraph.gateway.stages.pipeline import Pipeline
+from creditgraph.gateway.stages.record import RecordStage
+from creditgraph.middleware.authentication import authenticated
 from creditgraph.negotiation import weighted
 from creditgraph.request_id import current_request_id
-from creditgraph.requester import (
-    FurnisherVerifier,
-    Requester,
-    RequesterVerifier,
-    Unauthenticated,
-)
+from creditgraph.requester import Requester, Unauthenticated
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -73,68 +72,6 @@ CLIENT_CLOSED_REQUEST = 499
 T = TypeVar("T")
 
 _log = logging.getLogger("creditgraph.gateway")
-
-
-class PolicyStage(Protocol):
-    """What a requester may see: the edition policy's seam (access/enforcement.py's
-    PolicyGateway), so that the handler needs the stage, not the authorisation package."""
-
-    def prepare(
-        self, query: str, variables: Mapping[str, Any], operation_name: str | None
-    ) -> Operation: ...
-
-    async def run(
-        self,
-        operation: Operation,
-        variables: dict[str, Any],
-        requester: Requester | None,
-        request_id: str,
-        inquired: set[tuple[str, str]] | None = None,
-    ) -> dict[str, Any]: ...
-
-    async def refuse(
-        self,
-        request_id: str,
-        requester: Requester | None,
-        operation: str | None,
-        errors: list[dict[str, Any]],
-    ) -> list[dict[str, Any]]: ...
-
-    async def confirm(self, requester: Requester) -> None: ...
-
-
-class Limited(Protocol):
-    """A request refused for its rate: when to come back, and the errors that say so."""
-
-    @property
-    def retry_after(self) -> int: ...
-
-    def errors(self) -> list[dict[str, Any]]: ...
-
-
-class LimitStage(Protocol):
-    """Each requester's rate (access/rate_limits.py's RateLimits), through this seam."""
-
-    async def check(self, requester: Requester | None, client: str | None) -> Limited | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """Who is asking (the token verifier) and what they may see (the policy layer)."""
-
-    verifier: RequesterVerifier
-    policy: PolicyStage
-    furnishing: FurnisherVerifier | None = None
-    """Checks furnishers' tokens (their own audience) for `POST /furnish` and the furnishing
-    mutations; None: no furnishing."""
-    limits: LimitStage | None = None
-    """The limit stage: each requester's rate (access/rate_limits.py); None: no limit."""
-
-    @property
-    def authenticator(self) -> Authenticator:
-        """The authentication stage's verifiers (middleware/authentication.py): reading
-        tokens, then furnishing ones when there is furnishing."""
-        return Authenticator(self.verifier, self.furnishing)
 
 
 class _BadRequest(Exception):
@@ -237,7 +174,7 @@ def _refused_status(media_type: str) -> int:
 
 @dataclass(slots=True)
 class _Refusals:
-    """Answers to requests refused before they ran, each recorded first under the policy.
+    """Answers to requests refused before they ran, each through the record stage first.
 
     Every request is recorded, so one that never reaches execution (a malformed body, a
     bad token, an unknown persisted query, an invalid document) gets an audit entry with
@@ -245,17 +182,14 @@ class _Refusals:
     as for a request that ran.
     """
 
-    access: Access | None
+    record: RecordStage
     request_id: str
     media_type: str
     requester: Requester | None = None
     operation: str | None = None
 
     async def answer(self, errors: list[dict[str, Any]], status: int) -> Response:
-        if self.access is not None:
-            errors = await self.access.policy.refuse(
-                self.request_id, self.requester, self.operation, errors
-            )
+        errors = await self.record.refuse(self.request_id, self.requester, self.operation, errors)
         return _respond(request_errors(errors), status, self.media_type)
 
     async def unauthenticated(self, exc: Unauthenticated) -> Response:
@@ -268,9 +202,9 @@ async def handle(
     gateway: Gateway,
     request: Request,
     queries: PersistedQueries,
-    access: Access | None = None,
+    pipeline: Pipeline[P],
 ) -> Response:
-    """One GraphQL request; with `access`, authenticated and answered under the edition policy.
+    """One GraphQL request, through `pipeline`'s stages.
 
     `queries` resolves persisted-query hashes (and, in trusted-only mode, refuses
     anything but the trusted operations). Whatever happens, the answer is GraphQL
@@ -278,7 +212,7 @@ async def handle(
     """
     media_type = _media_type(request)
     try:
-        response = await _answer(gateway, request, queries, access, media_type)
+        response = await _answer(gateway, request, queries, pipeline, media_type)
     except DATABASE_ERRORS as exc:
         reason = database_fault(exc)
         if reason is None:
@@ -305,41 +239,37 @@ async def _answer(
     gateway: Gateway,
     request: Request,
     queries: PersistedQueries,
-    access: Access | None,
+    pipeline: Pipeline[P],
     media_type: str,
 ) -> Response:
     # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
     request_id = current_request_id() or uuid.uuid4().hex
-    refusals = _Refusals(access, request_id, media_type)
-    # the authentication stage ran before the handler (middleware/authentication.py)
-    who = None if access is None else authenticated(request.scope)
-    requester = None if who is None else who.requester
-    refusals.requester = requester
-    if access is not None and access.limits is not None:
-        # the limit stage: once who is asking is known, before anything is done for them,
-        # a refusal included (each is recorded): a request whose token was refused takes from
-        # its client address's bucket, as an anonymous one does
-        address = None if request.client is None else request.client.host
-        limited = await access.limits.check(requester, address)
-        if limited is not None:
-            response = await refusals.answer(limited.errors(), 429)
-            response.headers["retry-after"] = str(limited.retry_after)
-            return response
+    refusals = _Refusals(pipeline.record, request_id, media_type)
+    # authenticate: the stage ran before the handler (middleware/authentication.py)
+    who = authenticated(request.scope)
+    requester = refusals.requester = who.requester
+    # limit: once who is asking is known, before anything is done for them, a refusal
+    # included (each is recorded): a request whose token was refused takes from its client
+    # address's allowance, as an anonymous one does
+    address = None if request.client is None else request.client.host
+    limited = await pipeline.limit.check(requester, address)
+    if limited is not None:
+        response = await refusals.answer(limited.errors(), 429)
+        response.headers["retry-after"] = str(limited.retry_after)
+        return response
     try:
         params = _checked(await _params(request))
     except _BadRequest as exc:
         return await refusals.answer([error(exc.message, BAD_USER_INPUT)], exc.status)
-    if who is not None and who.refusal is not None:
+    if who.refusal is not None:
         return await refusals.unauthenticated(who.refusal)
-    if access is None:
-        owner: str | None = SHARED  # no requesters: one store for all
-    elif requester is None:
-        owner = None  # anonymous: no store of its own, and no one else's
-    else:
-        owner = owner_of(requester.role, requester.identifier, requester.operator)
+    authorise = pipeline.authorise
     try:
         resolved = queries.resolve(
-            params.query, params.extensions, owner=owner, document_id=params.document_id
+            params.query,
+            params.extensions,
+            owner=authorise.query_owner(requester),
+            document_id=params.document_id,
         )
     except Refused as exc:
         errors = [error(exc.message, exc.code)]
@@ -347,14 +277,10 @@ async def _answer(
     variables = params.variables
     await gateway.documents.prepare_unseen(resolved.query)
     try:
-        if access is None:
-            prepared = gateway.prepare(resolved.query, variables, params.operation_name)
-            operation = prepared.operation
-        else:
-            # under the policy a query is fetched only through per-subject views: not planned
-            operation = access.policy.prepare(resolved.query, variables, params.operation_name)
+        prepared = authorise.prepare(resolved.query, variables, params.operation_name)
     except RequestError as exc:
         return await refusals.answer(exc.formatted(), _refused_status(media_type))
+    operation = authorise.operation(prepared)
     queries.remember(resolved)
     request.state.operation_kind = operation.kind
     if request.method == "GET" and operation.kind != "query":
@@ -368,25 +294,23 @@ async def _answer(
         parsed = gateway.documents.get(resolved.query).document
         _, _, coerced = gateway.operation(resolved.query, variables, params.operation_name)
         if defer.deferring(parsed, params.operation_name, coerced):
-            if access is not None and requester is not None:
+            if requester is not None:
                 # the answer streams once begun: a token the database refuses (a
                 # representative) is refused, and recorded, before the first part
                 try:
-                    await access.policy.confirm(requester)
+                    await authorise.confirm(requester)
                 except Unauthenticated as exc:
                     refusals.operation = operation.name
                     return await refusals.unauthenticated(exc)
-            runner = _Runner(gateway, access, requester, request_id, params.operation_name)
+            runner = _Runner(gateway, authorise, requester, request_id, params.operation_name)
             return StreamingResponse(
                 _parts(runner, parsed, resolved.query, variables, coerced),
                 media_type=defer.CONTENT_TYPE,
             )
-    if access is None:
-        work = gateway.run(prepared, variables)
-    else:
-        work = access.policy.run(operation, variables, requester, request_id)
     try:
-        answer = await until_disconnected(request, work)
+        answer = await until_disconnected(
+            request, authorise.run(prepared, variables, requester, request_id)
+        )
     except ClientGone:
         return Response(status_code=CLIENT_CLOSED_REQUEST)
     except Unauthenticated as exc:  # a claim only the database can check (a representative)
@@ -402,12 +326,12 @@ def _accepts_multipart(request: Request) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class _Runner:
-    """Runs each part's document as any request's operation runs: under the policy when
-    there is one, the looks recorded as inquiries once for the whole request."""
+class _Runner(Generic[P]):
+    """Runs each part's document as any request's operation runs, through the authorise
+    stage, the looks recorded as inquiries once for the whole request."""
 
     gateway: Gateway
-    access: Access | None
+    authorise: AuthoriseStage[P]
     requester: Requester | None
     request_id: str
     operation_name: str | None
@@ -416,20 +340,16 @@ class _Runner:
     async def run(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         await self.gateway.documents.prepare_unseen(query)
         try:
-            if self.access is None:
-                prepared = self.gateway.prepare(query, variables, self.operation_name)
-                return await self.gateway.run(prepared, variables)
-            policy = self.access.policy
-            operation = policy.prepare(query, variables, self.operation_name)
-            return await policy.run(
-                operation, variables, self.requester, self.request_id, self.inquired
+            prepared = self.authorise.prepare(query, variables, self.operation_name)
+            return await self.authorise.run(
+                prepared, variables, self.requester, self.request_id, self.inquired
             )
         except RequestError as exc:
             return request_errors(exc.formatted())
 
 
 async def _parts(
-    runner: _Runner,
+    runner: _Runner[P],
     document: DocumentNode,
     query: str,
     variables: dict[str, Any],

@@ -65,6 +65,21 @@ class Authenticator:
         return Requester("FURNISHER", furnisher.institution, furnisher.operator)
 
 
+class NoTokens:
+    """The verifier of a gateway that knows no requesters (no edition policy): no token is
+    read, and every request is anonymous."""
+
+    async def authenticate(self, authorization: str | None) -> Requester | None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+#: The authentication stage of a gateway with no edition policy.
+ANONYMOUS: Final = Authenticator(NoTokens())
+
+
 class Authentication:
     """The ASGI middleware running an `Authenticator` on every HTTP request it wraps."""
 
