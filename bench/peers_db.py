@@ -21,7 +21,7 @@ import asyncpg
 
 from creditgraph.db.migrations import migrate
 from creditgraph.resources import migrations_root
-from creditgraph.seed import seed_database
+from creditgraph.seed import SeedReport, seed_database
 
 _SEED_PACKAGE = Path(__file__).resolve().parents[1] / "src" / "creditgraph" / "seed"
 _MARKER = "seeded.json"
@@ -70,15 +70,20 @@ async def ensure_seeded(dsn: str, directory: Path, *, subjects: int, seed: int) 
         report = await seed_database(conn, subjects=subjects, seed=seed, force=True)
     finally:
         await conn.close()
+    return remember(directory, report, time.perf_counter() - started)
+
+
+def remember(directory: Path, report: SeedReport, seconds: float) -> Seeding:
+    """Mark the cache directory's database as seeded (bench/seed.py --keep seeds one too)."""
     seeding = Seeding(
-        subjects=subjects,
-        seed=seed,
-        seconds=time.perf_counter() - started,
+        subjects=report.subjects,
+        seed=report.seed,
+        seconds=seconds,
         seeded_at=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         subject_rows=report.rows.get("bureau.subjects", 0),
         total_rows=sum(report.rows.values()),
         reused=False,
     )
     recorded = {key: value for key, value in asdict(seeding).items() if key != "reused"}
-    marker.write_text(json.dumps(recorded, indent=2), encoding="utf-8")
+    (directory / _MARKER).write_text(json.dumps(recorded, indent=2), encoding="utf-8")
     return seeding

@@ -241,6 +241,7 @@ def section_markers(name: str) -> tuple[str, str]:
 def write_section(path: Path, name: str, text: str) -> None:
     """Put `text` (opened and closed by `section_markers(name)`) in place of that section."""
     begin, end = section_markers(name)
+    text = text.rstrip("\n") + "\n"  # the next section starts on a line of its own
     existing = _read(path)
     own = re.compile(re.escape(begin) + ".*?" + re.escape(end) + "\n?", re.S)
     if own.search(existing):

@@ -1,6 +1,7 @@
-"""How long `creditgraph seed` takes, on a throwaway embedded PostgreSQL.
+"""How long `creditgraph seed` takes, on a fresh embedded PostgreSQL (thrown away, or kept).
 
-    python bench/seed.py --subjects 100000[,1000000] [--seed 1] [--out docs/benchmarks.md]
+    python bench/seed.py --subjects 100000[,1000000] [--seed 1] [--keep]
+                         [--out docs/benchmarks.md]
 
 For each size in turn, on a fresh server each time, prints the elapsed time, the CPU time it
 took (this process and the generator process it starts, and PostgreSQL's server processes),
@@ -15,12 +16,15 @@ import argparse
 import asyncio
 import os
 import resource
+import shutil
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+from peers_db import cache_dir, remember
 from peers_report import section_markers, write_section
 
 from creditgraph.db.embedded import EmbeddedPostgres
@@ -71,17 +75,25 @@ class Measured:
     load: tuple[float, float, float]  # the load average when it ended
 
 
-def measure(subjects: int, seed: int) -> Measured:
-    """Seed `subjects` on a throwaway embedded PostgreSQL, removed afterwards."""
-    with (
-        tempfile.TemporaryDirectory(prefix="creditgraph-bench-") as scratch,
-        EmbeddedPostgres(Path(scratch) / "pgdata") as server,
-    ):
+def measure(subjects: int, seed: int, keep: bool) -> Measured:
+    """Seed `subjects` on a fresh embedded PostgreSQL: a throwaway one, removed afterwards, or
+    with `keep` the one bench/population_growth.py and bench/peers.py would seed for this size
+    (their cache, bench/peers_db.py), left there for them."""
+    with ExitStack() as stack:
+        if keep:
+            directory = cache_dir(subjects, seed)
+            shutil.rmtree(directory, ignore_errors=True)  # fresh, as the figures must be
+            directory.mkdir(parents=True)
+        else:
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cg-seed-")))
+        server = stack.enter_context(EmbeddedPostgres(directory / "pgdata"))
         postmaster = server.postmaster_pid()
         assert postmaster is not None
         started = time.perf_counter()
         report, own, database = asyncio.run(seed_once(server.dsn, postmaster, subjects, seed))
         elapsed = time.perf_counter() - started
+        if keep:
+            remember(directory, report, elapsed)
     return Measured(report, elapsed, own, database, os.getloadavg())
 
 
@@ -90,10 +102,15 @@ def main() -> None:
     parser.add_argument("--subjects", default="100000", help="sizes, comma-separated")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave each seeded database where population_growth.py and peers.py reuse it",
+    )
     args = parser.parse_args()
     runs = []
     for subjects in (int(size) for size in args.subjects.split(",")):
-        run = measure(subjects, args.seed)
+        run = measure(subjects, args.seed, args.keep)
         print(run.report.summary())
         print(
             f"elapsed {run.elapsed:.1f} s; CPU {run.own + run.database:.1f} s"

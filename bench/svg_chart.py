@@ -1,7 +1,8 @@
-"""Line charts as SVG, drawn by the benches themselves.
+"""Line and bar charts as SVG, drawn by the benches themselves.
 
 docs/benchmarks.md shows the curves the benches measure (report cost against population,
-audited throughput against concurrency). An SVG is text a bench can write with nothing
+audited throughput against concurrency) and the bars they compare (the gateway-bound
+throughput and latency of each gateway). An SVG is text a bench can write with nothing
 installed, so every bench can draw its own curve whether or not the `bench` extra's
 matplotlib is there; the page links it beside the table that holds the same figures.
 """
@@ -111,6 +112,72 @@ def line_chart(
             f'<text x="{_LEFT + 10}" y="{_TOP + 16 + 16 * number}" fill="{colour}">'
             f"{escape(line.name)}</text>"
         )
+    parts.append("</svg>")
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+
+
+def bar_chart(
+    path: Path,
+    *,
+    title: str,
+    value_label: str,
+    labels: tuple[str, ...],
+    series: tuple[Series, ...],
+) -> None:
+    """Write horizontal bars to `path`: a group per label, a bar per series in each group
+    (every series has one value per label), the value written at the end of each bar."""
+    left = 170
+    group = 14 * len(series) + 16
+    height = _TOP + group * len(labels) + _BOTTOM
+    top = _nice(max(max(s.values) for s in series) * 1.15)
+    plot_width = _WIDTH - left - _RIGHT
+
+    def x(value: float) -> float:
+        return left + value / top * plot_width
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{height}" '
+        'font-family="sans-serif" font-size="12">',
+        f'<rect width="{_WIDTH}" height="{height}" fill="white"/>',
+        f'<text x="{_WIDTH / 2}" y="22" text-anchor="middle" font-size="14">{escape(title)}</text>',
+    ]
+    bottom = height - _BOTTOM
+    for step in range(5):
+        value = top * step / 4
+        parts.append(
+            f'<line x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{_TOP}" y2="{bottom}" '
+            'stroke="#ddd"/>'
+        )
+        parts.append(
+            f'<text x="{x(value):.1f}" y="{bottom + 16}" text-anchor="middle">{value:g}</text>'
+        )
+    parts.append(
+        f'<text x="{left + plot_width / 2:.1f}" y="{height - 18}" text-anchor="middle">'
+        f"{escape(value_label)}</text>"
+    )
+    for index, label in enumerate(labels):
+        y = _TOP + group * index + 8
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 7 * len(series) + 4:.1f}" text-anchor="end">'
+            f"{escape(label)}</text>"
+        )
+        for number, bars in enumerate(series):
+            colour = _PALETTE[number % len(_PALETTE)]
+            value = bars.values[index]
+            parts.append(
+                f'<rect x="{left}" y="{y + 14 * number}" width="{x(value) - left:.1f}" '
+                f'height="12" fill="{colour}"/>'
+            )
+            parts.append(
+                f'<text x="{x(value) + 4:.1f}" y="{y + 14 * number + 10}" fill="{colour}">'
+                f"{value:,.1f}</text>"
+            )
+    if len(series) > 1:
+        for number, bars in enumerate(series):
+            parts.append(
+                f'<text x="{_WIDTH - _RIGHT}" y="{_TOP + 4 + 16 * number}" text-anchor="end" '
+                f'fill="{_PALETTE[number % len(_PALETTE)]}">{escape(bars.name)}</text>'
+            )
     parts.append("</svg>")
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
 
