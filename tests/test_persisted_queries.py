@@ -21,7 +21,7 @@ from creditgraph.gateway import Gateway
 from creditgraph.gateway.persisted_queries import (
     SHARED,
     PersistedQueries,
-    Refused,
+    QueryRefused,
     load_persisted_queries,
 )
 from creditgraph.gateway.trusted import TrustedOperations, sha256_hex
@@ -180,7 +180,7 @@ def test_the_store_is_bounded_and_forgets_the_least_recently_used() -> None:
     for text in texts:
         queries.remember(queries.resolve(text, persisted(sha256_hex(text)), owner=SHARED))
     assert len(queries.store) == 2
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(QueryRefused) as refused:
         queries.resolve(None, persisted(sha256_hex(texts[0])), owner=SHARED)
     assert refused.value.code == "PERSISTED_QUERY_NOT_FOUND"
     assert queries.resolve(None, persisted(sha256_hex(texts[2])), owner=SHARED).query == texts[2]

@@ -419,7 +419,7 @@ class PolicyGateway:
         try:
             async with self.pool.acquire() as conn:
                 share = await answering.live_share(conn, identifier, who.id, code, purpose)
-        except answering.Refused as refused:
+        except answering.NoLiveShare as refused:
             request.errors.append(error(str(refused), CONSENT_REQUIRED, path))
             request.denied += 1
             return

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from typing import Final
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from creditgraph.access import audit, editions
+from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.faults import database_fault
 from creditgraph.eligibility import answers as eligibility_answers
 
@@ -48,8 +48,6 @@ MAX_GROUP: Final = 512
 Inquiry = tuple[object, ...]
 """One inquiry row, as `record_inquiry` binds it: subject, requester id, operator, purpose,
 edition, grant id, mandate id, eligibility answer id."""
-
-_Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +62,7 @@ class Record:
     answers: tuple[tuple[object, ...], ...] = ()
 
 
-async def write(conn: _Connection, records: Sequence[Record]) -> list[int]:
+async def write(conn: DatabaseConnection, records: Sequence[Record]) -> list[int]:
     """Write `records` inside the caller's transaction; the seqs of their audit entries.
 
     The answers and inquiries go in first, before the chain's lock is taken, so the lock

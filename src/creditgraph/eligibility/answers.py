@@ -26,7 +26,7 @@ PURPOSE: Final = "ELIGIBILITY"
 """The purpose an answer's inquiry is recorded under."""
 
 
-class Refused(Exception):
+class NoLiveShare(Exception):
     """No live share answers this ask; the message says why, in the requester's terms."""
 
 
@@ -78,7 +78,7 @@ class Answer:
 async def live_share(
     conn: DatabaseConnection, subject: str, requester_id: int | None, predicate: str, purpose: str
 ) -> uuid.UUID:
-    """The live share the ask rests on; Refused, saying why, when there is none.
+    """The live share the ask rests on; NoLiveShare, saying why, when there is none.
 
     The reasons (never shared, withdrawn, expired) tell the institution only about its
     own shares, which the subject made with it by name. An institution the gateway has
@@ -88,10 +88,12 @@ async def live_share(
     if requester_id is not None:
         row = await conn.fetchrow(SQL["latest_share"], subject, requester_id, predicate, purpose)
     if row is None:
-        raise Refused(f"the subject has not shared {predicate} with your institution for {purpose}")
+        raise NoLiveShare(
+            f"the subject has not shared {predicate} with your institution for {purpose}"
+        )
     if row["live"]:
         share: uuid.UUID = row["id"]
         return share
     if row["withdrawn"]:
-        raise Refused(f"the subject withdrew the share of {predicate} for {purpose}")
-    raise Refused(f"the subject's share of {predicate} for {purpose} has expired")
+        raise NoLiveShare(f"the subject withdrew the share of {predicate} for {purpose}")
+    raise NoLiveShare(f"the subject's share of {predicate} for {purpose} has expired")

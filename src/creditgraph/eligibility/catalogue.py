@@ -39,7 +39,7 @@ from creditgraph.errors import ConfigurationError
 from creditgraph.resources import graphql_root
 
 
-class Policy(Protocol):
+class PolicyView(Protocol):
     """What a predicate is checked against: the edition policy (access/policy.py), read
     through this seam so that the policy stage, which answers eligibility, and this
     catalogue do not import each other."""
@@ -131,7 +131,7 @@ class Catalogue:
     predicates: Mapping[str, Predicate]
     purposes: Mapping[str, Purpose]
 
-    def check(self, schema: GraphQLSchema, policy: Policy) -> None:
+    def check(self, schema: GraphQLSchema, policy: PolicyView) -> None:
         """Refuse the catalogue unless every predicate can be answered from `schema` under
         `policy` in the SUBJECT edition, reaching no record with owners of its own."""
         problems = [
@@ -275,7 +275,7 @@ def selection(predicate: Predicate) -> SelectionSetNode:
     return me.selection_set
 
 
-def _problems(predicate: Predicate, schema: GraphQLSchema, policy: Policy) -> list[str]:
+def _problems(predicate: Predicate, schema: GraphQLSchema, policy: PolicyView) -> list[str]:
     where = f"predicates.{predicate.code}"
     try:
         document = parse(f"{{ me {{ {predicate.select} }} }}", no_location=True)
@@ -315,7 +315,7 @@ def _walk(
     selections: SelectionSetNode,
     parent: GraphQLObjectType,
     path: tuple[str, ...],
-    policy: Policy,
+    policy: PolicyView,
     where: str,
     problems: list[str],
     leaves: dict[tuple[str, ...], str],

@@ -55,7 +55,7 @@ from creditgraph.gateway.errors import (
     request_errors,
 )
 from creditgraph.gateway.manifests import MAX_ID_CHARS
-from creditgraph.gateway.persisted_queries import PersistedQueries, Refused
+from creditgraph.gateway.persisted_queries import PersistedQueries, QueryRefused
 from creditgraph.gateway.stages.authorise import AuthoriseStage, P
 from creditgraph.gateway.stages.pipeline import Pipeline
 from creditgraph.gateway.stages.record import RecordStage
@@ -271,7 +271,7 @@ async def _answer(
             owner=authorise.query_owner(requester),
             document_id=params.document_id,
         )
-    except Refused as exc:
+    except QueryRefused as exc:
         errors = [error(exc.message, exc.code)]
         return await refusals.answer(errors, 400 if exc.malformed else _refused_status(media_type))
     variables = params.variables

@@ -59,7 +59,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 SHARED: Final = ""
 
 
-class Refused(Exception):
+class QueryRefused(Exception):
     """A request the persisted-query layer will not run.
 
     `malformed` marks a request that breaks the protocol (bad version, hash that
@@ -115,7 +115,7 @@ class PersistedQueries:
         """
         if document_id is not None:
             if query is not None or (extensions is not None and "persistedQuery" in extensions):
-                raise Refused(
+                raise QueryRefused(
                     "send documentId alone, without query or extensions.persistedQuery",
                     BAD_USER_INPUT,
                     malformed=True,
@@ -124,13 +124,13 @@ class PersistedQueries:
         sha256 = _requested_hash(extensions)
         if sha256 is None:
             if query is None:
-                raise Refused("the request has no query", BAD_USER_INPUT, malformed=True)
+                raise QueryRefused("the request has no query", BAD_USER_INPUT, malformed=True)
             self._check_trusted_text(query)
             return Resolved(query)
         if query is None:
             return Resolved(self._known(sha256, owner))
         if sha256_hex(query) != sha256:
-            raise Refused(
+            raise QueryRefused(
                 "persistedQuery.sha256Hash is not the SHA-256 of the query",
                 BAD_USER_INPUT,
                 malformed=True,
@@ -170,7 +170,7 @@ class PersistedQueries:
         if self.trusted_only and not (
             self.trusted.holds_text(query) or query in self._manifest_texts
         ):
-            raise Refused(
+            raise QueryRefused(
                 "this gateway runs only its trusted operations (graphql/operations) and its "
                 "client manifests' documents: send one by its persistedQuery sha256Hash, its "
                 "documentId, or as its exact text",
@@ -179,8 +179,8 @@ class PersistedQueries:
             )
 
 
-def _not_found() -> Refused:
-    return Refused("PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND, malformed=False)
+def _not_found() -> QueryRefused:
+    return QueryRefused("PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND, malformed=False)
 
 
 def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
@@ -189,17 +189,19 @@ def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
         return None
     persisted = extensions["persistedQuery"]
     if not isinstance(persisted, dict):
-        raise Refused("extensions.persistedQuery must be an object", BAD_USER_INPUT, malformed=True)
+        raise QueryRefused(
+            "extensions.persistedQuery must be an object", BAD_USER_INPUT, malformed=True
+        )
     version = persisted.get("version")
     if version != SUPPORTED_VERSION or isinstance(version, bool):
-        raise Refused(
+        raise QueryRefused(
             f"persisted query version {version!r} is not supported; use {SUPPORTED_VERSION}",
             BAD_USER_INPUT,
             malformed=True,
         )
     sha256 = persisted.get("sha256Hash")
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower()):
-        raise Refused(
+        raise QueryRefused(
             "persistedQuery.sha256Hash must be a SHA-256 in hex", BAD_USER_INPUT, malformed=True
         )
     return sha256.lower()
