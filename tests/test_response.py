@@ -9,13 +9,37 @@ error per null that nothing else explains.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import orjson
 import pytest
-from graphql import ExecutionResult, build_schema, execute, parse
+from graphql import (
+    ExecutionResult,
+    GraphQLEnumType,
+    GraphQLInt,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    GraphQLUnionType,
+    build_schema,
+    execute,
+    is_abstract_type,
+    is_leaf_type,
+    parse,
+    print_schema,
+)
+from graphql.execution.values import get_variable_values
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from creditgraph.gateway.operation import normalize
+from creditgraph.gateway.operation import normalize, select_operation
 from creditgraph.gateway.response import ResponseShaper
+from tests.operation_strategies import GeneratedOperation, operations
 
 SCHEMA = build_schema(
     """
@@ -177,3 +201,174 @@ def test_the_shaper_completes_as_graphql_core_does(query: str, data: dict[str, A
         assert sorted(map(str, (error["path"] for error in errors))) == sorted(
             str(error.path) for error in expected.errors or ()
         )
+
+
+# The shaper gives an object or a list that needs no change as it is, and copies only what
+# does. Random valid operations (tests/operation_strategies.py) over a schema with every
+# kind of position, and for each a merged answer drawn for it: values where the client's
+# fields are, in the client's order (what the fast path takes as it is), with nulls in
+# non-null positions, enum values the schema lacks, a non-list for a list, objects of no
+# known type, and now and then keys out of order, missing or extra (the copying path).
+# graphql-core completing the same answer is the oracle: the same data, keys in the same
+# order, errors at the same paths, and the answer itself left as it was.
+PROPERTY = build_schema(
+    """
+    type Query { one: Item, many: [Item!], maybe: [Item], strict: Item!, node: Node,
+                 nodes: [Node!]!, either: Either, rows: [[Item]!], months: [Month!],
+                 pages: [[Month]!] }
+    interface Node { id: ID! }
+    union Either = Item | Other
+    type Item implements Node {
+      id: ID!, label: String, count: Int!, tags: [String!], notes: [String], moods: [Mood!],
+      mood: Mood!, maybeMood: Mood, grid: [[Int!]!], child: Item, children: [Item!]!,
+      months: [Month!]!, other: Other
+    }
+    type Other implements Node { id: ID!, code: String!, items: [Item] }
+    type Month { month: String!, status: String!, due: Int!, paid: Int }
+    enum Mood { HAPPY, GRUMPY }
+    """
+)
+
+RELAXED = build_schema(print_schema(PROPERTY).replace("!", ""))
+
+
+def _possible_in(schema: GraphQLSchema) -> Callable[[str], set[str]]:
+    def possible(name: str) -> set[str]:
+        type_ = schema.type_map[name]
+        if is_abstract_type(type_):
+            assert isinstance(type_, GraphQLInterfaceType | GraphQLUnionType)
+            return {t.name for t in schema.get_possible_types(type_)}
+        return {name}
+
+    return possible
+
+
+def _by_response_key(source: Any, info: GraphQLResolveInfo[Any], **_: Any) -> Any:
+    """graphql-core reading the merged answer as the shaper does: by response key."""
+    return source.get(info.path.key) if isinstance(source, dict) else None
+
+
+def _typename(value: Any, *_: Any) -> Any:
+    return value.get("__typename") if isinstance(value, dict) else None
+
+
+def _drawn_answer(
+    data: st.DataObject,
+    schema: GraphQLSchema,
+    relaxed: GraphQLSchema,
+    operation: GeneratedOperation,
+) -> dict[str, Any]:
+    """A merged answer for `operation`: graphql-core runs it once with resolvers that draw
+    each value (now and then a null, a bad enum, a non-list, an unknown or wrong type name)
+    and keep it in the answer under its response key; the `__typename`s asked for are then
+    put in their places, and some objects disordered, cut short or given more. It is drawn
+    through `relaxed`, the schema with every type nullable, so that a null in a non-null
+    position stops nothing: its siblings are drawn too, as a subgraph would answer them."""
+    draw = data.draw
+
+    def value(type_: GraphQLOutputType) -> Any:
+        if draw(st.integers(0, 7)) == 0:
+            return None
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+        if isinstance(type_, GraphQLList):
+            if draw(st.integers(0, 24)) == 0:
+                return 7
+            return [value(type_.of_type) for _ in range(draw(st.integers(0, 3)))]
+        if isinstance(type_, GraphQLEnumType):
+            return draw(st.sampled_from([*type_.values, "SLEEPY"]))
+        if type_ is GraphQLInt:
+            return draw(st.integers(-3, 3))
+        if is_leaf_type(type_):
+            return draw(st.sampled_from(["a", "b", ""]))
+        if isinstance(type_, GraphQLObjectType):
+            if draw(st.integers(0, 5)) == 0:
+                return {"__typename": draw(st.sampled_from([type_.name, "Wrong"]))}
+            return {}
+        assert isinstance(type_, GraphQLInterfaceType | GraphQLUnionType)
+        names = sorted(t.name for t in schema.get_possible_types(type_))
+        return {"__typename": draw(st.sampled_from([*names, "Robot"]))}
+
+    def resolve(source: dict[str, Any], info: GraphQLResolveInfo[Any], **_: Any) -> Any:
+        source[str(info.path.key)] = drawn = value(info.return_type)
+        return drawn
+
+    answer: dict[str, Any] = {}
+    result = execute(
+        relaxed,
+        parse(operation.document),
+        root_value=answer,
+        variable_values=operation.variables,
+        operation_name=operation.operation_name,
+        field_resolver=resolve,
+        type_resolver=_typename,
+    )
+    assert isinstance(result, ExecutionResult)
+    laid: dict[str, Any] = _laid_out(draw, answer, result.data)
+    return laid
+
+
+def _laid_out(draw: Callable[[st.SearchStrategy[Any]], Any], raw: Any, shaped: Any) -> Any:
+    """`raw` with the keys `shaped` has and `raw` lacks (the `__typename`s asked for) put
+    in `shaped`'s order, the rest after; then now and then disordered, cut short or longer."""
+    if isinstance(raw, list):
+        items = (
+            shaped if isinstance(shaped, list) and len(shaped) == len(raw) else [None] * len(raw)
+        )
+        return [_laid_out(draw, item, done) for item, done in zip(raw, items, strict=True)]
+    if not isinstance(raw, dict):
+        return raw
+    done = shaped if isinstance(shaped, dict) else {}
+    # a key the completed object has and the answer lacks is a `__typename` asked for
+    laid = {
+        key: _laid_out(draw, raw[key], done[key])
+        if key in raw
+        else ("Wrong" if draw(st.integers(0, 7)) == 0 else done[key])
+        for key in done
+    }
+    laid.update((key, item) for key, item in raw.items() if key not in laid)
+    change = draw(st.integers(0, 19))
+    pairs = list(laid.items())
+    if change == 0 and len(pairs) > 1:
+        pairs = draw(st.permutations(pairs))
+    elif change == 1 and pairs:
+        del pairs[draw(st.integers(0, len(pairs) - 1))]
+    elif change == 2:
+        pairs.append(("_extra", "planner's own"))
+    return dict(pairs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    operation=operations(PROPERTY, max_depth=4, max_fields=5),
+    drawn=st.data(),
+)
+def test_shaping_answers_as_graphql_core_completing_the_same_answer(
+    operation: GeneratedOperation, drawn: st.DataObject
+) -> None:
+    answer = _drawn_answer(drawn, PROPERTY, RELAXED, operation)
+    before = orjson.dumps(answer)
+    document = parse(operation.document)
+    chosen = select_operation(document, operation.operation_name)
+    coerced = get_variable_values(PROPERTY, chosen.variable_definitions or (), operation.variables)
+    assert not isinstance(coerced, list)
+    shaper = ResponseShaper(PROPERTY, _possible_in(PROPERTY))
+    normalized = normalize(document, operation.operation_name, coerced.coerced)
+    expected = execute(
+        PROPERTY,
+        document,
+        root_value=answer,
+        variable_values=operation.variables,
+        operation_name=operation.operation_name,
+        field_resolver=_by_response_key,
+        type_resolver=_typename,
+    )
+    assert isinstance(expected, ExecutionResult)
+    for _ in range(2):  # the second time through the shapes compiled by the first
+        errors: list[dict[str, Any]] = []
+        shaped = shaper.shape(normalized, answer, errors)
+        assert orjson.dumps(shaped) == orjson.dumps(expected.data)
+        assert sorted(map(str, (error["path"] for error in errors))) == sorted(
+            str(error.path) for error in expected.errors or ()
+        )
+        assert orjson.dumps(answer) == before

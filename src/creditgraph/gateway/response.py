@@ -18,11 +18,21 @@ type wrapper, enum and abstract type read once. The walk then does no
 CollectFields, no isinstance chain over GraphQL types and no path copies: an
 object's place is a (parent, step) chain (gateway/tree.py), spelled out only
 for an error.
+
+Nor does it copy what is already right. The merged answers belong to the request
+(decoded from the subgraphs' answers, merged in place) and nothing changes them once
+shaped, so an object whose keys are already the client's, in the client's order, whose
+non-null scalars are all there and whose values need nothing completed, goes into the
+response as it is; likewise a list whose items all do. Most objects are: a subgraph
+answers the fields it was asked in the order asked, and the planner asks them in the
+client's. Only an object that needs a change is copied (from the first change up, its
+parents copied in turn), and the input is never written to.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Final
 from weakref import WeakKeyDictionary
 
@@ -88,10 +98,16 @@ class _ObjectShape:
     answer as it is (all a nullable scalar or an introspection field needs); `rest`: the
     entries that need more, each (response key, what answers it, the type's name or how
     the value completes), whose results overwrite the copies in place (a dict keeps a
-    key's position when its value is replaced)."""
+    key's position when its value is replaced).
+
+    For an answer whose keys are `keys` already, in order: `required` reads the non-null
+    scalars at once (a null among them sends it the copying way, which says where), and
+    `checks` are the rest of `rest`."""
 
     keys: tuple[str, ...]
     rest: tuple[tuple[str, int, Any], ...]
+    required: itemgetter[tuple[Any, ...]] | None
+    checks: tuple[tuple[str, int, Any], ...]
 
 
 class ResponseShaper:
@@ -150,7 +166,15 @@ class ResponseShaper:
             if entry[1] is _TYPENAME
             or (entry[1] is _FIELD and (entry[2].non_null or entry[2].kind is not _SCALAR))
         )
-        return _ObjectShape(tuple(entry[0] for entry in entries), rest)
+        required = tuple(
+            entry[0] for entry in rest if entry[1] is _FIELD and entry[2].kind is _SCALAR
+        )
+        checks = tuple(
+            entry for entry in rest if entry[1] is not _FIELD or entry[2].kind is not _SCALAR
+        )
+        # a second key, repeated, so that one alone is read as a tuple too
+        getter = itemgetter(*required, required[0]) if required else None
+        return _ObjectShape(tuple(entry[0] for entry in entries), rest, getter, checks)
 
     def _completion(self, type_: GraphQLOutputType, selections: list[Selection]) -> _Completion:
         non_null = isinstance(type_, GraphQLNonNull)
@@ -217,6 +241,11 @@ class _Shaping:
                 self.explain(item["path"])
 
     def object(self, shape: _ObjectShape, source: dict[str, Any], where: Where) -> dict[str, Any]:
+        """The completed object: `source` itself when it needs no change, else a copy."""
+        if tuple(source) == shape.keys and (
+            shape.required is None or None not in shape.required(source)
+        ):
+            return self._as_it_is(shape, source, where) if shape.checks else source
         get = source.get
         result = {key: get(key) for key in shape.keys}
         for key, what, payload in shape.rest:
@@ -233,6 +262,32 @@ class _Shaping:
                     raise
                 result[key] = None
         return result
+
+    def _as_it_is(
+        self, shape: _ObjectShape, source: dict[str, Any], where: Where
+    ) -> dict[str, Any]:
+        """`source`, whose keys are the response's and whose non-null scalars are there,
+        unless a value completes to something else: then a copy with the completed values."""
+        changed: dict[str, Any] | None = None
+        for key, what, payload in shape.checks:
+            value = source[key]
+            if what is _TYPENAME:
+                if value == payload:
+                    continue
+                completed = payload
+            else:
+                try:
+                    completed = self.value(payload, value, where, key)
+                except _Null:
+                    if payload.non_null:
+                        raise
+                    completed = None
+                if completed is value:
+                    continue
+            if changed is None:
+                changed = dict(source)
+            changed[key] = completed
+        return source if changed is None else changed
 
     def value(self, completion: _Completion, value: Any, parent: Where, key: str | int) -> Any:
         """The completed value at `key` under `parent`; raises `_NULL` for a null (or a
@@ -294,26 +349,45 @@ class _Shaping:
         return self.object(shape, value, (parent, key))
 
     def _list(self, item: _Completion | None, value: list[Any], where: Where) -> list[Any]:
+        """`value` itself when every item completes to itself, else a copy."""
         assert item is not None
         if item.kind is _SCALAR:
-            # a list of scalars is copied whole; only a null in a non-null item is news
+            # a list of scalars goes as it is; only a null in a non-null item is news
             if item.non_null and None in value:
                 self.null_error((where, value.index(None)))
                 raise _NULL
-            return list(value)
+            return value
         shape = self.shaper.object_shape(self.operation, item) if item.kind is _OBJECT else None
-        items: list[Any] = []
+        if shape is not None and not shape.checks:
+            # objects of scalars only (a page of repayment months): when each is as it
+            # should be, the list goes as it is, without a call per item
+            keys, required = shape.keys, shape.required
+            for element in value:
+                if (
+                    element.__class__ is not dict
+                    or tuple(element) != keys
+                    or (required is not None and None in required(element))
+                ):
+                    break
+            else:
+                return value
+        items: list[Any] | None = None
         for index, element in enumerate(value):
             try:
                 if shape is not None and element.__class__ is dict:
-                    items.append(self.object(shape, element, (where, index)))
+                    completed = self.object(shape, element, (where, index))
                 else:
-                    items.append(self.value(item, element, where, index))
+                    completed = self.value(item, element, where, index)
             except _Null:
                 if item.non_null:
                     raise
-                items.append(None)
-        return items
+                completed = None
+            if items is not None:
+                items.append(completed)
+            elif completed is not element:
+                items = value[:index]
+                items.append(completed)
+        return value if items is None else items
 
     def null_error(self, where: Where) -> None:
         """Explain a null in a non-null position, unless an error at, above or below does."""
