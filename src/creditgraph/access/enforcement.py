@@ -20,7 +20,6 @@ no data is returned.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import Mapping, Sequence
@@ -38,6 +37,7 @@ from graphql import (
     IntValueNode,
     NameNode,
     ObjectTypeDefinitionNode,
+    TypeNode,
     VariableDefinitionNode,
     VariableNode,
     parse,
@@ -55,6 +55,7 @@ from creditgraph.eligibility import answers as answering
 from creditgraph.eligibility import catalogue
 from creditgraph.gateway import writes
 from creditgraph.gateway.aliases import POLICY, RESERVED, alias, uses_reserved_key
+from creditgraph.gateway.cache import LRUCache
 from creditgraph.gateway.engine import Gateway, PreparedOperation
 from creditgraph.gateway.errors import (
     BAD_USER_INPUT,
@@ -80,6 +81,8 @@ from creditgraph.requester import Requester
 UNAUTHENTICATED: Final = "UNAUTHENTICATED"
 INTERNAL: Final = "INTERNAL_SERVER_ERROR"
 RECORDS_KEY: Final = alias(POLICY, "records")
+# the distinct wave operations kept per client operation
+_WAVES_PER_OPERATION: Final = 64
 KEYS_VARIABLE: Final = alias(POLICY, "keys")
 # when one requester is entitled to several owners of a record, the edition that shows most
 _PREFERENCE: Final = ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT")
@@ -98,16 +101,24 @@ class _Fetch:
     argument (it also takes `historyMonths`, checked at start)."""
 
     field: str
-    argument: ArgumentNode
-    declaration: VariableDefinitionNode
+    argument: NameNode
+    type: TypeNode
 
-    def arguments(self, view: View) -> tuple[ArgumentNode, ...]:
+    def arguments(self, view: View, variable: str = KEYS_VARIABLE) -> tuple[ArgumentNode, ...]:
+        """The root's arguments: its keys from `variable`, and the view's history limit."""
+        keys = ArgumentNode(name=self.argument, value=VariableNode(name=NameNode(value=variable)))
         if view.history is None:
-            return (self.argument,)
+            return (keys,)
         limit = ArgumentNode(
             name=NameNode(value=HISTORY_ARGUMENT), value=IntValueNode(value=str(view.history))
         )
-        return (self.argument, limit)
+        return (keys, limit)
+
+    def declaration(self, variable: str = KEYS_VARIABLE) -> VariableDefinitionNode:
+        """The declaration of the variable holding the keys."""
+        return VariableDefinitionNode(
+            variable=VariableNode(name=NameNode(value=variable)), type=self.type
+        )
 
 
 def _fetches(supergraph: Supergraph, policy: Policy) -> dict[str, _Fetch]:
@@ -132,13 +143,13 @@ def _fetches(supergraph: Supergraph, policy: Policy) -> dict[str, _Fetch]:
                 f"list of keys and {HISTORY_ARGUMENT}"
             )
         (argument,) = keys
-        variable = VariableNode(name=NameNode(value=KEYS_VARIABLE))
-        found[type_name] = _Fetch(
-            record.fetch,
-            ArgumentNode(name=argument.name, value=variable),
-            VariableDefinitionNode(variable=variable, type=argument.type),
-        )
+        found[type_name] = _Fetch(record.fetch, argument.name, argument.type)
     return found
+
+
+# a wave's groups, as its operation is cached: each group's record type, the identity of the
+# client's selection under it, and its view
+_Sites = tuple[tuple[str, int, View], ...]
 
 
 @dataclass(slots=True)
@@ -191,8 +202,9 @@ class PolicyGateway:
         self.recorder = recording.GroupCommit(pool)
         self.restrictor = Restrictor(gateway.schema, policy)
         # per client operation (bounded by the gateway's operation cache, which holds them):
-        # the view operations made for its selections, keyed by selection identity and view
-        self.views: WeakKeyDictionary[Operation, dict[tuple[str, int, View], PreparedOperation]] = (
+        # the operations fetching its waves, keyed by each group's type, selection identity
+        # and view (bounded too: which groups a wave holds depends on the data)
+        self.waves: WeakKeyDictionary[Operation, LRUCache[_Sites, PreparedOperation]] = (
             WeakKeyDictionary()
         )
         # per client mutation, likewise: its own plan
@@ -228,7 +240,7 @@ class PolicyGateway:
                 kind="query",
                 name=None,
                 selections=[root],
-                variable_definitions={KEYS_VARIABLE: fetch.declaration},
+                variable_definitions={KEYS_VARIABLE: fetch.declaration()},
                 definition=parsed.definition,
                 fragments={},
             )
@@ -575,7 +587,16 @@ class PolicyGateway:
     async def _fetch_wave(
         self, request: _Request, wave: list[_Checkpoint]
     ) -> list[tuple[Reached, str]]:
-        groups: dict[tuple[str, int, View, str], list[_Checkpoint]] = {}
+        """Fetch a wave's records in one operation, then walk each record's part.
+
+        The records are grouped by type, selection, view and purpose; each group is one
+        root field of the wave's synthetic operation (its own alias and keys variable), so
+        the planner sends each subgraph one fetch for the whole wave, and a subgraph's
+        loaders batch the keys of every group alike (a subject reached as a spouse and one
+        reached as a guarantor are read by one statement). Each group still requests only
+        what its view allows.
+        """
+        grouped: dict[tuple[str, int, View, str], list[_Checkpoint]] = {}
         for checkpoint in wave:
             key = (
                 checkpoint.type_name,
@@ -583,28 +604,43 @@ class PolicyGateway:
                 checkpoint.view,
                 checkpoint.purpose,
             )
-            groups.setdefault(key, []).append(checkpoint)
-        results = await asyncio.gather(
-            *(self._fetch_group(request, members) for members in groups.values())
+            grouped.setdefault(key, []).append(checkpoint)
+        groups = list(grouped.values())
+        prepared = self._wave_operation(
+            request.operation,
+            tuple((group[0].type_name, group[0].selections, group[0].view) for group in groups),
         )
-        return [item for found in results for item in found]
-
-    async def _fetch_group(
-        self, request: _Request, members: list[_Checkpoint]
-    ) -> list[tuple[Reached, str]]:
-        first = members[0]
-        prepared = self._view_operation(
-            request.operation, first.type_name, first.selections, first.view
-        )
-        keys = list(dict.fromkeys(member.key for member in members))
-        variables = {**request.variables, KEYS_VARIABLE: keys}
+        keys = [list(dict.fromkeys(member.key for member in group)) for group in groups]
+        variables = dict(request.variables)
+        for index, found in enumerate(keys):
+            variables[_keys_variable(index)] = found
         execution = await self.gateway.fetch(
             prepared.plan, variables, requester=request.known.requester
         )
-        answers = execution.data.get(RECORDS_KEY) or []
-        by_key = dict(zip(keys, answers, strict=False))
+        # the subgraphs' errors, each under the root field (the group) it is about
+        problems: dict[str, list[dict[str, Any]]] = {}
         for problem in execution.errors:
-            request.errors += _relocated(problem, keys, members)
+            path = problem.get("path")
+            problems.setdefault(str(path[0]) if path else "", []).append(problem)
+        reached: list[tuple[Reached, str]] = []
+        for index, group in enumerate(groups):
+            root = _records_key(index)
+            for problem in problems.pop(root, []):
+                request.errors += _relocated(problem, keys[index], group)
+            by_key = dict(zip(keys[index], execution.data.get(root) or [], strict=False))
+            reached += self._walk_group(request, group, by_key)
+        # an error about none of the groups (the gateway's keys never reach the client)
+        request.errors += [
+            {key: value for key, value in problem.items() if key != "path"}
+            for found in problems.values()
+            for problem in found
+        ]
+        return reached
+
+    def _walk_group(
+        self, request: _Request, members: list[_Checkpoint], by_key: dict[str, Any]
+    ) -> list[tuple[Reached, str]]:
+        """Walk the fetched part of each record of one group; the records reached below."""
         walk = Walk(
             self.gateway.schema,
             self.policy,
@@ -628,36 +664,44 @@ class PolicyGateway:
                 request.looked.setdefault((member.owner, member.purpose), member.entitlement)
         request.errors += walk.errors
         request.returned |= walk.returned
-        return [(item, first.purpose) for item in walk.reached]
+        return [(item, members[0].purpose) for item in walk.reached]
 
-    def _view_operation(
-        self, operation: Operation, type_name: str, selections: list[Selection], view: View
+    def _wave_operation(
+        self, operation: Operation, sites: tuple[tuple[str, list[Selection], View], ...]
     ) -> PreparedOperation:
-        """The synthetic operation fetching a view of records by key, cached per site."""
-        views = self.views.setdefault(operation, {})
-        key = (type_name, id(selections), view)
-        found = views.get(key)
+        """The synthetic operation fetching a wave: one root field per site (a record type,
+        the client's selection under it and a view), each the view's selection of the
+        records whose keys its own variable holds; planned once per operation and sites."""
+        cache = self.waves.get(operation)
+        if cache is None:
+            cache = self.waves[operation] = LRUCache(_WAVES_PER_OPERATION)
+        key = tuple((type_name, id(selections), view) for type_name, selections, view in sites)
+        found = cache.get(key)
         if found is None:
-            fetch = self.fetches[type_name]
-            root = Field(
-                RECORDS_KEY,
-                fetch.field,
-                fetch.arguments(view),
-                self.restrictor.record(type_name, selections, view),
-            )
+            roots: list[Selection] = []
+            declarations = dict(operation.variable_definitions)
+            for index, (type_name, selections, view) in enumerate(sites):
+                fetch = self.fetches[type_name]
+                variable = _keys_variable(index)
+                roots.append(
+                    Field(
+                        _records_key(index),
+                        fetch.field,
+                        fetch.arguments(view, variable),
+                        self.restrictor.record(type_name, selections, view),
+                    )
+                )
+                declarations[variable] = fetch.declaration(variable)
             synthetic = Operation(
                 kind="query",
                 name=None,
-                selections=[root],
-                variable_definitions={
-                    **operation.variable_definitions,
-                    KEYS_VARIABLE: fetch.declaration,
-                },
+                selections=roots,
+                variable_definitions=declarations,
                 definition=operation.definition,
                 fragments={},
             )
             found = PreparedOperation(synthetic, self.gateway.plan(synthetic))
-            views[key] = found
+            cache.put(key, found)
         return found
 
     # -- mutations -------------------------------------------------------------------------
@@ -910,18 +954,27 @@ def _viewer(who: KnownRequester) -> Viewer:
 def _relocated(
     problem: dict[str, Any], keys: list[str], members: list[_Checkpoint]
 ) -> list[dict[str, Any]]:
-    """A subgraph error's path, moved from the view operation to where the client sees it:
-    under the one record it is about, or under each record of the fetch when it is about the
-    fetch as a whole (the gateway's own keys never reach the client)."""
-    path = problem.get("path")
-    if not path or path[0] != RECORDS_KEY:
-        return [problem]
+    """A subgraph error about one group's root field, moved from the wave's operation to
+    where the client sees it: under the one record it is about, or under each record of the
+    group when it is about the group as a whole (the gateway's own keys never reach the
+    client)."""
+    path = problem["path"]
     if len(path) < 2 or not isinstance(path[1], int) or path[1] >= len(keys):
         return [{**problem, "path": list(member.path)} for member in members]
     key = keys[path[1]]
     return [
         {**problem, "path": [*member.path, *path[2:]]} for member in members if member.key == key
     ]
+
+
+def _records_key(index: int) -> str:
+    """The response key of a wave's `index`th group of records."""
+    return alias(POLICY, f"records_{index}")
+
+
+def _keys_variable(index: int) -> str:
+    """The variable holding the keys of a wave's `index`th group of records."""
+    return alias(POLICY, f"keys_{index}")
 
 
 def _only_introspection(operation: Operation, gateway: Gateway) -> bool:
