@@ -130,7 +130,8 @@ def _parts(profiler: cProfile.Profile, top: int) -> list[str]:
     lines += ["", "| function | share |", "|---|---|"]
     for (path, line, name), (_, _, tottime, _, _) in costliest:
         where = re.sub(r".*/(site-packages|lib/python3\.\d+|src)/", "", path)
-        lines.append(f"| `{name}` ({where}:{line}) | {tottime / total:.1%} |")
+        named = re.sub(r" at 0x[0-9a-f]+", "", name)  # a built-in's address, not its name
+        lines.append(f"| `{named}` ({where}:{line}) | {tottime / total:.1%} |")
     return lines
 
 
