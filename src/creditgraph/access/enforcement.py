@@ -49,7 +49,7 @@ from creditgraph.access.editions import Entitlement, KnownRequester
 from creditgraph.access.masks import Viewer
 from creditgraph.access.policy import SUBJECT_TYPE, Policy, PolicyError
 from creditgraph.access.views import Restrictor, View
-from creditgraph.access.walk import CONSENT_REQUIRED, FORBIDDEN_FIELD, Reached, Walk
+from creditgraph.access.walk import CONSENT_REQUIRED, FORBIDDEN_FIELD, Reached, Shapes, Walk
 from creditgraph.db.faults import database_fault
 from creditgraph.eligibility import answers as answering
 from creditgraph.eligibility import catalogue
@@ -153,6 +153,18 @@ _Sites = tuple[tuple[str, int, View], ...]
 
 
 @dataclass(slots=True)
+class _Compiled:
+    """What is derived once from a client operation: the operations fetching its waves,
+    keyed by each group's type, selection identity and view (bounded: which groups a wave
+    holds depends on the data), and the shapes its records are walked in."""
+
+    waves: LRUCache[_Sites, PreparedOperation] = field(
+        default_factory=lambda: LRUCache(_WAVES_PER_OPERATION)
+    )
+    shapes: Shapes = field(default_factory=Shapes)
+
+
+@dataclass(slots=True)
 class _Checkpoint:
     """A record whose view is decided and whose part is still to fetch."""
 
@@ -202,11 +214,8 @@ class PolicyGateway:
         self.recorder = recording.GroupCommit(pool)
         self.restrictor = Restrictor(gateway.schema, policy)
         # per client operation (bounded by the gateway's operation cache, which holds them):
-        # the operations fetching its waves, keyed by each group's type, selection identity
-        # and view (bounded too: which groups a wave holds depends on the data)
-        self.waves: WeakKeyDictionary[Operation, LRUCache[_Sites, PreparedOperation]] = (
-            WeakKeyDictionary()
-        )
+        # what is derived from it once, its wave operations and its records' shapes
+        self.compiled: WeakKeyDictionary[Operation, _Compiled] = WeakKeyDictionary()
         # per client mutation, likewise: its own plan
         self.mutations: WeakKeyDictionary[Operation, PreparedOperation] = WeakKeyDictionary()
         self.predicates = self._predicates()
@@ -647,6 +656,8 @@ class PolicyGateway:
             request.operation,
             self.gateway.possible,
             request.viewer,
+            returned=request.returned,
+            shapes=self._compiled(request.operation).shapes,
         )
         for member in members:
             fetched = by_key.get(member.key)
@@ -663,8 +674,13 @@ class PolicyGateway:
             if member.entitlement is not None and member.owner is not None and (asked or opened):
                 request.looked.setdefault((member.owner, member.purpose), member.entitlement)
         request.errors += walk.errors
-        request.returned |= walk.returned
         return [(item, members[0].purpose) for item in walk.reached]
+
+    def _compiled(self, operation: Operation) -> _Compiled:
+        found = self.compiled.get(operation)
+        if found is None:
+            found = self.compiled[operation] = _Compiled()
+        return found
 
     def _wave_operation(
         self, operation: Operation, sites: tuple[tuple[str, list[Selection], View], ...]
@@ -672,9 +688,7 @@ class PolicyGateway:
         """The synthetic operation fetching a wave: one root field per site (a record type,
         the client's selection under it and a view), each the view's selection of the
         records whose keys its own variable holds; planned once per operation and sites."""
-        cache = self.waves.get(operation)
-        if cache is None:
-            cache = self.waves[operation] = LRUCache(_WAVES_PER_OPERATION)
+        cache = self._compiled(operation).waves
         key = tuple((type_name, id(selections), view) for type_name, selections, view in sites)
         found = cache.get(key)
         if found is None:
