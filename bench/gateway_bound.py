@@ -47,11 +47,11 @@ from peers_report import (
     markdown_table,
     print_table,
     section_markers,
+    write_charts,
     write_section,
 )
 from peers_services import Service, Services, free_port
 from peers_targets import BENCH, Target, apollo_gateway, creditgraph_gateway, hive_gateway
-from svg_chart import Series, bar_chart
 
 from creditgraph.errors import CreditgraphError
 from creditgraph.gateway.composition import compose, ensure_installed
@@ -250,38 +250,11 @@ def run() -> None:
     for result in results:
         print(f"({result.key}) {result.measured['cpuMsPerRequest']:.2f} ms of CPU per request")
     if args.out is not None:
-        charts = draw_charts(results, args.out.parent)
+        charts = write_charts(results, args.out.parent, "gateway-bound", "Gateway-bound")
         write_section(
             args.out, SECTION, section(results, command, machine, args, _fields(data), charts)
         )
         print(f"wrote its section of {args.out}")
-
-
-def draw_charts(results: list[Result], directory: Path) -> str:
-    """The table's throughput and latency as bar charts (SVG) in `directory`; returns the
-    Markdown that shows them."""
-    labels = tuple(f"({result.key}) {result.label}" for result in results)
-    throughput, latency = directory / "gateway-bound.svg", directory / "gateway-bound-latency.svg"
-    bar_chart(
-        throughput,
-        title="Gateway-bound: throughput",
-        value_label="requests per second (higher is better)",
-        labels=labels,
-        series=(Series("throughput", tuple(result.throughput for result in results)),),
-    )
-    bar_chart(
-        latency,
-        title="Gateway-bound: latency",
-        value_label="ms (lower is better)",
-        labels=labels,
-        series=tuple(
-            Series(which, tuple(result.latency(which) for result in results))
-            for which in ("p50", "p99")
-        ),
-    )
-    return (
-        f"![gateway-bound throughput]({throughput.name})\n![gateway-bound latency]({latency.name})"
-    )
 
 
 def section(

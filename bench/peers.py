@@ -24,7 +24,7 @@ each target in turn gets a warm-up and a timed closed-loop run at fixed
 concurrency (bench/load.mjs), with requests spread over many subjects. The
 table gives throughput, p50 and p99 latency, errors, and each as a ratio to
 (a); --out writes it with the command and the machine to a Markdown file,
-and a bar chart beside it (PNG; needs matplotlib: `pip install -e '.[bench]'`).
+and its bar charts beside it (SVG).
 The npm packages (bench/package.json, interop/package.json) are installed
 with `npm ci` when missing.
 """
@@ -51,7 +51,7 @@ import asyncpg
 import httpx
 import orjson
 from peers_db import cache_dir, ensure_seeded
-from peers_report import Machine, Result, print_table, write_chart, write_markdown
+from peers_report import Machine, Result, print_table, write_charts, write_markdown
 from peers_services import Services
 from peers_targets import BENCH, Target, subgraph_service, targets
 
@@ -271,8 +271,7 @@ def run() -> None:
     print_table(results)
     print(f"\nend to end: {elapsed:.0f} s")
     if args.out is not None:
-        chart = args.out.with_suffix(".png")
-        drew = write_chart(results, chart)
+        charts = write_charts(results, args.out.parent, "benchmarks", "Bank underwriting")
         write_markdown(
             args.out,
             results=results,
@@ -280,11 +279,11 @@ def run() -> None:
             machine=machine,
             seeding=seeding,
             args=vars(args),
-            chart=chart if drew else None,
+            charts=charts,
             elapsed=elapsed,
             load_after=load_after,
         )
-        print(f"wrote {args.out}" + (f" and {chart}" if drew else " (no chart: no matplotlib)"))
+        print(f"wrote {args.out} and its charts")
 
 
 def _run_targets(

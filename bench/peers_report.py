@@ -1,7 +1,7 @@
-"""bench/peers.py's output: the table, the Markdown page and its chart, and the machine.
+"""bench/peers.py's output: the table, the Markdown page and its charts, and the machine.
 
-The chart needs matplotlib (the `bench` extra); without it the page is
-written without one.
+The charts are SVG drawn here (bench/svg_chart.py), so every run draws them with nothing more
+installed; bench/gateway_bound.py draws its own table's the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import psutil
 from peers_db import Seeding
+from svg_chart import Series, bar_chart
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,47 +127,29 @@ def print_table(results: list[Result]) -> None:
             print(f"  ({result.key}) error: {sample}")
 
 
-def write_chart(results: list[Result], path: Path) -> bool:
-    """Throughput and latency bars per target; False when matplotlib is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    labels = [f"({r.key}) {r.label}" for r in results]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True)
-    positions = list(range(len(results)))
-    left.barh(positions, [r.throughput for r in results], color="#4c72b0")
-    left.set_yticks(positions, labels)
-    left.invert_yaxis()
-    left.set_xlabel("requests per second (higher is better)")
-    left.set_title("Throughput")
-    height = 0.4
-    right.barh(
-        [p - height / 2 for p in positions],
-        [r.latency("p50") for r in results],
-        height,
-        label="p50",
-        color="#55a868",
+def write_charts(results: list[Result], directory: Path, stem: str, title: str) -> str:
+    """Throughput, and p50 and p99 latency, per target as bar charts (STEM.svg and
+    STEM-latency.svg in `directory`); returns the Markdown that shows them."""
+    labels = tuple(f"({result.key}) {result.label}" for result in results)
+    throughput, latency = directory / f"{stem}.svg", directory / f"{stem}-latency.svg"
+    bar_chart(
+        throughput,
+        title=f"{title}: throughput",
+        value_label="requests per second (higher is better)",
+        labels=labels,
+        series=(Series("throughput", tuple(result.throughput for result in results)),),
     )
-    right.barh(
-        [p + height / 2 for p in positions],
-        [r.latency("p99") for r in results],
-        height,
-        label="p99",
-        color="#c44e52",
+    bar_chart(
+        latency,
+        title=f"{title}: latency",
+        value_label="ms (lower is better)",
+        labels=labels,
+        series=tuple(
+            Series(which, tuple(result.latency(which) for result in results))
+            for which in ("p50", "p99")
+        ),
     )
-    right.set_yticks(positions, [f"({r.key})" for r in results])
-    right.invert_yaxis()
-    right.set_xlabel("latency, ms (lower is better)")
-    right.set_title("Latency")
-    right.legend()
-    figure.suptitle("Bank underwriting operation, fixed concurrency, same data and machine")
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return True
+    return f"![{title}: throughput]({throughput.name})\n![{title}: latency]({latency.name})"
 
 
 def markdown_table(results: list[Result]) -> str:
@@ -184,7 +167,7 @@ def write_markdown(
     machine: Machine,
     seeding: Seeding,
     args: dict[str, Any],
-    chart: Path | None,
+    charts: str,
     elapsed: float,
     load_after: tuple[float, float, float],
 ) -> None:
@@ -196,10 +179,9 @@ def write_markdown(
         if seeding.reused
         else f"seeded in {seeding.seconds:.0f} s by this run"
     )
-    picture = f"\n![throughput and latency per target]({chart.name})\n" if chart else ""
     text = TEMPLATE.format(
         table=markdown_table(results),
-        picture=picture,
+        picture=f"\n{charts}\n",
         command=command,
         subjects=seeding.subject_rows,
         rows=seeding.total_rows,
@@ -324,7 +306,6 @@ run, idle.
 ## Reproduce
 
 ```sh
-.venv/bin/pip install -e '.[bench]'
 {command}
 ```
 

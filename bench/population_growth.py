@@ -1,6 +1,6 @@
 """Whether the underwriting report costs more in a larger population.
 
-    python bench/population_growth.py [--sizes 10000,100000,1000000] [--rounds 5]
+    python bench/population_growth.py [--sizes 10000,30000,100000,1000000] [--rounds 5]
                                       [--sample 200] [--out docs/benchmarks.md]
 
 A bank's report on one subject should cost the same whether the bureau holds ten thousand
@@ -345,7 +345,7 @@ def run(args: argparse.Namespace) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--sizes", default="10000,30000,100000,1000000")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--cache-dir", type=Path, default=None)

@@ -1,10 +1,10 @@
 """Line and bar charts as SVG, drawn by the benches themselves.
 
 docs/benchmarks.md shows the curves the benches measure (report cost against population,
-audited throughput against concurrency) and the bars they compare (the gateway-bound
-throughput and latency of each gateway). An SVG is text a bench can write with nothing
-installed, so every bench can draw its own curve whether or not the `bench` extra's
-matplotlib is there; the page links it beside the table that holds the same figures.
+audited throughput against concurrency) and the bars they compare (throughput and latency
+per target of the own-graph and gateway-bound tables). An SVG is text a bench can write with
+nothing installed, so every bench draws its own chart; the page links it beside the table
+that holds the same figures.
 """
 
 from __future__ import annotations
