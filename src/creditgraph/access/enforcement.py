@@ -2,13 +2,14 @@
 
 A query is answered in waves. Each wave takes the records whose view is
 known (the root subject first), fetches for each only what its view allows
-(one synthetic operation per record type, selection and view, through the
-bureau's internal root for that type, such as `subjects(identifiers:)` or
-`creditAccounts(ids:)`, so the planner batches the records of a wave into
-one fetch per subgraph), then walks what came back: masks and filters
-applied, withheld fields explained, and the records reached below collected
-with their keys and owners only. Their views are decided together from their
-owners (graphql/policy.toml's `[records]`), and they form the next wave.
+(one synthetic operation per wave, with a root field for each record type,
+selection and view, through the bureau's internal root for that type, such
+as `subjects(identifiers:)` or `creditAccounts(ids:)`, so the planner sends
+each subgraph one fetch for the whole wave), then walks what came back
+(access/walk.py: masks and filters applied, withheld fields explained, and
+the records reached below collected with their keys and owners only).
+Their views are decided together from their owners (graphql/policy.toml's
+`[records]`), and they form the next wave.
 Nothing of a record is requested before what the requester may see of it is
 decided: a subject, an account, a guarantee alike.
 
