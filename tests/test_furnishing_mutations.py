@@ -7,9 +7,11 @@ audit entry, and shows in the subject's next report.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,9 @@ from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.resources import operations_root, policy_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, TAX_BUREAU, WESTLAKE_BANK, XIHU_COURT
 from creditgraph.server import build_app
-from tests.cli_helpers import cli_env, run_cli
+from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
+from tests.cli_helpers import cli_env, free_port, run_cli, start_cli, stop_cli, wait_for_http
 from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
-from tests.test_requester_forwarding import running_stack
 
 NEW_PERSON = "110101199003070011"
 CARD = "CC-2026-7001"
@@ -159,23 +161,26 @@ async def test_a_bank_a_court_and_an_agency_furnish_by_mutation(
         assert node["account"]["repayments"]["nodes"] == [{"month": "2026-09-01", "status": "N"}]
         assert [case["status"] for case in me["enforcementCases"]["nodes"]] == ["IN_PROGRESS"]
 
-        # each write is in the audit log as the furnisher's, with the pipeline's own entry
+        # each write is in the audit log as the furnisher's request, and its submission
+        # names that request
         async with writable_pool.acquire() as conn:
             entries = await conn.fetch(
-                "select role, requester, operator, operation, decision, subjects "
+                "select role, requester, operator, operation, decision, request_id "
                 "from gateway.audit_log where role = 'FURNISHER' order by seq"
             )
-        assert [(e["requester"], e["operation"], e["decision"]) for e in entries] == [
-            (code, operation, "ALLOWED")
-            for code, mutation in (
-                (EASTBRIDGE_BANK.code, "FurnishAccount"),
-                (EASTBRIDGE_BANK.code, "FurnishStatement"),
-                (XIHU_COURT.code, "FurnishEnforcementCase"),
-                (TAX_BUREAU.code, "FurnishTaxArrear"),
+            submissions = await conn.fetch(
+                "select furnisher, operator, request_id, channel from furnishing.submissions "
+                "order by id"
             )
-            for operation in ("furnish", mutation)
+        assert [(e["requester"], e["operation"], e["decision"]) for e in entries] == [
+            (EASTBRIDGE_BANK.code, "FurnishAccount", "ALLOWED"),
+            (EASTBRIDGE_BANK.code, "FurnishStatement", "ALLOWED"),
+            (XIHU_COURT.code, "FurnishEnforcementCase", "ALLOWED"),
+            (TAX_BUREAU.code, "FurnishTaxArrear", "ALLOWED"),
         ]
-        assert entries[0]["subjects"] == [NEW_PERSON]
+        assert [tuple(row) for row in submissions] == [
+            (e["requester"], "teller 4", e["request_id"], "MUTATION") for e in entries
+        ]
         assert {e["operator"] for e in entries} == {"teller 4"}
 
 
@@ -442,42 +447,152 @@ async def test_another_s_record_and_bad_input_are_refused_naming_the_field(
             ["FORBIDDEN_FIELD"]
         ] * 2
         assert [(r["role"], r["requester"], r["decision"]) for r in refused] == [
-            ("FURNISHER", WESTLAKE_BANK.code, "PARTIAL"),
-            ("FURNISHER", XIHU_COURT.code, "PARTIAL"),
-            ("FURNISHER", EASTBRIDGE_BANK.code, "PARTIAL"),
-            ("BANK", EASTBRIDGE_BANK.code, "PARTIAL"),
+            ("FURNISHER", WESTLAKE_BANK.code, "DENIED"),
+            ("FURNISHER", XIHU_COURT.code, "DENIED"),
+            ("FURNISHER", EASTBRIDGE_BANK.code, "DENIED"),
+            ("BANK", EASTBRIDGE_BANK.code, "DENIED"),
             ("FURNISHER", EASTBRIDGE_BANK.code, "DENIED"),
         ]
 
 
-async def test_with_the_bureau_served_over_http_a_furnishing_mutation_is_refused_whole(
+@contextmanager
+def http_subgraphs_gateway(dsn: str, home: Path) -> Iterator[str]:
+    """`creditgraph serve` (the edition policy, furnishing tokens accepted) over the four
+    subgraphs, each served by `creditgraph subgraph NAME` in a process of its own: the URL of
+    its /graphql."""
+    env = cli_env(home=home, database_url=dsn)
+    env["CREDITGRAPH_INTERNAL_SECRET"] = "furnishing-over-http-secret-of-32-bytes-or-more"
+    running: list[subprocess.Popen[str]] = []
+    try:
+        urls = {}
+        for name in SUBGRAPH_NAMES:
+            port = free_port()
+            running.append(start_cli("subgraph", name, "--port", str(port), env=env))
+            wait_for_http(running[-1], f"http://127.0.0.1:{port}/healthz")
+            urls[name] = f"http://127.0.0.1:{port}/graphql"
+        port = free_port()
+        overrides = [f"--subgraph={name}={url}" for name, url in urls.items()]
+        running.append(start_cli("serve", "--port", str(port), *overrides, env=env))
+        wait_for_http(running[-1], f"http://127.0.0.1:{port}/healthz")
+        yield f"http://127.0.0.1:{port}/graphql"
+    finally:
+        for proc in running:
+            print(stop_cli(proc))  # shown when the test fails
+
+
+def test_over_http_subgraphs_a_bank_a_court_and_an_agency_furnish_by_mutation(
     writable_seeded_database_url: str, tmp_path: Path
 ) -> None:
-    """A subgraph over HTTP writes in a prepared transaction, where PostgreSQL allows no
-    staging table: the mutation is refused with a code, and nothing is written or left
-    pending."""
-    for stack in running_stack(writable_seeded_database_url, tmp_path / "home"):
+    """The bureau (and every other subgraph) served over HTTP, where a write ends in a
+    prepared transaction committed with the gateway's audit entry: each furnisher's record is
+    accepted, the same again unchanged, a changed one a correction with its history, a bad one
+    leaves nothing, and every request has its audit entry."""
+    home = tmp_path / "home"
+    home.mkdir()
+    bank = furnisher(home, EASTBRIDGE_BANK.code)
+    court = furnisher(home, XIHU_COURT.code)
+    agency = furnisher(home, TAX_BUREAU.code)
+    case, arrear = example("ENFORCEMENT_CASE"), example("TAX_ARREAR")
+    changed_case = {**case, "status": "CONCLUDED", "closedOn": "2026-11-30"}
+    changed_arrear = {**arrear, "amount": "99000.00"}
+    sent: list[str] = []
+
+    def ask(
+        url: str, headers: dict[str, str], query: str, record: dict[str, Any]
+    ) -> dict[str, Any]:
+        request_id = f"furnish-over-http-{len(sent)}"
+        sent.append(request_id)
+        response = httpx.post(
+            url,
+            json={"query": query, "variables": {"record": record}},
+            headers={**headers, "x-request-id": request_id},
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def outcome(answer: dict[str, Any]) -> Any:
+        assert "errors" not in answer, answer
+        (record,) = answer["data"].values()
+        return record["outcome"], record["changes"]
+
+    with http_subgraphs_gateway(writable_seeded_database_url, home) as url:
+        for who, query, record, changed, change in (
+            (bank, FURNISH_ACCOUNT, CARD_ACCOUNT, {**CARD_ACCOUNT, "balance": "980.00"},
+             [{"field": "balance", "before": "1280.55", "after": "980.00"}]),
+            (court, FURNISH_CASE, case, changed_case,
+             [{"field": "closedOn", "before": None, "after": "2026-11-30"},
+              {"field": "status", "before": "IN_PROGRESS", "after": "CONCLUDED"}]),
+            (agency, FURNISH_ARREAR, arrear, changed_arrear,
+             [{"field": "amount", "before": arrear["amount"], "after": "99000.00"}]),
+        ):  # fmt: skip
+            assert outcome(ask(url, who, query, record)) == ("ACCEPTED", [])
+            assert outcome(ask(url, who, query, record)) == ("UNCHANGED", [])
+            assert outcome(ask(url, who, query, changed)) == ("CORRECTED", change)
+        before = asyncio.run(_snapshot_of(writable_seeded_database_url))
+        # another bank's month of Eastbridge's card, and a month that is no month
+        refused = ask(url, furnisher(home, WESTLAKE_BANK.code), FURNISH_STATEMENT, SEPTEMBER)
+        assert refused["data"] is None
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["BAD_USER_INPUT"]
+        assert refused["errors"][0]["extensions"]["field"] == "accountNumber"
+        refused = ask(url, bank, FURNISH_STATEMENT, {**SEPTEMBER, "period": "2026-13"})
+        assert refused["errors"][0]["message"] == "record.period: not a month (YYYY-MM)"
+        after = asyncio.run(_snapshot_of(writable_seeded_database_url))
+        assert after == before
+
+    async def books() -> tuple[list[asyncpg.Record], list[asyncpg.Record], list[str], int, int]:
         conn = await asyncpg.connect(writable_seeded_database_url)
         try:
-            accounts = await conn.fetchval("select count(*) from bureau.credit_accounts")
-            token = mint_furnisher_token(stack.home, EASTBRIDGE_BANK.code, "teller 4")
-            answer = await stack.ask(
-                None,
-                FURNISH_ACCOUNT,
-                {"record": CARD_ACCOUNT},
-                headers={"authorization": f"Bearer {token}"},
+            corrections = await conn.fetch(
+                "select furnisher, operator, record_type, changes from furnishing.corrections "
+                "order by id"
             )
-            assert answer["data"] is None
-            assert [item["extensions"]["code"] for item in answer["errors"]] == [
-                "SUBGRAPH_UNAVAILABLE"
+            entries = await conn.fetch(
+                "select request_id, role, requester, operation, decision from gateway.audit_log "
+                "where request_id like 'furnish-over-http-%' order by seq"
+            )
+            submissions = [
+                row["request_id"]
+                for row in await conn.fetch(
+                    "select request_id from furnishing.submissions order by id"
+                )
             ]
-            assert "POST /furnish" in answer["errors"][0]["message"]
-            assert await conn.fetchval("select count(*) from bureau.credit_accounts") == accounts
-            assert await conn.fetchval("select count(*) from furnishing.submissions") == 0
-            assert await conn.fetchval("select count(*) from pg_prepared_xacts") == 0
-            (entry,) = await conn.fetch(
-                "select role, requester from gateway.audit_log where role = 'FURNISHER'"
+            pending = await conn.fetchval("select count(*) from pg_prepared_xacts")
+            staging = await conn.fetchval(
+                "select count(*) from pg_namespace where nspname like 'furnishing_stage_%'"
             )
-            assert tuple(entry) == ("FURNISHER", EASTBRIDGE_BANK.code)
+            return corrections, entries, submissions, pending, staging
         finally:
             await conn.close()
+
+    corrections, entries, submissions, pending, staging = asyncio.run(books())
+    # the corrections' history: who made each, and what it changed
+    assert [(c["furnisher"], c["operator"], c["record_type"]) for c in corrections] == [
+        (EASTBRIDGE_BANK.code, "teller 4", "CREDIT_ACCOUNT"),
+        (XIHU_COURT.code, "teller 4", "ENFORCEMENT_CASE"),
+        (TAX_BUREAU.code, "teller 4", "TAX_ARREAR"),
+    ]
+    assert json.loads(corrections[2]["changes"], parse_float=str) == {
+        "amount": {"from": arrear["amount"], "to": "99000.00"}
+    }
+    # every request has its audit entry, and each record taken its submission naming it
+    assert [e["request_id"] for e in entries] == sent
+    assert {(e["role"], e["requester"]) for e in entries} >= {
+        ("FURNISHER", EASTBRIDGE_BANK.code),
+        ("FURNISHER", XIHU_COURT.code),
+        ("FURNISHER", TAX_BUREAU.code),
+        ("FURNISHER", WESTLAKE_BANK.code),
+    }
+    assert [e["decision"] for e in entries] == ["ALLOWED"] * 9 + ["DENIED"] * 2
+    assert submissions == sent[:9]
+    # nothing left pending, no staging left behind
+    assert (pending, staging) == (0, 0)
+
+
+async def _snapshot_of(dsn: str) -> list[list[tuple[Any, ...]]]:
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
+    try:
+        return await snapshot(pool)
+    finally:
+        await pool.close()

@@ -517,11 +517,21 @@ async def test_an_approved_repair_ends_the_entry_and_its_measures_and_tells_the_
     assert (first["evidence"], first["decision"]) == ("tax receipts", None)
     again = await graph.ask(token, REPAIR, {"entry": str(entry), "evidence": "more receipts"})
     assert error_codes(again) == [("BAD_USER_INPUT", "entryId")]
-    # each write committed with its audit entry; the refused second one is recorded too
+    # each write committed with its audit entry; the refused second one is recorded too, as
+    # refused: denied, with its code, having returned nothing
     assert [d for d, _ in await recorded(writable_pool, "Mutation.applyForCreditRepair")] == [
-        "ALLOWED",
-        "PARTIAL",
+        "ALLOWED"
     ]
+    last = await writable_pool.fetchrow(
+        "select decision, fields, detail->'errors' as errors from gateway.audit_log "
+        "order by seq desc limit 1"
+    )
+    assert last is not None
+    assert (last["decision"], last["fields"], last["errors"]) == (
+        "DENIED",
+        [],
+        '["BAD_USER_INPUT"]',
+    )
 
     # refused: the entry stands, and the subject may apply again
     refused = run_cli(

@@ -739,7 +739,6 @@ class PolicyGateway:
         ]
         request = _Request(operation, variables, coerced, who, _viewer(who))
         called = [item for item in fields if item.name != "__typename"]
-        request.returned = {f"Mutation.{item.name}" for item in called}
         # whose file each write changes: a subject's own, or the subject a bank names
         if requester.role == "SUBJECT":
             request.subjects[requester.identifier] = None
@@ -758,9 +757,11 @@ class PolicyGateway:
             ]
             request.denied = len(refused)
             return await self._recorded(request, request_id) or response(None, request.errors)
-        return await self._write(request, request_id)
+        return await self._write(request, called, request_id)
 
-    async def _write(self, request: _Request, request_id: str) -> dict[str, Any]:
+    async def _write(
+        self, request: _Request, called: Sequence[CollectedField], request_id: str
+    ) -> dict[str, Any]:
         """Run a mutation so that its writes commit with its audit entry, or neither does.
 
         The subgraphs write inside a unit the gateway lends them (gateway/writes.py): in
@@ -779,6 +780,14 @@ class PolicyGateway:
                             requester=request.known.requester,
                         )
                     request.errors = list(answer.get("errors") or [])
+                    # what the write answered: a field refused (null, with its error) returned
+                    # nothing, so a mutation refused whole is recorded as refused
+                    data = answer.get("data") or {}
+                    request.returned = {
+                        f"Mutation.{item.name}"
+                        for item in called
+                        if data.get(item.response_key) is not None
+                    }
                     held = await writes.pending(conn, unit)
                     await writes.decide(conn, held)
                     await recording.write(conn, [_record(request, request_id)])
@@ -926,14 +935,18 @@ def _codes(errors: Sequence[Mapping[str, Any]]) -> list[str]:
     return sorted({str(item.get("extensions", {}).get("code")) for item in errors})
 
 
+#: The codes of a refusal: the request was answered, and told no (an outage or a fault is not).
+_REFUSALS: Final = frozenset({FORBIDDEN_FIELD, CONSENT_REQUIRED, BAD_USER_INPUT})
+
+
 def _decision(request: _Request) -> audit.Decision:
-    if request.denied and not request.returned:
-        return "DENIED"
-    if request.denied or any(
-        item.get("extensions", {}).get("code") in (FORBIDDEN_FIELD, CONSENT_REQUIRED)
-        for item in request.errors
-    ):
-        return "PARTIAL"
+    """DENIED: refused, nothing returned (by the policy, or a subgraph refusing the input);
+    PARTIAL: some returned, some refused or failed; ERROR: nothing returned for a failure."""
+    refused = request.denied or any(
+        item.get("extensions", {}).get("code") in _REFUSALS for item in request.errors
+    )
+    if refused:
+        return "PARTIAL" if request.returned else "DENIED"
     if request.errors:
         return "ERROR" if not request.returned else "PARTIAL"
     return "ALLOWED"

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
-import orjson
 import strawberry
 
 from creditgraph import signals
@@ -273,7 +272,7 @@ class Correction:
             furnisher=row["furnisher"],
             furnisher_name=row["furnisher_name"],
             corrected_at=row["corrected_at"],
-            changes=field_changes(orjson.loads(row["changes"])),
+            changes=field_changes(row["changes"]),
         )
 
 

@@ -10,23 +10,27 @@ check characters, months in sequence, the furnisher owning the account) is the p
 the very checks a batch line passes (`pipeline.furnish`), so there is no second copy of them.
 
 The record goes through `pipeline.furnish` as a batch of one line, on the write connection the
-gateway lends (subgraphs/writing.py): the record, its submission, its correction history and
-the pipeline's audit entry commit with the gateway's own audit entry for the request, or none
-of them does. A record the pipeline rejects is answered as one `BAD_USER_INPUT` naming each
-field and why (`extensions.problems`), and the write is rolled back whole: nothing of it is
+gateway lends (subgraphs/writing.py): the record, its submission (naming the request) and its
+correction history commit with the gateway's audit entry for the request, or none of them
+does; the pipeline adds no entry of its own, as it does for a batch no gateway records. A
+record the pipeline rejects is answered as one `BAD_USER_INPUT` naming each field and why
+(`extensions.problems`), and the write is rolled back whole: nothing of it is
 kept but the gateway's record of the refused request. Sent again, the same record is
 `UNCHANGED`; a different one under the same key is `CORRECTED`, kept with what changed.
 
-The pipeline stages a record in temporary tables, which PostgreSQL will not keep in a prepared
-transaction; so a furnishing mutation needs the bureau subgraph in the gateway's process (as
-`creditgraph up` and `creditgraph serve --in-process` run it). A bureau subgraph served over
-HTTP refuses it, saying so, and batches go through `POST /furnish` either way.
+It works whichever way the gateway reaches the bureau subgraph: in its process, the write is
+a savepoint of the gateway's transaction; served over HTTP (`creditgraph subgraph bureau`),
+a transaction of the subgraph's own that ends in PREPARE TRANSACTION and commits only with
+the gateway's audit entry. The pipeline stages the record in tables of the transaction's own,
+never temporary ones, which PostgreSQL would refuse to prepare.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Any, Final
@@ -83,30 +87,29 @@ class FurnishedRecord:
     )
 
 
-def field_changes(changes: Mapping[str, Mapping[str, Any]]) -> list[FieldChange]:
-    """A correction's changes (`{"balance": {"from": ..., "to": ...}}`) as fields, by name."""
+def field_changes(changes: str) -> list[FieldChange]:
+    """A correction's changes, as its JSON holds them (`{"balance": {"from": ..., "to":
+    ...}}`), as fields, by name. Numbers are read as decimals, never floats: an amount a
+    public record's table keeps as a number reads back with its cents (`120000.00`)."""
+    parsed: Mapping[str, Mapping[str, Any]] = json.loads(changes, parse_float=Decimal)
     return [
         FieldChange(field=name, before=_text(change.get("from")), after=_text(change.get("to")))
-        for name, change in sorted(changes.items())
+        for name, change in sorted(parsed.items())
     ]
 
 
 def _text(value: object) -> str | None:
-    """A changed value as text: a string as it is, a list or number as its JSON."""
+    """A changed value as text: a string as it is, a number as written, a list as its JSON."""
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, int | Decimal):
+        return str(value)
     return orjson.dumps(value).decode()
 
 
 async def furnish_record(info: Info, kind: RecordKind, record: object) -> FurnishedRecord:
     """Take one record of `kind` from the furnisher the gateway attests, through the pipeline."""
     requester = info.context.acting_as("FURNISHER")
-    if info.context.connection is None:
-        raise GraphQLError(
-            "furnishing by mutation needs the bureau subgraph in the gateway's process; "
-            "send the record as a batch (POST /furnish) instead",
-            extensions={"code": "SUBGRAPH_UNAVAILABLE"},
-        )
     document = _document(kind, record)
     rejections: list[Rejection] = []
 
@@ -135,14 +138,13 @@ async def furnish_record(info: Info, kind: RecordKind, record: object) -> Furnis
         if summary.unchanged
         else FurnishingOutcome.ACCEPTED
     )
-    changes = {name: change for row in rows for name, change in orjson.loads(row[0]).items()}
     return FurnishedRecord(
         kind=kind.name,
         key=str(document.get("key", document.get("accountNumber"))),
         period=document.get("period"),
         outcome=outcome,
         submission=strawberry.ID(str(summary.submission)),
-        changes=field_changes(changes),
+        changes=[change for row in rows for change in field_changes(row[0])],
     )
 
 

@@ -1,7 +1,8 @@
 """The one way records come in: a batch file, an upload and a single record all pass here.
 
-Lines are taken from the source a part at a time (`PART_LINES`), copied into session staging
-tables and checked there as one set by SQL (`pipeline.sql`): the shape of every field against
+Lines are taken from the source a part at a time (`PART_LINES`), copied into staging tables
+of the transaction's own (`_staging`) and checked there as one set by SQL (`pipeline.sql`):
+the shape of every field against
 the published schema, then each kind's own rules (the furnisher owns the account, months in
 sequence, an overdue month states when the subject was told...). What passes is merged into
 the bureau's tables in a few statements. A record is accepted whole or not at all: a line
@@ -19,13 +20,20 @@ part that committed and loses nothing it had answered as accepted; sent again, t
 already in change nothing (the same record again is UNCHANGED), and the rest go in. With
 `all_or_nothing`, every part runs in one transaction and any rejected line rolls the whole
 batch back; the answer still names every rejected line.
+
+The staging tables are made in the transaction that uses them and dropped before it ends
+(`furnishing.open_staging`, migration furnishing/0006), never temporary tables: PostgreSQL
+refuses to prepare a transaction that touched one, and a furnishing mutation through a bureau
+subgraph served over HTTP ends in PREPARE TRANSACTION (subgraphs/writing.py). So one pipeline
+serves a batch, an upload and a mutation, whichever way the bureau is reached.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
-from contextlib import aclosing
+import itertools
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
@@ -126,6 +134,11 @@ class _Who:
     kind: str
     kinds: tuple[str, ...]
     request_id: str
+    audited: bool
+    """Whether the pipeline writes the audit entries: a batch's, yes; a mutation's request is
+    recorded by the gateway, as every mutation is, in the transaction its write commits with
+    (over HTTP a prepared one, where an entry of the pipeline's own would hold the audit log's
+    lock until the gateway's entry, which waits for it, had been written)."""
 
 
 OnRejection = Callable[[Rejection], Awaitable[None]]
@@ -145,8 +158,7 @@ async def furnish(
     """Take the records in, part by part; `on_rejection` hears of each rejected line as its
     part is done (so a report streams while the batch runs)."""
     who = await _who(conn, furnisher, request_id, channel)
-    await conn.execute(SQL["create_staging"])
-    async with conn.transaction():
+    async with _atomic(conn):
         submission = await conn.fetchval(
             SQL["open_submission"],
             furnisher.institution,
@@ -161,8 +173,8 @@ async def furnish(
     else:
         async with aclosing(_parts(records, part_lines)) as parts:
             async for part in parts:
-                async with conn.transaction():
-                    done = await _part(conn, who, submission, part)
+                async with _atomic(conn), _staging(conn) as staging:
+                    done = await _part(conn, who, submission, part, staging)
                     await rescore_subjects(conn, done.rescore)
                     await _record(conn, who, submission, done, "ALLOWED")
                 await _tell(done, summary, on_rejection)
@@ -182,9 +194,9 @@ async def _all_or_nothing(
     transaction = conn.transaction()
     await transaction.start()
     try:
-        async with aclosing(_parts(records, part_lines)) as chunks:
+        async with _staging(conn) as staging, aclosing(_parts(records, part_lines)) as chunks:
             async for lines in chunks:
-                done = await _part(conn, who, summary.submission, lines)
+                done = await _part(conn, who, summary.submission, lines, staging)
                 parts.append(done)
                 await _tell(done, summary, on_rejection)
         if not summary.rejected:
@@ -201,12 +213,48 @@ async def _all_or_nothing(
     summary.committed = False
     summary.accepted = summary.unchanged = summary.corrected = 0
     summary.touched.clear()
-    async with conn.transaction():
+    async with _atomic(conn):
         await conn.execute(
             SQL["count_submission"], summary.submission, summary.lines, 0, 0, 0, summary.rejected
         )
         refused = _Part(summary.lines, 0, 0, 0, summary.rejected, [], frozenset(), frozenset())
         await _record(conn, who, summary.submission, refused, "DENIED")
+
+
+_savepoints = itertools.count(1)
+
+
+@asynccontextmanager
+async def _atomic(conn: DatabaseConnection) -> AsyncIterator[None]:
+    """A transaction; or, when the caller has one open (a furnishing mutation's write), a
+    savepoint in it. Said in SQL rather than with asyncpg's nesting, since a bureau subgraph
+    served over HTTP opens its write's transaction itself, to end it in PREPARE TRANSACTION
+    (subgraphs/writing.py), and asyncpg nests only in transactions it began."""
+    if not conn.is_in_transaction():
+        async with conn.transaction():
+            yield
+        return
+    # the name is ours (a number), never the caller's: nothing reaches the SQL from outside
+    name = f"furnishing_{next(_savepoints)}"
+    await conn.execute(f"savepoint {name}")
+    try:
+        yield
+    except BaseException:
+        await conn.execute(f"rollback to savepoint {name}")
+        raise
+    await conn.execute(f"release savepoint {name}")
+
+
+@asynccontextmanager
+async def _staging(conn: DatabaseConnection) -> AsyncIterator[str]:
+    """The staging tables, in a schema of this transaction's own put first on its search path
+    (the pipeline's SQL names them unqualified), dropped before the transaction ends. A
+    transaction that fails takes the schema with it; none is ever seen by another, so batches
+    sent at once never wait on each other's staging. Yields the schema's name."""
+    opened = await conn.fetchrow(SQL["open_staging"])
+    assert opened is not None
+    yield opened["schema_name"]
+    await conn.execute(SQL["close_staging"], opened["schema_name"], opened["previous_path"])
 
 
 async def _tell(done: _Part, summary: Summary, on_rejection: OnRejection | None) -> None:
@@ -265,7 +313,9 @@ async def _who(
             if row is None
             else f"{furnisher.institution} is a {row['kind'].lower()}, which furnishes no records"
         )
-        async with conn.transaction():
+        if channel == "MUTATION":  # the gateway records the refused request
+            raise FurnishingRefused(reason)
+        async with _atomic(conn):
             await audit.append(
                 conn,
                 audit.AuditEntry(
@@ -281,13 +331,19 @@ async def _who(
                 ),
             )
         raise FurnishingRefused(reason)
-    return _Who(furnisher, row["id"], row["name"], row["kind"], kinds, request_id)
+    return _Who(
+        furnisher, row["id"], row["name"], row["kind"], kinds, request_id, channel != "MUTATION"
+    )
 
 
 async def _part(
-    conn: DatabaseConnection, who: _Who, submission: int, lines: list[tuple[int, str]]
+    conn: DatabaseConnection,
+    who: _Who,
+    submission: int,
+    lines: list[tuple[int, str]],
+    staging: str,
 ) -> _Part:
-    """Check and merge one part, inside the caller's transaction."""
+    """Check and merge one part, inside the caller's transaction and its staging schema."""
     code, operator = who.furnisher.institution, who.furnisher.operator
 
     async def run(name: str, *args: object) -> None:
@@ -299,12 +355,12 @@ async def _part(
         "furnish_raw",
         records=lines,
         columns=("line", "raw"),
-        schema_name="pg_temp",
+        schema_name=staging,
         timeout=PART_SECONDS,
     )
     every_kind, its_kinds = list(record_kinds()), list(who.kinds)
     try:
-        async with conn.transaction():  # a savepoint: a line the reader let by undoes only this
+        async with _atomic(conn):  # a savepoint: a line the reader let by undoes only this
             await run("parse", every_kind, its_kinds, True)
     except asyncpg.DataError:
         await run("parse", every_kind, its_kinds, False)
@@ -359,7 +415,9 @@ async def _part(
 async def _record(
     conn: DatabaseConnection, who: _Who, submission: int, done: _Part, decision: audit.Decision
 ) -> None:
-    """The part's audit entry, in its transaction."""
+    """The part's audit entry, in its transaction (a batch's: see `_Who.audited`)."""
+    if not who.audited:
+        return
     subjects = tuple(sorted(done.touched)) if len(done.touched) <= _AUDIT_SUBJECTS else ()
     if decision == "ALLOWED" and done.rejected:
         decision = "PARTIAL"

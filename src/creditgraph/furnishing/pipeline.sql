@@ -1,40 +1,17 @@
--- Furnishing, set-based: each part of a batch is copied into session staging tables
--- (pg_temp), checked there as one set, and merged into the bureau's and the public records'
+-- Furnishing, set-based: each part of a batch is copied into the staging tables of its
+-- transaction (open_staging), checked there as one set, and merged into the bureau's and the public records'
 -- tables in a few statements. A line is rejected with (line, field, reason) rows in
 -- furnish_rejects; a line that passes every check gets one outcome in furnish_outcomes
 -- (ACCEPTED: new, CORRECTED: changed, UNCHANGED: the same record again), and whether the
 -- change is one the bureau score reads (`rescore`: its subjects are rescored at once).
 
--- name: create_staging
-create temp table if not exists furnish_raw (line integer not null, raw text not null);
-create temp table if not exists furnish_docs (line integer not null, kind text, doc jsonb);
-create temp table if not exists furnish_rejects (line integer not null, field text, reason text not null);
-create temp table if not exists furnish_outcomes (
-    line integer not null, outcome text not null, subjects text[] not null,
-    rescore boolean not null default true
-);
-create temp table if not exists furnish_statements (
-    line integer primary key, account_number text, month date, status text,
-    amount_due numeric(18, 2), amount_paid numeric(18, 2), overdue_amount numeric(18, 2),
-    balance numeric(18, 2), notified_on date, first_line integer,
-    account_id bigint, opened_on date, latest_month date, subjects text[],
-    old_status text, old_amount_due numeric(18, 2), old_amount_paid numeric(18, 2),
-    old_overdue_amount numeric(18, 2), old_balance numeric(18, 2), latest_status text
-);
-create temp table if not exists furnish_public (
-    line integer primary key, kind text not null, key text not null, subject text not null,
-    notified_on date, first_line integer not null, record_id bigint, fields jsonb not null
-);
-create temp table if not exists furnish_accounts (
-    line integer primary key, account_number text, account_type text, purpose text,
-    currency text, principal numeric(18, 2), credit_limit numeric(18, 2),
-    balance numeric(18, 2), term_months integer, repayment_method text, collateral text,
-    opened_on date, matures_on date, closed_on date, status text, classification text,
-    reported_on date, borrower text, borrower_name text, co_borrower text,
-    co_borrower_name text, notified_on date, first_line integer,
-    borrower_id bigint, co_borrower_id bigint, account_id bigint, old jsonb,
-    old_borrower text, old_co_borrower text
-);
+-- name: open_staging
+-- This transaction's staging tables, in a schema of its own first on its search path
+-- (migration furnishing/0006); every statement below names them unqualified.
+select schema_name, previous_path from furnishing.open_staging();
+
+-- name: close_staging
+select furnishing.close_staging($1, $2);
 
 -- name: part_limits
 select set_config('statement_timeout', $1, true);

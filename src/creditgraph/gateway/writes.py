@@ -102,6 +102,9 @@ async def finish(conn: DatabaseConnection, gids: list[str], outcome: Outcome) ->
         if not _GID.fullmatch(gid):
             raise ValueError(f"not a pending write of ours: {gid!r}")
         await conn.execute(f"{outcome} prepared '{gid}'")
+    if outcome == "COMMIT" and gids:
+        # the live notices the writes could not send themselves (subgraphs/writing.py)
+        await conn.execute(SQL["send_live_notices"], gids)
 
 
 async def settle(conn: DatabaseConnection, older_than: float = STALE_SECONDS) -> None:

@@ -35,3 +35,7 @@ select outcome from gateway.write_decisions where gid = $1;
 delete from gateway.write_decisions
 where decided_at < now() - make_interval(secs => $1)
   and gid not in (select gid from pg_prepared_xacts);
+
+-- name: send_live_notices
+-- The live notices of prepared writes just committed (migration common/0006).
+select common.send_live_notices($1::text[]);

@@ -17,7 +17,9 @@ work, and a subgraph writes only inside one:
   decision to commit them in the transaction that appends its audit entry,
   and commits them after (gateway/writes.py, which also settles writes a
   crash left pending). The database needs `max_prepared_transactions` above
-  zero; the embedded PostgreSQL sets it.
+  zero; the embedded PostgreSQL sets it. PostgreSQL prepares no transaction that has sent a
+  NOTIFY, so the write names itself in `creditgraph.prepared_write` and the tables' live
+  notices wait in an outbox, sent once the gateway has committed it (migration common/0006).
 
 A write with neither is refused: whatever reaches a subgraph other than
 through the gateway cannot write anything the audit log does not hold.
@@ -27,13 +29,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Final
 
 from graphql import GraphQLError
 
 from creditgraph.db.connect import DatabaseConnection
+from creditgraph.db.queries import load_queries
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.credential import HOLD_PATTERN
+
+SQL = load_queries(Path(__file__).with_name("writing.sql"))
 
 GID_PREFIX: Final = "creditgraph:"
 """Every transaction id a pending write prepares under starts so; nothing else of ours does."""
@@ -70,6 +76,7 @@ async def write(context: SubgraphContext) -> AsyncIterator[DatabaseConnection]:
         # matched HOLD_PATTERN (hex digits) and a number, so nothing else can reach the SQL
         await conn.execute("begin")
         try:
+            await conn.execute(SQL["name_the_write"], gid)
             yield conn
         except BaseException:
             await conn.execute("rollback")
