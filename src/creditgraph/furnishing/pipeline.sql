@@ -109,7 +109,7 @@ select d.line, d.doc->>'accountNumber', to_date(d.doc->>'period', 'YYYY-MM'), d.
         from bureau.account_parties p join bureau.subjects s on s.id = p.subject_id
         where p.account_id = a.id),
        old.status, old.amount_due, old.amount_paid, old.overdue_amount, old.balance,
-       latest.status
+       latest.status, notice.notified_on
 from furnish_docs d
 left join bureau.credit_accounts a
        on a.lender_id = $1 and a.account_number = d.doc->>'accountNumber'
@@ -119,6 +119,9 @@ left join lateral (
 ) latest on true
 left join bureau.repayments old
        on old.account_id = a.id and old.month = to_date(d.doc->>'period', 'YYYY-MM')
+left join furnishing.negative_notices notice
+       on notice.record_type = 'REPAYMENT' and notice.record_id = a.id
+      and notice.period = to_date(d.doc->>'period', 'YYYY-MM')
 where d.kind = 'STATEMENT'
   and not exists (select from furnish_rejects r where r.line = d.line);
 
@@ -180,8 +183,9 @@ with ready as (
 ), changed as (
     select * from ready
     where old_status is not null
-      and (status, amount_due, amount_paid, overdue_amount, balance) is distinct from
-          (old_status, old_amount_due, old_amount_paid, old_overdue_amount, old_balance)
+      and (status, amount_due, amount_paid, overdue_amount, balance, notified_on) is distinct from
+          (old_status, old_amount_due, old_amount_paid, old_overdue_amount, old_balance,
+           old_notified_on)
 ), updated as (
     update bureau.repayments r
     set status = c.status, amount_due = c.amount_due, amount_paid = c.amount_paid,
@@ -199,7 +203,8 @@ with ready as (
                'amountDue', furnishing.change(c.old_amount_due::text, c.amount_due::text),
                'amountPaid', furnishing.change(c.old_amount_paid::text, c.amount_paid::text),
                'overdueAmount', furnishing.change(c.old_overdue_amount::text, c.overdue_amount::text),
-               'balance', furnishing.change(c.old_balance::text, c.balance::text)))
+               'balance', furnishing.change(c.old_balance::text, c.balance::text),
+               'subjectNotifiedOn', furnishing.change(c.old_notified_on::text, c.notified_on::text)))
     from changed c
 ), notices as (
     insert into furnishing.negative_notices
@@ -209,6 +214,12 @@ with ready as (
     on conflict (record_type, record_id, period) do update
         set notified_on = excluded.notified_on, submission_id = excluded.submission_id
         where negative_notices.notified_on is distinct from excluded.notified_on
+), withdrawn as (
+    -- a month now reported with no notice day keeps none
+    delete from furnishing.negative_notices n
+    using ready r
+    where r.notified_on is null and r.old_notified_on is not null
+      and n.record_type = 'REPAYMENT' and n.record_id = r.account_id and n.period = r.month
 )
 insert into furnish_outcomes (line, outcome, subjects, rescore)
 select r.line,
@@ -238,16 +249,21 @@ select d.line, d.doc->>'accountNumber', d.doc->>'accountType', d.doc->>'purpose'
        case when a.id is not null then furnishing.account_fields(
            a.kind, a.purpose, a.currency, a.principal, a.credit_limit, a.balance, a.term_months,
            a.repayment_method, a.collateral, a.opened_on, a.matures_on, a.closed_on, a.status,
-           a.classification, a.reported_on) end,
+           a.classification, a.reported_on)
+           || jsonb_build_object('subjectNotifiedOn', notice.notified_on) end,
        (select s.identifier from bureau.account_parties p join bureau.subjects s on s.id = p.subject_id
         where p.account_id = a.id and p.role = 'PRIMARY_BORROWER'),
        (select min(s.identifier) from bureau.account_parties p join bureau.subjects s on s.id = p.subject_id
-        where p.account_id = a.id and p.role = 'CO_BORROWER')
+        where p.account_id = a.id and p.role = 'CO_BORROWER'),
+       b.name, cb.name
 from furnish_docs d
 left join bureau.subjects b on b.identifier = d.doc->>'borrowerIdentifier'
 left join bureau.subjects cb on cb.identifier = d.doc->>'coBorrowerIdentifier'
 left join bureau.credit_accounts a
        on a.lender_id = $1 and a.account_number = d.doc->>'accountNumber'
+left join furnishing.negative_notices notice
+       on notice.record_type = 'CREDIT_ACCOUNT' and notice.record_id = a.id
+      and notice.period = '-infinity'
 where d.kind = 'ACCOUNT'
   and not exists (select from furnish_rejects r where r.line = d.line);
 
@@ -281,13 +297,18 @@ cross join lateral (values
     ('reportedOn', case when a.reported_on > common.today() then 'a day still to come' end),
     ('openedOn', case when a.opened_on > common.today() then 'a day still to come' end),
     ('subjectNotifiedOn', case when a.notified_on > common.today() then 'a day still to come' end),
-    ('borrowerName', case when a.borrower_id is null and a.borrower_name is null then
-        'required: the bureau does not know this borrower yet' end),
+    ('borrowerName', case
+        when a.borrower_id is null and a.borrower_name is null then
+            'required: the bureau does not know this borrower yet'
+        when a.borrower_name <> a.known_borrower_name then
+            'not the name the bureau holds for this borrower: give it only for a borrower it does not know' end),
     ('coBorrowerName', case
         when a.co_borrower is null and a.co_borrower_name is not null then
             'given only with coBorrowerIdentifier'
         when a.co_borrower is not null and a.co_borrower_id is null and a.co_borrower_name is null then
-            'required: the bureau does not know this co-borrower yet' end),
+            'required: the bureau does not know this co-borrower yet'
+        when a.co_borrower_name <> a.known_co_borrower_name then
+            'not the name the bureau holds for this co-borrower: give it only for one it does not know' end),
     ('coBorrowerIdentifier', case
         when a.co_borrower = a.borrower then 'the borrower cannot also be the co-borrower'
         when a.account_id is not null and a.co_borrower is distinct from a.old_co_borrower then
@@ -303,7 +324,8 @@ with ready as (
     select a.*, furnishing.account_fields(
                a.account_type, a.purpose, a.currency, a.principal, a.credit_limit, a.balance,
                a.term_months, a.repayment_method, a.collateral, a.opened_on, a.matures_on,
-               a.closed_on, a.status, a.classification, a.reported_on) as new
+               a.closed_on, a.status, a.classification, a.reported_on)
+           || jsonb_build_object('subjectNotifiedOn', a.notified_on) as new
     from furnish_accounts a
     where not exists (select from furnish_rejects r where r.line = a.line)
 ), people as (
@@ -369,6 +391,13 @@ with ready as (
     on conflict (record_type, record_id, period) do update
         set notified_on = excluded.notified_on, submission_id = excluded.submission_id
         where negative_notices.notified_on is distinct from excluded.notified_on
+), withdrawn as (
+    -- an account now reported with no notice day keeps none
+    delete from furnishing.negative_notices n
+    using ready r
+    where r.notified_on is null and r.account_id is not null
+      and n.record_type = 'CREDIT_ACCOUNT' and n.record_id = r.account_id
+      and n.period = '-infinity'
 )
 insert into furnish_outcomes (line, outcome, subjects)
 select r.line,
