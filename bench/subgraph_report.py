@@ -19,10 +19,12 @@ to the most accounts:
 Each is the median of `--rounds` runs, per report and per field of the
 answer, elapsed and as this process's CPU time (which leaves out
 PostgreSQL's work and is steadier on a busy machine). Both are then run
-again with every subgraph completing each list item through graphql-core
-(strawberry's own execution context, without creditgraph's one-pass
-completion of plain records, subgraphs/execution.py): the baseline, in the
-same process, and the CPU ratio against it. `--profile N` also
+again with every subgraph executing through graphql-core (strawberry's own
+execution context, depth-first, instead of creditgraph's execution a level at
+a time, subgraphs/execution.py): the baseline, in the same process, and the
+CPU ratio against it. The pool is the one the servers use
+(`creditgraph.db.connect.create_pool`), so each statement costs what it costs
+when served. `--profile N` also
 prints the N most expensive functions (cProfile, by own time) over the
 report's rounds.
 """
@@ -40,13 +42,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import orjson
 import strawberry
 from gateway_fast_path import count_fields
 from seeded_world import seed_and_find_busiest
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from creditgraph.db.connect import create_pool
 from creditgraph.db.embedded import EmbeddedPostgres
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport
@@ -99,8 +101,7 @@ async def _run(dsn: str, subjects: int, rounds: int, profile: int) -> None:
     identifier = await seed_and_find_busiest(dsn, subjects)
     query = OPERATION.read_text(encoding="utf-8")
     variables: dict[str, Any] = {"identifier": identifier}
-    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
-    assert pool is not None
+    pool = await create_pool(dsn, min_size=1, max_size=4)
     try:
         schemas = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES}
         transport = InProcessTransport(schemas, pool)

@@ -1,143 +1,506 @@
-"""Lists of plain records completed in one pass, outside graphql-core's per-item path.
+"""Queries executed a level at a time: each field resolved once for all objects of a level.
 
-A report's longest lists hold records whose selected fields are all plain
-values read off the row: an account's repayment months, a subject's phones
-and addresses. graphql-core completes every item as an object (its fields
-collected, each executed and completed, a path built for each), and for the
-bureau's part of an underwriting report that came to a third of its CPU.
+graphql-core executes a query depth-first, one object at a time: every field of
+every item is its own `execute_field` with its own path, resolve info and, for an
+async resolver, its own chain of coroutines, and a dataloader's keys reach it over
+as many event-loop turns as the items take to get there. For a subgraph answering a
+report that was most of its CPU (`bench/subgraph_report.py`).
 
-For such a list the answer is known from the attributes alone. When every
-field the client selected on the item type is `__typename` or a field that
-strawberry resolves by its default resolver (no resolver of ours, no field
-extension, no error handler), takes no arguments and is a scalar or an
-enum, `RecordLists` builds each item's dict directly: the attribute, coerced
-for output by the field's type, under the client's response key.
+`LevelExecution` executes a query a level at a time instead. The objects known so far
+are grouped by their runtime type and selection; each field of a group is worked out
+once (its definition, arguments, sub-selection), then resolved for every object of
+the group. Objects a group's fields give at once (read off attributes) form the next
+groups, which run straight away; then all the awaitable results of the round are
+awaited together, so every dataloader hears all of a round's keys in one batch, and
+their objects make the next round. A field strawberry resolves by reading the
+attribute (no resolver, no extension) is read without building resolve info or a
+path; a path is built only where a resolver, a type check or an error needs one.
 
-Anything else is graphql-core's: a list whose items are not all such records,
-`@defer` or `@stream`, middleware, and every way a value can go wrong (a null
-where the type forbids one, a value its type cannot coerce, an item that is
-not of the type). Then the whole list goes through graphql-core as if this
-module did not exist, so errors, paths and null propagation stay its own.
-tests/test_subgraph_execution.py runs documents with and without it and
-compares the answers; `bench/subgraph_report.py` measures it.
+What it leaves to graphql-core, executed as if this module did not exist: mutations
+(their root fields run one after another), a schema with `@defer` or `@stream`, an
+operation that turns error propagation off, and middleware. Everything else is
+graphql-core's own code: field collection (fragments, type conditions,
+`@include`/`@skip`), argument coercion, leaf coercion, abstract type resolution and
+its errors, the resolve info strawberry builds.
+
+Errors and null propagation follow the spec as graphql-core does: an error is
+located at the field or list item that raised it; a null or error where the type
+forbids one nulls the nearest nullable position above it, and errors from inside a
+nulled position are dropped (graphql-core's `CollectedErrors` drops the ones that
+come after the null). When several fields below one position fail, each executor
+reports the first it meets, graphql-core depth-first and this one a level at a
+time, so not always the same one: the spec leaves the order open. The data are
+graphql-core's exactly; tests/test_subgraph_execution.py holds them to it, errors
+and nulls included, over documents a property test generates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Final, NamedTuple
+from asyncio import gather
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Final
 
 from graphql import (
-    GraphQLLeafType,
+    GraphQLAbstractType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
-    Undefined,
+    is_abstract_type,
     is_leaf_type,
+    located_error,
 )
-from graphql.execution.collect_fields import FieldDetailsList
-from graphql.pyutils import AwaitableOrValue, Path
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import invalid_return_type_error, to_nodes
+from graphql.execution.values import get_argument_values
+from graphql.language import FieldNode
+from graphql.pyutils import AwaitableOrValue, Path, is_iterable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 _TYPENAME: Final = "__typename"
+# strawberry's resolver for a field it answers by reading the attribute: no resolver of
+# ours, no field extension, no error handler; it takes neither info nor arguments
+_ATTRIBUTE_READ: Final = "_get_basic_result"
 
 
-class _Leaf(NamedTuple):
-    """One selected field of a plain record: where it goes, how it is read and coerced.
+class _Place:
+    """A position of the answer that a null can land on: `container[key]`, at `path`.
 
-    `type` None is `__typename`."""
+    `up` is the position a null goes on to when this one may not hold it (`non_null`);
+    None above a root field, where it nulls the whole answer."""
 
-    key: str
-    resolve: Any  # strawberry's default resolver: (source, info) -> the attribute
-    type: GraphQLLeafType | None
-    nullable: bool
+    __slots__ = ("container", "dead", "key", "non_null", "path", "up")
 
-
-class _Unplain(Exception):
-    """A value this pass does not complete: graphql-core completes the whole list."""
-
-
-class RecordLists(StrawberryGraphQLCoreExecutionContext):
-    """strawberry's execution context, completing lists of plain records in one pass."""
-
-    def complete_iterable_value(
+    def __init__(
         self,
-        item_type: GraphQLOutputType,
-        field_details_list: FieldDetailsList,
-        info: GraphQLResolveInfo[Any],
+        container: dict[str, Any] | list[Any],
+        key: Any,
+        non_null: bool,
+        up: _Place | None,
         path: Path,
-        items: Iterable[Any],
+    ) -> None:
+        self.container = container
+        self.key = key
+        self.non_null = non_null
+        self.up = up
+        self.path = path
+        self.dead = False
+
+
+class _Field:
+    """One field of one group of objects, worked out once for the whole group."""
+
+    __slots__ = ("details", "field", "key", "name", "nodes", "parent", "returns")
+
+    def __init__(
+        self,
+        parent: GraphQLObjectType,
+        key: str,
+        details: FieldDetailsList,
+        field: GraphQLField,
+    ) -> None:
+        self.parent = parent
+        self.key = key
+        self.details = details
+        self.nodes: list[FieldNode] = to_nodes(details)
+        self.name = self.nodes[0].name.value
+        self.field = field
+        self.returns: GraphQLOutputType = field.type
+
+
+# one object of a level: what its fields resolve on, the dict they go in, where it sits
+_Entry = tuple[Any, dict[str, Any], "_Place | None"]
+
+
+class LevelExecution(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's execution context, executing queries a level at a time."""
+
+    def execute_root_grouped_field_set(
+        self,
+        root_type: GraphQLObjectType,
+        root_value: Any,
+        grouped_field_set: GroupedFieldSet,
+        serially: bool,
         position_context: Any,
-    ) -> AwaitableOrValue[list[Any]]:
-        record = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
-        middleware = self.middleware_manager
-        if isinstance(record, GraphQLObjectType) and not (middleware and middleware.middlewares):
-            leaves = self._leaves(record, field_details_list)
-            if leaves is not None and not self.get_stream_usage(field_details_list, path):
-                items = list(items)  # read once, whichever path completes it
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        manager = self.middleware_manager
+        schema = self.schema
+        if (
+            serially
+            or not self.error_propagation
+            or (manager is not None and manager.middlewares)
+            or schema.get_directive("defer") is not None
+            or schema.get_directive("stream") is not None
+        ):
+            return super().execute_root_grouped_field_set(
+                root_type, root_value, grouped_field_set, serially, position_context
+            )
+        return self._levels(root_type, root_value, grouped_field_set)
+
+    async def _levels(
+        self, root_type: GraphQLObjectType, root_value: Any, grouped: GroupedFieldSet
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        # (depth of where the null landed, error, that position's path): added to
+        # graphql-core's collected errors shallowest first once the answer is complete
+        self._failures: list[tuple[int, GraphQLError, Path | None]] = []
+        self._nulled = False  # whether any position was nulled (then entries are checked)
+        self._answer_nulled = False
+        self._next: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, list[_Entry]]] = {}
+        self._waiting: list[tuple[Any, Callable[[Any], None]]] = []
+        self._execute_group(root_type, grouped, [(root_value, data, None)])
+        while True:
+            # every group whose objects are known runs before anything is awaited, those
+            # reached through plain attributes included, so each loader hears all their keys
+            while self._next:
+                ready, self._next = self._next, {}
+                for (object_type, _), (details, entries) in ready.items():
+                    fields = self.collect_subfields(object_type, details)[0]
+                    self._execute_group(object_type, fields, entries)
+            if not self._waiting:
+                break
+            waiting, self._waiting = self._waiting, []
+            results = await gather(*(pending for pending, _ in waiting), return_exceptions=True)
+            for (_, then), result in zip(waiting, results, strict=True):
+                if isinstance(result, BaseException) and not isinstance(result, Exception):
+                    raise result  # cancelled, interrupted: not a field's error
+                then(result)
+        self._failures.sort(key=lambda failure: failure[0])
+        if self._answer_nulled:
+            raise self._failures[0][1]  # graphql-core's answer: no data, this error
+        for _, error, landed in self._failures:
+            self.collected_errors.add(error, landed)
+        return data
+
+    # -- a level ---------------------------------------------------------------------
+
+    def _execute_group(
+        self, object_type: GraphQLObjectType, fields: GroupedFieldSet, entries: list[_Entry]
+    ) -> None:
+        if self._nulled:
+            entries = [entry for entry in entries if _alive(entry[2])]
+        schema = self.schema
+        for key, details in fields.items():
+            first = details[0].node
+            name = first.name.value
+            if name == _TYPENAME:
+                for _, result, _ in entries:
+                    result[key] = object_type.name
+                continue
+            definition = schema.get_field(object_type, name)
+            if definition is None:
+                continue
+            field = _Field(object_type, key, details, definition)
+            resolve = definition.resolve or self.field_resolver
+            if getattr(resolve, "__name__", None) == _ATTRIBUTE_READ and not first.arguments:
+                for source, result, place in entries:
+                    try:
+                        value = resolve(source, None)
+                    except Exception as raw:
+                        self._fail_field(field, result, place, raw)
+                        continue
+                    self._complete(field, None, field.returns, result, key, place, value)
+                continue
+            try:
+                args: dict[str, Any] | Exception = (
+                    get_argument_values(
+                        definition,
+                        first,
+                        self.variable_values,
+                        details[0].fragment_variable_values,
+                        self.hide_suggestions,
+                    )
+                    if definition.args or first.arguments
+                    else {}
+                )
+            except Exception as raw:
+                args = raw
+            for source, result, place in entries:
+                path = Path(None if place is None else place.path, key, object_type.name)
+                if isinstance(args, Exception):
+                    self._fail_field(field, result, place, args, path)
+                    continue
+                info = self.build_resolve_info(definition, field.nodes, object_type, path)
                 try:
-                    return [_complete(record, leaves, item, info) for item in items]
-                except _Unplain:
-                    pass
-        return super().complete_iterable_value(
-            item_type, field_details_list, info, path, items, position_context
+                    value = resolve(source, info, **args)
+                except Exception as raw:
+                    self._fail_field(field, result, place, raw, path)
+                    continue
+                if self.is_awaitable(value):
+                    result[key] = None  # holds the field's place in the answer's order
+                    self._waiting.append(
+                        (value, partial(self._resolved, field, info, result, place, path))
+                    )
+                else:
+                    self._complete(field, info, field.returns, result, key, place, value, path)
+
+    def _resolved(
+        self,
+        field: _Field,
+        info: GraphQLResolveInfo[Any],
+        result: dict[str, Any],
+        place: _Place | None,
+        path: Path,
+        value: Any,
+    ) -> None:
+        if self._nulled and not _alive(place):
+            return
+        self._complete(field, info, field.returns, result, field.key, place, value, path)
+
+    # -- completing a value ----------------------------------------------------------
+
+    def _complete(
+        self,
+        field: _Field,
+        info: GraphQLResolveInfo[Any] | None,
+        type_: GraphQLOutputType,
+        container: dict[str, Any] | list[Any],
+        key: Any,
+        up: _Place | None,
+        value: Any,
+        path: Path | None = None,
+    ) -> None:
+        """Puts `value`, completed as `type_`, at `container[key]`, or the null its failure
+        calls for. `up` is the object or list it goes in; `path` is built when needed."""
+        non_null = isinstance(type_, GraphQLNonNull)
+        named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        if isinstance(value, Exception):
+            self._fail(field, non_null, container, key, up, value, path)
+            return
+        try:
+            if value is None:
+                if non_null:
+                    raise TypeError(  # noqa: TRY301 - graphql-core's error, located below
+                        f"Cannot return null for non-nullable field {field.parent}.{field.name}."
+                    )
+                container[key] = None
+                return
+            if is_leaf_type(named):
+                container[key] = self.complete_leaf_value(named, value)
+                return
+        except Exception as raw:
+            self._fail(field, non_null, container, key, up, raw, path)
+            return
+        if path is None:
+            path = _path_of(up, key, field)
+        place = _Place(container, key, non_null, up, path)
+        try:
+            if isinstance(named, GraphQLList):
+                self._complete_list(field, info, named, place, value)
+            elif is_abstract_type(named):
+                self._complete_abstract(field, info, named, place, value)
+            else:
+                self._complete_object(field, info, named, place, value)  # type: ignore[arg-type]
+        except Exception as raw:
+            self._null(place, located_error(raw, field.nodes, path.as_list()))
+
+    def _complete_list(
+        self,
+        field: _Field,
+        info: GraphQLResolveInfo[Any] | None,
+        list_type: GraphQLList[GraphQLOutputType],
+        place: _Place,
+        value: Any,
+    ) -> None:
+        if self.is_async_iterable(value):
+            self._wait(
+                field,
+                _collected(value),
+                lambda items: self._complete_list(field, info, list_type, place, items),
+                place,
+            )
+            return
+        if not is_iterable(value):
+            raise GraphQLError(
+                f"Expected Iterable, but did not find one for field '{field.parent}.{field.name}'."
+            )
+        items = list(value)
+        completed: list[Any] = [None] * len(items)
+        place.container[place.key] = completed
+        item_type = list_type.of_type
+        for index, item in enumerate(items):
+            if self.is_awaitable(item):
+                item_path = Path(place.path, index, None)
+                self._waiting.append(
+                    (
+                        item,
+                        partial(
+                            self._item_resolved,
+                            field,
+                            info,
+                            item_type,
+                            completed,
+                            index,
+                            place,
+                            item_path,
+                        ),
+                    )
+                )
+                continue
+            self._complete(field, info, item_type, completed, index, place, item)
+
+    def _item_resolved(
+        self,
+        field: _Field,
+        info: GraphQLResolveInfo[Any] | None,
+        item_type: GraphQLOutputType,
+        completed: list[Any],
+        index: int,
+        place: _Place,
+        path: Path,
+        value: Any,
+    ) -> None:
+        if self._nulled and not _alive(place):
+            return
+        self._complete(field, info, item_type, completed, index, place, value, path)
+
+    def _complete_abstract(
+        self,
+        field: _Field,
+        info: GraphQLResolveInfo[Any] | None,
+        abstract: GraphQLAbstractType,
+        place: _Place,
+        value: Any,
+    ) -> None:
+        info = info or self._info(field, place)
+        resolve_type = abstract.resolve_type or self.type_resolver
+        runtime = resolve_type(value, info, abstract)
+
+        def then(name: Any) -> None:
+            runtime_type = self.ensure_valid_runtime_type(
+                name, abstract, field.details, info, value
+            )
+            self._complete_object(field, info, runtime_type, place, value)
+
+        if self.is_awaitable(runtime):
+            self._wait(field, runtime, then, place)
+        else:
+            then(runtime)
+
+    def _complete_object(
+        self,
+        field: _Field,
+        info: GraphQLResolveInfo[Any] | None,
+        object_type: GraphQLObjectType,
+        place: _Place,
+        value: Any,
+    ) -> None:
+        if object_type.is_type_of is not None:
+            info = info or self._info(field, place)
+            matches = object_type.is_type_of(value, info)
+
+            def then(matched: Any) -> None:
+                if not matched:
+                    raise invalid_return_type_error(object_type, value, field.details)
+                self._enqueue(field, object_type, place, value)
+
+            if self.is_awaitable(matches):
+                self._wait(field, matches, then, place)
+            else:
+                then(matches)
+            return
+        self._enqueue(field, object_type, place, value)
+
+    def _enqueue(
+        self, field: _Field, object_type: GraphQLObjectType, place: _Place, value: Any
+    ) -> None:
+        """The object goes in its place now; its fields are the next level's."""
+        result: dict[str, Any] = {}
+        place.container[place.key] = result
+        group = self._next.get((object_type, id(field.details)))
+        if group is None:
+            group = self._next[(object_type, id(field.details))] = (field.details, [])
+        group[1].append((value, result, place))
+
+    def _wait(
+        self, field: _Field, pending: Any, then: Callable[[Any], None], place: _Place
+    ) -> None:
+        """Completes `place` with `then` once `pending` is settled, with the rest of the level."""
+        place.container[place.key] = None
+
+        def settled(value: Any) -> None:
+            if self._nulled and not _alive(place.up):
+                return
+            if isinstance(value, Exception):
+                self._null(place, located_error(value, field.nodes, place.path.as_list()))
+                return
+            try:
+                then(value)
+            except Exception as raw:
+                self._null(place, located_error(raw, field.nodes, place.path.as_list()))
+
+        self._waiting.append((pending, settled))
+
+    # -- errors and nulls ------------------------------------------------------------
+
+    def _fail_field(
+        self,
+        field: _Field,
+        result: dict[str, Any],
+        place: _Place | None,
+        raw: Exception,
+        path: Path | None = None,
+    ) -> None:
+        self._fail(
+            field, isinstance(field.returns, GraphQLNonNull), result, field.key, place, raw, path
         )
 
-    def _leaves(
-        self, record: GraphQLObjectType, field_details_list: FieldDetailsList
-    ) -> tuple[_Leaf, ...] | None:
-        """The record's selected fields, when all are plain leaves (graphql-core memoises the
-        collection on the field group, so this is worked out once per list, not per item)."""
-        grouped, defers, _ = self.collect_subfields(record, field_details_list)
-        if defers:
-            return None
-        leaves: list[_Leaf] = []
-        for key, group in grouped.items():
-            node = group[0].node
-            name = node.name.value
-            if name == _TYPENAME:
-                leaves.append(_Leaf(key, None, None, False))
-                continue
-            field = record.fields.get(name)
-            if (
-                field is None
-                or node.arguments
-                or field.args
-                or not getattr(field.resolve, "_is_default", False)
-            ):
-                return None
-            nullable = not isinstance(field.type, GraphQLNonNull)
-            named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-            if not is_leaf_type(named):
-                return None
-            leaves.append(_Leaf(key, field.resolve, named, nullable))
-        return tuple(leaves)
+    def _fail(
+        self,
+        field: _Field,
+        non_null: bool,
+        container: dict[str, Any] | list[Any],
+        key: Any,
+        up: _Place | None,
+        raw: Exception,
+        path: Path | None,
+    ) -> None:
+        if path is None:
+            path = _path_of(up, key, field)
+        error = located_error(raw, field.nodes, path.as_list())
+        self._null(_Place(container, key, non_null, up, path), error)
+
+    def _null(self, place: _Place | None, error: GraphQLError) -> None:
+        """The error's null goes to the nearest position that may hold one."""
+        while place is not None and place.non_null:
+            place = place.up
+        self._nulled = True
+        if place is None:
+            self._answer_nulled = True
+            self._failures.append((-1, error, None))
+            return
+        place.container[place.key] = None
+        place.dead = True
+        self._failures.append((len(place.path.as_list()), error, place.path))
+
+    def _info(self, field: _Field, place: _Place) -> GraphQLResolveInfo[Any]:
+        """The field's resolve info (for a type check), at the field's own path."""
+        path = place.path
+        while isinstance(path.key, int):
+            path = path.prev  # type: ignore[assignment]
+        return self.build_resolve_info(field.field, field.nodes, field.parent, path)
 
 
-def _complete(
-    record: GraphQLObjectType,
-    leaves: tuple[_Leaf, ...],
-    item: Any,
-    info: GraphQLResolveInfo[Any],
-) -> dict[str, Any]:
-    if item is None or (
-        record.is_type_of is not None and record.is_type_of(item, info) is not True
-    ):
-        raise _Unplain
-    completed: dict[str, Any] = {}
-    for key, resolve, leaf, nullable in leaves:
-        if leaf is None:
-            completed[key] = record.name
-            continue
-        try:
-            value = resolve(item, None)  # the default resolver reads the attribute, no info
-            coerced = None if value is None else leaf.coerce_output_value(value)
-        except Exception:
-            raise _Unplain from None
-        if coerced is None or coerced is Undefined:
-            if value is not None or not nullable:
-                raise _Unplain
-            coerced = None
-        completed[key] = coerced
-    return completed
+def _alive(place: _Place | None) -> bool:
+    """Whether no null has landed on `place` or any position above it."""
+    while place is not None:
+        if place.dead:
+            return False
+        place = place.up
+    return True
+
+
+def _path_of(up: _Place | None, key: Any, field: _Field) -> Path:
+    """The path of `key` in `up`: an item of a list, or a field of an object."""
+    if isinstance(key, int):
+        assert up is not None
+        return Path(up.path, key, None)
+    return Path(None if up is None else up.path, key, field.parent.name)
+
+
+async def _collected(items: Any) -> list[Any]:
+    return [item async for item in items]

@@ -8,8 +8,8 @@ A subgraph hears the same few documents over and over (the gateway's plans),
 and parsing and validating one cost as much as executing a report-sized
 answer (`bench/subgraph_report.py --profile`), so both are cached; bounded,
 because a subgraph served alone also hears whatever else its credential
-holders send. Lists of plain records are completed in one pass
-(`execution.py`). Text holding a NUL is refused before anything runs
+holders send. Queries are executed a level at a time, each field once for all
+the objects of a level (`execution.py`). Text holding a NUL is refused before anything runs
 (`arguments.py`), and errors are logged the way `masking.py` says: each
 failure once, deliberate errors not at all.
 """
@@ -25,7 +25,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from creditgraph.subgraphs.arguments import RefuseNulInText
-from creditgraph.subgraphs.execution import RecordLists
+from creditgraph.subgraphs.execution import LevelExecution
 from creditgraph.subgraphs.masking import MaskInternalErrors, log_failures
 
 FEDERATION_VERSION: Final = "2.9"
@@ -57,5 +57,5 @@ def federation_schema(
             lambda: ValidationCache(maxsize=_DOCUMENTS_CACHED),
         ],
         federation_version=FEDERATION_VERSION,
-        execution_context_class=RecordLists,
+        execution_context_class=LevelExecution,
     )
