@@ -20,12 +20,15 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from creditgraph.access.rate_limits import ProcessBuckets, RateLimits, Rule
+from creditgraph.access.tokens import TokenVerifier, mint_furnisher_token
 from creditgraph.demo import demo_query
+from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.live import LiveHub, MeasureNotices, live_routes
 from creditgraph.public import decisions
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, WESTLAKE_BANK, XIHU_COURT
 from creditgraph.server import build_app
-from tests.http_app import _guarded, bearer, in_process_gateway, uvicorn_serving
+from tests.http_app import NO_ENV, _guarded, bearer, in_process_gateway, uvicorn_serving
 from tests.test_measures import FIRM, list_entry, today
 
 HUSBAND = PERSONA["husband"].identifier
@@ -33,15 +36,19 @@ WIFE = PERSONA["wife"].identifier
 
 
 @asynccontextmanager
-async def served(pool: asyncpg.Pool, home: Path, hub: LiveHub) -> AsyncIterator[str]:
+async def served(
+    pool: asyncpg.Pool, home: Path, hub: LiveHub, limits: RateLimits | None = None
+) -> AsyncIterator[str]:
+    """The app under the policy, with its live channel, a furnishing verifier, and `limits`."""
     gateway = in_process_gateway(pool)
-    access = _guarded(gateway, pool, home)
-    app = build_app(
-        gateway,
-        pool=pool,
-        access=access,
-        pages=live_routes(hub, access.verifier, access.policy.confirm),
+    guarded = _guarded(gateway, pool, home)
+    access = Access(
+        guarded.verifier,
+        guarded.policy,
+        TokenVerifier.from_settings(home, NO_ENV, furnishing=True),
+        limits,
     )
+    app = build_app(gateway, pool=pool, access=access, pages=live_routes(hub, access.pipeline()))
     try:
         async with uvicorn_serving(app) as url:
             yield url
@@ -120,6 +127,52 @@ async def test_only_a_valid_token_gets_a_stream(
         assert refused.status_code == 401
         assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert hub.streams == 0
+
+
+async def test_every_request_to_follow_passes_the_limit_and_is_recorded(
+    writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """`/live` is a request like any other: it takes from the requester's allowance, and the
+    audit log keeps each one, a stream opened as ALLOWED with what it follows, a refusal as
+    DENIED with its code. A furnishing credential reports; it follows nothing."""
+    still = 0.0
+    rule = Rule(per_second=1.0, burst=2)
+    roles = ("anonymous", "subject", "bank", "government", "furnisher")
+    limits = RateLimits(dict.fromkeys(roles, rule), ProcessBuckets(clock=lambda: still))
+    hub = LiveHub(writable_pool)
+    subject = bearer(tmp_path, "SUBJECT", HUSBAND)
+    token = mint_furnisher_token(tmp_path, EASTBRIDGE_BANK.code, "batch job", env=NO_ENV)
+    reporter = {"authorization": f"Bearer {token}"}
+    async with (
+        served(writable_pool, tmp_path, hub, limits) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        for _ in range(2):
+            async with client.stream("GET", "/live", headers=subject) as stream:
+                assert stream.status_code == 200
+        over = await client.get("/live", headers=subject)
+        furnishing = await client.get("/live", headers=reporter)
+        anonymous = await client.get("/live")
+    assert over.status_code == 429
+    assert over.headers["retry-after"] == "1"
+    assert over.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert furnishing.status_code == 403
+    assert furnishing.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert anonymous.status_code == 401
+    rows = await writable_pool.fetch(
+        "select role, requester, decision, subjects, detail from gateway.audit_log"
+        " where operation = 'GET /live' order by seq"
+    )
+    assert [
+        (row["role"], row["requester"], row["decision"], row["subjects"], json.loads(row["detail"]))
+        for row in rows
+    ] == [
+        ("SUBJECT", HUSBAND, "ALLOWED", [HUSBAND], {"follows": HUSBAND}),
+        ("SUBJECT", HUSBAND, "ALLOWED", [HUSBAND], {"follows": HUSBAND}),
+        ("SUBJECT", HUSBAND, "DENIED", [], {"errors": ["RATE_LIMITED"]}),
+        ("FURNISHER", EASTBRIDGE_BANK.code, "DENIED", [], {"errors": ["FORBIDDEN"]}),
+        (None, None, "DENIED", [], {"errors": ["UNAUTHENTICATED"]}),
+    ]
 
 
 async def test_a_token_naming_someone_else_as_a_firms_representative_follows_nothing(

@@ -59,7 +59,7 @@ def portal_app(
     `creditgraph up` serves it."""
     pages = portal_routes(personas)
     if pool is not None and access is not None:
-        pages.extend(live_routes(LiveHub(pool), access.verifier, access.policy.confirm))
+        pages.extend(live_routes(LiveHub(pool), access.pipeline()))
     return build_app(gateway, pool=pool, access=access, pages=pages)
 
 

@@ -240,7 +240,7 @@ async def run_up(
             pages=[
                 *graphiql_routes(lambda: demo_tabs(home, tokens=tokens_in_page)),
                 *portal_routes((lambda: portal_personas(home)) if tokens_in_page else None),
-                *live_routes(served_hub(pool), access.verifier, access.policy.confirm),
+                *live_routes(served_hub(pool), access.pipeline()),
             ],
             config=settings.config,
         )
@@ -571,7 +571,7 @@ def portal_pages(hub: LiveHub | None, access: Access | None) -> list[BaseRoute]:
     """The portal as a deployment serves it (no demo personas), with its live channel."""
     if access is None or hub is None:
         raise ConfigurationError("the portal needs the edition policy: it shows a subject's report")
-    return [*portal_routes(None), *live_routes(hub, access.verifier, access.policy.confirm)]
+    return [*portal_routes(None), *live_routes(hub, access.pipeline())]
 
 
 async def run_plain_serve(

@@ -881,6 +881,25 @@ class PolicyGateway:
         unrecorded = await self._durably(recording.Record(entry))
         return errors if unrecorded is None else list(unrecorded["errors"])
 
+    async def admit(
+        self, request_id: str, requester: Requester, operation: str, follows: str
+    ) -> list[dict[str, Any]] | None:
+        """Record a request let follow `follows` (a live stream): ALLOWED, with what it
+        follows; None once recorded, else the errors to refuse it with."""
+        entry = audit.AuditEntry(
+            request_id=request_id,
+            role=requester.role,
+            requester=requester.identifier,
+            operator=requester.actor,
+            operation=operation,
+            subjects=(follows,) if requester.role == "SUBJECT" else (),
+            fields=(),
+            decision="ALLOWED",
+            detail={"follows": follows},
+        )
+        unrecorded = await self._durably(recording.Record(entry))
+        return None if unrecorded is None else list(unrecorded["errors"])
+
 
 def _record(
     request: _Request,

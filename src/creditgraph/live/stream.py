@@ -3,11 +3,19 @@
 The token travels in the Authorization header, as for `/graphql` (a browser reads the
 stream with fetch; EventSource cannot send the header). A subject token follows its
 subject's notices; a bank's or a government body's token follows its institution's
-(`institution:CODE`: the joint-measure notices due to it, live/measures.py). Every stream is
-bounded before it starts: the hub's room (RATE_LIMITED past it), a lifetime of
-`MAX_SECONDS` after which the stream ends (the client reconnects, with a token that must
-still be valid) and `MAX_NOTICES` notices. A comment line every `KEEPALIVE_SECONDS` keeps
-proxies from closing it.
+(`institution:CODE`: the joint-measure notices due to it, live/measures.py); a furnishing
+credential follows nothing (it reports, it does not read).
+
+A request to follow passes the same stages as a GraphQL request, from the same pipeline
+(gateway/stages/): its token proven by the authentication middleware, its rate taken by the
+limit stage, its token's claims confirmed by the authorise stage, and the request recorded
+by the record stage, a refusal as one (with its codes) and an opened stream as the
+requester following a topic. A stream whose entry cannot be written is not opened.
+
+Every stream is bounded before it starts: the hub's room (RATE_LIMITED past it), a
+lifetime of `MAX_SECONDS` after which the stream ends (the client reconnects, with a token
+that must still be valid) and `MAX_NOTICES` notices. A comment line every
+`KEEPALIVE_SECONDS` keeps proxies from closing it.
 
 Each event is `event: notice` with `data: {"kind": "inquiry"|"record"}`: what changed,
 never what it is. The client asks the API again for that. An institution's event names the
@@ -20,41 +28,42 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Final
+from typing import Any, Final
 
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from creditgraph.gateway.errors import error, request_errors
+from creditgraph.gateway.stages.pipeline import Pipeline
 from creditgraph.live.hub import CLOSED, LiveFull, LiveHub
 from creditgraph.live.measures import institution_topic
-from creditgraph.requester import Requester, RequesterVerifier, Unauthenticated
+from creditgraph.middleware.authentication import Authentication, authenticated
+from creditgraph.request_id import current_request_id
+from creditgraph.requester import Requester, Unauthenticated
 
 MAX_SECONDS: Final = 600.0
 MAX_NOTICES: Final = 1000
 KEEPALIVE_SECONDS: Final = 15.0
 
+#: What the audit log names a request to follow as (its `operation`).
+OPERATION: Final = "GET /live"
+
 Topic = Callable[[Requester], str | None]
-Confirm = Callable[[Requester], Awaitable[None]]
-"""Checks the claims of a token that only the database can check (an organisation's
-representative), raising Unauthenticated, as `/graphql` does before it runs anything."""
 
 
 def requester_topic(requester: Requester) -> str | None:
-    """A subject follows their own notices; an institution the notices due to it."""
+    """A subject follows their own notices; a bank or a government body the notices due to
+    its institution; anyone else (a furnisher) nothing."""
     if requester.role == "SUBJECT":
         return requester.identifier
-    return institution_topic(requester.identifier)
-
-
-def _refused(message: str, code: str, status: int) -> JSONResponse:
-    headers = {"cache-control": "no-store"}
-    if status == 401:
-        headers["www-authenticate"] = "Bearer"
-    return JSONResponse(request_errors([error(message, code)]), status_code=status, headers=headers)
+    if requester.role in ("BANK", "GOVERNMENT"):
+        return institution_topic(requester.identifier)
+    return None
 
 
 class _Following(StreamingResponse):
@@ -74,31 +83,61 @@ class _Following(StreamingResponse):
 
 
 def live_routes(
-    hub: LiveHub, verifier: RequesterVerifier, confirm: Confirm, topic: Topic = requester_topic
+    hub: LiveHub, pipeline: Pipeline[Any], topic: Topic = requester_topic
 ) -> list[BaseRoute]:
-    """`/live` over `hub`, each requester's topic named by `topic`.
+    """`/live` over `hub`, through `pipeline`'s stages, each requester's topic named by `topic`.
 
-    A token is followed only once `confirm` holds its claims: a signed token naming a person
-    for an organisation who is not its legal representative follows nothing of it, here as
-    at `/graphql`."""
+    A token is followed only once the authorise stage confirms its claims: a signed token
+    naming a person for an organisation who is not its legal representative follows nothing
+    of it, here as at `/graphql`."""
 
     async def live(request: Request) -> Response:
-        try:
-            requester = await verifier.authenticate(request.headers.get("authorization"))
-            if requester is not None:
-                await confirm(requester)
-        except Unauthenticated as exc:
-            return _refused(str(exc), "UNAUTHENTICATED", 401)
+        request_id = current_request_id() or uuid.uuid4().hex
+        who = authenticated(request.scope)
+        requester = who.requester
+
+        async def refuse(errors: list[dict[str, Any]], status: int) -> JSONResponse:
+            """The refusal, recorded first (or the error saying it could not be)."""
+            errors = await pipeline.record.refuse(request_id, requester, OPERATION, errors)
+            headers = {"cache-control": "no-store"}
+            if status == 401:
+                headers["www-authenticate"] = "Bearer"
+            return JSONResponse(request_errors(errors), status_code=status, headers=headers)
+
+        address = None if request.client is None else request.client.host
+        limited = await pipeline.limit.check(requester, address)
+        if limited is not None:
+            response = await refuse(limited.errors(), 429)
+            response.headers["retry-after"] = str(limited.retry_after)
+            return response
+        if who.refusal is not None:
+            return await refuse([error(str(who.refusal), "UNAUTHENTICATED")], 401)
         if requester is None:
-            return _refused("the live channel needs a bearer token", "UNAUTHENTICATED", 401)
+            return await refuse(
+                [error("the live channel needs a bearer token", "UNAUTHENTICATED")], 401
+            )
+        try:
+            await pipeline.authorise.confirm(requester)
+        except Unauthenticated as exc:
+            return await refuse([error(str(exc), "UNAUTHENTICATED")], 401)
         followed = topic(requester)
         if followed is None:
-            return _refused("no live notices for this requester", "FORBIDDEN", 403)
+            return await refuse([error("no live notices for this requester", "FORBIDDEN")], 403)
         stream = hub.follow(followed)
         try:
             queue = await stream.__aenter__()
         except LiveFull:
-            return _refused("too many live streams; try again later", "RATE_LIMITED", 429)
+            busy = error("too many live streams; try again later", "RATE_LIMITED")
+            return await refuse([busy], 429)
+        try:
+            unrecorded = await pipeline.record.admit(request_id, requester, OPERATION, followed)
+        except BaseException:
+            await stream.__aexit__(None, None, None)
+            raise
+        if unrecorded is not None:  # nothing is followed unrecorded
+            await stream.__aexit__(None, None, None)
+            headers = {"cache-control": "no-store"}
+            return JSONResponse(request_errors(unrecorded), status_code=500, headers=headers)
 
         async def events() -> AsyncIterator[str]:
             yield "retry: 5000\n\n"
@@ -122,4 +161,6 @@ def live_routes(
 
         return _Following(events(), release)
 
-    return [Route("/live", live, methods=["GET"])]
+    # the first stage, authenticate, wraps the route as it wraps `/graphql`
+    authenticate = [Middleware(Authentication, authenticator=pipeline.authenticate)]
+    return [Route("/live", live, methods=["GET"], middleware=authenticate)]
