@@ -170,7 +170,8 @@ async def test_a_bank_uploads_and_the_next_report_shows_it(
     assert [tuple(e) for e in entries] == [
         ("FURNISHER", EASTBRIDGE_BANK.code, "PARTIAL", "3"),
         ("FURNISHER", EASTBRIDGE_BANK.code, "ALLOWED", "1"),
-        (None, None, "DENIED", None),
+        # a reading token is known for whom it is, and furnishes nothing; no token at all
+        ("BANK", EASTBRIDGE_BANK.code, "DENIED", None),
         (None, None, "DENIED", None),
         ("FURNISHER", EASTBRIDGE_BANK.code, "DENIED", None),
         ("FURNISHER", XIHU_COURT.code, "DENIED", "0"),

@@ -101,7 +101,7 @@ def build_app(
             )
         )
     if access is not None and access.furnishing is not None and pool is not None:
-        routes.extend(furnishing_routes(pool, access.furnishing))
+        routes.extend(furnishing_routes(pool, access.pipeline()))
     routes.extend(pages)
     return Starlette(routes=routes, middleware=http_middleware(config))
 

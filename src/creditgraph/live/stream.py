@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
 
@@ -38,12 +37,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from creditgraph.gateway.errors import error, request_errors
+from creditgraph.gateway.errors import request_errors
+from creditgraph.gateway.stages.admission import Admission, admit
 from creditgraph.gateway.stages.pipeline import Pipeline
 from creditgraph.live.hub import CLOSED, LiveFull, LiveHub
 from creditgraph.live.measures import institution_topic
-from creditgraph.middleware.authentication import Authentication, authenticated
-from creditgraph.request_id import current_request_id
+from creditgraph.middleware.authentication import Authentication
 from creditgraph.requester import Requester, Unauthenticated
 
 MAX_SECONDS: Final = 600.0
@@ -92,45 +91,28 @@ def live_routes(
     of it, here as at `/graphql`."""
 
     async def live(request: Request) -> Response:
-        request_id = current_request_id() or uuid.uuid4().hex
-        who = authenticated(request.scope)
-        requester = who.requester
-
-        async def refuse(errors: list[dict[str, Any]], status: int) -> JSONResponse:
-            """The refusal, recorded first (or the error saying it could not be)."""
-            errors = await pipeline.record.refuse(request_id, requester, OPERATION, errors)
-            headers = {"cache-control": "no-store"}
-            if status == 401:
-                headers["www-authenticate"] = "Bearer"
-            return JSONResponse(request_errors(errors), status_code=status, headers=headers)
-
-        address = None if request.client is None else request.client.host
-        limited = await pipeline.limit.check(requester, address)
-        if limited is not None:
-            response = await refuse(limited.errors(), 429)
-            response.headers["retry-after"] = str(limited.retry_after)
-            return response
-        if who.refusal is not None:
-            return await refuse([error(str(who.refusal), "UNAUTHENTICATED")], 401)
-        if requester is None:
-            return await refuse(
-                [error("the live channel needs a bearer token", "UNAUTHENTICATED")], 401
-            )
+        admitted = await admit(pipeline, request, OPERATION, "the live channel needs a token")
+        if not isinstance(admitted, Admission):
+            return admitted
+        requester = admitted.requester
         try:
             await pipeline.authorise.confirm(requester)
         except Unauthenticated as exc:
-            return await refuse([error(str(exc), "UNAUTHENTICATED")], 401)
+            challenge = {"www-authenticate": "Bearer"}
+            return await admitted.refuse(401, str(exc), "UNAUTHENTICATED", challenge)
         followed = topic(requester)
         if followed is None:
-            return await refuse([error("no live notices for this requester", "FORBIDDEN")], 403)
+            return await admitted.refuse(403, "no live notices for this requester", "FORBIDDEN")
         stream = hub.follow(followed)
         try:
             queue = await stream.__aenter__()
         except LiveFull:
-            busy = error("too many live streams; try again later", "RATE_LIMITED")
-            return await refuse([busy], 429)
+            busy = "too many live streams; try again later"
+            return await admitted.refuse(429, busy, "RATE_LIMITED")
         try:
-            unrecorded = await pipeline.record.admit(request_id, requester, OPERATION, followed)
+            unrecorded = await pipeline.record.admit(
+                admitted.request_id, requester, OPERATION, followed
+            )
         except BaseException:
             await stream.__aexit__(None, None, None)
             raise

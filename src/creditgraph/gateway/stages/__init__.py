@@ -10,6 +10,10 @@ authenticate → limit → authorise → plan → execute → shape → record
 - record: `record.RecordStage`, the audit entry of a request refused before it ran (one
   that runs is recorded by the authorise stage, with what it returned).
 
+The routes that are not GraphQL (`GET /live`, `POST /furnish`) pass the same pipeline's
+first stages through `admission.admit`: limited, and recorded when refused, as `/graphql`
+is.
+
 `pipeline.Pipeline` holds one configuration of them; the HTTP handler (gateway/http.py)
 runs the same sequence whatever it holds. With no edition policy the authorise and record
 stages are open ones (`authorise.Open`, `record.NOT_RECORDED`), not a second path.
