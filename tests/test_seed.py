@@ -30,7 +30,8 @@ async def _fingerprint(db: asyncpg.Connection) -> dict[str, str]:
 
 
 async def _schema(db: asyncpg.Connection) -> list[str]:
-    """Every key, constraint, index and trigger (with whether it is on) of the seeded schemas."""
+    """Every key, constraint, index and trigger (with whether it is on) of the seeded schemas,
+    and their tables' storage settings (the repayment records' "no parallel workers")."""
     rows = await db.fetch(
         """
         select format('%s %s %s valid=%s', conrelid::regclass, conname,
@@ -44,6 +45,11 @@ async def _schema(db: asyncpg.Connection) -> list[str]:
         select format('%s %s enabled=%s', tgrelid::regclass, tgname, tgenabled)
         from pg_trigger
         where not tgisinternal
+        union all
+        select format('%s options=%s', oid::regclass, reloptions)
+        from pg_class
+        where relnamespace::regnamespace::text in ('bureau', 'public_records', 'scores', 'gateway')
+          and relkind = 'r' and reloptions is not null
         order by 1
         """
     )
@@ -75,6 +81,7 @@ async def test_the_seed_leaves_every_key_index_and_trigger_as_it_found_them(
     # the seed loads without them and builds them again: none may go missing or change
     before = await _schema(db)
     assert any("repayments_pkey" in item for item in before)
+    assert "bureau.repayments options={parallel_workers=0}" in before
     await seed_database(db, subjects=200, seed=5)
     assert await _schema(db) == before
     await seed_database(db, subjects=200, seed=5, force=True)

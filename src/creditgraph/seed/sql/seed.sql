@@ -8,9 +8,13 @@ select count(*) from bureau.subjects
 -- by one, and tell open portals of each new look, are paused: derive_inquiry_tables does
 -- their work for the whole load at once, and loading demo data is no look at anyone's report.
 -- Index builds get the memory to sort a large table at once, and the joins that check each
--- foreign key over a whole table the memory to hash the table it points to.
+-- foreign key over a whole table the memory to hash the table it points to. The repayment
+-- records' primary key, the largest build, may sort with parallel workers: the table's
+-- "no parallel workers" (migration bureau/0014, for the product's reads) is lifted for the
+-- load and put back by derive_inquiry_tables, in this same transaction.
 set local maintenance_work_mem = '512MB';
 set local work_mem = '256MB';
+alter table bureau.repayments reset (parallel_workers);
 alter table gateway.inquiries disable trigger count_inquiry, disable trigger inquiries_live_notice;
 truncate
     bureau.institutions, bureau.subjects, bureau.organisation_principals, bureau.phones,
@@ -72,7 +76,8 @@ select drop_statement, create_statement from keys order by phase, relation, name
 
 -- name: derive_inquiry_tables
 -- What the paused triggers would have written: each subject's tally of looks, and each
--- grant's first hard look (the first recorded) as its counted one. Then the triggers again.
+-- grant's first hard look (the first recorded) as its counted one. Then the triggers again,
+-- and the repayment records' setting as the product reads them.
 insert into gateway.inquiry_tallies (subject_identifier, looks)
 select subject_identifier, count(*) from gateway.inquiries group by subject_identifier;
 insert into gateway.counted_inquiries (grant_id, inquiry_id, subject_identifier, inquired_at)
@@ -81,6 +86,7 @@ from gateway.inquiries
 where hard and grant_id is not null
 order by grant_id, id;
 alter table gateway.inquiries enable trigger count_inquiry, enable trigger inquiries_live_notice;
+alter table bureau.repayments set (parallel_workers = 0);
 
 -- name: advance_identities
 -- Move every identity sequence of the seeded schemas past the ids the
