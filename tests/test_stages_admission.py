@@ -22,7 +22,10 @@ from creditgraph.access.rate_limits import ProcessBuckets, RateLimits, Rule
 from creditgraph.access.tokens import TokenVerifier
 from creditgraph.gateway.stages.admission import Admission, admit
 from creditgraph.gateway.stages.authorise import AuthoriseStage
+from creditgraph.gateway.stages.execute import ExecuteStage
 from creditgraph.gateway.stages.pipeline import Pipeline
+from creditgraph.gateway.stages.plan import PlanStage
+from creditgraph.gateway.stages.shape import ShapeStage
 from creditgraph.middleware.authentication import Authentication, Authenticator
 from creditgraph.requester import Requester
 from creditgraph.seed.personas import PERSONA
@@ -61,11 +64,15 @@ class Kept:
 def _app(home: Path, record: Kept) -> Starlette:
     still = 0.0
     rules = dict.fromkeys(("anonymous", "subject"), Rule(per_second=1.0, burst=2))
+    # admission never reaches the authorise stage, nor the three after it
     pipeline: Pipeline[Any] = Pipeline(
-        Authenticator(TokenVerifier.from_settings(home, NO_ENV)),
-        RateLimits(rules, ProcessBuckets(clock=lambda: still)),
-        cast("AuthoriseStage[Any]", None),  # admission never reaches the authorise stage
-        record,
+        authenticate=Authenticator(TokenVerifier.from_settings(home, NO_ENV)),
+        limit=RateLimits(rules, ProcessBuckets(clock=lambda: still)),
+        authorise=cast("AuthoriseStage[Any]", None),
+        plan=cast("PlanStage", None),
+        execute=cast("ExecuteStage", None),
+        shape=cast("ShapeStage", None),
+        record=record,
     )
 
     async def route(request: Request) -> Response:

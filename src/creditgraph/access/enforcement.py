@@ -75,6 +75,10 @@ from creditgraph.gateway.operation import (
     normalize,
 )
 from creditgraph.gateway.persisted_queries import owner_of
+from creditgraph.gateway.plan import Plan
+from creditgraph.gateway.stages.execute import ExecuteStage
+from creditgraph.gateway.stages.plan import PlanStage
+from creditgraph.gateway.stages.shape import ShapeStage
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_identifier
 from creditgraph.requester import Requester
@@ -209,6 +213,11 @@ class PolicyGateway:
         policy.check(gateway.schema)
         self.fetches = _fetches(gateway.supergraph, policy)
         self.gateway = gateway
+        # the stages this one runs its waves, predicates and mutations through, the same
+        # objects the pipeline names after it (gateway/stages/pipeline.py's `Access`)
+        self.planning: PlanStage = gateway.planning
+        self.executor: ExecuteStage = gateway.executor
+        self.shaper: ShapeStage = gateway.shaper
         self.policy = policy
         self.pool = pool
         # every query's and refusal's record goes through it: one transaction per group
@@ -218,7 +227,7 @@ class PolicyGateway:
         # what is derived from it once, its wave operations and its records' shapes
         self.compiled: WeakKeyDictionary[Operation, _Compiled] = WeakKeyDictionary()
         # per client mutation, likewise: its own plan
-        self.mutations: WeakKeyDictionary[Operation, PreparedOperation] = WeakKeyDictionary()
+        self.mutations: WeakKeyDictionary[Operation, Plan] = WeakKeyDictionary()
         self.predicates = self._predicates()
         self.purposes = catalogue.shipped().purposes if self.predicates else {}
 
@@ -256,7 +265,7 @@ class PolicyGateway:
             )
             plans[predicate.code] = (
                 predicate,
-                PreparedOperation(synthetic, self.gateway.plan(synthetic)),
+                PreparedOperation(synthetic, self.planning.plan(synthetic)),
             )
         return plans
 
@@ -333,7 +342,7 @@ class PolicyGateway:
         request = _Request(operation, variables, coerced, who, _viewer(who))
         data = await self._query(request)
         errors = request.errors
-        answer = self.gateway.respond(operation, data, errors)
+        answer = self.shaper.respond(operation, data, errors)
         unrecorded = await self._durably(_record(request, request_id, inquired or set()))
         if inquired is not None:
             inquired.update(request.looked)
@@ -477,7 +486,7 @@ class PolicyGateway:
         """Whether the predicate holds of the subject; None when its data could not all be
         read (a subgraph failed, or a value it reads is null)."""
         predicate, prepared = self.predicates[code]
-        execution = await self.gateway.fetch(prepared.plan, {KEYS_VARIABLE: [identifier]})
+        execution = await self.executor.execute(prepared.plan, {KEYS_VARIABLE: [identifier]})
         if execution.errors:
             return None
         (fetched,) = execution.data.get(RECORDS_KEY) or [None]
@@ -624,9 +633,7 @@ class PolicyGateway:
         variables = dict(request.variables)
         for index, found in enumerate(keys):
             variables[_keys_variable(index)] = found
-        execution = await self.gateway.fetch(
-            prepared.plan, variables, requester=request.known.requester
-        )
+        execution = await self.executor.execute(prepared.plan, variables, request.known.requester)
         # the subgraphs' errors, each under the root field (the group) it is about
         problems: dict[str, list[dict[str, Any]]] = {}
         for problem in execution.errors:
@@ -715,7 +722,7 @@ class PolicyGateway:
                 definition=operation.definition,
                 fragments={},
             )
-            found = PreparedOperation(synthetic, self.gateway.plan(synthetic))
+            found = PreparedOperation(synthetic, self.planning.plan(synthetic))
             cache.put(key, found)
         return found
 
@@ -774,11 +781,14 @@ class PolicyGateway:
                 await writes.settle(conn)
                 async with conn.transaction():
                     with writes.lending(unit):
-                        answer = await self.gateway.run(
+                        execution = await self.executor.execute(
                             self._planned(request.operation),
                             request.variables,
-                            requester=request.known.requester,
+                            request.known.requester,
                         )
+                    answer = self.shaper.respond(
+                        request.operation, execution.data, execution.errors
+                    )
                     request.errors = list(answer.get("errors") or [])
                     # what the write answered: a field refused (null, with its error) returned
                     # nothing, so a mutation refused whole is recorded as refused
@@ -804,12 +814,10 @@ class PolicyGateway:
                 await writes.finish(conn, held, "COMMIT")
         return answer
 
-    def _planned(self, operation: Operation) -> PreparedOperation:
+    def _planned(self, operation: Operation) -> Plan:
         found = self.mutations.get(operation)
         if found is None:
-            found = self.mutations[operation] = PreparedOperation(
-                operation, self.gateway.plan(operation)
-            )
+            found = self.mutations[operation] = self.planning.plan(operation)
         return found
 
     # -- what needs no subgraph ------------------------------------------------------------------
@@ -831,7 +839,7 @@ class PolicyGateway:
     ) -> dict[str, Any]:
         data: dict[str, Any] = {}
         errors = await self._schema_fields(operation, variables, data)
-        return self.gateway.respond(operation, data, errors)
+        return self.shaper.respond(operation, data, errors)
 
     # -- the record ------------------------------------------------------------------------
 

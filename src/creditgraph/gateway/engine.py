@@ -1,8 +1,9 @@
-"""The gateway's request pipeline: document → operation → plan → execute → shape.
+"""The gateway's public surface: document → operation → plan → execute → shape.
 
-Each step has its own module; this one only strings them together and owns
-the two caches. Everything here is shared by all requests and immutable once
-built; the per-request state lives in `Execution`.
+Each step has its own module (the plan, execute and shape stages: gateway/stages/); this
+one only strings them together for a client's operation and owns the two caches.
+Everything here is shared by all requests and immutable once built; the per-request state
+lives in `Execution`.
 """
 
 from __future__ import annotations
@@ -18,14 +19,7 @@ from creditgraph import tracing
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.cache import LRUCache
 from creditgraph.gateway.documents import DocumentCache
-from creditgraph.gateway.errors import (
-    BAD_USER_INPUT,
-    QUERY_PLANNING_FAILED,
-    RequestError,
-    request_errors,
-    response,
-)
-from creditgraph.gateway.executor import Execution
+from creditgraph.gateway.errors import BAD_USER_INPUT, RequestError, request_errors
 from creditgraph.gateway.introspection import introspect
 from creditgraph.gateway.operation import (
     CollectedField,
@@ -36,8 +30,10 @@ from creditgraph.gateway.operation import (
     select_operation,
 )
 from creditgraph.gateway.plan import Plan
-from creditgraph.gateway.planning import Planner, PlanningError
+from creditgraph.gateway.planning import Planner
 from creditgraph.gateway.response import ResponseShaper
+from creditgraph.gateway.stages.execute import Executor
+from creditgraph.gateway.stages.plan import Planning
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import Transport
 from creditgraph.gateway.transports.resilient import ResilientTransport
@@ -56,10 +52,13 @@ class PreparedOperation:
 class Gateway:
     """Plans and runs operations over the supergraph.
 
-    A stage in front of it (the edition policy, access/enforcement.py) uses only its public
-    surface: `operation` (validate and normalise), `collect` and `possible` (which fields an
-    object gets), `plan`, `fetch` and `run` for a requester, `introspect` and `respond`
-    (shape the data into a response); never its planner, shaper or transport.
+    Its stages after authorisation are objects of their own, shared by every request:
+    `planning` (the plan stage), `executor` (execute) and `shaper` (shape), as the pipeline
+    names them (gateway/stages/pipeline.py). An authorise stage in front of it (the edition
+    policy, access/enforcement.py) runs operations through those stages and otherwise uses
+    only its public surface: `operation` and `coerce` (validate and normalise), `collect`
+    and `possible` (which fields an object gets) and `introspect`; never its planner or
+    transport.
     """
 
     def __init__(
@@ -82,6 +81,8 @@ class Gateway:
         self.transport: Transport = ResilientTransport(transport, resilience)
         self.schema = api_schema(supergraph)
         self.planner = Planner(supergraph)
+        self.planning = Planning(self.planner)
+        self.executor = Executor(supergraph, self.transport)
         self.shaper = ResponseShaper(self.schema, self.planner.possible)
         self.documents = DocumentCache(self.schema, limits or OperationLimits(), cache_size)
         self.operations: LRUCache[PlanKey, Operation] = LRUCache(cache_size)
@@ -107,19 +108,9 @@ class Gateway:
         key, operation, _ = self.operation(query, variables, operation_name)
         prepared = self.plans.get(key)
         if prepared is None:
-            prepared = PreparedOperation(operation, self.plan(operation))
+            prepared = PreparedOperation(operation, self.planning.plan(operation))
             self.plans.put(key, prepared)
         return prepared
-
-    def plan(self, operation: Operation) -> Plan:
-        with tracing.span("plan", attributes={"graphql.operation.type": operation.kind}) as span:
-            try:
-                plan = self.planner.plan(operation)
-            except PlanningError as exc:
-                tracing.failed(span, QUERY_PLANNING_FAILED)
-                raise RequestError(str(exc), QUERY_PLANNING_FAILED) from None
-            span.set_attribute("creditgraph.fetches", len(plan.fetches()))
-            return plan
 
     def operation(
         self, query: str, variables: Mapping[str, Any], operation_name: str | None
@@ -178,23 +169,6 @@ class Gateway:
         """The fields an object of concrete type `type_name` gets from `selections`."""
         return operation.collect(selections, type_name, self.planner.possible)
 
-    async def fetch(
-        self,
-        plan: Plan,
-        variables: dict[str, Any],
-        transport: Transport | None = None,
-        *,
-        requester: Requester | None = None,
-    ) -> Execution:
-        """Run a plan's fetches and merge their answers, without shaping a response.
-
-        With `requester`, the subgraphs are told on whose behalf each fetch is made."""
-        execution = Execution(
-            plan, self.supergraph, self._transport(transport, requester), variables
-        )
-        await execution.run()
-        return execution
-
     async def run(
         self,
         prepared: PreparedOperation,
@@ -203,30 +177,23 @@ class Gateway:
         *,
         requester: Requester | None = None,
     ) -> dict[str, Any]:
-        """Run a prepared operation; `variables` as the client sent them, for the subgraphs;
-        with `requester`, on whose behalf."""
-        execution = await self.fetch(prepared.plan, variables, transport, requester=requester)
+        """Run a prepared operation through the execute and shape stages, the root
+        introspection fields answered in between; `variables` as the client sent them, for
+        the subgraphs; with `requester`, on whose behalf; `transport`, another way to the
+        subgraphs for this run."""
+        execution = await self.executor.execute(
+            prepared.plan, variables, requester, transport=transport
+        )
         found, problems = await self.introspect(prepared.operation, variables)
         execution.data.update(found)
         execution.errors.extend(problems)
-        return self.respond(prepared.operation, execution.data, execution.errors)
+        return self.shaper.respond(prepared.operation, execution.data, execution.errors)
 
     async def introspect(
         self, operation: Operation, variables: dict[str, Any]
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The root `__schema` and `__type` fields' data, and their errors."""
         return await introspect(self.schema, operation, self.planner.possible, variables)
-
-    def respond(
-        self, operation: Operation, data: dict[str, Any], errors: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        """The GraphQL response for `data`: shaped to the operation's selections (errors for
-        the nulls shaping makes added to `errors`)."""
-        return response(self.shaper.shape(operation, data, errors), errors)
-
-    def _transport(self, transport: Transport | None, requester: Requester | None) -> Transport:
-        chosen = transport or self.transport
-        return chosen if requester is None else chosen.acting_for(requester)
 
     async def aclose(self) -> None:
         await self.transport.aclose()

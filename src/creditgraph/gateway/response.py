@@ -51,7 +51,7 @@ from graphql import (
     is_leaf_type,
 )
 
-from creditgraph.gateway.errors import Path, error
+from creditgraph.gateway.errors import Path, error, response
 from creditgraph.gateway.introspection import is_introspection
 from creditgraph.gateway.operation import Operation, PossibleTypes, Selection
 from creditgraph.gateway.tree import Where, spelled
@@ -124,12 +124,19 @@ class ResponseShaper:
         }
         self._compiled: WeakKeyDictionary[Operation, _ObjectShape] = WeakKeyDictionary()
 
+    def respond(
+        self, operation: Operation, data: dict[str, Any], errors: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The GraphQL response for `data` (the shape stage: gateway/stages/shape.py)."""
+        return response(self.shape(operation, data, errors), errors)
+
     def shape(
         self,
         operation: Operation,
         data: dict[str, Any],
         errors: list[dict[str, Any]],
     ) -> dict[str, Any] | None:
+        """The response's `data`: null when a null reached the root."""
         compiled = self._compiled.get(operation)
         if compiled is None:
             root = self.schema.get_root_type(OperationType(operation.kind))

@@ -2,11 +2,13 @@
 
 `prepare` validates and normalises the client's operation, before the request is let go
 on (its refusals are early ones: a 400 for a client of the GraphQL-over-HTTP media type);
-`run` answers it for a requester, planning, executing and shaping through the gateway's
-public surface. Under the edition policy the stage is access/enforcement.py's
-`PolicyGateway`, which plans per subject reached when it runs. With no policy it is
-`Open`: every requester may see everything, and the operation is planned as it is
-prepared, so that a planning error is an early refusal too.
+`run` answers it for a requester through the plan, execute and shape stages
+(gateway/stages/plan.py, execute.py, shape.py). Under the edition policy the stage is
+access/enforcement.py's `PolicyGateway`, which plans and executes a wave of records at a
+time when it runs, each wave's views decided from the records the last one reached. With
+no policy it is `Open`: every requester may see everything, and the operation is planned
+as it is prepared (so that a planning error is an early refusal too), then executed and
+shaped as written (`Gateway.run`).
 """
 
 from __future__ import annotations

@@ -4,6 +4,11 @@
 limited or recorded, and everyone may see everything. `Access` is the configuration under
 the policy, given by the deployment (commands.py): a token verifier, the policy, the
 rate limits and the furnishers' verifier; `Access.pipeline()` is its pipeline.
+
+The plan, execute and shape stages are the gateway's own objects in both (engine.py's
+`Gateway.planning`, `executor`, `shaper`): the open authorise stage runs a prepared
+operation through them (`Gateway.run`), the policy through the same objects, which it
+holds, wave by wave.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ from typing import Any, Generic, Protocol
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.operation import Operation
 from creditgraph.gateway.stages.authorise import AuthoriseStage, Open, P
+from creditgraph.gateway.stages.execute import ExecuteStage
 from creditgraph.gateway.stages.limit import UNLIMITED, LimitStage
+from creditgraph.gateway.stages.plan import PlanStage
 from creditgraph.gateway.stages.record import NOT_RECORDED, RecordStage
+from creditgraph.gateway.stages.shape import ShapeStage
 from creditgraph.middleware.authentication import ANONYMOUS, Authenticator
 from creditgraph.requester import FurnisherVerifier, RequesterVerifier
 
@@ -27,17 +35,39 @@ class Pipeline(Generic[P]):
     authenticate: Authenticator
     limit: LimitStage
     authorise: AuthoriseStage[P]
+    """Runs what it lets through the three stages after it (`AuthoriseStage.run`)."""
+    plan: PlanStage
+    execute: ExecuteStage
+    shape: ShapeStage
     record: RecordStage
 
     @staticmethod
     def open(gateway: Gateway) -> Pipeline[Any]:
-        """No policy: the open stages around the gateway."""
-        return Pipeline(ANONYMOUS, UNLIMITED, Open(gateway), NOT_RECORDED)
+        """No policy: the open stages around the gateway's plan, execute and shape stages."""
+        return Pipeline(
+            ANONYMOUS,
+            UNLIMITED,
+            Open(gateway),
+            gateway.planning,
+            gateway.executor,
+            gateway.shaper,
+            NOT_RECORDED,
+        )
 
 
 class PolicyStage(AuthoriseStage[Operation], RecordStage, Protocol):
-    """The edition policy (access/enforcement.py's `PolicyGateway`): it authorises and runs
-    operations, and records every request, refusals included."""
+    """The edition policy (access/enforcement.py's `PolicyGateway`): it authorises operations
+    and runs them through the plan, execute and shape stages it holds, a wave of records at a
+    time, and records every request, refusals included."""
+
+    @property
+    def planning(self) -> PlanStage: ...
+
+    @property
+    def executor(self) -> ExecuteStage: ...
+
+    @property
+    def shaper(self) -> ShapeStage: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,5 +90,8 @@ class Access:
             Authenticator(self.verifier, self.furnishing),
             self.limits or UNLIMITED,
             self.policy,
+            self.policy.planning,
+            self.policy.executor,
+            self.policy.shaper,
             self.policy,
         )
