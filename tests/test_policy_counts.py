@@ -100,9 +100,9 @@ async def test_the_policy_report_takes_one_fetch_a_subgraph_a_wave_and_no_statem
     # the subjects of the exposure chain) and one for the accounts' parties
     assert fetches == Counter({"bureau": 4, "public": 1, "scores": 1}), fetches
     # the policy's own statements (who is asking, the entitlements of two waves decided, and
-    # the record: begin, inquiries, the chain's lock, its head, the append, commit), and
-    # the records each later wave reads again by key: 15 in all
-    assert len(statements) <= len(plain_statements) + 15, (
+    # the record: begin, inquiries, the chain's turn (its lock and head in one), the
+    # append, commit), and the records each later wave reads again by key: 14 in all
+    assert len(statements) <= len(plain_statements) + 14, (
         f"{len(statements)} statements under the policy, {len(plain_statements)} without: "
         + ", ".join(f"{text.split(chr(10))[0][:60]!r}" for text in statements)
     )

@@ -39,7 +39,10 @@ Appending
 whose entry cannot be written can fail closed: nothing it did commits, and it
 answers nothing. Appends serialise on a transaction-scoped advisory lock, then
 read the newest entry, hash, and insert; the lock is released at commit or
-rollback, so a rolled-back append leaves neither a gap nor a fork. Many
+rollback, so a rolled-back append leaves neither a gap nor a fork. The
+lock and the read of the newest entry are one round trip, through a function
+(migration gateway/0015): each of its statements sees what committed before
+it ran, which one statement taking the lock could not. Many
 entries appended in one transaction (`append_many`) are consecutive links
 sharing one ``occurred_at``: the chain cannot tell them from entries appended
 one by one, and `verify` checks them the same way. The
@@ -189,9 +192,9 @@ async def append_many(conn: DatabaseConnection, entries: Sequence[AuditEntry]) -
     that keeps the chain from forking is held until that transaction ends.
     The transaction must be READ COMMITTED (PostgreSQL's default): under a
     stricter level the snapshot predates the lock, so the newest entry read
-    could be stale. However many entries, it takes three round trips (lock,
-    head, insert) and one commit, which is what lets many requests share one
-    (see access/recording.py).
+    could be stale. However many entries, it takes two round trips (the
+    chain's turn: lock and head together, then the insert) and one commit,
+    which is what lets many requests share one (see access/recording.py).
     """
     if not conn.is_in_transaction():
         raise AuditLogError("audit.append must run inside the caller's transaction")
@@ -201,18 +204,16 @@ async def append_many(conn: DatabaseConnection, entries: Sequence[AuditEntry]) -
         details = [orjson.dumps(dict(entry.detail)).decode() for entry in entries]
     except TypeError as exc:
         raise AuditLogError(f"audit entry detail is not JSON-serialisable: {exc}") from None
-    lock = await conn.fetchrow(SQL["lock"], _LOCK_KEY, details)
-    assert lock is not None
-    if lock["isolation"] != "read committed":
+    turn = await conn.fetchrow(SQL["turn"], _LOCK_KEY, details)
+    assert turn is not None
+    if turn["isolation"] != "read committed":
         raise AuditLogError(
-            f"audit.append needs a READ COMMITTED transaction, not {lock['isolation']!r}"
+            f"audit.append needs a READ COMMITTED transaction, not {turn['isolation']!r}"
         )
-    stored_details: list[str] = lock["details"]
-    head = await conn.fetchrow(SQL["head"])
-    assert head is not None
-    seq = 0 if head["seq"] is None else int(head["seq"])
-    prev_hash = GENESIS if head["hash"] is None else bytes(head["hash"])
-    occurred_at: datetime = head["occurred_at"]
+    stored_details: list[str] = turn["stored_details"]
+    seq = 0 if turn["head_seq"] is None else int(turn["head_seq"])
+    prev_hash = GENESIS if turn["head_hash"] is None else bytes(turn["head_hash"])
+    occurred_at: datetime = turn["occurred_at"]
     rows = []
     for entry, stored_detail in zip(entries, stored_details, strict=True):
         seq += 1

@@ -1,26 +1,10 @@
 -- The audit log's writes and reads (see audit.py for the chain and its encoding).
 
--- name: lock
--- Appends queue here one at a time until their transaction ends, so each one
--- reads the link the previous one committed. The isolation level comes back
--- with it: only under read committed does the next statement see that link.
--- So do the entries' details as PostgreSQL will store them (jsonb's own text,
--- in the order given), which is what the hashes cover.
-select
-    pg_advisory_xact_lock($1::bigint),
-    current_setting('transaction_isolation') as isolation,
-    array(
-        select detail::jsonb::text
-        from unnest($2::text[]) with ordinality as given (detail, n)
-        order by n
-    ) as details;
-
--- name: head
--- The newest link and the clock after the lock was granted.
-select
-    (select seq from gateway.audit_log order by seq desc limit 1) as seq,
-    (select hash from gateway.audit_log order by seq desc limit 1) as hash,
-    clock_timestamp() as occurred_at;
+-- name: turn
+-- The chain's lock, then the newest link, the clock, the isolation level and the entries'
+-- details as stored, in one round trip (migration gateway/0015 says why a function).
+select isolation, stored_details, head_seq, head_hash, occurred_at
+from gateway.audit_chain_turn($1::bigint, $2::text[]);
 
 -- name: insert
 -- seq is supplied, not drawn from the identity sequence: a rolled-back append

@@ -159,10 +159,12 @@ _Sites = tuple[tuple[str, int, View], ...]
 
 @dataclass(slots=True)
 class _Compiled:
-    """What is derived once from a client operation: the operations fetching its waves,
-    keyed by each group's type, selection identity and view (bounded: which groups a wave
-    holds depends on the data), and the shapes its records are walked in."""
+    """What is derived once from a client operation: whether it uses a reserved response key,
+    the operations fetching its waves, keyed by each group's type, selection identity and
+    view (bounded: which groups a wave holds depends on the data), and the shapes its records
+    are walked in."""
 
+    reserved_key: bool
     waves: LRUCache[_Sites, PreparedOperation] = field(
         default_factory=lambda: LRUCache(_WAVES_PER_OPERATION)
     )
@@ -320,7 +322,7 @@ class PolicyGateway:
                 return await self._introspection_only(operation, variables)
             errors = [error("send a bearer token to see any report", UNAUTHENTICATED)]
             return response(None, await self.refuse(request_id, None, operation.name, errors))
-        if uses_reserved_key(operation.selections):
+        if self._compiled(operation).reserved_key:
             errors = [error(f"response keys starting {RESERVED} are reserved", BAD_USER_INPUT)]
             return response(None, await self.refuse(request_id, requester, operation.name, errors))
         if requester.role == "FURNISHER" and operation.kind != "mutation":
@@ -687,7 +689,8 @@ class PolicyGateway:
     def _compiled(self, operation: Operation) -> _Compiled:
         found = self.compiled.get(operation)
         if found is None:
-            found = self.compiled[operation] = _Compiled()
+            # the walk of every selection, once an operation rather than once a request
+            found = self.compiled[operation] = _Compiled(uses_reserved_key(operation.selections))
         return found
 
     def _wave_operation(

@@ -3,7 +3,7 @@
 The audit log is one hash chain, so its appends take turns (access/audit.py):
 one transaction at a time holds the chain's lock, from reading the newest link
 to its commit. Were each request to take its turn alone, the chain would
-admit one request per lock round (three round trips and a commit) however
+admit one request per lock round (two round trips and a commit) however
 many requests and gateway replicas wait, and waiting requests would each hold
 a pooled connection while they queue.
 
