@@ -153,7 +153,7 @@ async def _run(dsn: str, args: argparse.Namespace) -> str:
         async def audited(n: int) -> dict[str, Any]:
             variables = {"identifier": granted[n % len(granted)]}
             look = policy.prepare(LOOK, variables, "Look")
-            return await policy.run(look, variables, BANK, f"bench-{n}")
+            return await policy.record(await policy.run(look, variables, BANK, f"bench-{n}"))
 
         underwriting = (operations_root() / "bank_underwriting.graphql").read_text("utf-8")
 
@@ -167,7 +167,8 @@ async def _run(dsn: str, args: argparse.Namespace) -> str:
         async def enforced(n: int) -> dict[str, Any]:
             variables = {"identifier": granted[n % len(granted)]}
             client = policy.prepare(underwriting, variables, "BankUnderwriting")
-            return _of(variables, await policy.run(client, variables, BANK, f"bench-u-{n}"))
+            ran = await policy.run(client, variables, BANK, f"bench-u-{n}")
+            return _of(variables, await policy.record(ran))
 
         # warm every path and every pooled connection
         await _drive(8, 3.0, audited)

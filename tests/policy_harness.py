@@ -175,9 +175,10 @@ class Harness:
     ) -> dict[str, Any]:
         """The policy gateway's answer, as a requester with this token would get it."""
         prepared = self.policy_gateway.prepare(document, variables or {}, operation_name)
-        return await self.policy_gateway.run(
+        ran = await self.policy_gateway.run(
             prepared, dict(variables or {}), requester, "policy-test"
         )
+        return await self.policy_gateway.record(ran)
 
     async def full(
         self,

@@ -256,7 +256,9 @@ async def ask(
     variables: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     prepared = guarded.prepare(query, variables or {}, None)
-    return await guarded.run(prepared, dict(variables or {}), requester, "test")
+    return await guarded.record(
+        await guarded.run(prepared, dict(variables or {}), requester, "test")
+    )
 
 
 REPORT = """

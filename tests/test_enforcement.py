@@ -43,7 +43,8 @@ async def test_the_subject_asked_for_is_read_from_the_variables_run_is_given(
     """An operation prepared with one subject's identifier and run with another's answers,
     and records, the one run with: never a report the variables passed did not ask for."""
     operation = guarded.prepare(WHOSE, {"id": WIFE, "purpose": "SELF"}, None)
-    answer = await guarded.run(operation, {"id": HUSBAND, "purpose": "SELF"}, SELF, "one-source")
+    ran = await guarded.run(operation, {"id": HUSBAND, "purpose": "SELF"}, SELF, "one-source")
+    answer = await guarded.record(ran)
     assert answer == {"data": {"subject": {"identifier": HUSBAND}}}
     subjects = await writable_pool.fetchval(
         "select subjects from gateway.audit_log where request_id = 'one-source'"
@@ -55,7 +56,8 @@ async def test_variables_that_do_not_fit_at_run_are_refused_and_recorded(
     guarded: PolicyGateway, writable_pool: asyncpg.Pool
 ) -> None:
     operation = guarded.prepare(WHOSE, {"id": HUSBAND, "purpose": "SELF"}, None)
-    answer = await guarded.run(operation, {"id": HUSBAND, "purpose": "GOSSIP"}, SELF, "misfit")
+    ran = await guarded.run(operation, {"id": HUSBAND, "purpose": "GOSSIP"}, SELF, "misfit")
+    answer = await guarded.record(ran)
     assert answer["data"] is None
     assert [item["extensions"]["code"] for item in answer["errors"]] == ["BAD_USER_INPUT"]
     decision = await writable_pool.fetchval(

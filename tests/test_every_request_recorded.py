@@ -202,3 +202,28 @@ async def test_a_refusal_that_cannot_be_recorded_says_so_with_a_code(
     )
     assert _codes(response) == ["INTERNAL_SERVER_ERROR"]
     assert "could not be recorded" in response.json()["errors"][0]["message"]
+
+
+async def test_an_answer_whose_entry_cannot_be_recorded_leaves_without_its_data(
+    stack: Stack, db: asyncpg.Connection
+) -> None:
+    """The record stage holds a report that ran until its entry is written: when it cannot
+    be, the subject gets the one error saying so, and not a field of the report."""
+    asked = await _send(
+        stack, headers=_bearer(stack, SELF), body=_json({"query": "{ me { name } }"})
+    )
+    assert asked.json()["data"]["me"]["name"]  # the report runs and is recorded
+    await db.execute(
+        "create function public.refuse_audit() returns trigger language plpgsql as $$ "
+        "begin raise exception 'the audit log is full'; end $$; "
+        "create trigger refuse_audit before insert on gateway.audit_log "
+        "for each row execute function public.refuse_audit();"
+    )
+    response = await _send(
+        stack, headers=_bearer(stack, SELF), body=_json({"query": "{ me { name } }"})
+    )
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["data"] is None
+    assert _codes(response) == ["INTERNAL_SERVER_ERROR"]
+    assert "could not be recorded" in answer["errors"][0]["message"]

@@ -55,7 +55,7 @@ def requester_from_token(home: Path, code: str) -> Requester:
 async def report(guarded: PolicyGateway, requester: Requester, purpose: str) -> dict[str, Any]:
     variables = {"id": HUSBAND, "purpose": purpose}
     prepared = guarded.prepare(REPORT, variables, None)
-    return await guarded.run(prepared, dict(variables), requester, "test")
+    return await guarded.record(await guarded.run(prepared, dict(variables), requester, "test"))
 
 
 def edition_or_refusal(response: dict[str, Any]) -> str:

@@ -83,7 +83,9 @@ async def test_the_policy_report_takes_one_fetch_a_subgraph_a_wave_and_no_statem
 
         async def enforced() -> dict[str, Any]:
             client = policy.prepare(UNDERWRITING, variables, "BankUnderwriting")
-            return await policy.run(client, dict(variables), WESTLAKE, "counted")
+            return await policy.record(
+                await policy.run(client, dict(variables), WESTLAKE, "counted")
+            )
 
         plain_fetches, plain_statements = await _leanest(plain, sent, log)
         fetches, statements = await _leanest(enforced, sent, log)

@@ -25,6 +25,7 @@ from creditgraph.gateway.stages.authorise import AuthoriseStage
 from creditgraph.gateway.stages.execute import ExecuteStage
 from creditgraph.gateway.stages.pipeline import Pipeline
 from creditgraph.gateway.stages.plan import PlanStage
+from creditgraph.gateway.stages.record import Ran
 from creditgraph.gateway.stages.shape import ShapeStage
 from creditgraph.middleware.authentication import Authentication, Authenticator
 from creditgraph.requester import Requester
@@ -59,6 +60,9 @@ class Kept:
         self, request_id: str, requester: Requester, operation: str, follows: str
     ) -> list[dict[str, Any]] | None:
         return None
+
+    async def record(self, ran: Ran[Any]) -> dict[str, Any]:
+        raise AssertionError("admission runs no operation")
 
 
 def _app(home: Path, record: Kept) -> Starlette:

@@ -128,7 +128,8 @@ async def ensure_social_consent(policy: PolicyStage) -> None:
 async def _ask(
     policy: PolicyStage, requester: Requester, query: str, variables: dict[str, Any]
 ) -> dict[str, Any]:
-    answer = await policy.run(policy.prepare(query, variables, None), variables, requester, "demo")
+    prepared = policy.prepare(query, variables, None)
+    answer = await policy.record(await policy.run(prepared, variables, requester, "demo"))
     if answer.get("errors"):
         raise CreditgraphError(f"setting up the demo's SOCIAL grant failed: {answer['errors']}")
     return answer

@@ -15,8 +15,9 @@ decided: a subject, an account, a guarantee alike.
 
 The response is then shaped from the client's own operation, so the
 gateway's keys and aliases never leave it. Every request ends in the audit
-log, with the inquiries it made, in one transaction: if that write fails,
-no data is returned.
+log, with the inquiries it made, in one transaction, written by the record
+stage (`PolicyGateway.record`) before the answer leaves, or, for a mutation,
+in the transaction of its writes: if that write fails, no data is returned.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ from creditgraph.gateway.persisted_queries import owner_of
 from creditgraph.gateway.plan import Plan
 from creditgraph.gateway.stages.execute import ExecuteStage
 from creditgraph.gateway.stages.plan import PlanStage
+from creditgraph.gateway.stages.record import Ran
 from creditgraph.gateway.stages.shape import ShapeStage
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_identifier
@@ -307,8 +309,9 @@ class PolicyGateway:
         requester: Requester | None,
         request_id: str,
         inquired: set[tuple[str, str]] | None = None,
-    ) -> dict[str, Any]:
-        """The answer to the client's operation (from `prepare`); `variables` as sent.
+    ) -> Ran[recording.Record]:
+        """The answer to the client's operation (from `prepare`); `variables` as sent; with
+        the record the record stage writes before the answer may leave (`record`).
 
         Every argument the policy reads (the subject asked for, the purpose, a mutation's
         subject) is read from `variables`, the ones this request passes: one source, whatever
@@ -319,24 +322,22 @@ class PolicyGateway:
         again; the looks this run records are added to it. Each part has its audit entry."""
         if requester is None:
             if _only_introspection(operation, self.gateway):
-                return await self._introspection_only(operation, variables)
+                return Ran(await self._introspection_only(operation, variables))
             errors = [error("send a bearer token to see any report", UNAUTHENTICATED)]
-            return response(None, await self.refuse(request_id, None, operation.name, errors))
+            return _refused(request_id, None, operation.name, errors)
         if self._compiled(operation).reserved_key:
             errors = [error(f"response keys starting {RESERVED} are reserved", BAD_USER_INPUT)]
-            return response(None, await self.refuse(request_id, requester, operation.name, errors))
+            return _refused(request_id, requester, operation.name, errors)
         if requester.role == "FURNISHER" and operation.kind != "mutation":
             message = (
                 "a furnisher's token reports records (the furnishing mutations) and reads nothing"
             )
             errors = [error(message, FORBIDDEN_FIELD)]
-            return response(None, await self.refuse(request_id, requester, operation.name, errors))
+            return _refused(request_id, requester, operation.name, errors)
         try:
             coerced = self.gateway.coerce(operation, variables)
         except RequestError as exc:
-            return response(
-                None, await self.refuse(request_id, requester, operation.name, exc.formatted())
-            )
+            return _refused(request_id, requester, operation.name, exc.formatted())
         async with self.pool.acquire() as conn:
             who = await editions.known_requester(conn, requester)
         if operation.kind == "mutation":
@@ -345,10 +346,10 @@ class PolicyGateway:
         data = await self._query(request)
         errors = request.errors
         answer = self.shaper.respond(operation, data, errors)
-        unrecorded = await self._durably(_record(request, request_id, inquired or set()))
+        record = _record(request, request_id, inquired or set())
         if inquired is not None:
             inquired.update(request.looked)
-        return answer if unrecorded is None else unrecorded
+        return Ran(answer, record)
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -738,8 +739,9 @@ class PolicyGateway:
         coerced: dict[str, Any],
         who: KnownRequester,
         request_id: str,
-    ) -> dict[str, Any]:
-        """A mutation runs only when the policy lets the requester's role call every field of it."""
+    ) -> Ran[recording.Record]:
+        """A mutation runs only when the policy lets the requester's role call every field of
+        it; one refused is recorded by the record stage, one that ran with its write."""
         requester = who.requester
         fields = self.gateway.collect(operation, operation.selections, "Mutation")
         refused = [
@@ -766,13 +768,17 @@ class PolicyGateway:
                 for item in refused
             ]
             request.denied = len(refused)
-            return await self._recorded(request, request_id) or response(None, request.errors)
-        return await self._write(request, called, request_id)
+            return Ran(response(None, request.errors), _record(request, request_id))
+        return Ran(await self._write(request, called, request_id))
 
     async def _write(
         self, request: _Request, called: Sequence[CollectedField], request_id: str
     ) -> dict[str, Any]:
         """Run a mutation so that its writes commit with its audit entry, or neither does.
+
+        Its entry is written here, not by the record stage: it must commit in the transaction
+        the writes are decided in, so that a write is never kept unrecorded nor recorded
+        undone (the record stage commits its entries in groups: access/recording.py).
 
         The subgraphs write inside a unit the gateway lends them (gateway/writes.py): in
         process, this transaction itself; over HTTP, writes left pending under the unit's
@@ -846,11 +852,15 @@ class PolicyGateway:
 
     # -- the record ------------------------------------------------------------------------
 
-    async def _recorded(self, request: _Request, request_id: str) -> dict[str, Any] | None:
-        """Record the inquiries this request made and its audit entry, together or not at
-        all; None once recorded, else the answer that replaces the response (nothing is
-        returned unrecorded). A database outage is raised, to be answered as one."""
-        return await self._durably(_record(request, request_id))
+    async def record(self, ran: Ran[recording.Record]) -> dict[str, Any]:
+        """The record stage for an operation that ran: its inquiries and audit entry written
+        together or not at all, before the answer leaves; `ran.answer` once written, else
+        the one error saying the request could not be recorded, and no data. A database
+        outage is raised, to be answered as one."""
+        if ran.account is None:
+            return ran.answer
+        unrecorded = await self._durably(ran.account)
+        return ran.answer if unrecorded is None else unrecorded
 
     async def _durably(self, record: recording.Record) -> dict[str, Any] | None:
         """None once `record` has committed (with its group), else the answer to give."""
@@ -878,18 +888,7 @@ class PolicyGateway:
         and the codes it was refused with. They are `errors` themselves, or, when the
         entry cannot be written, the one error saying so, as for a request that ran.
         """
-        entry = audit.AuditEntry(
-            request_id=request_id,
-            role=None if requester is None else requester.role,
-            requester=None if requester is None else requester.identifier,
-            operator=None if requester is None else requester.actor,
-            operation=operation,
-            subjects=(),
-            fields=(),
-            decision="DENIED",
-            detail={"errors": _codes(errors)},
-        )
-        unrecorded = await self._durably(recording.Record(entry))
+        unrecorded = await self._durably(_refusal(request_id, requester, operation, errors))
         return errors if unrecorded is None else list(unrecorded["errors"])
 
     async def admit(
@@ -910,6 +909,39 @@ class PolicyGateway:
         )
         unrecorded = await self._durably(recording.Record(entry))
         return None if unrecorded is None else list(unrecorded["errors"])
+
+
+def _refusal(
+    request_id: str,
+    requester: Requester | None,
+    operation: str | None,
+    errors: list[dict[str, Any]],
+) -> recording.Record:
+    """The audit entry of a request refused before it ran: who asked, as far as is known,
+    and the codes it was refused with."""
+    entry = audit.AuditEntry(
+        request_id=request_id,
+        role=None if requester is None else requester.role,
+        requester=None if requester is None else requester.identifier,
+        operator=None if requester is None else requester.actor,
+        operation=operation,
+        subjects=(),
+        fields=(),
+        decision="DENIED",
+        detail={"errors": _codes(errors)},
+    )
+    return recording.Record(entry)
+
+
+def _refused(
+    request_id: str,
+    requester: Requester | None,
+    operation: str | None,
+    errors: list[dict[str, Any]],
+) -> Ran[recording.Record]:
+    """An operation refused once it was known (no token, a reserved key, variables that do
+    not fit): no data, its errors, and its refusal for the record stage."""
+    return Ran(response(None, errors), _refusal(request_id, requester, operation, errors))
 
 
 def _record(

@@ -18,8 +18,10 @@ Every request passes the same stages in order, whatever the configuration
 (gateway/stages/): authenticate (the bearer token, proven before the handler by
 middleware/authentication.py and read here from the ASGI scope), limit (the requester's
 rate: `429` with `Retry-After` and `RATE_LIMITED` when over it), authorise, plan, execute
-and shape (`AuthoriseStage.prepare`, then `run`), and record; a request refused at any
-stage is recorded by the record stage all the same. With no edition policy the stages
+and shape (`AuthoriseStage.prepare`, then `run`, which plans, executes and shapes through
+the pipeline's stages), and record (`RecordStage.record`: the answer leaves only once its
+audit entry is written); a request refused at any stage is recorded by the record stage
+all the same. With no edition policy the stages
 are open ones: no one is limited or recorded, and the operation is planned as prepared.
 
 Every answer is a GraphQL response carrying `Cache-Control: no-store`: a report
@@ -302,13 +304,15 @@ async def _answer(
                 except Unauthenticated as exc:
                     refusals.operation = operation.name
                     return await refusals.unauthenticated(exc)
-            runner = _Runner(gateway, authorise, requester, request_id, params.operation_name)
+            runner = _Runner(
+                gateway, authorise, pipeline.record, requester, request_id, params.operation_name
+            )
             return StreamingResponse(
                 _parts(runner, parsed, resolved.query, variables, coerced),
                 media_type=defer.CONTENT_TYPE,
             )
     try:
-        answer = await until_disconnected(
+        ran = await until_disconnected(
             request, authorise.run(prepared, variables, requester, request_id)
         )
     except ClientGone:
@@ -316,7 +320,9 @@ async def _answer(
     except Unauthenticated as exc:  # a claim only the database can check (a representative)
         refusals.operation = operation.name
         return await refusals.unauthenticated(exc)
-    return _respond(answer, 200, media_type)
+    # record: nothing leaves before its audit entry is durable (else the error saying so);
+    # written even if the client has gone by now, as every request is
+    return _respond(await pipeline.record.record(ran), 200, media_type)
 
 
 def _accepts_multipart(request: Request) -> bool:
@@ -328,10 +334,12 @@ def _accepts_multipart(request: Request) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Runner(Generic[P]):
     """Runs each part's document as any request's operation runs, through the authorise
-    stage, the looks recorded as inquiries once for the whole request."""
+    stage and then the record stage (each part has its audit entry), the looks recorded as
+    inquiries once for the whole request."""
 
     gateway: Gateway
     authorise: AuthoriseStage[P]
+    record: RecordStage
     requester: Requester | None
     request_id: str
     operation_name: str | None
@@ -341,11 +349,12 @@ class _Runner(Generic[P]):
         await self.gateway.documents.prepare_unseen(query)
         try:
             prepared = self.authorise.prepare(query, variables, self.operation_name)
-            return await self.authorise.run(
+            ran = await self.authorise.run(
                 prepared, variables, self.requester, self.request_id, self.inquired
             )
         except RequestError as exc:
             return request_errors(exc.formatted())
+        return await self.record.record(ran)
 
 
 async def _parts(

@@ -9,8 +9,8 @@ authenticate → limit → authorise → plan → execute → shape → record
 - plan: `plan.PlanStage`, the query planner (gateway/planning/);
 - execute: `execute.ExecuteStage`, the plan's fetches (gateway/executor.py);
 - shape: `shape.ShapeStage`, the response (gateway/response.py);
-- record: `record.RecordStage`, the audit entry of a request refused before it ran (one
-  that runs is recorded by the authorise stage, with what it returned).
+- record: `record.RecordStage`, every request's audit entry, written before its answer
+  leaves (a mutation's excepted: it commits with the write, in the authorise stage).
 
 With no policy, the operation is planned as it is prepared and then executed and shaped.
 Under the policy the authorise stage (access/enforcement.py) plans, executes and walks one

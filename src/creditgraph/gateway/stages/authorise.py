@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 from creditgraph.gateway.engine import Gateway, PreparedOperation
 from creditgraph.gateway.operation import Operation
 from creditgraph.gateway.persisted_queries import SHARED
+from creditgraph.gateway.stages.record import Ran
 from creditgraph.requester import Requester
 
 P = TypeVar("P")
@@ -42,11 +43,13 @@ class AuthoriseStage(Protocol[P]):
         requester: Requester | None,
         request_id: str,
         inquired: set[tuple[str, str]] | None = None,
-    ) -> dict[str, Any]:
-        """The GraphQL response for `requester`; `variables` as this request passes them.
+    ) -> Ran[Any]:
+        """The GraphQL response for `requester`, with its account for the record stage,
+        which must have written it before the response may leave; `variables` as this
+        request passes them.
 
-        `inquired`: the looks an earlier part of the same request recorded (a deferred
-        part's, gateway/defer.py), which this run adds to and does not record again."""
+        `inquired`: the looks an earlier part of the same request accounted for (a deferred
+        part's, gateway/defer.py), which this run adds to and does not account for again."""
         ...
 
     async def confirm(self, requester: Requester) -> None:
@@ -81,8 +84,8 @@ class Open:
         requester: Requester | None,
         request_id: str,
         inquired: set[tuple[str, str]] | None = None,
-    ) -> dict[str, Any]:
-        return await self.gateway.run(prepared, variables)
+    ) -> Ran[None]:
+        return Ran(await self.gateway.run(prepared, variables))
 
     async def confirm(self, requester: Requester) -> None:
         return None

@@ -1,23 +1,46 @@
-"""The record stage's seam for requests refused before they ran, and for requests served
-without running an operation.
+"""The record stage's seam: every request's audit entry, written before its answer leaves.
 
-Every request is recorded under the policy, those refused before execution included (a
-bad token, a malformed body, an unknown persisted query, an invalid document, a rate
-refusal): who asked, as far as is known, and the codes it was refused with
-(access/enforcement.py's `PolicyGateway.refuse`). A request admitted to something other
-than an operation (a live stream, live/stream.py) is recorded as admitted, with what it
-follows (`admit`). A request that runs is recorded by the authorise stage, with what it
-returned. With no policy there is no audit log: `NOT_RECORDED`.
+Every request is recorded under the policy. One that ran is recorded here from the account
+the authorise stage gives with its answer (`Ran`): who asked, the subjects and fields
+reached, the inquiries it made, the decision (access/enforcement.py's
+`PolicyGateway.record`); the answer leaves only once that entry is durable, and when it
+cannot be written the client gets the one error saying so and no data (`record`). Those
+refused before execution are recorded too (a bad token, a malformed body, an unknown
+persisted query, an invalid document, a rate refusal): who asked, as far as is known, and
+the codes it was refused with (`refuse`). A request admitted to something other than an
+operation (a live stream, live/stream.py) is recorded as admitted, with what it follows
+(`admit`). A mutation is the one exception: its entry commits in the transaction its writes
+commit in, so the authorise stage writes it there and gives no account. With no policy
+there is no audit log: `NOT_RECORDED`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final, Protocol
+from dataclasses import dataclass
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from creditgraph.requester import Requester
 
+A = TypeVar("A")
+
+
+@dataclass(frozen=True, slots=True)
+class Ran(Generic[A]):
+    """An operation the authorise stage ran: the answer, held back until the record stage
+    has written `account` (what the stage keeps of the run: `A`)."""
+
+    answer: dict[str, Any]
+    account: A | None = None
+    """None: nothing is left to write (no audit log; a mutation, recorded with its write;
+    an anonymous introspection, which reads no one's data)."""
+
 
 class RecordStage(Protocol):
+    async def record(self, ran: Ran[Any]) -> dict[str, Any]:
+        """Write `ran`'s account; the answer to give: `ran.answer` once the account is
+        durable, else the one error saying the request could not be recorded, and no data."""
+        ...
+
     async def refuse(
         self,
         request_id: str,
@@ -38,7 +61,10 @@ class RecordStage(Protocol):
 
 
 class NotRecorded:
-    """The open record stage: nothing is kept, the refusal is answered as it is."""
+    """The open record stage: nothing is kept, every answer leaves as it is."""
+
+    async def record(self, ran: Ran[Any]) -> dict[str, Any]:
+        return ran.answer
 
     async def refuse(
         self,
