@@ -320,8 +320,7 @@ async def _answer(
     except Unauthenticated as exc:  # a claim only the database can check (a representative)
         refusals.operation = operation.name
         return await refusals.unauthenticated(exc)
-    # record: nothing leaves before its audit entry is durable (else the error saying so);
-    # written even if the client has gone by now, as every request is
+    # record: nothing leaves before its audit entry is durable (else the one error saying so)
     return _respond(await pipeline.record.record(ran), 200, media_type)
 
 
