@@ -62,3 +62,6 @@ def test_each_plan_is_a_span_with_its_fetches_or_the_code_it_failed_with(
     assert planned.attributes["creditgraph.fetches"] == 2
     assert failed.status.status_code is StatusCode.ERROR
     assert "creditgraph.fetches" not in (failed.attributes or {})
+    # the code, never the exception's message (it may hold what the client sent)
+    assert failed.status.description == "QUERY_PLANNING_FAILED"
+    assert not failed.events

@@ -26,8 +26,8 @@ for it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, MutableMapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import asyncpg
@@ -109,7 +109,36 @@ def span(
     several microseconds for each of a request's fetches."""
     if _tracer is _NO_OP:
         return _UNTRACED
-    return _tracer.start_as_current_span(name, context=context, kind=kind, attributes=attributes)
+    return _traced(name, kind, attributes, context)
+
+
+@contextmanager
+def _traced(
+    name: str, kind: SpanKind, attributes: Mapping[str, Any] | None, context: Context | None
+) -> Iterator[Span]:
+    """The SDK's span, but an exception leaving the block is never written into it: its
+    message may hold what a client sent (a variable's value, an identifier), and traces
+    leave the process. A span the block did not mark `failed` is marked with the
+    exception's type alone."""
+    with _tracer.start_as_current_span(
+        name,
+        context=context,
+        kind=kind,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as current:
+        try:
+            yield current
+        except BaseException as exc:
+            if _unmarked(current):
+                failed(current, type(exc).__name__)
+            raise
+
+
+def _unmarked(current: Span) -> bool:
+    status = getattr(current, "status", None)
+    return status is None or status.status_code is StatusCode.UNSET
 
 
 def failed(current: Span, reason: str) -> None:
