@@ -169,6 +169,21 @@ async def test_a_request_refused_before_it_ran_is_recorded_with_its_code(
     assert await db.fetchval("select count(*) from gateway.audit_log") == before + 1
 
 
+async def test_an_anonymous_request_for_the_schema_is_answered_and_recorded(
+    stack: Stack, db: asyncpg.Connection
+) -> None:
+    """The schema is no one's data, so it is answered without a token; the request is
+    recorded all the same, as ALLOWED for no one, with the root fields it asked."""
+    query = "query Shape { __typename __schema { queryType { name } } }"
+    response = await _send(stack, body=_json({"query": query}))
+    assert response.json()["data"]["__schema"] == {"queryType": {"name": "Query"}}
+    entry = await _entry_for(db, response)
+    assert (entry["role"], entry["requester"], entry["operation"]) == (None, None, "Shape")
+    assert (entry["decision"], entry["subjects"]) == ("ALLOWED", [])
+    assert entry["fields"] == ["Query.__schema", "Query.__typename"]
+    assert entry["detail"] == {"errors": []}
+
+
 async def test_a_look_refused_for_want_of_consent_names_the_subject_asked_for(
     stack: Stack, db: asyncpg.Connection
 ) -> None:

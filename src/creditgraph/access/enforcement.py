@@ -322,7 +322,7 @@ class PolicyGateway:
         again; the looks this run records are added to it. Each part has its audit entry."""
         if requester is None:
             if _only_introspection(operation, self.gateway):
-                return Ran(await self._introspection_only(operation, variables))
+                return await self._introspection_only(operation, variables, request_id)
             errors = [error("send a bearer token to see any report", UNAUTHENTICATED)]
             return _refused(request_id, None, operation.name, errors)
         if self._compiled(operation).reserved_key:
@@ -844,11 +844,26 @@ class PolicyGateway:
         return problems
 
     async def _introspection_only(
-        self, operation: Operation, variables: dict[str, Any]
-    ) -> dict[str, Any]:
+        self, operation: Operation, variables: dict[str, Any], request_id: str
+    ) -> Ran[recording.Record]:
+        """An anonymous request for the schema alone: answered, as it reads no one's data,
+        and recorded like any other request (no one's, the schema's fields)."""
         data: dict[str, Any] = {}
         errors = await self._schema_fields(operation, variables, data)
-        return self.shaper.respond(operation, data, errors)
+        answer = self.shaper.respond(operation, data, errors)
+        roots = self.gateway.collect(operation, operation.selections, "Query")
+        entry = audit.AuditEntry(
+            request_id=request_id,
+            role=None,
+            requester=None,
+            operator=None,
+            operation=operation.name,
+            subjects=(),
+            fields=tuple(sorted({f"Query.{root.name}" for root in roots})),
+            decision="ERROR" if errors else "ALLOWED",
+            detail={"errors": _codes(errors)},
+        )
+        return Ran(answer, recording.Record(entry))
 
     # -- the record ------------------------------------------------------------------------
 

@@ -31,8 +31,7 @@ class Ran(Generic[A]):
 
     answer: dict[str, Any]
     account: A | None = None
-    """None: nothing is left to write (no audit log; a mutation, recorded with its write;
-    an anonymous introspection, which reads no one's data)."""
+    """None: nothing is left to write (no audit log; a mutation, recorded with its write)."""
 
 
 class RecordStage(Protocol):
