@@ -38,6 +38,7 @@ BENCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("peers", ()),
     ("gateway_bound", ("--duration", "20", "--warmup", "15")),
     ("gateway_fast_path", ()),
+    ("subgraph_report", ("--rounds", "60")),
     ("floor_in_process", ("--profile", "20")),
     ("http_layer", ()),
     ("audit_scaling", ()),
@@ -52,6 +53,7 @@ SMALLEST: dict[str, tuple[str, ...]] = {
     "peers": ("--subjects", "2000", "--duration", "3", "--warmup", "1", "--sample", "100"),
     "gateway_bound": ("--duration", "3", "--warmup", "1"),
     "gateway_fast_path": ("--rounds", "20"),
+    "subgraph_report": ("--subjects", "100", "--rounds", "3"),
     "floor_in_process": (
         "--subjects",
         "100",
