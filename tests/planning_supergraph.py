@@ -2,7 +2,8 @@
 
 Three subgraphs share `Product`: shop owns it (name, price, weight), stock adds
 `inStock` and fields that `@requires` shop's price or weight, ship knows it by
-another key (`upc`) and adds `carrier`. Mutations run on shop and stock in turn.
+another key (`upc`, which shop accepts too) and adds `carrier`; both stock and
+ship resolve `rating`. Mutations run on shop and stock in turn.
 Plans for it need no database and no subgraph: planning is pure.
 """
 
@@ -38,6 +39,7 @@ type Mutation @join__type(graph: SHOP) @join__type(graph: STOCK) {
 }
 type Product
   @join__type(graph: SHOP, key: "id")
+  @join__type(graph: SHOP, key: "upc")
   @join__type(graph: STOCK, key: "id")
   @join__type(graph: SHIP, key: "upc") {
   id: ID! @join__field(graph: SHOP) @join__field(graph: STOCK)
@@ -51,6 +53,7 @@ type Product
   insuranceUsd: Int @join__field(graph: STOCK, requires: "price(currency: \\"USD\\")")
   insuranceEur: Int @join__field(graph: STOCK, requires: "price(currency: \\"EUR\\")")
   carrier: String @join__field(graph: SHIP)
+  rating: Int @join__field(graph: STOCK) @join__field(graph: SHIP)
 }
 """
 
