@@ -52,7 +52,7 @@ type Product
   shipping: Int @join__field(graph: STOCK, requires: "weight")
   insuranceUsd: Int @join__field(graph: STOCK, requires: "price(currency: \\"USD\\")")
   insuranceEur: Int @join__field(graph: STOCK, requires: "price(currency: \\"EUR\\")")
-  carrier: String @join__field(graph: SHIP)
+  carrier(express: Boolean): String @join__field(graph: SHIP)
   rating: Int @join__field(graph: STOCK) @join__field(graph: SHIP)
 }
 """
