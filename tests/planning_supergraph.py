@@ -3,7 +3,8 @@
 Three subgraphs share `Product`: shop owns it (name, price, weight), stock adds
 `inStock` and fields that `@requires` shop's price or weight, ship knows it by
 another key (`upc`, which shop accepts too) and adds `carrier`; both stock and
-ship resolve `rating`. Mutations run on shop and stock in turn.
+ship resolve `rating`; stock's `featured` product `@provides` shop's `name`. An
+`Offer` is a product or a bundle of them. Mutations run on shop and stock in turn.
 Plans for it need no database and no subgraph: planning is pure.
 """
 
@@ -31,6 +32,16 @@ type Query @join__type(graph: SHOP) @join__type(graph: STOCK) @join__type(graph:
   product(id: ID!): Product @join__field(graph: SHOP)
   products(first: Int): [Product!]! @join__field(graph: SHOP)
   warehouses: [String!]! @join__field(graph: STOCK)
+  offers: [Offer!]! @join__field(graph: SHOP)
+  featured: Product @join__field(graph: STOCK, provides: "name")
+}
+union Offer
+  @join__type(graph: SHOP)
+  @join__unionMember(graph: SHOP, member: "Product")
+  @join__unionMember(graph: SHOP, member: "Bundle") = Product | Bundle
+type Bundle @join__type(graph: SHOP) {
+  title: String @join__field(graph: SHOP)
+  products: [Product!]! @join__field(graph: SHOP)
 }
 type Mutation @join__type(graph: SHOP) @join__type(graph: STOCK) {
   rename(id: ID!, name: String!): Product @join__field(graph: SHOP)
@@ -44,7 +55,7 @@ type Product
   @join__type(graph: SHIP, key: "upc") {
   id: ID! @join__field(graph: SHOP) @join__field(graph: STOCK)
   upc: String! @join__field(graph: SHOP) @join__field(graph: SHIP)
-  name: String @join__field(graph: SHOP)
+  name: String @join__field(graph: SHOP) @join__field(graph: STOCK, external: true)
   price(currency: String!): Int
     @join__field(graph: SHOP) @join__field(graph: STOCK, external: true)
   weight: Int @join__field(graph: SHOP) @join__field(graph: STOCK, external: true)
