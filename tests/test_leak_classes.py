@@ -33,7 +33,7 @@ from tests.policy_harness import (
     Harness,
     assert_no_foreign_names,
 )
-from tests.test_traversal import grant
+from tests.test_report_crossings import grant
 
 
 def codes(answer: dict[str, Any]) -> dict[tuple[Any, ...], str]:

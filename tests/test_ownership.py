@@ -35,7 +35,7 @@ from tests.policy_harness import (
     Harness,
     harness,
 )
-from tests.test_traversal import codes, grant
+from tests.test_report_crossings import codes, grant
 
 CHAIN = """
 query($id: String!) {
