@@ -201,15 +201,20 @@ async def test_a_look_refused_for_want_of_consent_names_the_subject_asked_for(
     assert entry["fields"] == []
 
 
-async def test_a_refusal_that_cannot_be_recorded_says_so_with_a_code(
-    stack: Stack, db: asyncpg.Connection
-) -> None:
+async def _fill_the_audit_log(db: asyncpg.Connection) -> None:
+    """From now on, every audit entry is refused by the database."""
     await db.execute(
         "create function public.refuse_audit() returns trigger language plpgsql as $$ "
         "begin raise exception 'the audit log is full'; end $$; "
         "create trigger refuse_audit before insert on gateway.audit_log "
         "for each row execute function public.refuse_audit();"
     )
+
+
+async def test_a_refusal_that_cannot_be_recorded_says_so_with_a_code(
+    stack: Stack, db: asyncpg.Connection
+) -> None:
+    await _fill_the_audit_log(db)
     response = await _send(
         stack,
         headers={"authorization": "Bearer not.a.token"},
@@ -228,12 +233,7 @@ async def test_an_answer_whose_entry_cannot_be_recorded_leaves_without_its_data(
         stack, headers=_bearer(stack, SELF), body=_json({"query": "{ me { name } }"})
     )
     assert asked.json()["data"]["me"]["name"]  # the report runs and is recorded
-    await db.execute(
-        "create function public.refuse_audit() returns trigger language plpgsql as $$ "
-        "begin raise exception 'the audit log is full'; end $$; "
-        "create trigger refuse_audit before insert on gateway.audit_log "
-        "for each row execute function public.refuse_audit();"
-    )
+    await _fill_the_audit_log(db)
     response = await _send(
         stack, headers=_bearer(stack, SELF), body=_json({"query": "{ me { name } }"})
     )
