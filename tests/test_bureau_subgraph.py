@@ -118,6 +118,43 @@ async def test_repayment_grid_is_most_recent_first(seeded_pool: asyncpg.Pool) ->
     assert "".join(m["status"] for m in months) == grid["statuses"].rstrip("/")
 
 
+TWO_LIMITS = """
+query($first: String!, $second: String!, $firstMonths: Int!, $secondMonths: Int!) {
+  first: subjects(identifiers: [$first], historyMonths: $firstMonths) {
+    accounts { nodes { account { repaymentGrid(months: 48) { months } } } }
+  }
+  second: subjects(identifiers: [$second], historyMonths: $secondMonths) {
+    accounts { nodes { account { repaymentGrid(months: 48) { months } } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(("first", "second"), [(3, 24), (24, 3)])
+async def test_a_request_naming_two_history_limits_is_held_to_the_tighter(
+    seeded_pool: asyncpg.Pool, first: int, second: int
+) -> None:
+    """A request's records are loaded together, so a request whose roots name different
+    limits shows no record more than the tightest, in whatever order they are named."""
+    data = await data_of(
+        schema,
+        seeded_pool,
+        TWO_LIMITS,
+        {
+            "first": PERSONA["husband"].identifier,
+            "second": PERSONA["wife"].identifier,
+            "firstMonths": first,
+            "secondMonths": second,
+        },
+    )
+    shown = {
+        node["account"]["repaymentGrid"]["months"]
+        for root in ("first", "second")
+        for node in data[root][0]["accounts"]["nodes"]
+    }
+    assert shown == {3}
+
+
 async def test_grid_marks_months_before_opening(seeded_pool: asyncpg.Pool) -> None:
     found = await subject(
         seeded_pool,

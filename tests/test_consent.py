@@ -275,6 +275,46 @@ async def test_a_grants_data_period_limits_the_history_shown_under_it(
     assert set(grids) == {48}
 
 
+TWO_HISTORIES = """
+query($first: String!, $second: String!) {
+  first: subject(identifier: $first, purpose: LOAN_APPROVAL) {
+    accounts { nodes { account { kind repaymentGrid(months: 48) { months } } } }
+  }
+  second: subject(identifier: $second, purpose: LOAN_APPROVAL) {
+    accounts { nodes { account { kind repaymentGrid(months: 48) { months } } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("order", ["shorter first", "longer first"])
+async def test_each_subject_is_held_to_its_own_grants_data_period_in_one_request(
+    gateway: Gateway, order: str
+) -> None:
+    """Two subjects asked in one request, whose grants give the bank different data periods,
+    are read together; each one's history stays within its own grant's period, whichever
+    the request names first, and their joint mortgage within the shorter of the two."""
+    wife = Requester("SUBJECT", WIFE, None)
+    granted = await gateway.ask(SELF, GRANT, {"bank": WESTLAKE_BANK.code, "months": 12})
+    assert granted.data["grantConsent"]["dataPeriodMonths"] == 12
+    granted = await gateway.ask(wife, GRANT, {"bank": WESTLAKE_BANK.code, "months": 36})
+    assert granted.data["grantConsent"]["dataPeriodMonths"] == 36
+    first, second = (HUSBAND, WIFE) if order == "shorter first" else (WIFE, HUSBAND)
+    seen = await gateway.ask(BANK, TWO_HISTORIES, {"first": first, "second": second})
+    assert not seen.codes, seen.body
+    shown = {
+        identifier: {
+            node["account"]["kind"]: node["account"]["repaymentGrid"]["months"]
+            for node in seen.data[key]["accounts"]["nodes"]
+        }
+        for key, identifier in (("first", first), ("second", second))
+    }
+    assert shown == {
+        HUSBAND: {"MORTGAGE": 12, "CREDIT_CARD": 12},
+        WIFE: {"MORTGAGE": 12, "SPECIAL_INSTALMENT": 36},
+    }
+
+
 # -- people and organisations as they are ----------------------------------------------------
 
 

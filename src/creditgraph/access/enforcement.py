@@ -22,6 +22,7 @@ in the transaction of its writes: if that write fails, no data is returned.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import Mapping, Sequence
@@ -67,6 +68,7 @@ from creditgraph.gateway.errors import (
     error,
     response,
 )
+from creditgraph.gateway.executor import Execution
 from creditgraph.gateway.introspection import needs_no_subgraph
 from creditgraph.gateway.operation import (
     CollectedField,
@@ -609,14 +611,20 @@ class PolicyGateway:
     async def _fetch_wave(
         self, request: _Request, wave: list[_Checkpoint]
     ) -> list[tuple[Reached, str]]:
-        """Fetch a wave's records in one operation, then walk each record's part.
+        """Fetch a wave's records, then walk each record's part.
 
         The records are grouped by type, selection, view and purpose; each group is one
-        root field of the wave's synthetic operation (its own alias and keys variable), so
-        the planner sends each subgraph one fetch for the whole wave, and a subgraph's
-        loaders batch the keys of every group alike (a subject reached as a spouse and one
-        reached as a guarantor are read by one statement). Each group still requests only
-        what its view allows.
+        root field of a synthetic operation (its own alias and keys variable), so the
+        planner sends each subgraph one fetch for all the groups of the operation, and a
+        subgraph's loaders batch the keys of every group alike (a subject reached as a
+        spouse and one reached as a guarantor are read by one statement). Each group still
+        requests only what its view allows.
+
+        The groups whose views hold the history to the same number of months (a grant's
+        data period, or none) share an operation; groups with different limits go in
+        operations of their own, fetched side by side: a subgraph holds a whole request to
+        one limit, so one limit a request is what keeps each subject's history within its
+        own grant's period.
         """
         grouped: dict[tuple[str, int, View, str], list[_Checkpoint]] = {}
         for checkpoint in wave:
@@ -627,7 +635,23 @@ class PolicyGateway:
                 checkpoint.purpose,
             )
             grouped.setdefault(key, []).append(checkpoint)
-        groups = list(grouped.values())
+        by_history: dict[int | None, list[list[_Checkpoint]]] = {}
+        for group in grouped.values():
+            by_history.setdefault(group[0].view.history, []).append(group)
+        operations = list(by_history.values())
+        executions = await asyncio.gather(
+            *(self._fetch_groups(request, groups) for groups in operations)
+        )
+        # walked in the wave's order, whichever fetch answered first
+        reached: list[tuple[Reached, str]] = []
+        for groups, (keys, execution) in zip(operations, executions, strict=True):
+            reached += self._walk_groups(request, groups, keys, execution)
+        return reached
+
+    async def _fetch_groups(
+        self, request: _Request, groups: list[list[_Checkpoint]]
+    ) -> tuple[list[list[str]], Execution]:
+        """One operation fetching `groups`: the keys of each group, and what came back."""
         prepared = self._wave_operation(
             request.operation,
             tuple((group[0].type_name, group[0].selections, group[0].view) for group in groups),
@@ -637,6 +661,16 @@ class PolicyGateway:
         for index, found in enumerate(keys):
             variables[_keys_variable(index)] = found
         execution = await self.executor.execute(prepared.plan, variables, request.known.requester)
+        return keys, execution
+
+    def _walk_groups(
+        self,
+        request: _Request,
+        groups: list[list[_Checkpoint]],
+        keys: list[list[str]],
+        execution: Execution,
+    ) -> list[tuple[Reached, str]]:
+        """Walk what one operation fetched for `groups`; the records reached below."""
         # the subgraphs' errors, each under the root field (the group) it is about
         problems: dict[str, list[dict[str, Any]]] = {}
         for problem in execution.errors:
