@@ -180,7 +180,7 @@ def _section(args: argparse.Namespace, runs: list[Measured]) -> str:
         "each distinct file scored once, its reason and dimension rows' text cached), and",
         "PostgreSQL's by about 15% with minimal WAL on the embedded server (the seed's tables are",
         "emptied in its transaction, so their COPY and index builds are synced at commit instead",
-        "of logged). What stands in the way: PostgreSQL's own work, mostly parsing 103 rows of",
+        "of logged). Where the time goes: PostgreSQL's own work, mostly parsing 103 rows of",
         "repayment records per subject and building their primary key, is now the larger share.",
         "After the rows are in, that primary key is sorted by parallel workers (4.6 s to 2.3 s at",
         "30,000 subjects), but the other keys and the foreign keys are built by one backend",
