@@ -886,18 +886,15 @@ class PolicyGateway:
         errors = await self._schema_fields(operation, variables, data)
         answer = self.shaper.respond(operation, data, errors)
         roots = self.gateway.collect(operation, operation.selections, "Query")
-        entry = audit.AuditEntry(
-            request_id=request_id,
-            role=None,
-            requester=None,
-            operator=None,
-            operation=operation.name,
-            subjects=(),
+        record = _entry(
+            request_id,
+            None,
+            operation.name,
+            "ERROR" if errors else "ALLOWED",
+            {"errors": _codes(errors)},
             fields=tuple(sorted({f"Query.{root.name}" for root in roots})),
-            decision="ERROR" if errors else "ALLOWED",
-            detail={"errors": _codes(errors)},
         )
-        return Ran(answer, recording.Record(entry))
+        return Ran(answer, record)
 
     # -- the record ------------------------------------------------------------------------
 
@@ -945,18 +942,11 @@ class PolicyGateway:
     ) -> list[dict[str, Any]] | None:
         """Record a request let follow `follows` (a live stream): ALLOWED, with what it
         follows; None once recorded, else the errors to refuse it with."""
-        entry = audit.AuditEntry(
-            request_id=request_id,
-            role=requester.role,
-            requester=requester.identifier,
-            operator=requester.actor,
-            operation=operation,
-            subjects=(follows,) if requester.role == "SUBJECT" else (),
-            fields=(),
-            decision="ALLOWED",
-            detail={"follows": follows},
+        subjects = (follows,) if requester.role == "SUBJECT" else ()
+        record = _entry(
+            request_id, requester, operation, "ALLOWED", {"follows": follows}, subjects=subjects
         )
-        unrecorded = await self._durably(recording.Record(entry))
+        unrecorded = await self._durably(record)
         return None if unrecorded is None else list(unrecorded["errors"])
 
 
@@ -968,16 +958,31 @@ def _refusal(
 ) -> recording.Record:
     """The audit entry of a request refused before it ran: who asked, as far as is known,
     and the codes it was refused with."""
+    return _entry(request_id, requester, operation, "DENIED", {"errors": _codes(errors)})
+
+
+def _entry(
+    request_id: str,
+    requester: Requester | None,
+    operation: str | None,
+    decision: audit.Decision,
+    detail: dict[str, Any],
+    *,
+    subjects: tuple[str, ...] = (),
+    fields: tuple[str, ...] = (),
+) -> recording.Record:
+    """The record of a request that made no look at anyone's report: its audit entry alone,
+    naming who asked as far as is known."""
     entry = audit.AuditEntry(
         request_id=request_id,
         role=None if requester is None else requester.role,
         requester=None if requester is None else requester.identifier,
         operator=None if requester is None else requester.actor,
         operation=operation,
-        subjects=(),
-        fields=(),
-        decision="DENIED",
-        detail={"errors": _codes(errors)},
+        subjects=subjects,
+        fields=fields,
+        decision=decision,
+        detail=detail,
     )
     return recording.Record(entry)
 
