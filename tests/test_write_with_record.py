@@ -210,3 +210,37 @@ async def test_a_value_the_database_cannot_store_is_bad_user_input_naming_the_ar
     [problem] = answer["errors"]
     assert problem["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
     assert await _state(db) == {**before, "audit": before["audit"] + 1}
+
+
+SEVERAL_WRITES = [
+    pytest.param(
+        'mutation { first: addStatement(text: "Paid in full.") { id } '
+        'second: addStatement(text: "The bank agrees.") { id } }',
+        {"grants": 0, "statements": 2},
+        id="one-subgraph",
+    ),
+    pytest.param(
+        f'mutation {{ first: grantConsent(grantee: "{WESTLAKE_BANK.code}", '
+        'purpose: LOAN_APPROVAL) { id } second: addStatement(text: "Paid in full.") { id } }',
+        {"grants": 1, "statements": 1},
+        id="two-subgraphs",
+    ),
+]
+
+
+@pytest.mark.parametrize(("document", "written"), SEVERAL_WRITES)
+async def test_a_mutation_of_several_writes_keeps_them_all_with_one_entry(
+    either: Stack, db: asyncpg.Connection, document: str, written: dict[str, int]
+) -> None:
+    """Two writes on one subject's file in one request (the second takes the lock the first
+    holds until the request is decided), or in two subgraphs under the request's one hold."""
+    before = await _state(db)
+    answer = await either.ask(SELF, document)
+    assert "errors" not in answer, answer
+    assert set(answer["data"]) == {"first", "second"}
+    after = await _state(db)
+    assert {name: len(after[name]) - len(before[name]) for name in written} == written
+    assert after["audit"] == before["audit"] + 1
+    assert after["pending"] == 0
+    entry = await _newest_entry(db)
+    assert entry["decision"] == "ALLOWED"

@@ -5,7 +5,8 @@
 credential are refused with 401 before any parsing or database work. The
 requester the credential asserts (see credential.py) becomes the request's
 `SubgraphContext.requester`, exactly as the in-process transport sets it, and
-its hold the place a mutation's writes wait for the gateway (writing.py).
+its hold the place a mutation's writes wait for the gateway (writing.py): the request's
+writes are prepared for it once the request is answered, before the answer leaves.
 `GET /healthz` answers while the process is up, with no credential, so an
 orchestrator can probe it.
 """
@@ -23,8 +24,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
 
-from creditgraph.subgraphs import credential
+from creditgraph.subgraphs import credential, writing
 from creditgraph.subgraphs.context import SubgraphContext
 
 # where the middleware leaves what the credential attests for the schema's context
@@ -41,6 +44,25 @@ class _SubgraphGraphQL(GraphQL[SubgraphContext, None]):
         if not isinstance(attested, credential.Attested):
             return SubgraphContext(self._pool)
         return SubgraphContext(self._pool, attested.requester, hold=attested.hold)
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: SubgraphContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """The request's answer, its writes pending for the gateway (writing.py's `held`)."""
+        try:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except BaseException:
+            await writing.abandon(context)
+            raise
+        return await writing.held(context, result)
 
 
 class RequireGatewayCredential:

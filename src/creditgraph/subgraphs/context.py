@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Hashable
 from functools import partial
-from typing import Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import asyncpg
 import strawberry
@@ -19,6 +19,9 @@ from asyncpg.pool import PoolConnectionProxy
 from graphql import GraphQLError
 
 from creditgraph.requester import Requester, Role
+
+if TYPE_CHECKING:
+    from creditgraph.subgraphs.writing import Pending
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -29,7 +32,15 @@ BatchFunction: TypeAlias = Callable[[asyncpg.Pool, list[K]], Coroutine[Any, Any,
 class SubgraphContext:
     """What every resolver of a subgraph gets as `info.context`."""
 
-    __slots__ = ("_loaders", "_writes", "connection", "history_months", "hold", "pool", "requester")
+    __slots__ = (
+        "_loaders",
+        "connection",
+        "history_months",
+        "hold",
+        "pending",
+        "pool",
+        "requester",
+    )
 
     def __init__(
         self,
@@ -47,16 +58,12 @@ class SubgraphContext:
         # or over HTTP the hold its credential names; neither, and nothing may be written
         self.connection = connection
         self.hold = hold
-        self._writes = 0
+        # over HTTP, the request's transaction its writes run in, once one has begun
+        self.pending: Pending | None = None
         # the most months of history this request may show, when the gateway fetches under a
         # grant with a data period (its internal roots take `historyMonths`); None: no limit
         self.history_months: int | None = None
         self._loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = {}
-
-    def next_write(self) -> int:
-        """A number for this request's next write, so each pending one has a name of its own."""
-        self._writes += 1
-        return self._writes
 
     def acting_as(self, role: Role) -> Requester:
         """The requester a write acts for, who must hold `role`; refused otherwise.
