@@ -212,6 +212,37 @@ async def test_a_value_the_database_cannot_store_is_bad_user_input_naming_the_ar
     assert await _state(db) == {**before, "audit": before["audit"] + 1}
 
 
+FAILING_AFTER_A_WRITE = [
+    pytest.param(
+        'mutation { kept: addStatement(text: "Paid in full.") { id } '
+        'refused: addStatement(text: "") { id } }',
+        id="one-subgraph",
+    ),
+    pytest.param(
+        f'mutation {{ kept: grantConsent(grantee: "{WESTLAKE_BANK.code}", '
+        'purpose: LOAN_APPROVAL) { id } refused: addStatement(text: "") { id } }',
+        id="two-subgraphs",
+    ),
+]
+
+
+@pytest.mark.parametrize("document", FAILING_AFTER_A_WRITE)
+async def test_a_mutation_a_field_of_which_is_refused_keeps_none_of_its_writes(
+    either: Stack, db: asyncpg.Connection, document: str
+) -> None:
+    """The refused field's null spreads over the whole answer (every root field is non-null),
+    so the client is told nothing was done: the write of the field before it is undone too,
+    and the entry records the request as refused, with nothing returned."""
+    before = await _state(db)
+    answer = await either.ask(SELF, document)
+    assert answer["data"] is None
+    assert "BAD_USER_INPUT" in {item.get("extensions", {}).get("code") for item in answer["errors"]}
+    assert await _state(db) == {**before, "audit": before["audit"] + 1}
+    entry = await _newest_entry(db)
+    assert entry["decision"] == "DENIED"
+    assert list(entry["fields"]) == []
+
+
 SEVERAL_WRITES = [
     pytest.param(
         'mutation { first: addStatement(text: "Paid in full.") { id } '

@@ -803,16 +803,22 @@ class PolicyGateway:
             ]
             request.denied = len(refused)
             return Ran(response(None, request.errors), _record(request, request_id))
-        return Ran(await self._write(request, called, request_id))
+        return await self._write(request, called, request_id)
 
     async def _write(
         self, request: _Request, called: Sequence[CollectedField], request_id: str
-    ) -> dict[str, Any]:
+    ) -> Ran[recording.Record]:
         """Run a mutation so that its writes commit with its audit entry, or neither does.
 
         Its entry is written here, not by the record stage: it must commit in the transaction
         the writes are decided in, so that a write is never kept unrecorded nor recorded
         undone (the record stage commits its entries in groups: access/recording.py).
+
+        A mutation is all or nothing: when a field of it failed and answered nothing (its own
+        error, or a sibling's null spreading over every non-null root field), none of its
+        writes is kept, the fields that succeeded included, and the answer has no data. A
+        write whose answer the client never sees would otherwise stay, recorded as refused.
+        That refusal is then the record stage's to write, as any other.
 
         The subgraphs write inside a unit the gateway lends them (gateway/writes.py): in
         process, this transaction itself; over HTTP, writes left pending under the unit's
@@ -841,21 +847,26 @@ class PolicyGateway:
                         for item in called
                         if data.get(item.response_key) is not None
                     }
+                    _whole_or_undone(request, called, data)
                     held = await writes.pending(conn, unit)
                     await writes.decide(conn, held)
                     await recording.write(conn, [_record(request, request_id)])
+            except _Undone:
+                await _abandon(conn, unit)
+                request.returned = set()
+                return Ran(response(None, request.errors), _record(request, request_id))
             except (asyncpg.PostgresError, OSError) as exc:
                 await _abandon(conn, unit)
                 if database_fault(exc):
                     raise  # an outage, not a refusal: answered as one (gateway/http.py)
-                return _unrecorded()
+                return Ran(_unrecorded())
             except BaseException:
                 await _abandon(conn, unit)
                 raise
             # decided and recorded: a failure here leaves the writes to `writes.settle`
             with contextlib.suppress(asyncpg.PostgresError, OSError):
                 await writes.finish(conn, held, "COMMIT")
-        return answer
+        return Ran(answer)
 
     def _planned(self, operation: Operation) -> Plan:
         found = self.mutations.get(operation)
@@ -948,6 +959,18 @@ class PolicyGateway:
         )
         unrecorded = await self._durably(record)
         return None if unrecorded is None else list(unrecorded["errors"])
+
+
+class _Undone(Exception):
+    """A mutation's transaction rolled back because a field of it failed (`_write`)."""
+
+
+def _whole_or_undone(
+    request: _Request, called: Sequence[CollectedField], data: Mapping[str, Any]
+) -> None:
+    """Raise `_Undone` when a field called failed and answered nothing (`_write`)."""
+    if request.errors and any(data.get(item.response_key) is None for item in called):
+        raise _Undone
 
 
 def _refusal(
