@@ -255,3 +255,34 @@ async def test_what_is_accepted_shows_at_once_in_the_report_the_signals_and_the_
             NEW_PERSON,
         )
     assert [o["shown_until"] for o in observations] == [None, None, date(2031, 11, 30)]
+
+
+async def test_an_unreadable_batch_is_refused_and_recorded(
+    tmp_path: Path, writable_pool: asyncpg.Pool
+) -> None:
+    """A CSV upload without a header the pipeline can read is refused before any line is
+    taken in, and the refusal has its audit entry like every other request."""
+    gateway = in_process_gateway(writable_pool)
+    access = Access(
+        TokenVerifier.from_settings(tmp_path, NO_ENV),
+        PolicyGateway(gateway, Policy.load(policy_path()), writable_pool),
+        TokenVerifier.from_settings(tmp_path, NO_ENV, furnishing=True),
+    )
+    app = build_app(gateway, pool=writable_pool, access=access)
+    bank = furnisher(tmp_path, EASTBRIDGE_BANK.code)
+    async with uvicorn_serving(app) as url, httpx.AsyncClient(base_url=url) as client:
+        refused = await client.post(
+            "/furnish",
+            content=b"\xff\xfe\x00\x01",
+            headers={**bank, "content-type": "text/csv"},
+        )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    async with writable_pool.acquire() as conn:
+        entries = await conn.fetch(
+            "select role, requester, operation, decision, detail->'errors' as errors "
+            "from gateway.audit_log where operation like 'furnish%' order by seq"
+        )
+    assert [tuple(e) for e in entries] == [
+        ("FURNISHER", EASTBRIDGE_BANK.code, "furnish:UPLOAD", "DENIED", '["BAD_USER_INPUT"]')
+    ]

@@ -10,8 +10,9 @@ The request carries a furnisher's token (`Authorization: Bearer`, the furnishing
 and passes the same stages as a GraphQL request, from the same pipeline (gateway/stages/):
 the token proven by the authentication middleware (a reading token furnishes nothing), the
 rate taken by the limit stage, and every request recorded: a refusal before the batch is
-read (a bad token, over the rate, a body that is not JSON Lines or CSV) by the record
-stage, a batch by the furnishing pipeline's own entry, which names its submission.
+read (a bad token, over the rate, a body that is not JSON Lines or CSV) or as it is read (a
+CSV batch without a header to read it by) by the record stage, a batch by the furnishing
+pipeline's own entry, which names its submission.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def furnishing_routes(pool: asyncpg.Pool, pipeline: Pipeline[Any]) -> list[BaseR
             return _error(403, str(exc), "FORBIDDEN")
         except UnreadableBatch as exc:
             answer.close()
-            return _error(400, str(exc), "BAD_USER_INPUT")
+            return await admitted.refuse(400, str(exc), "BAD_USER_INPUT")
         answer.write(orjson.dumps({"summary": summary.document()}) + b"\n")
         answer.seek(0)
         return StreamingResponse(_sent(answer), media_type=_NDJSON)
