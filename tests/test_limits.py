@@ -126,6 +126,32 @@ async def test_an_anonymous_fragment_bomb_is_refused_before_any_work(
     ] * 2
 
 
+async def test_a_long_document_is_refused_before_any_work_and_never_kept(
+    writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """One query of one field after a comment of most of a megabyte: few tokens, but kept by
+    its text it would hold the memory of a thousand small documents."""
+    longest = OperationLimits().max_length
+    query = "#" + "x" * (longest - 20) + "\n{ me { name } }"
+    assert len(query) <= longest < len(query + " " * 20)
+    subject = bearer(tmp_path, "SUBJECT", HUSBAND)
+    async with (
+        policy_app(writable_pool, tmp_path) as (url, gateway),
+        httpx.AsyncClient() as client,
+    ):
+        accepted = await client.post(f"{url}/graphql", json={"query": query}, headers=subject)
+        assert accepted.json()["data"]["me"]["name"]
+        assert len(gateway.documents.cache) == 1
+        for padding in (" " * 20, " " * 900_000):
+            response = await client.post(
+                f"{url}/graphql", json={"query": query + padding}, headers=subject
+            )
+            found = refusal(response.json())
+            assert (found["limit"], found["maximum"]) == ("maxLength", longest)
+            assert found["measured"] == len(query + padding)
+        assert len(gateway.documents.cache) == 1
+
+
 @pytest.mark.parametrize(
     ("hops", "limit", "measured"),
     [(1, "maxCost", 183_232), (2, "maxDepth", 17)],
@@ -258,6 +284,11 @@ def _tokens(count: int) -> str:
     return "query " + "{ " + "__typename " * (count - 3) + "}"
 
 
+def _length(length: int) -> str:
+    # a query of one field, padded with white space to `length` characters
+    return "{ __typename }".ljust(length)
+
+
 def _cost(cost: int) -> str:
     # me (1) + phones (1 + limit × number (1))
     return f"{{ me {{ phones(limit: {cost - 2}) {{ number }} }} }}"
@@ -274,13 +305,15 @@ def _cost(cost: int) -> str:
         ("maxDepth", _depth, 4),
         ("maxNesting", _nesting, 6),
         ("maxTokens", _tokens, 8),
+        ("maxLength", _length, 40),
         ("maxCost", _cost, 12),
     ],
 )
 def test_each_limit_accepts_its_value_and_refuses_one_more(
     limit: str, document: Callable[[int], str], at: int
 ) -> None:
-    limits = TIGHT if limit != "maxTokens" else OperationLimits(max_tokens=at)
+    measured_in_text = ("maxTokens", "maxLength")
+    limits = TIGHT if limit not in measured_in_text else OperationLimits(**{_field(limit): at})
     gateway = Gateway(
         Supergraph(supergraph_path().read_text(encoding="utf-8")),
         StallingTransport(),

@@ -232,6 +232,7 @@ class JwtSettings:
 
 #: Each limit's option, by the name of its field in `OperationLimits`.
 LIMIT_OPTIONS: dict[str, Option[int]] = {
+    "max_length": o.MAX_LENGTH,
     "max_depth": o.MAX_DEPTH,
     "max_aliases": o.MAX_ALIASES,
     "max_root_fields": o.MAX_ROOT_FIELDS,
@@ -255,6 +256,7 @@ class OperationLimits:
     option of `[operation_limits]` (`LIMIT_OPTIONS`), a positive integer.
     """
 
+    max_length: int = o.MAX_LENGTH.default
     max_depth: int = o.MAX_DEPTH.default
     max_aliases: int = o.MAX_ALIASES.default
     max_root_fields: int = o.MAX_ROOT_FIELDS.default

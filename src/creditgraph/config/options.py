@@ -340,6 +340,12 @@ def _limit(name: str, default: int, env: str, doc: str) -> Option[int]:
     return Option(name, Integer(minimum=1), default, doc, env=env)
 
 
+MAX_LENGTH = _limit(
+    "max_length",
+    65_536,
+    "CREDITGRAPH_MAX_LENGTH",
+    "characters of a document, comments and strings included (counted before anything else)",
+)
 MAX_TOKENS = _limit(
     "max_tokens",
     2_000,
@@ -377,6 +383,7 @@ OPERATION_LIMITS = Section(
     "The most an operation may ask for before it is refused, unprepared, with "
     "`QUERY_TOO_COMPLEX` (see The gateway: Operation limits, for how each is measured).",
     (
+        MAX_LENGTH,
         MAX_TOKENS,
         MAX_NESTING,
         MAX_FRAGMENT_SPREADS,

@@ -4,7 +4,8 @@ Parse and validation cost milliseconds for a report-sized document, far more
 than planning or shaping its answer, and clients send the same few documents
 over and over; so both are done once and the result (or the refusal) cached.
 Between the two, the operation limits (limits.py) measure the document, so a
-document too big to serve is refused before validation or anything after it.
+document too big to serve is refused before validation or anything after it; one
+longer than `maxLength` is refused before anything, and is never kept.
 
 A document the cache has not seen is prepared in a worker thread (`prepare_unseen`):
 the limits let through documents that take graphql-core tens of milliseconds to
@@ -24,7 +25,12 @@ from creditgraph.gateway.errors import (
     GRAPHQL_VALIDATION_FAILED,
     RequestError,
 )
-from creditgraph.gateway.limits import check, over_text_limits, token_limit_exceeded
+from creditgraph.gateway.limits import (
+    check,
+    over_length,
+    over_text_limits,
+    token_limit_exceeded,
+)
 from creditgraph.gateway.operation import condition_variables
 from creditgraph.settings import OperationLimits
 
@@ -45,6 +51,9 @@ class DocumentCache:
         self._handed: LRUCache[str, ParsedDocument | RequestError] = LRUCache(64)
 
     def get(self, query: str) -> ParsedDocument:
+        too_long = over_length(query, self.limits)
+        if too_long is not None:
+            raise too_long  # never kept: its text as a key would be kept with it
         found = self.cache.get(query)
         if found is None:
             found = self._handed.pop(query) or self._prepare(query)
@@ -57,7 +66,11 @@ class DocumentCache:
         """Prepare the document in a worker thread unless the cache holds it, for `get` to
         find; the interpreter hands the event loop its turn every few milliseconds meanwhile.
         """
-        if query not in self.cache and query not in self._handed:
+        if (
+            over_length(query, self.limits) is None
+            and query not in self.cache
+            and query not in self._handed
+        ):
             self._handed.put(query, await asyncio.to_thread(self._prepare, query))
 
     def _prepare(self, query: str) -> ParsedDocument | RequestError:

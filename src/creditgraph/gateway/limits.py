@@ -102,9 +102,23 @@ _NEXT_TOKEN = re.compile(
 )
 
 
+def over_length(query: str, limits: OperationLimits) -> TooComplex | None:
+    """The refusal of a document longer than `maxLength` characters, else None.
+
+    Tokens are counted, but one token (a comment, a string) can be as long as the request
+    body, and the gateway keeps the documents it has seen, keyed by their text, with their
+    parsed form (whose comment tokens copy their text): without this bound a thousand
+    one-megabyte documents, each a one-field query, would hold gigabytes. Measured first,
+    in constant time, and a document over it is refused without being kept (documents.py).
+    """
+    if len(query) > limits.max_length:
+        return TooComplex("maxLength", limits.max_length, len(query))
+    return None
+
+
 def over_text_limits(query: str, limits: OperationLimits) -> TooComplex | None:
-    """The refusal of a document with more tokens, or braces nested deeper, than the limits
-    allow, found before parsing.
+    """The refusal of a document longer, with more tokens, or with braces nested deeper
+    than the limits allow, found before parsing.
 
     graphql-core's parser also stops at the token limit, but only after building up to it
     token by token in Python (about 15 µs a token here), and a document nested hundreds of
@@ -114,6 +128,9 @@ def over_text_limits(query: str, limits: OperationLimits) -> TooComplex | None:
     counts more tokens than the parser would. Braces nest for selection sets, inline
     fragments and object values alike, so `maxNesting` is set well above `maxDepth`.
     """
+    too_long = over_length(query, limits)
+    if too_long is not None:
+        return too_long
     counted = nesting = position = 0
     while (found := _NEXT_TOKEN.match(query, position)) is not None:
         counted, position = counted + 1, found.end()
