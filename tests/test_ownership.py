@@ -169,6 +169,18 @@ def test_the_shipped_policy_gives_every_record_owners_and_every_edge_a_view() ->
     assert set(policy.records) >= {"Subject", "CreditAccount", "Guarantee"}
 
 
+def test_an_owned_through_edge_that_does_not_reach_the_record_is_refused() -> None:
+    # a record fetched ahead in the edition held for the reaching subject must be reached
+    # through the edge declared: an edge into another type would fetch the wrong record so
+    text = POLICY_TEXT.replace(
+        'owned_through = ["AccountHolding.account"]', 'owned_through = ["Subject.spouse"]'
+    )
+    assert text != POLICY_TEXT
+    assert "records.CreditAccount: owned_through Subject.spouse is not an edge reaching it" in (
+        _refused(text)
+    )
+
+
 def test_an_edge_into_a_record_without_a_view_is_refused() -> None:
     text = re.sub(r'"Guarantee\.account" = \[[^\]]*\]\n', "", POLICY_TEXT)
     assert "reaches another's record but views declares nothing" in _refused(text)

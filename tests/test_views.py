@@ -2,8 +2,9 @@
 
 Under the shipped policy, the selection the gateway sends for a record's view
 holds only what that view may see: denied fields are never requested, a record
-reached below is cut down to its key and its owners, and the values masks and
-filters read ride along under the policy's own aliases.
+reached below is fetched with its key and owners in a guessed view that never
+shows more than the requester may see of it, and the values masks and filters
+read ride along under the policy's own aliases.
 """
 
 from __future__ import annotations
@@ -52,19 +53,62 @@ def test_the_key_comes_first_and_denied_fields_are_never_requested() -> None:
     assert {"name", "birthDate", "accounts"} <= bank.keys()
 
 
-def test_a_record_reached_below_is_cut_to_its_key_and_owners() -> None:
-    selection = subject_selection("accounts { nodes { role account { balance status } } }")
-    bank = fetched(RESTRICTOR.record("Subject", selection, View("BANK")))
-    (nodes,) = bank["accounts"].selections or []
-    assert isinstance(nodes, Field)
-    holding = fetched(nodes.selections or [])
-    account = fetched(holding["account"].selections or [])
+def _reached(restrictor: Restrictor, fields: str, view: View, *path: str) -> dict[str, Field]:
+    """What `restrictor` fetches, for `view` of the subject, of the record at `path`."""
+    found = fetched(restrictor.record("Subject", subject_selection(fields), view))
+    for step in path:
+        inner = found[step].selections or []
+        found = fetched(inner)
+    return found
+
+
+ACCOUNTS = "accounts { nodes { role account { balance status purpose } } }"
+
+
+def test_without_fetching_ahead_a_record_reached_below_is_cut_to_its_key_and_owners() -> None:
+    checkpoint = Restrictor(SCHEMA, POLICY, ahead=False)
+    account = _reached(checkpoint, ACCOUNTS, View("BANK"), "accounts", "nodes", "account")
     # the account's own fields wait for its view; only what decides it is fetched now
     assert "balance" not in account
     assert "status" not in account
     assert account[KEY_ALIAS].name == "id"
     assert all(is_reserved(key) for key in account)
-    assert "role" in holding
+
+
+def test_a_subjects_own_account_is_fetched_ahead_in_the_edition_held_for_the_subject() -> None:
+    bank = _reached(RESTRICTOR, ACCOUNTS, View("BANK"), "accounts", "nodes", "account")
+    assert {KEY_ALIAS, "balance", "status", "purpose"} <= bank.keys()
+
+
+def test_another_subject_reached_is_fetched_ahead_in_the_edges_view_alone() -> None:
+    spouse = _reached(RESTRICTOR, "spouse { name birthDate }", View("BANK"), "spouse")
+    # the spouse's own entitlement is not known yet: only what the report shows of another
+    assert "name" in spouse
+    assert "birthDate" not in spouse
+    assert spouse[KEY_ALIAS].name == "identifier"
+
+
+def test_a_part_fetched_ahead_is_used_only_when_the_decided_view_fetches_the_same() -> None:
+    (root,) = subject_selection("spouse { name birthDate }")
+    assert isinstance(root, Field)
+    selections = root.selections or []
+    linked = POLICY.view("Subject.spouse")
+    guessed = View("BANK", linked, None, "Subject", 60)
+    # the spouse's own BANK grant opens birthDate: what was fetched ahead is not enough
+    assert not RESTRICTOR.fetches_as(
+        "Subject", selections, View("BANK", linked, "BANK", "Subject", 60), guessed
+    )
+    # a shorter data period of the spouse's own grant: fetched again under it
+    name: list[Selection] = [
+        item for item in selections if isinstance(item, Field) and item.name == "name"
+    ]
+    shorter = View("BANK", linked, "BANK", "Subject", 12)
+    assert not RESTRICTOR.fetches_as("Subject", name, shorter, guessed)
+    # only the name asked: any entitlement of the spouse's own fetches the same
+    assert RESTRICTOR.fetches_as(
+        "Subject", name, View("BANK", linked, "BANK", "Subject", 60), guessed
+    )
+    assert RESTRICTOR.fetches_as("Subject", selections, guessed, guessed)
 
 
 def test_what_a_mask_reads_is_fetched_under_the_policys_aliases() -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -173,6 +173,11 @@ class _Compiled:
         default_factory=lambda: LRUCache(_WAVES_PER_OPERATION)
     )
     shapes: Shapes = field(default_factory=Shapes)
+    # whether a record fetched ahead in one view (the second) was fetched as the view its
+    # owners decided (the first) fetches it, by type and selection identity
+    fetched_as: LRUCache[tuple[str, int, View, View], bool] = field(
+        default_factory=lambda: LRUCache(_WAVES_PER_OPERATION)
+    )
 
 
 @dataclass(slots=True)
@@ -190,6 +195,9 @@ class _Checkpoint:
     # the requester's own entitlement the view rests on, and the owner it is to
     entitlement: Entitlement | None
     owner: str | None
+    # its part as fetched ahead with the record that reached it, when that fetch was the
+    # one its view makes: walked as it is, not fetched again
+    ahead: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -215,7 +223,13 @@ class _Request:
 class PolicyGateway:
     """The gateway with the edition policy enforced in front of planning."""
 
-    def __init__(self, gateway: Gateway, policy: Policy, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self, gateway: Gateway, policy: Policy, pool: asyncpg.Pool, *, fetch_ahead: bool = True
+    ) -> None:
+        """`fetch_ahead`: each reached record is fetched with the record reaching it, in the
+        view it is guessed to get, and again only when its decided view fetches otherwise
+        (access/views.py); without it, each is fetched once its view is decided, in a wave
+        of its own (the design fetching ahead replaced, kept to hold it to)."""
         policy.check(gateway.schema)
         self.fetches = _fetches(gateway.supergraph, policy)
         self.gateway = gateway
@@ -228,7 +242,7 @@ class PolicyGateway:
         self.pool = pool
         # every query's and refusal's record goes through it: one transaction per group
         self.recorder = recording.GroupCommit(pool)
-        self.restrictor = Restrictor(gateway.schema, policy)
+        self.restrictor = Restrictor(gateway.schema, policy, ahead=fetch_ahead)
         # per client operation (bounded by the gateway's operation cache, which holds them):
         # what is derived from it once, its wave operations and its records' shapes
         self.compiled: WeakKeyDictionary[Operation, _Compiled] = WeakKeyDictionary()
@@ -377,7 +391,11 @@ class PolicyGateway:
             await self._eligibility(request, collected, data)
         wave = await self._entitle_roots(request, roots, data)
         while wave:
-            reached = await self._fetch_wave(request, wave)
+            # a record whose part came with the record reaching it is walked as it came
+            fetched = [checkpoint for checkpoint in wave if checkpoint.ahead is None]
+            reached = await self._fetch_wave(request, fetched)
+            for ready in _by_purpose(item for item in wave if item.ahead is not None):
+                reached += self._walk_group(request, [(item, item.ahead) for item in ready])
             wave = await self._entitle_reached(request, reached)
         return data
 
@@ -592,6 +610,9 @@ class PolicyGateway:
                 item.type_name,
                 history,
             )
+            ahead = None
+            if item.guess is not None and self._fetched_as(request, item, view):
+                ahead = item.ahead
             wave.append(
                 _Checkpoint(
                     item.type_name,
@@ -604,9 +625,22 @@ class PolicyGateway:
                     purpose,
                     found,
                     owner,
+                    ahead,
                 )
             )
         return wave
+
+    def _fetched_as(self, request: _Request, item: Reached, view: View) -> bool:
+        """Whether `item` was fetched ahead as `view`, its decided view, fetches it."""
+        if not self.restrictor.ahead or item.ahead is None or item.guess is None:
+            return False
+        cache = self._compiled(request.operation).fetched_as
+        key = (item.type_name, id(item.selections), view, item.guess)
+        found = cache.get(key)
+        if found is None:
+            found = self.restrictor.fetches_as(item.type_name, item.selections, view, item.guess)
+            cache.put(key, found)
+        return found
 
     async def _fetch_wave(
         self, request: _Request, wave: list[_Checkpoint]
@@ -682,7 +716,9 @@ class PolicyGateway:
             for problem in problems.pop(root, []):
                 request.errors += _relocated(problem, keys[index], group)
             by_key = dict(zip(keys[index], execution.data.get(root) or [], strict=False))
-            reached += self._walk_group(request, group, by_key)
+            reached += self._walk_group(
+                request, [(member, by_key.get(member.key)) for member in group]
+            )
         # an error about none of the groups (the gateway's keys never reach the client)
         request.errors += [
             {key: value for key, value in problem.items() if key != "path"}
@@ -692,9 +728,10 @@ class PolicyGateway:
         return reached
 
     def _walk_group(
-        self, request: _Request, members: list[_Checkpoint], by_key: dict[str, Any]
+        self, request: _Request, members: list[tuple[_Checkpoint, Any]]
     ) -> list[tuple[Reached, str]]:
-        """Walk the fetched part of each record of one group; the records reached below."""
+        """Walk the fetched part of each record of one group (records of one purpose, each
+        with what was fetched of it); the records reached below."""
         walk = Walk(
             self.gateway.schema,
             self.policy,
@@ -704,8 +741,7 @@ class PolicyGateway:
             returned=request.returned,
             shapes=self._compiled(request.operation).shapes,
         )
-        for member in members:
-            fetched = by_key.get(member.key)
+        for member, fetched in members:
             request.subjects.update(dict.fromkeys(member.owners))
             opened = False
             if isinstance(fetched, dict):
@@ -719,7 +755,7 @@ class PolicyGateway:
             if member.entitlement is not None and member.owner is not None and (asked or opened):
                 request.looked.setdefault((member.owner, member.purpose), member.entitlement)
         request.errors += walk.errors
-        return [(item, members[0].purpose) for item in walk.reached]
+        return [(item, members[0][0].purpose) for item in walk.reached]
 
     def _compiled(self, operation: Operation) -> _Compiled:
         found = self.compiled.get(operation)
@@ -1105,6 +1141,14 @@ def _unrecorded() -> dict[str, Any]:
     return response(
         None, [error("the request could not be recorded, so nothing is returned", INTERNAL)]
     )
+
+
+def _by_purpose(checkpoints: Iterable[_Checkpoint]) -> list[list[_Checkpoint]]:
+    """`checkpoints` in groups of one purpose, each in the order met."""
+    groups: dict[str, list[_Checkpoint]] = {}
+    for checkpoint in checkpoints:
+        groups.setdefault(checkpoint.purpose, []).append(checkpoint)
+    return list(groups.values())
 
 
 def _tighter(first: int | None, second: int | None) -> int | None:

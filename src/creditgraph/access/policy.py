@@ -49,11 +49,16 @@ class RecordRule:
     `owners` maps each role (borrower, guarantor, subject) to the path from the record to
     an owner's identifier; a list along the path gives every owner in it. `fetch` is the
     internal root field that returns records of the type for a list of keys, in order.
+    `owned_through` names the edges (Type.field) along which every record reached is one
+    the reaching record's owner owns (a subject's own accounts): such a record is fetched
+    with its parent in the edition the requester holds for that owner, the view it gets,
+    instead of in a wave of its own (access/enforcement.py).
     """
 
     owners: Mapping[str, NeedPath]
     key: str
     fetch: str
+    owned_through: frozenset[str] = frozenset()
 
 
 class PolicyError(ConfigurationError):
@@ -198,6 +203,9 @@ class Policy:
                 problem = _path_problem(schema, type_name, path)
                 if problem is not None:
                     yield f"records.{type_name}: owner {role} ({'.'.join(path)}) {problem}"
+            for edge in sorted(record.owned_through):
+                if _edge_target(schema, edge) != type_name:
+                    yield f"records.{type_name}: owned_through {edge} is not an edge reaching it"
         edges: set[str] = set()
         for type_name in reachable:
             type_ = schema.type_map[type_name]
@@ -266,18 +274,24 @@ class Policy:
             "## Whose each record is",
             "",
             "A record's owners are the subjects it belongs to. Whatever edge reaches a",
-            "record, the gateway first fetches only its key and its owners, decides from",
-            "them what the requester may see, and only then fetches that. Every other",
-            "type is part of the record it is reached from.",
+            "record, the gateway decides from its owners what the requester may see of",
+            "it, and nothing else of it leaves. It is fetched with the record reaching it",
+            "in the view it most likely gets, which never shows more than the requester",
+            "may see: the edge's view below, or, through an edge where it is always the",
+            "reaching record's owner's own, the edition held for that owner. When the",
+            "view its owners decide would fetch anything else, it is fetched again, by",
+            "its key, in that view. Every other type is part of the record it is reached",
+            "from.",
             "",
-            "| record | owners (role: where the owner is read) | fetched by |",
-            "|---|---|---|",
+            "| record | owners (role: where the owner is read) | fetched by | owned through |",
+            "|---|---|---|---|",
         ]
         for type_name, record in self.records.items():
             owners = "; ".join(
                 f"{role}: `{'.'.join(path)}`" for role, path in record.owners.items()
             )
-            lines.append(f"| {type_name} | {owners} | `{record.key}` |")
+            through = ", ".join(f"`{edge}`" for edge in sorted(record.owned_through)) or "—"
+            lines.append(f"| {type_name} | {owners} | `{record.key}` | {through} |")
         lines += [
             "",
             "## Another's record on this subject's report",
@@ -385,7 +399,7 @@ def _named(
 
 def _record(entry: Any, where: str) -> RecordRule:
     table = _table(entry, where)
-    unknown = set(table) - {"owners", "key", "fetch"}
+    unknown = set(table) - {"owners", "key", "fetch", "owned_through"}
     if unknown:
         raise PolicyError(f"{where}: unknown keys {sorted(unknown)}")
     owners = _table(table.get("owners"), f"{where}.owners")
@@ -397,7 +411,8 @@ def _record(entry: Any, where: str) -> RecordRule:
         if not isinstance(path, str) or not path:
             raise PolicyError(f"{where}.owners.{role} must be a path such as parties.subject")
         paths[role] = tuple(path.split("."))
-    return RecordRule(paths, key, fetch)
+    owned_through = frozenset(_names(table.get("owned_through", []), f"{where}.owned_through"))
+    return RecordRule(paths, key, fetch, owned_through)
 
 
 def _path_problem(schema: GraphQLSchema, type_name: str, path: NeedPath) -> str | None:

@@ -5,10 +5,12 @@ guarantee). Its view is an edition, narrowed to the policy's view of the edge
 that reached it when the requester has no entitlement of its own to any of
 its owners. `Restrictor` turns the client's selection under a record into the
 selection the gateway sends: denied fields removed (so they are never
-requested from a subgraph), every record reached below cut down to its key
-and its owners (what the requester may see of it is decided before anything
-else of it is fetched), and the fields masks and filters read added under the
-gateway's own aliases.
+requested from a subgraph), the fields masks and filters read added under the
+gateway's own aliases, and every record reached below fetched with its key and
+its owners, in the view it is guessed to get (`guess`): one that never shows
+more than the requester may see of it. Its owners then decide its view; the
+part fetched ahead is used only when that view would fetch exactly the same
+(`Restrictor.fetches_as`), else the record is fetched again in it.
 """
 
 from __future__ import annotations
@@ -119,12 +121,37 @@ def checkpoint_selection(record: RecordRule) -> list[Selection]:
     return [Field(KEY_ALIAS, record.key, (), None), *map(need_field, record.owners.values())]
 
 
-class Restrictor:
-    """Builds the fetched selection for a view; pure, so its results can be cached."""
+def holder(view: View) -> str | None:
+    """The edition of the requester's own entitlement a record's `view` rests on: the
+    edition of a record asked for, the `own` one of a record reached (None: none)."""
+    return view.edition if view.linked is None else view.own
 
-    def __init__(self, schema: GraphQLSchema, policy: Policy) -> None:
+
+def guess(
+    policy: Policy, edge: str, child: str, edition: str, history: int | None, owner: str | None
+) -> View:
+    """The view a record of type `child` reached through `edge` is fetched ahead in: the
+    edge's view of it in `edition` (that of the field reaching it), the least any view
+    decided for it shows; through an edge along which it is always the reaching record's
+    owner's own, also the edition of the requester's entitlement to that owner (`owner`,
+    from `holder`), which its owners' decision then gives it (or one that shows more)."""
+    record = policy.record(child)
+    assert record is not None, "only records are guessed"
+    own = owner if edge in record.owned_through else None
+    return View(edition, policy.view(edge), own, child, history)
+
+
+class Restrictor:
+    """Builds the fetched selection for a view; pure, so its results can be cached.
+
+    `ahead`: each record reached below is fetched in its guessed view (`guess`) beside its
+    key and owners; without it, only its key and owners (each then fetched in a wave of its
+    own once its view is decided)."""
+
+    def __init__(self, schema: GraphQLSchema, policy: Policy, *, ahead: bool = True) -> None:
         self.schema = schema
         self.policy = policy
+        self.ahead = ahead
 
     def record(self, type_name: str, selections: list[Selection], view: View) -> list[Selection]:
         """The selection fetching a record's view; its key always, so it is never empty."""
@@ -132,10 +159,28 @@ class Restrictor:
         assert record is not None, "only records are fetched by view"
         return [
             Field(KEY_ALIAS, record.key, (), None),
-            *self._restrict(type_name, selections, view),
+            *self._restrict(type_name, selections, view, holder(view)),
         ]
 
-    def _restrict(self, type_name: str, selections: list[Selection], view: View) -> list[Selection]:
+    def fetches_as(
+        self, type_name: str, selections: list[Selection], decided: View, guessed: View
+    ) -> bool:
+        """Whether a record fetched in `guessed` was fetched as `decided` fetches it: the
+        same selection, records below guessed alike, under the same history limit. Only
+        then may its part fetched ahead be walked in `decided`; else it is fetched again."""
+        if decided == guessed:
+            return True
+        if decided.history != guessed.history:
+            return False
+        return _spelled(self.record(type_name, selections, decided)) == _spelled(
+            self.record(type_name, selections, guessed)
+        )
+
+    def _restrict(
+        self, type_name: str, selections: list[Selection], view: View, owner: str | None
+    ) -> list[Selection]:
+        """`selections` as `view` lets them be fetched; `owner`, the edition of the
+        entitlement the enclosing record's view rests on (`holder`), for the guesses."""
         type_ = self.schema.type_map[type_name]
         assert isinstance(type_, GraphQLObjectType)
         kept: list[Selection] = []
@@ -143,7 +188,9 @@ class Restrictor:
         for item in selections:
             if isinstance(item, Fragment):
                 condition = item.type_condition or type_name
-                kept.append(Fragment(condition, self._restrict(condition, item.selections, view)))
+                kept.append(
+                    Fragment(condition, self._restrict(condition, item.selections, view, owner))
+                )
                 continue
             if item.name == "__typename":
                 kept.append(item)
@@ -162,11 +209,37 @@ class Restrictor:
             record = self.policy.record(child)
             if record is not None:
                 inner = checkpoint_selection(record)
+                if self.ahead:
+                    edge = f"{type_name}.{item.name}"
+                    ahead = guess(self.policy, edge, child, edition, view.history, owner)
+                    inner += self._restrict(child, item.selections, ahead, holder(ahead))
             else:
-                inner = self._restrict(child, item.selections, view.part(edition))
+                inner = self._restrict(child, item.selections, view.part(edition), owner)
                 filter_ = rule.filters.get(edition)
                 if filter_ is not None:
                     inner += [need_field(path) for path in FILTERS[filter_].needs]
             kept.append(Field(item.response_key, item.name, item.arguments, inner))
         kept += [need_field(path) for path in needs]
         return kept
+
+
+Spelled = tuple[object, ...]
+
+
+def _spelled(selections: list[Selection]) -> Spelled:
+    """A selection as a value, comparable with another: what it fetches, field by field."""
+    return tuple(
+        (
+            "...",
+            item.type_condition,
+            _spelled(item.selections),
+        )
+        if isinstance(item, Fragment)
+        else (
+            item.response_key,
+            item.name,
+            item.arguments,
+            None if item.selections is None else _spelled(item.selections),
+        )
+        for item in selections
+    )

@@ -18,7 +18,7 @@ from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 
 from creditgraph.access.masks import FILTERS, MASKS, Filter, Mask, Viewer
 from creditgraph.access.policy import Policy, RecordRule
-from creditgraph.access.views import KEY_ALIAS, View, read_need, read_owners
+from creditgraph.access.views import KEY_ALIAS, View, guess, holder, read_need, read_owners
 from creditgraph.gateway.cache import LRUCache
 from creditgraph.gateway.errors import Path, error
 from creditgraph.gateway.operation import Operation, PossibleTypes, Selection
@@ -43,6 +43,10 @@ class Reached:
     parent: str
     # the history limit of the view it was reached in
     history: int | None
+    # the view it was fetched ahead in (views.guess), and what that fetch gave beside its key
+    # and owners: walked only if its decided view fetches as that one (Restrictor.fetches_as)
+    guess: View | None = None
+    ahead: dict[str, Any] | None = None
 
 
 def denial(type_name: str, name: str, view: View, policy: Policy, path: Path) -> dict[str, Any]:
@@ -81,6 +85,8 @@ class _Step:
     child: str
     record: RecordRule | None
     below: _Shape | None
+    # the view a record reached here is fetched ahead in
+    guess: View | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +124,16 @@ class Shapes:
         key = (type_name, id(selections), view)
         found = self._found.get(key)
         if found is None:
-            found = _compile(walk, type_name, selections, view)
+            found = _compile(walk, type_name, selections, view, holder(view))
             self._found.put(key, found)
         return found
 
 
-def _compile(walk: Walk, type_name: str, selections: list[Selection], view: View) -> _Shape:
-    """The shape of `selections` on an object of `type_name` seen in `view`."""
+def _compile(
+    walk: Walk, type_name: str, selections: list[Selection], view: View, owner: str | None
+) -> _Shape:
+    """The shape of `selections` on an object of `type_name` seen in `view`, in a record
+    whose view rests on an entitlement of the requester's in edition `owner` (None: none)."""
     policy = walk.policy
     type_ = walk.schema.type_map[type_name]
     assert isinstance(type_, GraphQLObjectType)
@@ -140,7 +149,7 @@ def _compile(walk: Walk, type_name: str, selections: list[Selection], view: View
         edition = view.edition_of(policy, type_name, name)
         if edition is None:
             steps.append(
-                _Step(key, name, coordinate, None, False, None, None, None, child, None, None)
+                _Step(key, name, coordinate, None, False, None, None, None, child, None, None, None)
             )
             quiet = False
             continue
@@ -150,8 +159,11 @@ def _compile(walk: Walk, type_name: str, selections: list[Selection], view: View
         opened = view.opened_by_own(policy, type_name, name)
         record = policy.record(child) if collected.selections is not None else None
         below = None
+        guessed = None
+        if record is not None:
+            guessed = guess(policy, coordinate, child, edition, view.history, owner)
         if collected.selections is not None and record is None:
-            below = _compile(walk, child, collected.selections, view.part(edition))
+            below = _compile(walk, child, collected.selections, view.part(edition), owner)
             coordinates |= below.coordinates
             quiet = quiet and below.quiet
         steps.append(
@@ -167,6 +179,7 @@ def _compile(walk: Walk, type_name: str, selections: list[Selection], view: View
                 child,
                 record,
                 below,
+                guessed,
             )
         )
         coordinates.add(coordinate)
@@ -254,7 +267,9 @@ class Walk:
                 assert record is not None
                 found = item.pop(KEY_ALIAS, None)
                 owners = read_owners(item, record)
-                item.clear()  # the key and owners were fetched for the gateway, not the client
+                # nothing fetched of it is the client's before its view is decided
+                ahead = dict(item)
+                item.clear()
                 if found is not None:
                     self.reached.append(
                         Reached(
@@ -267,5 +282,7 @@ class Walk:
                             f"{shape.type_name}.{step.name}",
                             step.edition,
                             shape.view.history,
+                            step.guess,
+                            ahead,
                         )
                     )
