@@ -26,6 +26,7 @@ apply them explicitly.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -342,8 +343,13 @@ def validate_uscc(value: str) -> UnifiedSocialCreditCode:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def validate_identifier(value: str) -> ResidentId | UnifiedSocialCreditCode:
     """The decoded identifier of either kind, or InvalidIdentifier saying what is wrong.
+
+    Kept for the identifiers last validated (an invalid one raises, and is not kept): the
+    gateway and every subgraph a report reaches validate the same identifiers again, and the
+    answer depends on the string alone (the bounds are fixed), decoded into frozen values.
 
     A string can, rarely, satisfy both standards (every resident identity number is spelled in the
     code alphabet, and about one in 31 also has a correct MOD 31 check character). Such a string
