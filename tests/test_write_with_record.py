@@ -275,3 +275,26 @@ async def test_a_mutation_of_several_writes_keeps_them_all_with_one_entry(
     assert after["pending"] == 0
     entry = await _newest_entry(db)
     assert entry["decision"] == "ALLOWED"
+
+
+async def test_a_mutation_writing_through_one_subgraph_around_another_is_refused_unwritten(
+    either: Stack, db: asyncpg.Connection
+) -> None:
+    """Statements either side of a grant: the bureau's second request would wait for the
+    lock on the subject's file its first keeps until the request is decided. Refused before
+    anything is written, in both deployments, naming the field to move."""
+    before = await _state(db)
+    answer = await either.ask(
+        SELF,
+        'mutation { first: addStatement(text: "Paid in full.") { id } '
+        f'grant: grantConsent(grantee: "{WESTLAKE_BANK.code}", purpose: LOAN_APPROVAL) {{ id }} '
+        'again: addStatement(text: "The bank agrees.") { id } }',
+    )
+    assert answer["data"] is None
+    [problem] = answer["errors"]
+    assert problem["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert problem["path"] == ["again"]
+    assert "first" in problem["message"]
+    assert await _state(db) == {**before, "audit": before["audit"] + 1}
+    entry = await _newest_entry(db)
+    assert entry["decision"] == "DENIED"

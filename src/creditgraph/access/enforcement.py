@@ -839,6 +839,15 @@ class PolicyGateway:
             ]
             request.denied = len(refused)
             return Ran(response(None, request.errors), _record(request, request_id))
+        apart = _apart(self._planned(operation))
+        if apart is not None:
+            first, again = apart
+            message = (
+                f"{first} and {again} write through one service, in one transaction there: "
+                "put them next to each other in the mutation"
+            )
+            request.errors = [error(message, BAD_USER_INPUT, [again])]
+            return Ran(response(None, request.errors), _record(request, request_id))
         return await self._write(request, called, request_id)
 
     async def _write(
@@ -995,6 +1004,26 @@ class PolicyGateway:
         )
         unrecorded = await self._durably(record)
         return None if unrecorded is None else list(unrecorded["errors"])
+
+
+def _apart(plan: Plan) -> tuple[str, str] | None:
+    """Two response keys of a mutation written through one subgraph with another's write
+    between them, else None.
+
+    A subgraph takes a mutation's writes in one transaction a request, pending until the
+    audit entry is written (subgraphs/writing.py); a second request to it under the same
+    hold would wait for the locks the first keeps (a subject's file) until its own lock
+    wait gives up. So each subgraph is reached once a mutation, in every deployment."""
+    reached: dict[str, str] = {}
+    last: str | None = None
+    for fetch in plan.fetches():
+        if fetch.entity or not fetch.visible_keys:
+            continue
+        if fetch.graph in reached and fetch.graph != last:
+            return reached[fetch.graph], fetch.visible_keys[0]
+        reached.setdefault(fetch.graph, fetch.visible_keys[-1])
+        last = fetch.graph
+    return None
 
 
 class _Undone(Exception):
