@@ -36,7 +36,7 @@ from creditgraph.errors import ConfigurationError
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.api_schema import api_schema
 from creditgraph.gateway.documents import DocumentCache
-from creditgraph.gateway.limits import TooComplex, check, over_text_limits
+from creditgraph.gateway.limits import MOST_REPORTED, TooComplex, check, over_text_limits
 from creditgraph.gateway.operation import Field, Fragment, Selection, collect, normalize
 from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.requester import Requester
@@ -150,6 +150,40 @@ async def test_a_long_document_is_refused_before_any_work_and_never_kept(
             assert (found["limit"], found["maximum"]) == ("maxLength", longest)
             assert found["measured"] == len(query + padding)
         assert len(gateway.documents.cache) == 1
+
+
+def _doubling_spreads(levels: int) -> str:
+    fragments = [f"fragment F{i} on Subject {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
+    return "{ me { ...F0 } } " + " ".join(fragments) + f" fragment F{levels} on Subject {{ name }}"
+
+
+@pytest.mark.parametrize(
+    ("document", "limit", "measured"),
+    [
+        ("{ me { phones(limit: 99999999999999999999999) { number } } }", "maxCost", 2**31 + 2),
+        ("{ me { phones(limit: " + "9" * 5000 + ") { number } } }", "maxCost", 2**31 + 2),
+        (
+            "query($n: Int = " + "9" * 5000 + ") { me { phones(limit: $n) { number } } }",
+            "maxCost",
+            2**31 + 2,
+        ),
+        (_doubling_spreads(70), "maxFragmentSpreads", MOST_REPORTED),
+    ],
+    ids=["past-64-bits", "past-4300-digits", "a-default-past-4300-digits", "2^71-spreads"],
+)
+async def test_a_measure_past_any_number_a_client_reads_is_refused_with_its_code(
+    writable_pool: asyncpg.Pool, tmp_path: Path, document: str, limit: str, measured: int
+) -> None:
+    """A literal too long to convert, or a measure past what JSON carries, is still refused
+    with QUERY_TOO_COMPLEX, anonymously, never an internal error."""
+    async with (
+        policy_app(writable_pool, tmp_path) as (url, _),
+        httpx.AsyncClient() as client,
+    ):
+        response = await client.post(f"{url}/graphql", json={"query": document})
+    assert response.status_code == 200
+    found = refusal(response.json())
+    assert (found["limit"], found["measured"]) == (limit, measured)
 
 
 @pytest.mark.parametrize(

@@ -66,11 +66,28 @@ SIZE_ARGUMENTS: Final = frozenset({"first", "last", "months", "limit"})
 SUBJECT_ROOTS: Final = frozenset({"me", "subject", "eligibility"})
 
 
+# the largest measure a refusal reports as it is: past it a JSON number loses precision in
+# most clients, and orjson serialises no integer past 64 bits (a fragment doubling 70 times
+# measures 2^71 spreads); a measure beyond it is reported as this
+MOST_REPORTED: Final = 2**53 - 1
+# an integer literal longer than this is past any Int (32 bits), which validation refuses;
+# measured as INT_BEYOND instead of converted (Python converts no more than 4300 digits)
+_INT_DIGITS: Final = 10
+INT_BEYOND: Final = 2**31
+
+
 class TooComplex(RequestError):
-    """An operation over one of the limits: which limit, its value and what was measured."""
+    """An operation over one of the limits: which limit, its value and what was measured
+    (at most `MOST_REPORTED`)."""
 
     def __init__(self, limit: str, maximum: int, measured: int) -> None:
-        shown = f"more than {maximum}" if measured <= maximum else str(measured)
+        measured = min(measured, MOST_REPORTED)
+        if measured <= maximum:
+            shown = f"more than {maximum}"
+        elif measured == MOST_REPORTED:
+            shown = f"at least {measured}"
+        else:
+            shown = str(measured)
         super().__init__(
             f"the operation is too complex: {limit} is {maximum}, this one has {shown}",
             QUERY_TOO_COMPLEX,
@@ -300,7 +317,7 @@ class _Measurer:
             value = given.get(name)
             size: object = argument.default_value
             if isinstance(value, IntValueNode):
-                size = int(value.value)
+                size = _int_literal(value)
             elif isinstance(value, VariableNode):
                 size = self.sizes.get(value.name.value)
             if isinstance(size, int) and not isinstance(size, bool):
@@ -339,8 +356,16 @@ def _variable_sizes(document: DocumentNode) -> dict[str, int]:
                 default = variable.default_value
                 if isinstance(default, IntValueNode):
                     name = variable.variable.name.value
-                    sizes[name] = max(sizes.get(name, 0), int(default.value))
+                    sizes[name] = max(sizes.get(name, 0), _int_literal(default))
     return sizes
+
+
+def _int_literal(node: IntValueNode) -> int:
+    """An integer literal's value, or `INT_BEYOND` for one too long to be an Int at all."""
+    digits = node.value.lstrip("-")
+    if len(digits) > _INT_DIGITS:
+        return INT_BEYOND if not node.value.startswith("-") else -INT_BEYOND
+    return int(node.value)
 
 
 def _dependency_order(fragments: dict[str, FragmentDefinitionNode]) -> list[str]:
