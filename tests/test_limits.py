@@ -267,6 +267,48 @@ async def test_a_client_that_disconnects_cancels_its_work() -> None:
         await asyncio.wait_for(transport.cancelled.wait(), 30)
 
 
+async def test_a_request_whose_client_disconnects_is_recorded(
+    writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """Under the policy, the request cancelled with its client still has its audit entry:
+    who asked, and that nothing was returned."""
+    transport = StallingTransport()
+    gateway = Gateway(
+        Supergraph(supergraph_path().read_text(encoding="utf-8")),
+        transport,
+        resilience=Resilience(FetchPolicy(timeout=3600)),
+    )
+    verifier = TokenVerifier.from_settings(tmp_path, NO_ENV)
+    access = Access(verifier, PolicyGateway(gateway, Policy.load(policy_path()), writable_pool))
+    subject = bearer(tmp_path, "SUBJECT", HUSBAND)
+    async with uvicorn_serving(build_app(gateway, pool=writable_pool, access=access)) as url:
+        port = int(url.rsplit(":", 1)[1])
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        body = orjson.dumps({"query": "query Mine { me { name } }"})
+        writer.write(
+            b"POST /graphql HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n"
+            + f"authorization: {subject['authorization']}\r\n".encode()
+            + f"content-length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+        await asyncio.wait_for(transport.started.wait(), 30)
+        writer.close()
+        await writer.wait_closed()
+        await asyncio.wait_for(transport.cancelled.wait(), 30)
+        # the entry is written after the cancellation, before the server could stop
+        for _ in range(300):
+            entries = await writable_pool.fetch(
+                "select role, requester, operation, decision, detail from gateway.audit_log"
+            )
+            if entries:
+                break
+            await asyncio.sleep(0.1)
+    assert [tuple(row) for row in entries] == [
+        ("SUBJECT", HUSBAND, "Mine", "DENIED", '{"errors": ["CLIENT_CLOSED_REQUEST"]}')
+    ]
+
+
 # -- each limit, at its value and one over ----------------------------------------------
 
 TIGHT = OperationLimits(

@@ -23,6 +23,8 @@ QUERY_PLANNING_FAILED: Final = "QUERY_PLANNING_FAILED"
 OPERATION_NOT_FOUND: Final = "OPERATION_RESOLUTION_FAILURE"
 # the operation is over one of the limits of gateway/limits.py
 QUERY_TOO_COMPLEX: Final = "QUERY_TOO_COMPLEX"
+# the client went away before its answer was ready: in the audit log only, no one reads it
+CLIENT_CLOSED: Final = "CLIENT_CLOSED_REQUEST"
 
 Path = list[str | int]
 

@@ -12,7 +12,8 @@ serialised with orjson.
 gateway/persisted_queries.py) or `documentId` (a client manifest's document)
 may stand in for the query text, on `GET` as on `POST`; a gateway in
 trusted-only mode runs nothing but the trusted operations and the manifests'
-documents. A client that disconnects while its operation runs cancels it.
+documents. A client that disconnects while its operation runs cancels it, and the
+request is recorded as a refused one is, with the code `CLIENT_CLOSED_REQUEST`.
 
 Every request passes the same stages in order, whatever the configuration
 (gateway/stages/): authenticate (the bearer token, proven before the handler by
@@ -50,6 +51,7 @@ from creditgraph.gateway import defer
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.errors import (
     BAD_USER_INPUT,
+    CLIENT_CLOSED,
     INTERNAL_SERVER_ERROR,
     SERVICE_UNAVAILABLE,
     RequestError,
@@ -316,6 +318,9 @@ async def _answer(
             request, authorise.run(prepared, variables, requester, request_id)
         )
     except ClientGone:
+        # recorded like any request, its work cancelled before anything was returned
+        gone = error("the client closed the request before its answer was ready", CLIENT_CLOSED)
+        await pipeline.record.refuse(request_id, requester, operation.name, [gone])
         return Response(status_code=CLIENT_CLOSED_REQUEST)
     except Unauthenticated as exc:  # a claim only the database can check (a representative)
         refusals.operation = operation.name
