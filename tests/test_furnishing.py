@@ -6,7 +6,10 @@ is built from, so what is checked is what a requester would see next.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +18,10 @@ import pytest
 
 from creditgraph.access.tokens import TokenVerifier
 from creditgraph.furnishing.kinds import record_kinds
+from creditgraph.furnishing.pipeline import PART_LINES, PART_SECONDS
 from creditgraph.requester import Unauthenticated
 from creditgraph.seed.personas import EASTBRIDGE_BANK, TAX_BUREAU, WESTLAKE_BANK, XIHU_COURT
-from tests.cli_helpers import cli_env, run_cli
+from tests.cli_helpers import cli_env, run_cli, start_cli
 
 NEW_PERSON = "110101199003070011"
 CARD = "CC-2026-000917"
@@ -375,3 +379,87 @@ async def test_the_published_examples_are_accepted(
         tmp_path, writable_seeded_database_url, EASTBRIDGE_BANK.code, examples
     )
     assert (status, rejected, summary["accepted"]) == (0, [], len(examples))
+
+
+# accounts of Eastbridge's, loaded straight with SQL (the setup, not what is tested): $2 of
+# them, numbered from 1, Mingde Textiles' business loans opened in September
+OPEN_ACCOUNTS = """
+with accounts as (
+    insert into bureau.credit_accounts
+        (lender_id, account_number, kind, principal, balance, term_months, opened_on, status,
+         reported_on)
+    select i.id, 'KILL-' || lpad(n::text, 7, '0'), 'BUSINESS_LOAN', 100000, 90000, 36,
+           date '2026-09-05', 'NORMAL', date '2026-09-05'
+    from generate_series(1, $2) n, bureau.institutions i
+    where i.code = $1
+    returning id
+)
+insert into bureau.account_parties (account_id, subject_id, role)
+select a.id, s.id, 'PRIMARY_BORROWER'
+from accounts a, bureau.subjects s
+where s.identifier = '91330100MA1CHRC0AW'
+"""
+KILLED_MONTHS = """
+select count(*), count(distinct r.account_id)
+from bureau.repayments r join bureau.credit_accounts a on a.id = r.account_id
+where a.account_number like 'KILL-%'
+"""
+LAST_FILE_SUBMISSION = (
+    "select lines from furnishing.submissions where channel = 'FILE' order by id desc limit 1"
+)
+
+
+@pytest.mark.slow
+def test_a_batch_killed_part_way_keeps_what_it_took_and_is_sent_again(
+    tmp_path: Path, writable_seeded_database_url: str
+) -> None:
+    """A bank's batch job pipes its monthly batch into the command, which is killed (SIGKILL)
+    once it has taken the first part, the rest of the batch still to come. What it took stays
+    and nothing else is written; sent again whole, the part already in is UNCHANGED, the rest
+    is taken, and every month is on file once."""
+    dsn = writable_seeded_database_url
+    lines = PART_LINES + 5
+    asyncio.run(rows(dsn, OPEN_ACCOUNTS, EASTBRIDGE_BANK.code, lines))
+    batch = [
+        json.dumps(
+            {
+                "kind": "STATEMENT",
+                "accountNumber": f"KILL-{n:07d}",
+                "period": "2026-10",
+                "status": "N",
+                "amountDue": "3000.00",
+                "amountPaid": "3000.00",
+                "overdueAmount": "0",
+                "balance": "87000.00",
+            }
+        )
+        for n in range(1, lines + 1)
+    ]
+    pipe = tmp_path / "monthly.jsonl"
+    os.mkfifo(pipe)
+    env = cli_env(home=tmp_path, database_url=dsn)
+    env["CREDITGRAPH_FURNISHER_TOKEN"] = token(tmp_path, EASTBRIDGE_BANK.code)
+    command = start_cli("furnish", str(pipe), env=env)
+    try:
+        with pipe.open("w", encoding="utf-8") as writer:
+            writer.writelines(line + "\n" for line in batch[:PART_LINES])
+            writer.flush()
+            # the first part is taken while the batch job has yet to write the rest
+            deadline = time.monotonic() + PART_SECONDS
+            while asyncio.run(rows(dsn, LAST_FILE_SUBMISSION))[0]["lines"] < PART_LINES:
+                if time.monotonic() > deadline or command.poll() is not None:
+                    pytest.fail("the first part was not taken while the batch was still coming")
+                time.sleep(0.5)
+            command.kill()
+            said, _ = command.communicate()
+    finally:
+        if command.poll() is None:
+            command.kill()
+            command.wait()
+    assert "summary" not in said, said  # killed mid-batch, before it could answer
+    assert tuple(asyncio.run(rows(dsn, KILLED_MONTHS))[0]) == (PART_LINES, PART_LINES)
+
+    status, rejected, summary = furnish(tmp_path, dsn, EASTBRIDGE_BANK.code, batch)
+    assert (status, rejected) == (0, [])
+    assert (summary["lines"], summary["unchanged"], summary["accepted"]) == (lines, PART_LINES, 5)
+    assert tuple(asyncio.run(rows(dsn, KILLED_MONTHS))[0]) == (lines, lines)

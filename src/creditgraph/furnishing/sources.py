@@ -14,6 +14,7 @@ for that line alone.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from pathlib import Path
@@ -65,10 +66,17 @@ def format_of_media_type(content_type: str | None) -> Format:
 
 
 async def file_chunks(path: Path) -> AsyncIterator[bytes]:
-    """The file's bytes in pieces (the file is read as it is sent, never whole)."""
+    """The file's bytes in pieces (the file is read as it is sent, never whole).
+
+    Opened and read on a worker thread, each piece what one read gives (`read1`, never
+    waiting to fill a piece): a file that gives its bytes slowly (a pipe from the job that
+    writes the batch, a network disk) must not stop the event loop, or the database's check
+    of one part would wait for the next part to be read instead of overlapping it, and a part
+    read whole would not commit until more of the file came."""
     try:
-        with path.open("rb") as stream:
-            while piece := stream.read(_READ_BYTES):
+        stream = await asyncio.to_thread(path.open, "rb")
+        with stream:
+            while piece := await asyncio.to_thread(stream.read1, _READ_BYTES):
                 yield piece
     except OSError as exc:
         raise UnreadableBatch(f"{path}: {exc.strerror or type(exc).__name__}") from None
