@@ -502,10 +502,12 @@ async def test_one_record_read_the_day_before_and_the_day_it_ages_out_by_the_one
                 await conn.execute(OTHER_SCORE, LEAVES_TODAY, made, scale, 0)
             # a city score made before any of the records began: it counted none of them
             await conn.execute(OTHER_SCORE, LEAVES_TODAY, date(2018, 1, 10), "CITY", 1)
-            # another subject, with no record, is not taken to have counted this one's
-            counted = "select scores.counted_until($1, $2)"
-            assert await conn.fetchval(counted, LEAVES_TODAY, made) == leaves
-            assert await conn.fetchval(counted, LEAVES_TOMORROW, made) is None
+            # on the day, the records that have left are this subject's own: another subject,
+            # with no record, is not taken to have had them
+            left = "select min(leaves) from scores.negative_records_left($1, $2)"
+            assert await conn.fetchval(left, [LEAVES_TODAY], leaves) == leaves
+            assert await conn.fetchval(left, [LEAVES_TODAY], leaves - timedelta(days=1)) is None
+            assert await conn.fetchval(left, [LEAVES_TOMORROW], leaves) is None
         before = await desk.reports(LEAVES_TODAY, OTHER_SCORES)
         await set_bureau_day(bureau, leaves)
         on_the_day = await desk.reports(LEAVES_TODAY, OTHER_SCORES)

@@ -19,19 +19,27 @@ where model_id = any($1::bigint[])
 order by model_id, ordinal;
 
 -- name: observations_by_subject
--- (An observation that counted negative information stops being shown the day that
--- information ages out, by the one clock: a bureau observation on its shown_until, any other
--- when the first negative record on its subject's file when it was made ages out; migrations
--- 0003 and 0004.)
 -- Every observation of each subject, newest first: a subject's latest scores
 -- are read from the same rows as its history, so that a query asking for
 -- both loads their reasons and models in one wave, not one per list.
+-- An observation that counted negative information stops being shown the day that
+-- information ages out, by the one clock: a bureau observation on its shown_until (migration
+-- 0003), any other when a negative record on its subject's file when it was made has left
+-- (migration 0006: the records that have left are found once for all the subjects asked).
+with left_reports as materialized (
+    select subject_identifier, began, leaves
+    from scores.negative_records_left($1::text[], common.today())
+)
 select o.subject_identifier, o.id, o.model_id, m.scale, o.value, o.band, o.observed_at
 from scores.observations o
 join scores.models m on m.id = o.model_id
 where o.subject_identifier = any($1::text[])
-  and scores.shown_on(m.scale, o.subject_identifier, o.observed_at, o.shown_until,
-                      common.today())
+  and (o.shown_until is null or o.shown_until > common.today())
+  and (m.scale = 'BUREAU' or not exists (
+      select from left_reports n
+      where n.subject_identifier = o.subject_identifier
+        and n.began <= o.observed_at::date
+        and n.leaves > o.observed_at::date))
 order by o.subject_identifier, o.observed_at desc, o.id desc;
 
 -- name: reasons_by_observation
