@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -463,3 +464,77 @@ def test_a_batch_killed_part_way_keeps_what_it_took_and_is_sent_again(
     assert (status, rejected) == (0, [])
     assert (summary["lines"], summary["unchanged"], summary["accepted"]) == (lines, PART_LINES, 5)
     assert tuple(asyncio.run(rows(dsn, KILLED_MONTHS))[0]) == (lines, lines)
+
+
+async def _furnished_while_another_adds_the_borrower(
+    home: Path, dsn: str, batch: Path
+) -> tuple[int, str, str]:
+    """Run the command on `batch` while another transaction has added the new person its
+    account names and not yet committed; commit that once the command waits on it."""
+    env = cli_env(home=home, database_url=dsn)
+    env["CREDITGRAPH_FURNISHER_TOKEN"] = token(home, EASTBRIDGE_BANK.code)
+    other, watcher = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        async with other.transaction():
+            await other.execute(
+                "insert into bureau.subjects (kind, identifier, name) values ('PERSON', $1, $2)",
+                NEW_PERSON,
+                "Zhao Lei",
+            )
+            command = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "creditgraph",
+                "furnish",
+                str(batch),
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            waiting = (
+                "select exists (select from pg_stat_activity where wait_event_type = 'Lock' "
+                "and datname = current_database())"
+            )
+            while not await watcher.fetchval(waiting):
+                if command.returncode is not None:
+                    pytest.fail("the command ended without waiting for the other batch")
+                await asyncio.sleep(0.1)
+        # the other batch committed: the command's insert of the same person fails on its key
+        out, err = await command.communicate()
+    finally:
+        await other.close()
+        await watcher.close()
+    assert command.returncode is not None
+    return command.returncode, out.decode(), err.decode()
+
+
+def test_a_new_borrower_another_batch_adds_meanwhile_is_taken_as_known(
+    tmp_path: Path, writable_seeded_database_url: str
+) -> None:
+    """Two batches at once name the same new person (two banks' cards the same night): the one
+    that adds the person second finds the first has, and takes its line with that person,
+    rather than losing its part to a stack trace."""
+    dsn = writable_seeded_database_url
+    batch = tmp_path / "cards.jsonl"
+    batch.write_text(json.dumps(account()) + "\n", encoding="utf-8")
+    status, out, err = asyncio.run(_furnished_while_another_adds_the_borrower(tmp_path, dsn, batch))
+    assert "Traceback" not in err, err
+    assert status == 0, out + err
+    summary = json.loads(out.splitlines()[-1])["summary"]
+    assert (summary["accepted"], summary["rejected"]) == (1, 0)
+    parties = asyncio.run(
+        rows(
+            dsn,
+            "select s.identifier, count(*) over () from bureau.account_parties p "
+            "join bureau.credit_accounts a on a.id = p.account_id "
+            "join bureau.subjects s on s.id = p.subject_id where a.account_number = $1",
+            CARD,
+        )
+    )
+    assert [tuple(p) for p in parties] == [(NEW_PERSON, 1)]
+    assert (
+        asyncio.run(
+            rows(dsn, "select count(*) from bureau.subjects where identifier = $1", NEW_PERSON)
+        )[0][0]
+        == 1
+    )

@@ -62,6 +62,8 @@ PART_LINES: Final = 200_000
 PART_SECONDS: Final = 300.0
 #: A month the scorecard counts as overdue (signals.py), as a pattern for SQL.
 _OVERDUE_MONTH: Final = f"^[{''.join(sorted(OVERDUE_SYMBOLS))}]$"
+#: How many times a part is run when other batches keep writing its new records first.
+_RACES: Final = 3
 #: The audit entry names the subjects a part touched, up to this many (a monthly batch touches
 #: hundreds of thousands: the entry then gives their number).
 _AUDIT_SUBJECTS: Final = 1000
@@ -173,12 +175,35 @@ async def furnish(
     else:
         async with aclosing(_parts(records, part_lines)) as parts:
             async for part in parts:
-                async with _atomic(conn), _staging(conn) as staging:
-                    done = await _part(conn, who, submission, part, staging)
-                    await rescore_subjects(conn, done.rescore)
-                    await _record(conn, who, submission, done, "ALLOWED")
-                await _tell(done, summary, on_rejection)
+
+                async def take(part: list[tuple[int, str]] = part) -> _Part:
+                    async with _atomic(conn), _staging(conn) as staging:
+                        done = await _part(conn, who, submission, part, staging)
+                        await rescore_subjects(conn, done.rescore)
+                        await _record(conn, who, submission, done, "ALLOWED")
+                    return done
+
+                await _tell(await _again_if_raced(take), summary, on_rejection)
     return summary
+
+
+async def _again_if_raced(attempt: Callable[[], Awaitable[_Part]]) -> _Part:
+    """The part, taken in `attempt`'s transaction or savepoint, once more when another
+    batch wrote one of its new records first.
+
+    A part adds what the bureau does not hold yet (a party, an account, a record's key) under
+    the tables' unique keys, and other batches run at once: two banks reporting the same new
+    borrower the same night, a batch sent again while the first send still runs. The second
+    insert waits for the first transaction, and once that commits fails on the key, which undoes
+    the part whole. Run again, the part finds the record on file and merges with it (a party
+    known, a record UNCHANGED or corrected), as if it had come second; only a part that keeps
+    losing such races raises."""
+    for _ in range(_RACES - 1):
+        try:
+            return await attempt()
+        except asyncpg.UniqueViolationError:
+            continue
+    return await attempt()
 
 
 async def _all_or_nothing(
@@ -196,7 +221,12 @@ async def _all_or_nothing(
     try:
         async with _staging(conn) as staging, aclosing(_parts(records, part_lines)) as chunks:
             async for lines in chunks:
-                done = await _part(conn, who, summary.submission, lines, staging)
+
+                async def take(lines: list[tuple[int, str]] = lines) -> _Part:
+                    async with _atomic(conn):  # a savepoint, undone alone if raced
+                        return await _part(conn, who, summary.submission, lines, staging)
+
+                done = await _again_if_raced(take)
                 parts.append(done)
                 await _tell(done, summary, on_rejection)
         if not summary.rejected:
