@@ -8,159 +8,156 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import asyncpg
-
 from creditgraph.db.queries import load_queries
 from creditgraph.subgraphs.batching import row_per_key, rows_per_key
+from creditgraph.subgraphs.context import Statements
 from creditgraph.subgraphs.records import Row
 
 SQL = load_queries(Path(__file__).with_name("queries.sql"))
 
 
-async def subject_by_id(pool: asyncpg.Pool, ids: list[int]) -> list[Row | None]:
-    return await row_per_key(pool, SQL["subjects_by_id"], ids, "id")
+async def subject_by_id(db: Statements, ids: list[int]) -> list[Row | None]:
+    return await row_per_key(db, SQL["subjects_by_id"], ids, "id")
 
 
-async def subject_by_identifier(pool: asyncpg.Pool, identifiers: list[str]) -> list[Row | None]:
-    return await row_per_key(pool, SQL["subjects_by_identifier"], identifiers, "identifier")
+async def subject_by_identifier(db: Statements, identifiers: list[str]) -> list[Row | None]:
+    return await row_per_key(db, SQL["subjects_by_identifier"], identifiers, "identifier")
 
 
-async def institution_by_id(pool: asyncpg.Pool, ids: list[int]) -> list[Row | None]:
-    return await row_per_key(pool, SQL["institutions_by_id"], ids, "id")
+async def institution_by_id(db: Statements, ids: list[int]) -> list[Row | None]:
+    return await row_per_key(db, SQL["institutions_by_id"], ids, "id")
 
 
-async def institution_by_code(pool: asyncpg.Pool, codes: list[str]) -> list[Row | None]:
-    return await row_per_key(pool, SQL["institutions_by_code"], codes, "code")
+async def institution_by_code(db: Statements, codes: list[str]) -> list[Row | None]:
+    return await row_per_key(db, SQL["institutions_by_code"], codes, "code")
 
 
-async def phones(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["phones_by_subject"], subject_ids, "subject_id")
+async def phones(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["phones_by_subject"], subject_ids, "subject_id")
 
 
-async def addresses(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["addresses_by_subject"], subject_ids, "subject_id")
+async def addresses(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["addresses_by_subject"], subject_ids, "subject_id")
 
 
-async def employments(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["employments_by_subject"], subject_ids, "subject_id")
+async def employments(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["employments_by_subject"], subject_ids, "subject_id")
 
 
-async def educations(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["educations_by_subject"], subject_ids, "subject_id")
+async def educations(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["educations_by_subject"], subject_ids, "subject_id")
 
 
-async def marriages(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["marriages_by_subject"], subject_ids, "subject_id")
+async def marriages(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["marriages_by_subject"], subject_ids, "subject_id")
 
 
-async def principals(pool: asyncpg.Pool, organisation_ids: list[int]) -> list[list[Row]]:
+async def principals(db: Statements, organisation_ids: list[int]) -> list[list[Row]]:
     return await rows_per_key(
-        pool, SQL["principals_by_organisation"], organisation_ids, "organisation_id"
+        db, SQL["principals_by_organisation"], organisation_ids, "organisation_id"
     )
 
 
-async def principal_roles(pool: asyncpg.Pool, person_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["principal_roles_by_person"], person_ids, "person_id")
+async def principal_roles(db: Statements, person_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["principal_roles_by_person"], person_ids, "person_id")
 
 
-async def account_by_id(pool: asyncpg.Pool, ids: list[int]) -> list[Row | None]:
-    return await row_per_key(pool, SQL["accounts_by_id"], ids, "id")
+async def account_by_id(db: Statements, ids: list[int]) -> list[Row | None]:
+    return await row_per_key(db, SQL["accounts_by_id"], ids, "id")
 
 
-async def account_links(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["account_ids_by_subject"], subject_ids, "subject_id")
+async def account_links(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["account_ids_by_subject"], subject_ids, "subject_id")
 
 
-async def parties(pool: asyncpg.Pool, account_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["parties_by_account"], account_ids, "account_id")
+async def parties(db: Statements, account_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["parties_by_account"], account_ids, "account_id")
 
 
-async def repayments(pool: asyncpg.Pool, account_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["repayments_by_account"], account_ids, "account_id")
+async def repayments(db: Statements, account_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["repayments_by_account"], account_ids, "account_id")
 
 
-async def guarantee_by_id(pool: asyncpg.Pool, ids: list[int]) -> list[Row | None]:
-    return await row_per_key(pool, SQL["guarantees_by_id"], ids, "id")
+async def guarantee_by_id(db: Statements, ids: list[int]) -> list[Row | None]:
+    return await row_per_key(db, SQL["guarantees_by_id"], ids, "id")
 
 
-async def guarantees_given(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["guarantee_ids_by_guarantor"], subject_ids, "guarantor_id")
+async def guarantees_given(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["guarantee_ids_by_guarantor"], subject_ids, "guarantor_id")
 
 
-async def guarantees_of_account(pool: asyncpg.Pool, account_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["guarantee_ids_by_account"], account_ids, "account_id")
+async def guarantees_of_account(db: Statements, account_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["guarantee_ids_by_account"], account_ids, "account_id")
 
 
-async def summary_facts(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["summary_facts"], subject_ids, "subject_id")
+async def summary_facts(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["summary_facts"], subject_ids, "subject_id")
 
 
-async def hard_inquiries(pool: asyncpg.Pool, identifiers: list[str]) -> list[int]:
-    rows = await row_per_key(pool, SQL["hard_inquiry_counts"], identifiers, "identifier")
+async def hard_inquiries(db: Statements, identifiers: list[str]) -> list[int]:
+    rows = await row_per_key(db, SQL["hard_inquiry_counts"], identifiers, "identifier")
     return [0 if row is None else int(row["hard_inquiries"]) for row in rows]
 
 
-async def guarantee_totals(pool: asyncpg.Pool, subject_ids: list[int]) -> list[Row | None]:
-    return await row_per_key(
-        pool, SQL["guarantee_totals_by_guarantor"], subject_ids, "guarantor_id"
-    )
+async def guarantee_totals(db: Statements, subject_ids: list[int]) -> list[Row | None]:
+    return await row_per_key(db, SQL["guarantee_totals_by_guarantor"], subject_ids, "guarantor_id")
 
 
 InquiryPageKey = tuple[str, int, int | None]
 """(subject identifier, page size, the id of the look the page starts after, or None)."""
 
 
-async def inquiry_pages(pool: asyncpg.Pool, keys: list[InquiryPageKey]) -> list[list[Row]]:
+async def inquiry_pages(db: Statements, keys: list[InquiryPageKey]) -> list[list[Row]]:
     """Each key's page rows (see `inquiry_pages` in queries.sql), at least one per key."""
     identifiers, sizes, afters = zip(*keys, strict=True)
     found: list[list[Row]] = [[] for _ in keys]
-    for row in await pool.fetch(SQL["inquiry_pages"], identifiers, sizes, afters):
+    for row in await db.fetch(SQL["inquiry_pages"], identifiers, sizes, afters):
         found[row["ord"] - 1].append(row)
     return found
 
 
-async def disputes(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["disputes_by_subject"], subject_ids, "subject_id")
+async def disputes(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["disputes_by_subject"], subject_ids, "subject_id")
 
 
-async def statements(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["statements_by_subject"], subject_ids, "subject_id")
+async def statements(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["statements_by_subject"], subject_ids, "subject_id")
 
 
-async def corrections(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[Row]]:
+async def corrections(db: Statements, identifiers: list[str]) -> list[list[Row]]:
     """Furnishers' corrections of each subject's records (by identifier, as they keep them)."""
-    return await rows_per_key(pool, SQL["corrections_by_subject"], identifiers, "subject")
+    return await rows_per_key(db, SQL["corrections_by_subject"], identifiers, "subject")
 
 
-async def correction_by_id(pool: asyncpg.Pool, ids: list[int]) -> list[Row | None]:
+async def correction_by_id(db: Statements, ids: list[int]) -> list[Row | None]:
     """The corrections that answered disputes (a dispute names its answer's by id)."""
-    return await row_per_key(pool, SQL["corrections_by_id"], ids, "id")
+    return await row_per_key(db, SQL["corrections_by_id"], ids, "id")
 
 
-async def negative_notices(pool: asyncpg.Pool, identifiers: list[str]) -> list[list[Row]]:
+async def negative_notices(db: Statements, identifiers: list[str]) -> list[list[Row]]:
     """When furnishers told each subject of negative information (by identifier, as kept)."""
-    return await rows_per_key(pool, SQL["negative_notices_by_subject"], identifiers, "subject")
+    return await rows_per_key(db, SQL["negative_notices_by_subject"], identifiers, "subject")
 
 
-async def fraud_alerts(pool: asyncpg.Pool, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(pool, SQL["fraud_alerts_by_subject"], subject_ids, "subject_id")
+async def fraud_alerts(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["fraud_alerts_by_subject"], subject_ids, "subject_id")
 
 
-async def dispute_marks(pool: asyncpg.Pool, records: list[tuple[str, str]]) -> list[Row | None]:
+async def dispute_marks(db: Statements, records: list[tuple[str, str]]) -> list[Row | None]:
     """The open dispute's mark per (record kind, record id), None for an undisputed record."""
     kinds, ids = zip(*records, strict=True)
     found = {
         (row["record_type"], row["record_id"]): row
-        for row in await pool.fetch(SQL["dispute_marks"], list(kinds), list(ids))
+        for row in await db.fetch(SQL["dispute_marks"], list(kinds), list(ids))
     }
     return [found.get(record) for record in records]
 
 
-async def guarantee_chains(pool: asyncpg.Pool, keys: list[tuple[int, int]]) -> list[list[Row]]:
+async def guarantee_chains(db: Statements, keys: list[tuple[int, int]]) -> list[list[Row]]:
     """Chains per (subject id, max depth): one statement per distinct depth asked for."""
     found: dict[tuple[int, int], list[Row]] = {}
     for depth in sorted({depth for _, depth in keys}):
         roots = [subject for subject, d in keys if d == depth]
-        for row in await pool.fetch(SQL["guarantee_chains"], roots, depth):
+        for row in await db.fetch(SQL["guarantee_chains"], roots, depth):
             found.setdefault((row["root_id"], depth), []).append(row)
     return [found.get(key, []) for key in keys]

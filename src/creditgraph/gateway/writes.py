@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
@@ -36,6 +36,7 @@ import asyncpg
 
 from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.queries import load_queries
+from creditgraph.subgraphs.context import OneConnection
 from creditgraph.subgraphs.credential import LIFETIME_SECONDS
 from creditgraph.subgraphs.writing import GID_PREFIX, hold_prefix
 
@@ -54,10 +55,19 @@ Outcome = Literal["COMMIT", "ROLLBACK"]
 
 @dataclass(frozen=True, slots=True)
 class WriteUnit:
-    """One mutation's unit of work: the gateway's open transaction and the request's hold."""
+    """One mutation's unit of work: the gateway's open transaction and the request's hold.
+
+    `lent` is the transaction's connection as the in-process subgraphs use it: every
+    fetch of the mutation reads and writes there, one statement at a time, so none
+    waits for a second connection of the pool while the gateway holds this one.
+    """
 
     connection: DatabaseConnection
     hold: str
+    lent: OneConnection = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lent", OneConnection(connection=self.connection))
 
     @property
     def prefix(self) -> str:

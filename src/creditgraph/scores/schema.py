@@ -16,7 +16,7 @@ class Query:
         inaccessible=True, description="Every scoring model, with its scale and bands."
     )
     async def score_models(self, info: Info) -> list[ScoreModel]:
-        return [ScoreModel.from_row(row) for row in await dl.all_models(info.context.pool)]
+        return [ScoreModel.from_row(row) for row in await dl.all_models(info.context.db)]
 
 
 schema = federation_schema(query=Query, types=[Subject, ScoreModel])

@@ -13,22 +13,24 @@ from typing import TypeVar
 
 import asyncpg
 
+from creditgraph.subgraphs.context import Statements
+
 K = TypeVar("K", bound=Hashable)
 
 
 async def rows_per_key(
-    pool: asyncpg.Pool, sql: str, keys: Sequence[K], column: str
+    db: Statements, sql: str, keys: Sequence[K], column: str
 ) -> list[list[asyncpg.Record]]:
     """Every row for each key (in the statement's order); an empty list when none."""
     found: dict[object, list[asyncpg.Record]] = {}
-    for row in await pool.fetch(sql, list(keys)):
+    for row in await db.fetch(sql, list(keys)):
         found.setdefault(row[column], []).append(row)
     return [found.get(key, []) for key in keys]
 
 
 async def row_per_key(
-    pool: asyncpg.Pool, sql: str, keys: Sequence[K], column: str
+    db: Statements, sql: str, keys: Sequence[K], column: str
 ) -> list[asyncpg.Record | None]:
     """The row for each key, or None when there is none."""
-    found = {row[column]: row for row in await pool.fetch(sql, list(keys))}
+    found = {row[column]: row for row in await db.fetch(sql, list(keys))}
     return [found.get(key) for key in keys]

@@ -9,7 +9,8 @@ and parsing and validating one cost as much as executing a report-sized
 answer (`bench/subgraph_report.py --profile`), so both are cached; bounded,
 because a subgraph served alone also hears whatever else its credential
 holders send. Queries are executed a level at a time, each field once for all
-the objects of a level (`execution.py`). Text holding a NUL is refused before anything runs
+the objects of a level (`execution.py`), on one connection per request given back
+when it ends (context.py). Text holding a NUL is refused before anything runs
 (`arguments.py`), and errors are logged the way `masking.py` says: each
 failure once, deliberate errors not at all.
 """
@@ -25,6 +26,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from creditgraph.subgraphs.arguments import RefuseNulInText
+from creditgraph.subgraphs.context import GiveBackConnection
 from creditgraph.subgraphs.execution import LevelExecution
 from creditgraph.subgraphs.masking import MaskInternalErrors, log_failures
 
@@ -50,6 +52,7 @@ def federation_schema(
         mutation=mutation,
         types=types,
         extensions=[
+            GiveBackConnection,
             MaskInternalErrors,
             RefuseNulInText,
             # factories: strawberry keeps the caches themselves per process, keyed by size

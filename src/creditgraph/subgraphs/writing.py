@@ -83,10 +83,14 @@ class Pending:
 @asynccontextmanager
 async def write(context: SubgraphContext) -> AsyncIterator[DatabaseConnection]:
     """A connection in a transaction that commits only with the gateway's audit entry: one
-    write, in a savepoint of the request's transaction, undone alone if it fails."""
-    if context.connection is not None:
-        async with context.connection.transaction():
-            yield context.connection
+    write, in a savepoint of the request's transaction, undone alone if it fails.
+
+    It is the request's one connection (context.py), held alone for the write: the
+    gateway's lent transaction in process, else the request's own, never a second one.
+    """
+    if context.db.lent:
+        async with context.db.exclusive() as conn, conn.transaction():
+            yield conn
         return
     hold = context.hold
     if hold is None or not HOLD_PATTERN.fullmatch(hold):
@@ -94,30 +98,27 @@ async def write(context: SubgraphContext) -> AsyncIterator[DatabaseConnection]:
             "a write must come through the gateway, which records it",
             extensions={"code": "UNAUTHENTICATED"},
         )
-    if context.pending is None:
-        context.pending = await _begin(context.pool, hold)
-    conn = context.pending.connection
-    # a mutation's fields run one after another, so its writes' savepoints never overlap
-    await conn.execute("savepoint creditgraph_write")
-    try:
-        yield conn
-    except BaseException:
-        await conn.execute("rollback to savepoint creditgraph_write")
-        raise
-    await conn.execute("release savepoint creditgraph_write")
+    async with context.db.exclusive() as conn:
+        if context.pending is None:
+            context.pending = await _begin(context, conn, hold)
+        # a mutation's fields run one after another, so its writes' savepoints never overlap
+        await conn.execute("savepoint creditgraph_write")
+        try:
+            yield conn
+        except BaseException:
+            await conn.execute("rollback to savepoint creditgraph_write")
+            raise
+        await conn.execute("release savepoint creditgraph_write")
 
 
-async def _begin(pool: asyncpg.Pool, hold: str) -> Pending:
-    """The request's transaction, begun on a connection of its own, named for its hold."""
+async def _begin(context: SubgraphContext, conn: DatabaseConnection, hold: str) -> Pending:
+    """The request's transaction, begun on its connection, named for its hold; the connection
+    is kept for it past the operation's end, until `held` or `abandon` gives it back."""
     gid = transaction_id(hold, secrets.randbits(62))
-    conn = await pool.acquire()
-    try:
-        await conn.execute("begin")
-        await conn.execute(SQL["name_the_write"], gid)
-    except BaseException:
-        await pool.release(conn)
-        raise
-    return Pending(pool, conn, gid)
+    await conn.execute("begin")
+    await conn.execute(SQL["name_the_write"], gid)
+    pool, kept = context.db.keep()
+    return Pending(pool, kept, gid)
 
 
 async def held(context: SubgraphContext, result: ExecutionResult) -> ExecutionResult:

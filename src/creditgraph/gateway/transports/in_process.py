@@ -6,7 +6,9 @@ request to the subgraph would get, so loaders are never shared between
 calls. No internal credential is needed, as nothing crosses a process
 boundary. A mutation's fetches run inside the gateway's transaction: the
 context carries the connection of the unit the gateway lent (gateway/writes.py),
-so what the subgraph writes commits with the request's audit entry.
+so what the subgraph writes commits with the request's audit entry, and what it
+reads is read there too, never on a second connection of the pool the gateway
+holds one of.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class InProcessTransport:
             raise SubgraphUnavailable(f"no subgraph named {subgraph!r} is mounted in this process")
         unit = writes.lent()
         context = SubgraphContext(
-            self._pool, self._requester, connection=None if unit is None else unit.connection
+            self._pool, self._requester, lent=None if unit is None else unit.lent.for_request()
         )
         result = await schema.execute(document, variable_values=variables, context_value=context)
         response: dict[str, Any] = {"data": result.data}
