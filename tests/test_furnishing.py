@@ -271,6 +271,11 @@ async def test_a_furnisher_reports_only_what_is_its_own(
             "reason": "ENFORCEMENT_CASE records are not a bank's to furnish",
         }
     ]
+    # nor an agency (named as such) a bank's months
+    _, rejected, _ = furnish(tmp_path, dsn, TAX_BUREAU.code, [statement("2026-09")])
+    assert rejected == [
+        {"line": 1, "field": "kind", "reason": "STATEMENT records are not an agency's to furnish"}
+    ]
     # the same case under another key would be a second copy of it
     assert furnish(tmp_path, dsn, XIHU_COURT.code, [case])[0] == 0
     _, rejected, _ = furnish(tmp_path, dsn, XIHU_COURT.code, [{**case, "key": "another"}])

@@ -71,7 +71,8 @@ from (
                    'required: every record names its kind'
                when not (doc->>'kind') = any($1::text[]) then
                    format('no record kind %s (kinds: %s)', doc->>'kind', array_to_string($1::text[], ', '))
-               else format('%s records are not a %s''s to furnish', doc->>'kind', lower($2))
+               else format('%s records are not %s %s''s to furnish', doc->>'kind',
+                           case when lower($2) ~ '^[aeiou]' then 'an' else 'a' end, lower($2))
            end as bad_kind
     from furnish_docs
     where kind is null
