@@ -115,8 +115,8 @@ class Report:
                 ("educations", "educations_by_subject"),
                 ("marriages", "marriages_by_subject"),
                 ("principal_roles", "principal_roles_by_person"),
-                ("links", "account_ids_by_subject"),
-                ("guarantee_ids", "guarantee_ids_by_guarantor"),
+                ("accounts", "accounts_by_subject"),
+                ("guarantees", "guarantees_by_guarantor"),
                 ("summary", "summary_facts"),
                 ("totals", "guarantee_totals_by_guarantor"),
                 ("disputes", "disputes_by_subject"),
@@ -146,13 +146,10 @@ class Report:
         own["observations"] = await _rows(conn, s_sql["observations_by_subject"], [identifier])
         self.own = own
 
-        guarantees = await _rows(
-            conn, b_sql["guarantees_by_id"], [r["id"] for r in own["guarantee_ids"]]
-        )
+        guarantees = own["guarantees"]
         self.guarantees = {row["id"]: row for row in guarantees}
-        account_ids = [r["account_id"] for r in own["links"]]
-        accounts = await _rows(conn, b_sql["accounts_by_id"], account_ids)
-        self.accounts = {row["id"]: row for row in accounts}
+        account_ids = [r["id"] for r in own["accounts"]]
+        self.accounts = {row["id"]: row for row in own["accounts"]}
         party_accounts = account_ids + [row["account_id"] for row in guarantees]
         self.parties = _by(
             await _rows(conn, b_sql["parties_by_account"], party_accounts), "account_id"
@@ -160,7 +157,9 @@ class Report:
         self.repayments = _by(
             await _rows(conn, b_sql["repayments_by_account"], account_ids), "account_id"
         )
-        lenders = await _rows(conn, b_sql["institutions_by_id"], [a["lender_id"] for a in accounts])
+        lenders = await _rows(
+            conn, b_sql["institutions_by_id"], [a["lender_id"] for a in own["accounts"]]
+        )
         self.lenders = {row["id"]: row for row in lenders}
 
         self.spouse_id = next(
@@ -258,8 +257,8 @@ class Report:
                 for r in own["principal_roles"]
             ],
             "accounts": {
-                "totalCount": len(own["links"]),
-                "nodes": [self.holding(link) for link in own["links"][:DEFAULT_PAGE_SIZE]],
+                "totalCount": len(own["accounts"]),
+                "nodes": [self.holding(link) for link in own["accounts"][:DEFAULT_PAGE_SIZE]],
             },
             "creditSummary": {
                 **pick(
@@ -282,7 +281,7 @@ class Report:
                 },
             },
             "guaranteesGiven": [
-                self.guarantee(self.guarantees[r["id"]]) for r in own["guarantee_ids"]
+                self.guarantee(self.guarantees[r["id"]]) for r in own["guarantees"]
             ],
             "guaranteeExposure": self.guarantee_exposure(),
             "inquiries": {
@@ -415,7 +414,7 @@ class Report:
         }
 
     def holding(self, link: Row) -> dict[str, Any]:
-        account = b.CreditAccount.from_row(self.accounts[link["account_id"]])
+        account = b.CreditAccount.from_row(link)
         parties = self.parties.get(account.pk, [])
         end = history.history_end(account.closed_on, account.reported_on)
         rows = self.repayments.get(account.pk, [])

@@ -66,8 +66,9 @@ async def account_by_id(db: Statements, ids: list[int]) -> list[Row | None]:
     return await row_per_key(db, SQL["accounts_by_id"], ids, "id")
 
 
-async def account_links(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["account_ids_by_subject"], subject_ids, "subject_id")
+async def accounts_of(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+    """Each subject's accounts, whole, with the subject's role on each (`role`)."""
+    return await rows_per_key(db, SQL["accounts_by_subject"], subject_ids, "subject_id")
 
 
 async def parties(db: Statements, account_ids: list[int]) -> list[list[Row]]:
@@ -83,11 +84,13 @@ async def guarantee_by_id(db: Statements, ids: list[int]) -> list[Row | None]:
 
 
 async def guarantees_given(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["guarantee_ids_by_guarantor"], subject_ids, "guarantor_id")
+    """The guarantees each subject gave, whole, newest first."""
+    return await rows_per_key(db, SQL["guarantees_by_guarantor"], subject_ids, "guarantor_id")
 
 
 async def guarantees_of_account(db: Statements, account_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["guarantee_ids_by_account"], account_ids, "account_id")
+    """The guarantees standing behind each account, whole, newest first."""
+    return await rows_per_key(db, SQL["guarantees_by_account"], account_ids, "account_id")
 
 
 async def summary_facts(db: Statements, subject_ids: list[int]) -> list[list[Row]]:

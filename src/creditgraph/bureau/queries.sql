@@ -79,10 +79,14 @@ select a.id, a.lender_id, a.account_number, a.kind, a.purpose, a.currency, a.pri
 from bureau.credit_accounts a
 where a.id = any($1::bigint[]);
 
--- name: account_ids_by_subject
--- The accounts a subject is a party to, newest first: a joint loan appears on
--- every borrower's list.
-select p.subject_id, p.account_id, p.role
+-- name: accounts_by_subject
+-- The accounts a subject is a party to, newest first, each with the subject's role on it:
+-- a joint loan appears on every borrower's list. Each account comes whole (the columns of
+-- accounts_by_id), so a subject's list and its accounts are one statement, not two.
+select p.subject_id, p.role, a.id, a.lender_id, a.account_number, a.kind, a.purpose,
+       a.currency, a.principal, a.credit_limit, a.balance, a.term_months, a.repayment_method,
+       a.collateral, a.opened_on, a.matures_on, a.closed_on, a.status, a.classification,
+       a.reported_on
 from bureau.account_parties p
 join bureau.credit_accounts a on a.id = p.account_id
 where p.subject_id = any($1::bigint[])
@@ -111,14 +115,19 @@ select id, guarantor_id, account_id, contract_number, kind, amount, currency, st
 from bureau.guarantees
 where id = any($1::bigint[]);
 
--- name: guarantee_ids_by_guarantor
-select guarantor_id, id
+-- name: guarantees_by_guarantor
+-- Each guarantee whole (the columns of guarantees_by_id), so a list of guarantees is one
+-- statement, not a list of ids and then the guarantees.
+select id, guarantor_id, account_id, contract_number, kind, amount, currency, starts_on,
+       ends_on, status
 from bureau.guarantees
 where guarantor_id = any($1::bigint[])
 order by guarantor_id, starts_on desc, id desc;
 
--- name: guarantee_ids_by_account
-select account_id, id
+-- name: guarantees_by_account
+-- As guarantees_by_guarantor, for the accounts guaranteed.
+select id, guarantor_id, account_id, contract_number, kind, amount, currency, starts_on,
+       ends_on, status
 from bureau.guarantees
 where account_id = any($1::bigint[])
 order by account_id, starts_on desc, id desc;

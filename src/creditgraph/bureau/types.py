@@ -9,6 +9,7 @@ holds.
 
 from __future__ import annotations
 
+from asyncio import gather
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -439,7 +440,7 @@ class CreditAccount(Disputable):
     @strawberry.field(description="Guarantees standing behind this account.")
     async def guarantees(self, info: Info) -> list[Guarantee] | None:
         rows = await info.context.loader(dl.guarantees_of_account).load(self.pk)
-        return await Guarantee.load_many(info, [r["id"] for r in rows])
+        return Guarantee.loaded(info, rows)
 
     @strawberry.field(description="Monthly records, most recent first, over the last `months`.")
     async def repayments(
@@ -506,6 +507,15 @@ class Guarantee(Disputable):
     @classmethod
     async def load_many(cls, info: Info, ids: Sequence[int]) -> list[Guarantee]:
         return [found for found in await cls.by_ids(info, ids) if found is not None]
+
+    @classmethod
+    def loaded(cls, info: Info, rows: Sequence[Row]) -> list[Guarantee]:
+        """Guarantees read whole with a list of them; whatever else of this request asks for
+        one of them by id finds it loaded."""
+        by_id = info.context.loader(dl.guarantee_by_id)
+        for row in rows:
+            by_id.prime(row["id"], row)
+        return [cls.from_row(row) for row in rows]
 
     @classmethod
     async def by_ids(cls, info: Info, ids: Sequence[int]) -> list[Guarantee | None]:
@@ -819,12 +829,16 @@ class Subject:
     async def accounts(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AccountHolding] | None:
-        links = await info.context.loader(dl.account_links).load(self.pk)
-        accounts = await CreditAccount.load_many(info, [r["account_id"] for r in links])
-        holdings = [
-            AccountHolding(role=PartyRole(link["role"]), account=account)
-            for link, account in zip(links, accounts, strict=True)
-        ]
+        rows = await info.context.loader(dl.accounts_of).load(self.pk)
+        # the accounts came whole with the list: whatever else of this request asks for one of
+        # them by id (a guarantee's account) finds it loaded
+        by_id = info.context.loader(dl.account_by_id)
+        holdings = []
+        for row in rows:
+            by_id.prime(row["id"], row)
+            holdings.append(
+                AccountHolding(role=PartyRole(row["role"]), account=CreditAccount.from_row(row))
+            )
         return paginate(
             holdings, kind="account", key=lambda h: str(h.account.pk), first=first, after=after
         )
@@ -832,7 +846,7 @@ class Subject:
     @strawberry.field(description="Guarantees the subject gave (对外担保), newest first.")
     async def guarantees_given(self, info: Info) -> list[Guarantee] | None:
         rows = await info.context.loader(dl.guarantees_given).load(self.pk)
-        return await Guarantee.load_many(info, [r["id"] for r in rows])
+        return Guarantee.loaded(info, rows)
 
     @strawberry.federation.field(
         requires=["blacklisted"],
@@ -840,9 +854,12 @@ class Subject:
         "inquiries, guarantees given and the four-nots verdict.",
     )
     async def credit_summary(self, info: Info) -> CreditSummary | None:
-        rows = await info.context.loader(dl.summary_facts).load(self.pk)
-        hard = await info.context.loader(dl.hard_inquiries).load(self.identifier)
-        totals = await info.context.loader(dl.guarantee_totals).load(self.pk)
+        # asked together, so the three batches go out in one round with the other fields'
+        rows, hard, totals = await gather(
+            info.context.loader(dl.summary_facts).load(self.pk),
+            info.context.loader(dl.hard_inquiries).load(self.identifier),
+            info.context.loader(dl.guarantee_totals).load(self.pk),
+        )
         return summary_from(rows, hard_inquiries=hard, totals=totals, blacklisted=self.on_blacklist)
 
     @strawberry.field(description="Exposure along guarantee chains, up to maxDepth links.")
