@@ -39,6 +39,7 @@ from __future__ import annotations
 from asyncio import gather
 from collections.abc import Callable
 from functools import partial
+from operator import attrgetter
 from typing import Any, Final
 
 from graphql import (
@@ -58,10 +59,12 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import invalid_return_type_error, to_nodes
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
-from graphql.pyutils import AwaitableOrValue, Path, is_iterable
+from graphql.pyutils import AwaitableOrValue, Path, Undefined, is_iterable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 _TYPENAME: Final = "__typename"
+# where strawberry keeps its own definition of a GraphQL field
+_DEFINITION: Final = "strawberry-definition"
 # strawberry's resolver for a field it answers by reading the attribute: no resolver of
 # ours, no field extension, no error handler; it takes neither info nor arguments
 _ATTRIBUTE_READ: Final = "_get_basic_result"
@@ -197,13 +200,26 @@ class LevelExecution(StrawberryGraphQLCoreExecutionContext):
             field = _Field(object_type, key, details, definition)
             resolve = definition.resolve or self.field_resolver
             if getattr(resolve, "__name__", None) == _ATTRIBUTE_READ and not first.arguments:
+                read = _reader(definition, resolve)
+                returns = field.returns
+                shown = _leaf_serializer(returns)
                 for source, result, place in entries:
                     try:
-                        value = resolve(source, None)
+                        value = read(source)
                     except Exception as raw:
                         self._fail_field(field, result, place, raw)
                         continue
-                    self._complete(field, None, field.returns, result, key, place, value)
+                    if shown is not None and value is not None:
+                        # a leaf shown as it serialises; anything else (a null, a value
+                        # that does not serialise) is completed the long way, with its error
+                        try:
+                            serialised = shown(value)
+                        except Exception:  # completed again below, where its error is located
+                            serialised = None
+                        if serialised is not None and serialised is not Undefined:
+                            result[key] = serialised
+                            continue
+                    self._complete(field, None, returns, result, key, place, value)
                 continue
             try:
                 args: dict[str, Any] | Exception = (
@@ -483,6 +499,37 @@ class LevelExecution(StrawberryGraphQLCoreExecutionContext):
         while isinstance(path.key, int):
             path = path.prev  # type: ignore[assignment]
         return self.build_resolve_info(field.field, field.nodes, field.parent, path)
+
+
+_READERS: dict[int, tuple[GraphQLField, Callable[[Any], Any]]] = {}
+
+
+def _reader(definition: GraphQLField, resolve: Callable[..., Any]) -> Callable[[Any], Any]:
+    """How a field strawberry answers by reading an attribute reads it, worked out once per
+    field: the attribute read directly (strawberry's resolver does the same, through two
+    more calls a value); `resolve` itself where the field says nothing of its attribute."""
+    found = _READERS.get(id(definition))
+    if found is not None and found[0] is definition:
+        return found[1]
+    strawberry_field = (definition.extensions or {}).get(_DEFINITION)
+    name = getattr(strawberry_field, "python_name", None)
+    default = getattr(strawberry_field, "default_resolver", None)
+    reader: Callable[[Any], Any]
+    if isinstance(name, str) and default is getattr:
+        reader = attrgetter(name)
+    else:
+        reader = partial(resolve, info=None)
+    _READERS[id(definition)] = (definition, reader)
+    return reader
+
+
+def _leaf_serializer(type_: GraphQLOutputType) -> Callable[[Any], Any] | None:
+    """The serialiser of a leaf type (nullable or not), None for any other type."""
+    named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if is_leaf_type(named):
+        serialize: Callable[[Any], Any] = named.serialize
+        return serialize
+    return None
 
 
 def _alive(place: _Place | None) -> bool:
