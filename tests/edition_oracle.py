@@ -127,7 +127,8 @@ class World:
 
     grants: tuple[Grant, ...]
     mandates: frozenset[tuple[str, str]]  # (agency code, purpose), live today
-    open_lending: frozenset[tuple[str, str]]  # (subject, lender code), an account not closed
+    # (subject, lender code): credit not closed that the subject authorised when it began
+    open_lending: frozenset[tuple[str, str]]
     names: Mapping[tuple[str, str], str]  # (role, identifier) -> the requester's name
 
     def edition(self, requester: Requester, identifier: str, purpose: str) -> str | None:
@@ -161,6 +162,19 @@ class World:
         return None
 
 
+def _authorised_on(grant: asyncpg.Record, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether an authorisation stood on the day a credit began (from `start` to `end`): the
+    subject's own or confirmed by them by the day's end, in force on it, not revoked by then."""
+    _, _, _, status, via, valid_from, valid_until, answered_at, revoked_at = grant
+    return (
+        status in ("ACTIVE", "REVOKED")
+        and (via == "SUBJECT" or (answered_at is not None and answered_at < end))
+        and valid_from < end
+        and valid_until > start
+        and (revoked_at is None or revoked_at >= end)
+    )
+
+
 async def load_world(conn: asyncpg.Connection | asyncpg.Pool) -> World:
     grants = await conn.fetch(
         """
@@ -177,20 +191,52 @@ async def load_world(conn: asyncpg.Connection | asyncpg.Pool) -> World:
           and (m.valid_until is null or m.valid_until > current_date)
         """
     )
-    lending = await conn.fetch(
+    # every open credit's parties, each with the purpose its application was made for and
+    # the day it began (its start and end in the database's zone); then each party's
+    # authorisations to that lender, whatever their state now
+    credits = await conn.fetch(
         """
-        select s.identifier, i.code from bureau.account_parties p
+        select s.identifier, i.code,
+               case when a.kind = 'CREDIT_CARD' then 'CREDIT_CARD_APPROVAL'
+                    else 'LOAN_APPROVAL' end,
+               a.opened_on::timestamptz, (a.opened_on + 1)::timestamptz
+        from bureau.account_parties p
         join bureau.credit_accounts a on a.id = p.account_id
         join bureau.subjects s on s.id = p.subject_id
         join bureau.institutions i on i.id = a.lender_id
         where a.status <> 'CLOSED'
+        union all
+        select s.identifier, i.code, 'GUARANTEE_CHECK', g.starts_on::timestamptz,
+               (g.starts_on + 1)::timestamptz
+        from bureau.guarantees g
+        join bureau.credit_accounts a on a.id = g.account_id
+        join bureau.subjects s on s.id = g.guarantor_id
+        join bureau.institutions i on i.id = a.lender_id
+        where a.status <> 'CLOSED' and g.status <> 'RELEASED'
         """
     )
+    authorisations = await conn.fetch(
+        """
+        select g.subject_identifier, r.identifier, g.purpose, g.status, g.recorded_via,
+               g.valid_from, g.valid_until, g.answered_at, g.revoked_at
+        from gateway.consent_grants g join gateway.requesters r on r.id = g.grantee_id
+        where r.role = 'BANK'
+        """
+    )
+    lending = {
+        (subject, lender)
+        for subject, lender, purpose, start, end in credits
+        if any(
+            _authorised_on(row, start, end)
+            for row in authorisations
+            if (row[0], row[1], row[2]) == (subject, lender, purpose)
+        )
+    }
     names = await conn.fetch("select role, identifier, name from gateway.requesters")
     return World(
         tuple(Grant(*row) for row in grants),
         frozenset((row[0], row[1]) for row in mandates),
-        frozenset((row[0], row[1]) for row in lending),
+        frozenset(lending),
         {(row[0], row[1]): row[2] for row in names},
     )
 

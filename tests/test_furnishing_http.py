@@ -18,6 +18,7 @@ from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.resources import policy_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, XIHU_COURT
 from creditgraph.server import build_app
+from tests.applications import authorised_application
 from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
 
 NEW_PERSON = "110101199003070011"
@@ -224,6 +225,10 @@ async def test_what_is_accepted_shows_at_once_in_the_report_the_signals_and_the_
 
     async with uvicorn_serving(app) as url, httpx.AsyncClient(base_url=url) as client:
         await upload([ACCOUNT, month("2026-09")])
+        # the loan's application authorised the bank: what lets it manage the loan
+        await authorised_application(
+            writable_pool, NEW_PERSON, EASTBRIDGE_BANK.code, "LOAN_APPROVAL", date(2026, 9, 1)
+        )
         before = await look()
         ((score_before),) = before["scores"]
         assert before["creditSummary"] == {"overdueMonths24m": 0, "currentOverdueAccounts": 0}

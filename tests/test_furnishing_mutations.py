@@ -12,6 +12,7 @@ import json
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from creditgraph.resources import operations_root, policy_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, TAX_BUREAU, WESTLAKE_BANK, XIHU_COURT
 from creditgraph.server import build_app
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
+from tests.applications import authorised_application
 from tests.cli_helpers import cli_env, free_port, run_cli, start_cli, stop_cli, wait_for_http
 from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
 
@@ -55,6 +57,16 @@ CARD_ACCOUNT = {
     "borrowerIdentifier": NEW_PERSON,
     "borrowerName": "Zhao Lei",
 }
+
+
+async def card_application(pool: asyncpg.Pool) -> None:
+    """The card's application authorised Eastbridge the day it opened: what lets the bank
+    manage it (post-loan management) and read what each edition shows of it."""
+    await authorised_application(
+        pool, NEW_PERSON, EASTBRIDGE_BANK.code, "CREDIT_CARD_APPROVAL", date(2026, 3, 2)
+    )
+
+
 SEPTEMBER = {
     "accountNumber": CARD,
     "period": "2026-09",
@@ -242,6 +254,7 @@ async def test_a_replay_changes_nothing_and_a_correction_shows_its_history(
             "changes": [{"field": "balance", "before": "1280.55", "after": "980.00"}],
         }
         # a lender does not read the subject's correction history
+        await card_application(writable_pool)
         bank_reader = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "loan officer 7")
         report = await client.post(
             "/graphql",
@@ -281,6 +294,7 @@ async def test_the_subject_sees_when_each_furnisher_told_them_of_negative_inform
             }
         ]
         # a lender does not read them: they name whoever else reported the subject late
+        await card_application(writable_pool)
         bank_reader = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "loan officer 7")
         report = await client.post(
             "/graphql",
@@ -374,6 +388,7 @@ async def test_a_dispute_answered_corrected_links_to_the_correction_that_answere
             }
         ]
         # the lender sees that the dispute was answered, not the correction: the subject's
+        await card_application(writable_pool)
         bank_reader = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "loan officer 7")
         report = await client.post(
             "/graphql",

@@ -23,6 +23,7 @@ from creditgraph.access.tokens import mint_demo_token
 from creditgraph.measures import catalogue
 from creditgraph.measures.catalogue import CatalogueError
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU, WESTLAKE_BANK
+from tests.applications import authorised_application
 from tests.bureau_clock import set_bureau_day
 from tests.cli_helpers import assert_one_line_error, cli_env, free_port, run_cli
 from tests.test_subject_rights import Graph, error_codes
@@ -328,6 +329,10 @@ async def test_only_subscribing_lenders_with_an_open_account_that_day_are_notifi
            select $1, id, 'PRIMARY_BORROWER' from bureau.subjects where identifier = $2""",
         account,
         FIRM.identifier,
+    )
+    # the firm authorised Westlake for the loan's application: what lets Westlake manage it
+    await authorised_application(
+        writable_pool, FIRM.identifier, WESTLAKE_BANK.code, "LOAN_APPROVAL", came + timedelta(1)
     )
     westlake = await graph.ask(graph.bank(WESTLAKE_BANK.code), BANK_LOOK, {"id": FIRM.identifier})
     assert "errors" not in westlake, westlake

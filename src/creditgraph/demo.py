@@ -2,7 +2,8 @@
 
 The demo's married couple is seen four ways, one per edition: by the husband
 himself (SUBJECT), by Eastbridge Commercial Bank managing his open loans
-(BANK, post-loan management needs no grant), by Harbour Consumer Finance under
+(BANK: post-loan management needs no new grant, the authorisations he signed
+when he applied for them cover it), by Harbour Consumer Finance under
 a SOCIAL-edition grant `up` has him give (SOCIAL), and by
 the tax bureau under its mandate (GOVERNMENT). GraphiQL's example tabs are the
 trusted operations, each preset as the requester it is written for — with a

@@ -4,7 +4,9 @@ The rules (docs/domain.md, "Who may see what"):
 - the subject themself gets SUBJECT, recorded as a SELF look;
 - a bank gets the edition of a live grant from the subject for (bank,
   purpose); for post-loan management it needs none when it already holds an
-  open account with the subject;
+  open account with the subject that the subject authorised it to check them
+  for before the credit was made (the application's authorisation covers the
+  loan's management; an account the bank merely reports opens nothing);
 - a subject may be granted another subject's report the same way;
 - a government body gets GOVERNMENT when a mandate covers the purpose;
 - anyone else gets nothing (CONSENT_REQUIRED).
@@ -106,7 +108,8 @@ def entitlement(
 ) -> Entitlement | None:
     """The decision table for one subject, from the facts read about it: the requester's
     live `grants` from the subject for `purpose`, the requester's `mandate` for it (a
-    government body's), and whether the requester `lends` to the subject (an open account).
+    government body's), and whether the requester `lends` to the subject (an open account
+    the subject authorised when it was made: gateway.post_loan_lending).
 
     Pure, so that the table can be read and tested apart from how the facts are read.
     With several live grants the one that shows most is used: BANK before SOCIAL, then the
@@ -138,7 +141,8 @@ async def decide(
 
     Reads only the facts the table (`entitlement`) can use for this requester and purpose:
     a government body's mandate, else the live grants, and a bank's open accounts for
-    post-loan management with the subjects no grant opens.
+    post-loan management with the subjects no grant opens, each counted only when the
+    subject authorised the bank before the credit began.
     """
     requester = who.requester
     subjects = list(dict.fromkeys(identifiers))
@@ -162,7 +166,7 @@ async def decide(
                 )
             if requester.role == "BANK" and purpose == POST_LOAN:
                 rest = [item for item in others if item not in grants]
-                rows = await conn.fetch(SQL["open_lending"], rest, requester.identifier)
+                rows = await conn.fetch(SQL["post_loan_lending"], rest, requester.identifier)
                 lending = {row["subject_identifier"] for row in rows}
     found: dict[str, Entitlement] = {}
     for subject in subjects:

@@ -22,8 +22,10 @@ from gateway.consent_grants
 where subject_identifier = any($1::text[]) and grantee_id = $2 and purpose = $3
   and status = 'ACTIVE' and valid_from <= now() and valid_until > now();
 
--- name: open_lending
-select subject_identifier from bureau.open_lending
+-- name: post_loan_lending
+-- the subjects the bank holds open credit with under an authorisation given when the credit
+-- was made (migration gateway/0016): an account a bank merely reports opens nothing
+select subject_identifier from gateway.post_loan_lending
 where subject_identifier = any($1::text[]) and lender_code = $2;
 
 -- name: mandate

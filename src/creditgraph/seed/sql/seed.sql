@@ -74,6 +74,40 @@ with seeded as (
 )
 select drop_statement, create_statement from keys order by phase, relation, name
 
+-- name: origination_grants
+-- The authorisation each party of a seeded credit gave its lender when the credit was made,
+-- which is what opens post-loan management to the lender (gateway.post_loan_lending): a
+-- borrower's for the purpose the credit was applied for, a guarantor's GUARANTEE_CHECK,
+-- recorded by the lender at 09:00 on the day the credit began (the account's opening, the
+-- guarantee's start), confirmed by the subject at once, and live for 90 days as an
+-- application's is. Made for every seeded credit at once from the loaded tables, closed
+-- ones too (the authorisation was given whatever became of the credit), with ids and
+-- evidence from the credit's own keys, so the same seed makes the same grants. No inquiry
+-- goes with them: the lender's look at the application is not part of the seed's story.
+insert into gateway.consent_grants
+    (id, subject_identifier, grantor_identifier, grantee_id, purpose, edition, valid_from,
+     valid_until, recorded_via, recorded_by, evidence, created_at, answered_at)
+select md5(c.party || ':' || c.credit_id || ':' || s.identifier)::uuid, s.identifier,
+       s.identifier, r.id, c.purpose, 'BANK', c.at, c.at + interval '90 days', 'GRANTEE',
+       'operator-01',
+       'sha256:' || encode(sha256(convert_to(
+           c.party || ':' || c.credit_id || ':' || s.identifier || ':' || i.code, 'UTF8')), 'hex'),
+       c.at, c.at
+from (
+    select 'BORROWER' as party, a.id as credit_id, p.subject_id, a.lender_id,
+           case when a.kind = 'CREDIT_CARD' then 'CREDIT_CARD_APPROVAL' else 'LOAN_APPROVAL' end
+               as purpose,
+           (a.opened_on + time '09:00') at time zone 'UTC' as at
+    from bureau.account_parties p join bureau.credit_accounts a on a.id = p.account_id
+  union all
+    select 'GUARANTOR', g.id, g.guarantor_id, a.lender_id, 'GUARANTEE_CHECK',
+           (g.starts_on + time '09:00') at time zone 'UTC'
+    from bureau.guarantees g join bureau.credit_accounts a on a.id = g.account_id
+) c
+join bureau.subjects s on s.id = c.subject_id
+join bureau.institutions i on i.id = c.lender_id
+join gateway.requesters r on r.role = 'BANK' and r.identifier = i.code;
+
 -- name: derive_inquiry_tables
 -- What the paused triggers would have written: each subject's tally of looks, and each
 -- grant's first hard look (the first recorded) as its counted one. Then the triggers again,
