@@ -78,7 +78,7 @@ class OneConnection:
         *,
         turns: Lock | None = None,
     ) -> None:
-        if (pool is None) == (connection is None):
+        if pool is not None and connection is not None:
             raise ValueError("one connection comes from a pool or is lent, not both")
         self._pool = pool
         self._connection = connection
@@ -102,7 +102,8 @@ class OneConnection:
             raise RequestOver("the request that borrowed this connection is over")
         found = self._connection
         if found is None:
-            assert self._pool is not None
+            if self._pool is None:  # a subgraph served from memory, with no database
+                raise RuntimeError("this subgraph has no database to run a statement on")
             found = self._connection = await self._pool.acquire()
         return found
 
