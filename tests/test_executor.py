@@ -18,6 +18,7 @@ import pytest
 
 from creditgraph.gateway.engine import Gateway
 from creditgraph.gateway.plan import WireKeys
+from creditgraph.gateway.stages.execute import Executor
 from creditgraph.gateway.transports import HTTPTransport, InProcessTransport, Transport
 from creditgraph.requester import Requester
 from tests import federation_fixtures
@@ -115,3 +116,27 @@ def test_wire_keys_put_answers_back_under_their_response_keys() -> None:
     answer = {"exhibits": [{"_cg_plan_code__String_NN": "P1", "title": "T"}, {"code": None}]}
     restore.restore(answer)
     assert answer == {"exhibits": [{"code": "P1", "title": "T"}, {"code": None}]}
+
+
+async def test_an_entity_at_several_places_gets_an_answer_of_its_own_at_each() -> None:
+    """The merged answer is a tree: the edition policy walks a record's part in place (taking
+    out what a view denies), so an object shared by two places would be walked once and
+    shown at the other as that walk left it, without the other place's own errors."""
+    gateway = _gateway()
+    query = "{ topProducts { reviews { product { upc dimensions { size weight } } } } }"
+    plan = gateway.prepare(query, {}, None).plan
+    execution = await Executor(gateway.supergraph, Recording()).execute(plan, {})
+    products = [
+        review["product"]
+        for product in execution.data["topProducts"]
+        for review in product["reviews"]
+        if review.get("product")
+    ]
+    by_upc: dict[str, list[dict[str, Any]]] = {}
+    for product in products:
+        by_upc.setdefault(product["upc"], []).append(product)
+    shared = [places for places in by_upc.values() if len(places) > 1]
+    assert shared, "the fixture reviews one product twice"
+    for places in shared:
+        assert all(place["dimensions"] == places[0]["dimensions"] for place in places)
+        assert len({id(place["dimensions"]) for place in places}) == len(places)

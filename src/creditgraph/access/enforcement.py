@@ -84,6 +84,7 @@ from creditgraph.gateway.stages.plan import PlanStage
 from creditgraph.gateway.stages.record import Ran
 from creditgraph.gateway.stages.shape import ShapeStage
 from creditgraph.gateway.supergraph import Supergraph
+from creditgraph.gateway.tree import copied
 from creditgraph.identifiers import InvalidIdentifier, normalise_identifier, validate_identifier
 from creditgraph.requester import Requester
 
@@ -716,9 +717,15 @@ class PolicyGateway:
             for problem in problems.pop(root, []):
                 request.errors += _relocated(problem, keys[index], group)
             by_key = dict(zip(keys[index], execution.data.get(root) or [], strict=False))
-            reached += self._walk_group(
-                request, [(member, by_key.get(member.key)) for member in group]
-            )
+            # a record reached at several places is walked at each, on a part of its own
+            # (gateway/tree.py): the first takes the part fetched, the others copies
+            taken: set[str] = set()
+            members: list[tuple[_Checkpoint, Any]] = []
+            for member in group:
+                fetched = by_key.get(member.key)
+                members.append((member, copied(fetched) if member.key in taken else fetched))
+                taken.add(member.key)
+            reached += self._walk_group(request, members)
         # an error about none of the groups (the gateway's keys never reach the client)
         request.errors += [
             {key: value for key, value in problem.items() if key != "path"}

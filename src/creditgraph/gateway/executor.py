@@ -32,7 +32,7 @@ from creditgraph.gateway.errors import SUBGRAPH_UNAVAILABLE, error
 from creditgraph.gateway.plan import Fetch, FieldSet, PathStep, Plan
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import SubgraphUnavailable, Transport
-from creditgraph.gateway.tree import Where, flatten, spelled
+from creditgraph.gateway.tree import Where, copied, flatten, spelled
 
 # one unavailable subgraph under a long list would otherwise bury the response in errors
 _MAX_UNAVAILABLE_ERRORS = 100
@@ -133,8 +133,9 @@ class Execution:
                 batch.fetch.wire_keys.restore(results)
             for index, result in enumerate(results):
                 if isinstance(result, dict) and index < len(batch.owners):
-                    for owner, _ in batch.owners[index]:
-                        self._merge(owner, result)
+                    # an entity at several places gets an answer of its own at each (tree.py)
+                    for place, (owner, _) in enumerate(batch.owners[index]):
+                        self._merge(owner, result if place == 0 else copied(result))
         for item in response.get("errors") or ():
             self._entity_error(item, by_alias)
 

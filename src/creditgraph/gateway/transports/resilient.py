@@ -45,6 +45,7 @@ import orjson
 from creditgraph import tracing
 from creditgraph.gateway import writes
 from creditgraph.gateway.transports._base import SubgraphUnavailable, Transport
+from creditgraph.gateway.tree import copied
 from creditgraph.requester import Requester
 from creditgraph.settings import FetchPolicy, Resilience
 
@@ -189,7 +190,7 @@ class ResilientTransport:
         if not shared.waiting:
             return answer
         shared.answer.set_result(answer)
-        return _copy(answer)  # the others read the original once this task has moved on
+        return copied(answer)  # the others read the original once this task has moved on
 
     def _hand_over(
         self,
@@ -242,7 +243,7 @@ class ResilientTransport:
         shared.waiting -= 1
         if shared.waiting == 0:
             return answer  # the last to read it: the original is its alone from now on
-        return _copy(answer)
+        return copied(answer)
 
     async def _attempts(
         self,
@@ -285,11 +286,6 @@ class ResilientTransport:
 
     async def aclose(self) -> None:
         await self._inner.aclose()
-
-
-def _copy(answer: dict[str, Any]) -> dict[str, Any]:
-    copied: dict[str, Any] = orjson.loads(orjson.dumps(answer))
-    return copied
 
 
 def _is_query(document: str) -> bool:
