@@ -270,7 +270,13 @@ def use_portal(
             page.get_by_role("button", name="Grant", exact=True).click()
             revoke = page.locator("[data-revoke]").last
             revoke.wait_for()
-            row = page.locator("tr", has=page.locator(f"text={WESTLAKE_BANK.code}")).last
+            # his row for the grant just made: beside it, long expired, is the authorisation
+            # his Westlake card was applied under
+            row = (
+                page.locator("tr", has=page.locator(f"text={WESTLAKE_BANK.code}"))
+                .filter(has_text="loan approval")
+                .last
+            )
             seen["granted"] = row.inner_text()
             page.screenshot(path=shots / "portal-consents.png", full_page=True)
             revoke.click()
