@@ -372,3 +372,25 @@ async def test_scores_agree_with_the_data(seeded: asyncpg.Connection) -> None:
         PERSONA["debtor"].identifier,
     )
     assert reasons > 0
+
+
+async def test_only_the_subject_makes_a_grant_active(seeded: asyncpg.Connection) -> None:
+    """A grant a bank recorded opens anything only once the subject confirmed it: every
+    seeded one that is ACTIVE was confirmed, and the database refuses one that was not."""
+    assert await seeded.fetchval(
+        "select count(*) from gateway.consent_grants where recorded_via = 'GRANTEE'"
+        " and status = 'ACTIVE'"
+    )
+    assert not await seeded.fetchval(
+        "select count(*) from gateway.consent_grants where recorded_via = 'GRANTEE'"
+        " and status = 'ACTIVE' and answered_at is null"
+    )
+    with pytest.raises(asyncpg.CheckViolationError):
+        await seeded.execute(
+            "insert into gateway.consent_grants (id, subject_identifier, grantor_identifier,"
+            " grantee_id, purpose, edition, valid_from, valid_until, recorded_via, recorded_by,"
+            " evidence, status) select gen_random_uuid(), s.identifier, s.identifier, r.id,"
+            " 'LOAN_APPROVAL', 'BANK', now(), now() + interval '30 days', 'GRANTEE', 'clerk',"
+            " 'self-made', 'ACTIVE' from bureau.subjects s, gateway.requesters r"
+            " where r.role = 'BANK' limit 1"
+        )

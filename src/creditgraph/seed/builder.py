@@ -738,7 +738,8 @@ class Builder:
     # -- inquiries and the grants behind them -------------------------------
 
     def hard_inquiry(self, subject: Subject, bank: Institution, on: date, purpose: str) -> None:
-        """A lender's look under the subject's written authorisation."""
+        """A lender's look under the subject's written authorisation, which the lender
+        recorded and the subject confirmed."""
         grant_id = uuid.UUID(int=self._uuid_rng.getrandbits(128), version=4)
         granted_at = moment(on, 9)
         evidence = hashlib.sha256(f"{subject.identifier}:{bank.code}:{on}".encode()).hexdigest()
@@ -757,6 +758,7 @@ class Builder:
                 "operator-01",
                 f"sha256:{evidence}",
                 granted_at,
+                granted_at,  # confirmed by the subject at once: only then is it ACTIVE
             ),
         )
         self._inquiry(subject, bank, on, purpose, "BANK", grant_id)

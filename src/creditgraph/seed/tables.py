@@ -276,6 +276,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "recorded_by",
         "evidence",
         "created_at",
+        "answered_at",
     ),
     "gateway.inquiries": (
         "id",
