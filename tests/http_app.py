@@ -23,7 +23,7 @@ from starlette.types import ASGIApp
 
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import TokenVerifier, mint_demo_token
+from creditgraph.access.tokens import TokenVerifier, mint_demo_token, mint_furnisher_token
 from creditgraph.config import Config
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.persisted_queries import PersistedQueries
@@ -67,6 +67,21 @@ async def serving(
 def _guarded(gateway: Gateway, pool: asyncpg.Pool, home: Path) -> Access:
     verifier = TokenVerifier.from_settings(home, NO_ENV)
     return Access(verifier, PolicyGateway(gateway, Policy.load(policy_path()), pool))
+
+
+def furnishing_access(gateway: Gateway, pool: asyncpg.Pool, home: Path) -> Access:
+    """The policy with furnishers' tokens accepted too, as `creditgraph up` serves it."""
+    return Access(
+        TokenVerifier.from_settings(home, NO_ENV),
+        PolicyGateway(gateway, Policy.load(policy_path()), pool),
+        TokenVerifier.from_settings(home, NO_ENV, furnishing=True),
+    )
+
+
+def furnisher(home: Path, institution: str, operator: str = "uploader") -> dict[str, str]:
+    """The headers of `institution`'s furnishing token, signed under `home`."""
+    token = mint_furnisher_token(home, institution, operator, env=NO_ENV)
+    return {"authorization": f"Bearer {token}"}
 
 
 @asynccontextmanager

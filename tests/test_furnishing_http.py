@@ -11,15 +11,16 @@ from typing import Any
 import asyncpg
 import httpx
 
-from creditgraph.access.enforcement import PolicyGateway
-from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import TokenVerifier, mint_furnisher_token
-from creditgraph.gateway.stages.pipeline import Access
-from creditgraph.resources import policy_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, XIHU_COURT
 from creditgraph.server import build_app
 from tests.applications import authorised_application
-from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
+from tests.http_app import (
+    bearer,
+    furnisher,
+    furnishing_access,
+    in_process_gateway,
+    uvicorn_serving,
+)
 
 NEW_PERSON = "110101199003070011"
 ACCOUNT = {
@@ -51,11 +52,6 @@ def month(period: str, status: str = "N", overdue: str = "0", **more: str) -> di
     }
 
 
-def furnisher(home: Path, institution: str) -> dict[str, str]:
-    token = mint_furnisher_token(home, institution, "uploader", env=NO_ENV)
-    return {"authorization": f"Bearer {token}"}
-
-
 async def body(lines: list[Any]) -> AsyncIterator[bytes]:
     """The upload sent a line at a time, as a streaming client sends a file."""
     for line in lines:
@@ -72,11 +68,7 @@ async def test_a_bank_uploads_and_the_next_report_shows_it(
     tmp_path: Path, writable_pool: asyncpg.Pool
 ) -> None:
     gateway = in_process_gateway(writable_pool)
-    access = Access(
-        TokenVerifier.from_settings(tmp_path, NO_ENV),
-        PolicyGateway(gateway, Policy.load(policy_path()), writable_pool),
-        TokenVerifier.from_settings(tmp_path, NO_ENV, furnishing=True),
-    )
+    access = furnishing_access(gateway, writable_pool, tmp_path)
     app = build_app(gateway, pool=writable_pool, access=access)
     bank = furnisher(tmp_path, EASTBRIDGE_BANK.code)
     async with uvicorn_serving(app) as url, httpx.AsyncClient(base_url=url) as client:
@@ -196,11 +188,7 @@ async def test_what_is_accepted_shows_at_once_in_the_report_the_signals_and_the_
     """No job runs between the upload and the next look: the month, the summary counting it
     and the bureau score the scorecard gives the file with it are all there."""
     gateway = in_process_gateway(writable_pool)
-    access = Access(
-        TokenVerifier.from_settings(tmp_path, NO_ENV),
-        PolicyGateway(gateway, Policy.load(policy_path()), writable_pool),
-        TokenVerifier.from_settings(tmp_path, NO_ENV, furnishing=True),
-    )
+    access = furnishing_access(gateway, writable_pool, tmp_path)
     app = build_app(gateway, pool=writable_pool, access=access)
     bank = furnisher(tmp_path, EASTBRIDGE_BANK.code)
     officer = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "officer")
@@ -268,11 +256,7 @@ async def test_an_unreadable_batch_is_refused_and_recorded(
     """A CSV upload without a header the pipeline can read is refused before any line is
     taken in, and the refusal has its audit entry like every other request."""
     gateway = in_process_gateway(writable_pool)
-    access = Access(
-        TokenVerifier.from_settings(tmp_path, NO_ENV),
-        PolicyGateway(gateway, Policy.load(policy_path()), writable_pool),
-        TokenVerifier.from_settings(tmp_path, NO_ENV, furnishing=True),
-    )
+    access = furnishing_access(gateway, writable_pool, tmp_path)
     app = build_app(gateway, pool=writable_pool, access=access)
     bank = furnisher(tmp_path, EASTBRIDGE_BANK.code)
     async with uvicorn_serving(app) as url, httpx.AsyncClient(base_url=url) as client:

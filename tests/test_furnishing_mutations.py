@@ -19,18 +19,20 @@ from typing import Any
 import asyncpg
 import httpx
 
-from creditgraph.access.enforcement import PolicyGateway
-from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import TokenVerifier, mint_furnisher_token
 from creditgraph.furnishing.kinds import record_kinds
-from creditgraph.gateway.stages.pipeline import Access
-from creditgraph.resources import operations_root, policy_path
+from creditgraph.resources import operations_root
 from creditgraph.seed.personas import EASTBRIDGE_BANK, TAX_BUREAU, WESTLAKE_BANK, XIHU_COURT
 from creditgraph.server import build_app
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES
 from tests.applications import authorised_application
 from tests.cli_helpers import cli_env, free_port, run_cli, start_cli, stop_cli, wait_for_http
-from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
+from tests.http_app import (
+    bearer,
+    furnisher,
+    furnishing_access,
+    in_process_gateway,
+    uvicorn_serving,
+)
 
 NEW_PERSON = "110101199003070011"
 CARD = "CC-2026-7001"
@@ -85,20 +87,11 @@ def example(kind: str) -> dict[str, Any]:
     return found
 
 
-def furnisher(home: Path, institution: str) -> dict[str, str]:
-    token = mint_furnisher_token(home, institution, "teller 4", env=NO_ENV)
-    return {"authorization": f"Bearer {token}"}
-
-
 @asynccontextmanager
 async def gateway_client(home: Path, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the gateway `creditgraph up` serves (furnishing tokens accepted)."""
     gateway = in_process_gateway(pool)
-    access = Access(
-        TokenVerifier.from_settings(home, NO_ENV),
-        PolicyGateway(gateway, Policy.load(policy_path()), pool),
-        TokenVerifier.from_settings(home, NO_ENV, furnishing=True),
-    )
+    access = furnishing_access(gateway, pool, home)
     app = build_app(gateway, pool=pool, access=access)
     async with uvicorn_serving(app) as url, httpx.AsyncClient(base_url=url) as client:
         yield client
@@ -191,9 +184,9 @@ async def test_a_bank_a_court_and_an_agency_furnish_by_mutation(
             (TAX_BUREAU.code, "FurnishTaxArrear", "ALLOWED"),
         ]
         assert [tuple(row) for row in submissions] == [
-            (e["requester"], "teller 4", e["request_id"], "MUTATION") for e in entries
+            (e["requester"], "uploader", e["request_id"], "MUTATION") for e in entries
         ]
-        assert {e["operator"] for e in entries} == {"teller 4"}
+        assert {e["operator"] for e in entries} == {"uploader"}
 
 
 async def test_a_replay_changes_nothing_and_a_correction_shows_its_history(
@@ -584,9 +577,9 @@ def test_over_http_subgraphs_a_bank_a_court_and_an_agency_furnish_by_mutation(
     corrections, entries, submissions, pending, staging = asyncio.run(books())
     # the corrections' history: who made each, and what it changed
     assert [(c["furnisher"], c["operator"], c["record_type"]) for c in corrections] == [
-        (EASTBRIDGE_BANK.code, "teller 4", "CREDIT_ACCOUNT"),
-        (XIHU_COURT.code, "teller 4", "ENFORCEMENT_CASE"),
-        (TAX_BUREAU.code, "teller 4", "TAX_ARREAR"),
+        (EASTBRIDGE_BANK.code, "uploader", "CREDIT_ACCOUNT"),
+        (XIHU_COURT.code, "uploader", "ENFORCEMENT_CASE"),
+        (TAX_BUREAU.code, "uploader", "TAX_ARREAR"),
     ]
     assert json.loads(corrections[2]["changes"], parse_float=str) == {
         "amount": {"from": arrear["amount"], "to": "99000.00"}

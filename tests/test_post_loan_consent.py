@@ -15,17 +15,18 @@ from typing import Any
 import asyncpg
 import httpx
 
-from creditgraph.access.enforcement import PolicyGateway
-from creditgraph.access.policy import Policy
-from creditgraph.access.tokens import TokenVerifier
-from creditgraph.gateway.stages.pipeline import Access
 from creditgraph.requester import Role
-from creditgraph.resources import policy_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, WESTLAKE_BANK
 from creditgraph.server import build_app
 from tests.applications import authorised_application
-from tests.http_app import NO_ENV, bearer, in_process_gateway, uvicorn_serving
-from tests.test_furnishing_http import answers, body, furnisher
+from tests.http_app import (
+    bearer,
+    furnisher,
+    furnishing_access,
+    in_process_gateway,
+    uvicorn_serving,
+)
+from tests.test_furnishing_http import answers, body
 
 BORROWER = "110101199003070011"
 GUARANTOR = "110101198805120020"
@@ -118,11 +119,7 @@ async def application(pool: asyncpg.Pool, given: date, *, revoked: date) -> None
 @asynccontextmanager
 async def bureau(home: Path, pool: asyncpg.Pool) -> AsyncIterator[Bureau]:
     gateway = in_process_gateway(pool)
-    access = Access(
-        TokenVerifier.from_settings(home, NO_ENV),
-        PolicyGateway(gateway, Policy.load(policy_path()), pool),
-        TokenVerifier.from_settings(home, NO_ENV, furnishing=True),
-    )
+    access = furnishing_access(gateway, pool, home)
     app = build_app(gateway, pool=pool, access=access)
     async with uvicorn_serving(app) as url, httpx.AsyncClient(base_url=url) as client:
         yield Bureau(client, home, pool)
