@@ -166,6 +166,8 @@ def test_fetching_ahead_answers_and_records_as_the_waves_did(
 ) -> None:
     before = Counter(pair.sent)
     for requester, identifier, purpose in CASES:
+        if document == "crossings" and requester.role == "GOVERNMENT":
+            continue  # a government body's edition crosses to no other subject's records
         variables = {"identifier": identifier, "id": identifier, "purpose": purpose}
         if document == "crossings":
             variables.pop("identifier")
