@@ -40,10 +40,44 @@ def run_cli(
     )
 
 
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel hands to outgoing connections (Linux; 32768 elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_PORTS_FROM = 10000
+_ISSUED: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port for a test's server that nothing else will take before the server binds it.
+
+    A port the kernel picked (binding port 0) lies in the range it also gives to outgoing
+    connections: between the probe closing and the server binding, any client socket in
+    the run could take it, and the server then fails to start. Ports below that range
+    are never given out that way; each pytest-xdist worker draws from its own slice of
+    them, and no process is given the same port twice.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    width = (_ephemeral_floor() - _PORTS_FROM) // max(workers, 1)
+    low = _PORTS_FROM + width * int(worker or 0)
+    start = low + (os.getpid() * 7919 + len(_ISSUED)) % width
+    for step in range(width):
+        port = low + (start - low + step) % width
+        if port in _ISSUED:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ISSUED.add(port)
+        return port
+    raise RuntimeError("no free port below the kernel's ephemeral range")
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
