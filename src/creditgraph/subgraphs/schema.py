@@ -17,12 +17,15 @@ failure once, deliberate errors not at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Final
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from creditgraph.subgraphs.arguments import RefuseNulInText
@@ -44,6 +47,51 @@ class QuietSchema(strawberry.federation.Schema):
         log_failures(errors)
 
 
+class _Text:
+    """A parsed document as a cache key: hashed and compared by its text.
+
+    graphql-core hashes a document by walking every node of it, each time it is asked;
+    for a gateway's fetch that walk cost more CPU than validating it. The same text always
+    parses to the same document (the parse options are the schema's own), so the text alone
+    names the validation's outcome."""
+
+    __slots__ = ("document", "text")
+
+    def __init__(self, text: str, document: DocumentNode) -> None:
+        self.text = text
+        self.document = document
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Text) and other.text == self.text
+
+
+@lru_cache(maxsize=_DOCUMENTS_CACHED)
+def _validated(
+    schema: GraphQLSchema, text: _Text, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    return validate_document(schema, text.document, rules)
+
+
+class ValidateOnce(SchemaExtension):
+    """strawberry's validation, remembered per schema, document text and rules (bounded):
+    strawberry's own `ValidationCache` keys it by the parsed document, hashed node by node
+    on every request."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if context.query is not None and document is not None:
+            context.pre_execution_errors = _validated(
+                context.schema._schema,
+                _Text(context.query, document),
+                tuple(context.validation_rules),
+            )
+        yield
+
+
 def federation_schema(
     *, query: type, types: Sequence[type], mutation: type | None = None
 ) -> strawberry.federation.Schema:
@@ -57,7 +105,7 @@ def federation_schema(
             RefuseNulInText,
             # factories: strawberry keeps the caches themselves per process, keyed by size
             lambda: ParserCache(maxsize=_DOCUMENTS_CACHED),
-            lambda: ValidationCache(maxsize=_DOCUMENTS_CACHED),
+            ValidateOnce,
         ],
         federation_version=FEDERATION_VERSION,
         execution_context_class=LevelExecution,
