@@ -106,6 +106,37 @@ async def test_an_anonymous_refusal_is_recorded(db: asyncpg.Connection) -> None:
     assert (await verify(db)).ok
 
 
+# Every ASCII character but NUL (which PostgreSQL's text cannot hold), so every one a JSON
+# string escapes and every one it keeps, then text beyond ASCII, astral plane included.
+_AWKWARD = "".join(chr(code) for code in range(1, 0x80)) + "é数\u2028\u2029\U0001f600\ufeff"
+
+
+async def test_any_text_hashes_alike_where_it_is_appended_and_where_it_is_verified(
+    db: asyncpg.Connection,
+) -> None:
+    """The database hashes each entry as it appends it; `verify` hashes the stored row again
+    here, from the documented encoding: the two agree on every character."""
+    entry = AuditEntry(
+        request_id=_AWKWARD,
+        role="BANK",
+        requester=_AWKWARD[::-1],
+        operator='"quoted" \\ back',
+        operation="tab\there",
+        subjects=(_AWKWARD, ""),
+        fields=("a\nb", "数"),
+        decision="PARTIAL",
+        detail={_AWKWARD: [_AWKWARD, {"k": "\x01\x1f\x7f"}], "n": 1.5},
+    )
+    async with db.transaction():
+        assert await audit.append_many(db, [entry, _entry(2)]) == [1, 2]
+    row = await db.fetchrow("select request_id, subjects from gateway.audit_log where seq = 1")
+    assert row is not None
+    assert (row["request_id"], tuple(row["subjects"])) == (_AWKWARD, entry.subjects)
+    assert await verify(db) == audit.Verification(
+        checked=2, ok=True, first_broken=None, reason=None
+    )
+
+
 async def test_append_outside_a_transaction_is_refused(db: asyncpg.Connection) -> None:
     with pytest.raises(AuditLogError, match="inside the caller's transaction"):
         await append(db, _entry(1))

@@ -39,10 +39,12 @@ Appending
 whose entry cannot be written can fail closed: nothing it did commits, and it
 answers nothing. Appends serialise on a transaction-scoped advisory lock, then
 read the newest entry, hash, and insert; the lock is released at commit or
-rollback, so a rolled-back append leaves neither a gap nor a fork. The
-lock and the read of the newest entry are one round trip, through a function
-(migration gateway/0015): each of its statements sees what committed before
-it ran, which one statement taking the lock could not. Many
+rollback, so a rolled-back append leaves neither a gap nor a fork. All of it
+is one statement, one round trip, through a function (migration
+gateway/0018): each of its statements sees what committed before it ran,
+which one statement taking the lock could not, and the hashes are computed
+there, under the lock, from the canonical document above; `verify` recomputes
+them here, independently of that function. Many
 entries appended in one transaction (`append_many`) are consecutive links
 sharing one ``occurred_at``: the chain cannot tell them from entries appended
 one by one, and `verify` checks them the same way. The
@@ -192,49 +194,40 @@ async def append_many(conn: DatabaseConnection, entries: Sequence[AuditEntry]) -
     that keeps the chain from forking is held until that transaction ends.
     The transaction must be READ COMMITTED (PostgreSQL's default): under a
     stricter level the snapshot predates the lock, so the newest entry read
-    could be stale. However many entries, it takes two round trips (the
-    chain's turn: lock and head together, then the insert) and one commit,
-    which is what lets many requests share one (see access/recording.py).
+    could be stale. See `record` for how.
     """
     if not conn.is_in_transaction():
         raise AuditLogError("audit.append must run inside the caller's transaction")
-    if not entries:
+    return await record(conn, entries)
+
+
+async def record(
+    conn: DatabaseConnection,
+    entries: Sequence[AuditEntry],
+    *,
+    answers: Sequence[Sequence[object]] = (),
+    inquiries: Sequence[Sequence[object]] = (),
+) -> list[int]:
+    """Write `answers` and `inquiries` (rows of gateway.eligibility_answers and
+    gateway.inquiries, in their columns' order), then add `entries` to the chain; their seqs.
+
+    One statement, so one round trip however many rows (migration gateway/0018): the rows
+    first, then the chain's lock, the newest link, and the entries hashed and inserted. In
+    the caller's transaction, it commits with that transaction; outside one, the statement
+    is its own transaction, committed (so durable) when this returns, or undone whole when
+    it raises. Either way it must be READ COMMITTED; a stricter level is refused
+    (AuditLogError) before anything is written.
+    """
+    if not entries and not answers and not inquiries:
         return []
-    try:
-        details = [orjson.dumps(dict(entry.detail)).decode() for entry in entries]
-    except TypeError as exc:
-        raise AuditLogError(f"audit entry detail is not JSON-serialisable: {exc}") from None
-    turn = await conn.fetchrow(SQL["turn"], _LOCK_KEY, details)
-    assert turn is not None
-    if turn["isolation"] != "read committed":
-        raise AuditLogError(
-            f"audit.append needs a READ COMMITTED transaction, not {turn['isolation']!r}"
-        )
-    stored_details: list[str] = turn["stored_details"]
-    seq = 0 if turn["head_seq"] is None else int(turn["head_seq"])
-    prev_hash = GENESIS if turn["head_hash"] is None else bytes(turn["head_hash"])
-    occurred_at: datetime = turn["occurred_at"]
     rows = []
-    for entry, stored_detail in zip(entries, stored_details, strict=True):
-        seq += 1
-        digest = entry_hash(
-            seq=seq,
-            occurred_at=occurred_at,
-            prev_hash=prev_hash,
-            request_id=entry.request_id,
-            role=entry.role,
-            requester=entry.requester,
-            operator=entry.operator,
-            operation=entry.operation,
-            subjects=entry.subjects,
-            fields=entry.fields,
-            decision=entry.decision,
-            detail=stored_detail,
-        )
+    for entry in entries:
+        try:
+            detail = orjson.dumps(dict(entry.detail)).decode()
+        except TypeError as exc:
+            raise AuditLogError(f"audit entry detail is not JSON-serialisable: {exc}") from None
         rows.append(
             (
-                seq,
-                occurred_at,
                 entry.request_id,
                 entry.role,
                 entry.requester,
@@ -243,15 +236,14 @@ async def append_many(conn: DatabaseConnection, entries: Sequence[AuditEntry]) -
                 list(entry.subjects),
                 list(entry.fields),
                 entry.decision,
-                stored_detail,
-                prev_hash,
-                digest,
+                detail,
             )
         )
-        prev_hash = digest
-    # one round trip: asyncpg pipelines the rows of an executemany
-    await conn.executemany(SQL["insert"], rows)
-    return [row[0] for row in rows]
+    try:
+        found = await conn.fetch(SQL["record"], _LOCK_KEY, answers, inquiries, rows)
+    except asyncpg.InvalidTransactionStateError as exc:
+        raise AuditLogError(exc.args[0] if exc.args else str(exc)) from None
+    return [int(row["seq"]) for row in found]
 
 
 def _missing(expected: int, found: int) -> str:

@@ -1,4 +1,5 @@
--- What the gateway reads to decide an edition, and what it writes about each look.
+-- What the gateway reads to decide an edition (each look is written with the request's
+-- record: access/audit.py `record`).
 
 -- name: requester
 select id, name from gateway.requesters where role = $1 and identifier = $2;
@@ -32,9 +33,3 @@ where subject_identifier = any($1::text[]) and lender_code = $2;
 select m.id from gateway.mandates m
 where m.agency_id = $1 and m.purpose = $2 and gateway.in_force(m)
 limit 1;
-
--- name: record_inquiry
-insert into gateway.inquiries
-    (subject_identifier, requester_id, operator, purpose, edition, grant_id, mandate_id,
-     answer_id)
-values ($1, $2, $3, $4, $5, $6, $7, $8);

@@ -3,16 +3,18 @@
 The audit log is one hash chain, so its appends take turns (access/audit.py):
 one transaction at a time holds the chain's lock, from reading the newest link
 to its commit. Were each request to take its turn alone, the chain would
-admit one request per lock round (two round trips and a commit) however
+admit one request per lock round (a round trip and a commit) however
 many requests and gateway replicas wait, and waiting requests would each hold
 a pooled connection while they queue.
 
 So a query's record goes through `GroupCommit`: while one group is being
 written, the records that arrive queue; once it commits, everything queued is
 written as the next group, in one transaction (one lock round, one commit for
-all of them). A record that arrives while nothing is being written starts a
-group of one at once, so a lone request waits for no timer. Throughput then
-grows with concurrency, as groups grow, instead of stopping at one lock round.
+all of them), sent as one statement: one round trip records the group, its
+inquiries and its chained entries alike (audit.record). A record that
+arrives while nothing is being written starts a group of one at once, so a
+lone request waits for no timer. Throughput then grows with concurrency, as
+groups grow, instead of stopping at one lock round.
 
 It stays fail-closed: `record` returns only once the transaction holding the
 record has committed, so a response leaves only after its entry is durable.
@@ -37,16 +39,15 @@ from typing import Final
 
 import asyncpg
 
-from creditgraph.access import audit, editions
+from creditgraph.access import audit
 from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.faults import database_fault
-from creditgraph.eligibility import answers as eligibility_answers
 
 MAX_GROUP: Final = 512
 """Records per transaction at most: bounds one transaction's size and its lock hold."""
 
 Inquiry = tuple[object, ...]
-"""One inquiry row, as `record_inquiry` binds it: subject, requester id, operator, purpose,
+"""One inquiry row, as `audit.record` takes it: subject, requester id, operator, purpose,
 edition, grant id, mandate id, eligibility answer id."""
 
 
@@ -54,8 +55,8 @@ edition, grant id, mandate id, eligibility answer id."""
 class Record:
     """What one request leaves behind: the looks it made, and its audit entry.
 
-    `answers` are the eligibility answers it gave (rows of `record_answer`), written before
-    the inquiries that name them."""
+    `answers` are the eligibility answers it gave (`Answer.row`), written before the
+    inquiries that name them."""
 
     entry: audit.AuditEntry
     inquiries: tuple[Inquiry, ...] = ()
@@ -63,18 +64,19 @@ class Record:
 
 
 async def write(conn: DatabaseConnection, records: Sequence[Record]) -> list[int]:
-    """Write `records` inside the caller's transaction; the seqs of their audit entries.
+    """Write `records`; the seqs of their audit entries.
 
-    The answers and inquiries go in first, before the chain's lock is taken, so the lock
-    is held only for the audit entries themselves.
+    One statement (audit.record): the answers and inquiries go in first, before the chain's
+    lock is taken, so the lock is held only for the audit entries themselves. Inside the
+    caller's transaction it commits with it; outside one it is its own transaction, durable
+    when this returns, or nothing of it written when this raises.
     """
-    answers = [row for record in records for row in record.answers]
-    if answers:
-        await conn.executemany(eligibility_answers.SQL["record_answer"], answers)
-    inquiries = [row for record in records for row in record.inquiries]
-    if inquiries:
-        await conn.executemany(editions.SQL["record_inquiry"], inquiries)
-    return await audit.append_many(conn, [record.entry for record in records])
+    return await audit.record(
+        conn,
+        [record.entry for record in records],
+        answers=[row for record in records for row in record.answers],
+        inquiries=[row for record in records for row in record.inquiries],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +138,9 @@ class GroupCommit:
                 waiting.done.set_result(seq)
 
     async def _transaction(self, records: list[Record]) -> list[int]:
-        async with self.pool.acquire() as conn, conn.transaction():
+        # one statement outside a transaction block is a transaction of its own: no BEGIN
+        # and no COMMIT to wait for, and its result arrives once it has committed
+        async with self.pool.acquire() as conn:
             return await write(conn, records)
 
 

@@ -45,7 +45,7 @@ class Answer:
     answered_at: datetime
 
     def row(self) -> tuple[object, ...]:
-        """The answer as `record_answer` binds it."""
+        """The answer as a row of gateway.eligibility_answers (`audit.record` writes it)."""
         return (
             self.id,
             self.share_id,
@@ -59,7 +59,7 @@ class Answer:
         )
 
     def inquiry(self) -> tuple[object, ...]:
-        """The look this answer was, as `record_inquiry` binds it: no edition, no grant."""
+        """The look this answer was, as a row of gateway.inquiries: no edition, no grant."""
         return (self.subject, self.requester_id, self.operator, PURPOSE, None, None, None, self.id)
 
     def result(self) -> dict[str, Any]:
