@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import strawberry
 
+from creditgraph.requester import Requester
 from creditgraph.subgraphs.context import SubgraphContext
 
 
@@ -18,14 +19,19 @@ async def execute(
     pool: asyncpg.Pool,
     query: str,
     variables: dict[str, Any] | None = None,
+    *,
+    requester: Requester | None = None,
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """(data, errors as the client sees them) for one request with a fresh context.
+    """(data, errors as the client sees them) for one request with a fresh context, made on
+    `requester`'s behalf when given (as the gateway's transport names it).
 
     The variables are copied, as decoding a request's JSON would: strawberry
     pops `__typename` out of each `_entities` representation it is given.
     """
     result = await schema.execute(
-        query, variable_values=copy.deepcopy(variables), context_value=SubgraphContext(pool)
+        query,
+        variable_values=copy.deepcopy(variables),
+        context_value=SubgraphContext(pool, requester),
     )
     return result.data, [dict(error.formatted) for error in result.errors or []]
 
@@ -35,9 +41,11 @@ async def data_of(
     pool: asyncpg.Pool,
     query: str,
     variables: dict[str, Any] | None = None,
+    *,
+    requester: Requester | None = None,
 ) -> dict[str, Any]:
     """The data of a request that must succeed."""
-    data, errors = await execute(schema, pool, query, variables)
+    data, errors = await execute(schema, pool, query, variables, requester=requester)
     assert not errors, errors
     assert data is not None
     return data

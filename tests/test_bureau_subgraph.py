@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from creditgraph.bureau.schema import schema
+from creditgraph.requester import Requester
 from creditgraph.seed.personas import PERSONA
 from tests.graphql_helpers import codes, counting_pool, data_of, execute
 
@@ -118,41 +119,49 @@ async def test_repayment_grid_is_most_recent_first(seeded_pool: asyncpg.Pool) ->
     assert "".join(m["status"] for m in months) == grid["statuses"].rstrip("/")
 
 
-TWO_LIMITS = """
-query($first: String!, $second: String!, $firstMonths: Int!, $secondMonths: Int!) {
-  first: subjects(identifiers: [$first], historyMonths: $firstMonths) {
-    accounts { nodes { account { repaymentGrid(months: 48) { months } } } }
-  }
-  second: subjects(identifiers: [$second], historyMonths: $secondMonths) {
-    accounts { nodes { account { repaymentGrid(months: 48) { months } } } }
+ENTITY_HISTORY = """
+query($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Subject {
+      accounts { nodes { account {
+        repaymentGrid(months: 48) { months }
+        repayments(months: 48) { totalCount nodes { month } }
+      } } }
+    }
   }
 }
 """
 
 
-@pytest.mark.parametrize(("first", "second"), [(3, 24), (24, 3)])
-async def test_a_request_naming_two_history_limits_is_held_to_the_tighter(
-    seeded_pool: asyncpg.Pool, first: int, second: int
+@pytest.mark.parametrize("limit", [None, 3, 24])
+async def test_the_requesters_history_limit_holds_an_entity_fetch(
+    seeded_pool: asyncpg.Pool, limit: int | None
 ) -> None:
-    """A request's records are loaded together, so a request whose roots name different
-    limits shows no record more than the tightest, in whatever order they are named."""
+    """The history limit travels with the requester the gateway names, not in an argument of
+    a root field, so it holds an `_entities` fetch (how the gateway reaches the bureau after
+    another subgraph) as it holds a root's: no month past it is answered, whatever the
+    history arguments ask."""
+    requester = Requester("SUBJECT", PERSONA["husband"].identifier, None, history_months=limit)
     data = await data_of(
         schema,
         seeded_pool,
-        TWO_LIMITS,
+        ENTITY_HISTORY,
         {
-            "first": PERSONA["husband"].identifier,
-            "second": PERSONA["wife"].identifier,
-            "firstMonths": first,
-            "secondMonths": second,
+            "representations": [
+                {"__typename": "Subject", "identifier": PERSONA["husband"].identifier}
+            ]
         },
+        requester=requester,
     )
-    shown = {
-        node["account"]["repaymentGrid"]["months"]
-        for root in ("first", "second")
-        for node in data[root][0]["accounts"]["nodes"]
-    }
-    assert shown == {3}
+    accounts = [node["account"] for node in data["_entities"][0]["accounts"]["nodes"]]
+    grids = {account["repaymentGrid"]["months"] for account in accounts}
+    counts = [account["repayments"]["totalCount"] for account in accounts]
+    assert grids == {48 if limit is None else limit}
+    assert max(counts) == (48 if limit is None else limit)
+    assert all(
+        len(account["repayments"]["nodes"]) == count
+        for account, count in zip(accounts, counts, strict=True)
+    )
 
 
 async def test_grid_marks_months_before_opening(seeded_pool: asyncpg.Pool) -> None:

@@ -26,7 +26,7 @@ import jwt
 import orjson
 import pytest
 import uvicorn
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from creditgraph.access.policy import Policy
 from creditgraph.access.tokens import mint_demo_token
@@ -70,19 +70,45 @@ query($id: String!) {
 MY_GRANTS = "{ me { identifier consentGrants { id } } }"
 
 
-class _HeaderLog:
-    """ASGI middleware keeping the headers of every request that reaches the app behind it."""
+@dataclass
+class Exchange:
+    """One request a subgraph received: its headers, its body and the body it answered."""
 
-    def __init__(self, app: ASGIApp, seen: list[dict[str, str]]) -> None:
+    headers: dict[str, str]
+    sent: bytearray = field(default_factory=bytearray)
+    answered: bytearray = field(default_factory=bytearray)
+
+
+class _HeaderLog:
+    """ASGI middleware keeping the headers of every request that reaches the app behind it,
+    and each whole exchange (what was sent, what the app answered)."""
+
+    def __init__(self, app: ASGIApp, seen: list[dict[str, str]], exchanges: list[Exchange]) -> None:
         self.app = app
         self.seen = seen
+        self.exchanges = exchanges
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            self.seen.append(
-                {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            )
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        self.seen.append(headers)
+        exchange = Exchange(headers)
+        self.exchanges.append(exchange)
+
+        async def receiving() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                exchange.sent += message.get("body", b"")
+            return message
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                exchange.answered += message.get("body", b"")
+            await send(message)
+
+        await self.app(scope, receiving, sending)
 
 
 @dataclass
@@ -97,6 +123,9 @@ class Stack:
     seen: dict[str, list[dict[str, str]]] = field(
         default_factory=lambda: {name: [] for name in SUBGRAPH_NAMES}
     )
+    exchanges: dict[str, list[Exchange]] = field(
+        default_factory=lambda: {name: [] for name in SUBGRAPH_NAMES}
+    )
     servers: list[uvicorn.Server] = field(default_factory=list)
     in_process: bool = False
     """Mount the subgraphs in the gateway's process instead of reaching them over HTTP."""
@@ -107,7 +136,9 @@ class Stack:
         try:
             for name in SUBGRAPH_NAMES:
                 app = build_subgraph_app(name, subgraph_schema(name), pool, secret=self.secret)
-                self.subgraphs[name] = self._listen(_HeaderLog(app, self.seen[name]))
+                self.subgraphs[name] = self._listen(
+                    _HeaderLog(app, self.seen[name], self.exchanges[name])
+                )
             supergraph = Supergraph(supergraph_path().read_text(encoding="utf-8"))
             if self.in_process:
                 gateway = in_process_gateway(supergraph, pool)

@@ -39,6 +39,13 @@ class Requester:
     representative: str | None = None
     """For an organisation acting as a subject (identifier a unified social credit code), the
     resident identity number of the person claiming to be its legal representative."""
+    history_months: int | None = None
+    """The most months of repayment history a fetch on the requester's behalf may show (the
+    data period of the grant the policy fetches under); None: no limit but the data's. It
+    travels with the requester to every subgraph fetch, whatever the fetch's shape (a root
+    field or `_entities` after another subgraph), so no shape of plan escapes it, and two
+    requesters under different limits never share an answer (the fetch dedupe and the
+    credentials are keyed by the whole requester)."""
 
     @property
     def person(self) -> str:

@@ -44,8 +44,9 @@ class Entitlement:
     mandate_id: int | None = None
     data_period_months: int | None = None
     """How many months back the grant lets its holder look; None: no limit but the data's.
-    The policy layer fetches under it with the bureau's `historyMonths`, which caps every
-    history argument (`repayments(months:)`, `repaymentGrid(months:)`) and its default."""
+    The policy layer fetches under it on behalf of the requester carrying it
+    (`Requester.history_months`), which caps every history argument of every fetch
+    (`repayments(months:)`, `repaymentGrid(months:)`) and its default."""
 
 
 @dataclass(frozen=True, slots=True)

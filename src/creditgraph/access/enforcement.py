@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 from weakref import WeakKeyDictionary
@@ -37,7 +37,6 @@ from graphql import (
     ArgumentNode,
     GraphQLArgument,
     GraphQLObjectType,
-    IntValueNode,
     NameNode,
     ObjectTypeDefinitionNode,
     TypeNode,
@@ -98,8 +97,6 @@ KEYS_VARIABLE: Final = alias(POLICY, "keys")
 _PREFERENCE: Final = ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT")
 
 
-# the internal roots' argument holding a request's history to a grant's data period
-HISTORY_ARGUMENT: Final = "historyMonths"
 # the root field answering a yes/no question the subject shared (eligibility/)
 ELIGIBILITY: Final = "eligibility"
 ELIGIBILITY_RESULT: Final = "EligibilityResult"
@@ -108,21 +105,17 @@ ELIGIBILITY_RESULT: Final = "EligibilityResult"
 @dataclass(frozen=True, slots=True)
 class _Fetch:
     """How the records of one type are fetched by key: the internal root and its keys
-    argument (it also takes `historyMonths`, checked at start)."""
+    argument (checked at start)."""
 
     field: str
     argument: NameNode
     type: TypeNode
 
-    def arguments(self, view: View, variable: str = KEYS_VARIABLE) -> tuple[ArgumentNode, ...]:
-        """The root's arguments: its keys from `variable`, and the view's history limit."""
+    def arguments(self, variable: str = KEYS_VARIABLE) -> tuple[ArgumentNode, ...]:
+        """The root's argument: its keys from `variable`. A view's history limit is not an
+        argument of the root: it travels with the requester to every fetch (`_fetch_groups`)."""
         keys = ArgumentNode(name=self.argument, value=VariableNode(name=NameNode(value=variable)))
-        if view.history is None:
-            return (keys,)
-        limit = ArgumentNode(
-            name=NameNode(value=HISTORY_ARGUMENT), value=IntValueNode(value=str(view.history))
-        )
-        return (keys, limit)
+        return (keys,)
 
     def declaration(self, variable: str = KEYS_VARIABLE) -> VariableDefinitionNode:
         """The declaration of the variable holding the keys."""
@@ -146,13 +139,12 @@ def _fetches(supergraph: Supergraph, policy: Policy) -> dict[str, _Fetch]:
     for type_name, record in policy.records.items():
         root = roots.get(record.fetch)
         arguments = {item.name.value: item for item in ((root.arguments or ()) if root else ())}
-        keys = [item for name, item in arguments.items() if name != HISTORY_ARGUMENT]
-        if root is None or len(keys) != 1 or HISTORY_ARGUMENT not in arguments:
+        if root is None or len(arguments) != 1:
             raise PolicyError(
                 f"records.{type_name}: the supergraph has no root {record.fetch} taking one "
-                f"list of keys and {HISTORY_ARGUMENT}"
+                "list of keys"
             )
-        (argument,) = keys
+        (argument,) = arguments.values()
         found[type_name] = _Fetch(record.fetch, argument.name, argument.type)
     return found
 
@@ -273,9 +265,7 @@ class PolicyGateway:
             (me,) = parsed.selections
             assert isinstance(me, Field)
             assert me.selections is not None
-            root = Field(
-                RECORDS_KEY, fetch.field, fetch.arguments(View(catalogue.EDITION)), me.selections
-            )
+            root = Field(RECORDS_KEY, fetch.field, fetch.arguments(), me.selections)
             synthetic = Operation(
                 kind="query",
                 name=None,
@@ -657,9 +647,10 @@ class PolicyGateway:
 
         The groups whose views hold the history to the same number of months (a grant's
         data period, or none) share an operation; groups with different limits go in
-        operations of their own, fetched side by side: a subgraph holds a whole request to
-        one limit, so one limit a request is what keeps each subject's history within its
-        own grant's period.
+        operations of their own, fetched side by side, each on behalf of the requester
+        carrying its limit (`_fetch_groups`): every fetch of the operation's plan carries
+        it, a root field's and an `_entities` fetch after another subgraph's alike, so each
+        subject's history stays within its own grant's period whatever shape the plan has.
         """
         grouped: dict[tuple[str, int, View, str], list[_Checkpoint]] = {}
         for checkpoint in wave:
@@ -686,7 +677,11 @@ class PolicyGateway:
     async def _fetch_groups(
         self, request: _Request, groups: list[list[_Checkpoint]]
     ) -> tuple[list[list[str]], Execution]:
-        """One operation fetching `groups`: the keys of each group, and what came back."""
+        """One operation fetching `groups`: the keys of each group, and what came back.
+
+        Fetched on behalf of the requester holding the groups' history limit (one limit an
+        operation: `_fetch_wave`), which the transport hands every subgraph fetch of the
+        plan with the requester itself (in its credential, over HTTP)."""
         prepared = self._wave_operation(
             request.operation,
             tuple((group[0].type_name, group[0].selections, group[0].view) for group in groups),
@@ -695,7 +690,8 @@ class PolicyGateway:
         variables = dict(request.variables)
         for index, found in enumerate(keys):
             variables[_keys_variable(index)] = found
-        execution = await self.executor.execute(prepared.plan, variables, request.known.requester)
+        limited = replace(request.known.requester, history_months=groups[0][0].view.history)
+        execution = await self.executor.execute(prepared.plan, variables, limited)
         return keys, execution
 
     def _walk_groups(
@@ -790,7 +786,7 @@ class PolicyGateway:
                     Field(
                         _records_key(index),
                         fetch.field,
-                        fetch.arguments(view, variable),
+                        fetch.arguments(variable),
                         self.restrictor.record(type_name, selections, view),
                     )
                 )

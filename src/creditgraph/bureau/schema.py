@@ -14,7 +14,6 @@ from creditgraph.bureau.types import (
     Guarantee,
     Institution,
     Subject,
-    limit_history,
 )
 from creditgraph.furnishing.mutations import FurnishingMutation
 from creditgraph.subgraphs.context import Info
@@ -28,13 +27,9 @@ class Query:
         inaccessible=True,
         description="Subjects by resident identity number or USCC, in the order asked, null "
         "where unknown. The gateway's own entry: clients reach a subject through `subject`, "
-        "which decides what they may see. historyMonths: the most months of repayment "
-        "history the answer may show (a grant's data period).",
+        "which decides what they may see.",
     )
-    async def subjects(
-        self, info: Info, identifiers: list[str], history_months: int | None = None
-    ) -> list[Subject | None]:
-        limit_history(info, history_months)
+    async def subjects(self, info: Info, identifiers: list[str]) -> list[Subject | None]:
         return list(
             await asyncio.gather(*(Subject.by_identifier(info, item) for item in identifiers))
         )
@@ -46,9 +41,8 @@ class Query:
         "account's parties, what the requester may see of it.",
     )
     async def credit_accounts(
-        self, info: Info, ids: list[strawberry.ID], history_months: int | None = None
+        self, info: Info, ids: list[strawberry.ID]
     ) -> list[CreditAccount | None]:
-        limit_history(info, history_months)
         return await CreditAccount.by_ids(info, [check_id(str(item)) for item in ids])
 
     @strawberry.federation.field(
@@ -56,10 +50,7 @@ class Query:
         description="Guarantees by id, in the order asked, null where unknown; the gateway's "
         "own entry, as for accounts.",
     )
-    async def guarantees(
-        self, info: Info, ids: list[strawberry.ID], history_months: int | None = None
-    ) -> list[Guarantee | None]:
-        limit_history(info, history_months)
+    async def guarantees(self, info: Info, ids: list[strawberry.ID]) -> list[Guarantee | None]:
         return await Guarantee.by_ids(info, [check_id(str(item)) for item in ids])
 
     @strawberry.federation.field(

@@ -366,24 +366,11 @@ class AccountParty:
 
 
 def _check_months(info: Info, months: int) -> int:
-    """The months of history to show: as asked, within what the gateway allows this request."""
+    """The months of history to show: as asked, within what the gateway allows this request
+    (the requester's history limit, carried with it to every fetch: subgraphs/context.py)."""
     asked = check_range("months", months, 1, MAX_HISTORY_MONTHS)
     allowed = info.context.history_months
     return asked if allowed is None else min(asked, allowed)
-
-
-def limit_history(info: Info, months: int | None) -> None:
-    """Hold this request's history to `months` (a grant's data period the gateway fetches under).
-
-    The limit is the request's, not the root field's: the records a root reaches are loaded
-    in batches with other roots' records. So a request whose roots name different limits is
-    held to the tightest of them, whichever resolves first; the gateway sends records under
-    different limits in requests of their own (access/enforcement.py's `_fetch_wave`)."""
-    if months is None:
-        return
-    asked = check_range("historyMonths", months, 1, MAX_HISTORY_MONTHS)
-    held = info.context.history_months
-    info.context.history_months = asked if held is None else min(held, asked)
 
 
 @strawberry.federation.type(keys=["id"], description="A loan, card or credit line.")

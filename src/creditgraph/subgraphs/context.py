@@ -170,9 +170,10 @@ class SubgraphContext:
         self.hold = hold
         # over HTTP, the request's transaction its writes run in, once one has begun
         self.pending: Pending | None = None
-        # the most months of history this request may show, when the gateway fetches under a
-        # grant with a data period (its internal roots take `historyMonths`); None: no limit
-        self.history_months: int | None = None
+        # the most months of history this request may show: the limit the gateway fetches
+        # under (a grant's data period), carried with the requester whatever the fetch's shape;
+        # None: no limit
+        self.history_months = None if requester is None else requester.history_months
         self._loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = {}
 
     def acting_as(self, role: Role) -> Requester:

@@ -16,14 +16,17 @@ The claims:
   requester's identifier: a resident identity number for a subject, else a
   unified social credit code), `role` (`subject`, `bank` or `government`, as
   in requester tokens), `operator` (the person operating for an institution;
-  always for a bank, never for a subject) and `representative` (for an
+  always for a bank, never for a subject), `representative` (for an
   organisation acting as a subject, the person the gateway checked is its
-  legal representative). With none of them, the request is the gateway's own
-  (its internal lookups) and has no requester; with some of them but not a
-  whole requester (a role without an identifier, an identifier of the wrong
-  kind for the role, an operator on a subject, a representative on anyone but
-  an organisation's subject), the credential is refused as a whole, like a
-  forged one.
+  legal representative) and `history_months` (the most months of repayment
+  history the fetch may show: the data period of the grant the gateway
+  fetches under; a whole number from 1, absent for no limit). With none of
+  them, the request is the gateway's own (its internal lookups) and has no
+  requester; with some of them but not a whole requester (a role without an
+  identifier, an identifier of the wrong kind for the role, an operator on a
+  subject, a representative on anyone but an organisation's subject, a
+  history limit that is not a whole number from 1), the credential is refused
+  as a whole, like a forged one.
 
 * `hold`, on a mutation's requests only: the name under which the
   subgraph leaves its writes pending until the gateway has recorded the
@@ -70,7 +73,7 @@ _LEEWAY_SECONDS = 5
 _SECRET_ENV = "CREDITGRAPH_INTERNAL_SECRET"
 _SECRET_FILE = "internal-credential.key"
 _MIN_SECRET_BYTES = 32
-_REQUESTER_CLAIMS: Final = ("sub", "role", "operator", "representative")
+_REQUESTER_CLAIMS: Final = ("sub", "role", "operator", "representative", "history_months")
 #: the role claim is lower-case, as in requester tokens; `Requester.role` is upper-case
 _ROLES: Final[Mapping[str, Role]] = {role.lower(): role for role in get_args(Role)}
 
@@ -133,6 +136,8 @@ def issue(
             claims["operator"] = requester.operator
         if requester.representative is not None:
             claims["representative"] = requester.representative
+        if requester.history_months is not None:
+            claims["history_months"] = requester.history_months
     if hold is not None:
         claims["hold"] = hold
     return jwt.encode(claims, secret, algorithm="HS256")
@@ -200,4 +205,7 @@ def _requester(claims: Mapping[str, Any]) -> Requester | None:
             raise CredentialRefused(REFUSAL)
     elif role == "BANK":
         raise CredentialRefused(REFUSAL)
-    return Requester(role, identifier, operator, representative)
+    history = claims.get("history_months")
+    if history is not None and (type(history) is not int or history < 1):
+        raise CredentialRefused(REFUSAL)
+    return Requester(role, identifier, operator, representative, history)

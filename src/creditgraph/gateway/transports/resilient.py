@@ -22,9 +22,10 @@ it does for each subgraph is that subgraph's `FetchPolicy` (settings.py: `[fetch
 - **Deduplication** of identical reads in flight: a query fetch sent while the same one
   (same subgraph, document and variables) is still waiting for its answer shares that
   answer instead of sending its own, but only when both act for the same requester
-  (`acting_for`), so both carry the same credential and the subgraph would answer both
-  alike. Each sharer gets its own copy, since the executor merges answers in place. A
-  fetch under a write unit is never shared: its credential carries the unit's hold.
+  (`acting_for`), its history limit included, so both carry the same credential and the
+  subgraph would answer both alike. Each sharer gets its own copy, since the executor
+  merges answers in place. A fetch under a write unit is never shared: its credential
+  carries the unit's hold.
   The first of them fetches in its own task (no task of its own per fetch: nearly every
   fetch is the only one of its kind, and a task, a shield and a done callback cost it
   more than the rest of this module); the others wait on its answer. Should its request
