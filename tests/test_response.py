@@ -58,7 +58,10 @@ def shape(
 ) -> tuple[Any, list[dict[str, Any]]]:
     found = errors if errors is not None else []
     shaper = ResponseShaper(SCHEMA, lambda name: POSSIBLE.get(name, {name}))
-    return shaper.shape(normalize(parse(query), None, {}), data, found), found
+    shaped = shaper.shape(normalize(parse(query), None, {}), data, found)
+    # every error the gateway answers carries a code a client can branch on
+    assert all(isinstance(item.get("extensions", {}).get("code"), str) for item in found), found
+    return shaped, found
 
 
 def test_the_clients_keys_in_the_clients_order_and_nothing_else() -> None:
@@ -91,9 +94,38 @@ def test_a_null_in_a_non_null_position_nulls_the_nearest_nullable_parent() -> No
 
 
 def test_a_null_already_explained_gets_no_second_error() -> None:
-    reported = [{"message": "subgraph down", "path": ["me", "friend"]}]
+    reported = [
+        {
+            "message": "subgraph down",
+            "path": ["me", "friend"],
+            "extensions": {"code": "SUBGRAPH_UNAVAILABLE"},
+        }
+    ]
     shaped, errors = shape("{ me { friend { name } } }", {"me": {}}, list(reported))
     assert shaped == {"me": None}
+    assert errors == reported
+
+
+def test_an_unexplained_null_is_the_subgraphs_fault_with_its_code() -> None:
+    _, errors = shape("{ me { name friend { name } } }", {"me": {"name": "Ada"}})
+    assert errors == [
+        {
+            "message": "Cannot return null for non-nullable field at me.friend.",
+            "path": ["me", "friend"],
+            "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+        }
+    ]
+
+
+def test_a_field_beside_a_failed_one_gets_no_error_of_its_own() -> None:
+    """A mutation whose second field failed: the subgraph stopped there and answered no data,
+    so the first is missing too; its sibling's error says why, and no uncoded 'Cannot return
+    null' is added for it."""
+    reported = [
+        {"message": "text is empty", "path": ["b"], "extensions": {"code": "BAD_USER_INPUT"}}
+    ]
+    shaped, errors = shape("{ a: strict { name } b: strict { name } }", {}, list(reported))
+    assert shaped is None
     assert errors == reported
 
 

@@ -236,7 +236,11 @@ async def test_a_mutation_a_field_of_which_is_refused_keeps_none_of_its_writes(
     before = await _state(db)
     answer = await either.ask(SELF, document)
     assert answer["data"] is None
-    assert "BAD_USER_INPUT" in {item.get("extensions", {}).get("code") for item in answer["errors"]}
+    # the refused field's error alone, coded: the field beside it is not answered, and gets
+    # no error of its own (an uncoded "Cannot return null" a client could not branch on)
+    assert [(item["path"], item["extensions"]["code"]) for item in answer["errors"]] == [
+        (["refused"], "BAD_USER_INPUT")
+    ]
     assert await _state(db) == {**before, "audit": before["audit"] + 1}
     entry = await _newest_entry(db)
     assert entry["decision"] == "DENIED"

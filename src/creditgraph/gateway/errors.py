@@ -61,11 +61,12 @@ def request_errors(errors: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"errors": list(errors)}
 
 
-def error(message: str, code: str | None = None, path: Path | None = None) -> dict[str, Any]:
-    """One entry of a response's `errors`, shaped as the GraphQL spec says."""
+def error(message: str, code: str, path: Path | None = None) -> dict[str, Any]:
+    """One entry of a response's `errors`, shaped as the GraphQL spec says, with its code: a
+    client branches on codes only, so the gateway makes no error without one (one of the
+    README's table, which tests/test_error_codes.py holds complete)."""
     entry: dict[str, Any] = {"message": message}
     if path is not None:
         entry["path"] = path
-    if code is not None:
-        entry["extensions"] = {"code": code}
+    entry["extensions"] = {"code": code}
     return entry

@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanKind
 
 from creditgraph import tracing
 from creditgraph.gateway.aliases import BATCH, alias
-from creditgraph.gateway.errors import SUBGRAPH_UNAVAILABLE, error
+from creditgraph.gateway.errors import INTERNAL_SERVER_ERROR, SUBGRAPH_UNAVAILABLE, error
 from creditgraph.gateway.plan import Fetch, FieldSet, PathStep, Plan
 from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.gateway.transports import SubgraphUnavailable, Transport
@@ -357,15 +357,19 @@ def _unavailable_message(graph_name: str, reason: str) -> str:
 
 
 def _clean(item: Any, path: Any) -> dict[str, Any]:
-    """A subgraph's error as the client may see it: message, path and extensions only."""
+    """A subgraph's error as the client may see it: message, path and extensions only, with a
+    code (INTERNAL_SERVER_ERROR when the subgraph gave none: creditgraph's own code every
+    error, so one without is another's failure), as every error the gateway answers has."""
     if not isinstance(item, dict):
-        return error("a subgraph returned a malformed error")
+        return error("a subgraph returned a malformed error", INTERNAL_SERVER_ERROR)
     cleaned: dict[str, Any] = {"message": str(item.get("message", "subgraph error"))}
     if isinstance(path, list):
         cleaned["path"] = path
     extensions = item.get("extensions")
+    kept: dict[str, Any] = {}
     if isinstance(extensions, dict):
         kept = {key: value for key, value in extensions.items() if key not in _HIDDEN_EXTENSIONS}
-        if kept:
-            cleaned["extensions"] = kept
+    if not isinstance(kept.get("code"), str):
+        kept["code"] = INTERNAL_SERVER_ERROR
+    cleaned["extensions"] = kept
     return cleaned

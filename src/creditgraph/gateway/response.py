@@ -51,7 +51,7 @@ from graphql import (
     is_leaf_type,
 )
 
-from creditgraph.gateway.errors import Path, error, response
+from creditgraph.gateway.errors import INTERNAL_SERVER_ERROR, Path, error, response
 from creditgraph.gateway.introspection import is_introspection
 from creditgraph.gateway.operation import Operation, PossibleTypes, Selection
 from creditgraph.gateway.tree import Where, spelled
@@ -232,7 +232,7 @@ class ResponseShaper:
 
 
 class _Shaping:
-    __slots__ = ("below", "errors", "explained", "operation", "shaper")
+    __slots__ = ("below", "errors", "explained", "holding", "operation", "shaper")
 
     def __init__(
         self, shaper: ResponseShaper, operation: Operation, errors: list[dict[str, Any]]
@@ -243,9 +243,13 @@ class _Shaping:
         # paths with an error, and every path above one: a null there is already explained
         self.explained: set[tuple[str | int, ...]] = set()
         self.below: set[tuple[str | int, ...]] = set()
+        # every object holding an error the subgraphs answered (the whole data included)
+        self.holding: set[tuple[str | int, ...]] = set()
         for item in errors:
             if "path" in item:
-                self.explain(item["path"])
+                path = item["path"]
+                self.explain(path)
+                self.holding.update(tuple(path[:length]) for length in range(len(path)))
 
     def object(self, shape: _ObjectShape, source: dict[str, Any], where: Where) -> dict[str, Any]:
         """The completed object: `source` itself when it needs no change, else a copy."""
@@ -319,7 +323,11 @@ class _Shaping:
             if value not in completion.enum_values:
                 name = completion.type_.name if completion.type_ is not None else "enum"
                 self.errors.append(
-                    error(f"{name} has no value {value!r} here", path=spelled((parent, key)))
+                    error(
+                        f"{name} has no value {value!r} here",
+                        INTERNAL_SERVER_ERROR,
+                        spelled((parent, key)),
+                    )
                 )
                 return None
             return value
@@ -328,7 +336,8 @@ class _Shaping:
                 self.errors.append(
                     error(
                         "a subgraph returned a non-list for a list field",
-                        path=spelled((parent, key)),
+                        INTERNAL_SERVER_ERROR,
+                        spelled((parent, key)),
                     )
                 )
                 return None
@@ -349,7 +358,8 @@ class _Shaping:
             self.errors.append(
                 error(
                     f"cannot tell which {completion.type_} this object is",
-                    path=spelled((parent, key)),
+                    INTERNAL_SERVER_ERROR,
+                    spelled((parent, key)),
                 )
             )
             return None
@@ -397,14 +407,27 @@ class _Shaping:
         return value if items is None else items
 
     def null_error(self, where: Where) -> None:
-        """Explain a null in a non-null position, unless an error at, above or below does."""
+        """Explain a null in a non-null position, unless an error at, above or below it does,
+        or an error a subgraph answered anywhere in the object holding it: that object is
+        nulled by the null, and the subgraph's error there already tells the client why (a
+        mutation's field whose sibling failed is not answered, as the subgraph stopped at
+        the failure: its sibling's error is the one to read).
+
+        What is left is a subgraph's fault (a null where its schema promised a value, with no
+        error of its own): INTERNAL_SERVER_ERROR, like any other error of ours."""
         path = spelled(where)
-        if tuple(path) in self.below or any(
-            tuple(path[:length]) in self.explained for length in range(1, len(path))
+        if (
+            tuple(path) in self.below
+            or tuple(path[:-1]) in self.holding
+            or any(tuple(path[:length]) in self.explained for length in range(1, len(path)))
         ):
             return
         self.errors.append(
-            error(f"Cannot return null for non-nullable field at {_dotted(path)}.", path=path)
+            error(
+                f"Cannot return null for non-nullable field at {_dotted(path)}.",
+                INTERNAL_SERVER_ERROR,
+                path,
+            )
         )
         self.explain(path)
 
