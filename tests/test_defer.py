@@ -20,7 +20,9 @@ import pytest
 from graphql import parse
 
 from creditgraph.access.masks import ANONYMISED_NAME
-from creditgraph.gateway import defer
+from creditgraph.gateway import Gateway, defer
+from creditgraph.gateway.transports import Transport
+from creditgraph.requester import Requester
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU, WESTLAKE_BANK
 from tests.http_app import bearer, in_process_gateway, listening
 
@@ -284,3 +286,55 @@ def test_an_error_inside_a_deferred_fragment_travels_in_its_entry_only() -> None
         {"data": {"spouse": {"name": None}}, "path": ["subject"], "errors": [inside]}
     ]
     assert defer.unplaced(whole, entries, []) == []
+
+
+class _ScoresBug:
+    """The subgraphs mounted in process, except that fetching scores fails with a bug of the
+    gateway's own (an exception that is neither a subgraph's refusal nor a database fault)."""
+
+    def __init__(self, inner: Transport) -> None:
+        self._inner = inner
+
+    async def send(self, subgraph: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        if subgraph == "scores":
+            raise RuntimeError("a bug met while fetching scores")
+        return await self._inner.send(subgraph, document, variables)
+
+    def acting_for(self, requester: Requester | None) -> Transport:
+        return _ScoresBug(self._inner.acting_for(requester))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_a_later_part_failing_with_a_bug_ends_the_stream_coded_and_recorded(
+    writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """The first part (the name) answers; the whole report (with its scores) then fails with
+    no database fault behind it. The client still gets a final part with a coded error and
+    `hasNext: false`, and the failure has its audit entry beside the first part's."""
+    plain = in_process_gateway(writable_pool)
+    gateway = Gateway(plain.supergraph, _ScoresBug(plain.transport))
+    bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "operator-7")
+    variables = {"id": HUSBAND, "purpose": "POST_LOAN_MANAGEMENT"}
+    try:
+        async with listening(gateway, writable_pool, tmp_path) as url:
+            response = await post(url, bank, variables, ACCEPT_DEFER)
+    finally:
+        await gateway.aclose()
+    assert response.status_code == 200
+    first, last = parts(response)
+    assert first == {"data": {"subject": {"name": PERSONA["husband"].name}}, "hasNext": True}
+    assert last == {
+        "errors": [
+            {"message": "internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+        ],
+        "hasNext": False,
+    }
+    entries = await writable_pool.fetch(
+        "select decision, detail from gateway.audit_log where request_id = $1 order by seq",
+        response.headers["x-request-id"],
+    )
+    assert len(entries) == 2
+    assert entries[0]["decision"] == "ALLOWED"
+    assert "INTERNAL_SERVER_ERROR" in entries[1]["detail"]

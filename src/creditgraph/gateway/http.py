@@ -369,7 +369,12 @@ async def _parts(
     coerced: dict[str, Any],
 ) -> AsyncIterator[bytes]:
     """The multipart answer: the operation without its deferred fragments, then the deferred
-    fragments' data taken from the whole operation's answer (gateway/defer.py)."""
+    fragments' data taken from the whole operation's answer (gateway/defer.py).
+
+    However a part fails, the stream ends with a coded final part (`hasNext: false`), as a
+    client waits for one: a database fault as `_answer`'s caller answers it, anything else as
+    INTERNAL_SERVER_ERROR, recorded as the request's failure (a part that fails before its
+    record stage would otherwise leave no audit entry)."""
     try:
         first = await runner.run(defer.initial(document, coerced), variables)
         yield defer.part({**first, "hasNext": True})
@@ -388,6 +393,13 @@ async def _parts(
             _log.warning("database unavailable: %s", reason)
             failure = error("the service is unavailable; try again shortly", SERVICE_UNAVAILABLE)
         yield defer.part({"errors": [failure], "hasNext": False})
+    except Exception:
+        _log.exception("internal failure")
+        failure = error("internal server error", INTERNAL_SERVER_ERROR)
+        recorded = await runner.record.refuse(
+            runner.request_id, runner.requester, runner.operation_name, [failure]
+        )
+        yield defer.part({"errors": recorded, "hasNext": False})
     yield defer.end()
 
 
