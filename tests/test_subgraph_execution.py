@@ -43,6 +43,7 @@ from creditgraph.requester import Requester
 from creditgraph.resources import operations_root, supergraph_path
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.execution import LevelExecution
+from creditgraph.subgraphs.per_level import by_level, for_one
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 from tests.operation_strategies import GeneratedOperation, operations
 
@@ -161,6 +162,23 @@ class Colour(enum.Enum):
     BLUE = "b"
 
 
+async def _tallies(items: list[Any], info: strawberry.Info, times: int = 1) -> list[Any]:
+    """Each item's tally (a failure in its place where it has one); an argument no item
+    takes fails them all, as it would fail each of them alone."""
+    if times < 0:
+        raise GraphQLError("times must not be negative", extensions={"code": "BAD_USER_INPUT"})
+    await asyncio.sleep(0)
+    return [item.raw.get("tally") for item in items]
+
+
+async def _strict_tallies(items: list[Any], info: strawberry.Info) -> list[Any]:
+    return [item.raw.get("tally") for item in items]
+
+
+async def _kin(items: list[Any], info: strawberry.Info) -> list[Any]:
+    return [item.raw.get("kin") for item in items]
+
+
 @strawberry.interface
 class Node:
     id: strawberry.ID
@@ -218,6 +236,20 @@ class Item(Node):
     async def strict_fail(self) -> int:
         raise ValueError(f"strict failure of {self.id}")
 
+    # resolved for a whole level at once by LevelExecution, one object at a time otherwise
+
+    @strawberry.field(metadata=by_level(_tallies))
+    async def tally(self, info: strawberry.Info, times: int = 1) -> int | None:
+        return await for_one(_tallies, self, info, times=times)
+
+    @strawberry.field(metadata=by_level(_strict_tallies))
+    async def strict_tally(self, info: strawberry.Info) -> int:
+        return await for_one(_strict_tallies, self, info)
+
+    @strawberry.field(metadata=by_level(_kin))
+    async def kin(self, info: strawberry.Info) -> list[Item] | None:
+        return await for_one(_kin, self, info)
+
 
 Thing = Annotated[Item | Leaf, strawberry.union("Thing")]
 
@@ -267,6 +299,8 @@ def items(draw: st.DrawFn, depth: int = 3) -> Item:
         "leaves": draw(_either(st.lists(leaves | st.just("not a leaf"), max_size=4))),
         "things": draw(_either(st.lists(inner | leaves | st.just(3), max_size=3))),
         "node": draw(_either(inner | leaves)),
+        "tally": draw(_either(st.sampled_from([0, 7, "many"]))),
+        "kin": draw(_either(st.lists(inner | st.none(), max_size=3))),
     }
     return Item(
         id=strawberry.ID(str(next(_ids))),
@@ -376,6 +410,47 @@ async def test_errors_keep_their_extensions_and_lists_keep_their_nulls() -> None
         ("failed", "X"),
         ("gone", None),
     }
+
+
+async def test_a_level_resolver_answers_as_each_object_alone(levels_taken: list[int]) -> None:
+    root = world_of(
+        item(tally=3, kin=[item(tally=Boom("no tally")), item(tally=5)]),
+        item(tally="many", kin=Boom("no kin")),
+        item(tally=None, kin=[]),
+    )
+    data, errors = await small("{ itemsList { tally kin { tally } } }", root)
+    assert data == {
+        "itemsList": [
+            {"tally": 3, "kin": [{"tally": None}, {"tally": 5}]},
+            {"tally": None, "kin": None},
+            {"tally": None, "kin": []},
+        ]
+    }
+    # the failure a resolver returned for its object, a value no Int takes: each at its object
+    assert sorted(tuple(e["path"]) for e in errors) == [
+        ("itemsList", 0, "kin", 0, "tally"),
+        ("itemsList", 1, "kin"),
+        ("itemsList", 1, "tally"),
+    ]
+    assert levels_taken
+
+
+async def test_a_null_from_a_level_resolver_propagates_as_any_other() -> None:
+    root = world_of(item(kin=[item(tally=1), item(tally=None)]), item(kin=[item(tally=2)]))
+    data, errors = await small("{ itemsList { kin { strictTally } } }", root)
+    # the null in the non-null field nulls its item, which nulls the list of non-null items
+    assert data == {"itemsList": [{"kin": None}, {"kin": [{"strictTally": 2}]}]}
+    assert [e["path"] for e in errors] == [["itemsList", 0, "kin", 1, "strictTally"]]
+
+
+async def test_a_level_resolvers_refusal_of_its_arguments_is_every_objects_error() -> None:
+    root = world_of(item(tally=1), item(tally=2))
+    data, errors = await small("{ itemsList { name tally(times: -1) } }", root)
+    assert data == {"itemsList": [{"name": "n", "tally": None}, {"name": "n", "tally": None}]}
+    assert [(e["path"], e["extensions"]["code"]) for e in errors] == [
+        (["itemsList", 0, "tally"], "BAD_USER_INPUT"),
+        (["itemsList", 1, "tally"], "BAD_USER_INPUT"),
+    ]
 
 
 async def test_a_failure_reaching_the_root_nulls_the_answer() -> None:

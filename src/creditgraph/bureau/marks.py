@@ -18,7 +18,7 @@ however many records it shows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Final
 
@@ -28,6 +28,7 @@ from strawberry.types.base import get_object_definition
 from creditgraph.bureau import dataloaders as dl
 from creditgraph.subgraphs.context import Info
 from creditgraph.subgraphs.errors import BadUserInput, check_id
+from creditgraph.subgraphs.per_level import by_level, for_one
 from creditgraph.subgraphs.records import build_record
 
 #: The record types a subject can dispute: GraphQL type name -> the kind `bureau.disputes` stores.
@@ -88,6 +89,14 @@ class DisputeMark:
     respond_by: date = strawberry.field(description="The data source must verify by this date.")
 
 
+async def _marks(records: Sequence[Disputable], info: Info) -> list[DisputeMark | None]:
+    """Each record's mark, None for a record no dispute marks."""
+    rows = await info.context.loader(dl.dispute_marks).load_many(
+        [(DISPUTABLE[get_object_definition(r, strict=True).name], str(r.id)) for r in records]
+    )
+    return [None if row is None else build_record(DisputeMark, row) for row in rows]
+
+
 @strawberry.type
 class Disputable:
     """A record type whose records can be disputed: its `id`, and its mark while disputed."""
@@ -97,9 +106,8 @@ class Disputable:
     @strawberry.field(
         description="While the subject disputes this record: when, and by when the data "
         "source must answer; and once it kept the record, that it did. Null when no dispute "
-        "is open and none kept it."
+        "is open and none kept it.",
+        metadata=by_level(_marks),
     )
     async def dispute(self, info: Info) -> DisputeMark | None:
-        kind = DISPUTABLE[get_object_definition(self, strict=True).name]
-        row = await info.context.loader(dl.dispute_marks).load((kind, str(self.id)))
-        return None if row is None else build_record(DisputeMark, row)
+        return await for_one(_marks, self, info)

@@ -13,7 +13,8 @@ from asyncio import gather
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
+from operator import attrgetter
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -46,6 +47,7 @@ from creditgraph.subgraphs.pagination import (
     page_size,
     paginate,
 )
+from creditgraph.subgraphs.per_level import LevelResolver, by_level, each, for_one
 from creditgraph.subgraphs.records import Row, build_record
 
 DEFAULT_PHONES = 5  # the report lists the last five mobile numbers
@@ -79,11 +81,43 @@ async def _each_loaded(
     return [None if row is None else build(row) for row in rows]
 
 
-async def _existing(info: Info, subject_id: int) -> Subject:
-    """A subject a foreign key guarantees exists."""
-    found = await Subject.load(info, subject_id)
-    assert found is not None
-    return found
+def _present(row: Row | None) -> Row:
+    """A row a foreign key guarantees exists."""
+    assert row is not None
+    return row
+
+
+async def _existing(info: Info, subject_ids: Sequence[int]) -> list[Subject]:
+    """The subjects foreign keys guarantee exist, one per id, in order."""
+    rows = await info.context.loader(dl.subject_by_id).load_many(subject_ids)
+    return [Subject.from_row(_present(row)) for row in rows]
+
+
+def _subjects_by(key: Callable[[Any], int | None]) -> LevelResolver:
+    """The level resolver of a field naming a subject by `key` of its object: the subject,
+    or None where the key is None (a foreign key guarantees the rest exist)."""
+
+    async def subjects(objects: Sequence[Any], info: Info) -> list[Subject | None]:
+        keys = [key(found) for found in objects]
+        loaded = iter(
+            await info.context.loader(dl.subject_by_id).load_many(
+                [found for found in keys if found is not None]
+            )
+        )
+        return [
+            None if found is None else Subject.from_row(_present(next(loaded))) for found in keys
+        ]
+
+    return subjects
+
+
+_EMPLOYERS = _subjects_by(attrgetter("employer_id"))
+_PARTNERS = _subjects_by(attrgetter("partner_id"))
+_ORGANISATIONS = _subjects_by(attrgetter("organisation_id"))
+_PERSONS = _subjects_by(attrgetter("person_id"))
+_PARTY_SUBJECTS = _subjects_by(attrgetter("subject_id"))
+_GUARANTORS = _subjects_by(attrgetter("guarantor_id"))
+_BORROWERS = _subjects_by(attrgetter("borrower_id"))
 
 
 @strawberry.federation.type(keys=["code"], description="A lender, court, agency or scorer.")
@@ -99,10 +133,6 @@ class Institution:
     @classmethod
     async def resolve_reference(cls, info: Info, code: str) -> Institution | None:
         return await _loaded(info, dl.institution_by_code, code, cls.from_row)
-
-
-async def _institution(info: Info, institution_id: int | None) -> Institution | None:
-    return await _loaded(info, dl.institution_by_id, institution_id, Institution.from_row)
 
 
 # -- identity -----------------------------------------------------------------
@@ -134,9 +164,12 @@ class Employment(Disputable):
     reported_by: str | None
     employer_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The employer as a subject, when the bureau knows it.")
+    @strawberry.field(
+        description="The employer as a subject, when the bureau knows it.",
+        metadata=by_level(_EMPLOYERS),
+    )
     async def employer(self, info: Info) -> Subject | None:
-        return await Subject.load(info, self.employer_id)
+        return await for_one(_EMPLOYERS, self, info)
 
 
 @strawberry.type
@@ -158,9 +191,9 @@ class Marriage(Disputable):
     def current(self) -> bool:
         return self.ended_on is None
 
-    @strawberry.field
+    @strawberry.field(metadata=by_level(_PARTNERS))
     async def partner(self, info: Info) -> Subject:
-        return await _existing(info, self.partner_id)
+        return await for_one(_PARTNERS, self, info)
 
 
 @strawberry.type(description="A person's role in an organisation (legal representative, …).")
@@ -176,13 +209,13 @@ class Principal:
     def from_row(cls, row: Row) -> Principal:
         return build_record(cls, row)
 
-    @strawberry.field
+    @strawberry.field(metadata=by_level(_ORGANISATIONS))
     async def organisation(self, info: Info) -> Subject:
-        return await _existing(info, self.organisation_id)
+        return await for_one(_ORGANISATIONS, self, info)
 
-    @strawberry.field
+    @strawberry.field(metadata=by_level(_PERSONS))
     async def person(self, info: Info) -> Subject:
-        return await _existing(info, self.person_id)
+        return await for_one(_PERSONS, self, info)
 
 
 # -- subject's own records ----------------------------------------------------
@@ -360,9 +393,9 @@ class AccountParty:
     role: PartyRole
     subject_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(metadata=by_level(_PARTY_SUBJECTS))
     async def subject(self, info: Info) -> Subject:
-        return await _existing(info, self.subject_id)
+        return await for_one(_PARTY_SUBJECTS, self, info)
 
 
 def _check_months(info: Info, months: int) -> int:
@@ -371,6 +404,69 @@ def _check_months(info: Info, months: int) -> int:
     asked = check_range("months", months, 1, MAX_HISTORY_MONTHS)
     allowed = info.context.history_months
     return asked if allowed is None else min(asked, allowed)
+
+
+async def _lenders(accounts: Sequence[CreditAccount], info: Info) -> list[Institution]:
+    rows = await info.context.loader(dl.institution_by_id).load_many(
+        [account.lender_id for account in accounts]
+    )
+    return [Institution.from_row(_present(row)) for row in rows]
+
+
+async def _parties(accounts: Sequence[CreditAccount], info: Info) -> list[list[AccountParty]]:
+    loaded = await info.context.loader(dl.parties).load_many([a.pk for a in accounts])
+    return [
+        [AccountParty(role=PartyRole(r["role"]), subject_id=r["subject_id"]) for r in rows]
+        for rows in loaded
+    ]
+
+
+async def _account_guarantees(
+    accounts: Sequence[CreditAccount], info: Info
+) -> list[list[Guarantee]]:
+    loaded = await info.context.loader(dl.guarantees_of_account).load_many([a.pk for a in accounts])
+    return [Guarantee.loaded(info, rows) for rows in loaded]
+
+
+async def _repayments(
+    accounts: Sequence[CreditAccount],
+    info: Info,
+    months: int = DEFAULT_HISTORY_MONTHS,
+    first: int | None = None,
+    after: str | None = None,
+) -> list[Connection[RepaymentMonth] | Exception]:
+    count = _check_months(info, months)
+    loaded = await info.context.loader(dl.repayments).load_many([a.pk for a in accounts])
+
+    def answer(at: int) -> Connection[RepaymentMonth]:
+        account = accounts[at]
+        end = history.history_end(account.closed_on, account.reported_on)
+        window = history.in_window(loaded[at], end=end, months=count)
+        return paginate(
+            [build_record(RepaymentMonth, r) for r in window],
+            kind="repayment month",
+            key=lambda m: m.month.isoformat(),
+            first=first,
+            after=after,
+            default_size=MAX_HISTORY_MONTHS,
+        )
+
+    return each(range(len(accounts)), answer)
+
+
+async def _grids(
+    accounts: Sequence[CreditAccount], info: Info, months: int = DEFAULT_HISTORY_MONTHS
+) -> list[RepaymentGrid]:
+    count = _check_months(info, months)
+    loaded = await info.context.loader(dl.repayments).load_many([a.pk for a in accounts])
+    grids = []
+    for account, rows in zip(accounts, loaded, strict=True):
+        end = history.history_end(account.closed_on, account.reported_on)
+        statuses = history.grid_statuses(rows, opened_on=account.opened_on, end=end, months=count)
+        grids.append(
+            RepaymentGrid(latest_month=history.month_start(end), months=count, statuses=statuses)
+        )
+    return grids
 
 
 @strawberry.federation.type(keys=["id"], description="A loan, card or credit line.")
@@ -399,10 +495,6 @@ class CreditAccount(Disputable):
         return build_record(cls, row, pk=row["id"])
 
     @classmethod
-    async def load_many(cls, info: Info, ids: Sequence[int]) -> list[CreditAccount]:
-        return [found for found in await cls.by_ids(info, ids) if found is not None]
-
-    @classmethod
     async def by_ids(cls, info: Info, ids: Sequence[int]) -> list[CreditAccount | None]:
         """One per id asked, None where there is no such account."""
         return await _each_loaded(info, dl.account_by_id, ids, cls.from_row)
@@ -411,25 +503,29 @@ class CreditAccount(Disputable):
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> CreditAccount | None:
         return await _loaded(info, dl.account_by_id, check_id(str(id)), cls.from_row)
 
-    @strawberry.field
+    @strawberry.field(metadata=by_level(_lenders))
     async def lender(self, info: Info) -> Institution:
-        found = await _institution(info, self.lender_id)
-        assert found is not None
-        return found
+        return await for_one(_lenders, self, info)
 
-    @strawberry.field(description="Borrowers: a joint loan lists both spouses.")
+    @strawberry.field(
+        description="Borrowers: a joint loan lists both spouses.", metadata=by_level(_parties)
+    )
     async def parties(self, info: Info) -> list[AccountParty]:
-        rows = await info.context.loader(dl.parties).load(self.pk)
-        return [AccountParty(role=PartyRole(r["role"]), subject_id=r["subject_id"]) for r in rows]
+        return await for_one(_parties, self, info)
 
     # nullable, like the history below: a report that shows another's account as a liability
     # withholds them, and a withheld field is null
-    @strawberry.field(description="Guarantees standing behind this account.")
+    @strawberry.field(
+        description="Guarantees standing behind this account.",
+        metadata=by_level(_account_guarantees),
+    )
     async def guarantees(self, info: Info) -> list[Guarantee] | None:
-        rows = await info.context.loader(dl.guarantees_of_account).load(self.pk)
-        return Guarantee.loaded(info, rows)
+        return await for_one(_account_guarantees, self, info)
 
-    @strawberry.field(description="Monthly records, most recent first, over the last `months`.")
+    @strawberry.field(
+        description="Monthly records, most recent first, over the last `months`.",
+        metadata=by_level(_repayments),
+    )
     async def repayments(
         self,
         info: Info,
@@ -437,28 +533,21 @@ class CreditAccount(Disputable):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[RepaymentMonth] | None:
-        end = history.history_end(self.closed_on, self.reported_on)
-        rows = await info.context.loader(dl.repayments).load(self.pk)
-        window = history.in_window(rows, end=end, months=_check_months(info, months))
-        chosen = [build_record(RepaymentMonth, r) for r in window]
-        return paginate(
-            chosen,
-            kind="repayment month",
-            key=lambda m: m.month.isoformat(),
-            first=first,
-            after=after,
-            default_size=MAX_HISTORY_MONTHS,
-        )
+        return await for_one(_repayments, self, info, months=months, first=first, after=after)
 
-    @strawberry.field(description="The last `months` statuses as one string, most recent first.")
+    @strawberry.field(
+        description="The last `months` statuses as one string, most recent first.",
+        metadata=by_level(_grids),
+    )
     async def repayment_grid(
         self, info: Info, months: int = DEFAULT_HISTORY_MONTHS
     ) -> RepaymentGrid | None:
-        count = _check_months(info, months)
-        end = history.history_end(self.closed_on, self.reported_on)
-        rows = await info.context.loader(dl.repayments).load(self.pk)
-        statuses = history.grid_statuses(rows, opened_on=self.opened_on, end=end, months=count)
-        return RepaymentGrid(latest_month=history.month_start(end), months=count, statuses=statuses)
+        return await for_one(_grids, self, info, months=months)
+
+
+async def _joint(holdings: Sequence[AccountHolding], info: Info) -> list[bool]:
+    loaded = await info.context.loader(dl.parties).load_many([h.account.pk for h in holdings])
+    return [len(parties) > 1 for parties in loaded]
 
 
 @strawberry.type(description="An account a subject is party to, with the subject's role on it.")
@@ -466,13 +555,42 @@ class AccountHolding:
     role: PartyRole
     account: CreditAccount
 
-    @strawberry.field(description="More than one borrower, e.g. a spouse-linked mortgage.")
+    @strawberry.field(
+        description="More than one borrower, e.g. a spouse-linked mortgage.",
+        metadata=by_level(_joint),
+    )
     async def joint(self, info: Info) -> bool:
-        parties = await info.context.loader(dl.parties).load(self.account.pk)
-        return len(parties) > 1
+        return await for_one(_joint, self, info)
 
 
 # -- guarantees ---------------------------------------------------------------
+
+
+async def _guaranteed_accounts(
+    guarantees: Sequence[Guarantee], info: Info
+) -> list[CreditAccount | Exception]:
+    found = await CreditAccount.by_ids(info, [g.account_id for g in guarantees])
+    return each(found, _found)
+
+
+async def _primary_borrowers(
+    guarantees: Sequence[Guarantee], info: Info
+) -> list[Subject | Exception]:
+    """The primary borrower of each guarantee's account (the schema gives every account
+    exactly one)."""
+    loaded = await info.context.loader(dl.parties).load_many([g.account_id for g in guarantees])
+    primary = each(
+        loaded,
+        lambda rows: next(p["subject_id"] for p in rows if p["role"] == "PRIMARY_BORROWER"),
+    )
+    found = iter(await _existing(info, [p for p in primary if not isinstance(p, Exception)]))
+    return [p if isinstance(p, Exception) else next(found) for p in primary]
+
+
+def _found(record: R | None) -> R:
+    """A record a foreign key guarantees exists."""
+    assert record is not None
+    return record
 
 
 @strawberry.federation.type(keys=["id"], description="A guarantee (担保) given for an account.")
@@ -492,10 +610,6 @@ class Guarantee(Disputable):
         return build_record(cls, row)
 
     @classmethod
-    async def load_many(cls, info: Info, ids: Sequence[int]) -> list[Guarantee]:
-        return [found for found in await cls.by_ids(info, ids) if found is not None]
-
-    @classmethod
     def loaded(cls, info: Info, rows: Sequence[Row]) -> list[Guarantee]:
         """Guarantees read whole with a list of them; whatever else of this request asks for
         one of them by id finds it loaded."""
@@ -513,21 +627,26 @@ class Guarantee(Disputable):
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Guarantee | None:
         return await _loaded(info, dl.guarantee_by_id, check_id(str(id)), cls.from_row)
 
-    @strawberry.field
+    @strawberry.field(metadata=by_level(_GUARANTORS))
     async def guarantor(self, info: Info) -> Subject:
-        return await _existing(info, self.guarantor_id)
+        return await for_one(_GUARANTORS, self, info)
 
-    @strawberry.field
+    @strawberry.field(metadata=by_level(_guaranteed_accounts))
     async def account(self, info: Info) -> CreditAccount:
-        found = await CreditAccount.load_many(info, [self.account_id])
-        return found[0]
+        return await for_one(_guaranteed_accounts, self, info)
 
-    @strawberry.field(description="The primary borrower of the guaranteed account.")
+    @strawberry.field(
+        description="The primary borrower of the guaranteed account.",
+        metadata=by_level(_primary_borrowers),
+    )
     async def borrower(self, info: Info) -> Subject:
-        parties = await info.context.loader(dl.parties).load(self.account_id)
-        primary = [p["subject_id"] for p in parties if p["role"] == "PRIMARY_BORROWER"]
-        # the schema gives every account exactly one primary borrower
-        return await _existing(info, primary[0])
+        return await for_one(_primary_borrowers, self, info)
+
+
+async def _linked_guarantees(
+    links: Sequence[ExposureLink], info: Info
+) -> list[Guarantee | Exception]:
+    return each(await Guarantee.by_ids(info, [link.guarantee_id for link in links]), _found)
 
 
 @strawberry.type(description="One guarantee on a chain, `depth` links from the subject.")
@@ -538,17 +657,29 @@ class ExposureLink:
     guarantor_id: strawberry.Private[int]
     borrower_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(metadata=by_level(_linked_guarantees))
     async def guarantee(self, info: Info) -> Guarantee:
-        return (await Guarantee.load_many(info, [self.guarantee_id]))[0]
+        return await for_one(_linked_guarantees, self, info)
 
-    @strawberry.field
+    @strawberry.field(metadata=by_level(_GUARANTORS))
     async def guarantor(self, info: Info) -> Subject:
-        return await _existing(info, self.guarantor_id)
+        return await for_one(_GUARANTORS, self, info)
 
-    @strawberry.field
+    @strawberry.field(metadata=by_level(_BORROWERS))
     async def borrower(self, info: Info) -> Subject:
-        return await _existing(info, self.borrower_id)
+        return await for_one(_BORROWERS, self, info)
+
+
+async def _members(circles: Sequence[GuaranteeCircle], info: Info) -> list[list[Subject]]:
+    rows = iter(
+        await info.context.loader(dl.subject_by_id).load_many(
+            [member for circle in circles for member in circle.member_ids]
+        )
+    )
+    return [
+        [Subject.from_row(row) for row in [next(rows) for _ in circle.member_ids] if row]
+        for circle in circles
+    ]
 
 
 @strawberry.type(
@@ -557,9 +688,12 @@ class ExposureLink:
 class GuaranteeCircle:
     member_ids: strawberry.Private[tuple[int, ...]]
 
-    @strawberry.field(description="The members in guarantee order, starting from the lowest id.")
+    @strawberry.field(
+        description="The members in guarantee order, starting from the lowest id.",
+        metadata=by_level(_members),
+    )
     async def members(self, info: Info) -> list[Subject]:
-        return await Subject.load_many(info, self.member_ids)
+        return await for_one(_members, self, info)
 
 
 @strawberry.type(description="What a subject stands behind, directly and along guarantee chains.")
@@ -724,11 +858,6 @@ class Subject:
     @classmethod
     async def load(cls, info: Info, subject_id: int | None) -> Subject | None:
         return await _loaded(info, dl.subject_by_id, subject_id, cls.from_row)
-
-    @classmethod
-    async def load_many(cls, info: Info, ids: Sequence[int]) -> list[Subject]:
-        rows = await info.context.loader(dl.subject_by_id).load_many(ids)
-        return [cls.from_row(row) for row in rows if row is not None]
 
     @classmethod
     async def by_identifier(cls, info: Info, identifier: str) -> Subject | None:

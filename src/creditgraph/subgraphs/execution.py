@@ -14,7 +14,11 @@ groups, which run straight away; then all the awaitable results of the round are
 awaited together, so every dataloader hears all of a round's keys in one batch, and
 their objects make the next round. A field strawberry resolves by reading the
 attribute (no resolver, no extension) is read without building resolve info or a
-path; a path is built only where a resolver, a type check or an error needs one.
+path; a path is built only where a resolver, a type check or an error needs one. A
+field that names a level resolver (per_level.py) is resolved by one call for all the
+objects of its group, one awaitable for the group instead of a coroutine, a task and a
+resolve info per object; an `Exception` in its answer is that object's error, and its
+own failure every object's, as each would have failed alone.
 
 What it leaves to graphql-core, executed as if this module did not exist: mutations
 (their root fields run one after another), a schema with `@defer` or `@stream`, an
@@ -37,7 +41,7 @@ and nulls included, over documents a property test generates.
 from __future__ import annotations
 
 from asyncio import gather
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from operator import attrgetter
 from typing import Any, Final
@@ -61,6 +65,10 @@ from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, is_iterable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.arguments import convert_arguments
+from strawberry.types.field import StrawberryField
+
+from creditgraph.subgraphs.per_level import LEVEL_RESOLVER, LevelResolver
 
 _TYPENAME: Final = "__typename"
 # where strawberry keeps its own definition of a GraphQL field
@@ -235,6 +243,10 @@ class LevelExecution(StrawberryGraphQLCoreExecutionContext):
                 )
             except Exception as raw:
                 args = raw
+            level = _level_resolver(definition)
+            if level is not None and not isinstance(args, Exception):
+                self._resolve_level(field, level, args, entries)
+                continue
             for source, result, place in entries:
                 path = Path(None if place is None else place.path, key, object_type.name)
                 if isinstance(args, Exception):
@@ -253,6 +265,49 @@ class LevelExecution(StrawberryGraphQLCoreExecutionContext):
                     )
                 else:
                     self._complete(field, info, field.returns, result, key, place, value, path)
+
+    def _resolve_level(
+        self,
+        field: _Field,
+        level: tuple[LevelResolver, StrawberryField],
+        args: dict[str, Any],
+        entries: list[_Entry],
+    ) -> None:
+        """The field of every object of the group from one call of its level resolver."""
+        resolver, strawberry_field = level
+        place = entries[0][2]
+        path = Path(None if place is None else place.path, field.key, field.parent.name)
+        info = self.build_resolve_info(field.field, field.nodes, field.parent, path)
+        strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
+        config = strawberry_schema.config
+        strawberry_info = config.info_class(_raw_info=info, _field=strawberry_field)
+        try:
+            arguments = convert_arguments(
+                args,
+                strawberry_field.arguments,
+                scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+                config=config,
+                info=strawberry_info,
+            )
+            pending = resolver([source for source, _, _ in entries], strawberry_info, **arguments)
+        except Exception as raw:
+            for _, result, at in entries:
+                self._fail_field(field, result, at, raw)
+            return
+        for _, result, _ in entries:
+            result[field.key] = None  # holds the field's place in the answer's order
+        self._waiting.append((pending, partial(self._level_resolved, field, entries)))
+
+    def _level_resolved(self, field: _Field, entries: list[_Entry], values: Any) -> None:
+        """Each object's value from its place in the level resolver's answer (one per object,
+        in order: anything else is the resolver's bug, and fails the request); its failure
+        every object's error."""
+        if isinstance(values, Exception):
+            values = [values] * len(entries)
+        for (_, result, place), value in zip(entries, values, strict=True):
+            if self._nulled and not _alive(place):
+                continue
+            self._complete(field, None, field.returns, result, field.key, place, value)
 
     def _resolved(
         self,
@@ -502,6 +557,27 @@ class LevelExecution(StrawberryGraphQLCoreExecutionContext):
 
 
 _READERS: dict[int, tuple[GraphQLField, Callable[[Any], Any]]] = {}
+_LEVELS: dict[int, tuple[GraphQLField, tuple[LevelResolver, StrawberryField] | None]] = {}
+
+
+def _level_resolver(
+    definition: GraphQLField,
+) -> tuple[LevelResolver, StrawberryField] | None:
+    """The field's level resolver (per_level.py) with its strawberry field, worked out once
+    per field; None when it has none, or has field extensions (permissions among them) that
+    its own resolver runs and a level resolver would skip."""
+    found = _LEVELS.get(id(definition))
+    if found is not None and found[0] is definition:
+        return found[1]
+    strawberry_field = (definition.extensions or {}).get(_DEFINITION)
+    level: tuple[LevelResolver, StrawberryField] | None = None
+    if isinstance(strawberry_field, StrawberryField) and not strawberry_field.extensions:
+        metadata: Mapping[Any, Any] = strawberry_field.metadata or {}
+        resolver = metadata.get(LEVEL_RESOLVER)
+        if resolver is not None:
+            level = (resolver, strawberry_field)
+    _LEVELS[id(definition)] = (definition, level)
+    return level
 
 
 def _reader(definition: GraphQLField, resolve: Callable[..., Any]) -> Callable[[Any], Any]:
