@@ -41,14 +41,39 @@ class Edge(Generic[T]):
     node: T
 
 
+def _edges(root: Connection[T]) -> list[Edge[T]]:
+    return [Edge(cursor=root.cursor(item), node=item) for item in root.nodes]
+
+
+def _page_info(root: Connection[T]) -> PageInfo:
+    nodes = root.nodes
+    return PageInfo(
+        has_next_page=root.has_next,
+        has_previous_page=root.has_previous,
+        start_cursor=root.cursor(nodes[0]) if nodes else None,
+        end_cursor=root.cursor(nodes[-1]) if nodes else None,
+    )
+
+
 @strawberry.type
 class Connection(Generic[T]):
-    """One page of a list, with the list's total length."""
+    """One page of a list, with the list's total length.
 
-    edges: list[Edge[T]]
+    The edges and page info are made only when asked for: a report reads most pages by
+    their nodes, and a cursor per item was most of the cost of its repayment months."""
+
+    edges: list[Edge[T]] = strawberry.field(resolver=_edges)
     nodes: list[T]
-    page_info: PageInfo
+    page_info: PageInfo = strawberry.field(resolver=_page_info)
     total_count: int
+    kind: strawberry.Private[str]
+    key: strawberry.Private[Callable[[T], str]]
+    has_next: strawberry.Private[bool]
+    has_previous: strawberry.Private[bool]
+
+    def cursor(self, item: T) -> str:
+        """The cursor of an item of this page."""
+        return encode_cursor(self.kind, self.key(item))
 
 
 def encode_cursor(kind: str, key: str) -> str:
@@ -120,15 +145,11 @@ def page(
     total: int,
 ) -> Connection[T]:
     """A page already cut (here, or by the database for a list read a page at a time)."""
-    edges = [Edge(cursor=encode_cursor(kind, key(item)), node=item) for item in chosen]
     return Connection(
-        edges=edges,
         nodes=list(chosen),
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
         total_count=total,
+        kind=kind,
+        key=key,
+        has_next=has_next,
+        has_previous=has_previous,
     )
