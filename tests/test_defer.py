@@ -307,34 +307,58 @@ class _ScoresBug:
         await self._inner.aclose()
 
 
+@pytest.fixture
+async def broken_url(writable_pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[str]:
+    """The gateway under the policy, over real HTTP, whose scores fetch fails with a bug."""
+    plain = in_process_gateway(writable_pool)
+    gateway = Gateway(plain.supergraph, _ScoresBug(plain.transport))
+    try:
+        async with listening(gateway, writable_pool, tmp_path) as url:
+            yield url
+    finally:
+        await gateway.aclose()
+
+
+async def _entries(pool: asyncpg.Pool, response: httpx.Response) -> list[asyncpg.Record]:
+    """The audit entries of the request `response` answered, in order."""
+    found: list[asyncpg.Record] = await pool.fetch(
+        "select decision, detail from gateway.audit_log where request_id = $1 order by seq",
+        response.headers["x-request-id"],
+    )
+    return found
+
+
+BUG = {"message": "internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+
+
 async def test_a_later_part_failing_with_a_bug_ends_the_stream_coded_and_recorded(
-    writable_pool: asyncpg.Pool, tmp_path: Path
+    broken_url: str, writable_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     """The first part (the name) answers; the whole report (with its scores) then fails with
     no database fault behind it. The client still gets a final part with a coded error and
     `hasNext: false`, and the failure has its audit entry beside the first part's."""
-    plain = in_process_gateway(writable_pool)
-    gateway = Gateway(plain.supergraph, _ScoresBug(plain.transport))
     bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "operator-7")
     variables = {"id": HUSBAND, "purpose": "POST_LOAN_MANAGEMENT"}
-    try:
-        async with listening(gateway, writable_pool, tmp_path) as url:
-            response = await post(url, bank, variables, ACCEPT_DEFER)
-    finally:
-        await gateway.aclose()
+    response = await post(broken_url, bank, variables, ACCEPT_DEFER)
     assert response.status_code == 200
     first, last = parts(response)
     assert first == {"data": {"subject": {"name": PERSONA["husband"].name}}, "hasNext": True}
-    assert last == {
-        "errors": [
-            {"message": "internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
-        ],
-        "hasNext": False,
-    }
-    entries = await writable_pool.fetch(
-        "select decision, detail from gateway.audit_log where request_id = $1 order by seq",
-        response.headers["x-request-id"],
-    )
+    assert last == {"errors": [BUG], "hasNext": False}
+    entries = await _entries(writable_pool, response)
+    assert [entry["decision"] for entry in entries][:1] == ["ALLOWED"]
     assert len(entries) == 2
-    assert entries[0]["decision"] == "ALLOWED"
     assert "INTERNAL_SERVER_ERROR" in entries[1]["detail"]
+
+
+async def test_a_bug_answering_at_once_is_coded_and_recorded(
+    broken_url: str, writable_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """The same report asked for in one answer: 500 with the coded error, and recorded (it
+    was answered with no audit entry)."""
+    bank = bearer(tmp_path, "BANK", EASTBRIDGE_BANK.code, "operator-7")
+    variables = {"id": HUSBAND, "purpose": "POST_LOAN_MANAGEMENT"}
+    response = await post(broken_url, bank, variables, "application/json")
+    assert response.status_code == 500
+    assert response.json() == {"errors": [BUG]}
+    [entry] = await _entries(writable_pool, response)
+    assert "INTERNAL_SERVER_ERROR" in entry["detail"]

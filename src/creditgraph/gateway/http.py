@@ -215,28 +215,49 @@ async def handle(
     and is never cached.
     """
     media_type = _media_type(request)
+    # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
+    refusals = _Refusals(pipeline.record, current_request_id() or uuid.uuid4().hex, media_type)
     try:
-        response = await _answer(gateway, request, queries, pipeline, media_type)
+        response = await _answer(gateway, request, queries, pipeline, refusals)
     except DATABASE_ERRORS as exc:
         reason = database_fault(exc)
         if reason is None:
-            response = _failed(media_type)
+            response = await _failed(refusals)
         else:
             _log.warning("database unavailable: %s", reason)
             body = [error("the service is unavailable; try again shortly", SERVICE_UNAVAILABLE)]
             response = _respond(request_errors(body), 503, media_type)
             response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
     except Exception:
-        response = _failed(media_type)
+        response = await _failed(refusals)
     response.headers["cache-control"] = "no-store"
     return response
 
 
-def _failed(media_type: str) -> Response:
-    """A bug: logged once, with its stack (observability/logs.py keeps messages out)."""
+async def _failed(refusals: _Refusals) -> Response:
+    """A bug met while answering (called where its exception is handled): logged once, with
+    its stack (observability/logs.py keeps messages out), answered 500 with a coded error
+    and recorded like any request, its details kept in the server."""
+    errors = await _recorded_failure(
+        refusals.record, refusals.request_id, refusals.requester, refusals.operation
+    )
+    return _respond(request_errors(errors), 500, refusals.media_type)
+
+
+async def _recorded_failure(
+    record: RecordStage, request_id: str, requester: Requester | None, operation: str | None
+) -> list[dict[str, Any]]:
+    """The errors answering a bug, once logged and recorded (the one error saying it could
+    not be recorded, when it could not): one home for the plain answer and a deferred one's
+    last part. Called where the bug's exception is handled; a failure of the record stage
+    itself is logged too, and the bug answered unrecorded rather than not at all."""
     _log.exception("internal failure")
     failure = [error("internal server error", INTERNAL_SERVER_ERROR)]
-    return _respond(request_errors(failure), 500, media_type)
+    try:
+        return await record.refuse(request_id, requester, operation, failure)
+    except Exception:
+        _log.exception("internal failure recording a failure")
+        return failure
 
 
 async def _answer(
@@ -244,11 +265,9 @@ async def _answer(
     request: Request,
     queries: PersistedQueries,
     pipeline: Pipeline[P],
-    media_type: str,
+    refusals: _Refusals,
 ) -> Response:
-    # RequestLog gave every request an id; served without it (an app of one's own), a fresh one
-    request_id = current_request_id() or uuid.uuid4().hex
-    refusals = _Refusals(pipeline.record, request_id, media_type)
+    request_id, media_type = refusals.request_id, refusals.media_type
     # authenticate: the stage ran before the handler (middleware/authentication.py)
     who = authenticated(request.scope)
     requester = refusals.requester = who.requester
@@ -285,10 +304,11 @@ async def _answer(
     except RequestError as exc:
         return await refusals.answer(exc.formatted(), _refused_status(media_type))
     operation = authorise.operation(prepared)
+    # from here a refusal or a failure is recorded under the operation's name
+    refusals.operation = operation.name
     queries.remember(resolved)
     request.state.operation_kind = operation.kind
     if request.method == "GET" and operation.kind != "query":
-        refusals.operation = operation.name
         response = await refusals.answer(
             [error("only queries may be sent with GET", BAD_USER_INPUT)], 405
         )
@@ -304,7 +324,6 @@ async def _answer(
                 try:
                     await authorise.confirm(requester)
                 except Unauthenticated as exc:
-                    refusals.operation = operation.name
                     return await refusals.unauthenticated(exc)
             runner = _Runner(
                 gateway, authorise, pipeline.record, requester, request_id, params.operation_name
@@ -323,7 +342,6 @@ async def _answer(
         await pipeline.record.refuse(request_id, requester, operation.name, [gone])
         return Response(status_code=CLIENT_CLOSED_REQUEST)
     except Unauthenticated as exc:  # a claim only the database can check (a representative)
-        refusals.operation = operation.name
         return await refusals.unauthenticated(exc)
     # record: nothing leaves before its audit entry is durable (else the one error saying so)
     return _respond(await pipeline.record.record(ran), 200, media_type)
@@ -372,9 +390,9 @@ async def _parts(
     fragments' data taken from the whole operation's answer (gateway/defer.py).
 
     However a part fails, the stream ends with a coded final part (`hasNext: false`), as a
-    client waits for one: a database fault as `_answer`'s caller answers it, anything else as
+    client waits for one: a database fault as SERVICE_UNAVAILABLE, anything else as
     INTERNAL_SERVER_ERROR, recorded as the request's failure (a part that fails before its
-    record stage would otherwise leave no audit entry)."""
+    record stage would otherwise leave no audit entry), as `handle` answers either."""
     try:
         first = await runner.run(defer.initial(document, coerced), variables)
         yield defer.part({**first, "hasNext": True})
@@ -384,22 +402,16 @@ async def _parts(
         if lost := defer.unplaced(whole, entries, first.get("errors") or ()):
             last["errors"] = lost
         yield defer.part(last)
-    except DATABASE_ERRORS as exc:
-        reason = database_fault(exc)
+    except Exception as exc:
+        reason = database_fault(exc) if isinstance(exc, DATABASE_ERRORS) else None
         if reason is None:
-            _log.exception("internal failure")
-            failure = error("internal server error", INTERNAL_SERVER_ERROR)
+            errors = await _recorded_failure(
+                runner.record, runner.request_id, runner.requester, runner.operation_name
+            )
         else:
             _log.warning("database unavailable: %s", reason)
-            failure = error("the service is unavailable; try again shortly", SERVICE_UNAVAILABLE)
-        yield defer.part({"errors": [failure], "hasNext": False})
-    except Exception:
-        _log.exception("internal failure")
-        failure = error("internal server error", INTERNAL_SERVER_ERROR)
-        recorded = await runner.record.refuse(
-            runner.request_id, runner.requester, runner.operation_name, [failure]
-        )
-        yield defer.part({"errors": recorded, "hasNext": False})
+            errors = [error("the service is unavailable; try again shortly", SERVICE_UNAVAILABLE)]
+        yield defer.part({"errors": errors, "hasNext": False})
     yield defer.end()
 
 
