@@ -315,30 +315,37 @@ def _all_waiting(stack: Stack, count: int) -> bool:
 async def test_identical_fetches_for_different_requesters_are_each_sent(
     subgraphs: Stack,
 ) -> None:
-    """Sharing an answer is only for the same requester: each credential reaches the subgraph."""
+    """Sharing an answer is only for the same requester, its history limit included (a grant's
+    data period: the same bank under two grants' periods): each credential reaches the
+    subgraph."""
     scores = subgraphs.switches["scores"]
     scores.hold = asyncio.Event()
     http = HTTPTransport(subgraphs.urls, secret=subgraphs.secret)
     transport = ResilientTransport(http, Resilience())
     husband, wife = Requester("SUBJECT", HUSBAND, None), Requester("SUBJECT", WIFE, None)
+    limited = Requester("SUBJECT", HUSBAND, None, history_months=6)
     document = "query { __typename }"
     try:
         fetches = [
             asyncio.ensure_future(transport.acting_for(who).send("scores", document, {}))
-            for who in (husband, husband, wife, husband, wife)
+            for who in (husband, husband, wife, limited, husband, wife, limited)
         ]
         await _eventually(
             lambda: sum(waiting for _, waiting in transport.in_flight()) == len(fetches)
         )
-        assert len(transport.in_flight()) == 2
+        assert len(transport.in_flight()) == 3
         scores.hold.set()
         answers = await asyncio.gather(*fetches)
     finally:
         scores.hold.set()
         await transport.aclose()
     assert all(answer == {"data": {"__typename": "Query"}} for answer in answers)
-    named = sorted(_named(subgraphs.secret, item.credential) for item in scores.seen)
-    assert named == sorted([HUSBAND, WIFE])
+    named = sorted(
+        (requester.identifier, requester.history_months or 0)
+        for item in scores.seen
+        if (requester := credential.verify(subgraphs.secret, "scores", item.credential))
+    )
+    assert named == sorted([(HUSBAND, 0), (HUSBAND, 6), (WIFE, 0)])
 
 
 async def test_a_sharer_that_goes_away_leaves_the_others_their_answer(subgraphs: Stack) -> None:
@@ -399,12 +406,6 @@ async def test_a_failed_shared_fetch_fails_every_sharer_alike(subgraphs: Stack) 
     assert all(isinstance(outcome, SubgraphUnavailable) for outcome in outcomes)
     assert len(scores.seen) == 1
     assert transport.in_flight() == []
-
-
-def _named(secret: bytes, token: str) -> str:
-    requester = credential.verify(secret, "scores", token)
-    assert requester is not None
-    return requester.identifier
 
 
 def test_the_configuration_file_sets_the_defaults_and_each_subgraph_apart(tmp_path: Path) -> None:
