@@ -148,19 +148,17 @@ class Report:
 
         guarantees = own["guarantees"]
         self.guarantees = {row["id"]: row for row in guarantees}
-        account_ids = [r["id"] for r in own["accounts"]]
+        # a subject's accounts come with their lenders, parties and months (as the bureau
+        # reads them); only the accounts its guarantees stand behind need their parties read
         self.accounts = {row["id"]: row for row in own["accounts"]}
-        party_accounts = account_ids + [row["account_id"] for row in guarantees]
-        self.parties = _by(
-            await _rows(conn, b_sql["parties_by_account"], party_accounts), "account_id"
-        )
-        self.repayments = _by(
-            await _rows(conn, b_sql["repayments_by_account"], account_ids), "account_id"
-        )
-        lenders = await _rows(
-            conn, b_sql["institutions_by_id"], [a["lender_id"] for a in own["accounts"]]
-        )
-        self.lenders = {row["id"]: row for row in lenders}
+        self.parties = {row["id"]: list(row["parties"]) for row in own["accounts"]}
+        self.repayments = {row["id"]: list(row["months"]) for row in own["accounts"]}
+        self.lenders = {row["lender_id"]: row["lender"] for row in own["accounts"]}
+        guaranteed = [g["account_id"] for g in guarantees if g["account_id"] not in self.parties]
+        if guaranteed:
+            self.parties.update(
+                _by(await _rows(conn, b_sql["parties_by_account"], guaranteed), "account_id")
+            )
 
         self.spouse_id = next(
             (r["partner_id"] for r in own["marriages"] if r["ended_on"] is None), None

@@ -82,13 +82,25 @@ where a.id = any($1::bigint[]);
 -- name: accounts_by_subject
 -- The accounts a subject is a party to, newest first, each with the subject's role on it:
 -- a joint loan appears on every borrower's list. Each account comes whole (the columns of
--- accounts_by_id), so a subject's list and its accounts are one statement, not two.
+-- accounts_by_id) with what a report shows of it: its lender (`lender`, the row of
+-- institutions_by_id), its parties (`parties`, the rows of parties_by_account) and its
+-- repayment months (`months`, the rows of repayments_by_account), each list in the order
+-- of its own statement. So a subject's accounts are one statement, not four.
 select p.subject_id, p.role, a.id, a.lender_id, a.account_number, a.kind, a.purpose,
        a.currency, a.principal, a.credit_limit, a.balance, a.term_months, a.repayment_method,
        a.collateral, a.opened_on, a.matures_on, a.closed_on, a.status, a.classification,
-       a.reported_on
+       a.reported_on, l as lender,
+       array(select ap from bureau.account_parties ap
+             where ap.account_id = a.id
+             order by ap.role desc, ap.subject_id) as parties,
+       array(select r from bureau.repayments r
+             where r.account_id = a.id
+               and bureau.month_shown(r.account_id, r.month, r.status, a.closed_on,
+                                      common.today())
+             order by r.month desc) as months
 from bureau.account_parties p
 join bureau.credit_accounts a on a.id = p.account_id
+join bureau.institutions l on l.id = a.lender_id
 where p.subject_id = any($1::bigint[])
 order by p.subject_id, a.opened_on desc, a.id desc;
 

@@ -946,12 +946,18 @@ class Subject:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AccountHolding] | None:
         rows = await info.context.loader(dl.accounts_of).load(self.pk)
-        # the accounts came whole with the list: whatever else of this request asks for one of
-        # them by id (a guarantee's account) finds it loaded
-        by_id = info.context.loader(dl.account_by_id)
+        # the accounts came whole with the list, with their lenders, parties and months:
+        # whatever else of this request asks for one of them by id (a guarantee's account, an
+        # account's parties) finds it loaded
+        context = info.context
+        by_id, lenders = context.loader(dl.account_by_id), context.loader(dl.institution_by_id)
+        parties, months = context.loader(dl.parties), context.loader(dl.repayments)
         holdings = []
         for row in rows:
             by_id.prime(row["id"], row)
+            lenders.prime(row["lender_id"], row["lender"])
+            parties.prime(row["id"], row["parties"])
+            months.prime(row["id"], row["months"])
             holdings.append(
                 AccountHolding(role=PartyRole(row["role"]), account=CreditAccount.from_row(row))
             )
