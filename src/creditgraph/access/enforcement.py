@@ -1047,9 +1047,12 @@ def _refusal(
     operation: str | None,
     errors: list[dict[str, Any]],
 ) -> recording.Record:
-    """The audit entry of a request refused before it ran: who asked, as far as is known,
-    and the codes it was refused with."""
-    return _entry(request_id, requester, operation, "DENIED", {"errors": _codes(errors)})
+    """The audit entry of a request refused before it ran, or failed by a bug before its
+    own entry (ERROR, not DENIED: nothing refused it): who asked, as far as is known, and
+    the codes it was answered with."""
+    codes = _codes(errors)
+    decision: audit.Decision = "ERROR" if INTERNAL in codes else "DENIED"
+    return _entry(request_id, requester, operation, decision, {"errors": codes})
 
 
 def _entry(
