@@ -10,6 +10,7 @@ is); the composed file is committed, so serving never needs either.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -42,17 +43,23 @@ def ensure_installed(root: Path) -> Path:
         raise ConfigurationError("composing needs Node.js 20 or later and npm on the PATH")
     installed = root / "node_modules" / ".package-lock.json"
     lock = root / "package-lock.json"
-    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
-        result = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise ConfigurationError(f"npm ci in {root} failed: {result.stderr.strip()[-500:]}")
+    # `npm ci` starts by removing node_modules: two processes installing at once (two
+    # compositions, two test workers) would each delete what the other is using, so the
+    # install and the check before it hold an exclusive lock on the lock file, which
+    # `npm ci` only reads.
+    with lock.open("rb") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
+            result = subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            if result.returncode != 0:
+                raise ConfigurationError(f"npm ci in {root} failed: {result.stderr.strip()[-500:]}")
     return root
 
 
