@@ -443,6 +443,18 @@ async def test_a_null_from_a_level_resolver_propagates_as_any_other() -> None:
     assert [e["path"] for e in errors] == [["itemsList", 0, "kin", 1, "strictTally"]]
 
 
+async def test_a_level_whose_objects_were_all_nulled_meanwhile_resolves_nothing() -> None:
+    # each item's kin are known when its strictFail fails, in the same round: the null lands
+    # on the item, and the kin's own level then has no object left to resolve
+    root = world_of(item(kin=[item(tally=1)]), item(kin=[item(tally=2)]))
+    data, errors = await small("{ itemsList { kin { tally } strictFail } }", root)
+    assert data == {"itemsList": [None, None]}
+    assert sorted(tuple(e["path"]) for e in errors) == [
+        ("itemsList", 0, "strictFail"),
+        ("itemsList", 1, "strictFail"),
+    ]
+
+
 async def test_a_level_resolvers_refusal_of_its_arguments_is_every_objects_error() -> None:
     root = world_of(item(tally=1), item(tally=2))
     data, errors = await small("{ itemsList { name tally(times: -1) } }", root)
