@@ -117,15 +117,13 @@ class Report:
                 ("principal_roles", "principal_roles_by_person"),
                 ("accounts", "accounts_by_subject"),
                 ("guarantees", "guarantees_by_guarantor"),
-                ("summary", "summary_facts"),
-                ("totals", "guarantee_totals_by_guarantor"),
+                ("summary", "credit_summaries"),
                 ("disputes", "disputes_by_subject"),
                 ("statements", "statements_by_subject"),
                 ("fraud_alerts", "fraud_alerts_by_subject"),
             )
         }
         own["chains"] = list(await conn.fetch(b_sql["guarantee_chains"], [pk], CHAIN_DEPTH))
-        own["hard"] = await _rows(conn, b_sql["hard_inquiry_counts"], [identifier])
         own["inquiries"] = list(
             await conn.fetch(b_sql["inquiry_pages"], [identifier], [INQUIRIES], [None])
         )
@@ -206,13 +204,7 @@ class Report:
         arrears = [p.TaxArrear.from_row(r) for r in own["tax_arrears"]]
         blacklisted = any(x.active for x in listings) or any(e.black_in_force for e in entries)
         subject = b.Subject.from_row(self.subject_row, blacklisted=blacklisted)
-        hard = int(own["hard"][0]["hard_inquiries"]) if own["hard"] else 0
-        summary = b.summary_from(
-            own["summary"],
-            hard_inquiries=hard,
-            totals=own["totals"][0] if own["totals"] else None,
-            blacklisted=blacklisted,
-        )
+        summary = b.summary_from(own["summary"][0], blacklisted=blacklisted)
         inquiries = [build_record(b.Inquiry, r) for r in own["inquiries"] if r["id"] is not None]
         now = datetime.now(UTC)
         return {

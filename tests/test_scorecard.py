@@ -225,14 +225,13 @@ async def _expected(pool: asyncpg.Pool) -> dict[str, scorecard.Assessment]:
     subjects = await pool.fetch("select id, identifier from bureau.subjects order by id")
     ids = [s["id"] for s in subjects]
     identifiers = [s["identifier"] for s in subjects]
-    rows = await bureau.summary_facts(pool, ids)
-    hard = await bureau.hard_inquiries(pool, identifiers)
-    totals = await bureau.guarantee_totals(pool, ids)
     expected = {}
-    for identifier, accounts, inquiries, total in zip(identifiers, rows, hard, totals, strict=True):
-        summary = signals.summarise(signals.account_facts(accounts), hard_inquiries_6m=inquiries)
-        guarantees = 0 if total is None else int(total["active_guarantees"])
-        facts = ScorecardFacts.from_summary(summary, active_guarantees=guarantees)
+    for identifier, row in zip(identifiers, await bureau.credit_summaries(pool, ids), strict=True):
+        assert row is not None
+        summary = signals.summarise(
+            signals.account_facts(row["facts"]), hard_inquiries_6m=int(row["hard_inquiries"])
+        )
+        facts = ScorecardFacts.from_summary(summary, active_guarantees=row["active_guarantees"])
         expected[identifier] = assess(facts)
     return expected
 

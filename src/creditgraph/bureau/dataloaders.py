@@ -93,17 +93,9 @@ async def guarantees_of_account(db: Statements, account_ids: list[int]) -> list[
     return await rows_per_key(db, SQL["guarantees_by_account"], account_ids, "account_id")
 
 
-async def summary_facts(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["summary_facts"], subject_ids, "subject_id")
-
-
-async def hard_inquiries(db: Statements, identifiers: list[str]) -> list[int]:
-    rows = await row_per_key(db, SQL["hard_inquiry_counts"], identifiers, "identifier")
-    return [0 if row is None else int(row["hard_inquiries"]) for row in rows]
-
-
-async def guarantee_totals(db: Statements, subject_ids: list[int]) -> list[Row | None]:
-    return await row_per_key(db, SQL["guarantee_totals_by_guarantor"], subject_ids, "guarantor_id")
+async def credit_summaries(db: Statements, subject_ids: list[int]) -> list[Row | None]:
+    """What each subject's credit summary is derived from (`credit_summaries`)."""
+    return await row_per_key(db, SQL["credit_summaries"], subject_ids, "subject_id")
 
 
 InquiryPageKey = tuple[str, int, int | None]

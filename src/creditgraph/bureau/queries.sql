@@ -144,31 +144,28 @@ from bureau.guarantees
 where account_id = any($1::bigint[])
 order by account_id, starts_on desc, id desc;
 
--- name: summary_facts
--- What the credit summary is derived from: one row per (subject, account),
--- from the view the scorecard reads too.
-select p.subject_id, s.*
-from bureau.account_parties p
-join bureau.account_signals s on s.account_id = p.account_id
-where p.subject_id = any($1::bigint[])
-order by p.subject_id, s.account_id;
-
--- name: hard_inquiry_counts
--- Hard inquiries (credit decisions by lenders) in the last six months, as they
--- count: one per grant however often its lender looked (gateway migration
--- 0009), read from an index window, so the cost never grows with looks.
-select w.identifier, count(c.inquiry_id) as hard_inquiries
-from unnest($1::text[]) as w(identifier)
-left join gateway.counted_inquiry_record c
-  on c.subject_identifier = w.identifier
- and c.inquired_at > now() - interval '6 months'
-group by w.identifier;
-
--- name: guarantee_totals_by_guarantor
-select guarantor_id, count(*) as active_guarantees, sum(amount) as guaranteed_amount
-from bureau.guarantees
-where guarantor_id = any($1::bigint[]) and status = 'ACTIVE'
-group by guarantor_id;
+-- name: credit_summaries
+-- What each subject's credit summary is derived from, in one statement: one row of the
+-- view the scorecard reads too per account the subject is party to (`facts`); its hard
+-- inquiries (credit decisions by lenders) in the last six months, as they count: one per
+-- grant however often its lender looked (gateway migration 0009), read from an index
+-- window, so the cost never grows with looks; and its active guarantees, counted and
+-- summed.
+select s.id as subject_id,
+       array(select f from bureau.account_signals f
+             join bureau.account_parties p on p.account_id = f.account_id
+             where p.subject_id = s.id
+             order by f.account_id) as facts,
+       (select count(c.inquiry_id) from gateway.counted_inquiry_record c
+        where c.subject_identifier = s.identifier
+          and c.inquired_at > now() - interval '6 months') as hard_inquiries,
+       g.active_guarantees, g.guaranteed_amount
+from bureau.subjects s
+cross join lateral (
+    select count(*) as active_guarantees, coalesce(sum(amount), 0) as guaranteed_amount
+    from bureau.guarantees
+    where guarantor_id = s.id and status = 'ACTIVE') g
+where s.id = any($1::bigint[]);
 
 -- name: inquiry_pages
 -- One page of inquiries per (subject $1, size $2, after look $3 or null), newest

@@ -9,7 +9,6 @@ holds.
 
 from __future__ import annotations
 
-from asyncio import gather
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -790,12 +789,12 @@ def _verdict(verdict: signals.Verdict) -> NotCheck:
     return NotCheck(passed=verdict.passed, reasons=list(verdict.reasons))
 
 
-def summary_from(
-    rows: Sequence[Row], *, hard_inquiries: int, totals: Row | None, blacklisted: bool | None
-) -> CreditSummary:
+def summary_from(row: Row, *, blacklisted: bool | None) -> CreditSummary:
+    """The summary of a subject from its row of `credit_summaries`."""
+    rows = row["facts"]
     data_month = rows[0]["data_month"] if rows else None
     accounts = signals.account_facts(rows)
-    s = signals.summarise(accounts, hard_inquiries_6m=hard_inquiries)
+    s = signals.summarise(accounts, hard_inquiries_6m=int(row["hard_inquiries"]))
     nots = signals.four_nots(s, blacklisted=blacklisted)
     return CreditSummary(
         data_month=data_month,
@@ -817,8 +816,8 @@ def summary_from(
         serious_delinquency_accounts=s.serious_accounts,
         hard_inquiries_6m=s.hard_inquiries_6m,
         hard_inquiry_warning=s.hard_inquiries_6m > signals.HARD_INQUIRY_WARNING,
-        guarantees_given=0 if totals is None else int(totals["active_guarantees"]),
-        guaranteed_amount=Decimal(0) if totals is None else totals["guaranteed_amount"],
+        guarantees_given=int(row["active_guarantees"]),
+        guaranteed_amount=row["guaranteed_amount"],
         four_nots=FourNots(
             passed=all(v.passed for v in nots.values()),
             not_black=_verdict(nots["not_black"]),
@@ -976,13 +975,9 @@ class Subject:
         "inquiries, guarantees given and the four-nots verdict.",
     )
     async def credit_summary(self, info: Info) -> CreditSummary | None:
-        # asked together, so the three batches go out in one round with the other fields'
-        rows, hard, totals = await gather(
-            info.context.loader(dl.summary_facts).load(self.pk),
-            info.context.loader(dl.hard_inquiries).load(self.identifier),
-            info.context.loader(dl.guarantee_totals).load(self.pk),
-        )
-        return summary_from(rows, hard_inquiries=hard, totals=totals, blacklisted=self.on_blacklist)
+        row = await info.context.loader(dl.credit_summaries).load(self.pk)
+        # the subject exists: it was read to get here
+        return summary_from(_present(row), blacklisted=self.on_blacklist)
 
     @strawberry.field(description="Exposure along guarantee chains, up to maxDepth links.")
     async def guarantee_exposure(
