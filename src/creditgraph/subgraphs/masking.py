@@ -106,45 +106,58 @@ def _names(argument: ArgumentNode, variable: str) -> bool:
     return isinstance(argument.value, VariableNode) and argument.value.name.value == variable
 
 
-class MaskInternalErrors(MaskErrors):
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda error: _failure(error) is not None)
+def client_errors(errors: list[GraphQLError], document: DocumentNode | None) -> list[GraphQLError]:
+    """`errors` as the client may see them: failures masked, every error with a code.
 
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        failure = _failure(error)
-        unavailable = failure is not None and database_fault(failure) is not None
-        return GraphQLError(
-            message=UNAVAILABLE if unavailable else MESSAGE,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": "SUBGRAPH_UNAVAILABLE" if unavailable else "INTERNAL_SERVER_ERROR"},
-        )
+    `document` is the operation the errors are of (where a variable was given, for a
+    BAD_USER_INPUT). The one home of what `MaskInternalErrors` does to a result's errors,
+    for whoever executes a subgraph's query without strawberry's extensions (the in-process
+    transport's prepared queries)."""
+    return [_coded(_masked(error), document) for error in errors]
+
+
+def _masked(error: GraphQLError) -> GraphQLError:
+    failure = _failure(error)
+    if failure is None:
+        return error
+    unavailable = database_fault(failure) is not None
+    return GraphQLError(
+        message=UNAVAILABLE if unavailable else MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "SUBGRAPH_UNAVAILABLE" if unavailable else "INTERNAL_SERVER_ERROR"},
+    )
+
+
+def _coded(error: GraphQLError, document: DocumentNode | None) -> GraphQLError:
+    if error.extensions and "code" in error.extensions:
+        return error
+    extensions: dict[str, Any] = dict(error.extensions or {})
+    path = error.path
+    if path is not None:
+        extensions["code"] = "INTERNAL_SERVER_ERROR"
+    elif (variable := _VARIABLE.match(error.message)) is not None:
+        extensions["code"] = BAD_USER_INPUT
+        found = _given_to(document, variable.group(1))
+        if found is not None:
+            key, extensions["argument"] = found
+            path = [key]
+    else:
+        extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=path,
+        extensions=extensions,
+    )
+
+
+class MaskInternalErrors(MaskErrors):
+    """Every subgraph schema's: a result's errors leave as `client_errors` makes them."""
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [self._coded(error) for error in super()._process_errors(errors)]
-
-    def _coded(self, error: GraphQLError) -> GraphQLError:
-        if error.extensions and "code" in error.extensions:
-            return error
-        extensions: dict[str, Any] = dict(error.extensions or {})
-        path = error.path
-        if path is not None:
-            extensions["code"] = "INTERNAL_SERVER_ERROR"
-        elif (variable := _VARIABLE.match(error.message)) is not None:
-            extensions["code"] = BAD_USER_INPUT
-            found = _given_to(self.execution_context.graphql_document, variable.group(1))
-            if found is not None:
-                key, extensions["argument"] = found
-                path = [key]
-        else:
-            extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
-        return GraphQLError(
-            error.message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=path,
-            extensions=extensions,
-        )
+        return client_errors(errors, self.execution_context.graphql_document)

@@ -12,7 +12,9 @@ holders send. Queries are executed a level at a time, each field once for all
 the objects of a level (`execution.py`), on one connection per request given back
 when it ends (context.py). Text holding a NUL is refused before anything runs
 (`arguments.py`), and errors are logged the way `masking.py` says: each
-failure once, deliberate errors not at all.
+failure once, deliberate errors not at all. The gateway's in-process transport
+executes the queries it has prepared without these extensions, doing their work
+itself (gateway/transports/in_process.py): one added here must be done there too.
 """
 
 from __future__ import annotations
