@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creditgraph.access import audit
+from creditgraph.access import audit, editions
 from creditgraph.access.editions import Entitlement, KnownRequester, LiveGrant, entitlement
 from creditgraph.access.enforcement import PolicyGateway
 from creditgraph.access.masks import ANONYMISED_NAME
@@ -235,6 +235,57 @@ class Recording:
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+# -- who asks and what they hold, read in one round trip ----------------------------------------
+
+# every kind of grant the seed holds (live, revoked, lapsed, pending), the grantee's looks at
+# its grantor and at two subjects besides, for the grant's purpose and for the others
+_GRANTS_SEEN = """
+select distinct on (g.status, g.valid_until > now(), g.valid_from <= now(), r.role, g.purpose)
+       r.role, r.identifier, g.subject_identifier, g.purpose
+from gateway.consent_grants g
+join gateway.requesters r on r.id = g.grantee_id
+order by g.status, g.valid_until > now(), g.valid_from <= now(), r.role, g.purpose, g.id
+"""
+
+
+async def test_who_asks_and_their_grants_read_at_once_decide_as_read_in_turn(
+    writable_pool: asyncpg.Pool,
+) -> None:
+    """`known_and_decided` reads the requester's record with its live grants in one statement;
+    it decides exactly as `known_requester` then `decide` do, whatever the grants' state, for
+    requesters on record and not (an unknown bank, a subject signing in for the first time,
+    who is enrolled either way)."""
+    async with writable_pool.acquire() as conn:
+        seen = await conn.fetch(_GRANTS_SEEN)
+        assert {row["role"] for row in seen} >= {"BANK"}
+        asks = [
+            (
+                Requester(
+                    row["role"], row["identifier"], None if row["role"] == "SUBJECT" else "op"
+                ),
+                [row["subject_identifier"], HUSBAND, WIFE],
+                purpose,
+            )
+            for row in seen
+            for purpose in dict.fromkeys([row["purpose"], *PURPOSES])
+        ]
+        asks += [
+            (Requester("BANK", "91110000000000999X", "op"), [HUSBAND], "LOAN_APPROVAL"),
+            (Requester("SUBJECT", "11010119900307999X", None), [HUSBAND], "LOAN_APPROVAL"),
+            (EASTBRIDGE, [HUSBAND, WIFE], "LOAN_APPROVAL"),
+            (SELF, [HUSBAND, WIFE], "LOAN_APPROVAL"),
+            (AGENCY, [HUSBAND], "PUBLIC_CREDIT_CHECK"),
+        ]
+        decided_any = False
+        for requester, subjects, purpose in asks:
+            together = await editions.known_and_decided(conn, requester, subjects, purpose)
+            who = await editions.known_requester(conn, requester)
+            apart = await editions.decide(conn, who, subjects, purpose)
+            assert together == (who, apart), (requester, subjects, purpose)
+            decided_any = decided_any or bool(apart)
+        assert decided_any
 
 
 @pytest.fixture

@@ -110,12 +110,12 @@ async def test_the_policy_report_takes_one_fetch_a_subgraph_a_wave_and_no_statem
     # guarantees whole with their lists, its accounts with their lenders, parties and months,
     # its credit summary's facts in one statement
     assert len(plain_statements) <= 33, Counter(plain_statements).most_common(3)
-    # the policy's own statements (who is asking, the entitlements of the subject asked
-    # for and of the owners of the records reached decided, and the record: begin,
-    # inquiries, the chain's turn (its lock and head in one), the append, commit), and
-    # the subject read again by the bureau for the fields that need another subgraph's
-    # first: 9 in all
-    assert len(statements) <= len(plain_statements) + 9, (
+    # the policy's own statements: who is asking read with their grants from the subject
+    # asked for (one), the entitlements of the owners of the records reached decided (one),
+    # the record (one: its inquiries and its chained audit entry written by one function,
+    # in a transaction of its own), and the subject read again by the bureau for the
+    # fields that need another subgraph's first: 4 in all
+    assert len(statements) <= len(plain_statements) + 4, (
         f"{len(statements)} statements under the policy, {len(plain_statements)} without: "
         + ", ".join(f"{text.split(chr(10))[0][:60]!r}" for text in statements)
     )

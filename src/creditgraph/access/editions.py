@@ -19,10 +19,12 @@ travels with the entitlement, so the history a look returns stays within it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import asyncpg
 
 from creditgraph.db.connect import DatabaseConnection
 from creditgraph.db.queries import load_queries
@@ -146,29 +148,90 @@ async def decide(
     subject authorised the bank before the credit began.
     """
     requester = who.requester
-    subjects = list(dict.fromkeys(identifiers))
-    others = [
+    others = _others(requester, identifiers)
+    grants: dict[str, list[LiveGrant]] = {}
+    if others and who.id is not None and _by_grants(requester, purpose):
+        rows = await conn.fetch(
+            SQL["live_grants"], requester.role, requester.identifier, others, purpose
+        )
+        grants = _grants(rows)
+    return await _decided(conn, who, identifiers, purpose, grants)
+
+
+async def known_and_decided(
+    conn: DatabaseConnection, requester: Requester, identifiers: Sequence[str], purpose: str
+) -> tuple[KnownRequester, dict[str, Entitlement]]:
+    """`known_requester`, then `decide` for `identifiers` and `purpose`, as one would call
+    them in turn; in one round trip where the decision rests on live grants alone (a look
+    by a bank or a subject at others, for a purpose but post-loan management), since the
+    grants are read with the requester's record.
+
+    A token naming a representative is confirmed first, and a requester not on record (a
+    subject signing in for the first time, an unknown institution) goes the long way,
+    so `known_requester` enrols or refuses it as ever.
+    """
+    others = _others(requester, identifiers)
+    if requester.representative is None and others and _by_grants(requester, purpose):
+        rows = await conn.fetch(
+            SQL["live_grants"], requester.role, requester.identifier, others, purpose
+        )
+        if rows:
+            first = rows[0]
+            who = KnownRequester(
+                requester, int(first["requester_id"]), str(first["requester_name"])
+            )
+            return who, await _decided(conn, who, identifiers, purpose, _grants(rows))
+    who = await known_requester(conn, requester)
+    return who, await decide(conn, who, identifiers, purpose)
+
+
+def _others(requester: Requester, identifiers: Sequence[str]) -> list[str]:
+    """The subjects of `identifiers` that are not the requester themself, once each."""
+    return [
         item
-        for item in subjects
+        for item in dict.fromkeys(identifiers)
         if not (requester.role == "SUBJECT" and item == requester.identifier)
     ]
+
+
+def _by_grants(requester: Requester, purpose: str) -> bool:
+    """Whether the requester's looks at others for `purpose` rest on grants (a government
+    body's rest on its mandates; a look as one's own report on nothing but being oneself)."""
+    return purpose != SELF and requester.role != "GOVERNMENT"
+
+
+def _grants(rows: Sequence[asyncpg.Record]) -> dict[str, list[LiveGrant]]:
+    """The live grants of `live_grants`' rows, by the subject who made them."""
     grants: dict[str, list[LiveGrant]] = {}
+    for row in rows:
+        if row["id"] is not None:
+            grants.setdefault(row["subject_identifier"], []).append(
+                LiveGrant(row["id"], row["edition"], row["valid_until"], row["data_period_months"])
+            )
+    return grants
+
+
+async def _decided(
+    conn: DatabaseConnection,
+    who: KnownRequester,
+    identifiers: Sequence[str],
+    purpose: str,
+    grants: Mapping[str, list[LiveGrant]],
+) -> dict[str, Entitlement]:
+    """The table applied to each subject, with `grants` already read and the other facts
+    (a government body's mandate, a bank's post-loan lending) read here when they count."""
+    requester = who.requester
+    subjects = list(dict.fromkeys(identifiers))
+    others = _others(requester, subjects)
     mandate: int | None = None
     lending: set[str] = set()
     if others and who.id is not None and purpose != SELF:
         if requester.role == "GOVERNMENT":
             mandate = await conn.fetchval(SQL["mandate"], who.id, purpose)
-        else:
-            for row in await conn.fetch(SQL["live_grants"], others, who.id, purpose):
-                grants.setdefault(row["subject_identifier"], []).append(
-                    LiveGrant(
-                        row["id"], row["edition"], row["valid_until"], row["data_period_months"]
-                    )
-                )
-            if requester.role == "BANK" and purpose == POST_LOAN:
-                rest = [item for item in others if item not in grants]
-                rows = await conn.fetch(SQL["post_loan_lending"], rest, requester.identifier)
-                lending = {row["subject_identifier"] for row in rows}
+        elif requester.role == "BANK" and purpose == POST_LOAN:
+            rest = [item for item in others if item not in grants]
+            rows = await conn.fetch(SQL["post_loan_lending"], rest, requester.identifier)
+            lending = {row["subject_identifier"] for row in rows}
     found: dict[str, Entitlement] = {}
     for subject in subjects:
         decided = entitlement(

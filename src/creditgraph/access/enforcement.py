@@ -345,11 +345,14 @@ class PolicyGateway:
             coerced = self.gateway.coerce(operation, variables)
         except RequestError as exc:
             return _refused(request_id, requester, operation.name, exc.formatted())
-        async with self.pool.acquire() as conn:
-            who = await editions.known_requester(conn, requester)
         if operation.kind == "mutation":
+            async with self.pool.acquire() as conn:
+                who = await editions.known_requester(conn, requester)
             return await self._mutation(operation, variables, coerced, who, request_id)
-        request = _Request(operation, variables, coerced, who, _viewer(who))
+        # who asks is read with the root fields' entitlements (`_who`), before anything else
+        # of the request is looked at; until then the requester counts as one not on record
+        unread = KnownRequester(requester, None, None)
+        request = _Request(operation, variables, coerced, unread, _viewer(unread))
         data = await self._query(request)
         errors = request.errors
         answer = self.shaper.respond(operation, data, errors)
@@ -377,6 +380,7 @@ class PolicyGateway:
                 if asked is not None:
                     request.subjects[asked[0]] = None  # asked for: recorded, refused or not
                     roots.append((collected, *asked, [key]))
+        await self._who(request, roots)
         request.errors += await self._schema_fields(operation, request.variables, data)
         for collected in eligible:
             await self._eligibility(request, collected, data)
@@ -389,6 +393,29 @@ class PolicyGateway:
                 reached += self._walk_group(request, [(item, item.ahead) for item in ready])
             wave = await self._entitle_reached(request, reached)
         return data
+
+    async def _who(
+        self, request: _Request, roots: Sequence[tuple[CollectedField, str, str, Path]]
+    ) -> None:
+        """Who asks, as the gateway's records know them; with it, when the root fields ask
+        for one purpose (as a report does), the requester's entitlements to the subjects
+        they name, read in the same round trip (editions.known_and_decided)."""
+        requester = request.known.requester
+        purposes = {purpose for _, _, purpose, _ in roots}
+        async with self.pool.acquire() as conn:
+            if len(purposes) == 1:
+                (purpose,) = purposes
+                identifiers = [identifier for _, identifier, _, _ in roots]
+                who, decided = await editions.known_and_decided(
+                    conn, requester, identifiers, purpose
+                )
+                request.entitled.update(
+                    {(item, purpose): decided.get(item) for item in identifiers}
+                )
+            else:
+                who = await editions.known_requester(conn, requester)
+        request.known = who
+        request.viewer = _viewer(who)
 
     def _root_subject(self, request: _Request, root: CollectedField) -> tuple[str, str] | None:
         """The identifier and purpose a root field asks for, or None with the reason why not."""

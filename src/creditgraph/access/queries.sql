@@ -17,11 +17,17 @@ select exists (
 );
 
 -- name: live_grants
--- every live grant per subject (which one counts is the edition table's choice: editions.py)
-select subject_identifier, id, edition, valid_until, data_period_months
-from gateway.consent_grants
-where subject_identifier = any($1::text[]) and grantee_id = $2 and purpose = $3
-  and status = 'ACTIVE' and valid_from <= now() and valid_until > now();
+-- The requester's record (role $1, identifier $2) with every live grant to it from each of
+-- the subjects $3 for purpose $4, one row per grant (which one counts is the edition table's
+-- choice: editions.py); one row with null grant columns when it has none; no row when the
+-- requester is not on record. Who asks and what they hold, in one round trip.
+select r.id as requester_id, r.name as requester_name,
+       g.subject_identifier, g.id, g.edition, g.valid_until, g.data_period_months
+from gateway.requesters r
+left join gateway.consent_grants g
+    on g.grantee_id = r.id and g.subject_identifier = any($3::text[]) and g.purpose = $4
+   and g.status = 'ACTIVE' and g.valid_from <= now() and g.valid_until > now()
+where r.role = $1 and r.identifier = $2;
 
 -- name: post_loan_lending
 -- the subjects the bank holds open credit with under an authorisation given when the credit
