@@ -288,8 +288,8 @@ def _section(
         "",
         f"Target: the report under the policy at least {POLICY_TARGET:.1f}× the report without"
         f" it: {enforced / plain:.2f}×, {verdict}.",
-        "Where the policy's cost goes, one report at a time: the report takes 35 to 38",
-        "statements without the policy and 3 or 4 more under it (who asks, read with their",
+        "Where the policy's cost goes, one report at a time: the report sends 3 or 4",
+        "statements more under the policy than without it (who asks, read with their",
         "grants from the subject asked for; the grants of reached records that are others'",
         "when there are any; the subject read again for the fields that need another",
         "subgraph's first; the record). The record is one statement (access/audit.py",
