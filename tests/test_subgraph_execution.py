@@ -542,3 +542,48 @@ async def test_the_bureau_answers_bad_input_as_graphql_core_does(
         lambda: SubgraphContext(seeded_pool),
     )
     assert errors
+
+
+# -- the request's end -----------------------------------------------------------------
+
+
+class Stalled:
+    """Resolvers that wait on futures nobody settles, recording their start and their end."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.ended = 0
+        self.all_waiting = asyncio.Event()
+
+    async def wait(self) -> int:
+        self.started += 1
+        if self.started == 2:
+            self.all_waiting.set()
+        try:
+            return await asyncio.get_running_loop().create_future()  # type: ignore[no-any-return]
+        finally:
+            self.ended += 1
+
+
+@strawberry.type
+class StalledQuery:
+    @strawberry.field
+    async def one(self, info: strawberry.Info) -> int:
+        return await info.context.wait()  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def two(self, info: strawberry.Info) -> int:
+        return await info.context.wait()  # type: ignore[no-any-return]
+
+
+async def test_a_cancelled_request_ends_every_resolver_still_waiting() -> None:
+    schema = strawberry.Schema(query=StalledQuery, execution_context_class=LevelExecution)
+    stalled = Stalled()
+    request = asyncio.create_task(schema.execute("{ one two }", context_value=stalled))
+    await asyncio.wait_for(stalled.all_waiting.wait(), 5)
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    # each resolver's own clean-up ran (a connection given back, a lock let go), none left
+    # waiting on the event loop
+    assert (stalled.started, stalled.ended) == (2, 2)

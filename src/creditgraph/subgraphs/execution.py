@@ -11,8 +11,9 @@ are grouped by their runtime type and selection; each field of a group is worked
 once (its definition, arguments, sub-selection), then resolved for every object of
 the group. Objects a group's fields give at once (read off attributes) form the next
 groups, which run straight away; then all the awaitable results of the round are
-awaited together, so every dataloader hears all of a round's keys in one batch, and
-their objects make the next round. A field strawberry resolves by reading the
+awaited together (stepped in the request's own task, not a task each: `_settled`), so
+every dataloader hears all of a round's keys in one batch, and their objects make the
+next round. A field strawberry resolves by reading the
 attribute (no resolver, no extension) is read without building resolve info or a
 path; a path is built only where a resolver, a type check or an error needs one. A
 field that names a level resolver (per_level.py) is resolved by one call for all the
@@ -40,8 +41,8 @@ and nulls included, over documents a property test generates.
 
 from __future__ import annotations
 
-from asyncio import gather
-from collections.abc import Callable, Mapping
+from asyncio import Future, get_running_loop, sleep
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from functools import partial
 from operator import attrgetter
 from typing import Any, Final
@@ -175,10 +176,8 @@ class LevelExecution(StrawberryGraphQLCoreExecutionContext):
             if not self._waiting:
                 break
             waiting, self._waiting = self._waiting, []
-            results = await gather(*(pending for pending, _ in waiting), return_exceptions=True)
+            results = await _settled([pending for pending, _ in waiting])
             for (_, then), result in zip(waiting, results, strict=True):
-                if isinstance(result, BaseException) and not isinstance(result, Exception):
-                    raise result  # cancelled, interrupted: not a field's error
                 then(result)
         self._failures.sort(key=lambda failure: failure[0])
         if self._answer_nulled:
@@ -648,6 +647,76 @@ def _path_of(up: _Place | None, key: Any, field: _Field) -> Path:
         assert up is not None
         return Path(up.path, key, None)
     return Path(None if up is None else up.path, key, field.parent.name)
+
+
+async def _settled(awaitables: list[Any]) -> list[Any]:
+    """Each awaitable's result, or the exception it raised, as `gather(...,
+    return_exceptions=True)` answers, without a task for each.
+
+    A round's awaitables are mostly resolvers' coroutines waiting on a dataloader's future:
+    a task each (its creation, its steps scheduled through the event loop, its callbacks)
+    cost more than the resolver's own work. Here each coroutine is stepped directly, in the
+    request's own task and context, and woken when the future it waits on is done, as a
+    task would be. A failure that is not an `Exception` (cancellation, an interrupt) closes
+    the coroutines still running and is raised, as it ends the request."""
+    loop = get_running_loop()
+    results: list[Any] = [None] * len(awaitables)
+    steps: dict[int, Coroutine[Any, Any, Any]] = {}
+    ready: list[int] = []
+    for index, awaitable in enumerate(awaitables):
+        if isinstance(awaitable, Coroutine):
+            steps[index] = awaitable
+        else:  # a future or another awaitable: wrapped, as gather would
+            steps[index] = _awaited(awaitable)
+        ready.append(index)
+    woken: list[int] = []
+    wake: Future[None] | None = None
+
+    def done(index: int, _: Future[Any]) -> None:
+        woken.append(index)
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    try:
+        while steps:
+            later: list[int] = []
+            for index in ready:
+                step = steps[index]
+                try:
+                    yielded = step.send(None)
+                except StopIteration as stop:
+                    results[index] = stop.value
+                    del steps[index]
+                    continue
+                except Exception as failure:
+                    results[index] = failure
+                    del steps[index]
+                    continue
+                if yielded is None:  # a bare yield (asyncio.sleep(0)): again after a turn
+                    later.append(index)
+                elif getattr(yielded, "_asyncio_future_blocking", False):
+                    yielded._asyncio_future_blocking = False
+                    yielded.add_done_callback(partial(done, index))
+                else:
+                    step.close()
+                    del steps[index]
+                    results[index] = RuntimeError(f"a resolver awaited {yielded!r}, not a future")
+            if later:
+                await sleep(0)
+            elif steps and not woken:
+                wake = loop.create_future()
+                await wake
+                wake = None
+            ready, woken = later + woken, []
+    except BaseException:
+        for step in steps.values():
+            step.close()
+        raise
+    return results
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
 
 
 async def _collected(items: Any) -> list[Any]:
