@@ -2,7 +2,7 @@
 
     python bench/floor_in_process.py [--subjects 300] [--sample 60] [--concurrency 8]
                                      [--requests 240] [--rounds 3] [--profile N]
-                                     [--out docs/benchmarks.md]
+                                     [--loop uvloop|asyncio] [--out docs/benchmarks.md]
 
 bench/peers.py compares (a) creditgraph with its subgraphs in-process and (e) the
 hand-written floor (bench/floor.py) over HTTP on 100,000 subjects: a quarter of an hour.
@@ -19,12 +19,13 @@ seed, so a change to the gateway or the subgraphs can be measured in a minute:
 Neither goes through HTTP (bench/http_layer.py times that layer) or a policy. A
 throwaway embedded PostgreSQL is seeded with `--subjects` subjects; the requests are
 spread over a fixed sample of them, whose answers must be equal both ways before
-anything is timed. Each round runs `--requests` reports through `--concurrency`
-clients, first creditgraph's then the floor's, so both see the machine alike; the
-table gives the best round's reports a second and this process's CPU per report (not
-PostgreSQL's, which both share), and their ratios. `--profile N` also shows where
-creditgraph's CPU goes: the share of each part of the stack (cProfile, own time) and
-the N costliest functions.
+anything is timed. Both run on uvloop's event loop, the one creditgraph's servers run on
+(cli.py), unless `--loop asyncio` says asyncio's own. Each round runs `--requests`
+reports through `--concurrency` clients, first creditgraph's then the floor's, so both
+see the machine alike; the table gives the best round's reports a second and this
+process's CPU per report (not PostgreSQL's, which both share), and their ratios.
+`--profile N` also shows where creditgraph's CPU goes: the share of each part of the
+stack (cProfile, own time) and the N costliest functions.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from pathlib import Path
 
 import asyncpg
 import orjson
+import uvloop
 from floor import Report
 from peers_report import section_markers, write_section
 from seeded_world import seed_and_find_busiest
@@ -183,9 +185,9 @@ async def _run(args: argparse.Namespace, dsn: str) -> str:
             f"{args.subjects}-subject seed, {args.requests} reports a round through "
             f"{args.concurrency} clients in one process, creditgraph (subgraphs in-process, "
             "no policy) and the hand-written floor taking turns for "
-            f"{args.rounds} rounds, best round each; no HTTP either side. CPU is this "
-            f"process's (PostgreSQL's is left out). Load average {load} on "
-            f"{os.cpu_count()} cores. The target is within 1.5× of the floor.",
+            f"{args.rounds} rounds, best round each, on {args.loop}'s event loop; no HTTP "
+            "either side. CPU is this process's (PostgreSQL's is left out). Load average "
+            f"{load} on {os.cpu_count()} cores. The target is within 1.5× of the floor.",
             "",
             "| | reports/s | × floor | CPU per report | × floor |",
             "|---|---|---|---|---|",
@@ -209,6 +211,7 @@ async def _run(args: argparse.Namespace, dsn: str) -> str:
             f"--sample {args.sample} --concurrency {args.concurrency} "
             f"--requests {args.requests} --rounds {args.rounds}"
             + (f" --profile {args.profile}" if args.profile else "")
+            + (f" --loop {args.loop}" if args.loop != "uvloop" else "")
             + " --out docs/benchmarks.md",
             "```",
             "",
@@ -226,13 +229,21 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=240, help="reports a round, each side")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="the event loop both run on: the servers' (uvloop) or asyncio's own",
+    )
     parser.add_argument("--out", type=Path, help="write the section into this Markdown file")
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="creditgraph-bench-") as scratch,
         EmbeddedPostgres(Path(scratch) / "pgdata") as server,
     ):
-        text = asyncio.run(_run(args, server.dsn))
+        loop = uvloop.new_event_loop if args.loop == "uvloop" else asyncio.new_event_loop
+        with asyncio.Runner(loop_factory=loop) as runner:
+            text = runner.run(_run(args, server.dsn))
     print(text)
     if args.out is not None:
         write_section(args.out, "floor_in_process", text)
