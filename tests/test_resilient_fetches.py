@@ -287,7 +287,7 @@ async def test_identical_concurrent_reports_fetch_from_a_subgraph_once(subgraphs
         ]
         # every report has reached its scores fetch, and every one but the first is
         # waiting on the first one's, which is held at the subgraph
-        await _eventually(lambda: _all_waiting(stack, 10))
+        await _eventually(lambda: _all_waiting(stack, "scores", 10))
         scores.hold.set()
         answers = await asyncio.gather(*reports)
     assert len(scores.seen) == 1
@@ -305,11 +305,13 @@ async def _eventually(condition: Callable[[], bool]) -> None:
     raise AssertionError("the condition never held")
 
 
-def _all_waiting(stack: Stack, count: int) -> bool:
+def _all_waiting(stack: Stack, subgraph: str, count: int) -> bool:
+    """`count` fetches wait on `subgraph`: a report still at an earlier subgraph's fetch is
+    not counted, or it would reach `subgraph` after the held fetch was let go."""
     assert stack.gateway is not None
     transport = stack.gateway.transport
     assert isinstance(transport, ResilientTransport)
-    return sum(waiting for _, waiting in transport.in_flight()) == count
+    return sum(waiting for name, waiting in transport.in_flight() if name == subgraph) == count
 
 
 async def test_identical_fetches_for_different_requesters_are_each_sent(
