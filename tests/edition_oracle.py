@@ -119,6 +119,41 @@ class Grant:
     active: bool
     valid_from: dt.datetime
     valid_until: dt.datetime
+    data_period: int  # months back its holder may look
+
+
+# How far back each value derived from history looks, in months from the data month, from
+# what each one means (not from the policy): 连三累六 and the overdue months it counts look
+# at the last 24 months, the hard inquiries and "not messy" at 6, "not white" asks for a
+# year of history (so the four nots as a whole look back 12), and a score weighs up to five
+# years of history. A value below one of these looks back as far (a score's reasons).
+# Everything else stands as of the data month. Under a grant whose data period is shorter,
+# the value is withheld (CONSENT_REQUIRED); the subject's own view and a mandate have none.
+LOOK_BACK: Final[Mapping[str, int]] = {
+    "CreditSummary.longestOverdueRun24m": 24,
+    "CreditSummary.overdueMonths24m": 24,
+    "CreditSummary.seriousDelinquency": 24,
+    "CreditSummary.seriousDelinquencyAccounts": 24,
+    "CreditSummary.hardInquiries6m": 6,
+    "CreditSummary.hardInquiryWarning": 6,
+    "FourNots.passed": 12,
+    "FourNots.notWhite": 12,
+    "FourNots.notMessy": 6,
+    "Subject.scores": 60,
+    "Subject.scoreHistory": 60,
+    # a score wherever it is reached (the history's observations are scores too)
+    "ScoreObservation.value": 60,
+    "ScoreObservation.band": 60,
+    "ScoreObservation.reasons": 60,
+    "ScoreObservation.dimensions": 60,
+    "ScoreObservationConnection.edges": 60,
+    "ScoreObservationConnection.nodes": 60,
+    "ScoreObservationEdge.node": 60,
+}
+
+
+def _tighter(first: int | None, second: int | None) -> int | None:
+    return second if first is None else first if second is None else min(first, second)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,32 +168,42 @@ class World:
 
     def edition(self, requester: Requester, identifier: str, purpose: str) -> str | None:
         """The edition `requester` is entitled to of `identifier` for `purpose`, if any."""
+        found = self.entitled(requester, identifier, purpose)
+        return None if found is None else found[0]
+
+    def entitled(
+        self, requester: Requester, identifier: str, purpose: str
+    ) -> tuple[str, int | None] | None:
+        """The edition and data period (None: no limit) of the requester's entitlement."""
         if requester.role == "SUBJECT" and requester.identifier == identifier:
-            return "SUBJECT"
+            return "SUBJECT", None
         if purpose == "SELF":
             return None
         if requester.role == "GOVERNMENT":
-            return "GOVERNMENT" if (requester.identifier, purpose) in self.mandates else None
+            return (
+                ("GOVERNMENT", None) if (requester.identifier, purpose) in self.mandates else None
+            )
         now = dt.datetime.now(dt.UTC)
-        live = {
-            grant.edition
+        live = [
+            grant
             for grant in self.grants
             if grant.subject == identifier
             and grant.grantee == requester.identifier
             and grant.purpose == purpose
             and grant.active
             and grant.valid_from <= now < grant.valid_until
-        }
-        if "BANK" in live:
-            return "BANK"
-        if live:
-            return "SOCIAL"
+        ]
+        for edition in ("BANK", "SOCIAL"):
+            # of the grants showing most, the one in force longest decides the data period
+            held = sorted((g for g in live if g.edition == edition), key=lambda g: g.valid_until)
+            if held:
+                return edition, held[-1].data_period
         if (
             requester.role == "BANK"
             and purpose == "POST_LOAN_MANAGEMENT"
             and (identifier, requester.identifier) in self.open_lending
         ):
-            return "BANK"
+            return "BANK", None
         return None
 
 
@@ -179,7 +224,7 @@ async def load_world(conn: asyncpg.Connection | asyncpg.Pool) -> World:
     grants = await conn.fetch(
         """
         select g.subject_identifier, r.identifier as grantee, g.purpose, g.edition,
-               g.status = 'ACTIVE' as active, g.valid_from, g.valid_until
+               g.status = 'ACTIVE' as active, g.valid_from, g.valid_until, g.data_period_months
         from gateway.consent_grants g join gateway.requesters r on r.id = g.grantee_id
         """
     )
@@ -451,6 +496,8 @@ class Seen:
     linked: frozenset[str] | None = None
     own: str | None = None
     record: str | None = None
+    # the most months back the entitlements behind it let the requester look (None: no limit)
+    period: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,6 +577,9 @@ class Oracle:
             if seen.own is None and seen.linked is not None and seen.edition in rule.editions:
                 raise _Denied("needs that subject's consent", "CONSENT_REQUIRED", seen.edition)
             raise _Denied("not in this edition", "FORBIDDEN_FIELD", seen.own or seen.edition)
+        window = LOOK_BACK.get(f"{type_name}.{name}", 1)
+        if seen.period is not None and window > seen.period:
+            raise _Denied("beyond the grant's data period", "CONSENT_REQUIRED", edition)
         value = part.data.get(str(key))
         rule = self.policy.rule(type_name, name)
         mask = rule.masks.get(edition)
@@ -538,7 +588,7 @@ class Oracle:
         filter_ = rule.filters.get(edition)
         if filter_ is not None and isinstance(value, list):
             value = [item for item in value if FILTERS[filter_](item, self.viewer)]
-        below = _Part(part.data, Seen(edition), part.purpose)
+        below = _Part(part.data, Seen(edition, period=seen.period), part.purpose)
         return self._wrap(value, get_named_type(field_type), below, f"{type_name}.{name}")
 
     def _root(self, name: str, value: Any, arguments: Mapping[str, Any], type_: Any) -> Any:
@@ -549,12 +599,13 @@ class Oracle:
             identifier, purpose = requester.identifier, "SELF"
         else:
             identifier, purpose = arguments["identifier"], arguments["purpose"]
-        edition = self.world.edition(requester, identifier, purpose)
-        if edition is None:
+        found = self.world.entitled(requester, identifier, purpose)
+        if found is None:
             raise _Denied("no consent", "CONSENT_REQUIRED", None)
         if value is None:
             return None
-        return _Part(value, Seen(edition), purpose)
+        edition, period = found
+        return _Part(value, Seen(edition, period=period), purpose)
 
     def _wrap(self, value: Any, type_: GraphQLNamedType, parent: _Part, coordinate: str) -> Any:
         if value is None or is_leaf_type(type_):
@@ -562,18 +613,24 @@ class Oracle:
         if isinstance(value, list):
             return [self._wrap(item, type_, parent, coordinate) for item in value]
         record = self.policy.record(type_.name)
+        period = parent.seen.period
         if record is None:
-            return _Part(value, Seen(parent.seen.edition), parent.purpose)
+            return _Part(value, Seen(parent.seen.edition, period=period), parent.purpose)
         owners = {
             owner for path in record.owners.values() for owner in read_path(value, path) if owner
         }
-        entitled = {self.world.edition(self.requester, owner, parent.purpose) for owner in owners}
-        own = next((edition for edition in _PREFERENCE if edition in entitled), None)
+        found = [self.world.entitled(self.requester, owner, parent.purpose) for owner in owners]
+        entitled = [item for item in found if item is not None]
+        own = next((e for e in _PREFERENCE if any(item[0] == e for item in entitled)), None)
+        for edition, limit in entitled:
+            if edition == own:
+                # the report's limit and the owners' own entitlements', the shortest
+                period = _tighter(period, limit)
         shown = parent.seen.edition
         if own == shown:
-            return _Part(value, Seen(shown), parent.purpose)
+            return _Part(value, Seen(shown, period=period), parent.purpose)
         linked = self.policy.view(coordinate)
-        return _Part(value, Seen(shown, linked, own, type_.name), parent.purpose)
+        return _Part(value, Seen(shown, linked, own, type_.name, period), parent.purpose)
 
 
 def policy_errors(errors: Any) -> list[tuple[tuple[Any, ...], str, str | None]]:

@@ -43,7 +43,7 @@ from graphql import (
 )
 
 from creditgraph.requester import Requester
-from tests.edition_oracle import World, read_one
+from tests.edition_oracle import LOOK_BACK, World, read_one
 
 S, B, SO, G = "SUBJECT", "BANK", "SOCIAL", "GOVERNMENT"
 ALL: Final = frozenset({S, B, SO, G})
@@ -259,6 +259,9 @@ class _Record:
     # reached from another report: that report's edition and the fields it shows of this
     report: str | None
     shown: frozenset[str] | None
+    # the most months back the requester may look in it: the report's data period and its
+    # own entitlements', the shortest (None: no limit)
+    period: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,22 +311,34 @@ class OwnershipOracle:
 
     # -- entitlement -----------------------------------------------------------------------
 
-    def _own(self, type_name: str, key: str, purpose: str) -> str | None:
-        editions = {
-            self.world.edition(self.requester, owner, purpose)
+    def _entitled(
+        self, type_name: str, key: str, purpose: str, period: int | None = None
+    ) -> tuple[str | None, int | None]:
+        """The best edition of the requester's entitlements to the record's owners, and the
+        data period under it: `period` (the report's) and those of the entitlements in that
+        edition, the shortest."""
+        found = [
+            item
             for owner in self.owners.of(type_name, key)
-        }
-        return next((edition for edition in _BEST if edition in editions), None)
+            if (item := self.world.entitled(self.requester, owner, purpose)) is not None
+        ]
+        own = next((e for e in _BEST if any(item[0] == e for item in found)), None)
+        for edition, months in found:
+            if edition == own and months is not None:
+                period = months if period is None else min(period, months)
+        return own, period
 
-    def _reached(self, type_name: str, key: str, edge: str, report: str, purpose: str) -> _Record:
-        own = self._own(type_name, key, purpose)
+    def _reached(
+        self, type_name: str, key: str, edge: str, report: str, purpose: str, period: int | None
+    ) -> _Record:
+        own, period = self._entitled(type_name, key, purpose, period)
         if type_name == "Subject":
             shown = _SPOUSE if edge == "Subject.spouse" else _ANOTHER_SUBJECT
         elif type_name == "CreditAccount":
             shown = _LIABILITY
         else:
             shown = _ANOTHERS_GUARANTEE
-        return _Record(type_name, key, own, report, shown)
+        return _Record(type_name, key, own, report, shown, period)
 
     def _edition_for(self, node: _Node, type_name: str, name: str) -> str | None:
         """The edition that shows this field of this part, or None when none may."""
@@ -337,6 +352,9 @@ class OwnershipOracle:
                 candidates.append(record.own)
         else:
             candidates.append(node.edition)
+        period = record.period
+        if period is not None and LOOK_BACK.get(f"{type_name}.{name}", 1) > period:
+            return None  # derived from more history than the grant's data period reaches
         for edition in candidates:
             if self._sees(type_name, name, node, edition):
                 return edition
@@ -407,12 +425,12 @@ class OwnershipOracle:
             identifier, purpose = self.requester.identifier, "SELF"
         else:
             identifier, purpose = arguments["identifier"], arguments["purpose"]
-        own = self._own("Subject", identifier, purpose)
+        own, period = self._entitled("Subject", identifier, purpose)
         if own is None:
             if actual is not None:
                 self.problems.append(f"{path}: a report returned without entitlement")
             return None
-        record = _Record("Subject", identifier, own, None, None)
+        record = _Record("Subject", identifier, own, None, None, period)
         return _Node(
             full, actual if isinstance(actual, Mapping) else None, record, own, None, purpose, None
         )
@@ -434,8 +452,9 @@ class OwnershipOracle:
             shaped = actual if isinstance(actual, Mapping) else None
             if child in _RECORDS:
                 key = read_one(full, ("identifier",) if child == "Subject" else ("id",))
+                edge = f"{type_name}.{name}"
                 record = self._reached(
-                    child, str(key), f"{type_name}.{name}", edition, node.purpose
+                    child, str(key), edge, edition, node.purpose, node.record.period
                 )
                 return _Node(full, shaped, record, record.own or edition, None, node.purpose, None)
             lender = node.lender

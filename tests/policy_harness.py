@@ -79,31 +79,35 @@ REQUESTERS: Final = (
 
 # (subject, bank, purpose, edition, state)
 GRANTS: Final = (
-    (HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK", "live"),
-    (CIRCLE_A, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK", "live"),
-    (CIRCLE_B, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL", "live"),
-    (WIFE, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL", "live"),
-    (GUARANTOR, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK", "live"),
-    (CIRCLE_A, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK", "live"),
-    (HUSBAND, HARBOUR_FINANCE.code, "CREDIT_CARD_APPROVAL", "SOCIAL", "live"),
-    (CIRCLE_A, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "live"),
-    (CIRCLE_B, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "expired"),
-    (CIRCLE_C, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "revoked"),
-    (DEBTOR, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "revoked"),
-    (WIFE, EASTBRIDGE_BANK.code, "GUARANTEE_CHECK", "BANK", "live"),
+    (HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK", "live", 60),
+    (CIRCLE_A, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK", "live", 60),
+    # shorter data periods, in the edition that sees derived values but no repayment history
+    # (the oracle does not cap history arguments): what looks back further is withheld
+    (CIRCLE_B, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL", "live", 12),
+    (WIFE, WESTLAKE_BANK.code, "LOAN_APPROVAL", "SOCIAL", "live", 6),
+    (GUARANTOR, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK", "live", 60),
+    (CIRCLE_A, WESTLAKE_BANK.code, "GUARANTEE_CHECK", "BANK", "live", 60),
+    (HUSBAND, HARBOUR_FINANCE.code, "CREDIT_CARD_APPROVAL", "SOCIAL", "live", 24),
+    (CIRCLE_A, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "live", 60),
+    (CIRCLE_B, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "expired", 60),
+    (CIRCLE_C, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "revoked", 60),
+    (DEBTOR, HARBOUR_FINANCE.code, "LOAN_APPROVAL", "BANK", "revoked", 60),
+    (WIFE, EASTBRIDGE_BANK.code, "GUARANTEE_CHECK", "BANK", "live", 60),
 )
 
 _INSERT_GRANT = """
 insert into gateway.consent_grants
     (id, subject_identifier, grantor_identifier, grantee_id, purpose, edition,
-     valid_from, valid_until, recorded_via, status, revoked_at, revocation_channel)
+     valid_from, valid_until, recorded_via, status, revoked_at, revocation_channel,
+     data_period_months)
 select gen_random_uuid(), $1, $1, r.id, $3, $4,
        now() - interval '30 days',
        case when $5 = 'expired' then now() - interval '1 day' else now() + interval '30 days' end,
        'SUBJECT',
        case when $5 = 'revoked' then 'REVOKED' else 'ACTIVE' end,
        case when $5 = 'revoked' then now() - interval '1 day' end,
-       case when $5 = 'revoked' then 'SUBJECT' end
+       case when $5 = 'revoked' then 'SUBJECT' end,
+       $6
 from gateway.requesters r where r.role = 'BANK' and r.identifier = $2
 """
 

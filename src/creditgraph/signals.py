@@ -19,6 +19,7 @@ OVERDUE_SYMBOLS = frozenset("1234567")
 REVOLVING_KINDS = frozenset({"CREDIT_CARD", "REVOLVING_LOAN"})
 OPEN_STATUSES = frozenset({"NORMAL", "OVERDUE", "BAD_DEBT", "FROZEN", "STOPPED"})
 
+MAX_HISTORY_MONTHS = 60  # the bureau keeps five years: the most a grant's data period reaches
 WINDOW_MONTHS = 24  # 连三累六 looks at the last 24 months
 SERIOUS_RUN = 3  # 连三: three consecutive overdue months
 SERIOUS_TOTAL = 6  # 累六: six overdue months in total

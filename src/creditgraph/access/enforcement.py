@@ -620,7 +620,11 @@ class PolicyGateway:
             owner, found = min(
                 owned, key=lambda pair: _PREFERENCE.index(pair[1].edition), default=(None, None)
             )
-            history = _tighter(item.history, found.data_period_months if found else None)
+            history = item.history
+            for _, other in owned:
+                # each owner's grant showing as much limits it: the shortest data period holds
+                if found is not None and other.edition == found.edition:
+                    history = _tighter(history, other.data_period_months)
             view = View(
                 item.parent,
                 self.policy.view(item.edge),

@@ -20,6 +20,7 @@ from graphql import GraphQLObjectType, GraphQLSchema, get_named_type, is_non_nul
 
 from creditgraph.access.masks import FILTERS, MASKS, NeedPath
 from creditgraph.errors import ConfigurationError
+from creditgraph.signals import MAX_HISTORY_MONTHS
 
 Edition = Literal["SUBJECT", "BANK", "SOCIAL", "GOVERNMENT"]
 EDITIONS: Final[tuple[Edition, ...]] = ("SUBJECT", "BANK", "SOCIAL", "GOVERNMENT")
@@ -74,11 +75,13 @@ class Policy:
         records: Mapping[str, RecordRule],
         views: Mapping[str, frozenset[str]],
         mutations: Mapping[str, frozenset[str]],
+        windows: Mapping[str, Mapping[str, int]] | None = None,
     ) -> None:
         self.types = types
         self.records = records
         self.views = views
         self.mutations = mutations
+        self.windows: Mapping[str, Mapping[str, int]] = windows or {}
 
     @classmethod
     def load(cls, path: Path) -> Policy:
@@ -116,7 +119,14 @@ class Policy:
             name: frozenset(_names(roles, f"{source}: mutations.{name}", allowed=ROLES))
             for name, roles in _table(raw.get("mutations", {}), f"{source}: mutations").items()
         }
-        return cls(types, records, views, mutations)
+        windows = {
+            type_name: {
+                field: _months(months, f"{source}: windows.{type_name}.{field}")
+                for field, months in _table(fields, f"{source}: windows.{type_name}").items()
+            }
+            for type_name, fields in _table(raw.get("windows", {}), f"{source}: windows").items()
+        }
+        return cls(types, records, views, mutations, windows)
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -128,6 +138,31 @@ class Policy:
 
     def sees(self, type_name: str, field: str, edition: str) -> bool:
         return edition in self.rule(type_name, field).editions
+
+    def window(self, type_name: str, field: str) -> int:
+        """How many months back a field's value looks (its look-back), beyond the field above.
+
+        A type with no windows of its own is not derived from history: what it holds is
+        as of the data month, and the history it lists is capped by the data period's own
+        arguments (`repayments(months:)`). A field of a derived type that its windows do
+        not name reaches the whole history (loading refuses one; this keeps a schema the
+        policy was not checked against closed too). Subject declares only its fields that
+        are derived values, and loading requires it of every field reaching a derived type.
+        """
+        fields = self.windows.get(type_name)
+        if fields is None:
+            return 1
+        if type_name == SUBJECT_TYPE:
+            return fields.get(field, 1)
+        return fields.get(field, MAX_HISTORY_MONTHS)
+
+    def beyond(self, type_name: str, field: str, history: int | None) -> int | None:
+        """The field's look-back when a data period of `history` months falls short of it
+        (None: it does not, or no data period limits the view)."""
+        if history is None:
+            return None
+        months = self.window(type_name, field)
+        return months if months > history else None
 
     def record(self, type_name: str) -> RecordRule | None:
         """How records of the type are owned, or None for a type that is part of another."""
@@ -177,6 +212,7 @@ class Policy:
         if SUBJECT_TYPE not in self.records:
             yield "records.Subject is not declared: every record's owners are subjects"
         yield from self._ownership(schema, reachable)
+        yield from self._windows(schema, reachable)
         yield from self._non_null_denials(schema)
         mutation = schema.mutation_type
         for name in self.mutations:
@@ -228,6 +264,67 @@ class Policy:
             yield f"{edge} reaches another's record but views declares nothing for it"
         for edge in sorted(set(self.views) - edges):
             yield f"views.{edge} is not an edge that reaches a record"
+
+    def _windows(self, schema: GraphQLSchema, reachable: set[str]) -> Iterable[str]:
+        """Every value derived from history declares how far back it looks.
+
+        A type with windows is derived; so is every type reached from one (other than a
+        record), and every type with a field reaching a derived type that looks before the
+        data month: each declares a window for every field, so a field added to any of
+        them has none until someone says how far back it looks. A non-null field looks
+        back no further than every field reaching its type: withholding it would
+        otherwise null the value above it.
+        """
+        derived = {name for name in self.windows if name != SUBJECT_TYPE}
+        for name in sorted(derived):
+            for below in sorted(_reachable_from(schema, name) - set(self.records)):
+                if below not in self.windows:
+                    yield f"{below} is reached from the derived type {name} and has no windows"
+        for type_name, fields in self.windows.items():
+            type_ = schema.type_map.get(type_name)
+            if not isinstance(type_, GraphQLObjectType):
+                yield f"windows.{type_name} is not an object type of the schema"
+                continue
+            for field in sorted(set(fields) - set(type_.fields)):
+                yield f"windows.{type_name}.{field} is not a field of the schema"
+            if type_name != SUBJECT_TYPE:
+                for field in sorted(set(type_.fields) - set(fields)):
+                    yield f"{type_name}.{field} of a derived type declares no window"
+
+        def looks_back(name: str) -> bool:
+            """Whether anything in or below a derived type looks before the data month."""
+            return any(
+                months > 1
+                for below in _reachable_from(schema, name) & derived
+                for months in self.windows[below].values()
+            )
+
+        reaching: dict[str, list[tuple[str, str]]] = {}
+        for type_name in sorted(reachable):
+            type_ = schema.type_map[type_name]
+            assert isinstance(type_, GraphQLObjectType)
+            for field_name, field in type_.fields.items():
+                target = get_named_type(field.type).name
+                if target not in derived:
+                    continue
+                reaching.setdefault(target, []).append((type_name, field_name))
+                if looks_back(target) and field_name not in self.windows.get(type_name, {}):
+                    yield (
+                        f"{type_name}.{field_name} reaches the derived type {target} "
+                        "and declares no window"
+                    )
+        for type_name in sorted(derived):
+            type_ = schema.type_map.get(type_name)
+            if not isinstance(type_, GraphQLObjectType):
+                continue
+            for field_name, field in type_.fields.items():
+                months = self.window(type_name, field_name)
+                for parent, edge in reaching.get(type_name, []):
+                    if is_non_null_type(field.type) and months > self.window(parent, edge):
+                        yield (
+                            f"{type_name}.{field_name} is non-null, yet looks back further "
+                            f"({months} months) than {parent}.{edge} ({self.window(parent, edge)})"
+                        )
 
     def _non_null_denials(self, schema: GraphQLSchema) -> Iterable[str]:
         """A denied field comes back null: were it non-null, the denial would wipe its parent."""
@@ -307,6 +404,25 @@ class Policy:
         ]
         for edge, fields in self.views.items():
             lines.append(f"| `{edge}` | {', '.join(sorted(fields))} |")
+        lines += [
+            "",
+            "## How far back each derived value looks",
+            "",
+            "A grant's data period (`dataPeriodMonths`) is how far back its holder may",
+            "look. A value derived from history declares its window: how many months",
+            "back, from the data month, the records it is derived from reach (1: the",
+            "data month alone; a window counts for everything below its field). Under a",
+            "data period shorter than the window the value is null with",
+            "`CONSENT_REQUIRED` (`extensions.dataPeriodMonths`, `windowMonths`). A field",
+            "of a derived type with no window would reach the whole history",
+            f"({MAX_HISTORY_MONTHS} months). The subject's own view and a mandate have no",
+            "data period.",
+            "",
+            "| field | window (months) |",
+            "|---|---|",
+        ]
+        for type_name in sorted(self.windows, key=lambda name: (name != SUBJECT_TYPE, name)):
+            lines += [f"| `{type_name}.{f}` | {m} |" for f, m in self.windows[type_name].items()]
         lines += ["", "## Masks and filters", ""]
         for name, mask in sorted(MASKS.items()):
             lines.append(f"- mask `{name}`: {mask.description}")
@@ -395,6 +511,15 @@ def _named(
         if name not in known:
             raise PolicyError(f"{where}: no mask or filter named {name!r}")
     return {str(edition): str(name) for edition, name in table.items()}
+
+
+def _months(value: Any, where: str) -> int:
+    """A window: a whole number of months the bureau keeps (a bool is no number here)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PolicyError(f"{where} must be a number of months from 1 to {MAX_HISTORY_MONTHS}")
+    if not 1 <= value <= MAX_HISTORY_MONTHS:
+        raise PolicyError(f"{where} must be a number of months from 1 to {MAX_HISTORY_MONTHS}")
+    return value
 
 
 def _record(entry: Any, where: str) -> RecordRule:

@@ -55,7 +55,18 @@ class View:
         return View(edition, history=self.history)
 
     def edition_of(self, policy: Policy, type_name: str, field: str) -> str | None:
-        """The edition whose rules show this field (masks, filters, what lies below), or None."""
+        """The edition whose rules show this field (masks, filters, what lies below), or None.
+
+        None too for a value derived from more history than the view's data period allows
+        (`beyond`): whichever edition would show it, it is withheld.
+        """
+        edition = self.shown_in(policy, type_name, field)
+        if edition is None or self.beyond(policy, type_name, field) is not None:
+            return None
+        return edition
+
+    def shown_in(self, policy: Policy, type_name: str, field: str) -> str | None:
+        """The edition whose rules show this field, the data period aside."""
         if self.linked is None or type_name != self.record:
             return self.edition if policy.sees(type_name, field, self.edition) else None
         if field in self.linked and policy.sees(type_name, field, self.edition):
@@ -63,6 +74,10 @@ class View:
         if self.own is not None and policy.sees(type_name, field, self.own):
             return self.own
         return None
+
+    def beyond(self, policy: Policy, type_name: str, field: str) -> int | None:
+        """The field's window (months) when this view's data period falls short of it."""
+        return policy.beyond(type_name, field, self.history)
 
     def opened_by_own(self, policy: Policy, type_name: str, field: str) -> bool:
         """Whether only the requester's own entitlement shows this field: a look at the

@@ -51,6 +51,20 @@ class Reached:
 
 def denial(type_name: str, name: str, view: View, policy: Policy, path: Path) -> dict[str, Any]:
     """The error at a withheld field: what would open it, and the edition it was judged in."""
+    shown = view.shown_in(policy, type_name, name)
+    months = view.beyond(policy, type_name, name)
+    if shown is not None and months is not None:
+        # the edition shows it; only a grant reaching further back would
+        entry = error(
+            f"{type_name}.{name} is derived from the last {months} months of history, "
+            f"beyond the grant's data period of {view.history} months",
+            CONSENT_REQUIRED,
+            path,
+        )
+        entry["extensions"].update(
+            edition=shown, dataPeriodMonths=view.history, windowMonths=months
+        )
+        return entry
     if view.own is None and view.linked is not None and policy.sees(type_name, name, view.edition):
         entry = error(
             f"{type_name}.{name} of a record reached from another's report needs the "

@@ -50,7 +50,7 @@ from creditgraph.subgraphs.per_level import LevelResolver, by_level, each, for_o
 from creditgraph.subgraphs.records import Row, build_record
 
 DEFAULT_PHONES = 5  # the report lists the last five mobile numbers
-MAX_HISTORY_MONTHS = 60
+MAX_HISTORY_MONTHS = signals.MAX_HISTORY_MONTHS
 DEFAULT_HISTORY_MONTHS = 24
 MAX_CHAIN_DEPTH = 8
 DEFAULT_CHAIN_DEPTH = 4
@@ -748,11 +748,13 @@ class NotCheck:
 
 @strawberry.type(description="The four nots of a good file (不黑、不白、不多、不乱).")
 class FourNots:
-    passed: bool
+    passed: bool | None
     not_black: NotCheck = strawberry.field(description="No blacklist, nothing overdue now.")
-    not_white: NotCheck = strawberry.field(description="Some credit history: not a thin file.")
+    not_white: NotCheck | None = strawberry.field(
+        description="Some credit history: not a thin file."
+    )
     not_too_many: NotCheck = strawberry.field(description="Not too many accounts, cards or debt.")
-    not_messy: NotCheck = strawberry.field(description="Few recent hard inquiries.")
+    not_messy: NotCheck | None = strawberry.field(description="Few recent hard inquiries.")
 
 
 @strawberry.type(description="Derived signals lenders read first (docs/domain.md).")
@@ -772,14 +774,15 @@ class CreditSummary:
     current_overdue_amount: Decimal
     bad_debt: bool
     bad_debt_count: int
-    longest_overdue_run_24m: int
-    overdue_months_24m: int
-    serious_delinquency: bool = strawberry.field(
+    # null where the grant's data period is shorter than the window (graphql/policy.toml)
+    longest_overdue_run_24m: int | None
+    overdue_months_24m: int | None
+    serious_delinquency: bool | None = strawberry.field(
         description="连三累六: an account 3 months overdue in a row, or 6 in total, in 24 months."
     )
-    serious_delinquency_accounts: int
-    hard_inquiries_6m: int
-    hard_inquiry_warning: bool = strawberry.field(description="More than 5 in 6 months.")
+    serious_delinquency_accounts: int | None
+    hard_inquiries_6m: int | None
+    hard_inquiry_warning: bool | None = strawberry.field(description="More than 5 in 6 months.")
     guarantees_given: int
     guaranteed_amount: Decimal
     four_nots: FourNots
