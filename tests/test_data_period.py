@@ -291,3 +291,14 @@ def test_every_field_of_a_derived_type_declares_how_far_back_it_looks() -> None:
     widened = text.replace("accountCount = 1\n", "accountCount = 24\n")
     with pytest.raises(PolicyError, match="accountCount is non-null, yet looks back further"):
         Policy.parse(widened).check(schema)
+
+
+@pytest.mark.parametrize("months", ["0", "61", "true", '"24"', "6.5"])
+def test_a_window_is_a_whole_number_of_months_the_bureau_keeps(months: str) -> None:
+    """A window of no months, past the history kept, or not a whole number is refused at
+    load with the place it was written, never read as no window or as a shorter one."""
+    text = policy_path().read_text(encoding="utf-8")
+    broken = text.replace("seriousDelinquency = 24\n", f"seriousDelinquency = {months}\n")
+    assert broken != text
+    with pytest.raises(PolicyError, match=r"windows\.CreditSummary\.seriousDelinquency must be"):
+        Policy.parse(broken)
