@@ -171,7 +171,7 @@ async def test_a_request_is_one_trace_continuing_the_clients(
     )
     # the audit entry's write, in the request's trace too
     assert any(
-        "audit_log" in str(span.attributes["db.query.text"])
+        "gateway.audit_record(" in str(span.attributes["db.query.text"])
         and "POST /graphql" in lineage(span, found)
         for span in statements
         if span.attributes
