@@ -84,8 +84,21 @@ def pick(record: Any, fields: str, **computed: Any) -> dict[str, Any]:
 # -- reading ------------------------------------------------------------------
 
 
-async def _rows(conn: Connection, sql: str, keys: Iterable[Any]) -> list[Row]:
-    return list(await conn.fetch(sql, list(dict.fromkeys(keys))))
+async def _rows(conn: Connection, sql: str, keys: Iterable[Any], *more: Any) -> list[Row]:
+    return list(await conn.fetch(sql, list(dict.fromkeys(keys)), *more))
+
+
+# the statements of dated records take a data period after their keys: the floor reads the
+# report a subject reads of themself, with none
+_DATED = frozenset(
+    {
+        "accounts_by_subject",
+        "guarantees_by_guarantor",
+        "disputes_by_subject",
+        "statements_by_subject",
+        "fraud_alerts_by_subject",
+    }
+)
 
 
 def _by(rows: Iterable[Row], column: str) -> dict[Any, list[Row]]:
@@ -107,7 +120,7 @@ class Report:
         pk = int(found[0]["id"])
         b_sql, p_sql, s_sql = bureau.SQL, public.SQL, scores.SQL
         own = {
-            name: await _rows(conn, b_sql[query], [pk])
+            name: await _rows(conn, b_sql[query], [pk], *([None] if query in _DATED else []))
             for name, query in (
                 ("phones", "phones_by_subject"),
                 ("addresses", "addresses_by_subject"),
@@ -125,7 +138,7 @@ class Report:
         }
         own["chains"] = list(await conn.fetch(b_sql["guarantee_chains"], [pk], CHAIN_DEPTH))
         own["inquiries"] = list(
-            await conn.fetch(b_sql["inquiry_pages"], [identifier], [INQUIRIES], [None])
+            await conn.fetch(b_sql["inquiry_pages"], [identifier], [INQUIRIES], [None], None)
         )
         for name in (
             "enforcement_cases",
@@ -140,7 +153,7 @@ class Report:
             "licences",
             "list_entries",
         ):
-            own[name] = await _rows(conn, p_sql[f"{name}_by_subject"], [identifier])
+            own[name] = await _rows(conn, p_sql[f"{name}_by_subject"], [identifier], None)
         own["observations"] = await _rows(conn, s_sql["observations_by_subject"], [identifier])
         self.own = own
 

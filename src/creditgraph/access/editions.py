@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import asyncpg
@@ -48,7 +48,11 @@ class Entitlement:
     """How many months back the grant lets its holder look; None: no limit but the data's.
     The policy layer fetches under it on behalf of the requester carrying it
     (`Requester.history_months`), which caps every history argument of every fetch
-    (`repayments(months:)`, `repaymentGrid(months:)`) and its default."""
+    (`repayments(months:)`, `repaymentGrid(months:)`) and its default, and bounds the
+    records answered (a record whose dated life ended before the period is not)."""
+    data_period_starts_on: date | None = None
+    """The first day of that period, by the database's clock (common.period_starts_on): the
+    answer names it, so a requester knows why its lists stop where they do."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,7 @@ class LiveGrant:
     edition: str
     valid_until: datetime
     data_period_months: int | None
+    data_period_starts_on: date | None = None
 
 
 def entitlement(
@@ -130,7 +135,11 @@ def entitlement(
             grants, key=lambda grant: (grant.edition != "BANK", -grant.valid_until.timestamp())
         )
         return Entitlement(
-            best.edition, purpose, grant_id=best.id, data_period_months=best.data_period_months
+            best.edition,
+            purpose,
+            grant_id=best.id,
+            data_period_months=best.data_period_months,
+            data_period_starts_on=best.data_period_starts_on,
         )
     if requester.role == "BANK" and purpose == POST_LOAN and lends:
         return Entitlement("BANK", purpose)
@@ -206,7 +215,13 @@ def _grants(rows: Sequence[asyncpg.Record]) -> dict[str, list[LiveGrant]]:
     for row in rows:
         if row["id"] is not None:
             grants.setdefault(row["subject_identifier"], []).append(
-                LiveGrant(row["id"], row["edition"], row["valid_until"], row["data_period_months"])
+                LiveGrant(
+                    row["id"],
+                    row["edition"],
+                    row["valid_until"],
+                    row["data_period_months"],
+                    row["data_period_starts_on"],
+                )
             )
     return grants
 

@@ -211,6 +211,8 @@ class _Request:
     denied: int = 0
     # the eligibility answers given, recorded with the request
     answers: list[answering.Answer] = field(default_factory=list)
+    # the data periods (months) the request's fetches were made under: the answer names them
+    periods: set[int] = field(default_factory=set)
 
 
 class PolicyGateway:
@@ -356,6 +358,8 @@ class PolicyGateway:
         data = await self._query(request)
         errors = request.errors
         answer = self.shaper.respond(operation, data, errors)
+        if request.periods:
+            answer.setdefault("extensions", {})["dataPeriods"] = _data_periods(request)
         record = _record(request, request_id, inquired or set())
         if inquired is not None:
             inquired.update(request.looked)
@@ -721,7 +725,10 @@ class PolicyGateway:
         variables = dict(request.variables)
         for index, found in enumerate(keys):
             variables[_keys_variable(index)] = found
-        limited = replace(request.known.requester, history_months=groups[0][0].view.history)
+        history = groups[0][0].view.history
+        if history is not None:
+            request.periods.add(history)
+        limited = replace(request.known.requester, history_months=history)
         execution = await self.executor.execute(prepared.plan, variables, limited)
         return keys, execution
 
@@ -1215,6 +1222,35 @@ def _by_purpose(checkpoints: Iterable[_Checkpoint]) -> list[list[_Checkpoint]]:
     for checkpoint in checkpoints:
         groups.setdefault(checkpoint.purpose, []).append(checkpoint)
     return list(groups.values())
+
+
+def _data_periods(request: _Request) -> list[dict[str, Any]]:
+    """The data periods an answer was read under, each with its first month, for the answer's
+    `extensions.dataPeriods`: why its lists stop where they do. A period's months come from
+    an entitlement (the tighter of two is one of them), which holds its first day as the
+    database computed it (common.period_starts_on)."""
+    starts = {
+        found.data_period_months: found.data_period_starts_on
+        for found in request.entitled.values()
+        if found is not None and found.data_period_months is not None
+    }
+    periods = []
+    for months in sorted(request.periods):
+        start = starts.get(months)
+        first = None if start is None else start.strftime("%Y-%m")
+        periods.append(
+            {
+                "months": months,
+                "firstMonth": first,
+                "message": (
+                    f"answered under a data period of {months} months from {first}: a record "
+                    "whose dated life ended before it (an account closed, a case concluded, an "
+                    "inquiry made) is not listed or counted, and a value derived from more "
+                    "history than it is withheld"
+                ),
+            }
+        )
+    return periods
 
 
 def _tighter(first: int | None, second: int | None) -> int | None:

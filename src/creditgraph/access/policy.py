@@ -29,6 +29,8 @@ SUBJECT_TYPE: Final = "Subject"
 _DEFAULT: Final = "*"
 _MARK: Final = "dispute"
 _NOBODY: Final[frozenset[str]] = frozenset()
+# the editions a grant gives, whose holders' views a data period bounds
+_GRANTED: Final = frozenset({"BANK", "SOCIAL"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +78,14 @@ class Policy:
         views: Mapping[str, frozenset[str]],
         mutations: Mapping[str, frozenset[str]],
         windows: Mapping[str, Mapping[str, int]] | None = None,
+        current: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.types = types
         self.records = records
         self.views = views
         self.mutations = mutations
         self.windows: Mapping[str, Mapping[str, int]] = windows or {}
+        self.current: Mapping[str, frozenset[str]] = current or {}
 
     @classmethod
     def load(cls, path: Path) -> Policy:
@@ -126,7 +130,13 @@ class Policy:
             }
             for type_name, fields in _table(raw.get("windows", {}), f"{source}: windows").items()
         }
-        return cls(types, records, views, mutations, windows)
+        current = {
+            type_name: frozenset(_names(fields, f"{source}: current.{type_name}"))
+            for type_name, fields in _table(
+                raw.get("current", {}), f"{source}: current"
+            ).items()
+        }
+        return cls(types, records, views, mutations, windows, current)
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -142,19 +152,19 @@ class Policy:
     def window(self, type_name: str, field: str) -> int:
         """How many months back a field's value looks (its look-back), beyond the field above.
 
-        A type with no windows of its own is not derived from history: what it holds is
-        as of the data month, and the history it lists is capped by the data period's own
-        arguments (`repayments(months:)`). A field of a derived type that its windows do
-        not name reaches the whole history (loading refuses one; this keeps a schema the
-        policy was not checked against closed too). Subject declares only its fields that
-        are derived values, and loading requires it of every field reaching a derived type.
+        A field `current` names is not derived from history: a value as it stands, a
+        record's own facts, a list of records (a dated record whose life ended before the
+        data period the subgraphs leave out: common.in_period), a history capped to the
+        period (`repayments(months:)`). A field neither names reaches the whole history:
+        loading refuses one a grant's holder may see, and this keeps a schema the policy
+        was not checked against closed too.
         """
-        fields = self.windows.get(type_name)
-        if fields is None:
+        fields = self.windows.get(type_name, {})
+        if field in fields:
+            return fields[field]
+        if field in self.current.get(type_name, _NOBODY):
             return 1
-        if type_name == SUBJECT_TYPE:
-            return fields.get(field, 1)
-        return fields.get(field, MAX_HISTORY_MONTHS)
+        return MAX_HISTORY_MONTHS
 
     def beyond(self, type_name: str, field: str, history: int | None) -> int | None:
         """The field's look-back when a data period of `history` months falls short of it
@@ -213,6 +223,7 @@ class Policy:
             yield "records.Subject is not declared: every record's owners are subjects"
         yield from self._ownership(schema, reachable)
         yield from self._windows(schema, reachable)
+        yield from self._classified(schema, reachable)
         yield from self._non_null_denials(schema)
         mutation = schema.mutation_type
         for name in self.mutations:
@@ -326,6 +337,34 @@ class Policy:
                             f"({months} months) than {parent}.{edge} ({self.window(parent, edge)})"
                         )
 
+    def _classified(self, schema: GraphQLSchema, reachable: set[str]) -> Iterable[str]:
+        """Every field a grant's holder may be shown says how far back it reaches.
+
+        A field some edition a grant gives (BANK, SOCIAL) sees is named either in
+        `windows` (how far back its value looks) or in `current` (it is not derived from
+        history), never both: a field added to the schema and opened to a
+        grant's holder without saying which refuses to load, whatever type it is on.
+        """
+        for type_name in sorted(set(self.current) - reachable):
+            yield f"current.{type_name} is not a type reachable from Subject"
+        for type_name in sorted(reachable):
+            type_ = schema.type_map[type_name]
+            assert isinstance(type_, GraphQLObjectType)
+            windows = self.windows.get(type_name, {})
+            within = self.current.get(type_name, _NOBODY)
+            for field in sorted(within - set(type_.fields)):
+                yield f"current.{type_name} names {field}, which is not a field of it"
+            for field in sorted(within & set(windows)):
+                yield f"{type_name}.{field} has a window and is named in current too"
+            for field in type_.fields:
+                if field in windows or field in within:
+                    continue
+                if self.rule(type_name, field).editions & _GRANTED:
+                    yield (
+                        f"{type_name}.{field} may be shown to a grant's holder and declares "
+                        "neither a window nor that it is current"
+                    )
+
     def _non_null_denials(self, schema: GraphQLSchema) -> Iterable[str]:
         """A denied field comes back null: were it non-null, the denial would wipe its parent."""
         for type_name in self.types:
@@ -423,6 +462,22 @@ class Policy:
         ]
         for type_name in sorted(self.windows, key=lambda name: (name != SUBJECT_TYPE, name)):
             lines += [f"| `{type_name}.{f}` | {m} |" for f, m in self.windows[type_name].items()]
+        lines += [
+            "",
+            "## What is not derived from history",
+            "",
+            "Every field a grant's holder may be shown has a window above or is named here:",
+            "a value as it stands, a record's own facts, a list of records. Loading refuses",
+            "a field that is neither. A list of dated records leaves out, under a data",
+            "period, a record whose dated life ended before the period began.",
+            "",
+            "| type | fields |",
+            "|---|---|",
+        ]
+        lines += [
+            f"| {type_name} | {', '.join(f'`{f}`' for f in sorted(fields))} |"
+            for type_name, fields in sorted(self.current.items())
+        ]
         lines += ["", "## Masks and filters", ""]
         for name, mask in sorted(MASKS.items()):
             lines.append(f"- mask `{name}`: {mask.description}")

@@ -20,9 +20,11 @@ select exists (
 -- The requester's record (role $1, identifier $2) with every live grant to it from each of
 -- the subjects $3 for purpose $4, one row per grant (which one counts is the edition table's
 -- choice: editions.py); one row with null grant columns when it has none; no row when the
--- requester is not on record. Who asks and what they hold, in one round trip.
+-- requester is not on record. Who asks and what they hold, in one round trip. With each
+-- grant, the first day of its data period (common.period_starts_on), which the answer names.
 select r.id as requester_id, r.name as requester_name,
-       g.subject_identifier, g.id, g.edition, g.valid_until, g.data_period_months
+       g.subject_identifier, g.id, g.edition, g.valid_until, g.data_period_months,
+       common.period_starts_on(g.data_period_months) as data_period_starts_on
 from gateway.requesters r
 left join gateway.consent_grants g
     on g.grantee_id = r.id and g.subject_identifier = any($3::text[]) and g.purpose = $4

@@ -62,13 +62,15 @@ async def principal_roles(db: Statements, person_ids: list[int]) -> list[list[Ro
     return await rows_per_key(db, SQL["principal_roles_by_person"], person_ids, "person_id")
 
 
-async def account_by_id(db: Statements, ids: list[int]) -> list[Row | None]:
-    return await row_per_key(db, SQL["accounts_by_id"], ids, "id")
+async def account_by_id(db: Statements, months: int | None, ids: list[int]) -> list[Row | None]:
+    return await row_per_key(db, SQL["accounts_by_id"], ids, "id", months)
 
 
-async def accounts_of(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+async def accounts_of(
+    db: Statements, months: int | None, subject_ids: list[int]
+) -> list[list[Row]]:
     """Each subject's accounts, whole, with the subject's role on each (`role`)."""
-    return await rows_per_key(db, SQL["accounts_by_subject"], subject_ids, "subject_id")
+    return await rows_per_key(db, SQL["accounts_by_subject"], subject_ids, "subject_id", months)
 
 
 async def parties(db: Statements, account_ids: list[int]) -> list[list[Row]]:
@@ -79,18 +81,24 @@ async def repayments(db: Statements, account_ids: list[int]) -> list[list[Row]]:
     return await rows_per_key(db, SQL["repayments_by_account"], account_ids, "account_id")
 
 
-async def guarantee_by_id(db: Statements, ids: list[int]) -> list[Row | None]:
-    return await row_per_key(db, SQL["guarantees_by_id"], ids, "id")
+async def guarantee_by_id(db: Statements, months: int | None, ids: list[int]) -> list[Row | None]:
+    return await row_per_key(db, SQL["guarantees_by_id"], ids, "id", months)
 
 
-async def guarantees_given(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
+async def guarantees_given(
+    db: Statements, months: int | None, subject_ids: list[int]
+) -> list[list[Row]]:
     """The guarantees each subject gave, whole, newest first."""
-    return await rows_per_key(db, SQL["guarantees_by_guarantor"], subject_ids, "guarantor_id")
+    return await rows_per_key(
+        db, SQL["guarantees_by_guarantor"], subject_ids, "guarantor_id", months
+    )
 
 
-async def guarantees_of_account(db: Statements, account_ids: list[int]) -> list[list[Row]]:
+async def guarantees_of_account(
+    db: Statements, months: int | None, account_ids: list[int]
+) -> list[list[Row]]:
     """The guarantees standing behind each account, whole, newest first."""
-    return await rows_per_key(db, SQL["guarantees_by_account"], account_ids, "account_id")
+    return await rows_per_key(db, SQL["guarantees_by_account"], account_ids, "account_id", months)
 
 
 async def credit_summaries(db: Statements, subject_ids: list[int]) -> list[Row | None]:
@@ -102,21 +110,23 @@ InquiryPageKey = tuple[str, int, int | None]
 """(subject identifier, page size, the id of the look the page starts after, or None)."""
 
 
-async def inquiry_pages(db: Statements, keys: list[InquiryPageKey]) -> list[list[Row]]:
+async def inquiry_pages(
+    db: Statements, months: int | None, keys: list[InquiryPageKey]
+) -> list[list[Row]]:
     """Each key's page rows (see `inquiry_pages` in queries.sql), at least one per key."""
     identifiers, sizes, afters = zip(*keys, strict=True)
     found: list[list[Row]] = [[] for _ in keys]
-    for row in await db.fetch(SQL["inquiry_pages"], identifiers, sizes, afters):
+    for row in await db.fetch(SQL["inquiry_pages"], identifiers, sizes, afters, months):
         found[row["ord"] - 1].append(row)
     return found
 
 
-async def disputes(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["disputes_by_subject"], subject_ids, "subject_id")
+async def disputes(db: Statements, months: int | None, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["disputes_by_subject"], subject_ids, "subject_id", months)
 
 
-async def statements(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["statements_by_subject"], subject_ids, "subject_id")
+async def statements(db: Statements, months: int | None, subject_ids: list[int]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["statements_by_subject"], subject_ids, "subject_id", months)
 
 
 async def corrections(db: Statements, identifiers: list[str]) -> list[list[Row]]:
@@ -134,8 +144,10 @@ async def negative_notices(db: Statements, identifiers: list[str]) -> list[list[
     return await rows_per_key(db, SQL["negative_notices_by_subject"], identifiers, "subject")
 
 
-async def fraud_alerts(db: Statements, subject_ids: list[int]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["fraud_alerts_by_subject"], subject_ids, "subject_id")
+async def fraud_alerts(
+    db: Statements, months: int | None, subject_ids: list[int]
+) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["fraud_alerts_by_subject"], subject_ids, "subject_id", months)
 
 
 async def dispute_marks(db: Statements, records: list[tuple[str, str]]) -> list[Row | None]:

@@ -77,7 +77,7 @@ select a.id, a.lender_id, a.account_number, a.kind, a.purpose, a.currency, a.pri
        a.credit_limit, a.balance, a.term_months, a.repayment_method, a.collateral,
        a.opened_on, a.matures_on, a.closed_on, a.status, a.classification, a.reported_on
 from bureau.credit_accounts a
-where a.id = any($1::bigint[]);
+where a.id = any($1::bigint[]) and common.in_period(a.closed_on, $2::int);
 
 -- name: accounts_by_subject
 -- The accounts a subject is a party to, newest first, each with the subject's role on it:
@@ -85,7 +85,8 @@ where a.id = any($1::bigint[]);
 -- accounts_by_id) with what a report shows of it: its lender (`lender`, the row of
 -- institutions_by_id), its parties (`parties`, the rows of parties_by_account) and its
 -- repayment months (`months`, the rows of repayments_by_account), each list in the order
--- of its own statement. So a subject's accounts are one statement, not four.
+-- of its own statement. So a subject's accounts are one statement, not four. Under a data
+-- period of $2 months (null: none), an account closed before it is not on the list.
 select p.subject_id, p.role, a.id, a.lender_id, a.account_number, a.kind, a.purpose,
        a.currency, a.principal, a.credit_limit, a.balance, a.term_months, a.repayment_method,
        a.collateral, a.opened_on, a.matures_on, a.closed_on, a.status, a.classification,
@@ -101,7 +102,7 @@ select p.subject_id, p.role, a.id, a.lender_id, a.account_number, a.kind, a.purp
 from bureau.account_parties p
 join bureau.credit_accounts a on a.id = p.account_id
 join bureau.institutions l on l.id = a.lender_id
-where p.subject_id = any($1::bigint[])
+where p.subject_id = any($1::bigint[]) and common.in_period(a.closed_on, $2::int)
 order by p.subject_id, a.opened_on desc, a.id desc;
 
 -- name: parties_by_account
@@ -122,10 +123,13 @@ where r.account_id = any($1::bigint[])
 order by r.account_id, r.month desc;
 
 -- name: guarantees_by_id
+-- Under a data period of $2 months (null: none), a guarantee released or called before it
+-- is not answered (nor by the two statements below); an active one is.
 select id, guarantor_id, account_id, contract_number, kind, amount, currency, starts_on,
        ends_on, status
 from bureau.guarantees
-where id = any($1::bigint[]);
+where id = any($1::bigint[])
+  and common.in_period(case when status <> 'ACTIVE' then ends_on end, $2::int);
 
 -- name: guarantees_by_guarantor
 -- Each guarantee whole (the columns of guarantees_by_id), so a list of guarantees is one
@@ -134,6 +138,7 @@ select id, guarantor_id, account_id, contract_number, kind, amount, currency, st
        ends_on, status
 from bureau.guarantees
 where guarantor_id = any($1::bigint[])
+  and common.in_period(case when status <> 'ACTIVE' then ends_on end, $2::int)
 order by guarantor_id, starts_on desc, id desc;
 
 -- name: guarantees_by_account
@@ -142,6 +147,7 @@ select id, guarantor_id, account_id, contract_number, kind, amount, currency, st
        ends_on, status
 from bureau.guarantees
 where account_id = any($1::bigint[])
+  and common.in_period(case when status <> 'ACTIVE' then ends_on end, $2::int)
 order by account_id, starts_on desc, id desc;
 
 -- name: credit_summaries
@@ -173,9 +179,13 @@ where s.id = any($1::bigint[]);
 -- next, read from the index on (subject, time), never the whole list. Each key
 -- gets at least one row: `found` false when its cursor's look is not on the
 -- subject's list, and `id` null when the page is empty; `looks` is the list's
--- length, from the tally the gateway keeps.
+-- length, from the tally the gateway keeps. Under a data period of $4 months (null: none)
+-- a look made before it is neither on the list nor counted in its length.
 select k.ord, k.after_id is null or a.id is not null as found,
-       coalesce(t.looks, 0) as looks,
+       case when $4::int is null then coalesce(t.looks, 0)
+            else (select count(*) from gateway.inquiry_record c
+                  where c.subject_identifier = k.identifier
+                    and common.in_period(c.inquired_at::date, $4::int)) end as looks,
        i.id, i.requester_role, i.requester_code, i.requester_name, i.operator, i.purpose,
        i.edition, i.grant_id, i.inquired_at, i.hard, i.counted, i.answer_id
 from unnest($1::text[], $2::int[], $3::bigint[]) with ordinality
@@ -187,6 +197,7 @@ left join lateral (
     from gateway.inquiry_record r
     where r.subject_identifier = k.identifier
       and (k.after_id is null or (r.inquired_at, r.id) < (a.inquired_at, a.id))
+      and common.in_period(r.inquired_at::date, $4::int)
     order by r.inquired_at desc, r.id desc
     limit k.size + 1
 ) i on true
@@ -198,13 +209,13 @@ select d.subject_id, d.id, d.record_type, d.record_id, d.reason, d.filed_at, d.r
        d.status, d.outcome, d.resolution, d.resolved_at, l.correction_id
 from bureau.disputes d
 left join furnishing.dispute_corrections l on l.dispute_id = d.id
-where d.subject_id = any($1::bigint[])
+where d.subject_id = any($1::bigint[]) and common.in_period(d.resolved_at::date, $2::int)
 order by d.subject_id, d.filed_at desc, d.id desc;
 
 -- name: statements_by_subject
 select subject_id, id, text, added_at, withdrawn_at
 from bureau.statements
-where subject_id = any($1::bigint[])
+where subject_id = any($1::bigint[]) and common.in_period(withdrawn_at::date, $2::int)
 order by subject_id, added_at desc, id desc;
 
 -- name: corrections_by_subject
@@ -249,6 +260,7 @@ order by s.identifier, n.notified_on desc, n.record_type, n.record_id, n.period 
 select subject_id, id, kind, contact_phone, note, placed_at, expires_at, lifted_at
 from bureau.fraud_alerts
 where subject_id = any($1::bigint[])
+  and common.in_period(least(lifted_at, expires_at)::date, $2::int)
 order by subject_id, placed_at desc, id desc;
 
 -- name: dispute_marks

@@ -16,6 +16,7 @@ from operator import attrgetter
 from typing import Any, TypeVar
 
 import strawberry
+from aiodataloader import DataLoader
 
 from creditgraph import signals
 from creditgraph.bureau import dataloaders as dl
@@ -36,7 +37,7 @@ from creditgraph.bureau.enums import (
 )
 from creditgraph.bureau.marks import Disputable, record_reference
 from creditgraph.furnishing.mutations import FieldChange, field_changes
-from creditgraph.subgraphs.context import BatchFunction, Info, K
+from creditgraph.subgraphs.context import Info, K
 from creditgraph.subgraphs.errors import BadUserInput, check_id, check_identifier, check_range
 from creditgraph.subgraphs.pagination import (
     Connection,
@@ -63,20 +64,20 @@ R = TypeVar("R")
 
 
 async def _loaded(
-    info: Info, batch: BatchFunction[K, Row | None], key: K | None, build: Callable[[Row], R]
+    loader: DataLoader[K, Row | None], key: K | None, build: Callable[[Row], R]
 ) -> R | None:
-    """The record `batch` finds for `key` (None for no key or no row), batched per request."""
+    """The record `loader` finds for `key` (None for no key or no row), batched per request."""
     if key is None:
         return None
-    row = await info.context.loader(batch).load(key)
+    row = await loader.load(key)
     return None if row is None else build(row)
 
 
 async def _each_loaded(
-    info: Info, batch: BatchFunction[K, Row | None], keys: Sequence[K], build: Callable[[Row], R]
+    loader: DataLoader[K, Row | None], keys: Sequence[K], build: Callable[[Row], R]
 ) -> list[R | None]:
     """One record per key asked, None where there is none, batched per request."""
-    rows = await info.context.loader(batch).load_many(keys)
+    rows = await loader.load_many(keys)
     return [None if row is None else build(row) for row in rows]
 
 
@@ -131,7 +132,7 @@ class Institution:
 
     @classmethod
     async def resolve_reference(cls, info: Info, code: str) -> Institution | None:
-        return await _loaded(info, dl.institution_by_code, code, cls.from_row)
+        return await _loaded(info.context.loader(dl.institution_by_code), code, cls.from_row)
 
 
 # -- identity -----------------------------------------------------------------
@@ -423,7 +424,7 @@ async def _parties(accounts: Sequence[CreditAccount], info: Info) -> list[list[A
 async def _account_guarantees(
     accounts: Sequence[CreditAccount], info: Info
 ) -> list[list[Guarantee]]:
-    loaded = await info.context.loader(dl.guarantees_of_account).load_many([a.pk for a in accounts])
+    loaded = await info.context.dated(dl.guarantees_of_account).load_many([a.pk for a in accounts])
     return [Guarantee.loaded(info, rows) for rows in loaded]
 
 
@@ -496,11 +497,11 @@ class CreditAccount(Disputable):
     @classmethod
     async def by_ids(cls, info: Info, ids: Sequence[int]) -> list[CreditAccount | None]:
         """One per id asked, None where there is no such account."""
-        return await _each_loaded(info, dl.account_by_id, ids, cls.from_row)
+        return await _each_loaded(info.context.dated(dl.account_by_id), ids, cls.from_row)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> CreditAccount | None:
-        return await _loaded(info, dl.account_by_id, check_id(str(id)), cls.from_row)
+        return await _loaded(info.context.dated(dl.account_by_id), check_id(str(id)), cls.from_row)
 
     @strawberry.field(metadata=by_level(_lenders))
     async def lender(self, info: Info) -> Institution:
@@ -612,7 +613,7 @@ class Guarantee(Disputable):
     def loaded(cls, info: Info, rows: Sequence[Row]) -> list[Guarantee]:
         """Guarantees read whole with a list of them; whatever else of this request asks for
         one of them by id finds it loaded."""
-        by_id = info.context.loader(dl.guarantee_by_id)
+        by_id = info.context.dated(dl.guarantee_by_id)
         for row in rows:
             by_id.prime(row["id"], row)
         return [cls.from_row(row) for row in rows]
@@ -620,11 +621,13 @@ class Guarantee(Disputable):
     @classmethod
     async def by_ids(cls, info: Info, ids: Sequence[int]) -> list[Guarantee | None]:
         """One per id asked, None where there is no such guarantee."""
-        return await _each_loaded(info, dl.guarantee_by_id, ids, cls.from_row)
+        return await _each_loaded(info.context.dated(dl.guarantee_by_id), ids, cls.from_row)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Guarantee | None:
-        return await _loaded(info, dl.guarantee_by_id, check_id(str(id)), cls.from_row)
+        return await _loaded(
+            info.context.dated(dl.guarantee_by_id), check_id(str(id)), cls.from_row
+        )
 
     @strawberry.field(metadata=by_level(_GUARANTORS))
     async def guarantor(self, info: Info) -> Subject:
@@ -859,13 +862,12 @@ class Subject:
 
     @classmethod
     async def load(cls, info: Info, subject_id: int | None) -> Subject | None:
-        return await _loaded(info, dl.subject_by_id, subject_id, cls.from_row)
+        return await _loaded(info.context.loader(dl.subject_by_id), subject_id, cls.from_row)
 
     @classmethod
     async def by_identifier(cls, info: Info, identifier: str) -> Subject | None:
-        return await _loaded(
-            info, dl.subject_by_identifier, check_identifier(identifier), cls.from_row
-        )
+        loader = info.context.loader(dl.subject_by_identifier)
+        return await _loaded(loader, check_identifier(identifier), cls.from_row)
 
     @classmethod
     async def resolve_reference(
@@ -879,11 +881,10 @@ class Subject:
             return cls.from_row(row, blacklisted=blacklisted)
 
         if id is not None:
-            return await _loaded(info, dl.subject_by_id, check_id(str(id)), build)
+            return await _loaded(info.context.loader(dl.subject_by_id), check_id(str(id)), build)
         if identifier is not None:
-            return await _loaded(
-                info, dl.subject_by_identifier, check_identifier(identifier), build
-            )
+            loader = info.context.loader(dl.subject_by_identifier)
+            return await _loaded(loader, check_identifier(identifier), build)
         raise BadUserInput("a Subject representation needs an id or an identifier")
 
     @strawberry.federation.field(
@@ -947,12 +948,12 @@ class Subject:
     async def accounts(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AccountHolding] | None:
-        rows = await info.context.loader(dl.accounts_of).load(self.pk)
+        rows = await info.context.dated(dl.accounts_of).load(self.pk)
         # the accounts came whole with the list, with their lenders, parties and months:
         # whatever else of this request asks for one of them by id (a guarantee's account, an
         # account's parties) finds it loaded
         context = info.context
-        by_id, lenders = context.loader(dl.account_by_id), context.loader(dl.institution_by_id)
+        by_id, lenders = context.dated(dl.account_by_id), context.loader(dl.institution_by_id)
         parties, months = context.loader(dl.parties), context.loader(dl.repayments)
         holdings = []
         for row in rows:
@@ -969,7 +970,7 @@ class Subject:
 
     @strawberry.field(description="Guarantees the subject gave (对外担保), newest first.")
     async def guarantees_given(self, info: Info) -> list[Guarantee] | None:
-        rows = await info.context.loader(dl.guarantees_given).load(self.pk)
+        rows = await info.context.dated(dl.guarantees_given).load(self.pk)
         return Guarantee.loaded(info, rows)
 
     @strawberry.federation.field(
@@ -1001,7 +1002,7 @@ class Subject:
         start = (
             None if after is None else check_id(decode_cursor("inquiry", after), argument="after")
         )
-        rows = await info.context.loader(dl.inquiry_pages).load((self.identifier, size, start))
+        rows = await info.context.dated(dl.inquiry_pages).load((self.identifier, size, start))
         if not rows[0]["found"]:
             raise gone("inquiry")
         items = [build_record(Inquiry, r) for r in rows if r["id"] is not None]
@@ -1016,7 +1017,7 @@ class Subject:
 
     @strawberry.field
     async def disputes(self, info: Info) -> list[Dispute] | None:
-        rows = await info.context.loader(dl.disputes).load(self.pk)
+        rows = await info.context.dated(dl.disputes).load(self.pk)
         return [Dispute.from_row(r) for r in rows]
 
     @strawberry.field(
@@ -1036,10 +1037,10 @@ class Subject:
 
     @strawberry.field
     async def statements(self, info: Info) -> list[Statement] | None:
-        rows = await info.context.loader(dl.statements).load(self.pk)
+        rows = await info.context.dated(dl.statements).load(self.pk)
         return [build_record(Statement, r) for r in rows]
 
     @strawberry.field
     async def fraud_alerts(self, info: Info) -> list[FraudAlert] | None:
-        rows = await info.context.loader(dl.fraud_alerts).load(self.pk)
+        rows = await info.context.dated(dl.fraud_alerts).load(self.pk)
         return [build_record(FraudAlert, r) for r in rows]

@@ -71,7 +71,7 @@ class MeasureNotices:
         """The notices about `subjects` that fall due on `day`, each to its institution."""
         if not subjects:
             return []
-        entries = await dl.list_entries(self._pool, subjects)
+        entries = await dl.list_entries(self._pool, None, subjects)
         lenders = await dl.notice_recipients(self._pool, subjects)
         applied = catalogue.applied()
         found: list[Delivery] = []

@@ -15,57 +15,80 @@ import asyncpg
 
 from creditgraph.db.queries import load_queries
 from creditgraph.subgraphs.batching import rows_per_key
-from creditgraph.subgraphs.context import BatchFunction, Statements
+from creditgraph.subgraphs.context import DatedBatchFunction, Statements
 from creditgraph.subgraphs.records import Row
 
 SQL = load_queries(Path(__file__).with_name("queries.sql"))
-Batch: TypeAlias = BatchFunction[str, list[Row]]
+# every kind of public record is dated: read under the request's data period
+Batch: TypeAlias = DatedBatchFunction[str, list[Row]]
 KEY = "subject_identifier"
 
 
-async def enforcement_cases(db: Statements, identifiers: list[str]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["enforcement_cases_by_subject"], identifiers, KEY)
+async def enforcement_cases(
+    db: Statements, months: int | None, identifiers: list[str]
+) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["enforcement_cases_by_subject"], identifiers, KEY, months)
 
 
-async def dishonest_listings(db: Statements, identifiers: list[str]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["dishonest_listings_by_subject"], identifiers, KEY)
+async def dishonest_listings(
+    db: Statements, months: int | None, identifiers: list[str]
+) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["dishonest_listings_by_subject"], identifiers, KEY, months)
 
 
-async def consumption_restrictions(db: Statements, identifiers: list[str]) -> list[list[Row]]:
+async def consumption_restrictions(
+    db: Statements, months: int | None, identifiers: list[str]
+) -> list[list[Row]]:
     sql = SQL["consumption_restrictions_by_subject"]
-    return await rows_per_key(db, sql, identifiers, "bound_identifier")
+    return await rows_per_key(db, sql, identifiers, "bound_identifier", months)
 
 
-async def administrative_actions(db: Statements, identifiers: list[str]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["administrative_actions_by_subject"], identifiers, KEY)
+async def administrative_actions(
+    db: Statements, months: int | None, identifiers: list[str]
+) -> list[list[Row]]:
+    return await rows_per_key(
+        db, SQL["administrative_actions_by_subject"], identifiers, KEY, months
+    )
 
 
-async def tax_arrears(db: Statements, identifiers: list[str]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["tax_arrears_by_subject"], identifiers, KEY)
+async def tax_arrears(
+    db: Statements, months: int | None, identifiers: list[str]
+) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["tax_arrears_by_subject"], identifiers, KEY, months)
 
 
-async def list_entries(db: Statements, identifiers: list[str]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["list_entries_by_subject"], identifiers, KEY)
+async def list_entries(
+    db: Statements, months: int | None, identifiers: list[str]
+) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["list_entries_by_subject"], identifiers, KEY, months)
 
 
-async def civil_judgments(db: Statements, identifiers: list[str]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["civil_judgments_by_subject"], identifiers, KEY)
+async def civil_judgments(
+    db: Statements, months: int | None, identifiers: list[str]
+) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["civil_judgments_by_subject"], identifiers, KEY, months)
 
 
-async def utility_arrears(db: Statements, identifiers: list[str]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["utility_arrears_by_subject"], identifiers, KEY)
+async def utility_arrears(
+    db: Statements, months: int | None, identifiers: list[str]
+) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["utility_arrears_by_subject"], identifiers, KEY, months)
 
 
-async def social_insurance(db: Statements, identifiers: list[str]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["social_insurance_by_subject"], identifiers, KEY)
+async def social_insurance(
+    db: Statements, months: int | None, identifiers: list[str]
+) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["social_insurance_by_subject"], identifiers, KEY, months)
 
 
-async def housing_fund(db: Statements, identifiers: list[str]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["housing_fund_by_subject"], identifiers, KEY)
+async def housing_fund(
+    db: Statements, months: int | None, identifiers: list[str]
+) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["housing_fund_by_subject"], identifiers, KEY, months)
 
 
-async def licences(db: Statements, identifiers: list[str]) -> list[list[Row]]:
-    return await rows_per_key(db, SQL["licences_by_subject"], identifiers, KEY)
+async def licences(db: Statements, months: int | None, identifiers: list[str]) -> list[list[Row]]:
+    return await rows_per_key(db, SQL["licences_by_subject"], identifiers, KEY, months)
 
 
 async def notice_recipients(db: Statements, identifiers: list[str]) -> list[list[Row]]:

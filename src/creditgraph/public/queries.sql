@@ -7,6 +7,12 @@
 -- ages_out_on, is still to come by the one clock, common.today(). The comparison is made on
 -- the subject's own rows, found through the subject's index, so it costs nothing as records
 -- accumulate, and a record leaves every report on its day without anything having to run.
+--
+-- Under a data period ($2, in months; null: none) a read keeps only the records whose dated
+-- life had not ended before the period began (common.in_period): the same day their ageing
+-- counts from (a case concluded, a listing removed, an order lifted, a penalty decided, an
+-- arrear settled, a black list entry exited, a judgment given; a membership ended or a
+-- fund account closed, at its last paid month; a licence expired). A record still live stays.
 
 -- name: enforcement_cases_by_subject
 select subject_identifier, id, case_number, court_code, court_name, subject_name,
@@ -14,6 +20,7 @@ select subject_identifier, id, case_number, court_code, court_name, subject_name
 from public_records.enforcement_cases
 where subject_identifier = any($1::text[])
   and (ages_out_on is null or ages_out_on > common.today())
+  and common.in_period(closed_on, $2::int)
 order by subject_identifier, filed_on desc, id desc;
 
 -- name: dishonest_listings_by_subject
@@ -22,6 +29,7 @@ select subject_identifier, id, subject_name, case_number, court_code, court_name
 from public_records.dishonest_listings
 where subject_identifier = any($1::text[])
   and (ages_out_on is null or ages_out_on > common.today())
+  and common.in_period(removed_on, $2::int)
 order by subject_identifier, published_on desc, id desc;
 
 -- name: consumption_restrictions_by_subject
@@ -34,6 +42,7 @@ from unnest($1::text[]) as w(identifier)
 join public_records.consumption_restrictions r
   on (r.subject_identifier = w.identifier or r.restricted_person_identifier = w.identifier)
  and (r.ages_out_on is null or r.ages_out_on > common.today())
+ and common.in_period(r.lifted_on, $2::int)
 order by w.identifier, r.issued_on desc, r.id desc;
 
 -- name: administrative_actions_by_subject
@@ -42,6 +51,7 @@ select subject_identifier, id, kind, subject_name, authority_code, authority_nam
 from public_records.administrative_actions
 where subject_identifier = any($1::text[])
   and (ages_out_on is null or ages_out_on > common.today())
+  and common.in_period(case when kind = 'PENALTY' then decided_on end, $2::int)
 order by subject_identifier, decided_on desc, id desc;
 
 -- name: tax_arrears_by_subject
@@ -50,6 +60,7 @@ select subject_identifier, id, subject_name, authority_code, authority_name, tax
 from public_records.tax_arrears
 where subject_identifier = any($1::text[])
   and (ages_out_on is null or ages_out_on > common.today())
+  and common.in_period(settled_on, $2::int)
 order by subject_identifier, recorded_on desc, id desc;
 
 -- name: list_entries_by_subject
@@ -61,6 +72,7 @@ select subject_identifier, id, colour, list_name, subject_name, authority_code, 
 from public_records.list_entries
 where subject_identifier = any($1::text[])
   and (ages_out_on is null or ages_out_on > common.today())
+  and common.in_period(case when colour = 'BLACK' then exited_on end, $2::int)
 order by subject_identifier, notice_starts_on desc, id desc;
 
 -- name: civil_judgments_by_subject
@@ -69,6 +81,7 @@ select subject_identifier, id, subject_name, case_number, court_code, court_name
 from public_records.civil_judgments
 where subject_identifier = any($1::text[])
   and (ages_out_on is null or ages_out_on > common.today())
+  and common.in_period(judged_on, $2::int)
 order by subject_identifier, filed_on desc, id desc;
 
 -- name: utility_arrears_by_subject
@@ -77,6 +90,7 @@ select subject_identifier, id, provider_name, service, amount, since_month, reco
 from public_records.utility_arrears
 where subject_identifier = any($1::text[])
   and (ages_out_on is null or ages_out_on > common.today())
+  and common.in_period(settled_on, $2::int)
 order by subject_identifier, recorded_on desc, id desc;
 
 -- name: social_insurance_by_subject
@@ -84,6 +98,7 @@ select subject_identifier, id, region, employer_name, scheme, started_on, last_p
        monthly_base, status, updated_on
 from public_records.social_insurance
 where subject_identifier = any($1::text[])
+  and common.in_period(case when status = 'ENDED' then last_paid_month end, $2::int)
 order by subject_identifier, started_on desc, id desc;
 
 -- name: housing_fund_by_subject
@@ -91,6 +106,7 @@ select subject_identifier, id, region, employer_name, started_on, last_paid_mont
        monthly_contribution, status, updated_on
 from public_records.housing_fund
 where subject_identifier = any($1::text[])
+  and common.in_period(case when status = 'CLOSED' then last_paid_month end, $2::int)
 order by subject_identifier, started_on desc, id desc;
 
 -- name: licences_by_subject
@@ -98,6 +114,7 @@ select subject_identifier, id, licence_type, licence_number, authority_name, iss
        expires_on, status
 from public_records.licences
 where subject_identifier = any($1::text[])
+  and common.in_period(case when status = 'EXPIRED' then expires_on end, $2::int)
 order by subject_identifier, issued_on desc, id desc;
 
 -- name: list_objections_by_entry

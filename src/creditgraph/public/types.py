@@ -559,7 +559,7 @@ class Subject:
         return cls(identifier=check_identifier(identifier))
 
     async def _load(self, info: Info, batch: dl.Batch, build: Callable[[Row], T]) -> list[T]:
-        rows = await info.context.loader(batch).load(self.identifier)
+        rows = await info.context.dated(batch).load(self.identifier)
         return [build(row) for row in rows]
 
     async def _list_entries(self, info: Info) -> list[ListEntry]:

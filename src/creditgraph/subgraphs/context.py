@@ -142,6 +142,11 @@ class OneConnection:
 
 
 BatchFunction: TypeAlias = Callable[[Statements, list[K]], Coroutine[Any, Any, list[V]]]
+# a batch of dated records (subgraphs answer them to a requester within its data period):
+# given the request's data period in months (None: none) before its keys
+DatedBatchFunction: TypeAlias = Callable[
+    [Statements, int | None, list[K]], Coroutine[Any, Any, list[V]]
+]
 
 
 class SubgraphContext:
@@ -195,6 +200,21 @@ class SubgraphContext:
         found = self._loaders.get(batch)
         if found is None:
             found = DataLoader(partial(batch, self.db))
+            self._loaders[batch] = found
+        return found
+
+    def dated(self, batch: DatedBatchFunction[K, V]) -> DataLoader[K, V]:
+        """The loader of a kind of dated record, read under the request's data period.
+
+        A record whose dated life ended before the period began (an account closed, a
+        case concluded, a look made) is no record of a requester holding that period:
+        its batch's statement leaves it out (common.in_period, the one place the period's
+        start is computed), so every path to such records (a list, a count, a root or an
+        entity by key) is bounded alike. None (the subject's own view, a mandate, the
+        gateway's own lookups): every record, as before."""
+        found = self._loaders.get(batch)
+        if found is None:
+            found = DataLoader(partial(batch, self.db, self.history_months))
             self._loaders[batch] = found
         return found
 
