@@ -29,6 +29,7 @@ from creditgraph.subgraphs.arguments import RefuseNulInText
 from creditgraph.subgraphs.context import GiveBackConnection, SubgraphContext
 from creditgraph.subgraphs.masking import MaskInternalErrors
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
+from creditgraph.subgraphs.schema import ValidateOnce
 
 SCHEMAS = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES}
 SUBJECTS = "query($ids: [String!]!) { subjects(identifiers: $ids) { identifier } }"
@@ -233,5 +234,5 @@ def test_the_transport_does_the_work_of_every_extension_a_subgraph_schema_has() 
             MaskInternalErrors.__name__,
             RefuseNulInText.__name__,
             "ParserCache",
-            "ValidationCache",
+            ValidateOnce.__name__,
         ]
