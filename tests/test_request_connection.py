@@ -158,4 +158,13 @@ async def _nulled_then_answered(bureau: strawberry.Schema, small_pool: asyncpg.P
     )
     assert [result.errors for result in answered] == [None] * 4 * CONNECTIONS
     assert all(result.data and result.data["subjects"][0]["phones"] for result in answered)
-    assert _all_given_back(small_pool)
+    if bureau.execution_context_class is LevelExecution:
+        assert _all_given_back(small_pool)
+        return
+    # graphql-core answered each failure with its siblings still running: the last ones may
+    # have queued for a connection behind the answered requests, and give it back when done
+    for _ in range(1000):
+        if _all_given_back(small_pool):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("a connection was never given back")
