@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import asyncpg
 import pytest
@@ -35,7 +35,7 @@ from tests.graphql_helpers import data_of
 from tests.test_data_period import BANK, GRANT, ask, url
 
 # a connection of the test's pool
-Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+Connection: TypeAlias = "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 
 __all__ = ["url"]  # the fixture: every subgraph in process, the policy in front, over HTTP
 

@@ -132,9 +132,7 @@ class Policy:
         }
         current = {
             type_name: frozenset(_names(fields, f"{source}: current.{type_name}"))
-            for type_name, fields in _table(
-                raw.get("current", {}), f"{source}: current"
-            ).items()
+            for type_name, fields in _table(raw.get("current", {}), f"{source}: current").items()
         }
         return cls(types, records, views, mutations, windows, current)
 
