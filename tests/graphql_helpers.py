@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import strawberry
 
+from creditgraph.gateway.transports import InProcessTransport
 from creditgraph.requester import Requester
 from creditgraph.subgraphs.context import SubgraphContext
 
@@ -91,3 +92,22 @@ async def counting_pool(dsn: str) -> AsyncIterator[tuple[asyncpg.Pool, Statement
         yield pool, log
     finally:
         await pool.close()
+
+
+class Recorder:
+    """The in-process transport, keeping every fetch the gateway sends a subgraph."""
+
+    def __init__(self, inner: InProcessTransport) -> None:
+        self.inner = inner
+        self.fetches: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def send(self, subgraph: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        # the subgraph pops `__typename` from the representations it is given
+        self.fetches.append((subgraph, document, copy.deepcopy(variables)))
+        return await self.inner.send(subgraph, document, variables)
+
+    def acting_for(self, requester: Requester | None) -> Recorder:
+        return self
+
+    async def aclose(self) -> None:
+        return None

@@ -23,13 +23,13 @@ import strawberry
 
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport
-from creditgraph.requester import Requester
 from creditgraph.resources import operations_root, supergraph_path
 from creditgraph.subgraphs.arguments import RefuseNulInText
 from creditgraph.subgraphs.context import GiveBackConnection, SubgraphContext
 from creditgraph.subgraphs.masking import MaskInternalErrors
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
 from creditgraph.subgraphs.schema import ValidateOnce
+from tests.graphql_helpers import Recorder
 
 SCHEMAS = {name: subgraph_schema(name) for name in SUBGRAPH_NAMES}
 SUBJECTS = "query($ids: [String!]!) { subjects(identifiers: $ids) { identifier } }"
@@ -81,24 +81,6 @@ class Ways:
 @pytest.fixture
 def ways(seeded_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> Ways:
     return Ways(seeded_pool, monkeypatch)
-
-
-class Recorder:
-    """A transport keeping every fetch the gateway sends through the inner one."""
-
-    def __init__(self, inner: InProcessTransport) -> None:
-        self.inner = inner
-        self.fetches: list[tuple[str, str, dict[str, Any]]] = []
-
-    async def send(self, subgraph: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-        self.fetches.append((subgraph, document, copy.deepcopy(variables)))
-        return await self.inner.send(subgraph, document, variables)
-
-    def acting_for(self, requester: Requester | None) -> Recorder:
-        return self
-
-    async def aclose(self) -> None:
-        return None
 
 
 async def _busiest(pool: asyncpg.Pool, count: int) -> list[str]:

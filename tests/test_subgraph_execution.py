@@ -39,12 +39,12 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from creditgraph.bureau.schema import schema as bureau_schema
 from creditgraph.gateway import Gateway, Supergraph
 from creditgraph.gateway.transports import InProcessTransport
-from creditgraph.requester import Requester
 from creditgraph.resources import operations_root, supergraph_path
 from creditgraph.subgraphs.context import SubgraphContext
 from creditgraph.subgraphs.execution import LevelExecution
 from creditgraph.subgraphs.per_level import by_level, for_one
 from creditgraph.subgraphs.registry import SUBGRAPH_NAMES, subgraph_schema
+from tests.graphql_helpers import Recorder
 from tests.operation_strategies import GeneratedOperation, operations
 
 # -- the comparison --------------------------------------------------------------------
@@ -472,25 +472,6 @@ async def test_a_failure_reaching_the_root_nulls_the_answer() -> None:
 
 
 # -- the subgraphs' own schemas --------------------------------------------------------
-
-
-class Recorder:
-    """The in-process transport, keeping every fetch the gateway sends a subgraph."""
-
-    def __init__(self, inner: InProcessTransport) -> None:
-        self.inner = inner
-        self.fetches: list[tuple[str, str, dict[str, Any]]] = []
-
-    async def send(self, subgraph: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-        # the subgraph pops `__typename` from the representations it is given
-        self.fetches.append((subgraph, document, copy.deepcopy(variables)))
-        return await self.inner.send(subgraph, document, variables)
-
-    def acting_for(self, requester: Requester | None) -> Recorder:
-        return self
-
-    async def aclose(self) -> None:
-        return None
 
 
 # the trusted queries that read a subject's report by identifier, with their variables
