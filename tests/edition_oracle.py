@@ -73,12 +73,139 @@ _MASK_EXTRAS: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
 }
 
 
+# When a dated record's life ended, as the domain defines it, by the type of the list item
+# that holds it (None: still live, so it is on every report): the first path read of it,
+# and, for a record that ends only in some states, the state path and the states it ends in.
+# A record ended before the first month of the requester's data period is no record of
+# theirs: it is not listed, nor counted in its list's total.
+_ENDED: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...] | None, frozenset[str]]]] = {
+    "AccountHolding": (("account", "closedOn"), None, frozenset()),
+    "Guarantee": (("endsOn",), ("status",), frozenset({"RELEASED", "CALLED"})),
+    "Inquiry": (("inquiredAt",), None, frozenset()),
+    "Dispute": (("resolvedAt",), None, frozenset()),
+    "Statement": (("withdrawnAt",), None, frozenset()),
+    "FraudAlert": (("liftedAt",), None, frozenset()),
+    "EnforcementCase": (("closedOn",), None, frozenset()),
+    "DishonestListing": (("removedOn",), None, frozenset()),
+    "ConsumptionRestriction": (("liftedOn",), None, frozenset()),
+    "AdministrativeAction": (("decidedOn",), ("kind",), frozenset({"PENALTY"})),
+    "TaxArrear": (("settledOn",), None, frozenset()),
+    "ListEntry": (("exitedOn",), ("colour",), frozenset({"BLACK"})),
+    "CivilJudgment": (("judgedOn",), None, frozenset()),
+    "UtilityArrear": (("settledOn",), None, frozenset()),
+    "SocialInsuranceRecord": (("lastPaidMonth",), ("status",), frozenset({"ENDED"})),
+    "HousingFundRecord": (("lastPaidMonth",), ("status",), frozenset({"CLOSED"})),
+    "Licence": (("expiresOn",), ("status",), frozenset({"EXPIRED"})),
+}
+# a fraud alert ends when lifted or when it expires, whichever comes first
+_ALSO_ENDED: Final = {"FraudAlert": ("expiresAt",)}
+# the connections whose totals count dated records, and where their items' ends are read
+_COUNTED: Final = {
+    "AccountHoldingConnection": ("nodes", "AccountHolding"),
+    "InquiryConnection": ("nodes", "Inquiry"),
+    "EnforcementCaseConnection": ("nodes", "EnforcementCase"),
+}
+
+
+# the subject's adverse records that end (docs/domain.md: publicRecordCount counts every
+# enforcement case and every penalty, and listings, arrears and entries only while in force):
+# under a data period, those ended before it are not counted
+_COUNTED_RECORDS: Final = (
+    (("enforcementCases", "nodes"), "EnforcementCase"),
+    (("administrativeActions",), "AdministrativeAction"),
+)
+
+
+def _ended_paths() -> dict[str, list[tuple[str, ...]]]:
+    """The paths `_ended_on` reads, by type: of the record, of an edge to it, of a page, and
+    of the subject's adverse records `publicRecordCount` counts."""
+    found: dict[str, list[tuple[str, ...]]] = {"Subject": []}
+    for place, item in _COUNTED_RECORDS:
+        ended, state, _ = _ENDED[item]
+        found["Subject"] += [(*place, *path) for path in (ended, *([state] if state else []))]
+    for type_name, (ended, state, _) in _ENDED.items():
+        paths = [
+            ended,
+            *([state] if state else []),
+            *([_ALSO_ENDED[type_name]] if type_name in _ALSO_ENDED else []),
+        ]
+        found.setdefault(type_name, []).extend(paths)
+        found.setdefault(f"{type_name}Edge", []).extend(("node", *path) for path in paths)
+    for connection, (nodes, item) in _COUNTED.items():
+        found.setdefault(connection, []).extend((nodes, *path) for path in found[item])
+    return found
+
+
+def period_start(today: dt.date, months: int) -> dt.date:
+    """The first day of a data period of `months` months ending with the bureau's month."""
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _ended_on(item: Any, type_name: str) -> dt.date | None:
+    """The day a list item's dated record ended, None while it is live (or not dated)."""
+    if type_name.endswith("Edge") and type_name.removesuffix("Edge") in _ENDED:
+        # an edge's record is its node's
+        return _ended_on(read_one(item, ("node",)), type_name.removesuffix("Edge"))
+    rule = _ENDED.get(type_name)
+    if rule is None:
+        return None
+    ended, state, states = rule
+    if state is not None and read_one(item, state) not in states:
+        return None
+    days = [
+        read_one(item, path)
+        for path in (ended, *([_ALSO_ENDED[type_name]] if type_name in _ALSO_ENDED else []))
+    ]
+    found = [dt.date.fromisoformat(str(day)[:10]) for day in days if day is not None]
+    return min(found, default=None)
+
+
+def listed_within(items: list[Any], type_name: str, period: int | None, today: dt.date) -> Any:
+    """The items of a list of `type_name` a requester looking back `period` months is
+    answered (None: every one): a record ended before the period's first day is not."""
+    if period is None:
+        return items
+    start = period_start(today, period)
+    return [item for item in items if (_ended_on(item, type_name) or start) >= start]
+
+
+def counted_within(
+    type_name: str,
+    name: str,
+    data: Mapping[str, Any],
+    value: Any,
+    period: int | None,
+    today: dt.date,
+) -> Any:
+    """A count as a requester looking back `period` months is answered: a page's total, and
+    the subject's adverse records, without the records that ended before the period."""
+    if period is None or value is None:
+        return value
+    places: tuple[tuple[tuple[str, ...], str], ...] = ()
+    if name == "totalCount" and type_name in _COUNTED:
+        nodes, item = _COUNTED[type_name]
+        places = (((nodes,), item),)
+    elif type_name == "Subject" and name == "publicRecordCount":
+        places = _COUNTED_RECORDS
+    for place, item in places:
+        listed = [
+            record
+            for found in read_path(data, place)
+            for record in (found if isinstance(found, list) else [found])
+        ]
+        value = int(value) - len(listed) + len(listed_within(listed, item, period, today))
+    return value
+
+
 def extra_paths(
     policy: Policy, *more: Mapping[str, tuple[tuple[str, ...], ...]]
 ) -> dict[str, tuple[tuple[str, ...], ...]]:
-    """Every path this oracle reads, by type (masks' values, each record's key and owners),
-    with those other readers of the same answer need."""
+    """Every path this oracle reads, by type (masks' values, each record's key and owners,
+    the days dated records ended), with those other readers of the same answer need."""
     found = {name: list(paths) for name, paths in _MASK_EXTRAS.items()}
+    for type_name, ended in _ended_paths().items():
+        found.setdefault(type_name, []).extend(ended)
     for type_name, record in policy.records.items():
         found.setdefault(type_name, []).extend([(record.key,), *record.owners.values()])
     for extras in more:
@@ -165,6 +292,7 @@ class World:
     # (subject, lender code): credit not closed that the subject authorised when it began
     open_lending: frozenset[tuple[str, str]]
     names: Mapping[tuple[str, str], str]  # (role, identifier) -> the requester's name
+    today: dt.date  # the bureau's day, from which a data period counts back
 
     def edition(self, requester: Requester, identifier: str, purpose: str) -> str | None:
         """The edition `requester` is entitled to of `identifier` for `purpose`, if any."""
@@ -283,6 +411,7 @@ async def load_world(conn: asyncpg.Connection | asyncpg.Pool) -> World:
         frozenset((row[0], row[1]) for row in mandates),
         frozenset(lending),
         {(row[0], row[1]): row[2] for row in names},
+        await conn.fetchval("select common.today()"),
     )
 
 
@@ -581,6 +710,7 @@ class Oracle:
         if seen.period is not None and window > seen.period:
             raise _Denied("beyond the grant's data period", "CONSENT_REQUIRED", edition)
         value = part.data.get(str(key))
+        value = counted_within(type_name, name, part.data, value, seen.period, self.world.today)
         rule = self.policy.rule(type_name, name)
         mask = rule.masks.get(edition)
         if mask is not None:
@@ -611,6 +741,7 @@ class Oracle:
         if value is None or is_leaf_type(type_):
             return value
         if isinstance(value, list):
+            value = listed_within(value, type_.name, parent.seen.period, self.world.today)
             return [self._wrap(item, type_, parent, coordinate) for item in value]
         record = self.policy.record(type_.name)
         period = parent.seen.period

@@ -43,7 +43,7 @@ from graphql import (
 )
 
 from creditgraph.requester import Requester
-from tests.edition_oracle import LOOK_BACK, World, read_one
+from tests.edition_oracle import LOOK_BACK, World, counted_within, listed_within, read_one
 
 S, B, SO, G = "SUBJECT", "BANK", "SOCIAL", "GOVERNMENT"
 ALL: Final = frozenset({S, B, SO, G})
@@ -398,7 +398,9 @@ class OwnershipOracle:
             return None
         if value is None:
             return None
+        today, period = self.world.today, node.record.period
         if is_leaf_type(child):
+            value = counted_within(type_name, name, node.full, value, period, today)
             self._leaf(node, edition, type_name, name, value, found, path)
             return value
         self._present(found, path, f"{type_name}.{name}")
@@ -406,6 +408,8 @@ class OwnershipOracle:
         if type_name == "Subject" and node.record.type_name == "Subject" and section is None:
             section = name
         items = self._filtered(type_name, name, edition, value)
+        if isinstance(items, list):
+            items = listed_within(items, child.name, period, today)
         return self._children(node, edition, section, type_name, name, child.name, items, found)
 
     def _root(

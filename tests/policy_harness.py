@@ -123,6 +123,22 @@ select m.id, s.id, m.during from m, bureau.subjects s where s.identifier in ($1,
 """
 
 
+# enforcement cases concluded some months before the bureau's day: the wife's before her
+# 6-month grant to Westlake began, circle B's within its 12-month one (and before 6 months)
+ENDED_CASES: Final = (
+    (WIFE, "(2024)浙0106执5001号", 24),
+    (CIRCLE_B, "(2025)浙0106执5002号", 8),
+)
+ENDED_CASE = """
+insert into public_records.enforcement_cases
+    (case_number, court_code, court_name, subject_identifier, subject_name, filed_on, amount,
+     status, closed_on)
+select $1, $2, $3, s.identifier, s.name, common.today() - ($5::int + 6) * interval '1 month',
+       2000.00, 'CONCLUDED', common.today() - $5::int * interval '1 month'
+from bureau.subjects s where s.identifier = $4
+"""
+
+
 # a yes/no answer the husband shared with Westlake, and Westlake's answer: an ELIGIBILITY
 # look on his list naming it, which no other bank may see the id of
 ELIGIBILITY_ANSWERED = """
@@ -156,6 +172,10 @@ async def set_up_world(conn: asyncpg.Connection | asyncpg.Pool) -> None:
         await conn.execute(_INSERT_GRANT, *grant)
     await conn.execute(FORMER_MARRIAGE, HUSBAND, DEBTOR)
     await conn.execute(ELIGIBILITY_ANSWERED, HUSBAND, WESTLAKE_BANK.code)
+    for subject, number, months_ago in ENDED_CASES:
+        await conn.execute(
+            ENDED_CASE, number, XIHU_COURT.code, XIHU_COURT.name, subject, months_ago
+        )
 
 
 @dataclass

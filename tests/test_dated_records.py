@@ -31,6 +31,7 @@ from creditgraph.public.schema import schema as public_schema
 from creditgraph.requester import Requester
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import WESTLAKE_BANK, XIHU_COURT
+from tests.edition_oracle import period_start
 from tests.graphql_helpers import data_of
 from tests.test_data_period import BANK, GRANT, ask, url
 
@@ -58,12 +59,6 @@ OWN: Final = """
 """
 ENDED_CASE: Final = "(2023)浙0106执4001号"
 LIVE_CASE: Final = "(2021)浙0106执4002号"
-
-
-def period_start(today: date, months: int) -> date:
-    """The first day of a period of `months` months ending with the bureau's month."""
-    index = today.year * 12 + today.month - 1 - (months - 1)
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def kept(ended: date | None, start: date | None) -> bool:
