@@ -25,6 +25,7 @@ not read the policy at all.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
@@ -76,7 +77,7 @@ _MASK_EXTRAS: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
 # When a dated record's life ended, as the domain defines it, by the type of the list item
 # that holds it (None: still live, so it is on every report): the first path read of it,
 # and, for a record that ends only in some states, the state path and the states it ends in.
-# A record ended before the first month of the requester's data period is no record of
+# A record ended before the first day of the requester's data period is no record of
 # theirs: it is not listed, nor counted in its list's total.
 _ENDED: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...] | None, frozenset[str]]]] = {
     "AccountHolding": (("account", "closedOn"), None, frozenset()),
@@ -137,9 +138,12 @@ def _ended_paths() -> dict[str, list[tuple[str, ...]]]:
 
 
 def period_start(today: dt.date, months: int) -> dt.date:
-    """The first day of a data period of `months` months ending with the bureau's month."""
-    index = today.year * 12 + today.month - 1 - (months - 1)
-    return dt.date(index // 12, index % 12 + 1, 1)
+    """The first day of a data period of `months` months up to the bureau's day `today`: the
+    day after the same day `months` months before (the last of that month when it is
+    shorter)."""
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(today.day, last)) + dt.timedelta(days=1)
 
 
 def _ended_on(item: Any, type_name: str) -> dt.date | None:

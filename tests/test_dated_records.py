@@ -154,7 +154,7 @@ async def test_a_record_ended_before_the_data_period_is_not_answered(
     """Under 6 months the closed account, the concluded case and the old looks are gone from
     the lists and their counts; the open account opened years ago and the case in progress
     stay. 60 months reaches them all but what ended more than five years ago. The answer
-    names the period it was read under, and its first month."""
+    names the period it was read under, and its first day."""
     async with writable_pool.acquire() as conn:
         today: date = await conn.fetchval("select common.today()")
         identifier = await subject_with_old_records(conn)
@@ -202,7 +202,7 @@ async def test_a_record_ended_before_the_data_period_is_not_answered(
     assert body["extensions"]["dataPeriods"] == [
         {
             "months": months,
-            "firstMonth": start.strftime("%Y-%m"),
+            "firstDay": start.isoformat(),
             "message": body["extensions"]["dataPeriods"][0]["message"],
         }
     ]

@@ -1225,7 +1225,7 @@ def _by_purpose(checkpoints: Iterable[_Checkpoint]) -> list[list[_Checkpoint]]:
 
 
 def _data_periods(request: _Request) -> list[dict[str, Any]]:
-    """The data periods an answer was read under, each with its first month, for the answer's
+    """The data periods an answer was read under, each with its first day, for the answer's
     `extensions.dataPeriods`: why its lists stop where they do. A period's months come from
     an entitlement (the tighter of two is one of them), which holds its first day as the
     database computed it (common.period_starts_on)."""
@@ -1237,11 +1237,11 @@ def _data_periods(request: _Request) -> list[dict[str, Any]]:
     periods = []
     for months in sorted(request.periods):
         start = starts.get(months)
-        first = None if start is None else start.strftime("%Y-%m")
+        first = None if start is None else start.isoformat()
         periods.append(
             {
                 "months": months,
-                "firstMonth": first,
+                "firstDay": first,
                 "message": (
                     f"answered under a data period of {months} months from {first}: a record "
                     "whose dated life ended before it (an account closed, a case concluded, an "
