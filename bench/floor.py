@@ -97,6 +97,7 @@ _DATED = frozenset(
         "disputes_by_subject",
         "statements_by_subject",
         "fraud_alerts_by_subject",
+        "credit_summaries",
     }
 )
 

@@ -47,6 +47,7 @@ query($id: String!) {
     enforcementCases(first: 100) { totalCount nodes { caseNumber closedOn } }
     publicRecordCount
     inquiries(first: 100) { totalCount nodes { id inquiredAt } }
+    creditSummary { accountCount }
   }
 }
 """
@@ -173,6 +174,8 @@ async def test_a_record_ended_before_the_data_period_is_not_answered(
     accounts = {node["account"]["id"] for node in seen["accounts"]["nodes"]}
     assert accounts == before["accounts"]
     assert seen["accounts"]["totalCount"] == len(before["accounts"])
+    # and the summary counts the accounts answered, not those closed before the period
+    assert seen["creditSummary"]["accountCount"] == len(before["accounts"])
     cases = {node["caseNumber"] for node in seen["enforcementCases"]["nodes"]}
     assert cases == before["cases"]
     assert seen["enforcementCases"]["totalCount"] == len(before["cases"])

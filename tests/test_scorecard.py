@@ -226,7 +226,9 @@ async def _expected(pool: asyncpg.Pool) -> dict[str, scorecard.Assessment]:
     ids = [s["id"] for s in subjects]
     identifiers = [s["identifier"] for s in subjects]
     expected = {}
-    for identifier, row in zip(identifiers, await bureau.credit_summaries(pool, ids), strict=True):
+    for identifier, row in zip(
+        identifiers, await bureau.credit_summaries(pool, None, ids), strict=True
+    ):
         assert row is not None
         summary = signals.summarise(
             signals.account_facts(row["facts"]), hard_inquiries_6m=int(row["hard_inquiries"])

@@ -101,9 +101,12 @@ async def guarantees_of_account(
     return await rows_per_key(db, SQL["guarantees_by_account"], account_ids, "account_id", months)
 
 
-async def credit_summaries(db: Statements, subject_ids: list[int]) -> list[Row | None]:
-    """What each subject's credit summary is derived from (`credit_summaries`)."""
-    return await row_per_key(db, SQL["credit_summaries"], subject_ids, "subject_id")
+async def credit_summaries(
+    db: Statements, months: int | None, subject_ids: list[int]
+) -> list[Row | None]:
+    """What each subject's credit summary is derived from (`credit_summaries`), under the
+    request's data period."""
+    return await row_per_key(db, SQL["credit_summaries"], subject_ids, "subject_id", months)
 
 
 InquiryPageKey = tuple[str, int, int | None]

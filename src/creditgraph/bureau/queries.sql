@@ -156,11 +156,14 @@ order by account_id, starts_on desc, id desc;
 -- inquiries (credit decisions by lenders) in the last six months, as they count: one per
 -- grant however often its lender looked (gateway migration 0009), read from an index
 -- window, so the cost never grows with looks; and its active guarantees, counted and
--- summed.
+-- summed. Under a data period of $2 months (null: none) an account closed before it is no
+-- account of the requester's (common.in_period): it is neither counted nor read for a
+-- signal (none of the signals' windows reaches back past the period it is shown under).
 select s.id as subject_id,
        array(select f from bureau.account_signals f
              join bureau.account_parties p on p.account_id = f.account_id
-             where p.subject_id = s.id
+             join bureau.credit_accounts a on a.id = f.account_id
+             where p.subject_id = s.id and common.in_period(a.closed_on, $2::int)
              order by f.account_id) as facts,
        (select count(c.inquiry_id) from gateway.counted_inquiry_record c
         where c.subject_identifier = s.identifier

@@ -979,7 +979,7 @@ class Subject:
         "inquiries, guarantees given and the four-nots verdict.",
     )
     async def credit_summary(self, info: Info) -> CreditSummary | None:
-        row = await info.context.loader(dl.credit_summaries).load(self.pk)
+        row = await info.context.dated(dl.credit_summaries).load(self.pk)
         # the subject exists: it was read to get here
         return summary_from(_present(row), blacklisted=self.on_blacklist)
 
