@@ -97,6 +97,18 @@ async def listening(
 
 
 @asynccontextmanager
+async def listening_in_process(pool: asyncpg.Pool, home: Path) -> AsyncIterator[str]:
+    """creditgraph's own gateway, its subgraphs in this process, served under the policy as
+    `listening` serves it: its GraphQL URL; the gateway is closed after."""
+    gateway = in_process_gateway(pool)
+    try:
+        async with listening(gateway, pool, home) as url:
+            yield url
+    finally:
+        await gateway.aclose()
+
+
+@asynccontextmanager
 async def uvicorn_serving(app: ASGIApp) -> AsyncIterator[str]:
     """`app` served by uvicorn on a free port of 127.0.0.1, on this event loop: its base URL."""
     listener = socket.socket()

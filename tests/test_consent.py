@@ -22,7 +22,7 @@ from creditgraph.requester import Requester
 from creditgraph.resources import operations_root
 from creditgraph.seed.calendar import LOADED_AT
 from creditgraph.seed.personas import PERSONA, WESTLAKE_BANK
-from tests.http_app import bearer, in_process_gateway, listening
+from tests.http_app import bearer, listening_in_process
 
 HUSBAND = PERSONA["husband"].identifier
 WIFE = PERSONA["wife"].identifier
@@ -105,12 +105,8 @@ class Gateway:
 
 @pytest.fixture
 async def gateway(writable_pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Gateway]:
-    inner = in_process_gateway(writable_pool)
-    try:
-        async with listening(inner, writable_pool, tmp_path) as url:
-            yield Gateway(url, tmp_path)
-    finally:
-        await inner.aclose()
+    async with listening_in_process(writable_pool, tmp_path) as url:
+        yield Gateway(url, tmp_path)
 
 
 async def statuses(pool: asyncpg.Pool, subject: str) -> list[str]:

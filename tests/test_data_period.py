@@ -28,7 +28,7 @@ from creditgraph.requester import Requester
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import PERSONA, WESTLAKE_BANK
 from tests.edition_oracle import LOOK_BACK as DOMAIN_LOOK_BACK
-from tests.http_app import bearer, in_process_gateway, listening
+from tests.http_app import bearer, listening_in_process
 from tests.test_defer import ACCEPT_DEFER, merged, parts
 
 LATE_PAYER = Requester("SUBJECT", PERSONA["late_payer"].identifier, None)
@@ -100,12 +100,8 @@ mutation($bank: String!, $months: Int) {
 
 @pytest.fixture
 async def url(writable_pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[str]:
-    gateway = in_process_gateway(writable_pool)
-    try:
-        async with listening(gateway, writable_pool, tmp_path) as found:
-            yield found
-    finally:
-        await gateway.aclose()
+    async with listening_in_process(writable_pool, tmp_path) as found:
+        yield found
 
 
 async def ask(

@@ -24,7 +24,7 @@ from creditgraph.gateway import Gateway, defer
 from creditgraph.gateway.transports import Transport
 from creditgraph.requester import Requester
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU, WESTLAKE_BANK
-from tests.http_app import bearer, in_process_gateway, listening
+from tests.http_app import bearer, in_process_gateway, listening, listening_in_process
 
 HUSBAND = PERSONA["husband"].identifier
 ACCEPT_DEFER = "multipart/mixed;deferSpec=20220824, application/json"
@@ -46,12 +46,8 @@ fragment Scores on Subject { scores { value model { scale } } }
 
 @pytest.fixture
 async def gateway_url(writable_pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[str]:
-    gateway = in_process_gateway(writable_pool)
-    try:
-        async with listening(gateway, writable_pool, tmp_path) as url:
-            yield url
-    finally:
-        await gateway.aclose()
+    async with listening_in_process(writable_pool, tmp_path) as url:
+        yield url
 
 
 def parts(response: httpx.Response) -> list[dict[str, Any]]:

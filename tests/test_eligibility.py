@@ -24,7 +24,7 @@ from creditgraph.gateway.supergraph import Supergraph
 from creditgraph.requester import Requester
 from creditgraph.resources import policy_path, supergraph_path
 from creditgraph.seed.personas import EASTBRIDGE_BANK, PERSONA, TAX_BUREAU, WESTLAKE_BANK
-from tests.http_app import in_process_gateway, listening
+from tests.http_app import listening_in_process
 from tests.test_consent import Gateway
 
 HUSBAND = Requester("SUBJECT", PERSONA["husband"].identifier, None)
@@ -50,12 +50,8 @@ MINE = """{ me {
 
 @pytest.fixture
 async def gateway(writable_pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Gateway]:
-    inner = in_process_gateway(writable_pool)
-    try:
-        async with listening(inner, writable_pool, tmp_path) as url:
-            yield Gateway(url, tmp_path)
-    finally:
-        await inner.aclose()
+    async with listening_in_process(writable_pool, tmp_path) as url:
+        yield Gateway(url, tmp_path)
 
 
 async def share(
