@@ -77,7 +77,7 @@ REQUESTERS: Final = (
     COURT,
 )
 
-# (subject, bank, purpose, edition, state)
+# (subject, bank, purpose, edition, state, data period in months)
 GRANTS: Final = (
     (HUSBAND, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK", "live", 60),
     (CIRCLE_A, WESTLAKE_BANK.code, "LOAN_APPROVAL", "BANK", "live", 60),
